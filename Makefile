@@ -1,0 +1,45 @@
+# Renkei: `make run` serves the app with demo data; `make test` runs ruff and the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app renkei
+CATALOG := renkei/translations/ja/LC_MESSAGES/messages
+
+.PHONY: run test lint format translations messages clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(CATALOG).mo: $(CATALOG).po | $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d renkei/translations -D messages --statistics
+
+translations: $(CATALOG).mo
+
+run: $(VENV)/.installed translations
+	$(FLASK) migrate
+	$(FLASK) load-demo
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: $(VENV)/.installed translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-extract the interface strings after changing templates or code, then translate the new
+# entries in $(CATALOG).po.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o renkei/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i renkei/translations/messages.pot -d renkei/translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

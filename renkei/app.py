@@ -1,0 +1,70 @@
+"""Application factory: configuration, extensions, blueprints and CLI commands."""
+
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from renkei import cli, db, errors
+from renkei.blueprints import auth, bodies, health, home, memberships, organisations, people
+from renkei.config import load_config
+from renkei.db import get_db
+from renkei.i18n import babel, select_locale
+from renkei.services import policy
+
+csrf = CSRFProtect()
+
+# No inline script or style anywhere: the pages work with only our own static files.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app. ``config`` overrides what the environment gives (tests use it)."""
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.update(load_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    auth.init_login(app)
+
+    for blueprint in (
+        health.bp,
+        auth.bp,
+        home.bp,
+        bodies.bp,
+        memberships.bp,
+        people.bp,
+        organisations.bp,
+    ):
+        app.register_blueprint(blueprint)
+
+    app.after_request(_security_headers)
+    app.context_processor(_navigation)
+    errors.register(app)
+    cli.register(app)
+    return app
+
+
+def _navigation() -> dict:
+    """What the menu offers: the people register and overlap view are for secretaries."""
+    if not current_user.is_authenticated:
+        return {"nav_can_manage": False}
+    return {"nav_can_manage": policy.can_manage_people(get_db(), current_user)}
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Feed and online-meeting URLs must not leak to other sites through the Referer header.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

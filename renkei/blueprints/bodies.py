@@ -1,0 +1,169 @@
+"""Bodies (会議体): list, page, create and edit, and the membership overlap matrix."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.fields import IdSelectField, none_choice
+from renkei.db import get_db
+from renkei.models import Body, BodyKind, Confidentiality, Programme
+from renkei.services import bodies, memberships, overlap, policy
+from renkei.services.bodies import BodyData
+from renkei.services.dates import today
+from renkei.services.errors import DomainError
+
+bp = Blueprint("bodies", __name__, url_prefix="/bodies")
+
+
+class BodyForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(_l("Enter a name.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    kind = SelectField(_l("Kind"), choices=BodyKind.choices)
+    area = StringField(
+        _l("Area"),
+        description=_l("For example: whole town, or a junior-high-school district."),
+        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+    )
+    parent_id = IdSelectField(
+        _l("Parent body"),
+        description=_l("Choose one to make this body a subcommittee of it."),
+    )
+    programme = SelectField(
+        _l("Programme charged"),
+        description=_l("Leave as is to follow the kind of body."),
+        choices=[none_choice(_l("Follow the kind of body")), *Programme.choices()],
+    )
+    confidentiality = SelectField(
+        _l("Confidentiality"),
+        description=_l("Follows the kind of body; only an administrator may change it."),
+        choices=[none_choice(_l("Follow the kind of body")), *Confidentiality.choices()],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Length(max=5000, message=_l("Use at most %(max)d characters."))],
+    )
+
+
+def _parent_choices(exclude: Body | None) -> list:
+    options = [none_choice(_l("(not a subcommittee)"))]
+    for body in bodies.list_bodies(get_db()):
+        if exclude is None or body.id != exclude.id:
+            options.append((str(body.id), "　" * bodies.depth(body) + body.name))
+    return options
+
+
+def _data(form: BodyForm) -> BodyData:
+    return BodyData(
+        name=form.name.data or "",
+        kind=form.kind.data,
+        area=form.area.data or "",
+        parent_id=form.parent_id.data,
+        programme=form.programme.data or None,
+        confidentiality=form.confidentiality.data or None,
+        description=form.description.data or "",
+    )
+
+
+@bp.route("/")
+@login_required
+def index():
+    db = get_db()
+    person = me()
+    all_bodies = bodies.list_bodies(db)
+    on = today()
+    return render_template(
+        "bodies/index.html",
+        bodies=all_bodies,
+        current_counts={b.id: sum(m.is_current(on) for m in b.memberships) for b in all_bodies},
+        depth=bodies.depth,
+        managed=policy.managed_body_ids(db, person),
+        can_create=policy.can_create_body(db, person),
+    )
+
+
+@bp.route("/<int:body_id>")
+@login_required
+def show(body_id: int):
+    db = get_db()
+    body = get_or_404(Body, body_id)
+    person = me()
+    current, past, future = memberships.split_current(memberships.body_memberships(db, body))
+    return render_template(
+        "bodies/show.html",
+        body=body,
+        current=current,
+        past=past,
+        future=future,
+        can_manage=policy.can_manage_body(db, person, body),
+        show_contacts=policy.can_manage_people(db, person),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    db = get_db()
+    person = me()
+    require(policy.can_create_body(db, person))
+    form = BodyForm()
+    if request.method == "GET" and request.args.get("parent"):
+        form.parent_id.data = request.args.get("parent", type=int)
+    form.parent_id.choices = _parent_choices(None)
+    if form.validate_on_submit():
+        try:
+            body = bodies.save_body(db, None, _data(form), by=person)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The body “%(name)s” has been created.", name=body.name), "success")
+            return redirect(url_for("bodies.show", body_id=body.id))
+    return render_form("bodies/form.html", form, body=None)
+
+
+@bp.route("/<int:body_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(body_id: int):
+    db = get_db()
+    body = get_or_404(Body, body_id)
+    person = me()
+    require(policy.can_manage_body(db, person, body))
+    form = BodyForm(obj=body if request.method == "GET" else None)
+    form.parent_id.choices = _parent_choices(body)
+    if form.validate_on_submit():
+        try:
+            bodies.save_body(db, body, _data(form), by=person)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The changes have been saved."), "success")
+            return redirect(url_for("bodies.show", body_id=body.id))
+    return render_form("bodies/form.html", form, body=body)
+
+
+@bp.route("/overlap")
+@login_required
+def overlap_view():
+    db = get_db()
+    person = me()
+    body_ids = policy.managed_body_ids(db, person)
+    if not body_ids:
+        abort(403)
+    matrix = overlap.overlap_matrix(db, body_ids)
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    selected = None
+    if a in matrix.members and b in matrix.members:
+        names = {body.id: body for body in matrix.bodies}
+        selected = (names[a], names[b], matrix.shared(a, b))
+    return render_template("bodies/overlap.html", matrix=matrix, selected=selected)

@@ -1,0 +1,54 @@
+"""Small helpers shared by the views."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from renkei.db import get_db
+from renkei.services.errors import DomainError, Forbidden, NotFound
+
+
+def get_or_404(model, object_id: int):
+    found = get_db().get(model, object_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def require(allowed: bool) -> None:
+    """Refuse the request unless the policy allowed it."""
+    if not allowed:
+        abort(403)
+
+
+def show_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's error on its form field, or above the form when it names none."""
+    get_db().rollback()
+    if isinstance(error, NotFound):
+        abort(404)
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and not isinstance(error, Forbidden):
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+def render_form(template: str, form: FlaskForm, **context):
+    """Render a form page; a form with errors answers 400 so scripts and tests notice."""
+    status = 400 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def me():
+    return current_user._get_current_object()
+
+
+def safe_next(target: str | None) -> str:
+    """Follow a ?next= only when it stays on this site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("home.index")

@@ -1,0 +1,147 @@
+"""Memberships of a body: adding a person, correcting a term, ending it, importing from CSV."""
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, none_choice
+from renkei.db import get_db
+from renkei.models import Body, Membership, Person, Role
+from renkei.services import memberships, organisations, policy
+from renkei.services.dates import today
+from renkei.services.errors import DomainError
+from renkei.services.memberships import MembershipData
+
+bp = Blueprint("memberships", __name__)
+
+
+class MembershipForm(FlaskForm):
+    person_id = IdSelectField(_l("Person"), validators=[DataRequired(_l("Choose a person."))])
+    role = SelectField(_l("Role"), choices=Role.choices, default=Role.MEMBER.value)
+    organisation_id = IdSelectField(
+        _l("Organisation represented"), description=_l("The organisation this person sits for.")
+    )
+    term_start = DateField(
+        _l("Term starts"), validators=[DataRequired(DATE_MESSAGE)], default=today
+    )
+    term_end = DateField(
+        _l("Term ends"),
+        description=_l("Leave empty while the term has no set end."),
+        validators=[Optional()],
+    )
+    note = TextAreaField(
+        _l("Note"), validators=[Length(max=2000, message=_l("Use at most %(max)d characters."))]
+    )
+
+
+def _fill_choices(form: MembershipForm) -> None:
+    db = get_db()
+    people = db.scalars(select(Person).where(Person.active).order_by(Person.kana, Person.name))
+    form.person_id.choices = [
+        none_choice(_l("Choose a person")),
+        *((str(p.id), p.name) for p in people),
+    ]
+    form.organisation_id.choices = [
+        none_choice(),
+        *((str(o.id), o.name) for o in organisations.list_organisations(db)),
+    ]
+
+
+def _data(form: MembershipForm) -> MembershipData:
+    return MembershipData(
+        person_id=form.person_id.data,
+        role=form.role.data,
+        term_start=form.term_start.data,
+        term_end=form.term_end.data,
+        organisation_id=form.organisation_id.data,
+        note=form.note.data or "",
+    )
+
+
+@bp.route("/bodies/<int:body_id>/members/new", methods=["GET", "POST"])
+@login_required
+def new(body_id: int):
+    db = get_db()
+    body = get_or_404(Body, body_id)
+    require(policy.can_manage_body(db, me(), body))
+    form = MembershipForm()
+    _fill_choices(form)
+    if request.method == "GET" and request.args.get("person"):
+        form.person_id.data = request.args.get("person", type=int)
+    if form.validate_on_submit():
+        try:
+            membership = memberships.add_membership(db, body, _data(form), by=me())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(
+                _(
+                    "%(name)s has been added to %(body)s.",
+                    name=membership.person.name,
+                    body=body.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("bodies.show", body_id=body.id))
+    return render_form("memberships/form.html", form, body=body, membership=None)
+
+
+@bp.route("/memberships/<int:membership_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(membership_id: int):
+    db = get_db()
+    membership = get_or_404(Membership, membership_id)
+    body = membership.body
+    require(policy.can_manage_body(db, me(), body))
+    form = MembershipForm(obj=membership if request.method == "GET" else None)
+    _fill_choices(form)
+    form.person_id.data = membership.person_id
+    if form.validate_on_submit():
+        try:
+            memberships.update_membership(db, membership, _data(form), by=me())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The changes have been saved."), "success")
+            return redirect(url_for("bodies.show", body_id=body.id))
+    return render_form("memberships/form.html", form, body=body, membership=membership)
+
+
+class EndForm(FlaskForm):
+    term_end = DateField(
+        _l("Last day of the term"), validators=[DataRequired(DATE_MESSAGE)], default=today
+    )
+
+
+@bp.route("/memberships/<int:membership_id>/end", methods=["GET", "POST"])
+@login_required
+def end(membership_id: int):
+    db = get_db()
+    membership = get_or_404(Membership, membership_id)
+    body = membership.body
+    require(policy.can_manage_body(db, me(), body))
+    form = EndForm()
+    if form.validate_on_submit():
+        try:
+            memberships.end_membership(db, membership, form.term_end.data, by=me())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The term of %(name)s has been ended.", name=membership.person.name), "success")
+            return redirect(url_for("bodies.show", body_id=body.id))
+    return render_form("memberships/end.html", form, body=body, membership=membership)
+
+
+@bp.route("/bodies/<int:body_id>/members/import", methods=["GET", "POST"])
+@login_required
+def import_csv(body_id: int):
+    raise NotImplementedError  # being written

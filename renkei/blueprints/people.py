@@ -1,0 +1,216 @@
+"""People: the register of everyone on a body, with or without a login."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.fields import IdSelectField, none_choice
+from renkei.db import get_db
+from renkei.models import Person
+from renkei.services import accounts, memberships, organisations, policy
+from renkei.services.accounts import PersonData
+from renkei.services.errors import DomainError
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+
+TOO_LONG = _l("Use at most %(max)d characters.")
+
+
+class PersonForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Enter a name.")), Length(max=100, message=TOO_LONG)],
+    )
+    kana = StringField(
+        _l("Name in kana"),
+        description=_l("Used to sort names in Japanese order."),
+        validators=[Length(max=100, message=TOO_LONG)],
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        description=_l("Invitations are sent here. Leave empty for someone without e-mail."),
+        validators=[Optional(), Length(max=254, message=TOO_LONG)],
+    )
+    phone = StringField(_l("Telephone"), validators=[Length(max=40, message=TOO_LONG)])
+    organisation_id = IdSelectField(_l("Organisation"))
+
+
+class LoginForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(
+                min=accounts.MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "The password must be at least %(n)d characters long.",
+                    n=accounts.MIN_PASSWORD_LENGTH,
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[EqualTo("password", _l("The two new passwords are not the same."))],
+    )
+
+
+class AccountForm(FlaskForm):
+    is_admin = BooleanField(_l("Administrator"))
+    active = BooleanField(_l("Active"))
+
+
+def _fill_choices(form: PersonForm) -> None:
+    form.organisation_id.choices = [
+        none_choice(),
+        *((str(o.id), o.name) for o in organisations.list_organisations(get_db())),
+    ]
+
+
+def _data(form: PersonForm) -> PersonData:
+    return PersonData(
+        name=form.name.data or "",
+        kana=form.kana.data or "",
+        email=form.email.data,
+        phone=form.phone.data or "",
+        organisation_id=form.organisation_id.data,
+    )
+
+
+@bp.route("/")
+@login_required
+def index():
+    db = get_db()
+    require(policy.can_manage_people(db, me()))
+    query = request.args.get("q", "").strip()
+    statement = (
+        select(Person).options(selectinload(Person.organisation)).order_by(Person.kana, Person.name)
+    )
+    if query:
+        like = f"%{query}%"
+        statement = statement.where(
+            Person.name.ilike(like) | Person.kana.ilike(like) | Person.email.ilike(like)
+        )
+    return render_template("people/index.html", people=db.scalars(statement).all(), query=query)
+
+
+@bp.route("/<int:person_id>")
+@login_required
+def show(person_id: int):
+    db = get_db()
+    person = get_or_404(Person, person_id)
+    viewer = me()
+    require(viewer.id == person.id or policy.can_manage_people(db, viewer))
+    return render_template(
+        "people/show.html",
+        person=person,
+        terms=memberships.person_memberships(db, person),
+        can_edit=policy.can_edit_person(db, viewer, person),
+        can_manage_account=policy.can_manage_accounts(viewer),
+        login_form=LoginForm(),
+        account_form=AccountForm(obj=person),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    db = get_db()
+    require(policy.can_manage_people(db, me()))
+    form = PersonForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            person = accounts.create_person(db, _data(form))
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("%(name)s has been registered.", name=person.name), "success")
+            return redirect(url_for("people.show", person_id=person.id))
+    return render_form("people/form.html", form, person=None)
+
+
+@bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(person_id: int):
+    db = get_db()
+    person = get_or_404(Person, person_id)
+    require(policy.can_edit_person(db, me(), person))
+    form = PersonForm(obj=person if request.method == "GET" else None)
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            accounts.update_person(db, person, _data(form))
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The changes have been saved."), "success")
+            return redirect(url_for("people.show", person_id=person.id))
+    return render_form("people/form.html", form, person=person)
+
+
+@bp.route("/<int:person_id>/login", methods=["POST"])
+@login_required
+def set_login(person_id: int):
+    """Give a person a login, or set a new password for them (administrators)."""
+    db = get_db()
+    person = get_or_404(Person, person_id)
+    require(policy.can_manage_accounts(me()))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(db, person, form.password.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The login of %(name)s has been set.", name=person.name), "success")
+            return redirect(url_for("people.show", person_id=person.id))
+    return _show_with_errors(person, login_form=form)
+
+
+@bp.route("/<int:person_id>/account", methods=["POST"])
+@login_required
+def set_account(person_id: int):
+    """Administrator flag and deactivation (administrators)."""
+    db = get_db()
+    person = get_or_404(Person, person_id)
+    viewer = me()
+    require(policy.can_manage_accounts(viewer))
+    form = AccountForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_admin(db, person, form.is_admin.data, by=viewer)
+            accounts.set_active(db, person, form.active.data, by=viewer)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The changes have been saved."), "success")
+            return redirect(url_for("people.show", person_id=person.id))
+    return _show_with_errors(person, account_form=form)
+
+
+def _show_with_errors(person: Person, **forms):
+    db = get_db()
+    viewer = me()
+    context = {"login_form": LoginForm(formdata=None), "account_form": AccountForm(obj=person)}
+    context.update(forms)
+    page = render_template(
+        "people/show.html",
+        person=person,
+        terms=memberships.person_memberships(db, person),
+        can_edit=policy.can_edit_person(db, viewer, person),
+        can_manage_account=True,
+        **context,
+    )
+    return page, 400

@@ -1,0 +1,43 @@
+"""Error pages in the reader's language, never a stack trace."""
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def _page(status: int, title: str, message: str):
+    return render_template("errors/error.html", title=title, message=message), status
+
+
+def _csrf_error(_error):
+    return _page(
+        400,
+        _("The page has expired"),
+        _(
+            "For your safety, the form could not be accepted. Nothing has been saved. "
+            "Go back, reload the page and send it again."
+        ),
+    )
+
+
+def _http_error(error: HTTPException):
+    messages = {
+        400: (_("Bad request"), _("The request could not be understood. Nothing has been saved.")),
+        403: (_("Not allowed"), _("You do not have permission for this page or action.")),
+        404: (_("Not found"), _("This page does not exist, or you cannot see it.")),
+        405: (_("Not allowed"), _("This action cannot be done this way.")),
+        413: (
+            _("Too large"),
+            _("What was sent is too large. Nothing has been saved. Send a smaller file."),
+        ),
+    }
+    title, message = messages.get(
+        error.code or 500, (_("Something went wrong"), _("Please try again later."))
+    )
+    return _page(error.code or 500, title, message)

@@ -1,0 +1,159 @@
+"""Bodies (会議体) and the memberships that make them up."""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.models.labels import LabelledEnum
+from renkei.models.organisations import Organisation
+from renkei.models.people import Person
+
+
+class BodyKind(LabelledEnum):
+    SUPPORT_MEETING = "support_meeting"
+    SUPPORT_COORDINATION = "support_coordination"
+    CONSULTATIVE_BODY = "consultative_body"
+    COMMUNITY_CARE = "community_care"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.SUPPORT_MEETING: _l("Support meeting"),
+            cls.SUPPORT_COORDINATION: _l("Support coordination meeting"),
+            cls.CONSULTATIVE_BODY: _l("Consultative body"),
+            cls.COMMUNITY_CARE: _l("Community care meeting"),
+            cls.OTHER: _l("Other body"),
+        }
+
+    @property
+    def default_confidentiality(self) -> "Confidentiality":
+        return {
+            BodyKind.SUPPORT_MEETING: Confidentiality.STATUTORY,
+            BodyKind.COMMUNITY_CARE: Confidentiality.STATUTORY,
+            BodyKind.SUPPORT_COORDINATION: Confidentiality.CLOSED,
+            BodyKind.CONSULTATIVE_BODY: Confidentiality.PUBLIC,
+            # Set per body; closed until an administrator decides otherwise.
+            BodyKind.OTHER: Confidentiality.CLOSED,
+        }[self]
+
+    @property
+    def default_programme(self) -> "Programme":
+        return {
+            BodyKind.SUPPORT_MEETING: Programme.LIVELIHOOD,
+            BodyKind.SUPPORT_COORDINATION: Programme.LIVELIHOOD,
+            BodyKind.CONSULTATIVE_BODY: Programme.CARE_INSURANCE,
+            BodyKind.COMMUNITY_CARE: Programme.CARE_INSURANCE,
+            BodyKind.OTHER: Programme.OTHER,
+        }[self]
+
+
+class Confidentiality(LabelledEnum):
+    STATUTORY = "statutory"  # statutory duty of secrecy, with a criminal penalty
+    CLOSED = "closed"  # closed under municipal rules
+    PUBLIC = "public"  # meetings and minutes may be public
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.STATUTORY: _l("Statutory duty of secrecy"),
+            cls.CLOSED: _l("Closed under municipal rules"),
+            cls.PUBLIC: _l("Public"),
+        }
+
+
+class Programme(LabelledEnum):
+    LIVELIHOOD = "livelihood"
+    CARE_INSURANCE = "care_insurance"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.LIVELIHOOD: _l("Livelihood support for needy persons"),
+            cls.CARE_INSURANCE: _l("Care insurance: community life-support system"),
+            cls.OTHER: _l("Other programme"),
+        }
+
+
+class Role(LabelledEnum):
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    SECRETARY = "secretary"
+    MEMBER = "member"
+    OBSERVER = "observer"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.CHAIR: _l("Chair"),
+            cls.VICE_CHAIR: _l("Vice-chair"),
+            cls.SECRETARY: _l("Secretariat"),
+            cls.MEMBER: _l("Member"),
+            cls.OBSERVER: _l("Observer"),
+        }
+
+
+class Body(Base):
+    """A body. A subcommittee (分科会) is a body whose parent is another body."""
+
+    __tablename__ = "bodies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[BodyKind] = mapped_column(enum_type(BodyKind))
+    area: Mapped[str] = mapped_column(String(200), default="")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
+    programme: Mapped[Programme] = mapped_column(enum_type(Programme))
+    confidentiality: Mapped[Confidentiality] = mapped_column(enum_type(Confidentiality))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped["Body | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Body"]] = relationship(back_populates="parent", order_by="Body.name")
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="body", order_by="Membership.term_start"
+    )
+
+    @property
+    def has_duty_of_secrecy(self) -> bool:
+        return self.confidentiality == Confidentiality.STATUTORY
+
+    def __repr__(self) -> str:
+        return f"<Body {self.id} {self.name}>"
+
+
+class Membership(Base):
+    """One term of one person on one body. Ended terms are kept as the body's record."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint("term_end IS NULL OR term_end >= term_start", name="term_order"),
+        Index("ix_memberships_body_person", "body_id", "person_id"),
+        Index("ix_memberships_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship()
+    body: Mapped[Body] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation | None] = relationship()
+
+    def is_current(self, on: date) -> bool:
+        return self.term_start <= on and (self.term_end is None or self.term_end >= on)
+
+    def __repr__(self) -> str:
+        return f"<Membership {self.person_id}@{self.body_id} {self.role}>"

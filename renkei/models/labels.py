@@ -1,0 +1,19 @@
+"""Enumerations whose members carry a translated label for the interface."""
+
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A StrEnum (stored by value) whose members have a translated label from ``_labels()``."""
+
+    @classmethod
+    def _labels(cls) -> dict:
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        return str(self._labels()[self])
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.label) for member in cls]

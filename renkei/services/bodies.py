@@ -1,0 +1,157 @@
+"""Bodies (会議体): creating and editing them, and the subcommittee tree."""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from renkei.models import Body, BodyKind, Confidentiality, Membership, Person, Programme, Role
+from renkei.services import policy
+from renkei.services.dates import today
+from renkei.services.errors import DomainError, Forbidden
+
+
+@dataclass
+class BodyData:
+    name: str
+    kind: str
+    area: str = ""
+    parent_id: int | None = None
+    programme: str | None = None  # None: derived from the kind
+    confidentiality: str | None = None  # None: derived from the kind
+    description: str = ""
+
+
+def list_bodies(db: Session) -> list[Body]:
+    """Every body, parents before their subcommittees, with current memberships loaded."""
+    bodies = db.scalars(
+        select(Body).options(selectinload(Body.memberships)).order_by(Body.name)
+    ).all()
+    return tree_order(list(bodies))
+
+
+def tree_order(bodies: list[Body]) -> list[Body]:
+    by_parent: dict[int | None, list[Body]] = {}
+    for body in bodies:
+        by_parent.setdefault(body.parent_id, []).append(body)
+    ordered: list[Body] = []
+
+    def visit(parent_id: int | None) -> None:
+        for body in by_parent.get(parent_id, []):
+            ordered.append(body)
+            visit(body.id)
+
+    visit(None)
+    return ordered
+
+
+def depth(body: Body) -> int:
+    level, parent = 0, body.parent
+    while parent is not None:
+        level, parent = level + 1, parent.parent
+    return level
+
+
+def get_body(db: Session, body_id: int) -> Body:
+    body = db.get(Body, body_id)
+    if body is None:
+        raise DomainError(_l("This body does not exist."))
+    return body
+
+
+def _enum(enum_class, value, field, message):
+    try:
+        return enum_class(value)
+    except ValueError:
+        raise DomainError(message, field) from None
+
+
+def _check_parent(db: Session, body: Body | None, parent_id: int | None) -> Body | None:
+    if parent_id is None:
+        return None
+    parent = db.get(Body, parent_id)
+    if parent is None:
+        raise DomainError(_l("The parent body does not exist."), "parent_id")
+    ancestor = parent
+    while ancestor is not None:
+        if body is not None and ancestor.id == body.id:
+            raise DomainError(
+                _l("A body cannot be a subcommittee of itself or of its own subcommittee."),
+                "parent_id",
+            )
+        ancestor = ancestor.parent
+    return parent
+
+
+def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> Body:
+    """Create (``body`` None) or update a body, as ``by``.
+
+    Confidentiality and programme follow the kind unless an administrator sets them.
+    A secretary who creates a subcommittee becomes its secretary.
+    """
+    if body is not None and not policy.can_manage_body(db, by, body):
+        raise Forbidden(_l("Only the secretariat of this body may change it."))
+    name = data.name.strip()
+    if not name:
+        raise DomainError(_l("Enter a name."), "name")
+    kind = _enum(BodyKind, data.kind, "kind", _l("Choose a kind of body."))
+    other = db.scalar(select(Body).where(Body.name == name))
+    if other is not None and other is not body:
+        raise DomainError(_l("A body with this name already exists."), "name")
+    parent = _check_parent(db, body, data.parent_id)
+    _check_may_place(db, by, body, parent)
+
+    programme = data.programme or kind.default_programme
+    programme = _enum(Programme, programme, "programme", _l("Choose a programme."))
+    confidentiality = _confidentiality(body, kind, data.confidentiality, by)
+
+    created = body is None
+    if created:
+        body = Body()
+        db.add(body)
+    body.name, body.kind, body.area = name, kind, data.area.strip()
+    body.parent = parent
+    body.programme, body.confidentiality = programme, confidentiality
+    body.description = data.description.strip()
+    db.flush()
+    if created and not by.is_admin:
+        db.add(Membership(person=by, body=body, role=Role.SECRETARY, term_start=today()))
+        db.flush()
+    return body
+
+
+def _check_may_place(db: Session, by: Person, body: Body | None, parent: Body | None) -> None:
+    """Only administrators place bodies at the top; a secretary places them under own bodies."""
+    if by.is_admin:
+        return
+    if body is not None and (parent.id if parent else None) == body.parent_id:
+        return
+    if parent is None:
+        raise Forbidden(
+            _l("Only an administrator may create a body that is not a subcommittee."),
+            "parent_id",
+        )
+    if not policy.can_manage_body(db, by, parent):
+        raise Forbidden(
+            _l("You can only create subcommittees of bodies whose secretariat you are."),
+            "parent_id",
+        )
+
+
+def _confidentiality(
+    body: Body | None, kind: BodyKind, wanted: str | None, by: Person
+) -> Confidentiality:
+    derived = kind.default_confidentiality
+    if wanted is None or wanted == "":
+        return body.confidentiality if body and body.kind == kind else derived
+    wanted = _enum(
+        Confidentiality, wanted, "confidentiality", _l("Choose a confidentiality setting.")
+    )
+    current = body.confidentiality if body and body.kind == kind else derived
+    if wanted != current and not by.is_admin:
+        raise Forbidden(
+            _l("Only an administrator may change the confidentiality of a body."),
+            "confidentiality",
+        )
+    return wanted

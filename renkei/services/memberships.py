@@ -1,0 +1,148 @@
+"""Memberships: who sits on which body, in which role, for which term."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from renkei.models import Body, Membership, Organisation, Person, Role
+from renkei.services import policy
+from renkei.services.dates import today
+from renkei.services.errors import DomainError, Forbidden
+
+
+@dataclass
+class MembershipData:
+    person_id: int
+    role: str
+    term_start: date
+    term_end: date | None = None
+    organisation_id: int | None = None
+    note: str = ""
+
+
+def body_memberships(db: Session, body: Body) -> list[Membership]:
+    """All terms on the body, current and past, with people and organisations loaded."""
+    return list(
+        db.scalars(
+            select(Membership)
+            .where(Membership.body_id == body.id)
+            .options(
+                selectinload(Membership.person).selectinload(Person.organisation),
+                selectinload(Membership.organisation),
+            )
+            .order_by(Membership.term_start.desc(), Membership.id)
+        )
+    )
+
+
+def split_current(memberships: list[Membership], on: date | None = None):
+    """(current, past, future) terms, current ones ordered by role then name."""
+    on = on or today()
+    role_order = list(Role)
+    current = sorted(
+        (m for m in memberships if m.is_current(on)),
+        key=lambda m: (role_order.index(m.role), m.person.kana or m.person.name),
+    )
+    past = [m for m in memberships if m.term_end is not None and m.term_end < on]
+    future = [m for m in memberships if m.term_start > on]
+    return current, past, future
+
+
+def person_memberships(db: Session, person: Person) -> list[Membership]:
+    return list(
+        db.scalars(
+            select(Membership)
+            .where(Membership.person_id == person.id)
+            .options(selectinload(Membership.body), selectinload(Membership.organisation))
+            .order_by(Membership.term_start.desc())
+        )
+    )
+
+
+def validate(db: Session, body: Body, data: MembershipData, membership_id: int | None = None):
+    """Raise DomainError for the first thing wrong with ``data``; return (person, role)."""
+    person = db.get(Person, data.person_id) if data.person_id else None
+    if person is None:
+        raise DomainError(_l("The person does not exist."), "person_id")
+    try:
+        role = Role(data.role)
+    except ValueError:
+        raise DomainError(_l("Choose a role."), "role") from None
+    if data.organisation_id is not None and db.get(Organisation, data.organisation_id) is None:
+        raise DomainError(_l("The organisation does not exist."), "organisation_id")
+    if data.term_end is not None and data.term_end < data.term_start:
+        raise DomainError(_l("The term cannot end before it starts."), "term_end")
+    clash = _overlapping_term(db, body.id, person.id, data, membership_id)
+    if clash is not None:
+        raise DomainError(
+            _l(
+                "%(name)s already has a term on this body from %(start)s that overlaps "
+                "this one. End that term first.",
+                name=person.name,
+                start=clash.term_start.isoformat(),
+            ),
+            "term_start",
+        )
+    return person, role
+
+
+def _overlapping_term(db, body_id, person_id, data, membership_id) -> Membership | None:
+    query = select(Membership).where(
+        Membership.body_id == body_id,
+        Membership.person_id == person_id,
+        (Membership.term_end.is_(None)) | (Membership.term_end >= data.term_start),
+    )
+    if data.term_end is not None:
+        query = query.where(Membership.term_start <= data.term_end)
+    if membership_id is not None:
+        query = query.where(Membership.id != membership_id)
+    return db.scalars(query.limit(1)).first()
+
+
+def _require_manager(db: Session, body: Body, by: Person) -> None:
+    if not policy.can_manage_body(db, by, body):
+        raise Forbidden(_l("Only the secretariat of this body may change its members."))
+
+
+def add_membership(db: Session, body: Body, data: MembershipData, *, by: Person) -> Membership:
+    _require_manager(db, body, by)
+    person, role = validate(db, body, data)
+    membership = Membership(
+        body=body,
+        person=person,
+        role=role,
+        organisation_id=data.organisation_id,
+        term_start=data.term_start,
+        term_end=data.term_end,
+        note=data.note.strip(),
+    )
+    db.add(membership)
+    db.flush()
+    return membership
+
+
+def update_membership(
+    db: Session, membership: Membership, data: MembershipData, *, by: Person
+) -> Membership:
+    """Correct a term's record. The person stays the same: another person is a new term."""
+    _require_manager(db, membership.body, by)
+    data.person_id = membership.person_id
+    _, role = validate(db, membership.body, data, membership.id)
+    membership.role = role
+    membership.organisation_id = data.organisation_id
+    membership.term_start, membership.term_end = data.term_start, data.term_end
+    membership.note = data.note.strip()
+    db.flush()
+    return membership
+
+
+def end_membership(db: Session, membership: Membership, on: date, *, by: Person) -> None:
+    """End a term on ``on`` (the last day served). The term stays on record."""
+    _require_manager(db, membership.body, by)
+    if on < membership.term_start:
+        raise DomainError(_l("The term cannot end before it starts."), "term_end")
+    membership.term_end = on
+    db.flush()
