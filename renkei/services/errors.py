@@ -5,7 +5,7 @@ class DomainError(Exception):
     """A rule was broken; nothing was written. ``field`` names the form field at fault."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
 
