@@ -78,10 +78,11 @@ def _empty_tables(engine) -> None:
 
 @pytest.fixture
 def db(app):
-    with app.app_context():
-        session = app.extensions["renkei.sessionmaker"]()
-        yield session
-        session.close()
+    """A session of the test's own. No app context is pushed: each request of the test
+    client must get its own context (and so its own ``g``), as in production."""
+    session = app.extensions["renkei.sessionmaker"]()
+    yield session
+    session.close()
 
 
 @pytest.fixture

@@ -42,11 +42,13 @@ class BodyForm(FlaskForm):
         _l("Programme charged"),
         description=_l("Leave as is to follow the kind of body."),
         choices=[none_choice(_l("Follow the kind of body")), *Programme.choices()],
+        default="",
     )
     confidentiality = SelectField(
         _l("Confidentiality"),
         description=_l("Follows the kind of body; only an administrator may change it."),
         choices=[none_choice(_l("Follow the kind of body")), *Confidentiality.choices()],
+        default="",
     )
     description = TextAreaField(
         _l("Description"),

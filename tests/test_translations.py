@@ -1,0 +1,29 @@
+"""The interface is Japanese first: every string the code and templates use has a Japanese
+translation in the catalog, so nobody meets English text by accident."""
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "renkei/translations/ja/LC_MESSAGES/messages.po"
+METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+
+
+def used_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "renkei", METHODS, keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_interface_string_has_a_japanese_translation():
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    missing = sorted(used_messages() - translated)
+    assert not missing, "run `make messages` and translate in messages.po:\n" + "\n".join(missing)
