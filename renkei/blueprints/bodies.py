@@ -14,7 +14,6 @@ from renkei.db import get_db
 from renkei.models import Body, BodyKind, Confidentiality, Programme
 from renkei.services import bodies, memberships, overlap, policy
 from renkei.services.bodies import BodyData
-from renkei.services.dates import today
 from renkei.services.errors import DomainError
 
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
@@ -81,12 +80,10 @@ def _data(form: BodyForm) -> BodyData:
 def index():
     db = get_db()
     person = me()
-    all_bodies = bodies.list_bodies(db)
-    on = today()
     return render_template(
         "bodies/index.html",
-        bodies=all_bodies,
-        current_counts={b.id: sum(m.is_current(on) for m in b.memberships) for b in all_bodies},
+        bodies=bodies.list_bodies(db),
+        current_counts=memberships.current_member_counts(db),
         depth=bodies.depth,
         managed=policy.managed_body_ids(db, person),
         can_create=policy.can_create_body(db, person),

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
@@ -21,6 +21,7 @@ from renkei.services.errors import DomainError
 bp = Blueprint("people", __name__, url_prefix="/people")
 
 TOO_LONG = _l("Use at most %(max)d characters.")
+PAGE_SIZE = 100
 
 
 class PersonForm(FlaskForm):
@@ -98,7 +99,13 @@ def index():
         statement = statement.where(
             Person.name.ilike(like) | Person.kana.ilike(like) | Person.email.ilike(like)
         )
-    return render_template("people/index.html", people=db.scalars(statement).all(), query=query)
+    total = db.scalar(select(func.count()).select_from(statement.subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    people = db.scalars(statement.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return render_template(
+        "people/index.html", people=people, query=query, page=page, pages=pages, total=total
+    )
 
 
 @bp.route("/<int:person_id>")

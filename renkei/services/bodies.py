@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from renkei.models import Body, BodyKind, Confidentiality, Membership, Person, Programme, Role
 from renkei.services import policy
@@ -24,11 +24,8 @@ class BodyData:
 
 
 def list_bodies(db: Session) -> list[Body]:
-    """Every body, parents before their subcommittees, with current memberships loaded."""
-    bodies = db.scalars(
-        select(Body).options(selectinload(Body.memberships)).order_by(Body.name)
-    ).all()
-    return tree_order(list(bodies))
+    """Every body, parents before their subcommittees."""
+    return tree_order(list(db.scalars(select(Body).order_by(Body.name))))
 
 
 def tree_order(bodies: list[Body]) -> list[Body]:

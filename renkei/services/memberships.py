@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.models import Body, Membership, Organisation, Person, Role
@@ -49,6 +49,16 @@ def split_current(memberships: list[Membership], on: date | None = None):
     past = [m for m in memberships if m.term_end is not None and m.term_end < on]
     future = [m for m in memberships if m.term_start > on]
     return current, past, future
+
+
+def current_member_counts(db: Session, on: date | None = None) -> dict[int, int]:
+    """Body id -> number of people with a current term, counted in the database."""
+    rows = db.execute(
+        select(Membership.body_id, func.count(func.distinct(Membership.person_id)))
+        .where(policy.current_membership_filter(on or today()))
+        .group_by(Membership.body_id)
+    )
+    return {body_id: n for body_id, n in rows}
 
 
 def person_memberships(db: Session, person: Person) -> list[Membership]:

@@ -18,9 +18,10 @@ class OverlapMatrix:
     members: dict[int, set[int]] = field(default_factory=dict)  # body id -> person ids
     people: dict[int, Person] = field(default_factory=dict)
     roles: dict[tuple[int, int], str] = field(default_factory=dict)  # (body, person) -> role
+    counts: dict[tuple[int, int], int] = field(default_factory=dict)  # (body, body) -> shared
 
     def count(self, a: int, b: int) -> int:
-        return len(self.members.get(a, set()) & self.members.get(b, set()))
+        return self.counts.get((a, b), 0)
 
     def shared(self, a: int, b: int) -> list[Person]:
         ids = self.members.get(a, set()) & self.members.get(b, set())
@@ -48,8 +49,16 @@ def overlap_matrix(db: Session, body_ids: set[int], on: date | None = None) -> O
         .where(Membership.body_id.in_(body_ids), current_membership_filter(on))
         .options(selectinload(Membership.person).selectinload(Person.organisation))
     )
+    bodies_of: dict[int, set[int]] = {}
     for membership in memberships:
         matrix.members.setdefault(membership.body_id, set()).add(membership.person_id)
         matrix.people[membership.person_id] = membership.person
         matrix.roles[(membership.body_id, membership.person_id)] = membership.role
+        bodies_of.setdefault(membership.person_id, set()).add(membership.body_id)
+    # One pass over people rather than an intersection per cell: a person on k bodies adds
+    # to k² cells, and people sit on a handful of bodies while cells grow with bodies².
+    for body_ids_of_person in bodies_of.values():
+        for a in body_ids_of_person:
+            for b in body_ids_of_person:
+                matrix.counts[(a, b)] = matrix.counts.get((a, b), 0) + 1
     return matrix

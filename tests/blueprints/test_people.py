@@ -89,3 +89,13 @@ def test_secretary_cannot_manage_organisations(as_secretary, world):
     response = as_secretary.post("/organisations/new", data={"name": "X", "kind": "npo"})
     assert response.status_code == 403
     assert count(world, Organisation) == before
+
+
+def test_people_register_is_paginated(as_secretary, world):
+    world.add_all(Person(name=f"追加 {i:03d}", kana=f"ん {i:03d}") for i in range(120))
+    world.commit()
+    first = as_secretary.get("/people/").get_data(as_text=True)
+    second = as_secretary.get("/people/?page=2").get_data(as_text=True)
+    assert first.count('href="/people/') - second.count('href="/people/') > 50
+    assert "追加 119" in second and "追加 119" not in first
+    assert "2 / 2 ページ" in second
