@@ -1,19 +1,23 @@
 """Memberships of a body: adding a person, correcting a term, ending it, importing from CSV."""
 
-from flask import Blueprint, flash, redirect, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, none_choice
 from renkei.db import get_db
 from renkei.models import Body, Membership, Person, Role
-from renkei.services import memberships, organisations, policy
+from renkei.services import member_import, memberships, organisations, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError
 from renkei.services.memberships import MembershipData
@@ -141,7 +145,94 @@ def end(membership_id: int):
     return render_form("memberships/end.html", form, body=body, membership=membership)
 
 
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        description=_l(
+            "UTF-8 or Shift_JIS, as the spreadsheet saves it; at most %(max)d lines.",
+            max=member_import.MAX_ROWS,
+        ),
+        validators=[FileRequired(_l("Choose a CSV file."))],
+    )
+
+
+class ImportCommitForm(FlaskForm):
+    """Carries the decoded text of the previewed file; the commit checks it all again."""
+
+    text = HiddenField()
+
+
+def _render_import(body: Body, form: ImportForm, preview: member_import.ImportPreview | None):
+    commit_form = None
+    if preview is not None and preview.ok:
+        commit_form = ImportCommitForm(formdata=None, data={"text": preview.text})
+    failed = bool(form.errors) or (preview is not None and not preview.ok)
+    page = render_template(
+        "memberships/import.html",
+        body=body,
+        form=form,
+        preview=preview,
+        commit_form=commit_form,
+        headings=member_import.HEADINGS,
+        role_hint=member_import.ROLE_HINT,
+        max_lengths=member_import.MAX_LENGTHS,
+        max_rows=member_import.MAX_ROWS,
+    )
+    return page, 400 if failed else 200
+
+
+def _check_resendable(preview: member_import.ImportPreview) -> None:
+    """The commit form posts the text back URL-encoded, which can be several times the
+    file's size; say so now rather than fail with "too large" after a good preview."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is None or not preview.ok:
+        return
+    # Browsers send line breaks as CR LF.
+    text = preview.text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if len(urlencode({"text": text})) + 1024 > limit:  # 1024: the CSRF token and the rest
+        preview.reject(
+            "too_large",
+            _l("The file is too large to import in one go. Split it and import each part."),
+        )
+
+
 @bp.route("/bodies/<int:body_id>/members/import", methods=["GET", "POST"])
 @login_required
 def import_csv(body_id: int):
-    raise NotImplementedError  # being written
+    """Upload a CSV file and see, line by line, what importing it would do."""
+    db = get_db()
+    body = get_or_404(Body, body_id)
+    require(policy.can_manage_body(db, me(), body))
+    form = ImportForm()
+    preview = None
+    if form.validate_on_submit():
+        preview = member_import.parse(db, body, form.file.data.read())
+        _check_resendable(preview)
+    return _render_import(body, form, preview)
+
+
+@bp.route("/bodies/<int:body_id>/members/import/commit", methods=["POST"])
+@login_required
+def import_commit(body_id: int):
+    """Import the previewed text. The service reads and checks it again from scratch."""
+    db = get_db()
+    body = get_or_404(Body, body_id)
+    require(policy.can_manage_body(db, me(), body))
+    form = ImportCommitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        added = member_import.commit(db, body, form.text.data or "", by=me())
+    except member_import.InvalidImport as error:  # nothing was written
+        return _render_import(body, ImportForm(formdata=None), error.preview)
+    db.commit()
+    flash(
+        ngettext(
+            "%(num)d member has been added to %(body)s.",
+            "%(num)d members have been added to %(body)s.",
+            added,
+            body=body.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("bodies.show", body_id=body.id))
