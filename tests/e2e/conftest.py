@@ -1,0 +1,130 @@
+"""Browser tests: the app with the demo town, served over real HTTP, driven through Debian's
+Chromium by Playwright.
+
+The live server always uses its own SQLite file, whatever RENKEI_TEST_DATABASE_URL says: the
+browser tests check the pages, and the other tests check the databases.
+"""
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from renkei import create_app, migrate
+from renkei.services import demo
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+
+
+def _browser_required() -> bool:
+    return os.environ.get("RENKEI_REQUIRE_BROWSER", "").strip().lower() not in ("", "0", "false")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """The base URL of the app, serving the demo town from a fresh SQLite file."""
+    root = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{root / 'e2e.sqlite3'}"
+    migrate.upgrade(url)
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "e2e-secret"},
+        instance_path=str(root / "instance"),
+    )
+    with app.app_context():
+        session = app.extensions["renkei.sessionmaker"]()
+        try:
+            demo.load(session)
+            session.commit()
+        finally:
+            session.close()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["renkei.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium package"
+        if _browser_required():
+            pytest.fail(f"{message} (RENKEI_REQUIRE_BROWSER is set)")
+        pytest.skip(message)
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    except BaseException:
+        playwright.stop()
+        raise
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+class ConsoleLog(list):
+    """Error messages from the browser console and uncaught page errors, as text."""
+
+    def csp_violations(self) -> list[str]:
+        return [message for message in self if "Content Security Policy" in message]
+
+
+def _open_page(browser: Browser, base_url: str, viewport: dict, console: ConsoleLog) -> Page:
+    context = browser.new_context(base_url=base_url, viewport=viewport)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        url = message.location.get("url", "")
+        # Chromium asks for /favicon.ico on its own; the app has none, and no page links one.
+        if message.type == "error" and not url.endswith("/favicon.ico"):
+            console.append(f"{message.text} [{url}]" if url else message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: console.append(f"page error: {error}"))
+    return page
+
+
+@pytest.fixture
+def console() -> ConsoleLog:
+    """What went wrong in the browser console of ``page`` or ``phone_page``."""
+    return ConsoleLog()
+
+
+@pytest.fixture
+def page(browser, live_server, console) -> Iterator[Page]:
+    """A fresh, logged-out browser tab at desktop width, with its own cookies."""
+    page = _open_page(browser, live_server, DESKTOP, console)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server, console) -> Iterator[Page]:
+    """A fresh, logged-out browser tab at a phone's width (375 CSS pixels)."""
+    page = _open_page(browser, live_server, PHONE, console)
+    yield page
+    page.context.close()
