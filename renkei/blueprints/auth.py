@@ -7,9 +7,10 @@ from flask_login import LoginManager, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired
 
 from renkei.blueprints.common import me, render_form, safe_next, show_error
+from renkei.blueprints.fields import NewPasswordForm
 from renkei.db import get_db
 from renkei.models import Person
 from renkei.services import accounts
@@ -40,26 +41,9 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
-    )
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(_l("Enter a new password.")),
-            Length(
-                min=accounts.MIN_PASSWORD_LENGTH,
-                message=_l(
-                    "The password must be at least %(n)d characters long.",
-                    n=accounts.MIN_PASSWORD_LENGTH,
-                ),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[EqualTo("password", _l("The two new passwords are not the same."))],
     )
 
 

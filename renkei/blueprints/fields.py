@@ -2,7 +2,11 @@
 
 import wtforms
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from renkei.services.accounts import MIN_PASSWORD_LENGTH
 
 
 def optional_int(value):
@@ -40,3 +44,24 @@ class DateField(wtforms.DateField):
         except ValueError:
             self.data = None
             raise ValueError(str(DATE_MESSAGE)) from None
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice, for the person's own change and an administrator's reset."""
+
+    password = wtforms.PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH
+                ),
+            ),
+        ],
+    )
+    confirm = wtforms.PasswordField(
+        _l("New password again"),
+        validators=[EqualTo("password", _l("The two new passwords are not the same."))],
+    )

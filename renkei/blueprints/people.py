@@ -7,11 +7,11 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import BooleanField, EmailField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
-from renkei.blueprints.fields import IdSelectField, none_choice
+from renkei.blueprints.fields import IdSelectField, NewPasswordForm, none_choice
 from renkei.db import get_db
 from renkei.models import Person
 from renkei.services import accounts, memberships, organisations, policy
@@ -43,24 +43,8 @@ class PersonForm(FlaskForm):
     organisation_id = IdSelectField(_l("Organisation"))
 
 
-class LoginForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(_l("Enter a new password.")),
-            Length(
-                min=accounts.MIN_PASSWORD_LENGTH,
-                message=_l(
-                    "The password must be at least %(n)d characters long.",
-                    n=accounts.MIN_PASSWORD_LENGTH,
-                ),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[EqualTo("password", _l("The two new passwords are not the same."))],
-    )
+class LoginForm(NewPasswordForm):
+    """An administrator gives a login or sets a new password."""
 
 
 class AccountForm(FlaskForm):
