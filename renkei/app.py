@@ -8,7 +8,17 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from renkei import cli, db, errors
-from renkei.blueprints import auth, bodies, health, home, memberships, organisations, people
+from renkei.blueprints import (
+    agenda,
+    auth,
+    bodies,
+    health,
+    home,
+    memberships,
+    organisations,
+    people,
+    sessions,
+)
 from renkei.config import load_config
 from renkei.db import get_db
 from renkei.i18n import babel, select_locale
@@ -44,6 +54,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         memberships.bp,
         people.bp,
         organisations.bp,
+        sessions.bp,
+        agenda.bp,
     ):
         app.register_blueprint(blueprint)
 

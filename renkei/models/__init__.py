@@ -3,8 +3,32 @@
 from renkei.models.bodies import Body, BodyKind, Confidentiality, Membership, Programme, Role
 from renkei.models.organisations import Organisation, OrganisationKind
 from renkei.models.people import Person
+from renkei.models.pledges import Pledge
+from renkei.models.sessions import (
+    AgendaItem,
+    Answer,
+    Guest,
+    MeetingSession,
+    Mode,
+    Reply,
+    Series,
+    SessionChange,
+    Status,
+    Visibility,
+)
 
 __all__ = [
+    "AgendaItem",
+    "Answer",
+    "Guest",
+    "MeetingSession",
+    "Mode",
+    "Pledge",
+    "Reply",
+    "Series",
+    "SessionChange",
+    "Status",
+    "Visibility",
     "Body",
     "BodyKind",
     "Confidentiality",

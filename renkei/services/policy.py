@@ -4,12 +4,13 @@ Administrators manage accounts, organisations and the structure of bodies, but a
 entitled to confidential content by that role alone (DESIGN.md, "Confidentiality").
 """
 
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkei.models import Body, Membership, Person, Role
+from renkei.models import Body, Membership, Person, Pledge, Role
 from renkei.services.dates import today
 
 
@@ -69,3 +70,100 @@ def can_edit_person(db: Session, viewer: Person, person: Person) -> bool:
     if viewer.is_admin or viewer.id == person.id:
         return True
     return not person.has_login and can_manage_people(db, viewer)
+
+
+# --- Sessions and their content -------------------------------------------------------------
+
+# Roles that make someone a member of a body for the purpose of seeing its content. An
+# observer attends but is not bound as a member is (DESIGN.md, "Confidentiality").
+ENTITLED_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY, Role.MEMBER)
+
+
+def secretary_body_ids(db: Session, person: Person, on: date | None = None) -> set[int]:
+    """Bodies the person is current secretary of, whatever their administrator flag."""
+    rows = db.scalars(
+        select(Membership.body_id).where(
+            Membership.person_id == person.id,
+            Membership.role == Role.SECRETARY,
+            current_membership_filter(on or today()),
+        )
+    )
+    return set(rows)
+
+
+@dataclass
+class SessionAccess:
+    """What one person may see and do in one session, worked out once per request.
+
+    Built by ``session_access``; templates and services ask it item by item, so that a page
+    with a hundred items makes no query per item.
+    """
+
+    person: Person | None
+    session_body_ids: set[int]
+    member_body_ids: set[int] = field(default_factory=set)  # current, any role
+    entitled_body_ids: set[int] = field(default_factory=set)  # current, ENTITLED_ROLES
+    pledged_body_ids: set[int] = field(default_factory=set)
+    secretary_body_ids: set[int] = field(default_factory=set)
+    is_admin: bool = False
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.member_body_ids)
+
+    @property
+    def can_view(self) -> bool:
+        """Members of a served body and administrators; to anyone else the session does not
+        exist (404), since even a 支援会議's date can say who is being discussed."""
+        return self.is_member or self.is_admin
+
+    @property
+    def can_manage(self) -> bool:
+        """Schedule, edit, cancel and build the agenda: secretary of every body served."""
+        return bool(self.session_body_ids) and self.session_body_ids <= self.secretary_body_ids
+
+    def can_see_item(self, item) -> bool:
+        """The one rule for agenda items (title, description, minutes section, attendance)."""
+        if item.visibility == "public":
+            return self.can_view
+        if item.visibility == "members":
+            return self.is_member
+        return item.body_id in self.entitled_body_ids and item.body_id in self.pledged_body_ids
+
+    def needs_pledge_for(self, body_id: int) -> bool:
+        """Entitled by role to a body's confidential items but without a pledge for it."""
+        return body_id in self.entitled_body_ids and body_id not in self.pledged_body_ids
+
+
+def session_access(db: Session, person: Person | None, session) -> SessionAccess:
+    body_ids = {body.id for body in session.bodies}
+    access = SessionAccess(person=person, session_body_ids=body_ids)
+    if person is None or not body_ids:
+        return access
+    access.is_admin = person.is_admin
+    terms = db.execute(
+        select(Membership.body_id, Membership.role).where(
+            Membership.person_id == person.id,
+            Membership.body_id.in_(body_ids),
+            current_membership_filter(today()),
+        )
+    ).all()
+    for body_id, role in terms:
+        access.member_body_ids.add(body_id)
+        if role in ENTITLED_ROLES:
+            access.entitled_body_ids.add(body_id)
+        if role == Role.SECRETARY:
+            access.secretary_body_ids.add(body_id)
+    access.pledged_body_ids = pledged_body_ids(db, person, body_ids)
+    return access
+
+
+def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int]:
+    rows = db.scalars(
+        select(Pledge.body_id).where(
+            Pledge.person_id == person.id,
+            Pledge.body_id.in_(body_ids),
+            Pledge.pledged_on <= today(),
+        )
+    )
+    return set(rows)

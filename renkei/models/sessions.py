@@ -1,0 +1,232 @@
+"""Sessions (開催回): one meeting on the calendar, serving one or more bodies.
+
+A session serves one body (standalone, or a subcommittee's own session) or several (joint,
+共同開催, with a host body and a presiding person). Sessions of a series are stored one row
+per occurrence, each remembering the start the series gave it (``original_start``), so
+that one occurrence can be moved or cancelled without touching the rest.
+"""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.models.bodies import Body
+from renkei.models.labels import LabelledEnum
+from renkei.models.people import Person
+
+
+class Mode(LabelledEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+    WRITTEN = "written"  # 書面開催
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.IN_PERSON: _l("In person"),
+            cls.ONLINE: _l("Online"),
+            cls.HYBRID: _l("Hybrid"),
+            cls.WRITTEN: _l("By written procedure"),
+        }
+
+
+class Status(LabelledEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.SCHEDULED: _l("Scheduled"),
+            cls.HELD: _l("Held"),
+            cls.CANCELLED: _l("Cancelled"),
+        }
+
+
+class Answer(LabelledEnum):
+    ATTEND = "attend"
+    ABSENT = "absent"
+    UNDECIDED = "undecided"
+    PROXY = "proxy"  # 代理出席
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.ATTEND: _l("Attending"),
+            cls.ABSENT: _l("Absent"),
+            cls.UNDECIDED: _l("Undecided"),
+            cls.PROXY: _l("Attending by proxy"),
+        }
+
+
+class Visibility(LabelledEnum):
+    PUBLIC = "public"
+    MEMBERS = "members"
+    CONFIDENTIAL = "confidential"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.PUBLIC: _l("Public"),
+            cls.MEMBERS: _l("Members only"),
+            cls.CONFIDENTIAL: _l("Confidential"),
+        }
+
+
+session_bodies = Table(
+    "session_bodies",
+    Base.metadata,
+    Column("session_id", ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("body_id", ForeignKey("bodies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Series(Base):
+    """A repeating session, defined by an RRULE that always ends (UNTIL or COUNT)."""
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rrule: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sessions: Mapped[list["MeetingSession"]] = relationship(
+        back_populates="series", order_by="MeetingSession.original_start"
+    )
+
+
+class MeetingSession(Base):
+    """A session (開催回). Times are stored in UTC and shown in Asia/Tokyo."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_start", "start_at"),
+        Index("ix_sessions_series", "series_id", "original_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    host_body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
+    presiding_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    mode: Mapped[Mode] = mapped_column(enum_type(Mode), default=Mode.IN_PERSON)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.SCHEDULED)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
+    # The start the series rule gave this occurrence: its RECURRENCE-ID, even once moved.
+    original_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Rises on every change of time, place or status (iCalendar SEQUENCE).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    host_body: Mapped[Body] = relationship(foreign_keys=[host_body_id])
+    presiding_person: Mapped[Person | None] = relationship()
+    bodies: Mapped[list[Body]] = relationship(secondary=session_bodies, order_by=Body.name)
+    series: Mapped[Series | None] = relationship(back_populates="sessions")
+    items: Mapped[list["AgendaItem"]] = relationship(
+        back_populates="session", order_by="AgendaItem.position", cascade="all, delete-orphan"
+    )
+    guests: Mapped[list["Guest"]] = relationship(
+        back_populates="session", order_by="Guest.id", cascade="all, delete-orphan"
+    )
+    replies: Mapped[list["Reply"]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+    changes: Mapped[list["SessionChange"]] = relationship(
+        back_populates="session", order_by="SessionChange.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_joint(self) -> bool:
+        return len(self.bodies) > 1
+
+    @property
+    def is_moved(self) -> bool:
+        return self.original_start is not None and self.original_start != self.start_at
+
+    @property
+    def minutes_long(self) -> int:
+        return int((self.end_at - self.start_at).total_seconds() // 60)
+
+    def __repr__(self) -> str:
+        return f"<MeetingSession {self.id} {self.title}>"
+
+
+class AgendaItem(Base):
+    """An agenda item (議題), owned by one of the session's bodies."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (Index("ix_agenda_items_session", "session_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    presenter: Mapped[str] = mapped_column(String(100), default="")
+    planned_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[Visibility] = mapped_column(enum_type(Visibility))
+
+    session: Mapped[MeetingSession] = relationship(back_populates="items")
+    body: Mapped[Body] = relationship()
+
+
+class Guest(Base):
+    """Someone invited by name and e-mail who is not a member of the bodies served."""
+
+    __tablename__ = "guests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+
+    session: Mapped[MeetingSession] = relationship(back_populates="guests")
+
+
+class Reply(Base):
+    """An invitee's attendance reply (出欠)."""
+
+    __tablename__ = "replies"
+    __table_args__ = (UniqueConstraint("session_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    answer: Mapped[Answer] = mapped_column(enum_type(Answer))
+    proxy_name: Mapped[str] = mapped_column(String(100), default="")
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    session: Mapped[MeetingSession] = relationship(back_populates="replies")
+    person: Mapped[Person] = relationship()
+
+
+class SessionChange(Base):
+    """History of a session: who created, moved, changed or cancelled it, and when."""
+
+    __tablename__ = "session_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    # Human-readable "field: old → new" lines, in the language of no one: values only.
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    session: Mapped[MeetingSession] = relationship(back_populates="changes")
+    person: Mapped[Person | None] = relationship()

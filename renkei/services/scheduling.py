@@ -1,0 +1,460 @@
+"""Scheduling sessions: creating, changing and cancelling them, their invitees and replies.
+
+Invitees are the union of the current members (on the session's date, in Tokyo) of every
+body the session serves, each person once however many of those bodies they sit on, plus
+named guests. Holidays and clashes are warnings, never walls: the secretary may go on.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from renkei.models import (
+    Answer,
+    Body,
+    Guest,
+    MeetingSession,
+    Membership,
+    Mode,
+    Person,
+    Reply,
+    SessionChange,
+    Status,
+)
+from renkei.services import policy
+from renkei.services.dates import holiday_name, in_tokyo, tokyo_date
+from renkei.services.errors import DomainError, Forbidden
+
+MAX_LENGTH = timedelta(hours=24)
+
+
+@dataclass
+class SessionData:
+    title: str
+    body_ids: list[int]
+    host_body_id: int | None
+    start: datetime  # timezone-aware
+    end: datetime
+    presiding_person_id: int | None = None
+    place: str = ""
+    online_url: str = ""
+    mode: str = Mode.IN_PERSON.value
+    notes: str = ""
+
+
+@dataclass
+class Invitee:
+    person: Person
+    bodies: list[Body] = field(default_factory=list)
+    roles: dict[int, str] = field(default_factory=dict)  # body id -> role
+
+
+@dataclass
+class Warning:
+    """Something the secretary should know before going on. ``people`` are named."""
+
+    kind: str  # "holiday" or "clash"
+    message: str
+    people: list[str] = field(default_factory=list)
+
+
+# --- Checks -------------------------------------------------------------------------------
+
+
+def validate(db: Session, data: SessionData, *, by: Person) -> list[Body]:
+    """Raise DomainError for the first thing wrong; return the bodies served."""
+    if not data.title.strip():
+        raise DomainError(_l("Enter a title."), "title")
+    if data.end <= data.start:
+        raise DomainError(_l("The session must end after it starts."), "end_time")
+    if data.end - data.start > MAX_LENGTH:
+        raise DomainError(_l("A session cannot last longer than 24 hours."), "end_time")
+    bodies = _bodies(db, data)
+    if data.host_body_id not in {body.id for body in bodies}:
+        raise DomainError(_l("The host body must be one of the bodies served."), "host_body_id")
+    managed = policy.secretary_body_ids(db, by)
+    if not {body.id for body in bodies} <= managed:
+        raise Forbidden(
+            _l("You can only schedule sessions of bodies whose secretariat you are."), "body_ids"
+        )
+    if data.presiding_person_id is not None and db.get(Person, data.presiding_person_id) is None:
+        raise DomainError(_l("The person does not exist."), "presiding_person_id")
+    try:
+        Mode(data.mode)
+    except ValueError:
+        raise DomainError(_l("Choose how the session is held."), "mode") from None
+    _check_url(data.online_url)
+    return bodies
+
+
+def _bodies(db: Session, data: SessionData) -> list[Body]:
+    ids = set(data.body_ids)
+    if not ids:
+        raise DomainError(_l("Choose at least one body."), "body_ids")
+    bodies = list(db.scalars(select(Body).where(Body.id.in_(ids)).order_by(Body.name)))
+    if len(bodies) != len(ids):
+        raise DomainError(_l("This body does not exist."), "body_ids")
+    return bodies
+
+
+def _check_url(url: str) -> None:
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise DomainError(_l("Enter the meeting link starting with https://."), "online_url")
+
+
+def warnings(
+    db: Session, data: SessionData, *, exclude_ids: set[int] | None = None
+) -> list[Warning]:
+    """Holiday and clash warnings for a planned session (not saved)."""
+    found = []
+    holiday = holiday_name(tokyo_date(data.start))
+    if holiday:
+        found.append(
+            Warning(
+                "holiday",
+                str(
+                    _l(
+                        "%(day)s is a public holiday (%(name)s).",
+                        day=tokyo_date(data.start).isoformat(),
+                        name=holiday,
+                    )
+                ),
+            )
+        )
+    clashes = clashing_sessions(db, data, exclude_ids or set())
+    for other, names in clashes:
+        found.append(
+            Warning(
+                "clash",
+                str(
+                    _l(
+                        "Overlaps “%(title)s” (%(when)s), which these invitees also attend:",
+                        title=other.title,
+                        when=_when(other),
+                    )
+                ),
+                names,
+            )
+        )
+    return found
+
+
+def _when(session: MeetingSession) -> str:
+    start, end = in_tokyo(session.start_at), in_tokyo(session.end_at)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+def clashing_sessions(db: Session, data: SessionData, exclude_ids: set[int]):
+    """Other sessions overlapping in time that share invitees, with the shared names."""
+    others = db.scalars(
+        select(MeetingSession)
+        .where(
+            MeetingSession.start_at < data.end,
+            MeetingSession.end_at > data.start,
+            MeetingSession.status != Status.CANCELLED,
+        )
+        .options(selectinload(MeetingSession.bodies))
+    ).all()
+    others = [s for s in others if s.id not in exclude_ids]
+    if not others:
+        return []
+    day = tokyo_date(data.start)
+    mine = {m.person_id: m.person for m in _current_terms(db, set(data.body_ids), day)}
+    result = []
+    for other in others:
+        theirs = {m.person_id for m in _current_terms(db, {b.id for b in other.bodies}, day)}
+        shared = sorted(mine[i].name for i in theirs & mine.keys())
+        if shared:
+            result.append((other, shared))
+    return result
+
+
+# --- Invitees -----------------------------------------------------------------------------
+
+
+def _current_terms(db: Session, body_ids: set[int], day) -> list[Membership]:
+    if not body_ids:
+        return []
+    return list(
+        db.scalars(
+            select(Membership)
+            .where(Membership.body_id.in_(body_ids), policy.current_membership_filter(day))
+            .options(selectinload(Membership.person), selectinload(Membership.body))
+        )
+    )
+
+
+def invitees(db: Session, session: MeetingSession) -> list[Invitee]:
+    """Each current member of a served body once, with the bodies that bring them in."""
+    by_person: dict[int, Invitee] = {}
+    day = tokyo_date(session.start_at)
+    for term in _current_terms(db, {b.id for b in session.bodies}, day):
+        invitee = by_person.setdefault(term.person_id, Invitee(person=term.person))
+        if term.body not in invitee.bodies:
+            invitee.bodies.append(term.body)
+        invitee.roles[term.body_id] = term.role
+    return sorted(by_person.values(), key=lambda i: (i.person.kana or i.person.name, i.person.id))
+
+
+def is_invitee(db: Session, session: MeetingSession, person: Person) -> bool:
+    day = tokyo_date(session.start_at)
+    return (
+        db.scalar(
+            select(Membership.id)
+            .where(
+                Membership.person_id == person.id,
+                Membership.body_id.in_([b.id for b in session.bodies]),
+                policy.current_membership_filter(day),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# --- Changes ------------------------------------------------------------------------------
+
+# Fields whose change must reach calendars (iCalendar SEQUENCE rises).
+CALENDAR_FIELDS = ("start_at", "end_at", "place", "online_url", "status")
+HISTORY_FIELDS = ("title", "start_at", "end_at", "place", "online_url", "mode", "notes",
+                  "host_body_id", "presiding_person_id", "status")  # fmt: skip
+
+
+def _apply(session: MeetingSession, data: SessionData, bodies: list[Body]) -> list[str]:
+    """Copy ``data`` onto ``session``; return the names of the fields that changed."""
+    values = {
+        "title": data.title.strip(),
+        "start_at": data.start,
+        "end_at": data.end,
+        "place": data.place.strip(),
+        "online_url": data.online_url.strip(),
+        "mode": Mode(data.mode),
+        "notes": data.notes.strip(),
+        "host_body_id": data.host_body_id,
+        "presiding_person_id": data.presiding_person_id,
+    }
+    changed = [name for name, value in values.items() if getattr(session, name) != value]
+    for name, value in values.items():
+        setattr(session, name, value)
+    if {b.id for b in session.bodies} != {b.id for b in bodies}:
+        session.bodies = bodies
+        changed.append("bodies")
+    return changed
+
+
+def _describe(name: str, old, new) -> str:
+    if isinstance(old, datetime):
+        old = f"{in_tokyo(old):%Y-%m-%d %H:%M}"
+    if isinstance(new, datetime):
+        new = f"{in_tokyo(new):%Y-%m-%d %H:%M}"
+    return f"{name}: {old or '—'} → {new or '—'}"
+
+
+def record(db: Session, session: MeetingSession, kind: str, by: Person | None, detail="") -> None:
+    db.add(SessionChange(session=session, person=by, kind=kind, detail=detail))
+
+
+def create_session(db: Session, data: SessionData, *, by: Person, **extra) -> MeetingSession:
+    bodies = validate(db, data, by=by)
+    session = MeetingSession(**extra)
+    _apply(session, data, bodies)
+    db.add(session)
+    record(db, session, "created", by)
+    db.flush()
+    return session
+
+
+def update_session(
+    db: Session, session: MeetingSession, data: SessionData, *, by: Person
+) -> list[str]:
+    """Change a session; keep who changed what in its history. Returns the changed fields."""
+    require_manager(db, session, by)
+    bodies = validate(db, data, by=by)
+    before = {name: getattr(session, name) for name in HISTORY_FIELDS}
+    changed = _apply(session, data, bodies)
+    if not changed:
+        return []
+    if any(name in CALENDAR_FIELDS for name in changed):
+        session.sequence += 1
+    moved = "start_at" in changed or "end_at" in changed
+    detail = "\n".join(
+        _describe(name, before[name], getattr(session, name)) for name in changed if name in before
+    )
+    record(db, session, "rescheduled" if moved else "edited", by, detail)
+    db.flush()
+    return changed
+
+
+def cancel_session(db: Session, session: MeetingSession, *, by: Person, reason: str = "") -> None:
+    require_manager(db, session, by)
+    if session.status == Status.CANCELLED:
+        raise DomainError(_l("This session is already cancelled."))
+    session.status = Status.CANCELLED
+    session.sequence += 1
+    record(db, session, "cancelled", by, reason.strip())
+    db.flush()
+
+
+def set_status(db: Session, session: MeetingSession, status: str, *, by: Person) -> None:
+    """Mark held (or back to scheduled). Cancelling goes through ``cancel_session``."""
+    require_manager(db, session, by)
+    status = Status(status)
+    if status == session.status:
+        return
+    old = session.status
+    session.status = status
+    session.sequence += 1
+    record(db, session, "status", by, _describe("status", old.value, status.value))
+    db.flush()
+
+
+def require_manager(db: Session, session: MeetingSession, by: Person) -> None:
+    if not policy.session_access(db, by, session).can_manage:
+        raise Forbidden(_l("Only the secretariat of the bodies served may change this session."))
+
+
+# --- Guests -------------------------------------------------------------------------------
+
+
+def add_guest(
+    db: Session, session: MeetingSession, *, name: str, email: str, organisation: str, by: Person
+) -> Guest:
+    from renkei.services.accounts import validate_email
+
+    require_manager(db, session, by)
+    if not name.strip():
+        raise DomainError(_l("Enter a name."), "name")
+    guest = Guest(
+        session=session,
+        name=name.strip(),
+        email=validate_email(email) or "",
+        organisation=organisation.strip(),
+    )
+    db.add(guest)
+    db.flush()
+    return guest
+
+
+def remove_guest(db: Session, guest: Guest, *, by: Person) -> None:
+    require_manager(db, guest.session, by)
+    db.delete(guest)
+    db.flush()
+
+
+# --- Replies ------------------------------------------------------------------------------
+
+
+def set_reply(
+    db: Session,
+    session: MeetingSession,
+    person: Person,
+    answer: str,
+    *,
+    proxy_name: str = "",
+    comment: str = "",
+) -> Reply:
+    """An invitee answers (or changes their answer) for themself."""
+    if not is_invitee(db, session, person):
+        raise Forbidden(_l("You are not invited to this session."))
+    if session.status == Status.CANCELLED:
+        raise DomainError(_l("This session has been cancelled."))
+    try:
+        answer = Answer(answer)
+    except ValueError:
+        raise DomainError(_l("Choose an answer."), "answer") from None
+    if answer == Answer.PROXY and not proxy_name.strip():
+        raise DomainError(_l("Enter the name of the person attending for you."), "proxy_name")
+    reply = db.scalar(
+        select(Reply).where(Reply.session_id == session.id, Reply.person_id == person.id)
+    )
+    if reply is None:
+        reply = Reply(session=session, person=person)
+        db.add(reply)
+    reply.answer = answer
+    reply.proxy_name = proxy_name.strip() if answer == Answer.PROXY else ""
+    reply.comment = comment.strip()
+    db.flush()
+    return reply
+
+
+@dataclass
+class BodyTally:
+    body: Body
+    counts: Counter
+    total: int
+
+    @property
+    def unanswered(self) -> int:
+        return self.total - sum(self.counts.values())
+
+
+def tally(session: MeetingSession, people: list[Invitee], replies: list[Reply]) -> list[BodyTally]:
+    """Replies counted per body served; a shared member counts for each of their bodies."""
+    answers = {reply.person_id: reply.answer for reply in replies}
+    result = []
+    for body in session.bodies:
+        members = [i for i in people if body in i.bodies]
+        counts = Counter(answers[i.person.id] for i in members if i.person.id in answers)
+        result.append(BodyTally(body=body, counts=counts, total=len(members)))
+    return result
+
+
+# --- Lists --------------------------------------------------------------------------------
+
+
+def upcoming_for(db: Session, person: Person, since: datetime, limit: int = 50):
+    """Sessions the person is invited to from ``since`` on, across all their bodies."""
+    terms = db.execute(
+        select(Membership.body_id, Membership.term_start, Membership.term_end).where(
+            Membership.person_id == person.id
+        )
+    ).all()
+    if not terms:
+        return []
+    candidates = db.scalars(
+        select(MeetingSession)
+        .join(MeetingSession.bodies)
+        .where(Body.id.in_({t.body_id for t in terms}), MeetingSession.end_at >= since)
+        .options(selectinload(MeetingSession.bodies))
+        .order_by(MeetingSession.start_at)
+        .distinct()
+    ).all()
+    result = []
+    for session in candidates:
+        day = tokyo_date(session.start_at)
+        served = {b.id for b in session.bodies}
+        if any(
+            t.body_id in served
+            and t.term_start <= day
+            and (t.term_end is None or t.term_end >= day)
+            for t in terms
+        ):
+            result.append(session)
+        if len(result) == limit:
+            break
+    return result
+
+
+def body_sessions(db: Session, body: Body, *, page: int, per_page: int = 20):
+    """A body's sessions, newest first, one page of them, and the number of pages."""
+    from sqlalchemy import func
+
+    base = select(MeetingSession).join(MeetingSession.bodies).where(Body.id == body.id)
+    total = db.scalar(select(func.count()).select_from(base.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    sessions = db.scalars(
+        base.options(selectinload(MeetingSession.bodies))
+        .order_by(MeetingSession.start_at.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return sessions, page, pages
