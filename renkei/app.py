@@ -21,8 +21,8 @@ from renkei.blueprints import (
 )
 from renkei.config import load_config
 from renkei.db import get_db
-from renkei.i18n import babel, select_locale
-from renkei.services import policy
+from renkei.i18n import babel, format_tokyo, select_locale
+from renkei.services import markdown, policy
 
 csrf = CSRFProtect()
 
@@ -44,6 +44,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["tokyo"] = format_tokyo
+    app.jinja_env.filters["markdown"] = markdown.render
     auth.init_login(app)
 
     for blueprint in (

@@ -12,7 +12,7 @@ from renkei.blueprints.common import get_or_404, me, render_form, require, show_
 from renkei.blueprints.fields import IdSelectField, none_choice
 from renkei.db import get_db
 from renkei.models import Body, BodyKind, Confidentiality, Programme
-from renkei.services import bodies, memberships, overlap, policy
+from renkei.services import bodies, memberships, overlap, policy, scheduling
 from renkei.services.bodies import BodyData
 from renkei.services.errors import DomainError
 
@@ -97,9 +97,16 @@ def show(body_id: int):
     body = get_or_404(Body, body_id)
     person = me()
     current, past, future = memberships.split_current(memberships.body_memberships(db, body))
+    sessions, page, pages = scheduling.body_sessions(
+        db, body, page=request.args.get("page", 1, type=int)
+    )
     return render_template(
         "bodies/show.html",
         body=body,
+        sessions=sessions,
+        page=page,
+        pages=pages,
+        can_schedule=body.id in policy.secretary_body_ids(db, person),
         current=current,
         past=past,
         future=future,

@@ -4,9 +4,9 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from flask_login import login_required
 
 from renkei.blueprints.common import me, safe_next
-from renkei.db import get_db
+from renkei.db import get_db, utcnow
 from renkei.i18n import LANGUAGE_COOKIE
-from renkei.services import memberships
+from renkei.services import memberships, policy, scheduling
 from renkei.services.dates import today
 
 bp = Blueprint("home", __name__)
@@ -15,9 +15,16 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @login_required
 def index():
+    db = get_db()
     on = today()
-    mine = memberships.person_memberships(get_db(), me())
-    return render_template("home/index.html", current=[m for m in mine if m.is_current(on)])
+    mine = memberships.person_memberships(db, me())
+    upcoming = scheduling.upcoming_for(db, me(), since=utcnow())
+    return render_template(
+        "home/index.html",
+        current=[m for m in mine if m.is_current(on)],
+        sessions=upcoming,
+        can_schedule=bool(policy.secretary_body_ids(db, me())),
+    )
 
 
 @bp.route("/language/<code>")

@@ -1,5 +1,499 @@
-"""Sessions (開催回): schedule, show, edit, cancel; invitees, guests and replies."""
+"""Sessions (開催回): schedule, show, edit, cancel; guests, replies and pledges."""
 
-from flask import Blueprint
+from datetime import time
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, none_choice
+from renkei.db import get_db
+from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
+from renkei.services import pledges, policy, scheduling
+from renkei.services.dates import tokyo_to_utc
+from renkei.services.errors import DomainError
+from renkei.services.scheduling import SessionData
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
+
+TOO_LONG = _l("Use at most %(max)d characters.")
+TIME_MESSAGE = _l("Enter a time such as 14:00.")
+CHANGE_LABELS = {
+    "created": _l("Scheduled"),
+    "rescheduled": _l("Rescheduled"),
+    "edited": _l("Details changed"),
+    "cancelled": _l("Cancelled"),
+    "status": _l("Status changed"),
+    "agenda": _l("Agenda changed"),
+}
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SessionForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(_l("Enter a title.")), Length(max=200, message=TOO_LONG)],
+    )
+    body_ids = CheckboxesField(
+        _l("Bodies served"),
+        coerce=int,
+        description=_l("Choose several bodies to hold a joint session."),
+    )
+    host_body_id = IdSelectField(
+        _l("Host body"), description=_l("For a joint session: the body that hosts it.")
+    )
+    presiding_person_id = IdSelectField(_l("Presiding"))
+    start_date = DateField(_l("Date"), validators=[DataRequired(DATE_MESSAGE)])
+    start_time = TimeField(_l("Starts at"), validators=[DataRequired(TIME_MESSAGE)])
+    end_time = TimeField(_l("Ends at"), validators=[DataRequired(TIME_MESSAGE)])
+    end_date = DateField(
+        _l("End date"),
+        description=_l("Only if the session ends on a later day."),
+        validators=[Optional()],
+    )
+    mode = SelectField(_l("How it is held"), choices=Mode.choices, default=Mode.IN_PERSON.value)
+    place = StringField(_l("Place"), validators=[Length(max=200, message=TOO_LONG)])
+    online_url = URLField(_l("Online meeting link"), validators=[Length(max=500, message=TOO_LONG)])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000, message=TOO_LONG)])
+    repeat = SelectField(
+        _l("Repeat"),
+        choices=[
+            ("", _l("Does not repeat")),
+            ("weekly", _l("Every week or every few weeks")),
+            ("monthly_by_date", _l("Monthly on the same date")),
+            ("monthly_by_weekday", _l("Monthly on the same weekday (e.g. 2nd Thursday)")),
+        ],
+        default="",
+    )
+    repeat_interval = IntegerField(
+        _l("Every how many weeks"),
+        default=1,
+        validators=[Optional(), NumberRange(1, 12, _l("Enter a number from 1 to 12."))],
+    )
+    repeat_until = DateField(_l("Repeat until"), validators=[Optional()])
+    repeat_count = IntegerField(
+        _l("Or number of sessions"),
+        validators=[Optional(), NumberRange(1, 120, _l("Enter a number from 1 to 120."))],
+    )
+    scope = RadioField(
+        _l("Change"),
+        choices=[
+            ("this", _l("This session only")),
+            ("following", _l("This and following sessions")),
+        ],
+        default="this",
+    )
+    confirmed = HiddenField(default="")
+
+
+def _fill_choices(form: SessionForm, session: MeetingSession | None) -> None:
+    db = get_db()
+    mine = policy.secretary_body_ids(db, me())
+    if session is not None:
+        mine |= {b.id for b in session.bodies}
+    bodies = [b for b in _all_bodies() if b.id in mine]
+    form.body_ids.choices = [(b.id, b.name) for b in bodies]
+    form.host_body_id.choices = [
+        none_choice(_l("Choose the host body")),
+        *((str(b.id), b.name) for b in bodies),
+    ]
+    people = db.scalars(select(Person).where(Person.active).order_by(Person.kana, Person.name))
+    form.presiding_person_id.choices = [none_choice(), *((str(p.id), p.name) for p in people)]
+
+
+def _all_bodies() -> list[Body]:
+    from renkei.services.bodies import list_bodies
+
+    return list_bodies(get_db())
+
+
+def _data(form: SessionForm) -> SessionData:
+    start_day = form.start_date.data
+    end_day = form.end_date.data or start_day
+    body_ids = list(form.body_ids.data or [])
+    host = form.host_body_id.data
+    if host is None and len(body_ids) == 1:
+        host = body_ids[0]
+    return SessionData(
+        title=form.title.data or "",
+        body_ids=body_ids,
+        host_body_id=host,
+        start=tokyo_to_utc(start_day, form.start_time.data),
+        end=tokyo_to_utc(end_day, form.end_time.data),
+        presiding_person_id=form.presiding_person_id.data,
+        place=form.place.data or "",
+        online_url=(form.online_url.data or "").strip(),
+        mode=form.mode.data,
+        notes=form.notes.data or "",
+    )
+
+
+def _rule(form: SessionForm):
+    from renkei.services import series
+
+    if not form.repeat.data:
+        return None
+    return series.RepeatRule(
+        frequency=form.repeat.data,
+        interval=form.repeat_interval.data or 1,
+        until=form.repeat_until.data,
+        count=form.repeat_count.data,
+    )
+
+
+def _load(session_id: int) -> MeetingSession:
+    """The session with what its page needs, or 404 for anyone not allowed to know of it."""
+    session = get_db().scalar(
+        select(MeetingSession)
+        .where(MeetingSession.id == session_id)
+        .options(
+            selectinload(MeetingSession.bodies).selectinload(Body.parent),
+            selectinload(MeetingSession.items).selectinload(AgendaItem.body),
+            selectinload(MeetingSession.guests),
+            selectinload(MeetingSession.replies),
+            selectinload(MeetingSession.changes),
+            selectinload(MeetingSession.host_body),
+            selectinload(MeetingSession.presiding_person),
+        )
+    )
+    if session is None:
+        abort(404)
+    return session
+
+
+def _access(session: MeetingSession) -> policy.SessionAccess:
+    access = policy.session_access(get_db(), me(), session)
+    if not access.can_view:
+        abort(404)
+    return access
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    db = get_db()
+    require(bool(policy.secretary_body_ids(db, me())))
+    form = SessionForm()
+    _fill_choices(form, None)
+    if request.method == "GET":
+        body_id = request.args.get("body", type=int)
+        if body_id in {choice[0] for choice in form.body_ids.choices}:
+            form.body_ids.data = [body_id]
+            form.host_body_id.data = body_id
+        form.start_time.data, form.end_time.data = time(14, 0), time(16, 0)
+    found_warnings = []
+    if form.validate_on_submit():
+        try:
+            data = _data(form)
+            scheduling.validate(db, data, by=me())
+            rule = _rule(form)
+            if rule is not None:
+                from renkei.services import series
+
+                series.validate_rule(rule, data.start)
+            found_warnings = scheduling.warnings(db, data)
+            if not found_warnings or form.confirmed.data == "yes":
+                return _create(data, rule)
+            form.confirmed.data = "yes"
+        except DomainError as error:
+            show_error(form, error)
+    return render_form("sessions/form.html", form, session=None, warnings=found_warnings)
+
+
+def _create(data: SessionData, rule):
+    db = get_db()
+    if rule is None:
+        session = scheduling.create_session(db, data, by=me())
+        db.commit()
+        flash(_("The session has been scheduled."), "success")
+        return redirect(url_for("sessions.show", session_id=session.id))
+    from renkei.services import series
+
+    created = series.create_series(db, data, rule, by=me())
+    db.commit()
+    flash(_("%(n)d sessions have been scheduled.", n=len(created.sessions)), "success")
+    return redirect(url_for("sessions.show", session_id=created.sessions[0].id))
+
+
+@bp.route("/<int:session_id>")
+@login_required
+def show(session_id: int):
+    return _render_show(_load(session_id))
+
+
+def _render_show(session: MeetingSession, status: int = 200, **forms):
+    """The session page; a form given in ``forms`` (with its errors) replaces the blank one."""
+    db = get_db()
+    access = _access(session)
+    people = scheduling.invitees(db, session)
+    person = me()
+    my_reply = next((r for r in session.replies if r.person_id == person.id), None)
+    invited = any(i.person.id == person.id for i in people)
+    context = {
+        "reply_form": ReplyForm(formdata=None, obj=my_reply) if invited else None,
+        "guest_form": GuestForm(formdata=None) if access.can_manage else None,
+    }
+    context.update(forms)
+    page = render_template(
+        "sessions/show.html",
+        session=session,
+        access=access,
+        items=session.items,
+        invitees=people,
+        replies={r.person_id: r for r in session.replies},
+        tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
+        invited=invited,
+        pledge_bodies=[b for b in session.bodies if access.needs_pledge_for(b.id)],
+        holiday=_holiday(session),
+        others=_series_others(session),
+        change_labels=CHANGE_LABELS,
+        **context,
+    )
+    return page, status
+
+
+def _holiday(session: MeetingSession) -> str | None:
+    from renkei.services.dates import holiday_name, tokyo_date
+
+    return holiday_name(tokyo_date(session.start_at))
+
+
+def _series_others(session: MeetingSession) -> list[MeetingSession]:
+    if session.series_id is None:
+        return []
+    return list(
+        get_db().scalars(
+            select(MeetingSession)
+            .where(MeetingSession.series_id == session.series_id)
+            .order_by(MeetingSession.start_at)
+        )
+    )
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(session_id: int):
+    db = get_db()
+    session = _load(session_id)
+    require(_access(session).can_manage)
+    form = SessionForm()
+    _fill_choices(form, session)
+    if request.method == "GET":
+        _prefill(form, session)
+    found_warnings = []
+    if form.validate_on_submit():
+        try:
+            data = _data(form)
+            scheduling.validate(db, data, by=me())
+            found_warnings = scheduling.warnings(db, data, exclude_ids={session.id})
+            if not found_warnings or form.confirmed.data == "yes":
+                if form.scope.data == "following" and session.series_id is not None:
+                    from renkei.services import series
+
+                    series.update_following(db, session, data, by=me())
+                else:
+                    scheduling.update_session(db, session, data, by=me())
+                db.commit()
+                flash(_("The changes have been saved."), "success")
+                return redirect(url_for("sessions.show", session_id=session.id))
+            form.confirmed.data = "yes"
+        except DomainError as error:
+            show_error(form, error)
+    return render_form("sessions/form.html", form, session=session, warnings=found_warnings)
+
+
+def _prefill(form: SessionForm, session: MeetingSession) -> None:
+    from renkei.services.dates import in_tokyo
+
+    start, end = in_tokyo(session.start_at), in_tokyo(session.end_at)
+    form.title.data = session.title
+    form.body_ids.data = [b.id for b in session.bodies]
+    form.host_body_id.data = session.host_body_id
+    form.presiding_person_id.data = session.presiding_person_id
+    form.start_date.data, form.start_time.data = start.date(), start.time()
+    form.end_time.data = end.time()
+    form.end_date.data = end.date() if end.date() != start.date() else None
+    form.mode.data = session.mode.value
+    form.place.data, form.online_url.data, form.notes.data = (
+        session.place,
+        session.online_url,
+        session.notes,
+    )
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=1000, message=TOO_LONG)])
+
+
+@bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(session_id: int):
+    db = get_db()
+    session = _load(session_id)
+    require(_access(session).can_manage)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            scheduling.cancel_session(db, session, by=me(), reason=form.reason.data or "")
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The session has been cancelled."), "success")
+            return redirect(url_for("sessions.show", session_id=session.id))
+    return render_form("sessions/cancel.html", form, session=session)
+
+
+@bp.route("/<int:session_id>/status", methods=["POST"])
+@login_required
+def set_status(session_id: int):
+    db = get_db()
+    session = _load(session_id)
+    require(_access(session).can_manage)
+    status = request.form.get("status", "")
+    if status not in (Status.SCHEDULED.value, Status.HELD.value):
+        abort(400)
+    scheduling.set_status(db, session, status, by=me())
+    db.commit()
+    return redirect(url_for("sessions.show", session_id=session.id))
+
+
+class ReplyForm(FlaskForm):
+    answer = RadioField(
+        _l("Your reply"),
+        choices=Answer.choices,
+        validators=[DataRequired(_l("Choose an answer."))],
+    )
+    proxy_name = StringField(
+        _l("Name of the person attending for you"),
+        validators=[Length(max=100, message=TOO_LONG)],
+    )
+    comment = StringField(_l("Comment"), validators=[Length(max=500, message=TOO_LONG)])
+
+
+@bp.route("/<int:session_id>/reply", methods=["POST"])
+@login_required
+def reply(session_id: int):
+    db = get_db()
+    session = _load(session_id)
+    _access(session)
+    require(scheduling.is_invitee(db, session, me()))
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            scheduling.set_reply(
+                db,
+                session,
+                me(),
+                form.answer.data,
+                proxy_name=form.proxy_name.data or "",
+                comment=form.comment.data or "",
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("Your reply has been saved."), "success")
+            return redirect(url_for("sessions.show", session_id=session.id) + "#reply")
+    return _render_show(session, 400, reply_form=form)
+
+
+class GuestForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Enter a name.")), Length(max=100, message=TOO_LONG)],
+    )
+    email = EmailField(
+        _l("E-mail address"), validators=[Optional(), Length(max=254, message=TOO_LONG)]
+    )
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200, message=TOO_LONG)])
+
+
+@bp.route("/<int:session_id>/guests", methods=["POST"])
+@login_required
+def add_guest(session_id: int):
+    db = get_db()
+    session = _load(session_id)
+    require(_access(session).can_manage)
+    form = GuestForm()
+    if form.validate_on_submit():
+        try:
+            scheduling.add_guest(
+                db,
+                session,
+                name=form.name.data,
+                email=form.email.data or "",
+                organisation=form.organisation.data or "",
+                by=me(),
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The guest has been added."), "success")
+            return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
+    return _render_show(session, 400, guest_form=form)
+
+
+@bp.route("/guests/<int:guest_id>/delete", methods=["POST"])
+@login_required
+def remove_guest(guest_id: int):
+    db = get_db()
+    guest = get_or_404(Guest, guest_id)
+    session = _load(guest.session_id)
+    require(_access(session).can_manage)
+    scheduling.remove_guest(db, guest, by=me())
+    db.commit()
+    flash(_("The guest has been removed."), "success")
+    return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
+
+
+@bp.route("/pledge/<int:body_id>", methods=["POST"])
+@login_required
+def pledge(body_id: int):
+    """Record a pledge: one's own, or (secretariat) a member's, given as ``person_id``."""
+    db = get_db()
+    body = get_or_404(Body, body_id)
+    person_id = request.form.get("person_id", type=int)
+    person = get_or_404(Person, person_id) if person_id else me()
+    try:
+        pledges.record_pledge(db, body, person, by=me())
+    except DomainError as error:
+        db.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.commit()
+        flash(
+            _("The confidentiality pledge for %(body)s has been recorded.", body=body.name),
+            "success",
+        )
+    return redirect(_back(request.form.get("next")))
+
+
+def _back(target: str | None) -> str:
+    from renkei.blueprints.common import safe_next
+
+    return safe_next(target)

@@ -1,0 +1,109 @@
+"""Who sees an agenda item, for each visibility and each kind of viewer (DESIGN.md)."""
+
+from datetime import date
+
+import pytest
+
+from renkei.models import AgendaItem, Pledge, Visibility
+from renkei.services import policy
+from tests.helpers import body_named, person_by_email
+from tests.sessions_helpers import LAYER1, SUPPORT, make_session
+
+SEES, PLACEHOLDER = True, False
+
+
+@pytest.fixture
+def joint(world):
+    """A joint session of the 支援会議 and the 協議体, one item of each visibility per body."""
+    session = make_session(world, SUPPORT, LAYER1)
+    for position, (body, visibility) in enumerate(
+        (body, visibility) for body in (SUPPORT, LAYER1) for visibility in Visibility
+    ):
+        world.add(
+            AgendaItem(
+                session=session,
+                body=body_named(world, body),
+                position=position,
+                title=f"{body} {visibility}",
+                visibility=visibility,
+            )
+        )
+    world.commit()
+    return session
+
+
+def pledge(world, email, body):
+    world.add(
+        Pledge(
+            person=person_by_email(world, email),
+            body=body_named(world, body),
+            pledged_on=date(2025, 4, 1),
+        )
+    )
+    world.commit()
+
+
+def sees(world, email, session, body, visibility) -> bool:
+    access = policy.session_access(world, person_by_email(world, email), session)
+    item = next(i for i in session.items if i.body.name == body and i.visibility == visibility)
+    return access.can_see_item(item)
+
+
+@pytest.mark.parametrize(
+    ("email", "pledged", "expected"),
+    [
+        # 支援会議 member with a pledge: everything of the 支援会議.
+        ("member.both@example.jp", True, {"public": SEES, "members": SEES, "confidential": SEES}),
+        # Same member without a pledge: placeholder for confidential.
+        (
+            "member.both@example.jp",
+            False,
+            {"public": SEES, "members": SEES, "confidential": PLACEHOLDER},
+        ),
+        # Member of the other body of the joint session only.
+        (
+            "member.kyogitai@example.jp",
+            False,
+            {"public": SEES, "members": SEES, "confidential": PLACEHOLDER},
+        ),
+        (
+            "member.kyogitai@example.jp",
+            True,
+            {"public": SEES, "members": SEES, "confidential": PLACEHOLDER},
+        ),
+        # Administrator: not entitled by that role alone.
+        (
+            "admin@example.jp",
+            False,
+            {"public": SEES, "members": PLACEHOLDER, "confidential": PLACEHOLDER},
+        ),
+    ],
+)
+def test_support_meeting_items(world, joint, email, pledged, expected):
+    if pledged:
+        # A pledge for the 支援会議 only counts for someone who is its member.
+        pledge(world, email, SUPPORT)
+    for visibility, outcome in expected.items():
+        assert sees(world, email, joint, SUPPORT, visibility) is outcome, visibility
+
+
+def test_pledge_for_one_body_does_not_open_the_other(world, joint):
+    pledge(world, "member.both@example.jp", LAYER1)
+    assert sees(world, "member.both@example.jp", joint, LAYER1, "confidential")
+    assert not sees(world, "member.both@example.jp", joint, SUPPORT, "confidential")
+
+
+def test_people_outside_the_bodies_cannot_view_the_session(world, joint):
+    session = make_session(world, SUPPORT)
+    outsider = person_by_email(world, "member.kyogitai@example.jp")
+    assert not policy.session_access(world, outsider, session).can_view
+    assert not policy.session_access(world, None, session).can_view
+
+
+def test_only_the_secretariat_of_every_body_served_manages(world, joint):
+    chair = person_by_email(world, "chair.support@example.jp")
+    admin = person_by_email(world, "admin@example.jp")
+    secretary = person_by_email(world, "secretary@example.jp")
+    assert policy.session_access(world, secretary, joint).can_manage
+    assert not policy.session_access(world, chair, joint).can_manage
+    assert not policy.session_access(world, admin, joint).can_manage

@@ -1,0 +1,155 @@
+from datetime import date, time, timedelta
+
+import pytest
+
+from renkei.models import Answer, MeetingSession, Membership, Status
+from renkei.services import memberships, scheduling
+from renkei.services.dates import tokyo_to_utc
+from renkei.services.errors import DomainError, Forbidden
+from tests.helpers import body_named, count, person_by_email
+from tests.sessions_helpers import (
+    COORDINATION,
+    DAY,
+    LAYER1,
+    LAYER2,
+    SUPPORT,
+    make_session,
+    session_data,
+)
+
+
+@pytest.fixture
+def secretary(world):
+    return person_by_email(world, "secretary@example.jp")
+
+
+def names(invitees):
+    return [i.person.name for i in invitees]
+
+
+def test_joint_session_invites_each_shared_member_once_with_their_bodies(world):
+    session = make_session(world, SUPPORT, LAYER1)
+    invitees = scheduling.invitees(world, session)
+    assert len(names(invitees)) == len(set(names(invitees)))
+    both = next(i for i in invitees if i.person.name == "兼務 三郎")
+    assert {b.name for b in both.bodies} == {SUPPORT, LAYER1}
+    support = {m.person_id for m in body_named(world, SUPPORT).memberships}
+    layer1 = {m.person_id for m in body_named(world, LAYER1).memberships}
+    assert {i.person.id for i in invitees} == support | layer1
+
+
+def test_subcommittee_session_invites_its_own_members_only(world):
+    session = make_session(world, LAYER2)
+    invited = set(names(scheduling.invitees(world, session)))
+    assert "地域 さくら" in invited and "北 町子" in invited
+    assert "生協 実" not in invited  # on the parent body only
+    assert session.bodies[0].parent.name == LAYER1
+
+
+def test_member_whose_term_ended_before_the_session_is_not_invited(world, secretary):
+    support = body_named(world, SUPPORT)
+    member = person_by_email(world, "member.both@example.jp")
+    term = world.query(Membership).filter_by(body_id=support.id, person_id=member.id).one()
+    memberships.end_membership(world, term, DAY - timedelta(days=1), by=secretary)
+    session = make_session(world, SUPPORT)
+    assert "兼務 三郎" not in names(scheduling.invitees(world, session))
+
+
+def test_end_before_start_and_longer_than_a_day_are_refused(world, secretary):
+    before = count(world, MeetingSession)
+    for data, field in [
+        (session_data(world, SUPPORT, start=time(16), end=time(14)), "end_time"),
+        (session_data(world, SUPPORT, start=time(9), end=time(9)), "end_time"),
+    ]:
+        with pytest.raises(DomainError) as error:
+            scheduling.create_session(world, data, by=secretary)
+        assert error.value.field == field
+    long = session_data(world, SUPPORT)
+    long.end = long.start + timedelta(hours=24, minutes=1)
+    with pytest.raises(DomainError):
+        scheduling.create_session(world, long, by=secretary)
+    world.rollback()
+    assert count(world, MeetingSession) == before
+
+
+def test_host_must_be_served_and_bodies_must_be_the_secretarys(world, secretary):
+    data = session_data(world, SUPPORT)
+    data.host_body_id = body_named(world, LAYER1).id
+    with pytest.raises(DomainError):
+        scheduling.create_session(world, data, by=secretary)
+    chair = person_by_email(world, "chair.support@example.jp")
+    with pytest.raises(Forbidden):
+        scheduling.create_session(world, session_data(world, SUPPORT), by=chair)
+
+
+def test_online_link_must_be_http(world, secretary):
+    with pytest.raises(DomainError) as error:
+        scheduling.create_session(
+            world, session_data(world, SUPPORT, online_url="javascript:alert(1)"), by=secretary
+        )
+    assert error.value.field == "online_url"
+
+
+def test_holiday_warning_names_the_holiday(world):
+    data = session_data(world, SUPPORT, day=date(2026, 11, 23))
+    found = scheduling.warnings(world, data)
+    assert [w.kind for w in found] == ["holiday"]
+    assert "勤労感謝の日" in found[0].message
+
+
+def test_clash_warning_names_the_shared_invitees(world):
+    make_session(world, LAYER1, title="協議体 定例会")
+    data = session_data(world, SUPPORT, start=time(15), end=time(17))
+    clash = next(w for w in scheduling.warnings(world, data) if w.kind == "clash")
+    assert "兼務 三郎" in clash.people and "民生 ふみ" in clash.people
+    assert "税務 健" not in clash.people
+    later = session_data(world, SUPPORT, start=time(16), end=time(17))
+    assert scheduling.warnings(world, later) == []  # touching is not overlapping
+
+
+def test_reschedule_and_cancel_keep_history_and_raise_sequence(world, secretary):
+    session = make_session(world, SUPPORT)
+    data = session_data(world, SUPPORT, start=time(15), end=time(17), place="役場2階")
+    changed = scheduling.update_session(world, session, data, by=secretary)
+    assert {"start_at", "end_at", "place"} <= set(changed)
+    assert session.sequence == 1
+    scheduling.cancel_session(world, session, by=secretary, reason="台風のため")
+    assert session.status == Status.CANCELLED and session.sequence == 2
+    kinds = [c.kind for c in session.changes]
+    assert kinds == ["created", "rescheduled", "cancelled"]
+    assert "15:00" in session.changes[1].detail and "台風" in session.changes[2].detail
+    assert all(c.person == secretary for c in session.changes)
+
+
+def test_only_invitees_reply_and_proxy_needs_a_name(world):
+    session = make_session(world, SUPPORT)
+    member = person_by_email(world, "member.both@example.jp")
+    outsider = person_by_email(world, "member.kyogitai@example.jp")
+    with pytest.raises(Forbidden):
+        scheduling.set_reply(world, session, outsider, "attend")
+    with pytest.raises(DomainError):
+        scheduling.set_reply(world, session, member, "proxy")
+    reply = scheduling.set_reply(world, session, member, "proxy", proxy_name="代理 花")
+    assert reply.answer == Answer.PROXY
+    scheduling.set_reply(world, session, member, "attend")
+    assert len(session.replies) == 1 and reply.proxy_name == ""
+
+
+def test_tally_counts_a_shared_member_for_each_body(world):
+    session = make_session(world, SUPPORT, LAYER1)
+    member = person_by_email(world, "member.both@example.jp")
+    scheduling.set_reply(world, session, member, "attend")
+    people = scheduling.invitees(world, session)
+    tallies = {t.body.name: t for t in scheduling.tally(session, people, session.replies)}
+    assert tallies[SUPPORT].counts["attend"] == tallies[LAYER1].counts["attend"] == 1
+    assert tallies[SUPPORT].unanswered == tallies[SUPPORT].total - 1
+
+
+def test_upcoming_sessions_across_bodies(world):
+    make_session(world, SUPPORT, title="支援会議 12月")
+    make_session(world, LAYER1, title="協議体 12月", day=DAY + timedelta(days=1))
+    make_session(world, COORDINATION, title="調整会議 12月")
+    member = person_by_email(world, "member.both@example.jp")
+    since = tokyo_to_utc(DAY - timedelta(days=1), time(0))
+    titles = [s.title for s in scheduling.upcoming_for(world, member, since)]
+    assert titles == ["支援会議 12月", "協議体 12月"]

@@ -1,0 +1,35 @@
+"""Building sessions in tests."""
+
+from datetime import date, time
+
+from renkei.services import scheduling
+from renkei.services.dates import tokyo_to_utc
+from renkei.services.scheduling import SessionData
+from tests.helpers import body_named, person_by_email
+
+SUPPORT = "みどり町支援会議"
+COORDINATION = "みどり町支援調整会議"
+LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
+LAYER2 = "北中学校区協議体（第2層）"
+
+# A Thursday that is no public holiday, far enough ahead for terms to be current.
+DAY = date(2026, 12, 10)
+
+
+def session_data(db, *body_names, day=DAY, start=time(14), end=time(16), **extra) -> SessionData:
+    bodies = [body_named(db, name) for name in body_names]
+    return SessionData(
+        title=extra.pop("title", "定例会"),
+        body_ids=[b.id for b in bodies],
+        host_body_id=bodies[0].id,
+        start=tokyo_to_utc(day, start),
+        end=tokyo_to_utc(day, end),
+        **extra,
+    )
+
+
+def make_session(db, *body_names, **kwargs):
+    secretary = person_by_email(db, "secretary@example.jp")
+    session = scheduling.create_session(db, session_data(db, *body_names, **kwargs), by=secretary)
+    db.commit()
+    return session
