@@ -1,6 +1,8 @@
-"""Small helpers for tests: find rows by name, count rows."""
+"""Small helpers for tests: find rows by name, count rows, count SQL statements."""
 
-from sqlalchemy import func, select
+from contextlib import contextmanager
+
+from sqlalchemy import event, func, select
 
 from renkei.models import Body, Person
 
@@ -15,3 +17,18 @@ def person_by_email(db, email: str) -> Person:
 
 def count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
+
+
+@contextmanager
+def counting(engine):
+    """Collect the SQL statements the engine runs inside the block."""
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

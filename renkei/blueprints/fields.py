@@ -33,6 +33,7 @@ def none_choice(label=None):
 
 
 DATE_MESSAGE = _l("Enter a date such as 2026-04-01.")
+TIME_MESSAGE = _l("Enter a time such as 14:00.")
 
 
 class DateField(wtforms.DateField):
@@ -44,6 +45,17 @@ class DateField(wtforms.DateField):
         except ValueError:
             self.data = None
             raise ValueError(str(DATE_MESSAGE)) from None
+
+
+class TimeField(wtforms.TimeField):
+    """A time field whose parse error says, in plain words, what to type."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(TIME_MESSAGE)) from None
 
 
 class NewPasswordForm(FlaskForm):

@@ -18,14 +18,20 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
     URLField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
-from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, none_choice
+from renkei.blueprints.fields import (
+    DATE_MESSAGE,
+    TIME_MESSAGE,
+    DateField,
+    IdSelectField,
+    TimeField,
+    none_choice,
+)
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
 from renkei.services import pledges, policy, scheduling
@@ -36,7 +42,6 @@ from renkei.services.scheduling import SessionData
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
 TOO_LONG = _l("Use at most %(max)d characters.")
-TIME_MESSAGE = _l("Enter a time such as 14:00.")
 CHANGE_LABELS = {
     "created": _l("Scheduled"),
     "rescheduled": _l("Rescheduled"),

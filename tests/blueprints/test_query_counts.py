@@ -1,30 +1,14 @@
 """No page issues a query per row: the number of SQL statements does not grow with the data."""
 
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 
 from renkei.models import Membership, Person, Role
-from tests.helpers import body_named
+from tests.helpers import body_named, counting
 
 SUPPORT = "みどり町支援会議"
 LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
-
-
-@contextmanager
-def counting(engine):
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def add_shared_members(db, start: int, n: int) -> None:

@@ -1,0 +1,203 @@
+from datetime import date, time
+
+from renkei.models import (
+    AgendaItem,
+    Answer,
+    MeetingSession,
+    Membership,
+    Person,
+    Reply,
+    Role,
+    Visibility,
+)
+from renkei.services.dates import tokyo_to_utc
+from tests.conftest import login
+from tests.helpers import body_named, count, counting
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
+
+
+def form(world, *body_names, **extra):
+    bodies = [body_named(world, name) for name in body_names]
+    data = {
+        "title": "12月定例会",
+        "body_ids": [b.id for b in bodies],
+        "host_body_id": bodies[0].id,
+        "start_date": DAY.isoformat(),
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "mode": "in_person",
+        "place": "役場 第1会議室",
+    }
+    data.update(extra)
+    return data
+
+
+def test_secretary_schedules_a_joint_session(as_secretary, world):
+    response = as_secretary.post("/sessions/new", data=form(world, SUPPORT, LAYER1))
+    assert response.status_code == 302
+    session = world.query(MeetingSession).one()
+    assert {b.name for b in session.bodies} == {SUPPORT, LAYER1}
+    assert session.start_at == tokyo_to_utc(DAY, time(14))
+    page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2026年12月10日(木) 14:00" in page and "共同開催" in page
+    assert page.count("兼務 三郎") == 1  # one row, however many bodies bring them in
+
+
+def test_end_before_start_is_refused_in_japanese(as_secretary, world):
+    response = as_secretary.post(
+        "/sessions/new", data=form(world, SUPPORT, start_time="16:00", end_time="15:00")
+    )
+    assert response.status_code == 400
+    assert "終了時刻は開始時刻より後にしてください。" in response.get_data(as_text=True)
+    assert count(world, MeetingSession) == 0
+
+
+def test_malformed_date_and_time_are_refused_in_japanese(as_secretary, world):
+    response = as_secretary.post(
+        "/sessions/new", data=form(world, SUPPORT, start_date="2026-02-30", start_time="25:99")
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "日付を 2026-04-01 のように入力してください。" in page
+    assert "時刻を 14:00 のように入力してください。" in page
+    assert count(world, MeetingSession) == 0
+
+
+def test_holiday_is_a_warning_the_secretary_can_go_past(as_secretary, world):
+    data = form(world, SUPPORT, start_date="2026-11-23")
+    response = as_secretary.post("/sessions/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "勤労感謝の日" in page
+    assert count(world, MeetingSession) == 0
+    response = as_secretary.post("/sessions/new", data={**data, "confirmed": "yes"})
+    assert response.status_code == 302
+    assert count(world, MeetingSession) == 1
+
+
+def test_someone_elses_body_is_refused(client, world):
+    login(client, "chair.support@example.jp")
+    response = client.post("/sessions/new", data=form(world, SUPPORT))
+    assert response.status_code == 403
+    assert count(world, MeetingSession) == 0
+
+
+def test_unknown_or_unrelated_session_is_404(client, world):
+    session = make_session(world, SUPPORT)
+    login(client, "member.kyogitai@example.jp")  # not on the 支援会議
+    assert client.get(f"/sessions/{session.id}").status_code == 404
+    assert client.get("/sessions/999999").status_code == 404
+    assert client.get(f"/sessions/{session.id}/edit").status_code == 404
+
+
+def test_member_replies_and_secretary_sees_the_tally(app, client, world):
+    session = make_session(world, SUPPORT, LAYER1)
+    login(client, "member.both@example.jp")
+    response = client.post(f"/sessions/{session.id}/reply", data={"answer": "attend"})
+    assert response.status_code == 302
+    secretary = login(app.test_client(), "secretary@example.jp")
+    page = secretary.get(f"/sessions/{session.id}").get_data(as_text=True)
+    tally = page.split('class="list tally"')[1].split("</table>")[0]
+    assert tally.count('<td class="num">1</td>') >= 2  # counted for both bodies
+
+
+def test_proxy_without_a_name_is_refused_in_japanese(client, world):
+    session = make_session(world, SUPPORT)
+    login(client, "member.both@example.jp")
+    response = client.post(f"/sessions/{session.id}/reply", data={"answer": "proxy"})
+    assert response.status_code == 400
+    assert "代理で出席する方の名前を入力してください。" in response.get_data(as_text=True)
+    assert count(world, Reply) == 0
+
+
+def test_reply_for_a_session_one_is_not_invited_to_is_refused(client, world):
+    session = make_session(world, SUPPORT, LAYER1)
+    login(client, "admin@example.jp")  # may view, is not invited
+    response = client.post(f"/sessions/{session.id}/reply", data={"answer": "attend"})
+    assert response.status_code == 403
+    assert count(world, Reply) == 0
+
+
+def test_cancel_keeps_the_session_and_says_so(as_secretary, world):
+    session = make_session(world, SUPPORT)
+    response = as_secretary.post(f"/sessions/{session.id}/cancel", data={"reason": "台風"})
+    assert response.status_code == 302
+    page = as_secretary.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert "中止" in page and "台風" in page
+
+
+def test_missing_csrf_token_changes_nothing(as_secretary, world):
+    session = make_session(world, SUPPORT)
+    response = as_secretary.post(f"/sessions/{session.id}/cancel", data={}, csrf=False)
+    assert response.status_code == 400
+    world.expire_all()
+    assert world.get(MeetingSession, session.id).status == "scheduled"
+
+
+def test_guest_is_invited_by_name(as_secretary, world):
+    session = make_session(world, SUPPORT)
+    response = as_secretary.post(
+        f"/sessions/{session.id}/guests",
+        data={"name": "外部 講師", "email": "guest@example.jp", "organisation": "県"},
+    )
+    assert response.status_code == 302
+    assert "外部 講師" in as_secretary.get(f"/sessions/{session.id}").get_data(as_text=True)
+
+
+def test_member_records_a_pledge_and_then_sees_confidential_items(client, world):
+    session = make_session(world, SUPPORT)
+    world.add(
+        AgendaItem(
+            session=session,
+            body=body_named(world, SUPPORT),
+            position=0,
+            title="CANARY-ケース検討",
+            visibility=Visibility.CONFIDENTIAL,
+        )
+    )
+    world.commit()
+    login(client, "member.both@example.jp")
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert "CANARY" not in page and "守秘義務" in page
+    support = body_named(world, SUPPORT)
+    response = client.post(
+        f"/sessions/pledge/{support.id}", data={"next": f"/sessions/{session.id}"}
+    )
+    assert response.headers["Location"] == f"/sessions/{session.id}"
+    assert "CANARY-ケース検討" in client.get(f"/sessions/{session.id}").get_data(as_text=True)
+
+
+def _populate(world, session, items: int, extra_members: int) -> None:
+    support = body_named(world, SUPPORT)
+    for i in range(items):
+        world.add(
+            AgendaItem(
+                session=session,
+                body=support,
+                position=i,
+                title=f"議題 {i}",
+                description=f"**説明** {i}",
+                visibility=list(Visibility)[i % 3],
+            )
+        )
+    for i in range(extra_members):
+        person = Person(name=f"構成員 {i}", email=f"{session.title}{i}@example.jp")
+        world.add(person)
+        world.add(
+            Membership(person=person, body=support, role=Role.MEMBER, term_start=date(2025, 4, 1))
+        )
+        world.add(Reply(session=session, person=person, answer=list(Answer)[i % 4]))
+    world.commit()
+
+
+def test_session_page_query_count_does_not_grow(app, as_secretary, world):
+    small = make_session(world, SUPPORT, title="small")
+    large = make_session(world, SUPPORT, title="large", day=date(2026, 12, 17))
+    _populate(world, small, items=5, extra_members=10)
+    _populate(world, large, items=50, extra_members=100)
+    counts = []
+    for session in (small, large):
+        as_secretary.get(f"/sessions/{session.id}")
+        with counting(app.extensions["renkei.engine"]) as statements:
+            assert as_secretary.get(f"/sessions/{session.id}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
