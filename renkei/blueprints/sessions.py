@@ -34,7 +34,7 @@ from renkei.blueprints.fields import (
 )
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
-from renkei.services import pledges, policy, scheduling
+from renkei.services import pledges, policy, scheduling, series
 from renkei.services.dates import tokyo_to_utc
 from renkei.services.errors import DomainError
 from renkei.services.scheduling import SessionData
@@ -94,14 +94,14 @@ class SessionForm(FlaskForm):
         default="",
     )
     repeat_interval = IntegerField(
-        _l("Every how many weeks"),
+        _l("Every how many weeks or months"),
         default=1,
         validators=[Optional(), NumberRange(1, 12, _l("Enter a number from 1 to 12."))],
     )
     repeat_until = DateField(_l("Repeat until"), validators=[Optional()])
     repeat_count = IntegerField(
         _l("Or number of sessions"),
-        validators=[Optional(), NumberRange(1, 120, _l("Enter a number from 1 to 120."))],
+        validators=[Optional(), NumberRange(2, 120, _l("Enter a number from 2 to 120."))],
     )
     scope = RadioField(
         _l("Change"),
@@ -156,9 +156,7 @@ def _data(form: SessionForm) -> SessionData:
     )
 
 
-def _rule(form: SessionForm):
-    from renkei.services import series
-
+def _rule(form: SessionForm) -> series.RepeatRule | None:
     if not form.repeat.data:
         return None
     return series.RepeatRule(
@@ -216,8 +214,6 @@ def new():
             scheduling.validate(db, data, by=me())
             rule = _rule(form)
             if rule is not None:
-                from renkei.services import series
-
                 series.validate_rule(rule, data.start)
             found_warnings = scheduling.warnings(db, data)
             if not found_warnings or form.confirmed.data == "yes":
@@ -235,8 +231,6 @@ def _create(data: SessionData, rule):
         db.commit()
         flash(_("The session has been scheduled."), "success")
         return redirect(url_for("sessions.show", session_id=session.id))
-    from renkei.services import series
-
     created = series.create_series(db, data, rule, by=me())
     db.commit()
     flash(_("%(n)d sessions have been scheduled.", n=len(created.sessions)), "success")
@@ -316,8 +310,6 @@ def edit(session_id: int):
             found_warnings = scheduling.warnings(db, data, exclude_ids={session.id})
             if not found_warnings or form.confirmed.data == "yes":
                 if form.scope.data == "following" and session.series_id is not None:
-                    from renkei.services import series
-
                     series.update_following(db, session, data, by=me())
                 else:
                     scheduling.update_session(db, session, data, by=me())
