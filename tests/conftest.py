@@ -88,7 +88,7 @@ def db(app):
 @pytest.fixture
 def world(db):
     """The demo town: bodies, organisations, overlapping members and the demo accounts."""
-    demo.load(db)
+    demo.load(db, sessions=False)
     db.commit()
     return db
 

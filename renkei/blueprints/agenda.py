@@ -1,5 +1,242 @@
-"""Agenda items (議題) of a session: add, edit, reorder, remove."""
+"""Agenda items (議題) of a session: add, edit, reorder, remove; Markdown preview.
 
-from flask import Blueprint
+A session the viewer may not see does not exist for them (404); one they may see but not
+manage refuses changes (403). What an item shows is for the policy alone to decide.
+"""
+
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.fields import IdSelectField, none_choice
+from renkei.db import get_db
+from renkei.models import AgendaItem, MeetingSession, Visibility
+from renkei.services import agenda, markdown, policy
+from renkei.services.agenda import ItemData
+from renkei.services.errors import DomainError, Forbidden
 
 bp = Blueprint("agenda", __name__)
+
+MINUTES_MESSAGE = _l(
+    "Enter the planned minutes as a number from 0 to %(max)d.", max=agenda.MAX_MINUTES
+)
+
+
+class MinutesField(IntegerField):
+    """Whole minutes; anything else gets a plain message saying what to type."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(MINUTES_MESSAGE)) from None
+
+
+class ItemForm(FlaskForm):
+    # Lengths and ranges are checked by the service, which says what is wrong in plain words.
+    title = StringField(_l("Title"), render_kw={"maxlength": agenda.MAX_TITLE})
+    body_id = IdSelectField(
+        _l("Owning body"),
+        description=_l("Its confidentiality rules apply to the item."),
+    )
+    presenter = StringField(_l("Presenter"), render_kw={"maxlength": agenda.MAX_PRESENTER})
+    planned_minutes = MinutesField(
+        _l("Planned minutes"),
+        validators=[Optional()],
+        default=0,
+        render_kw={"min": 0, "max": agenda.MAX_MINUTES, "inputmode": "numeric"},
+    )
+    description = TextAreaField(
+        _l("Description"),
+        description=_l(
+            "Markdown: **bold**, lists starting with “- ”, links as [text](https://…). "
+            "Other HTML is removed."
+        ),
+        render_kw={"rows": 8},
+    )
+    visibility = SelectField(
+        _l("Who may see it"),
+        choices=[none_choice(_l("(default for the body)")), *Visibility.choices()],
+        default="",
+        validate_choice=False,  # the service names an unknown choice
+        description=_l(
+            "By default, items of a body with a statutory duty of secrecy are confidential "
+            "and other items are for members only."
+        ),
+    )
+
+
+def _data(form: ItemForm) -> ItemData:
+    return ItemData(
+        title=form.title.data or "",
+        body_id=form.body_id.data,
+        presenter=form.presenter.data or "",
+        planned_minutes=form.planned_minutes.data,
+        description=form.description.data or "",
+        visibility=form.visibility.data or None,
+    )
+
+
+def _fill_choices(form: ItemForm, session: MeetingSession) -> None:
+    form.body_id.choices = [(str(b.id), b.name) for b in session.bodies]
+    if form.body_id.data is None and request.method == "GET":
+        form.body_id.data = session.host_body_id
+
+
+def _load_session(session_id: int) -> MeetingSession:
+    session = get_db().scalar(
+        select(MeetingSession)
+        .where(MeetingSession.id == session_id)
+        .options(selectinload(MeetingSession.bodies), selectinload(MeetingSession.items))
+    )
+    if session is None:
+        abort(404)
+    return session
+
+
+def _access(session: MeetingSession, *, manage: bool = True) -> policy.SessionAccess:
+    """404 for those who may not know of the session, 403 for viewers who may not change it."""
+    access = policy.session_access(get_db(), me(), session)
+    if not access.can_view:
+        abort(404)
+    if manage:
+        require(access.can_manage)
+    return access
+
+
+def _back(session: MeetingSession):
+    return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
+
+
+def _run(action, session: MeetingSession):
+    """Run a button's service call; a refused change is flashed, the page shown again."""
+    db = get_db()
+    try:
+        action()
+    except Forbidden:
+        db.rollback()
+        abort(403)
+    except DomainError as error:
+        db.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.commit()
+    return _back(session)
+
+
+@bp.route("/sessions/<int:session_id>/items/new", methods=["GET", "POST"])
+@login_required
+def new(session_id: int):
+    db = get_db()
+    session = _load_session(session_id)
+    _access(session)
+    form = ItemForm()
+    _fill_choices(form, session)
+    if form.validate_on_submit():
+        try:
+            agenda.add_item(db, session, _data(form), by=me())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The agenda item has been added."), "success")
+            return _back(session)
+    return render_form("agenda/form.html", form, session=session, item=None)
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(item_id: int):
+    db = get_db()
+    item = get_or_404(AgendaItem, item_id)
+    session = item.session
+    access = _access(session)
+    # The form shows the item's content: only to those the policy lets see it.
+    require(access.can_see_item(item))
+    if request.method == "GET":
+        form = ItemForm(obj=item, visibility=item.visibility.value)
+    else:
+        form = ItemForm()
+    _fill_choices(form, session)
+    if form.validate_on_submit():
+        try:
+            agenda.update_item(db, item, _data(form), by=me())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The changes have been saved."), "success")
+            return _back(session)
+    return render_form("agenda/form.html", form, session=session, item=item)
+
+
+@bp.route("/items/<int:item_id>/move", methods=["POST"])
+@login_required
+def move(item_id: int):
+    item = get_or_404(AgendaItem, item_id)
+    session = item.session
+    _access(session)
+    direction = request.form.get("direction", "")
+    return _run(lambda: agenda.move_item(get_db(), item, direction, by=me()), session)
+
+
+@bp.route("/items/<int:item_id>/delete", methods=["POST"])
+@login_required
+def delete(item_id: int):
+    item = get_or_404(AgendaItem, item_id)
+    session = item.session
+    _access(session)
+
+    def action():
+        agenda.delete_item(get_db(), item, by=me())
+        flash(_("The agenda item has been deleted."), "success")
+
+    return _run(action, session)
+
+
+def _parse_order(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise DomainError(
+            _l("The agenda has changed meanwhile. Reload the page and try again."), "order"
+        ) from None
+
+
+@bp.route("/sessions/<int:session_id>/items/order", methods=["POST"])
+@login_required
+def order(session_id: int):
+    session = _load_session(session_id)
+    _access(session)
+    text = request.form.get("order", "")
+    return _run(lambda: agenda.reorder(get_db(), session, _parse_order(text), by=me()), session)
+
+
+@bp.route("/markdown/preview", methods=["POST"])
+@login_required
+def preview():
+    """The sanitised HTML of a Markdown text, for the preview beside a description field."""
+    text = request.form.get("text", "")
+    if len(text) > agenda.MAX_DESCRIPTION:
+        response = make_response(
+            _(
+                "The text is too long to preview: at most %(max)d characters.",
+                max=agenda.MAX_DESCRIPTION,
+            ),
+            400,
+        )
+        response.mimetype = "text/plain"
+    else:
+        response = make_response(str(markdown.render(text)))
+        response.mimetype = "text/html"
+    # What is typed here may be confidential: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -265,13 +265,19 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         replies={r.person_id: r for r in session.replies},
         tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
         invited=invited,
-        pledge_bodies=[b for b in session.bodies if access.needs_pledge_for(b.id)],
+        pledge_bodies=_pledge_bodies(session, access),
         holiday=_holiday(session),
         others=_series_others(session),
         change_labels=CHANGE_LABELS,
         **context,
     )
     return page, status
+
+
+def _pledge_bodies(session: MeetingSession, access: policy.SessionAccess) -> list[Body]:
+    """Bodies whose confidential items here the viewer would see once they pledge."""
+    owners = {item.body_id for item in session.items if item.visibility == "confidential"}
+    return [b for b in session.bodies if b.id in owners and access.needs_pledge_for(b.id)]
 
 
 def _holiday(session: MeetingSession) -> str | None:

@@ -2,14 +2,27 @@
 and members who sit on several of them. Every demo account's password is ``renkei-demo``."""
 
 import functools
-from datetime import date
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from renkei.models import Body, BodyKind, Membership, Organisation, OrganisationKind, Person, Role
+from renkei.models import (
+    Body,
+    BodyKind,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Pledge,
+    Role,
+    Visibility,
+)
+from renkei.services import agenda, scheduling, series
 from renkei.services.accounts import PersonData, create_person
+from renkei.services.dates import holiday_name, today, tokyo_to_utc
+from renkei.services.scheduling import SessionData
 
 DEMO_PASSWORD = "renkei-demo"
 TERM_START = date(2025, 4, 1)
@@ -130,7 +143,15 @@ def load_if_empty(db: Session) -> bool:
     return True
 
 
-def load(db: Session) -> None:
+def load(db: Session, *, sessions: bool = True) -> None:
+    """Load the town; with ``sessions``, also a few sessions around today (the tests' own
+    worlds leave them out, so that their dates are the tests' own)."""
+    _load_register(db)
+    if sessions:
+        _load_sessions(db)
+
+
+def _load_register(db: Session) -> None:
     organisations = {}
     for name, kind, contact in ORGANISATIONS:
         organisations[name] = Organisation(name=name, kind=kind, contact=contact)
@@ -165,4 +186,124 @@ def load(db: Session) -> None:
                     term_start=TERM_START,
                 )
             )
+    db.flush()
+
+
+def _next(weekday: int, weeks_ahead: int) -> date:
+    """The given weekday (0 = Monday) in ``weeks_ahead`` weeks, never a public holiday."""
+    day = today() + timedelta(days=(weekday - today().weekday()) % 7 + 7 * weeks_ahead)
+    while holiday_name(day):
+        day += timedelta(days=7)
+    return day
+
+
+def _session(bodies, title, day, start, end, *, serves, host, **extra) -> SessionData:
+    return SessionData(
+        title=title,
+        body_ids=[bodies[name].id for name in serves],
+        host_body_id=bodies[host].id,
+        start=tokyo_to_utc(day, start),
+        end=tokyo_to_utc(day, end),
+        **extra,
+    )
+
+
+def _load_sessions(db: Session) -> None:
+    people = {p.email: p for p in db.scalars(select(Person).where(Person.email.is_not(None)))}
+    bodies = {b.name: b for b in db.scalars(select(Body))}
+    secretary = people["secretary@example.jp"]
+    for email, body in [
+        ("secretary@example.jp", SUPPORT),
+        ("chair.support@example.jp", SUPPORT),
+        ("secretary@example.jp", COORDINATION),
+        ("chair.support@example.jp", COORDINATION),
+    ]:
+        db.add(Pledge(person=people[email], body=bodies[body], pledged_on=TERM_START))
+    db.flush()
+
+    joint = scheduling.create_session(
+        db,
+        _session(
+            bodies,
+            "支援会議・協議体 合同会議",
+            _next(3, 1),
+            time(14),
+            time(16),
+            serves=[SUPPORT, KYOGITAI],
+            host=SUPPORT,
+            place="みどり町役場 2階 大会議室",
+            mode="hybrid",
+            online_url="https://meet.example.jp/midori-joint",
+            presiding_person_id=people["chair.support@example.jp"].id,
+        ),
+        by=secretary,
+    )
+    for title, body, minutes, visibility, description in [
+        ("開会・連絡事項", KYOGITAI, 10, Visibility.PUBLIC, "前回の議事録の確認"),
+        (
+            "地域資源マップの更新",
+            KYOGITAI,
+            30,
+            Visibility.MEMBERS,
+            "- 北地区の配食サービス\n- サロンの新設（2か所）",
+        ),
+        (
+            "個別ケースの検討（A地区）",
+            SUPPORT,
+            40,
+            Visibility.CONFIDENTIAL,
+            "**60代男性、単身。** 家賃滞納と受診中断。地域包括と社協からの情報提供。",
+        ),
+        (
+            "8050世帯への支援方針",
+            SUPPORT,
+            30,
+            Visibility.CONFIDENTIAL,
+            "関係機関の役割分担を確認する。",
+        ),
+    ]:
+        agenda.add_item(
+            db,
+            joint,
+            agenda.ItemData(
+                title=title,
+                body_id=bodies[body].id,
+                planned_minutes=minutes,
+                visibility=visibility.value,
+                description=description,
+            ),
+            by=secretary,
+        )
+    scheduling.set_reply(db, joint, people["member.both@example.jp"], "attend")
+    scheduling.set_reply(db, joint, people["chair.kyogitai@example.jp"], "absent")
+
+    series.create_series(
+        db,
+        _session(
+            bodies,
+            "支援調整会議（定例）",
+            _next(1, 1),
+            time(10),
+            time(11, 30),
+            serves=[COORDINATION],
+            host=COORDINATION,
+            place="社協会館 相談室",
+        ),
+        series.RepeatRule(frequency="monthly_by_weekday", count=6),
+        by=secretary,
+    )
+    scheduling.create_session(
+        db,
+        _session(
+            bodies,
+            "北中学校区 第2層協議体",
+            _next(2, 2),
+            time(18, 30),
+            time(20),
+            serves=[NORTH],
+            host=NORTH,
+            place="北公民館",
+        ),
+        by=secretary,
+    )
     db.flush()

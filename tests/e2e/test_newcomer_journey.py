@@ -81,7 +81,7 @@ def test_newcomer_finds_bodies_members_and_shared_members(page: Page, console, l
     bodies.get_by_role("link", name=demo.SUPPORT, exact=True).click()
     expect(page).to_have_url(re.compile(r"/bodies/\d+$"))
     expect(page.locator("main h1")).to_have_text(demo.SUPPORT)
-    current = page.locator("main table.list").first
+    current = page.locator("#members table.list").first
     names = current.locator("tbody tr td:first-child a").all_inner_texts()
     assert sorted(names) == sorted(members_of(demo.SUPPORT))
 

@@ -1,0 +1,215 @@
+"""Agenda items (議題) of a session: add, edit, reorder, remove.
+
+Only the secretariat of every body a session serves changes its agenda (policy decides).
+Every change goes into the session's history, which everyone who can see the session reads:
+so the history names items by id and position and lists changed fields, never a title, a
+presenter or a description (any of which may be confidential).
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
+from renkei.services import policy, scheduling
+from renkei.services.errors import DomainError, Forbidden
+
+MAX_TITLE = 200
+MAX_PRESENTER = 100
+MAX_MINUTES = 24 * 60
+MAX_DESCRIPTION = 20_000
+
+# Fields whose values may be written to the history; the others are named only.
+CONTENT_FIELDS = ("title", "presenter", "description")
+PLAIN_FIELDS = ("body_id", "planned_minutes", "visibility")
+
+
+@dataclass
+class ItemData:
+    title: str
+    body_id: int | None
+    presenter: str = ""
+    planned_minutes: int | None = 0
+    description: str = ""
+    visibility: str | None = None  # None: the default for the owning body
+
+
+def default_visibility(body: Body) -> Visibility:
+    """Items of a body with a statutory duty of secrecy start confidential, others members."""
+    return Visibility.CONFIDENTIAL if body.has_duty_of_secrecy else Visibility.MEMBERS
+
+
+def planned_total(session: MeetingSession) -> int:
+    """Planned minutes of all the session's items."""
+    return sum(item.planned_minutes or 0 for item in session.items)
+
+
+# --- Checks -------------------------------------------------------------------------------
+
+
+def _require_manager(db: Session, session: MeetingSession, by: Person) -> policy.SessionAccess:
+    access = policy.session_access(db, by, session)
+    if not access.can_manage:
+        raise Forbidden(
+            _l("Only the secretariat of the bodies served may change this session's agenda.")
+        )
+    return access
+
+
+def _require_visible(access: policy.SessionAccess, item: AgendaItem) -> None:
+    """Editing shows and may open up the item: only for those who may see it already."""
+    if not access.can_see_item(item):
+        raise Forbidden(
+            _l(
+                "This item is confidential. Record your pledge of confidentiality for its "
+                "body before you edit it."
+            )
+        )
+
+
+def validate(session: MeetingSession, data: ItemData) -> dict:
+    """Raise DomainError for the first thing wrong; return the values to store."""
+    title = (data.title or "").strip()
+    if not title:
+        raise DomainError(_l("Enter a title."), "title")
+    if len(title) > MAX_TITLE:
+        raise DomainError(_l("Use at most %(max)d characters.", max=MAX_TITLE), "title")
+    body = next((b for b in session.bodies if b.id == data.body_id), None)
+    if body is None:
+        raise DomainError(
+            _l("The owning body must be one of the bodies this session serves."), "body_id"
+        )
+    presenter = (data.presenter or "").strip()
+    if len(presenter) > MAX_PRESENTER:
+        raise DomainError(_l("Use at most %(max)d characters.", max=MAX_PRESENTER), "presenter")
+    minutes = data.planned_minutes or 0
+    if not isinstance(minutes, int) or minutes < 0 or minutes > MAX_MINUTES:
+        raise DomainError(
+            _l("Enter the planned minutes as a number from 0 to %(max)d.", max=MAX_MINUTES),
+            "planned_minutes",
+        )
+    description = (data.description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise DomainError(
+            _l(
+                "The description is too long: %(length)d characters; at most %(max)d.",
+                length=len(description),
+                max=MAX_DESCRIPTION,
+            ),
+            "description",
+        )
+    if data.visibility in (None, ""):
+        visibility = default_visibility(body)
+    else:
+        try:
+            visibility = Visibility(data.visibility)
+        except ValueError:
+            raise DomainError(_l("Choose who may see this item."), "visibility") from None
+    return {
+        "title": title,
+        "body_id": body.id,
+        "presenter": presenter,
+        "planned_minutes": minutes,
+        "description": description,
+        "visibility": visibility,
+    }
+
+
+# --- Changes ------------------------------------------------------------------------------
+
+
+def _renumber(items: list[AgendaItem]) -> None:
+    for position, item in enumerate(items, start=1):
+        item.position = position
+
+
+def _refresh(db: Session, session: MeetingSession) -> None:
+    """Write the positions and reload ``session.items`` in their new order."""
+    db.flush()
+    db.expire(session, ["items"])
+
+
+def _record(db: Session, session: MeetingSession, by: Person, detail: str) -> None:
+    scheduling.record(db, session, "agenda", by, detail)
+
+
+def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person) -> AgendaItem:
+    """Append an item at the end of the agenda."""
+    _require_manager(db, session, by)
+    values = validate(session, data)
+    position = max((item.position for item in session.items), default=0) + 1
+    item = AgendaItem(position=position, **values)
+    session.items.append(item)
+    db.flush()
+    _record(db, session, by, f"item {item.id} added at position {position}")
+    db.flush()
+    return item
+
+
+def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) -> list[str]:
+    """Change an item; return the names of the fields that changed."""
+    session = item.session
+    access = _require_manager(db, session, by)
+    _require_visible(access, item)
+    values = validate(session, data)
+    changed = [name for name, value in values.items() if getattr(item, name) != value]
+    if not changed:
+        return []
+    lines = []
+    for name in changed:
+        if name in PLAIN_FIELDS:
+            lines.append(f"item {item.id} {name}: {getattr(item, name)} → {values[name]}")
+        else:
+            lines.append(f"item {item.id} {name} changed")
+    for name, value in values.items():
+        setattr(item, name, value)
+    _record(db, session, by, "\n".join(lines))
+    db.flush()
+    return changed
+
+
+def move_item(db: Session, item: AgendaItem, direction: str, *, by: Person) -> bool:
+    """Swap the item with its neighbour above or below; False when already at that end."""
+    session = item.session
+    _require_manager(db, session, by)
+    if direction not in ("up", "down"):
+        raise DomainError(_l("Choose up or down."), "direction")
+    items = list(session.items)
+    index = items.index(item)
+    other = index - 1 if direction == "up" else index + 1
+    if other < 0 or other >= len(items):
+        return False
+    items[index], items[other] = items[other], items[index]
+    _renumber(items)
+    _record(db, session, by, f"item {item.id} moved {direction} to position {item.position}")
+    _refresh(db, session)
+    return True
+
+
+def reorder(db: Session, session: MeetingSession, item_ids: list[int], *, by: Person) -> bool:
+    """Put the items in the order given, which must name each of the session's items once.
+    Returns False when the order did not change."""
+    _require_manager(db, session, by)
+    items = {item.id: item for item in session.items}
+    if len(item_ids) != len(items) or set(item_ids) != set(items):
+        raise DomainError(
+            _l("The agenda has changed meanwhile. Reload the page and try again."), "order"
+        )
+    if [item.id for item in session.items] == list(item_ids):
+        return False
+    _renumber([items[item_id] for item_id in item_ids])
+    _record(db, session, by, "items reordered: " + ", ".join(str(i) for i in item_ids))
+    _refresh(db, session)
+    return True
+
+
+def delete_item(db: Session, item: AgendaItem, *, by: Person) -> None:
+    """Remove the item and close the gap it leaves."""
+    session = item.session
+    _require_manager(db, session, by)
+    item_id, position = item.id, item.position
+    session.items.remove(item)  # delete-orphan: the row goes at the flush
+    _renumber(list(session.items))
+    _record(db, session, by, f"item {item_id} deleted from position {position}")
+    _refresh(db, session)
