@@ -23,6 +23,16 @@ MAX_DESCRIPTION = 20_000
 # Fields whose values may be written to the history; the others are named only.
 CONTENT_FIELDS = ("title", "presenter", "description")
 PLAIN_FIELDS = ("body_id", "planned_minutes", "visibility")
+# History lines name fields, never their content: the history is shown to every manager,
+# and a confidential title must not reach it.
+FIELD_LABELS = {
+    "title": _l("title"),
+    "body_id": _l("owning body"),
+    "presenter": _l("presenter"),
+    "planned_minutes": _l("planned minutes"),
+    "description": _l("description"),
+    "visibility": _l("who may see it"),
+}
 
 
 @dataclass
@@ -142,7 +152,7 @@ def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person
     item = AgendaItem(position=position, **values)
     session.items.append(item)
     db.flush()
-    _record(db, session, by, f"item {item.id} added at position {position}")
+    _record(db, session, by, str(_l("Item No.%(n)d added.", n=position)))
     db.flush()
     return item
 
@@ -158,10 +168,19 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
         return []
     lines = []
     for name in changed:
+        field = str(FIELD_LABELS.get(name, name))
         if name in PLAIN_FIELDS:
-            lines.append(f"item {item.id} {name}: {getattr(item, name)} → {values[name]}")
+            old, new = getattr(item, name), values[name]
+            line = _l(
+                "Item No.%(n)d, %(field)s: %(old)s → %(new)s",
+                n=item.position,
+                field=field,
+                old=getattr(old, "label", old),
+                new=getattr(new, "label", new),
+            )
         else:
-            lines.append(f"item {item.id} {name} changed")
+            line = _l("Item No.%(n)d, %(field)s changed.", n=item.position, field=field)
+        lines.append(str(line))
     for name, value in values.items():
         setattr(item, name, value)
     _record(db, session, by, "\n".join(lines))
@@ -180,9 +199,15 @@ def move_item(db: Session, item: AgendaItem, direction: str, *, by: Person) -> b
     other = index - 1 if direction == "up" else index + 1
     if other < 0 or other >= len(items):
         return False
+    old_position = item.position
     items[index], items[other] = items[other], items[index]
     _renumber(items)
-    _record(db, session, by, f"item {item.id} moved {direction} to position {item.position}")
+    _record(
+        db,
+        session,
+        by,
+        str(_l("Item No.%(old)d moved to No.%(new)d.", old=old_position, new=item.position)),
+    )
     _refresh(db, session)
     return True
 
@@ -199,7 +224,7 @@ def reorder(db: Session, session: MeetingSession, item_ids: list[int], *, by: Pe
     if [item.id for item in session.items] == list(item_ids):
         return False
     _renumber([items[item_id] for item_id in item_ids])
-    _record(db, session, by, "items reordered: " + ", ".join(str(i) for i in item_ids))
+    _record(db, session, by, str(_l("Items reordered.")))
     _refresh(db, session)
     return True
 
@@ -208,8 +233,8 @@ def delete_item(db: Session, item: AgendaItem, *, by: Person) -> None:
     """Remove the item and close the gap it leaves."""
     session = item.session
     _require_manager(db, session, by)
-    item_id, position = item.id, item.position
+    position = item.position
     session.items.remove(item)  # delete-orphan: the row goes at the flush
     _renumber(list(session.items))
-    _record(db, session, by, f"item {item_id} deleted from position {position}")
+    _record(db, session, by, str(_l("Item No.%(n)d deleted.", n=position)))
     _refresh(db, session)

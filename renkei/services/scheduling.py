@@ -250,12 +250,29 @@ def _apply(session: MeetingSession, data: SessionData, bodies: list[Body]) -> li
     return changed
 
 
+FIELD_LABELS = {
+    "title": _l("Title"),
+    "start_at": _l("Starts at"),
+    "end_at": _l("Ends at"),
+    "place": _l("Place"),
+    "online_url": _l("Online meeting link"),
+    "mode": _l("How it is held"),
+    "notes": _l("Notes"),
+    "host_body_id": _l("Host body"),
+    "presiding_person_id": _l("Presiding"),
+    "status": _l("Status"),
+}
+
+
 def _describe(name: str, old, new) -> str:
-    if isinstance(old, datetime):
-        old = f"{in_tokyo(old):%Y-%m-%d %H:%M}"
-    if isinstance(new, datetime):
-        new = f"{in_tokyo(new):%Y-%m-%d %H:%M}"
-    return f"{name}: {old or '—'} → {new or '—'}"
+    """One history line, "Place: 役場 → 公民館", in the language of whoever made the change."""
+
+    def shown(value):
+        if isinstance(value, datetime):
+            return f"{in_tokyo(value):%Y-%m-%d %H:%M}"
+        return str(getattr(value, "label", value) or "—")
+
+    return f"{FIELD_LABELS.get(name, name)}: {shown(old)} → {shown(new)}"
 
 
 def record(db: Session, session: MeetingSession, kind: str, by: Person | None, detail="") -> None:
@@ -312,7 +329,7 @@ def set_status(db: Session, session: MeetingSession, status: str, *, by: Person)
     old = session.status
     session.status = status
     session.sequence += 1
-    record(db, session, "status", by, _describe("status", old.value, status.value))
+    record(db, session, "status", by, _describe("status", old, status))
     db.flush()
 
 

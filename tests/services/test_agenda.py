@@ -260,6 +260,7 @@ def test_history_names_items_by_id_never_by_content(world, joint, secretary):
     assert len(changes) == 6
     details = "\n".join(c.detail for c in changes)
     assert CANARY not in details
-    assert f"item {item.id} added" in details
-    assert f"item {item.id} title changed" in details
-    assert f"item {item.id} deleted" in details
+    assert f"Item No.{item.position} added." in details
+    assert "title changed" in details
+    assert "Items reordered." in details
+    assert "deleted." in details
