@@ -12,6 +12,7 @@ from renkei.blueprints import (
     agenda,
     auth,
     bodies,
+    calendar,
     health,
     home,
     memberships,
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         organisations.bp,
         sessions.bp,
         agenda.bp,
+        calendar.bp,
     ):
         app.register_blueprint(blueprint)
 

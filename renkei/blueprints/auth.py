@@ -1,6 +1,6 @@
 """Logging in and out, and the person's own account page."""
 
-from flask import Blueprint, Flask, flash, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, login_required, login_user, logout_user
@@ -86,4 +86,11 @@ def account():
             login_user(person)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
-    return render_form("auth/account.html", form)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    feed_url = base + url_for("calendar.feed", token=me().feed_token)
+    return render_form(
+        "auth/account.html",
+        form,
+        feed_url=feed_url,
+        webcal_url="webcal://" + feed_url.split("://", 1)[1],
+    )

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from renkei.models.bodies import Body, BodyKind, Confidentiality, Membership, Programme, Role
+from renkei.models.mail import MailMessage, MailStatus
 from renkei.models.organisations import Organisation, OrganisationKind
 from renkei.models.people import Person
 from renkei.models.pledges import Pledge
@@ -21,6 +22,8 @@ __all__ = [
     "AgendaItem",
     "Answer",
     "Guest",
+    "MailMessage",
+    "MailStatus",
     "MeetingSession",
     "Mode",
     "Pledge",

@@ -36,6 +36,8 @@ class Person(UserMixin, Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     login_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
+    # The secret in the person's calendar feed URL; renewing it kills the old URL.
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()

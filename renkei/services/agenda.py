@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from renkei.db import utcnow
 from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
 from renkei.services import policy, scheduling
 from renkei.services.errors import DomainError, Forbidden
@@ -142,6 +143,8 @@ def _refresh(db: Session, session: MeetingSession) -> None:
 
 def _record(db: Session, session: MeetingSession, by: Person, detail: str) -> None:
     scheduling.record(db, session, "agenda", by, detail)
+    # The agenda is part of what calendars show: a feed must look changed.
+    session.updated_at = utcnow()
 
 
 def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person) -> AgendaItem:

@@ -106,6 +106,7 @@ class SessionAccess:
     pledged_body_ids: set[int] = field(default_factory=set)
     secretary_body_ids: set[int] = field(default_factory=set)
     is_admin: bool = False
+    is_guest: bool = False  # invited by name: receives invitations, has no page
 
     @property
     def is_member(self) -> bool:
@@ -125,7 +126,7 @@ class SessionAccess:
     def can_see_item(self, item) -> bool:
         """The one rule for agenda items (title, description, minutes section, attendance)."""
         if item.visibility == "public":
-            return self.can_view
+            return self.can_view or self.is_guest
         if item.visibility == "members":
             return self.is_member
         return item.body_id in self.entitled_body_ids and item.body_id in self.pledged_body_ids
@@ -167,3 +168,15 @@ def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int
         )
     )
     return set(rows)
+
+
+def calendar_access(session, is_member: bool) -> SessionAccess:
+    """What a calendar file about ``session`` may carry: public items, members' items for a
+    member, and never a confidential one, whoever receives it (DESIGN.md)."""
+    body_ids = {body.id for body in session.bodies}
+    return SessionAccess(
+        person=None,
+        session_body_ids=body_ids,
+        member_body_ids=set(body_ids) if is_member else set(),
+        is_guest=not is_member,
+    )

@@ -26,6 +26,7 @@ from renkei.models import (
     SessionChange,
     Status,
 )
+from renkei.models.sessions import session_bodies
 from renkei.services import policy
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date
 from renkei.services.errors import DomainError, Forbidden
@@ -427,37 +428,73 @@ def tally(session: MeetingSession, people: list[Invitee], replies: list[Reply]) 
 # --- Lists --------------------------------------------------------------------------------
 
 
-def upcoming_for(db: Session, person: Person, since: datetime, limit: int = 50):
-    """Sessions the person is invited to from ``since`` on, across all their bodies."""
-    terms = db.execute(
+def _terms(db: Session, person: Person):
+    return db.execute(
         select(Membership.body_id, Membership.term_start, Membership.term_end).where(
             Membership.person_id == person.id
         )
     ).all()
+
+
+def _invited(terms, served: set[int], day) -> bool:
+    """Whether one of ``terms`` puts its holder on a body in ``served`` on ``day``."""
+    return any(
+        t.body_id in served and t.term_start <= day and (t.term_end is None or t.term_end >= day)
+        for t in terms
+    )
+
+
+def upcoming_for(
+    db: Session, person: Person, since: datetime, limit: int | None = 50, options=()
+) -> list[MeetingSession]:
+    """Sessions the person is invited to that end at ``since`` or later, across all their
+    bodies, in order. ``options`` add loader options (the feed loads agendas and series)."""
+    terms = _terms(db, person)
     if not terms:
         return []
     candidates = db.scalars(
         select(MeetingSession)
         .join(MeetingSession.bodies)
         .where(Body.id.in_({t.body_id for t in terms}), MeetingSession.end_at >= since)
-        .options(selectinload(MeetingSession.bodies))
+        .options(selectinload(MeetingSession.bodies), *options)
         .order_by(MeetingSession.start_at)
         .distinct()
     ).all()
-    result = []
-    for session in candidates:
-        day = tokyo_date(session.start_at)
-        served = {b.id for b in session.bodies}
-        if any(
-            t.body_id in served
-            and t.term_start <= day
-            and (t.term_end is None or t.term_end >= day)
-            for t in terms
-        ):
-            result.append(session)
-        if len(result) == limit:
-            break
-    return result
+    result = [
+        session
+        for session in candidates
+        if _invited(terms, {b.id for b in session.bodies}, tokyo_date(session.start_at))
+    ]
+    return result[:limit] if limit else result
+
+
+def invited_versions(db: Session, person: Person, since: datetime) -> dict[int, datetime]:
+    """Session id -> last change, for the sessions ``upcoming_for`` would give: two small
+    queries, so a calendar app polling a feed costs little when nothing changed."""
+    terms = _terms(db, person)
+    if not terms:
+        return {}
+    rows = db.execute(
+        select(
+            MeetingSession.id,
+            MeetingSession.start_at,
+            MeetingSession.updated_at,
+            session_bodies.c.body_id,
+        )
+        .join(session_bodies, session_bodies.c.session_id == MeetingSession.id)
+        .where(
+            MeetingSession.end_at >= since,
+            session_bodies.c.body_id.in_({t.body_id for t in terms}),
+        )
+    ).all()
+    served: dict[int, set[int]] = {}
+    for row in rows:
+        served.setdefault(row.id, set()).add(row.body_id)
+    return {
+        row.id: row.updated_at
+        for row in rows
+        if _invited(terms, served[row.id], tokyo_date(row.start_at))
+    }
 
 
 def body_sessions(db: Session, body: Body, *, page: int, per_page: int = 20):

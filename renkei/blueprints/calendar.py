@@ -1,0 +1,79 @@
+"""Calendar files: a person's secret feed, renewing it, and one's own invitation file."""
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from renkei.blueprints.common import me
+from renkei.blueprints.sessions import _access, _load
+from renkei.db import get_db
+from renkei.services import calendar, feeds, scheduling
+
+bp = Blueprint("calendar", __name__)
+
+ICS = "text/calendar; charset=utf-8"
+
+
+@bp.route("/calendar/<token>.ics")
+def feed(token: str):
+    """The feed calendar apps poll. Unknown and renewed tokens alike get the same bare 404."""
+    db = get_db()
+    person = feeds.person_for_token(db, token)
+    if person is None:
+        return "Not Found", 404, {"Content-Type": "text/plain; charset=utf-8"}
+    current = feeds.version(db, person)
+    response = make_response()
+    response.set_etag(current.etag.strip('"'))
+    if current.last_modified:
+        response.last_modified = current.last_modified
+    response.headers["Cache-Control"] = "private, max-age=300"
+    if request.if_none_match.contains(current.etag.strip('"')) or (
+        not request.if_none_match
+        and current.last_modified
+        and request.if_modified_since
+        and current.last_modified.replace(microsecond=0) <= request.if_modified_since
+    ):
+        response.status_code = 304
+        return response
+    response.data = feeds.render(
+        db,
+        person,
+        base_url=current_app.config["BASE_URL"],
+        name=_("Renkei: %(name)s", name=person.name),
+    )
+    response.content_type = ICS
+    return response
+
+
+@bp.route("/account/feed/renew", methods=["POST"])
+@login_required
+def renew():
+    db = get_db()
+    feeds.renew_token(db, me())
+    db.commit()
+    flash(_("Your calendar address has been renewed. The old address no longer works."), "success")
+    return redirect(url_for("auth.account") + "#feed")
+
+
+@bp.route("/sessions/<int:session_id>/invite.ics")
+@login_required
+def invitation(session_id: int):
+    """The viewer's own invitation for one session, to add it to a calendar by hand."""
+    db = get_db()
+    session = _load(session_id)
+    _access(session)
+    person = me()
+    if not scheduling.is_invitee(db, session, person):
+        abort(404)
+    answer = next((r.answer for r in session.replies if r.person_id == person.id), None)
+    content = calendar.invite(
+        session,
+        calendar.Recipient(person.name, person.email or "", person),
+        organizer=None,
+        answer=answer,
+        base_url=current_app.config["BASE_URL"],
+    )
+    response = make_response(content)
+    response.content_type = ICS
+    response.headers["Content-Disposition"] = f'attachment; filename="session-{session.id}.ics"'
+    return response

@@ -1,0 +1,213 @@
+"""iCalendar files: an invitation or cancellation per session and invitee, and personal feeds.
+
+Nothing confidential leaves in a calendar file, whoever receives it: calendar apps are
+shared, synced and previewed. The agenda in DESCRIPTION is worked out by the policy module
+as for a viewer without any pledge, so confidential items appear only as 非公開議題.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from icalendar import Calendar, Event, vCalAddress, vRecur, vText
+
+from renkei.models import Answer, MeetingSession, Person, Series, Status
+from renkei.services import policy
+from renkei.services.dates import in_tokyo
+
+PRODID = "-//Renkei//Joint meetings of welfare bodies//JA"
+
+PARTSTAT = {
+    Answer.ATTEND: "ACCEPTED",
+    Answer.PROXY: "DELEGATED",
+    Answer.ABSENT: "DECLINED",
+    Answer.UNDECIDED: "TENTATIVE",
+}
+
+
+@dataclass
+class Recipient:
+    """Who a file is for: a member (``person``) or a guest (name and address only)."""
+
+    name: str
+    email: str
+    person: Person | None = None
+    is_member: bool = True
+
+
+def _domain(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "renkei.invalid"
+
+
+def session_uid(session: MeetingSession, base_url: str) -> str:
+    """Stable per session; a series shares one UID, its occurrences told apart by
+    RECURRENCE-ID."""
+    if session.series_id is not None:
+        return f"series-{session.series_id}@{_domain(base_url)}"
+    return f"session-{session.id}@{_domain(base_url)}"
+
+
+def _description(session: MeetingSession, is_member: bool, base_url: str) -> str:
+    access = policy.calendar_access(session, is_member)
+    lines = []
+    for item in session.items:
+        title = item.title if access.can_see_item(item) else _("Closed agenda item")
+        minutes = _(" (%(n)d min)", n=item.planned_minutes) if item.planned_minutes else ""
+        lines.append(f"{item.position}. {title}{minutes}")
+    parts = [" / ".join(b.name for b in session.bodies)]
+    if lines:
+        parts.append(_("Agenda") + "\n" + "\n".join(lines))
+    if session.online_url:
+        parts.append(_("Online meeting link") + ": " + session.online_url)
+    parts.append(f"{base_url.rstrip('/')}/sessions/{session.id}")
+    return "\n\n".join(parts)
+
+
+def _event(
+    session: MeetingSession, base_url: str, *, is_member: bool, sequence: int | None = None
+) -> Event:
+    event = Event()
+    event.add("uid", session_uid(session, base_url))
+    # The time of the last revision: the same file for the same state of the session.
+    event.add("dtstamp", session.updated_at)
+    event.add("dtstart", in_tokyo(session.start_at))
+    event.add("dtend", in_tokyo(session.end_at))
+    event.add("sequence", session.sequence if sequence is None else sequence)
+    event.add("summary", session.title)
+    if session.place:
+        event.add("location", session.place)
+    if session.online_url:
+        event.add("url", session.online_url)
+    event.add("description", _description(session, is_member, base_url))
+    event.add("last-modified", session.updated_at)
+    if session.status == Status.CANCELLED:
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+    return event
+
+
+def _organizer(event: Event, organizer: Person | None, base_url: str) -> None:
+    address = organizer.email if organizer and organizer.email else f"noreply@{_domain(base_url)}"
+    value = vCalAddress(f"mailto:{address}")
+    value.params["cn"] = vText(organizer.name if organizer else "Renkei")
+    event.add("organizer", value)
+
+
+def _attendee(event: Event, recipient: Recipient, answer: Answer | None) -> None:
+    value = vCalAddress(f"mailto:{recipient.email}")
+    value.params["cn"] = vText(recipient.name)
+    value.params["role"] = vText("REQ-PARTICIPANT")
+    value.params["partstat"] = vText(PARTSTAT.get(answer, "NEEDS-ACTION"))
+    value.params["rsvp"] = vText("FALSE")
+    event.add("attendee", value)
+
+
+def _calendar(method: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    return calendar
+
+
+def _finish(calendar: Calendar) -> bytes:
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _series_events(series: Series, base_url: str, *, is_member: bool) -> list[Event]:
+    """One VEVENT with RRULE and EXDATE for the series, plus one per moved or changed
+    occurrence with its RECURRENCE-ID."""
+    occurrences = sorted(series.sessions, key=lambda s: s.original_start)
+    first = occurrences[0]
+    sequence = max(s.sequence for s in occurrences)
+    master = _event(first, base_url, is_member=is_member, sequence=sequence)
+    # The master carries the rule's own times, even when its first occurrence was moved.
+    master["dtstart"].dt = in_tokyo(first.original_start)
+    master["dtend"].dt = in_tokyo(first.original_start + (first.end_at - first.start_at))
+    master.add("rrule", vRecur.from_ical(series.rrule))
+    master["status"] = "CONFIRMED"
+    cancelled = [in_tokyo(s.original_start) for s in occurrences if s.status == Status.CANCELLED]
+    if cancelled:
+        master.add("exdate", cancelled)
+    events = [master]
+    for occurrence in occurrences:
+        if occurrence.status != Status.CANCELLED and _differs(occurrence, first):
+            event = _event(occurrence, base_url, is_member=is_member, sequence=sequence)
+            event.add("recurrence-id", in_tokyo(occurrence.original_start))
+            events.append(event)
+    return events
+
+
+def _differs(occurrence: MeetingSession, first: MeetingSession) -> bool:
+    """Whether an occurrence is not what the series rule and the first occurrence say."""
+    return (
+        occurrence.is_moved
+        or occurrence.end_at - occurrence.start_at != first.end_at - first.start_at
+        or (occurrence.title, occurrence.place, occurrence.online_url, occurrence.status)
+        != (first.title, first.place, first.online_url, first.status)
+        or [(i.title, i.visibility) for i in occurrence.items]
+        != [(i.title, i.visibility) for i in first.items]
+    )
+
+
+def invite(
+    session: MeetingSession,
+    recipient: Recipient,
+    *,
+    organizer: Person | None,
+    answer: Answer | None,
+    base_url: str,
+) -> bytes:
+    """METHOD:REQUEST for one invitee (METHOD:CANCEL once the session is cancelled).
+
+    An occurrence of a series is sent as that occurrence alone, with its RECURRENCE-ID, so
+    that moving or cancelling it touches nothing else in the invitee's calendar.
+    """
+    cancelled = session.status == Status.CANCELLED
+    calendar = _calendar("CANCEL" if cancelled else "REQUEST")
+    event = _event(session, base_url, is_member=recipient.is_member)
+    if session.series_id is not None:
+        event.add("recurrence-id", in_tokyo(session.original_start))
+    _organizer(event, organizer, base_url)
+    _attendee(event, recipient, answer)
+    calendar.add_component(event)
+    return _finish(calendar)
+
+
+def series_invite(
+    series: Series,
+    recipient: Recipient,
+    *,
+    organizer: Person | None,
+    answer: Answer | None,
+    base_url: str,
+) -> bytes:
+    """METHOD:REQUEST for a whole series: the recurring event and its exceptions."""
+    calendar = _calendar("REQUEST")
+    for event in _series_events(series, base_url, is_member=recipient.is_member):
+        _organizer(event, organizer, base_url)
+        _attendee(event, recipient, answer)
+        calendar.add_component(event)
+    return _finish(calendar)
+
+
+def feed(person: Person, sessions: list[MeetingSession], *, name: str, base_url: str) -> bytes:
+    """METHOD:PUBLISH with the person's sessions; a series as its recurring event."""
+    calendar = _calendar("PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Asia/Tokyo")
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    seen_series = set()
+    for session in sessions:
+        if session.series_id is None:
+            calendar.add_component(_event(session, base_url, is_member=True))
+        elif session.series_id not in seen_series:
+            seen_series.add(session.series_id)
+            for event in _series_events(session.series, base_url, is_member=True):
+                calendar.add_component(event)
+    return _finish(calendar)

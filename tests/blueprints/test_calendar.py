@@ -1,0 +1,120 @@
+"""The personal feed and the invitation download, over HTTP."""
+
+from datetime import time, timedelta
+
+import vobject
+
+from renkei.models import AgendaItem, MeetingSession, Visibility
+from renkei.services.dates import tokyo_to_utc
+from tests.conftest import login
+from tests.helpers import body_named, counting, person_by_email
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
+
+CANARY = "CANARY-支援会議の事例"
+
+
+def feed_url(world, email="member.both@example.jp"):
+    return f"/calendar/{person_by_email(world, email).feed_token}.ics"
+
+
+def add_confidential_item(world, session):
+    world.add(
+        AgendaItem(
+            session=session,
+            body=body_named(world, SUPPORT),
+            position=len(session.items) + 1,
+            title=CANARY,
+            visibility=Visibility.CONFIDENTIAL,
+        )
+    )
+    world.commit()
+
+
+def test_feed_publishes_the_persons_sessions_without_confidential_content(client, world):
+    session = make_session(world, SUPPORT, LAYER1, title="合同会議")
+    add_confidential_item(world, session)
+    make_session(world, "みどり町支援調整会議", title="調整会議")  # member.both is not on it
+    response = client.get(feed_url(world))
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/calendar")
+    assert CANARY.encode() not in response.data
+    parsed = vobject.readOne(response.get_data(as_text=True))
+    assert parsed.method.value == "PUBLISH"
+    assert [e.summary.value for e in parsed.vevent_list] == ["合同会議"]
+    assert parsed.contents["x-wr-calname"][0].value
+    assert parsed.contents["refresh-interval"][0].value == "PT1H"
+
+
+def test_conditional_requests_get_304_until_something_changes(client, world):
+    session = make_session(world, SUPPORT)
+    url = feed_url(world)
+    first = client.get(url)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    add_confidential_item(world, session)
+    world.get(MeetingSession, session.id).updated_at += timedelta(seconds=1)
+    world.commit()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_unknown_and_renewed_tokens_get_the_same_404(app, client, world):
+    old = feed_url(world)
+    calendar_app = app.test_client()  # a calendar app: no login
+    unknown = calendar_app.get("/calendar/not-a-token.ics")
+    login(client, "member.both@example.jp")
+    assert client.post("/account/feed/renew", data={}).status_code == 302
+    renewed = calendar_app.get(old)
+    assert unknown.status_code == renewed.status_code == 404
+    assert unknown.data == renewed.data
+    assert client.get(feed_url(world)).status_code == 200
+
+
+def test_account_page_shows_the_feed_in_both_forms(client, world):
+    login(client, "member.both@example.jp")
+    page = client.get("/account").get_data(as_text=True)
+    token = person_by_email(world, "member.both@example.jp").feed_token
+    assert f"webcal://localhost/calendar/{token}.ics" not in page  # BASE_URL, not the request
+    assert f"/calendar/{token}.ics" in page and "webcal://" in page
+
+
+def test_invitee_downloads_their_own_invitation(client, world):
+    session = make_session(world, SUPPORT)
+    add_confidential_item(world, session)
+    login(client, "member.both@example.jp")
+    response = client.get(f"/sessions/{session.id}/invite.ics")
+    assert response.status_code == 200 and CANARY.encode() not in response.data
+    assert vobject.readOne(response.get_data(as_text=True)).method.value == "REQUEST"
+    login(client, "admin@example.jp")  # may view the session, is not invited
+    assert client.get(f"/sessions/{session.id}/invite.ics").status_code == 404
+
+
+def _sessions(world, n: int, offset: int) -> None:
+    support = body_named(world, SUPPORT)
+    for i in range(n):
+        start = tokyo_to_utc(DAY + timedelta(days=offset + i), time(14))
+        world.add(
+            MeetingSession(
+                title=f"会議 {offset + i}",
+                host_body=support,
+                bodies=[support],
+                start_at=start,
+                end_at=start + timedelta(hours=2),
+            )
+        )
+    world.commit()
+
+
+def test_feed_of_a_thousand_sessions_uses_a_bounded_number_of_queries(app, client, world):
+    url = feed_url(world)
+    _sessions(world, 10, 0)
+    with counting(app.extensions["renkei.engine"]) as small:
+        assert client.get(url).status_code == 200
+    _sessions(world, 990, 10)
+    with counting(app.extensions["renkei.engine"]) as large:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.data.count(b"BEGIN:VEVENT") == 1000
+    # selectinload fetches in batches of 500 ids: two more statements, not one per session.
+    assert len(small) <= 8 and len(large) <= len(small) + 4
