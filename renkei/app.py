@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from renkei import cli, db, errors
 from renkei.blueprints import (
@@ -20,6 +21,7 @@ from renkei.blueprints import (
     people,
     sessions,
 )
+from renkei.blueprints.fields import MAX_ID
 from renkei.config import load_config
 from renkei.db import get_db
 from renkei.i18n import babel, format_tokyo, select_locale
@@ -41,6 +43,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if config:
         app.config.update(config)
 
+    # A number too large for a database id in a URL is a 404, not a database error.
+    app.url_map.converters["int"] = BoundedInt
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -68,6 +72,12 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     errors.register(app)
     cli.register(app)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _navigation() -> dict:

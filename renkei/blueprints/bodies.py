@@ -97,13 +97,17 @@ def show(body_id: int):
     body = get_or_404(Body, body_id)
     person = me()
     current, past, future = memberships.split_current(memberships.body_memberships(db, body))
-    sessions, page, pages = scheduling.body_sessions(
-        db, body, page=request.args.get("page", 1, type=int)
-    )
+    sessions, page, pages = [], 1, 1
+    show_sessions = policy.can_see_body_sessions(db, person, body)
+    if show_sessions:
+        sessions, page, pages = scheduling.body_sessions(
+            db, body, page=request.args.get("page", 1, type=int)
+        )
     return render_template(
         "bodies/show.html",
         body=body,
         sessions=sessions,
+        show_sessions=show_sessions,
         page=page,
         pages=pages,
         can_schedule=body.id in policy.secretary_body_ids(db, person),

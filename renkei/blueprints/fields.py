@@ -4,7 +4,7 @@ import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
 from renkei.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -13,9 +13,10 @@ def optional_int(value):
     if value in (None, "", "None"):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return -1  # never an id: the service reports it as unknown
+    return number if 0 < number <= MAX_ID else -1
 
 
 class IdSelectField(SelectField):
@@ -34,10 +35,28 @@ def none_choice(label=None):
 
 DATE_MESSAGE = _l("Enter a date such as 2026-04-01.")
 TIME_MESSAGE = _l("Enter a time such as 14:00.")
+YEAR_MESSAGE = _l("Enter a date between %(first)d and %(last)d.", first=2000, last=2099)
+# Ids are 64-bit in the database: a larger number can name nothing.
+MAX_ID = 2**63 - 1
+
+
+class Required:
+    """Like DataRequired, but keeps the field's own parse error ("2026-02-30 is no date")
+    instead of replacing it with "required"."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            raise StopValidation()
+        if field.data is None or field.data == "":
+            raise StopValidation(str(self.message))
 
 
 class DateField(wtforms.DateField):
-    """A date field whose parse error says, in plain words, what to type."""
+    """A date field whose parse error says, in plain words, what to type; years outside
+    2000–2099 are taken for typing mistakes."""
 
     def process_formdata(self, valuelist):
         try:
@@ -45,6 +64,9 @@ class DateField(wtforms.DateField):
         except ValueError:
             self.data = None
             raise ValueError(str(DATE_MESSAGE)) from None
+        if self.data is not None and not 2000 <= self.data.year <= 2099:
+            self.data = None
+            raise ValueError(str(YEAR_MESSAGE))
 
 
 class TimeField(wtforms.TimeField):

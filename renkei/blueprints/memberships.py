@@ -14,7 +14,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
-from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, none_choice
+from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, Required, none_choice
 from renkei.db import get_db
 from renkei.models import Body, Membership, Person, Role
 from renkei.services import member_import, memberships, organisations, policy
@@ -31,9 +31,7 @@ class MembershipForm(FlaskForm):
     organisation_id = IdSelectField(
         _l("Organisation represented"), description=_l("The organisation this person sits for.")
     )
-    term_start = DateField(
-        _l("Term starts"), validators=[DataRequired(DATE_MESSAGE)], default=today
-    )
+    term_start = DateField(_l("Term starts"), validators=[Required(DATE_MESSAGE)], default=today)
     term_end = DateField(
         _l("Term ends"),
         description=_l("Leave empty while the term has no set end."),
@@ -121,7 +119,7 @@ def edit(membership_id: int):
 
 class EndForm(FlaskForm):
     term_end = DateField(
-        _l("Last day of the term"), validators=[DataRequired(DATE_MESSAGE)], default=today
+        _l("Last day of the term"), validators=[Required(DATE_MESSAGE)], default=today
     )
 
 

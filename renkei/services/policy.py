@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renkei.models import Body, Membership, Person, Pledge, Role
-from renkei.services.dates import today
+from renkei.services.dates import in_tokyo, today
 
 
 def current_membership_filter(on: date):
@@ -105,6 +105,7 @@ class SessionAccess:
     entitled_body_ids: set[int] = field(default_factory=set)  # current, ENTITLED_ROLES
     pledged_body_ids: set[int] = field(default_factory=set)
     secretary_body_ids: set[int] = field(default_factory=set)
+    invited: bool = False  # has a term on a served body on the session's own date
     is_admin: bool = False
     is_guest: bool = False  # invited by name: receives invitations, has no page
 
@@ -114,9 +115,10 @@ class SessionAccess:
 
     @property
     def can_view(self) -> bool:
-        """Members of a served body and administrators; to anyone else the session does not
-        exist (404), since even a 支援会議's date can say who is being discussed."""
-        return self.is_member or self.is_admin
+        """Members of a served body (today, or on the session's date: a member whose term
+        starts next week sees next week's session) and administrators. To anyone else the
+        session does not exist (404): even a 支援会議's date can say who is discussed."""
+        return self.is_member or self.invited or self.is_admin
 
     @property
     def can_manage(self) -> bool:
@@ -142,14 +144,16 @@ def session_access(db: Session, person: Person | None, session) -> SessionAccess
     if person is None or not body_ids:
         return access
     access.is_admin = person.is_admin
-    terms = db.execute(
-        select(Membership.body_id, Membership.role).where(
-            Membership.person_id == person.id,
-            Membership.body_id.in_(body_ids),
-            current_membership_filter(today()),
+    terms = db.scalars(
+        select(Membership).where(
+            Membership.person_id == person.id, Membership.body_id.in_(body_ids)
         )
     ).all()
-    for body_id, role in terms:
+    session_day = in_tokyo(session.start_at).date()
+    access.invited = any(term.is_current(session_day) for term in terms)
+    # Entitlement to content is decided on today's terms, whatever the session's date.
+    for term in (t for t in terms if t.is_current(today())):
+        body_id, role = term.body_id, term.role
         access.member_body_ids.add(body_id)
         if role in ENTITLED_ROLES:
             access.entitled_body_ids.add(body_id)
@@ -179,4 +183,23 @@ def calendar_access(session, is_member: bool) -> SessionAccess:
         session_body_ids=body_ids,
         member_body_ids=set(body_ids) if is_member else set(),
         is_guest=not is_member,
+    )
+
+
+def can_see_body_sessions(db: Session, person: Person, body: Body) -> bool:
+    """A body's list of sessions: for its current members and administrators only, like
+    the sessions themselves."""
+    if person.is_admin:
+        return True
+    return (
+        db.scalar(
+            select(Membership.id)
+            .where(
+                Membership.person_id == person.id,
+                Membership.body_id == body.id,
+                current_membership_filter(today()),
+            )
+            .limit(1)
+        )
+        is not None
     )

@@ -32,6 +32,8 @@ from renkei.services.dates import holiday_name, in_tokyo, tokyo_date
 from renkei.services.errors import DomainError, Forbidden
 
 MAX_LENGTH = timedelta(hours=24)
+# Dates outside these years are typing mistakes, and far ones overflow date arithmetic.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
 @dataclass
@@ -56,11 +58,17 @@ class Invitee:
 
 
 @dataclass
-class Warning:
-    """Something the secretary should know before going on. ``people`` are named."""
+class SchedulingWarning:
+    """Something the secretary should know before going on; the page words it.
 
-    kind: str  # "holiday" or "clash"
-    message: str
+    ``kind`` "holiday": ``holiday`` names it. ``kind`` "clash": ``people`` are invitees who
+    also attend ``other``; ``other`` is None when the secretary may not know of that session.
+    """
+
+    kind: str
+    start: datetime
+    holiday: str | None = None
+    other: MeetingSession | None = None
     people: list[str] = field(default_factory=list)
 
 
@@ -75,6 +83,11 @@ def validate(db: Session, data: SessionData, *, by: Person) -> list[Body]:
         raise DomainError(_l("The session must end after it starts."), "end_time")
     if data.end - data.start > MAX_LENGTH:
         raise DomainError(_l("A session cannot last longer than 24 hours."), "end_time")
+    if not FIRST_YEAR <= tokyo_date(data.start).year <= LAST_YEAR:
+        raise DomainError(
+            _l("Enter a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
+            "start_date",
+        )
     bodies = _bodies(db, data)
     if data.host_body_id not in {body.id for body in bodies}:
         raise DomainError(_l("The host body must be one of the bodies served."), "host_body_id")
@@ -112,67 +125,62 @@ def _check_url(url: str) -> None:
 
 
 def warnings(
-    db: Session, data: SessionData, *, exclude_ids: set[int] | None = None
-) -> list[Warning]:
-    """Holiday and clash warnings for a planned session (not saved)."""
+    db: Session,
+    data: SessionData,
+    *,
+    by: Person | None = None,
+    exclude_ids: set[int] | None = None,
+) -> list[SchedulingWarning]:
+    """Holiday and clash warnings for a planned session (nothing is saved).
+
+    A clashing session is named only to someone who may see it: to anyone else even its
+    existence at that hour could say who is being discussed.
+    """
     found = []
     holiday = holiday_name(tokyo_date(data.start))
     if holiday:
+        found.append(SchedulingWarning("holiday", data.start, holiday=holiday))
+    for other, names in clashing_sessions(db, data, exclude_ids or set()):
+        visible = by is not None and policy.session_access(db, by, other).can_view
         found.append(
-            Warning(
-                "holiday",
-                str(
-                    _l(
-                        "%(day)s is a public holiday (%(name)s).",
-                        day=tokyo_date(data.start).isoformat(),
-                        name=holiday,
-                    )
-                ),
-            )
-        )
-    clashes = clashing_sessions(db, data, exclude_ids or set())
-    for other, names in clashes:
-        found.append(
-            Warning(
-                "clash",
-                str(
-                    _l(
-                        "Overlaps “%(title)s” (%(when)s), which these invitees also attend:",
-                        title=other.title,
-                        when=_when(other),
-                    )
-                ),
-                names,
-            )
+            SchedulingWarning("clash", data.start, other=other if visible else None, people=names)
         )
     return found
 
 
-def _when(session: MeetingSession) -> str:
-    start, end = in_tokyo(session.start_at), in_tokyo(session.end_at)
-    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
-
-
 def clashing_sessions(db: Session, data: SessionData, exclude_ids: set[int]):
-    """Other sessions overlapping in time that share invitees, with the shared names."""
-    others = db.scalars(
-        select(MeetingSession)
-        .where(
-            MeetingSession.start_at < data.end,
-            MeetingSession.end_at > data.start,
-            MeetingSession.status != Status.CANCELLED,
+    """Other sessions overlapping in time that share invitees, with the shared names.
+
+    Three queries whatever the number of clashes: the overlapping sessions, and the terms
+    on every body involved.
+    """
+    others = [
+        other
+        for other in db.scalars(
+            select(MeetingSession)
+            .where(
+                MeetingSession.start_at < data.end,
+                MeetingSession.end_at > data.start,
+                MeetingSession.status != Status.CANCELLED,
+            )
+            .options(selectinload(MeetingSession.bodies))
         )
-        .options(selectinload(MeetingSession.bodies))
-    ).all()
-    others = [s for s in others if s.id not in exclude_ids]
+        if other.id not in exclude_ids
+    ]
     if not others:
         return []
-    day = tokyo_date(data.start)
-    mine = {m.person_id: m.person for m in _current_terms(db, set(data.body_ids), day)}
+    mine = set(data.body_ids)
+    involved = mine | {body.id for other in others for body in other.bodies}
+    people_on: dict[int, set[int]] = {}
+    names: dict[int, str] = {}
+    for term in _current_terms(db, involved, tokyo_date(data.start)):
+        people_on.setdefault(term.body_id, set()).add(term.person_id)
+        names[term.person_id] = term.person.name
+    invited = set().union(*(people_on.get(body_id, set()) for body_id in mine))
     result = []
     for other in others:
-        theirs = {m.person_id for m in _current_terms(db, {b.id for b in other.bodies}, day)}
-        shared = sorted(mine[i].name for i in theirs & mine.keys())
+        theirs = set().union(*(people_on.get(body.id, set()) for body in other.bodies))
+        shared = sorted(names[i] for i in invited & theirs)
         if shared:
             result.append((other, shared))
     return result
@@ -296,6 +304,15 @@ def update_session(
     """Change a session; keep who changed what in its history. Returns the changed fields."""
     require_manager(db, session, by)
     bodies = validate(db, data, by=by)
+    removed = {b.id for b in session.bodies} - set(data.body_ids)
+    if any(item.body_id in removed for item in session.items):
+        raise DomainError(
+            _l(
+                "A body you took away owns agenda items of this session. Move those items "
+                "to another body or delete them first."
+            ),
+            "body_ids",
+        )
     before = {name: getattr(session, name) for name in HISTORY_FIELDS}
     changed = _apply(session, data, bodies)
     if not changed:
@@ -324,6 +341,8 @@ def cancel_session(db: Session, session: MeetingSession, *, by: Person, reason: 
 def set_status(db: Session, session: MeetingSession, status: str, *, by: Person) -> None:
     """Mark held (or back to scheduled). Cancelling goes through ``cancel_session``."""
     require_manager(db, session, by)
+    if session.status == Status.CANCELLED:
+        raise DomainError(_l("This session has been cancelled."))
     status = Status(status)
     if status == session.status:
         return
@@ -348,6 +367,8 @@ def add_guest(
     from renkei.services.accounts import validate_email
 
     require_manager(db, session, by)
+    if session.status == Status.CANCELLED:
+        raise DomainError(_l("This session has been cancelled."))
     if not name.strip():
         raise DomainError(_l("Enter a name."), "name")
     guest = Guest(

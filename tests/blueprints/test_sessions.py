@@ -40,7 +40,8 @@ def test_secretary_schedules_a_joint_session(as_secretary, world):
     assert session.start_at == tokyo_to_utc(DAY, time(14))
     page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
     assert "2026年12月10日(木) 14:00" in page and "共同開催" in page
-    assert page.count("兼務 三郎") == 1  # one row, however many bodies bring them in
+    invitees = page.split('id="invitees"')[1].split("</section>")[0]
+    assert invitees.count("兼務 三郎") == 1  # one row, however many bodies bring them in
 
 
 def test_end_before_start_is_refused_in_japanese(as_secretary, world):
@@ -201,3 +202,32 @@ def test_session_page_query_count_does_not_grow(app, as_secretary, world):
             assert as_secretary.get(f"/sessions/{session.id}").status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_a_bodys_sessions_are_listed_only_to_its_members(client, world):
+    make_session(world, SUPPORT, title="支援会議（B氏世帯の件）")
+    support = body_named(world, SUPPORT)
+    login(client, "chair.kyogitai@example.jp")  # not on the 支援会議
+    assert "B氏世帯" not in client.get(f"/bodies/{support.id}").get_data(as_text=True)
+    login(client, "member.both@example.jp")
+    assert "B氏世帯" in client.get(f"/bodies/{support.id}").get_data(as_text=True)
+
+
+def test_ids_too_large_for_the_database_are_404_not_errors(as_secretary, world):
+    huge = "9" * 25
+    for url in (f"/sessions/{huge}", f"/bodies/{huge}", f"/items/{huge}/edit"):
+        assert as_secretary.get(url).status_code == 404
+    response = as_secretary.post(
+        "/sessions/new", data=form(world, SUPPORT, presiding_person_id=huge)
+    )
+    assert response.status_code == 400
+    assert count(world, MeetingSession) == 0
+
+
+def test_a_year_far_away_is_refused_in_japanese(as_secretary, world):
+    response = as_secretary.post(
+        "/sessions/new", data=form(world, SUPPORT, start_date="9999-12-31")
+    )
+    assert response.status_code == 400
+    assert "2000 から 2099 までの日付" in response.get_data(as_text=True)
+    assert count(world, MeetingSession) == 0

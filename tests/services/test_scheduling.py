@@ -94,15 +94,16 @@ def test_holiday_warning_names_the_holiday(world):
     data = session_data(world, SUPPORT, day=date(2026, 11, 23))
     found = scheduling.warnings(world, data)
     assert [w.kind for w in found] == ["holiday"]
-    assert "勤労感謝の日" in found[0].message
+    assert found[0].holiday == "勤労感謝の日"
 
 
-def test_clash_warning_names_the_shared_invitees(world):
-    make_session(world, LAYER1, title="協議体 定例会")
+def test_clash_warning_names_the_shared_invitees(world, secretary):
+    other = make_session(world, LAYER1, title="協議体 定例会")
     data = session_data(world, SUPPORT, start=time(15), end=time(17))
-    clash = next(w for w in scheduling.warnings(world, data) if w.kind == "clash")
+    clash = next(w for w in scheduling.warnings(world, data, by=secretary) if w.kind == "clash")
     assert "兼務 三郎" in clash.people and "民生 ふみ" in clash.people
     assert "税務 健" not in clash.people
+    assert clash.other == other
     later = session_data(world, SUPPORT, start=time(16), end=time(17))
     assert scheduling.warnings(world, later) == []  # touching is not overlapping
 
@@ -153,3 +154,48 @@ def test_upcoming_sessions_across_bodies(world):
     since = tokyo_to_utc(DAY - timedelta(days=1), time(0))
     titles = [s.title for s in scheduling.upcoming_for(world, member, since)]
     assert titles == ["支援会議 12月", "協議体 12月"]
+
+
+def test_clash_with_a_session_one_may_not_see_does_not_name_it(world):
+    make_session(world, SUPPORT, title="支援会議（B氏世帯の件）")
+    north_only = person_by_email(world, "member.kyogitai@example.jp")  # chairs the layer-2 body
+    data = session_data(world, LAYER2)
+    clash = next(w for w in scheduling.warnings(world, data, by=north_only) if w.kind == "clash")
+    assert clash.other is None and clash.people
+
+
+def test_a_cancelled_session_cannot_be_revived_or_given_guests(world, secretary):
+    session = make_session(world, SUPPORT)
+    scheduling.cancel_session(world, session, by=secretary)
+    with pytest.raises(DomainError):
+        scheduling.set_status(world, session, "held", by=secretary)
+    with pytest.raises(DomainError):
+        scheduling.add_guest(world, session, name="客", email="", organisation="", by=secretary)
+    assert session.status == Status.CANCELLED
+
+
+def test_a_body_that_owns_items_cannot_be_taken_off_the_session(world, secretary):
+    from renkei.models import AgendaItem
+
+    session = make_session(world, SUPPORT, LAYER1)
+    world.add(
+        AgendaItem(
+            session=session,
+            body=body_named(world, LAYER1),
+            position=1,
+            title="議題",
+            visibility="members",
+        )
+    )
+    world.commit()
+    with pytest.raises(DomainError) as error:
+        scheduling.update_session(world, session, session_data(world, SUPPORT), by=secretary)
+    assert error.value.field == "body_ids"
+
+
+def test_dates_far_from_now_are_refused(world, secretary):
+    with pytest.raises(DomainError) as error:
+        scheduling.create_session(
+            world, session_data(world, SUPPORT, day=date(2150, 1, 1)), by=secretary
+        )
+    assert error.value.field == "start_date"
