@@ -174,6 +174,9 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
         field = str(FIELD_LABELS.get(name, name))
         if name in PLAIN_FIELDS:
             old, new = getattr(item, name), values[name]
+            if name == "body_id":  # bodies by name: which body owns an item is no secret
+                names = {body.id: body.name for body in session.bodies}
+                old, new = names.get(old, old), names.get(new, new)
             line = _l(
                 "Item No.%(n)d, %(field)s: %(old)s → %(new)s",
                 n=item.position,

@@ -273,6 +273,16 @@ FIELD_LABELS = {
 }
 
 
+def _history_values(session: MeetingSession) -> dict:
+    """The session's fields as history shows them: the host and presiding person by name."""
+    values = {name: getattr(session, name) for name in HISTORY_FIELDS}
+    values["host_body_id"] = session.host_body.name if session.host_body else None
+    values["presiding_person_id"] = (
+        session.presiding_person.name if session.presiding_person else None
+    )
+    return values
+
+
 def _describe(name: str, old, new) -> str:
     """One history line, "Place: 役場 → 公民館", in the language of whoever made the change."""
 
@@ -313,15 +323,18 @@ def update_session(
             ),
             "body_ids",
         )
-    before = {name: getattr(session, name) for name in HISTORY_FIELDS}
+    before = _history_values(session)
     changed = _apply(session, data, bodies)
     if not changed:
         return []
     if any(name in CALENDAR_FIELDS for name in changed):
         session.sequence += 1
     moved = "start_at" in changed or "end_at" in changed
+    db.flush()
+    db.expire(session, ["host_body", "presiding_person"])
+    after = _history_values(session)
     detail = "\n".join(
-        _describe(name, before[name], getattr(session, name)) for name in changed if name in before
+        _describe(name, before[name], after[name]) for name in changed if name in before
     )
     record(db, session, "rescheduled" if moved else "edited", by, detail)
     db.flush()
