@@ -41,4 +41,23 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        **_mail_config(),
+    }
+
+
+def _mail_config() -> dict:
+    """E-mail. Without SMTP_HOST nothing is sent: messages are written to the instance
+    folder's ``outbox/`` as .eml files. An empty MAIL_FROM means ``renkei@<host of BASE_URL>``
+    and an empty MAIL_DELIVERY means "thread" ("sync" when the app is TESTING); both are
+    worked out by ``renkei.services.mail.MailSettings``."""
+    starttls = os.environ.get("SMTP_STARTTLS", "") == "1"
+    return {
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip(),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT") or (587 if starttls else 25)),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": starttls,
+        "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT") or 10),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
+        "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "").strip(),
     }

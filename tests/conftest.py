@@ -50,7 +50,13 @@ class CsrfClient(FlaskClient):
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(
-        {"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret"},
+        {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            # Mail is delivered before the response, so no thread outlives its test.
+            "MAIL_DELIVERY": "sync",
+        },
         instance_path=str(tmp_path / "instance"),
     )
     app.test_client_class = CsrfClient

@@ -1,10 +1,22 @@
 """Sessions (開催回): schedule, show, edit, cancel; guests, replies and pledges."""
 
+import threading
 from datetime import time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -29,12 +41,13 @@ from renkei.blueprints.fields import (
     TIME_MESSAGE,
     DateField,
     IdSelectField,
+    Required,
     TimeField,
     none_choice,
 )
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
-from renkei.services import pledges, policy, scheduling, series
+from renkei.services import mail, pledges, policy, scheduling, series
 from renkei.services.dates import tokyo_to_utc
 from renkei.services.errors import DomainError
 from renkei.services.scheduling import SessionData
@@ -49,6 +62,18 @@ CHANGE_LABELS = {
     "cancelled": _l("Cancelled"),
     "status": _l("Status changed"),
     "agenda": _l("Agenda changed"),
+}
+MAIL_KINDS = {
+    mail.INVITE: _l("Invitation"),
+    mail.UPDATE: _l("Change notice"),
+    mail.CANCEL: _l("Cancellation notice"),
+    mail.REMINDER: _l("Reminder"),
+}
+MAIL_STATUSES = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Not sent"),
 }
 
 
@@ -71,9 +96,9 @@ class SessionForm(FlaskForm):
         _l("Host body"), description=_l("For a joint session: the body that hosts it.")
     )
     presiding_person_id = IdSelectField(_l("Presiding"))
-    start_date = DateField(_l("Date"), validators=[DataRequired(DATE_MESSAGE)])
-    start_time = TimeField(_l("Starts at"), validators=[DataRequired(TIME_MESSAGE)])
-    end_time = TimeField(_l("Ends at"), validators=[DataRequired(TIME_MESSAGE)])
+    start_date = DateField(_l("Date"), validators=[Required(DATE_MESSAGE)])
+    start_time = TimeField(_l("Starts at"), validators=[Required(TIME_MESSAGE)])
+    end_time = TimeField(_l("Ends at"), validators=[Required(TIME_MESSAGE)])
     end_date = DateField(
         _l("End date"),
         description=_l("Only if the session ends on a later day."),
@@ -228,13 +253,114 @@ def _create(data: SessionData, rule):
     db = get_db()
     if rule is None:
         session = scheduling.create_session(db, data, by=me())
+        queued = mail.queue_session_mail(db, session, mail.INVITE, **_mail_args())
         db.commit()
         flash(_("The session has been scheduled."), "success")
+        _send(queued, mail.INVITE)
         return redirect(url_for("sessions.show", session_id=session.id))
     created = series.create_series(db, data, rule, by=me())
+    queued = mail.queue_series_mail(db, created, kind=mail.INVITE, **_mail_args())
     db.commit()
     flash(_("%(n)d sessions have been scheduled.", n=len(created.sessions)), "success")
+    _send(queued, mail.INVITE)
     return redirect(url_for("sessions.show", session_id=created.sessions[0].id))
+
+
+# --- E-mail ---------------------------------------------------------------------------------
+
+
+def _mail_settings() -> mail.MailSettings:
+    return mail.MailSettings.from_config(current_app.config, current_app.instance_path)
+
+
+def _mail_args() -> dict:
+    """Who the messages come from: the secretary acting, through Renkei's address."""
+    return {
+        "organizer": me(),
+        "base_url": current_app.config["BASE_URL"],
+        "sender": _mail_settings().sender,
+    }
+
+
+def _send(queued: mail.QueueResult, kind: str) -> None:
+    """Say what was queued (and for whom there is no address), then deliver it."""
+    settings = _mail_settings()
+    n = len(queued.recipients)
+    if n:
+        if kind == mail.INVITE:
+            text = ngettext(
+                "An invitation is being sent to %(num)d person.",
+                "Invitations are being sent to %(num)d people.",
+                n,
+            )
+        elif kind == mail.UPDATE:
+            text = ngettext(
+                "A change notice is being sent to %(num)d person.",
+                "Change notices are being sent to %(num)d people.",
+                n,
+            )
+        else:
+            text = ngettext(
+                "A cancellation notice is being sent to %(num)d person.",
+                "Cancellation notices are being sent to %(num)d people.",
+                n,
+            )
+        flash(text, "info")
+    if queued.without_address:
+        flash(
+            _("No e-mail address for: %(names)s", names="、".join(queued.without_address)),
+            "error",
+        )
+    if queued.messages:
+        if not settings.uses_smtp:
+            flash(
+                _("No mail server is configured: the messages were saved in the outbox folder."),
+                "info",
+            )
+        _deliver(settings, queued.ids)
+
+
+def _deliver(settings: mail.MailSettings, ids: list[int]) -> None:
+    """Deliver now ("sync"), or in a background thread once the response is ready."""
+    if settings.delivery == "sync":
+        result = mail.deliver(get_db(), settings, ids)
+        if result.failed:
+            flash(
+                ngettext(
+                    "%(num)d message could not be sent: see Mail on the session page.",
+                    "%(num)d messages could not be sent: see Mail on the session page.",
+                    result.failed,
+                ),
+                "error",
+            )
+        return
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def start(response):
+        threading.Thread(
+            target=_deliver_in_background,
+            args=(app, settings, ids),
+            name="renkei-mail",
+            daemon=True,
+        ).start()
+        return response
+
+
+def _deliver_in_background(app, settings: mail.MailSettings, ids: list[int]) -> None:
+    """The thread's own app context and database session; failures stay on the rows."""
+    with app.app_context():
+        try:
+            mail.deliver(get_db(), settings, ids)
+        except Exception:
+            app.logger.exception("delivering mail %s failed", ids)
+
+
+def _calendar_changed(session: MeetingSession, changed: list[str]) -> bool:
+    """Whether invitees' calendars must hear of an edit (not of a cancelled session's)."""
+    return session.status != Status.CANCELLED and any(
+        name in scheduling.CALENDAR_FIELDS for name in changed
+    )
 
 
 @bp.route("/<int:session_id>")
@@ -269,6 +395,10 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         holiday=_holiday(session),
         others=_series_others(session),
         change_labels=CHANGE_LABELS,
+        mail_messages=mail.session_messages(db, session) if access.can_manage else [],
+        mail_kinds=MAIL_KINDS,
+        mail_statuses=MAIL_STATUSES,
+        mail_to_outbox=not _mail_settings().uses_smtp,
         **context,
     )
     return page, status
@@ -316,16 +446,39 @@ def edit(session_id: int):
             found_warnings = scheduling.warnings(db, data, exclude_ids={session.id})
             if not found_warnings or form.confirmed.data == "yes":
                 if form.scope.data == "following" and session.series_id is not None:
-                    series.update_following(db, session, data, by=me())
+                    queued = _update_following(session, data)
                 else:
-                    scheduling.update_session(db, session, data, by=me())
+                    changed = scheduling.update_session(db, session, data, by=me())
+                    queued = None
+                    if _calendar_changed(session, changed):
+                        queued = mail.queue_session_mail(db, session, mail.UPDATE, **_mail_args())
                 db.commit()
                 flash(_("The changes have been saved."), "success")
+                if queued is not None:
+                    _send(queued, mail.UPDATE)
                 return redirect(url_for("sessions.show", session_id=session.id))
             form.confirmed.data = "yes"
         except DomainError as error:
             show_error(form, error)
     return render_form("sessions/form.html", form, session=session, warnings=found_warnings)
+
+
+def _update_following(session: MeetingSession, data: SessionData) -> mail.QueueResult | None:
+    """Change this and the following occurrences; if calendars must learn of it (a time,
+    place or status changed, or the series was split in two), queue the whole series anew:
+    the earlier part with its shortened rule, and the part that now holds this session."""
+    db = get_db()
+    old = session.series
+    rule = old.rrule
+    sequences = {s.id: s.sequence for s in old.sessions}
+    target = series.update_following(db, session, data, by=me())
+    changed = any(s.sequence != sequences.get(s.id) for s in target.sessions)
+    if not changed and target is old and old.rrule == rule:
+        return None
+    queued = mail.queue_series_mail(db, target, kind=mail.UPDATE, **_mail_args())
+    if target is not old and old.sessions:
+        queued.merge(mail.queue_series_mail(db, old, kind=mail.UPDATE, **_mail_args()))
+    return queued
 
 
 def _prefill(form: SessionForm, session: MeetingSession) -> None:
@@ -364,10 +517,33 @@ def cancel(session_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            queued = mail.queue_session_mail(db, session, mail.CANCEL, **_mail_args())
             db.commit()
             flash(_("The session has been cancelled."), "success")
+            _send(queued, mail.CANCEL)
             return redirect(url_for("sessions.show", session_id=session.id))
     return render_form("sessions/cancel.html", form, session=session)
+
+
+@bp.route("/<int:session_id>/mail/retry", methods=["POST"])
+@login_required
+def retry_mail(session_id: int):
+    """Send this session's failed messages again (secretariat)."""
+    db = get_db()
+    session = _load(session_id)
+    require(_access(session).can_manage)
+    failed = [m.id for m in mail.session_messages(db, session) if m.status == "failed"]
+    if failed:
+        flash(
+            ngettext(
+                "Sending %(num)d message again.",
+                "Sending %(num)d messages again.",
+                len(failed),
+            ),
+            "info",
+        )
+        _deliver(_mail_settings(), failed)
+    return redirect(url_for("sessions.show", session_id=session.id) + "#mail")
 
 
 @bp.route("/<int:session_id>/status", methods=["POST"])
@@ -444,7 +620,7 @@ def add_guest(session_id: int):
     form = GuestForm()
     if form.validate_on_submit():
         try:
-            scheduling.add_guest(
+            guest = scheduling.add_guest(
                 db,
                 session,
                 name=form.name.data,
@@ -455,8 +631,16 @@ def add_guest(session_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            queued = None
+            if guest.email and session.status == Status.SCHEDULED:
+                # The guest alone: the others have had this session's invitation already.
+                queued = mail.queue_session_mail(
+                    db, session, mail.INVITE, only={guest.email}, **_mail_args()
+                )
             db.commit()
             flash(_("The guest has been added."), "success")
+            if queued is not None:
+                _send(queued, mail.INVITE)
             return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
     return _render_show(session, 400, guest_form=form)
 
