@@ -1,5 +1,6 @@
 """Sessions (開催回): schedule, show, edit, cancel; guests, replies and pledges."""
 
+import hashlib
 import threading
 from datetime import time
 
@@ -35,7 +36,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import get_or_404, me, render_form, require, safe_next, show_error
 from renkei.blueprints.fields import (
     DATE_MESSAGE,
     TIME_MESSAGE,
@@ -44,11 +45,13 @@ from renkei.blueprints.fields import (
     Required,
     TimeField,
     none_choice,
+    optional_int,
 )
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
 from renkei.services import mail, pledges, policy, scheduling, series
-from renkei.services.dates import tokyo_to_utc
+from renkei.services.bodies import list_bodies
+from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
 from renkei.services.scheduling import SessionData
 
@@ -89,7 +92,8 @@ class SessionForm(FlaskForm):
     )
     body_ids = CheckboxesField(
         _l("Bodies served"),
-        coerce=int,
+        coerce=optional_int,
+        validate_choice=False,  # the service names an unknown body in Japanese
         description=_l("Choose several bodies to hold a joint session."),
     )
     host_body_id = IdSelectField(
@@ -139,25 +143,27 @@ class SessionForm(FlaskForm):
     confirmed = HiddenField(default="")
 
 
+REPEAT_FIELDS = ("repeat", "repeat_interval", "repeat_until", "repeat_count")
+
+
 def _fill_choices(form: SessionForm, session: MeetingSession | None) -> None:
     db = get_db()
     mine = policy.secretary_body_ids(db, me())
     if session is not None:
         mine |= {b.id for b in session.bodies}
-    bodies = [b for b in _all_bodies() if b.id in mine]
+    bodies = [b for b in list_bodies(db) if b.id in mine]
     form.body_ids.choices = [(b.id, b.name) for b in bodies]
     form.host_body_id.choices = [
         none_choice(_l("Choose the host body")),
         *((str(b.id), b.name) for b in bodies),
     ]
-    people = db.scalars(select(Person).where(Person.active).order_by(Person.kana, Person.name))
+    current = session.presiding_person_id if session is not None else None
+    people = db.scalars(
+        select(Person)
+        .where(Person.active | (Person.id == current))
+        .order_by(Person.kana, Person.name)
+    )
     form.presiding_person_id.choices = [none_choice(), *((str(p.id), p.name) for p in people)]
-
-
-def _all_bodies() -> list[Body]:
-    from renkei.services.bodies import list_bodies
-
-    return list_bodies(get_db())
 
 
 def _data(form: SessionForm) -> SessionData:
@@ -225,6 +231,7 @@ def new():
     db = get_db()
     require(bool(policy.secretary_body_ids(db, me())))
     form = SessionForm()
+    del form.scope  # only an occurrence of a series has a scope to choose
     _fill_choices(form, None)
     if request.method == "GET":
         body_id = request.args.get("body", type=int)
@@ -240,13 +247,23 @@ def new():
             rule = _rule(form)
             if rule is not None:
                 series.validate_rule(rule, data.start)
-            found_warnings = scheduling.warnings(db, data)
-            if not found_warnings or form.confirmed.data == "yes":
+            found_warnings = scheduling.warnings(db, data, by=me())
+            if not found_warnings or form.confirmed.data == _fingerprint(found_warnings):
                 return _create(data, rule)
-            form.confirmed.data = "yes"
+            form.confirmed.data = _fingerprint(found_warnings)
         except DomainError as error:
             show_error(form, error)
     return render_form("sessions/form.html", form, session=None, warnings=found_warnings)
+
+
+def _fingerprint(found: list[scheduling.SchedulingWarning]) -> str:
+    """What the secretary saw and accepted: going on needs the same warnings, so changing
+    the date to another clash shows the new warnings first."""
+    text = "|".join(
+        f"{w.kind}:{w.start.isoformat()}:{w.holiday}:{w.other.id if w.other else ''}:{w.people}"
+        for w in found
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _create(data: SessionData, rule):
@@ -392,7 +409,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
         invited=invited,
         pledge_bodies=_pledge_bodies(session, access),
-        holiday=_holiday(session),
+        holiday=holiday_name(tokyo_date(session.start_at)),
         others=_series_others(session),
         change_labels=CHANGE_LABELS,
         mail_messages=mail.session_messages(db, session) if access.can_manage else [],
@@ -408,12 +425,6 @@ def _pledge_bodies(session: MeetingSession, access: policy.SessionAccess) -> lis
     """Bodies whose confidential items here the viewer would see once they pledge."""
     owners = {item.body_id for item in session.items if item.visibility == "confidential"}
     return [b for b in session.bodies if b.id in owners and access.needs_pledge_for(b.id)]
-
-
-def _holiday(session: MeetingSession) -> str | None:
-    from renkei.services.dates import holiday_name, tokyo_date
-
-    return holiday_name(tokyo_date(session.start_at))
 
 
 def _series_others(session: MeetingSession) -> list[MeetingSession]:
@@ -435,6 +446,8 @@ def edit(session_id: int):
     session = _load(session_id)
     require(_access(session).can_manage)
     form = SessionForm()
+    for name in REPEAT_FIELDS:  # a series is made when scheduling, not by editing
+        delattr(form, name)
     _fill_choices(form, session)
     if request.method == "GET":
         _prefill(form, session)
@@ -443,8 +456,8 @@ def edit(session_id: int):
         try:
             data = _data(form)
             scheduling.validate(db, data, by=me())
-            found_warnings = scheduling.warnings(db, data, exclude_ids={session.id})
-            if not found_warnings or form.confirmed.data == "yes":
+            found_warnings = scheduling.warnings(db, data, by=me(), exclude_ids={session.id})
+            if not found_warnings or form.confirmed.data == _fingerprint(found_warnings):
                 if form.scope.data == "following" and session.series_id is not None:
                     queued = _update_following(session, data)
                 else:
@@ -457,7 +470,7 @@ def edit(session_id: int):
                 if queued is not None:
                     _send(queued, mail.UPDATE)
                 return redirect(url_for("sessions.show", session_id=session.id))
-            form.confirmed.data = "yes"
+            form.confirmed.data = _fingerprint(found_warnings)
         except DomainError as error:
             show_error(form, error)
     return render_form("sessions/form.html", form, session=session, warnings=found_warnings)
@@ -482,8 +495,6 @@ def _update_following(session: MeetingSession, data: SessionData) -> mail.QueueR
 
 
 def _prefill(form: SessionForm, session: MeetingSession) -> None:
-    from renkei.services.dates import in_tokyo
-
     start, end = in_tokyo(session.start_at), in_tokyo(session.end_at)
     form.title.data = session.title
     form.body_ids.data = [b.id for b in session.bodies]
@@ -555,8 +566,13 @@ def set_status(session_id: int):
     status = request.form.get("status", "")
     if status not in (Status.SCHEDULED.value, Status.HELD.value):
         abort(400)
-    scheduling.set_status(db, session, status, by=me())
-    db.commit()
+    try:
+        scheduling.set_status(db, session, status, by=me())
+    except DomainError as error:
+        db.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.commit()
     return redirect(url_for("sessions.show", session_id=session.id))
 
 
@@ -664,8 +680,8 @@ def pledge(body_id: int):
     """Record a pledge: one's own, or (secretariat) a member's, given as ``person_id``."""
     db = get_db()
     body = get_or_404(Body, body_id)
-    person_id = request.form.get("person_id", type=int)
-    person = get_or_404(Person, person_id) if person_id else me()
+    person_id = request.form.get("person_id")
+    person = get_or_404(Person, optional_int(person_id)) if person_id else me()
     try:
         pledges.record_pledge(db, body, person, by=me())
     except DomainError as error:
@@ -677,10 +693,4 @@ def pledge(body_id: int):
             _("The confidentiality pledge for %(body)s has been recorded.", body=body.name),
             "success",
         )
-    return redirect(_back(request.form.get("next")))
-
-
-def _back(target: str | None) -> str:
-    from renkei.blueprints.common import safe_next
-
-    return safe_next(target)
+    return redirect(safe_next(request.form.get("next")))

@@ -345,6 +345,10 @@ def update_following(
         old_parts = {name: setting for name, setting in parts.items() if name != "COUNT"}
         old_parts["UNTIL"] = f"{(cut - timedelta(seconds=1)).astimezone(UTC):{UNTIL_FORMAT}}"
         old.rrule = _join(old_parts)
+        # The earlier part's rule changed: calendars take the update only with a higher
+        # SEQUENCE, and the series' SEQUENCE is the highest of its occurrences'.
+        for row in earlier:
+            row.sequence += 1
         target = Series(rrule=value)
         db.add(target)
     else:

@@ -1,3 +1,4 @@
+import re
 from datetime import date, time
 
 from renkei.models import (
@@ -70,9 +71,21 @@ def test_holiday_is_a_warning_the_secretary_can_go_past(as_secretary, world):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "勤労感謝の日" in page
     assert count(world, MeetingSession) == 0
-    response = as_secretary.post("/sessions/new", data={**data, "confirmed": "yes"})
+    assert as_secretary.post("/sessions/new", data={**data, "confirmed": "yes"}).status_code == 200
+    confirmed = re.search(r'name="confirmed" type="hidden" value="([^"]+)"', page).group(1)
+    response = as_secretary.post("/sessions/new", data={**data, "confirmed": confirmed})
     assert response.status_code == 302
     assert count(world, MeetingSession) == 1
+
+
+def test_accepting_one_warning_does_not_accept_another(as_secretary, world):
+    data = form(world, SUPPORT, start_date="2026-11-23")
+    page = as_secretary.post("/sessions/new", data=data).get_data(as_text=True)
+    confirmed = re.search(r'name="confirmed" type="hidden" value="([^"]+)"', page).group(1)
+    other_holiday = {**data, "start_date": "2027-01-01", "confirmed": confirmed}
+    response = as_secretary.post("/sessions/new", data=other_holiday)
+    assert response.status_code == 200 and "元日" in response.get_data(as_text=True)
+    assert count(world, MeetingSession) == 0
 
 
 def test_someone_elses_body_is_refused(client, world):

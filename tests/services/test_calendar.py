@@ -141,3 +141,29 @@ def test_one_moved_occurrence_is_sent_with_its_recurrence_id(world):
     assert event.recurrence_id.value == original.astimezone(TOKYO)
     assert event.uid.value == f"series-{created.id}@renkei.example.jp"
     assert event.sequence.value == "1"
+
+
+def test_cutting_a_series_short_raises_its_sequence(world):
+    secretary = person_by_email(world, "secretary@example.jp")
+    created = series.create_series(
+        world, session_data(world, SUPPORT), series.RepeatRule("weekly", count=4), by=secretary
+    )
+    before = parse(
+        calendar.series_invite(
+            created, recipient(world), organizer=None, answer=None, base_url=BASE
+        )
+    ).vevent.sequence.value
+    third = created.sessions[2]
+    series.update_following(
+        world,
+        third,
+        session_data(world, SUPPORT, day=DAY + timedelta(weeks=2), place="公民館"),
+        by=secretary,
+    )
+    after = parse(
+        calendar.series_invite(
+            created, recipient(world), organizer=None, answer=None, base_url=BASE
+        )
+    )
+    assert int(after.vevent.sequence.value) > int(before)
+    assert len(list(after.vevent.getrruleset())) == 2
