@@ -5,7 +5,7 @@ from datetime import time, timedelta
 import vobject
 
 from renkei.models import AgendaItem, MeetingSession, Visibility
-from renkei.services.dates import tokyo_to_utc
+from renkei.services.dates import TOKYO, tokyo_to_utc
 from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
@@ -118,3 +118,16 @@ def test_feed_of_a_thousand_sessions_uses_a_bounded_number_of_queries(app, clien
     assert response.data.count(b"BEGIN:VEVENT") == 1000
     # selectinload fetches in batches of 500 ids: two more statements, not one per session.
     assert len(small) <= 8 and len(large) <= len(small) + 4
+
+
+def test_the_feed_agrees_with_what_the_session_page_shows(client, world):
+    session = make_session(world, SUPPORT, LAYER1, title="合同会議", place="役場 大会議室")
+    login(client, "member.both@example.jp")
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    event = vobject.readOne(client.get(feed_url(world)).get_data(as_text=True)).vevent
+    start = event.dtstart.value.astimezone(TOKYO)
+    weekday = "月火水木金土日"[start.weekday()]
+    assert f"{start.year}年{start.month}月{start.day}日({weekday}) {start:%H:%M}" in page
+    assert f"– {event.dtend.value.astimezone(TOKYO):%H:%M}" in page
+    assert event.summary.value in page and event.location.value in page
+    assert f"/sessions/{session.id}/invite.ics" in page
