@@ -1,14 +1,11 @@
 """Sessions (開催回): schedule, show, edit, cancel; guests, replies and pledges."""
 
 import hashlib
-import threading
 from datetime import time
 
 from flask import (
     Blueprint,
     abort,
-    after_this_request,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -36,6 +33,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import get_or_404, me, render_form, require, safe_next, show_error
 from renkei.blueprints.fields import (
     DATE_MESSAGE,
@@ -47,6 +45,7 @@ from renkei.blueprints.fields import (
     none_choice,
     optional_int,
 )
+from renkei.blueprints.mail_dispatch import mail_args
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
 from renkei.services import mail, pledges, policy, scheduling, series
@@ -270,107 +269,17 @@ def _create(data: SessionData, rule):
     db = get_db()
     if rule is None:
         session = scheduling.create_session(db, data, by=me())
-        queued = mail.queue_session_mail(db, session, mail.INVITE, **_mail_args())
+        queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
         db.commit()
         flash(_("The session has been scheduled."), "success")
-        _send(queued, mail.INVITE)
+        mail_dispatch.announce_and_deliver(queued, mail.INVITE)
         return redirect(url_for("sessions.show", session_id=session.id))
     created = series.create_series(db, data, rule, by=me())
-    queued = mail.queue_series_mail(db, created, kind=mail.INVITE, **_mail_args())
+    queued = mail.queue_series_mail(db, created, kind=mail.INVITE, **mail_args())
     db.commit()
     flash(_("%(n)d sessions have been scheduled.", n=len(created.sessions)), "success")
-    _send(queued, mail.INVITE)
+    mail_dispatch.announce_and_deliver(queued, mail.INVITE)
     return redirect(url_for("sessions.show", session_id=created.sessions[0].id))
-
-
-# --- E-mail ---------------------------------------------------------------------------------
-
-
-def _mail_settings() -> mail.MailSettings:
-    return mail.MailSettings.from_config(current_app.config, current_app.instance_path)
-
-
-def _mail_args() -> dict:
-    """Who the messages come from: the secretary acting, through Renkei's address."""
-    return {
-        "organizer": me(),
-        "base_url": current_app.config["BASE_URL"],
-        "sender": _mail_settings().sender,
-    }
-
-
-def _send(queued: mail.QueueResult, kind: str) -> None:
-    """Say what was queued (and for whom there is no address), then deliver it."""
-    settings = _mail_settings()
-    n = len(queued.recipients)
-    if n:
-        if kind == mail.INVITE:
-            text = ngettext(
-                "An invitation is being sent to %(num)d person.",
-                "Invitations are being sent to %(num)d people.",
-                n,
-            )
-        elif kind == mail.UPDATE:
-            text = ngettext(
-                "A change notice is being sent to %(num)d person.",
-                "Change notices are being sent to %(num)d people.",
-                n,
-            )
-        else:
-            text = ngettext(
-                "A cancellation notice is being sent to %(num)d person.",
-                "Cancellation notices are being sent to %(num)d people.",
-                n,
-            )
-        flash(text, "info")
-    if queued.without_address:
-        flash(
-            _("No e-mail address for: %(names)s", names="、".join(queued.without_address)),
-            "error",
-        )
-    if queued.messages:
-        if not settings.uses_smtp:
-            flash(
-                _("No mail server is configured: the messages were saved in the outbox folder."),
-                "info",
-            )
-        _deliver(settings, queued.ids)
-
-
-def _deliver(settings: mail.MailSettings, ids: list[int]) -> None:
-    """Deliver now ("sync"), or in a background thread once the response is ready."""
-    if settings.delivery == "sync":
-        result = mail.deliver(get_db(), settings, ids)
-        if result.failed:
-            flash(
-                ngettext(
-                    "%(num)d message could not be sent: see Mail on the session page.",
-                    "%(num)d messages could not be sent: see Mail on the session page.",
-                    result.failed,
-                ),
-                "error",
-            )
-        return
-    app = current_app._get_current_object()
-
-    @after_this_request
-    def start(response):
-        threading.Thread(
-            target=_deliver_in_background,
-            args=(app, settings, ids),
-            name="renkei-mail",
-            daemon=True,
-        ).start()
-        return response
-
-
-def _deliver_in_background(app, settings: mail.MailSettings, ids: list[int]) -> None:
-    """The thread's own app context and database session; failures stay on the rows."""
-    with app.app_context():
-        try:
-            mail.deliver(get_db(), settings, ids)
-        except Exception:
-            app.logger.exception("delivering mail %s failed", ids)
 
 
 def _calendar_changed(session: MeetingSession, changed: list[str]) -> bool:
@@ -415,7 +324,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         mail_messages=mail.session_messages(db, session) if access.can_manage else [],
         mail_kinds=MAIL_KINDS,
         mail_statuses=MAIL_STATUSES,
-        mail_to_outbox=not _mail_settings().uses_smtp,
+        mail_to_outbox=not mail_dispatch.mail_settings().uses_smtp,
         **context,
     )
     return page, status
@@ -464,11 +373,11 @@ def edit(session_id: int):
                     changed = scheduling.update_session(db, session, data, by=me())
                     queued = None
                     if _calendar_changed(session, changed):
-                        queued = mail.queue_session_mail(db, session, mail.UPDATE, **_mail_args())
+                        queued = mail.queue_session_mail(db, session, mail.UPDATE, **mail_args())
                 db.commit()
                 flash(_("The changes have been saved."), "success")
                 if queued is not None:
-                    _send(queued, mail.UPDATE)
+                    mail_dispatch.announce_and_deliver(queued, mail.UPDATE)
                 return redirect(url_for("sessions.show", session_id=session.id))
             form.confirmed.data = _fingerprint(found_warnings)
         except DomainError as error:
@@ -488,9 +397,9 @@ def _update_following(session: MeetingSession, data: SessionData) -> mail.QueueR
     changed = any(s.sequence != sequences.get(s.id) for s in target.sessions)
     if not changed and target is old and old.rrule == rule:
         return None
-    queued = mail.queue_series_mail(db, target, kind=mail.UPDATE, **_mail_args())
+    queued = mail.queue_series_mail(db, target, kind=mail.UPDATE, **mail_args())
     if target is not old and old.sessions:
-        queued.merge(mail.queue_series_mail(db, old, kind=mail.UPDATE, **_mail_args()))
+        queued.merge(mail.queue_series_mail(db, old, kind=mail.UPDATE, **mail_args()))
     return queued
 
 
@@ -528,10 +437,10 @@ def cancel(session_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
-            queued = mail.queue_session_mail(db, session, mail.CANCEL, **_mail_args())
+            queued = mail.queue_session_mail(db, session, mail.CANCEL, **mail_args())
             db.commit()
             flash(_("The session has been cancelled."), "success")
-            _send(queued, mail.CANCEL)
+            mail_dispatch.announce_and_deliver(queued, mail.CANCEL)
             return redirect(url_for("sessions.show", session_id=session.id))
     return render_form("sessions/cancel.html", form, session=session)
 
@@ -553,7 +462,7 @@ def retry_mail(session_id: int):
             ),
             "info",
         )
-        _deliver(_mail_settings(), failed)
+        mail_dispatch.deliver(mail_dispatch.mail_settings(), failed)
     return redirect(url_for("sessions.show", session_id=session.id) + "#mail")
 
 
@@ -651,12 +560,12 @@ def add_guest(session_id: int):
             if guest.email and session.status == Status.SCHEDULED:
                 # The guest alone: the others have had this session's invitation already.
                 queued = mail.queue_session_mail(
-                    db, session, mail.INVITE, only={guest.email}, **_mail_args()
+                    db, session, mail.INVITE, only={guest.email}, **mail_args()
                 )
             db.commit()
             flash(_("The guest has been added."), "success")
             if queued is not None:
-                _send(queued, mail.INVITE)
+                mail_dispatch.announce_and_deliver(queued, mail.INVITE)
             return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
     return _render_show(session, 400, guest_form=form)
 

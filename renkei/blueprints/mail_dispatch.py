@@ -1,0 +1,99 @@
+"""What the session views do about mail: say what was queued and for whom there is no
+address, then deliver it before answering ("sync") or in a thread after ("thread")."""
+
+import threading
+
+from flask import after_this_request, current_app, flash
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from renkei.blueprints.common import me
+from renkei.db import get_db
+from renkei.services import mail
+
+
+def mail_settings() -> mail.MailSettings:
+    return mail.MailSettings.from_config(current_app.config, current_app.instance_path)
+
+
+def mail_args() -> dict:
+    """Who the messages come from: the secretary acting, through Renkei's address."""
+    return {
+        "organizer": me(),
+        "base_url": current_app.config["BASE_URL"],
+        "sender": mail_settings().sender,
+    }
+
+
+def announce_and_deliver(queued: mail.QueueResult, kind: str) -> None:
+    """Say what was queued (and for whom there is no address), then deliver it."""
+    settings = mail_settings()
+    n = len(queued.recipients)
+    if n:
+        if kind == mail.INVITE:
+            text = ngettext(
+                "An invitation is being sent to %(num)d person.",
+                "Invitations are being sent to %(num)d people.",
+                n,
+            )
+        elif kind == mail.UPDATE:
+            text = ngettext(
+                "A change notice is being sent to %(num)d person.",
+                "Change notices are being sent to %(num)d people.",
+                n,
+            )
+        else:
+            text = ngettext(
+                "A cancellation notice is being sent to %(num)d person.",
+                "Cancellation notices are being sent to %(num)d people.",
+                n,
+            )
+        flash(text, "info")
+    if queued.without_address:
+        flash(
+            _("No e-mail address for: %(names)s", names="、".join(queued.without_address)),
+            "error",
+        )
+    if queued.messages:
+        if not settings.uses_smtp:
+            flash(
+                _("No mail server is configured: the messages were saved in the outbox folder."),
+                "info",
+            )
+        deliver(settings, queued.ids)
+
+
+def deliver(settings: mail.MailSettings, ids: list[int]) -> None:
+    """Deliver now ("sync"), or in a background thread once the response is ready."""
+    if settings.delivery == "sync":
+        result = mail.deliver(get_db(), settings, ids)
+        if result.failed:
+            flash(
+                ngettext(
+                    "%(num)d message could not be sent: see Mail on the session page.",
+                    "%(num)d messages could not be sent: see Mail on the session page.",
+                    result.failed,
+                ),
+                "error",
+            )
+        return
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def start(response):
+        threading.Thread(
+            target=_deliver_in_background,
+            args=(app, settings, ids),
+            name="renkei-mail",
+            daemon=True,
+        ).start()
+        return response
+
+
+def _deliver_in_background(app, settings: mail.MailSettings, ids: list[int]) -> None:
+    """The thread's own app context and database session; failures stay on the rows."""
+    with app.app_context():
+        try:
+            mail.deliver(get_db(), settings, ids)
+        except Exception:
+            app.logger.exception("delivering mail %s failed", ids)
