@@ -79,15 +79,7 @@ def validate(db: Session, data: SessionData, *, by: Person) -> list[Body]:
     """Raise DomainError for the first thing wrong; return the bodies served."""
     if not data.title.strip():
         raise DomainError(_l("Enter a title."), "title")
-    if data.end <= data.start:
-        raise DomainError(_l("The session must end after it starts."), "end_time")
-    if data.end - data.start > MAX_LENGTH:
-        raise DomainError(_l("A session cannot last longer than 24 hours."), "end_time")
-    if not FIRST_YEAR <= tokyo_date(data.start).year <= LAST_YEAR:
-        raise DomainError(
-            _l("Enter a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
-            "start_date",
-        )
+    check_times(data)
     bodies = _bodies(db, data)
     if data.host_body_id not in {body.id for body in bodies}:
         raise DomainError(_l("The host body must be one of the bodies served."), "host_body_id")
@@ -104,6 +96,19 @@ def validate(db: Session, data: SessionData, *, by: Person) -> list[Body]:
         raise DomainError(_l("Choose how the session is held."), "mode") from None
     _check_url(data.online_url)
     return bodies
+
+
+def check_times(data: SessionData) -> None:
+    """The checks on start and end alone, which need no database."""
+    if data.end <= data.start:
+        raise DomainError(_l("The session must end after it starts."), "end_time")
+    if data.end - data.start > MAX_LENGTH:
+        raise DomainError(_l("A session cannot last longer than 24 hours."), "end_time")
+    if not FIRST_YEAR <= tokyo_date(data.start).year <= LAST_YEAR:
+        raise DomainError(
+            _l("Enter a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
+            "start_date",
+        )
 
 
 def _bodies(db: Session, data: SessionData) -> list[Body]:
@@ -299,13 +304,25 @@ def record(db: Session, session: MeetingSession, kind: str, by: Person | None, d
 
 
 def create_session(db: Session, data: SessionData, *, by: Person, **extra) -> MeetingSession:
-    bodies = validate(db, data, by=by)
-    session = MeetingSession(**extra)
-    _apply(session, data, bodies)
-    db.add(session)
-    record(db, session, "created", by)
+    return create_sessions(db, [(data, extra)], by=by)[0]
+
+
+def create_sessions(
+    db: Session, occurrences: list[tuple[SessionData, dict]], *, by: Person
+) -> list[MeetingSession]:
+    """Sessions alike but for their times (the occurrences of a series), each with its model
+    attributes: checked against the database once, written in one flush."""
+    bodies = validate(db, occurrences[0][0], by=by)
+    created = []
+    for data, extra in occurrences:
+        check_times(data)
+        session = MeetingSession(**extra)
+        _apply(session, data, bodies)
+        db.add(session)
+        record(db, session, "created", by)
+        created.append(session)
     db.flush()
-    return session
+    return created
 
 
 def update_session(

@@ -256,15 +256,17 @@ def create_series(
     duration = data.end - data.start
     series = Series(rrule=value)
     db.add(series)
-    for start in starts:
-        scheduling.create_session(
-            db,
-            replace(data, start=start, end=start + duration),
-            by=by,
-            series=series,
-            original_start=start,
-        )
-    db.flush()
+    scheduling.create_sessions(
+        db,
+        [
+            (
+                replace(data, start=start, end=start + duration),
+                {"series": series, "original_start": start},
+            )
+            for start in starts
+        ],
+        by=by,
+    )
     return series
 
 
