@@ -1,0 +1,256 @@
+"""A world for the leak test (tests/test_leaks.py): the demo town with sessions whose agenda
+items carry canary strings in every field that may be closed to a reader.
+
+- a joint session of the 支援会議 (SUPPORT, statutory secrecy) and the 第1層 協議体 (LAYER1)
+  with a public item, a members-only item of LAYER1 and a confidential item of SUPPORT, and a
+  guest with an e-mail address;
+- a SUPPORT-only session whose items are all confidential;
+- a weekly SUPPORT series whose occurrences carry different confidential items (so that
+  calendar files write the series with an exception event of its own);
+- pledges for the SUPPORT body of secretary@example.jp and chair.support@example.jp only;
+- a second secretary of SUPPORT and LAYER1 (secretary.unpledged@example.jp) with no pledge;
+- invitations queued (and one marked failed) so that the session pages list mail.
+
+Canaries are grouped: ``CONFIDENTIAL`` ones may reach only the pledged current members of
+SUPPORT (and never a calendar file or e-mail); ``MEMBERS`` ones only members of the joint
+session's bodies (DESIGN.md: `members` means members of the session's bodies).
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from renkei.models import (
+    AgendaItem,
+    Body,
+    Guest,
+    MailMessage,
+    MailStatus,
+    MeetingSession,
+    Membership,
+    Organisation,
+    Person,
+    Pledge,
+    Role,
+    Visibility,
+)
+from renkei.services import agenda, mail, scheduling, series
+from renkei.services.dates import today
+from renkei.services.demo import TERM_START
+from tests.helpers import body_named, person_by_email
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_data
+
+BASE_URL = "https://renkei.example.jp"
+PLEDGED = ("secretary@example.jp", "chair.support@example.jp")
+UNPLEDGED_SECRETARY = "secretary.unpledged@example.jp"
+GUEST_NAME = "来賓 一葉"
+GUEST_EMAIL = "guest.visitor@example.org"
+
+# The joint session's confidential item (owned by SUPPORT).
+JOINT_TITLE = "CANARY-TITLE-7f3a"
+JOINT_DESCRIPTION = "CANARY-DESCRIPTION-7f3a"
+JOINT_PRESENTER = "CANARY-PRESENTER-7f3a"
+# What that item said before it was made confidential (only the history could keep it).
+DRAFT_TITLE = "CANARY-DRAFT-TITLE-7f3a"
+DRAFT_DESCRIPTION = "CANARY-DRAFT-DESCRIPTION-7f3a"
+# The SUPPORT-only session's confidential items.
+SOLO_TITLE = "CANARY-SOLO-TITLE-91c2"
+SOLO_DESCRIPTION = "CANARY-SOLO-DESCRIPTION-91c2"
+SOLO_PRESENTER = "CANARY-SOLO-PRESENTER-91c2"
+SOLO_SECOND_TITLE = "CANARY-SOLO-SECOND-TITLE-91c2"
+# The SUPPORT series' confidential items, one per occurrence (each different).
+SERIES_TITLES = tuple(f"CANARY-SERIES-TITLE-{n}-5d0e" for n in range(1, 4))
+SERIES_DESCRIPTION = "CANARY-SERIES-DESCRIPTION-5d0e"
+SERIES_PRESENTER = "CANARY-SERIES-PRESENTER-5d0e"
+# The joint session's members-only item (owned by LAYER1).
+MEMBERS_TITLE = "MEMBERS-CANARY-TITLE-b8e1"
+MEMBERS_DESCRIPTION = "MEMBERS-CANARY-DESCRIPTION-b8e1"
+MEMBERS_PRESENTER = "MEMBERS-CANARY-PRESENTER-b8e1"
+# The joint session's public item: no canary, the positive control for calendars and mail.
+PUBLIC_TITLE = "PUBLIC-ITEM-TITLE-open"
+
+CONFIDENTIAL = (
+    JOINT_TITLE,
+    JOINT_DESCRIPTION,
+    JOINT_PRESENTER,
+    DRAFT_TITLE,
+    DRAFT_DESCRIPTION,
+    SOLO_TITLE,
+    SOLO_DESCRIPTION,
+    SOLO_PRESENTER,
+    SOLO_SECOND_TITLE,
+    *SERIES_TITLES,
+    SERIES_DESCRIPTION,
+    SERIES_PRESENTER,
+)
+MEMBERS = (MEMBERS_TITLE, MEMBERS_DESCRIPTION, MEMBERS_PRESENTER)
+
+
+@dataclass
+class LeakWorld:
+    joint_id: int
+    solo_id: int
+    series_id: int
+    series_session_ids: list[int]
+    session_ids: list[int]
+    item_ids: list[int]
+    body_ids: list[int]
+    person_ids: list[int]
+    membership_ids: list[int]
+    guest_ids: list[int]
+    organisation_ids: list[int]
+    # feed token -> e-mail (or name, for people without one) of its holder
+    feed_tokens: dict[str, str]
+    # holders (e-mail or name) invited to the joint session: its members-only item is theirs
+    joint_invitees: set[str] = field(default_factory=set)
+
+
+def _holder(person: Person) -> str:
+    return person.email or person.name
+
+
+def _item(db, session, body, title, visibility, *, description="", presenter="", by):
+    return agenda.add_item(
+        db,
+        session,
+        agenda.ItemData(
+            title=title,
+            body_id=body.id,
+            presenter=presenter,
+            planned_minutes=15,
+            description=description,
+            visibility=visibility.value,
+        ),
+        by=by,
+    )
+
+
+def build(app, db) -> LeakWorld:
+    """Build the world in ``db`` (the demo town must be loaded) and commit it.
+
+    Runs in an application context of its own (gettext for history lines and mail), left
+    before returning: each request of the test client gets its own context.
+    """
+    with app.app_context():
+        return _build(db)
+
+
+def _build(db) -> LeakWorld:
+    secretary = person_by_email(db, "secretary@example.jp")
+    support, layer1 = body_named(db, SUPPORT), body_named(db, LAYER1)
+    # A second secretariat member of both bodies, without a pledge: manages the sessions
+    # (history, replies, mail, agenda buttons) but may not read confidential items.
+    unpledged = Person(
+        name="事務 次郎",
+        kana="じむ じろう",
+        email=UNPLEDGED_SECRETARY,
+        organisation_id=secretary.organisation_id,
+        password_hash=secretary.password_hash,  # the demo password
+    )
+    db.add(unpledged)
+    for body in (support, layer1):
+        db.add(Membership(person=unpledged, body=body, role=Role.SECRETARY, term_start=TERM_START))
+    db.flush()
+
+    joint = make_session(db, SUPPORT, LAYER1, title="合同会議（漏えい試験）", place="役場")
+    _item(db, joint, layer1, PUBLIC_TITLE, Visibility.PUBLIC, by=secretary)
+    _item(
+        db,
+        joint,
+        layer1,
+        MEMBERS_TITLE,
+        Visibility.MEMBERS,
+        description=f"- {MEMBERS_DESCRIPTION}",
+        presenter=MEMBERS_PRESENTER,
+        by=secretary,
+    )
+    # Added as a members' draft, then made confidential with its final text by the pledged
+    # secretary: the history records the change, and must not carry the draft's text either.
+    draft = _item(
+        db,
+        joint,
+        support,
+        DRAFT_TITLE,
+        Visibility.MEMBERS,
+        description=DRAFT_DESCRIPTION,
+        by=secretary,
+    )
+    db.add(Guest(session=joint, name=GUEST_NAME, email=GUEST_EMAIL, organisation="来賓の所属"))
+
+    solo = make_session(db, SUPPORT, title="支援会議（漏えい試験）", day=DAY + timedelta(days=1))
+    _item(
+        db,
+        solo,
+        support,
+        SOLO_TITLE,
+        Visibility.CONFIDENTIAL,
+        description=SOLO_DESCRIPTION,
+        presenter=SOLO_PRESENTER,
+        by=secretary,
+    )
+    _item(db, solo, support, SOLO_SECOND_TITLE, Visibility.CONFIDENTIAL, by=secretary)
+
+    weekly = series.create_series(
+        db,
+        session_data(
+            db, SUPPORT, title="支援会議（定例・漏えい試験）", day=DAY + timedelta(days=7)
+        ),
+        series.RepeatRule(frequency="weekly", count=3),
+        by=secretary,
+    )
+    db.flush()
+    for occurrence, title in zip(weekly.sessions, SERIES_TITLES, strict=True):
+        _item(
+            db,
+            occurrence,
+            support,
+            title,
+            Visibility.CONFIDENTIAL,
+            description=SERIES_DESCRIPTION,
+            presenter=SERIES_PRESENTER,
+            by=secretary,
+        )
+
+    for email in PLEDGED:
+        db.add(Pledge(person=person_by_email(db, email), body=support, pledged_on=today()))
+    db.flush()
+    agenda.update_item(
+        db,
+        draft,
+        agenda.ItemData(
+            title=JOINT_TITLE,
+            body_id=support.id,
+            presenter=JOINT_PRESENTER,
+            planned_minutes=40,
+            description=f"**事例** {JOINT_DESCRIPTION}",
+            visibility=Visibility.CONFIDENTIAL.value,
+        ),
+        by=secretary,
+    )
+
+    # Invitations on record, so that the secretariat's session page lists mail (one failed).
+    queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, base_url=BASE_URL)
+    queued.messages[0].status = MailStatus.FAILED
+    queued.messages[0].error = "550 test failure"
+    db.commit()
+
+    people = db.scalars(select(Person).order_by(Person.id)).all()
+    invited = {_holder(i.person) for i in scheduling.invitees(db, joint)}
+    sessions = db.scalars(select(MeetingSession.id).order_by(MeetingSession.id)).all()
+    assert db.scalar(select(MailMessage.id).limit(1)) is not None
+    return LeakWorld(
+        joint_id=joint.id,
+        solo_id=solo.id,
+        series_id=weekly.id,
+        series_session_ids=[s.id for s in weekly.sessions],
+        session_ids=list(sessions),
+        item_ids=list(db.scalars(select(AgendaItem.id).order_by(AgendaItem.id))),
+        body_ids=list(db.scalars(select(Body.id).order_by(Body.id))),
+        person_ids=[p.id for p in people],
+        membership_ids=list(db.scalars(select(Membership.id).order_by(Membership.id))),
+        guest_ids=list(db.scalars(select(Guest.id).order_by(Guest.id))),
+        organisation_ids=list(db.scalars(select(Organisation.id).order_by(Organisation.id))),
+        feed_tokens={p.feed_token: _holder(p) for p in people},
+        joint_invitees=invited,
+    )

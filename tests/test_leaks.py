@@ -1,0 +1,433 @@
+"""No confidential string leaves Renkei by any route the app registers (DESIGN.md,
+"Confidentiality").
+
+The world (tests/leak_world.py) puts canary strings in the title, description and presenter
+of confidential items (owned by the 支援会議) and of a members-only item (owned by the 第1層
+協議体). For each role, every rule in ``app.url_map`` is requested with every value the world
+has for its parameters: GET where the rule allows it, and an empty form with a valid CSRF
+token for POST-only rules. Any 5xx fails, and so does a canary in a response body or header
+the role may not read. Calendar files (feeds and invitation downloads) and e-mail may never
+carry a confidential canary, whoever receives them. Positive controls make sure the canaries
+are rendered at all where they are allowed.
+
+A new route whose parameter this file does not know makes the test fail (see
+``parameter_values``) rather than being skipped.
+"""
+
+import email
+import email.policy
+import html
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from renkei.models import MailMessage, MeetingSession, Person, Pledge, Series
+from renkei.services import calendar, mail, scheduling
+from renkei.services.dates import today
+from renkei.services.demo import DEMO_PASSWORD
+from tests import leak_world
+from tests.helpers import person_by_email
+from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS
+from tests.sessions_helpers import DAY
+
+CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
+
+# Calendar files: never a confidential canary, whoever fetches them.
+CALENDAR_ENDPOINTS = {"calendar.feed", "calendar.invitation"}
+
+# POST-only rules that change state even with an empty form (delete, deactivate, renew the
+# feed address, record the poster's pledge, log out): posted last, in this order, so that
+# nothing they change affects the requests before them. Every other POST-only rule is
+# posted before them: an empty form is refused there, or changes nothing later requests see.
+LAST = (
+    "agenda.delete",
+    "sessions.remove_guest",
+    "people.set_account",
+    "calendar.renew",
+    "sessions.pledge",
+    "auth.logout",
+)
+
+
+def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
+    """The values each URL parameter takes; a parameter missing here fails the test."""
+    return {
+        "session_id": world.session_ids,
+        "item_id": world.item_ids,
+        "body_id": world.body_ids,
+        "person_id": world.person_ids,
+        "membership_id": world.membership_ids,
+        "guest_id": world.guest_ids,
+        "organisation_id": world.organisation_ids,
+        "token": list(world.feed_tokens),
+        "code": ["ja"],
+    }
+
+
+@dataclass
+class Role:
+    email: str | None
+    # Canaries no page may show this role (calendar files add CONFIDENTIAL for everyone).
+    forbidden: tuple[str, ...]
+    # Positive controls: path (formatted with the world) -> strings the response must show.
+    must_see: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+JOINT_PAGE = "/sessions/{w.joint_id}"
+SOLO_PAGE = "/sessions/{w.solo_id}"
+
+ROLES = {
+    # Member of the other body of the joint session (協議体 第1層): no 支援会議 content, and
+    # the 支援会議's own sessions do not exist for them.
+    "member.kyogitai": Role(
+        "member.kyogitai@example.jp",
+        CONFIDENTIAL,
+        {JOINT_PAGE: (*MEMBERS, leak_world.PUBLIC_TITLE, CLOSED)},
+    ),
+    # Current member of the 支援会議 without a pledge.
+    "member.both": Role(
+        "member.both@example.jp",
+        CONFIDENTIAL,
+        {JOINT_PAGE: (*MEMBERS, CLOSED), SOLO_PAGE: (CLOSED,)},
+    ),
+    # Administrator: manages everything, entitled to no content by that role.
+    "admin": Role(
+        "admin@example.jp",
+        CONFIDENTIAL + MEMBERS,
+        {JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED)},
+    ),
+    "logged_out": Role(None, CONFIDENTIAL + MEMBERS),
+    # Secretariat of every body served, so manager of the sessions (history, replies, mail,
+    # agenda buttons and forms), but without a pledge.
+    "secretary.unpledged": Role(
+        leak_world.UNPLEDGED_SECRETARY,
+        CONFIDENTIAL,
+        {JOINT_PAGE: (*MEMBERS, CLOSED), SOLO_PAGE: (CLOSED,)},
+    ),
+    # The pledged secretary: the positive control. Pages may show every current canary (and
+    # must, on the session pages); calendar files may not; the text an item had before it
+    # was made confidential is in no page (the history names fields, never their content).
+    "secretary": Role(
+        "secretary@example.jp",
+        (leak_world.DRAFT_TITLE, leak_world.DRAFT_DESCRIPTION),
+        {
+            JOINT_PAGE: (
+                leak_world.JOINT_TITLE,
+                leak_world.JOINT_DESCRIPTION,
+                leak_world.JOINT_PRESENTER,
+                *MEMBERS,
+            ),
+            SOLO_PAGE: (
+                leak_world.SOLO_TITLE,
+                leak_world.SOLO_DESCRIPTION,
+                leak_world.SOLO_PRESENTER,
+                leak_world.SOLO_SECOND_TITLE,
+            ),
+        },
+    ),
+}
+
+
+# --- Reading what came back -----------------------------------------------------------------
+
+
+def readable(text: str) -> str:
+    """Text as a reader would see it: iCalendar lines unfolded (a long line is cut and goes
+    on after CRLF and a space, which would split a canary) and HTML entities resolved."""
+    unfolded = text.replace("\r\n ", "").replace("\r\n\t", "").replace("\n ", "")
+    return html.unescape(unfolded)
+
+
+def response_text(response) -> str:
+    body = response.get_data().decode("utf-8", "replace")
+    headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
+    return readable(headers + "\n" + body)
+
+
+def message_text(content: bytes) -> str:
+    """Every header and every decoded text part (base64 or quoted-printable would hide a
+    canary from a search of the raw bytes), attachments included."""
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    found = [f"{name}: {value}" for name, value in message.items()]
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        found += [f"{name}: {value}" for name, value in part.items()]
+        payload = part.get_content()
+        found.append(payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload)
+    return readable("\n".join(found))
+
+
+def leaked(text: str, canaries) -> list[str]:
+    return [canary for canary in canaries if canary in text]
+
+
+# --- Walking the URL map ------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    endpoint: str
+
+
+def requests_for(app, world: leak_world.LeakWorld) -> list[Request]:
+    """Every rule with every value of its parameters: GETs, then the POST-only rules that
+    an empty form leaves unchanged, then the LAST ones in their order."""
+    values = parameter_values(world)
+    unmapped = [
+        f"{rule.rule} (<{name}>)"
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for name in sorted(rule.arguments)
+        if name not in values
+    ]
+    if unmapped:
+        pytest.fail(
+            "Route parameters not mapped in tests/test_leaks.py: "
+            + ", ".join(unmapped)
+            + ". Add them to parameter_values() so that the leak test walks these routes."
+        )
+    gets, posts, last = [], [], []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        names = sorted(rule.arguments)
+        combinations = [{}]
+        for name in names:
+            combinations = [{**c, name: v} for c in combinations for v in values[name]]
+        for combination in combinations:
+            _, path = rule.build(combination, append_unknown=False)
+            if "GET" in methods:
+                gets.append(Request("GET", path, rule.endpoint))
+            elif methods == {"POST"}:
+                target = last if rule.endpoint in LAST else posts
+                target.append(Request("POST", path, rule.endpoint))
+            else:
+                pytest.fail(f"{rule.rule}: methods {sorted(methods)} not handled by the walk")
+    last.sort(key=lambda r: LAST.index(r.endpoint))
+    return gets + posts + last
+
+
+def forbidden_for(role: Role, request: Request, world: leak_world.LeakWorld) -> set[str]:
+    if request.endpoint == "calendar.feed":
+        # A feed is its holder's, whoever fetches it (no login: the address is the key):
+        # never confidential content, and members' items only of the holder's sessions.
+        token = request.path.removeprefix("/calendar/").removesuffix(".ics")
+        forbidden = set(CONFIDENTIAL)
+        if world.feed_tokens[token] not in world.joint_invitees:
+            forbidden |= set(MEMBERS)
+        return forbidden
+    forbidden = set(role.forbidden)
+    if request.endpoint in CALENDAR_ENDPOINTS:
+        forbidden |= set(CONFIDENTIAL)
+    return forbidden
+
+
+def csrf_token(client) -> str:
+    return client.token()  # the token of this client's session (CsrfClient in conftest)
+
+
+def log_in(client, email_address: str) -> None:
+    response = client.post("/login", data={"email": email_address, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, f"cannot log in as {email_address}"
+
+
+@pytest.fixture
+def leaky(app, world):
+    app.config.update(SMTP_HOST="", BASE_URL=BASE_URL)
+    return leak_world.build(app, world)
+
+
+@pytest.mark.parametrize("role_name", list(ROLES))
+def test_no_route_leaks_to(role_name, app, client, world, leaky):
+    role = ROLES[role_name]
+    if role.email:
+        log_in(client, role.email)
+    token = csrf_token(client)
+    must_see = {path.format(w=leaky): wanted for path, wanted in role.must_see.items()}
+    failures, controls, seen = [], [], set()
+    plan = requests_for(app, leaky)
+    for request in plan:
+        where = f"{role_name}: {request.method} {request.path} [{request.endpoint}]"
+        try:
+            if request.method == "GET":
+                response = client.get(request.path)
+            else:
+                response = client.post(request.path, data={"csrf_token": token})
+        except Exception as error:  # TESTING propagates what would be a 500: name the route
+            failures.append(f"{where} raised {type(error).__name__}: {error} (a 500)")
+            continue
+        if response.status_code >= 500:
+            failures.append(f"{where} answered {response.status_code}")
+        text = response_text(response)
+        for canary in sorted(leaked(text, forbidden_for(role, request, leaky))):
+            failures.append(f"{where} ({response.status_code}) shows {canary}")
+        if request.method == "GET" and request.path in must_see:
+            seen.add(request.path)
+            missing = [s for s in must_see[request.path] if s not in text]
+            if response.status_code != 200 or missing:
+                controls.append(f"{where} ({response.status_code}) does not show {missing}")
+    assert not failures, "\n".join(failures)
+    # Positive controls: the canaries are rendered where they are allowed, so that their
+    # absence elsewhere means something.
+    assert seen == set(must_see), "positive-control pages were not requested"
+    assert not controls, "positive control failed:\n" + "\n".join(controls)
+
+
+def test_unknown_route_parameter_fails_the_walk(app, world, leaky):
+    """The walk refuses a route it cannot fill, rather than skipping it."""
+    app.add_url_rule("/leak-probe/<int:widget_id>", "leak_probe", lambda widget_id: "")
+    with pytest.raises(pytest.fail.Exception, match="widget_id"):
+        requests_for(app, leaky)
+
+
+def test_csrf_token_is_accepted_on_posts(app, client, world, leaky):
+    """The empty forms of the walk pass the CSRF check (else every POST would be the same
+    400 page and nothing behind it would be tested)."""
+    log_in(client, "member.both@example.jp")
+    token = csrf_token(client)
+    path = f"/sessions/{leaky.joint_id}/reply"
+    refused = client.post(path, data={"csrf_token": "x"}, csrf=False)
+    accepted = client.post(path, data={"csrf_token": token})
+    assert refused.status_code == accepted.status_code == 400
+    page = accepted.get_data(as_text=True)
+    assert "reply" in page and leak_world.MEMBERS_TITLE in page  # the session page again
+    assert leak_world.JOINT_TITLE not in page
+
+
+# --- Feeds --------------------------------------------------------------------------------
+
+
+def test_no_feed_carries_confidential_content(app, world, leaky):
+    """Every person's feed, fetched by whoever holds the address (no login). The pledged
+    secretary's feed too: feeds never carry confidential content, whoever owns them."""
+    feed_reader = app.test_client()
+    failures = []
+    for token, holder in leaky.feed_tokens.items():
+        response = feed_reader.get(f"/calendar/{token}.ics")
+        assert response.status_code == 200, holder
+        text = response_text(response)
+        forbidden = set(CONFIDENTIAL)
+        if holder not in leaky.joint_invitees:
+            forbidden |= set(MEMBERS)
+        failures += [f"feed of {holder} shows {c}" for c in sorted(leaked(text, forbidden))]
+        if holder == "secretary@example.jp":  # positive control: the feed has the agenda
+            for wanted in ("合同会議（漏えい試験）", leak_world.PUBLIC_TITLE, MEMBERS[0], CLOSED):
+                assert wanted in text, f"the secretary's feed lacks {wanted}"
+            assert "RRULE:FREQ=WEEKLY" in text and "RECURRENCE-ID" in text
+    assert not failures, "\n".join(failures)
+
+
+# --- E-mail and invitation files ----------------------------------------------------------
+
+
+def _ics_recipients(db, session):
+    """Every invitee as a member, and a guest (no login, not a member)."""
+    recipients = [
+        calendar.Recipient(i.person.name, i.person.email or "", i.person)
+        for i in scheduling.invitees(db, session)
+    ]
+    guests = [calendar.Recipient(g.name, g.email, is_member=False) for g in session.guests]
+    guests.append(
+        calendar.Recipient(leak_world.GUEST_NAME, leak_world.GUEST_EMAIL, is_member=False)
+    )
+    return recipients, guests
+
+
+def test_no_invitation_file_carries_confidential_content(app, world, leaky):
+    """calendar.invite for every invitee and guest of every session, and series_invite for
+    the series, written by the pledged secretary."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    failures = []
+    with app.app_context():
+        sessions = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).all()
+        for session in sessions:
+            members, guests = _ics_recipients(world, session)
+            for recipient in members + guests:
+                ics = calendar.invite(
+                    session, recipient, organizer=secretary, answer=None, base_url=BASE_URL
+                )
+                text = readable(ics.decode("utf-8"))
+                forbidden = set(CONFIDENTIAL) | (set() if recipient.is_member else set(MEMBERS))
+                failures += [
+                    f"invite.ics of session {session.id} for {recipient.name} shows {c}"
+                    for c in sorted(leaked(text, forbidden))
+                ]
+                if session.id == leaky.joint_id:
+                    assert leak_world.PUBLIC_TITLE in text and CLOSED in text
+        weekly = world.get(Series, leaky.series_id)
+        members, guests = _ics_recipients(world, weekly.sessions[0])
+        for recipient in members + guests:
+            ics = calendar.series_invite(
+                weekly, recipient, organizer=secretary, answer=None, base_url=BASE_URL
+            )
+            text = readable(ics.decode("utf-8"))
+            failures += [
+                f"series invite.ics for {recipient.name} shows {c}"
+                for c in sorted(leaked(text, CONFIDENTIAL))
+            ]
+            assert "RECURRENCE-ID" in text  # the occurrences differ: exceptions are written
+    assert not failures, "\n".join(failures)
+
+
+def test_no_mail_carries_confidential_content(app, world, leaky):
+    """Invitations, change notices, a series invitation, a cancellation and reminders, as
+    the pledged secretary sends them; every message decoded, attachments included."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    args = {"organizer": secretary, "base_url": BASE_URL}
+    with app.app_context():
+        sessions = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).all()
+        for session in sessions:
+            if session.series_id is None:
+                mail.queue_session_mail(world, session, mail.INVITE, **args)
+            mail.queue_session_mail(world, session, mail.UPDATE, **args)
+        mail.queue_series_mail(world, world.get(Series, leaky.series_id), **args)
+        solo = world.get(MeetingSession, leaky.solo_id)
+        scheduling.cancel_session(world, solo, by=secretary)
+        mail.queue_session_mail(world, solo, mail.CANCEL, **args)
+        world.commit()
+        settings = mail.MailSettings.from_config(app.config, app.instance_path)
+        reminded = mail.send_reminders(
+            world, settings, days=(DAY - today()).days, base_url=BASE_URL
+        )
+        assert reminded.sessions >= 1 and reminded.queued.messages
+        messages = world.scalars(select(MailMessage).order_by(MailMessage.id)).all()
+
+    kinds = {m.kind for m in messages}
+    assert kinds == {mail.INVITE, mail.UPDATE, mail.CANCEL, mail.REMINDER}
+    member_addresses = {
+        p.email for p in world.scalars(select(Person)) if p.email in leaky.joint_invitees
+    }
+    failures = []
+    for message in messages:
+        text = message_text(message.content)
+        forbidden = set(CONFIDENTIAL)
+        if message.to_address not in member_addresses:
+            forbidden |= set(MEMBERS)
+        failures += [
+            f"{message.kind} mail {message.id} (session {message.session_id}) to "
+            f"{message.to_address} shows {c}"
+            for c in sorted(leaked(text, forbidden))
+        ]
+        if message.session_id == leaky.joint_id and message.kind == mail.INVITE:
+            assert leak_world.PUBLIC_TITLE in text and CLOSED in text  # positive control
+            if message.to_address == "secretary@example.jp":
+                assert leak_world.MEMBERS_TITLE in text
+    addresses = {m.to_address for m in messages}
+    assert {"secretary@example.jp", "chair.support@example.jp", leak_world.GUEST_EMAIL} <= addresses
+    assert not failures, "\n".join(failures)
+
+
+def test_world_is_what_the_leak_test_assumes(world, leaky):
+    """The pledges and invitees the roles above rely on."""
+    pledged = {p.person.email for p in world.scalars(select(Pledge))}
+    assert pledged == set(leak_world.PLEDGED)  # member.both and the second secretary: none
+    assert {"member.kyogitai@example.jp", "member.both@example.jp"} <= leaky.joint_invitees
+    assert "admin@example.jp" not in leaky.joint_invitees
+    assert leaky.guest_ids and len(leaky.series_session_ids) == 3
+    assert today() < DAY - timedelta(days=1)  # the sessions lie ahead: feeds and pages show them
