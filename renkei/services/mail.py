@@ -441,16 +441,18 @@ def _queue(
                 organizer=organizer,
                 sender=sender,
             )
-            row = _row(
-                session=session,
-                addressee=addressee,
-                kind=kind,
-                key=key,
-                subject=subject,
-                content=content,
+            _add(
+                db,
+                result,
+                _row(
+                    session=session,
+                    addressee=addressee,
+                    kind=kind,
+                    key=key,
+                    subject=subject,
+                    content=content,
+                ),
             )
-            db.add(row)
-            result.messages.append(row)
     db.flush()
     return result
 
@@ -554,18 +556,25 @@ def queue_series_mail(
                 organizer=organizer,
                 sender=sender,
             )
-            row = _row(
-                session=first,
-                addressee=addressee,
-                kind=kind,
-                key=key,
-                subject=subject,
-                content=content,
+            _add(
+                db,
+                result,
+                _row(
+                    session=first,
+                    addressee=addressee,
+                    kind=kind,
+                    key=key,
+                    subject=subject,
+                    content=content,
+                ),
             )
-            db.add(row)
-            result.messages.append(row)
     db.flush()
     return result
+
+
+def _add(db: Session, result: "QueueResult", row: MailMessage) -> None:
+    db.add(row)
+    result.messages.append(row)
 
 
 # --- Delivering ---------------------------------------------------------------------------
