@@ -48,13 +48,20 @@ def session_uid(session: MeetingSession, base_url: str) -> str:
     return f"session-{session.id}@{_domain(base_url)}"
 
 
-def _description(session: MeetingSession, is_member: bool, base_url: str) -> str:
+def agenda_lines(session: MeetingSession, is_member: bool) -> list[str]:
+    """The agenda as a calendar file or e-mail may carry it ("3. 非公開議題 (40 min)"): the
+    policy's calendar rule, so confidential items never by title, whoever receives it."""
     access = policy.calendar_access(session, is_member)
     lines = []
     for item in session.items:
         title = item.title if access.can_see_item(item) else _("Closed agenda item")
         minutes = _(" (%(n)d min)", n=item.planned_minutes) if item.planned_minutes else ""
         lines.append(f"{item.position}. {title}{minutes}")
+    return lines
+
+
+def _description(session: MeetingSession, is_member: bool, base_url: str) -> str:
+    lines = agenda_lines(session, is_member)
     parts = [" / ".join(b.name for b in session.bodies)]
     if lines:
         parts.append(_("Agenda") + "\n" + "\n".join(lines))

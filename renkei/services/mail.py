@@ -52,7 +52,7 @@ from renkei.models import (
     SessionChange,
     Status,
 )
-from renkei.services import calendar, policy, scheduling
+from renkei.services import calendar, scheduling
 from renkei.services.dates import now_tokyo, today, tokyo_date, tokyo_day_bounds
 
 log = logging.getLogger(__name__)
@@ -277,17 +277,9 @@ def _facts(session: MeetingSession, *, with_time: bool = True) -> list[str]:
 
 
 def _agenda(session: MeetingSession, recipient: calendar.Recipient) -> list[str]:
-    """The agenda as the policy lets a calendar file show it to this recipient: confidential
-    items never by title, whoever reads the message."""
-    if not session.items:
-        return []
-    access = policy.calendar_access(session, recipient.is_member)
-    lines = [_("Agenda")]
-    for item in session.items:
-        title = item.title if access.can_see_item(item) else _("Closed agenda item")
-        minutes = _(" (%(n)d min)", n=item.planned_minutes) if item.planned_minutes else ""
-        lines.append(f"  {item.position}. {title}{minutes}")
-    return lines
+    """The agenda exactly as the attached calendar file carries it to this recipient."""
+    lines = calendar.agenda_lines(session, recipient.is_member)
+    return [_("Agenda"), *(f"  {line}" for line in lines)] if lines else []
 
 
 def _page(session: MeetingSession, recipient: calendar.Recipient, base_url: str) -> list[str]:
@@ -360,17 +352,19 @@ def _compose(
     return message.as_bytes()
 
 
-def _row(
-    *,
+def _add_message(
+    db: Session,
+    result: "QueueResult",
     session: MeetingSession,
     addressee: _Addressee,
     kind: str,
     key: str,
     subject: str,
     content: bytes,
-) -> MailMessage:
+) -> None:
+    """Add one pending message to the outgoing rows and to ``result``."""
     recipient = addressee.recipient
-    return MailMessage(
+    row = MailMessage(
         session=session,
         person=recipient.person,
         recipient_name=recipient.name[:100],
@@ -383,6 +377,8 @@ def _row(
         attempts=0,
         error="",
     )
+    db.add(row)
+    result.messages.append(row)
 
 
 # --- Queueing -----------------------------------------------------------------------------
@@ -441,18 +437,7 @@ def _queue(
                 organizer=organizer,
                 sender=sender,
             )
-            _add(
-                db,
-                result,
-                _row(
-                    session=session,
-                    addressee=addressee,
-                    kind=kind,
-                    key=key,
-                    subject=subject,
-                    content=content,
-                ),
-            )
+            _add_message(db, result, session, addressee, kind, key, subject, content)
     db.flush()
     return result
 
@@ -556,25 +541,9 @@ def queue_series_mail(
                 organizer=organizer,
                 sender=sender,
             )
-            _add(
-                db,
-                result,
-                _row(
-                    session=first,
-                    addressee=addressee,
-                    kind=kind,
-                    key=key,
-                    subject=subject,
-                    content=content,
-                ),
-            )
+            _add_message(db, result, first, addressee, kind, key, subject, content)
     db.flush()
     return result
-
-
-def _add(db: Session, result: "QueueResult", row: MailMessage) -> None:
-    db.add(row)
-    result.messages.append(row)
 
 
 # --- Delivering ---------------------------------------------------------------------------
