@@ -33,3 +33,20 @@ def make_session(db, *body_names, **kwargs):
     session = scheduling.create_session(db, session_data(db, *body_names, **kwargs), by=secretary)
     db.commit()
     return session
+
+
+def session_form(db, *body_names, **extra) -> dict:
+    """What the schedule-a-session form posts, for a session on DAY, 14:00-16:00."""
+    bodies = [body_named(db, name) for name in body_names]
+    return {
+        "title": "12月定例会",
+        "body_ids": [b.id for b in bodies],
+        "host_body_id": bodies[0].id,
+        "start_date": DAY.isoformat(),
+        "start_time": "14:00",
+        "end_time": "16:00",
+        "mode": "in_person",
+        "place": "役場 第1会議室",
+        "notes": "",
+        **extra,
+    }

@@ -4,9 +4,8 @@ from datetime import time, timedelta
 
 from renkei.models import MeetingSession, Series, Status
 from renkei.services.dates import in_tokyo
-from tests.blueprints.test_sessions import form
 from tests.helpers import count
-from tests.sessions_helpers import DAY, SUPPORT
+from tests.sessions_helpers import DAY, SUPPORT, session_form
 
 
 def sessions_in_order(world):
@@ -16,7 +15,7 @@ def sessions_in_order(world):
 
 def test_weekly_series_from_the_form(as_secretary, world):
     response = as_secretary.post(
-        "/sessions/new", data=form(world, SUPPORT, repeat="weekly", repeat_count="4")
+        "/sessions/new", data=session_form(world, SUPPORT, repeat="weekly", repeat_count="4")
     )
     assert response.status_code == 302
     starts = [in_tokyo(s.start_at) for s in sessions_in_order(world)]
@@ -25,23 +24,29 @@ def test_weekly_series_from_the_form(as_secretary, world):
 
 
 def test_a_series_that_never_ends_is_refused_in_japanese(as_secretary, world):
-    response = as_secretary.post("/sessions/new", data=form(world, SUPPORT, repeat="weekly"))
+    response = as_secretary.post(
+        "/sessions/new", data=session_form(world, SUPPORT, repeat="weekly")
+    )
     assert response.status_code == 400
     assert "終了日か回数を入力してください" in response.get_data(as_text=True)
     assert count(world, MeetingSession) == 0 and count(world, Series) == 0
 
 
 def test_move_one_cancel_one_and_change_the_following(as_secretary, world):
-    as_secretary.post("/sessions/new", data=form(world, SUPPORT, repeat="weekly", repeat_count="5"))
+    as_secretary.post(
+        "/sessions/new", data=session_form(world, SUPPORT, repeat="weekly", repeat_count="5")
+    )
     first, second, third, fourth, fifth = sessions_in_order(world)
 
     # Move the second only.
-    moved = form(world, SUPPORT, start_date=(DAY + timedelta(days=8)).isoformat(), scope="this")
+    moved = session_form(
+        world, SUPPORT, start_date=(DAY + timedelta(days=8)).isoformat(), scope="this"
+    )
     assert as_secretary.post(f"/sessions/{second.id}/edit", data=moved).status_code == 302
     # Cancel the fourth only.
     assert as_secretary.post(f"/sessions/{fourth.id}/cancel", data={}).status_code == 302
     # From the third on: another place and an hour later.
-    following = form(
+    following = session_form(
         world,
         SUPPORT,
         start_date=(DAY + timedelta(weeks=2)).isoformat(),

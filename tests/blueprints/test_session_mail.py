@@ -17,7 +17,8 @@ from renkei.models import AgendaItem, MailMessage, MeetingSession, Visibility
 from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, count
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import session_form as shared_session_form
 from tests.smtp import (
     smtp_server,  # noqa: F401
     use_smtp,
@@ -50,20 +51,7 @@ def ja(app, text, *plural, **variables) -> str:
 
 
 def session_form(world, *body_names, **extra):
-    bodies = [body_named(world, name) for name in body_names]
-    data = {
-        "title": "12月合同会議",
-        "body_ids": [b.id for b in bodies],
-        "host_body_id": bodies[0].id,
-        "start_date": DAY.isoformat(),
-        "start_time": "14:00",
-        "end_time": "16:00",
-        "mode": "in_person",
-        "place": "役場 第1会議室",
-        "notes": "",
-    }
-    data.update(extra)
-    return data
+    return shared_session_form(world, *body_names, **{"title": "12月合同会議", **extra})
 
 
 def edit_form(world, session, **changes):

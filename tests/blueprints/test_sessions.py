@@ -14,27 +14,11 @@ from renkei.models import (
 from renkei.services.dates import tokyo_to_utc
 from tests.conftest import login
 from tests.helpers import body_named, count, counting
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
-
-
-def form(world, *body_names, **extra):
-    bodies = [body_named(world, name) for name in body_names]
-    data = {
-        "title": "12月定例会",
-        "body_ids": [b.id for b in bodies],
-        "host_body_id": bodies[0].id,
-        "start_date": DAY.isoformat(),
-        "start_time": "14:00",
-        "end_time": "16:00",
-        "mode": "in_person",
-        "place": "役場 第1会議室",
-    }
-    data.update(extra)
-    return data
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_form
 
 
 def test_secretary_schedules_a_joint_session(as_secretary, world):
-    response = as_secretary.post("/sessions/new", data=form(world, SUPPORT, LAYER1))
+    response = as_secretary.post("/sessions/new", data=session_form(world, SUPPORT, LAYER1))
     assert response.status_code == 302
     session = world.query(MeetingSession).one()
     assert {b.name for b in session.bodies} == {SUPPORT, LAYER1}
@@ -47,7 +31,7 @@ def test_secretary_schedules_a_joint_session(as_secretary, world):
 
 def test_end_before_start_is_refused_in_japanese(as_secretary, world):
     response = as_secretary.post(
-        "/sessions/new", data=form(world, SUPPORT, start_time="16:00", end_time="15:00")
+        "/sessions/new", data=session_form(world, SUPPORT, start_time="16:00", end_time="15:00")
     )
     assert response.status_code == 400
     assert "終了時刻は開始時刻より後にしてください。" in response.get_data(as_text=True)
@@ -56,7 +40,8 @@ def test_end_before_start_is_refused_in_japanese(as_secretary, world):
 
 def test_malformed_date_and_time_are_refused_in_japanese(as_secretary, world):
     response = as_secretary.post(
-        "/sessions/new", data=form(world, SUPPORT, start_date="2026-02-30", start_time="25:99")
+        "/sessions/new",
+        data=session_form(world, SUPPORT, start_date="2026-02-30", start_time="25:99"),
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -66,7 +51,7 @@ def test_malformed_date_and_time_are_refused_in_japanese(as_secretary, world):
 
 
 def test_holiday_is_a_warning_the_secretary_can_go_past(as_secretary, world):
-    data = form(world, SUPPORT, start_date="2026-11-23")
+    data = session_form(world, SUPPORT, start_date="2026-11-23")
     response = as_secretary.post("/sessions/new", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "勤労感謝の日" in page
@@ -79,7 +64,7 @@ def test_holiday_is_a_warning_the_secretary_can_go_past(as_secretary, world):
 
 
 def test_accepting_one_warning_does_not_accept_another(as_secretary, world):
-    data = form(world, SUPPORT, start_date="2026-11-23")
+    data = session_form(world, SUPPORT, start_date="2026-11-23")
     page = as_secretary.post("/sessions/new", data=data).get_data(as_text=True)
     confirmed = re.search(r'name="confirmed" type="hidden" value="([^"]+)"', page).group(1)
     other_holiday = {**data, "start_date": "2027-01-01", "confirmed": confirmed}
@@ -90,7 +75,7 @@ def test_accepting_one_warning_does_not_accept_another(as_secretary, world):
 
 def test_someone_elses_body_is_refused(client, world):
     login(client, "chair.support@example.jp")
-    response = client.post("/sessions/new", data=form(world, SUPPORT))
+    response = client.post("/sessions/new", data=session_form(world, SUPPORT))
     assert response.status_code == 403
     assert count(world, MeetingSession) == 0
 
@@ -231,7 +216,7 @@ def test_ids_too_large_for_the_database_are_404_not_errors(as_secretary, world):
     for url in (f"/sessions/{huge}", f"/bodies/{huge}", f"/items/{huge}/edit"):
         assert as_secretary.get(url).status_code == 404
     response = as_secretary.post(
-        "/sessions/new", data=form(world, SUPPORT, presiding_person_id=huge)
+        "/sessions/new", data=session_form(world, SUPPORT, presiding_person_id=huge)
     )
     assert response.status_code == 400
     assert count(world, MeetingSession) == 0
@@ -239,7 +224,7 @@ def test_ids_too_large_for_the_database_are_404_not_errors(as_secretary, world):
 
 def test_a_year_far_away_is_refused_in_japanese(as_secretary, world):
     response = as_secretary.post(
-        "/sessions/new", data=form(world, SUPPORT, start_date="9999-12-31")
+        "/sessions/new", data=session_form(world, SUPPORT, start_date="9999-12-31")
     )
     assert response.status_code == 400
     assert "2000 から 2099 までの日付" in response.get_data(as_text=True)
