@@ -7,16 +7,12 @@ Builds, in a temporary SQLite database (or DATABASE_URL), 120 bodies, 6,000 peop
 """
 
 import argparse
-import os
 import random
-import statistics
-import tempfile
-import time
 from datetime import date
 
+from common import fresh_app, timed  # bench/common.py, beside this script
 from sqlalchemy import insert
 
-from renkei import create_app, migrate
 from renkei.models import Body, BodyKind, Membership, Person, Role
 from renkei.services import demo
 
@@ -88,26 +84,13 @@ def build(app, people: int, bodies: int) -> None:
     session.close()
 
 
-def timed(client, url: str, repeat: int) -> tuple[float, float, int]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(times), max(times), len(response.data)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=6000)
     parser.add_argument("--bodies", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="renkei-bench-")
-    url = os.environ.get("DATABASE_URL", f"sqlite:///{folder}/bench.sqlite3")
-    migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False}, instance_path=folder)
+    app = fresh_app()
     build(app, args.people, args.bodies)
     client = app.test_client()
     client.post("/login", data={"email": "secretary@example.jp", "password": demo.DEMO_PASSWORD})
@@ -120,7 +103,7 @@ def main() -> None:
         "/bodies/overlap?a=5&b=6",
         "/people/",
     ]:
-        median, worst, size = timed(client, page, args.repeat)
+        median, worst, size, _response = timed(client, page, args.repeat)
         print(f"{page:<34}{median:>10.1f}{worst:>10.1f}{size / 1024:>8.0f}")
 
 

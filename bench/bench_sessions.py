@@ -8,16 +8,12 @@ overlaps), then times the pages and the feed a member and a secretary use most.
 """
 
 import argparse
-import os
 import random
-import statistics
-import tempfile
-import time
 from datetime import UTC, date, datetime, timedelta
 
+from common import fresh_app, timed  # bench/common.py, beside this script
 from sqlalchemy import insert, select
 
-from renkei import create_app, migrate
 from renkei.models import (
     AgendaItem,
     Body,
@@ -128,26 +124,13 @@ def build(app, bodies: int, years: int) -> None:
     db.close()
 
 
-def timed(client, url: str, repeat: int, headers=None):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers or {})
-        times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code in (200, 304), (url, response.status_code)
-    return statistics.median(times), max(times), len(response.data), response
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bodies", type=int, default=60)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="renkei-bench-")
-    url = os.environ.get("DATABASE_URL", f"sqlite:///{folder}/bench.sqlite3")
-    migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False}, instance_path=folder)
+    app = fresh_app()
     build(app, args.bodies, args.years)
     db = app.extensions["renkei.sessionmaker"]()
     token = db.scalar(select(Person.feed_token).where(Person.email == "member.both@example.jp"))
