@@ -14,7 +14,14 @@ from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import (
+    get_or_404,
+    me,
+    render_form,
+    require,
+    session_access_or_404,
+    show_error,
+)
 from renkei.blueprints.fields import IdSelectField, none_choice
 from renkei.db import get_db
 from renkei.models import AgendaItem, MeetingSession, Visibility
@@ -104,9 +111,7 @@ def _load_session(session_id: int) -> MeetingSession:
 
 def _access(session: MeetingSession, *, manage: bool = True) -> policy.SessionAccess:
     """404 for those who may not know of the session, 403 for viewers who may not change it."""
-    access = policy.session_access(get_db(), me(), session)
-    if not access.can_view:
-        abort(404)
+    access = session_access_or_404(session)
     if manage:
         require(access.can_manage)
     return access

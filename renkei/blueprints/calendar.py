@@ -4,8 +4,8 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from renkei.blueprints.common import me
-from renkei.blueprints.sessions import _access, _load
+from renkei.blueprints.common import me, session_access_or_404
+from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.services import calendar, feeds, scheduling
 
@@ -60,8 +60,8 @@ def renew():
 def invitation(session_id: int):
     """The viewer's own invitation for one session, to add it to a calendar by hand."""
     db = get_db()
-    session = _load(session_id)
-    _access(session)
+    session = load_session(session_id)
+    session_access_or_404(session)
     person = me()
     if not scheduling.is_invitee(db, session, person):
         abort(404)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from renkei.db import get_db
+from renkei.services import policy
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 
@@ -52,3 +53,11 @@ def safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc:
             return target
     return url_for("home.index")
+
+
+def session_access_or_404(session) -> policy.SessionAccess:
+    """The viewer's access to a session; 404 for anyone who may not know it exists."""
+    access = policy.session_access(get_db(), me(), session)
+    if not access.can_view:
+        abort(404)
+    return access

@@ -34,7 +34,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import get_or_404, me, render_form, require, safe_next, show_error
+from renkei.blueprints.common import (
+    get_or_404,
+    me,
+    render_form,
+    require,
+    safe_next,
+    session_access_or_404,
+    show_error,
+)
 from renkei.blueprints.fields import (
     DATE_MESSAGE,
     TIME_MESSAGE,
@@ -197,7 +205,7 @@ def _rule(form: SessionForm) -> series.RepeatRule | None:
     )
 
 
-def _load(session_id: int) -> MeetingSession:
+def load_session(session_id: int) -> MeetingSession:
     """The session with what its page needs, or 404 for anyone not allowed to know of it."""
     session = get_db().scalar(
         select(MeetingSession)
@@ -215,13 +223,6 @@ def _load(session_id: int) -> MeetingSession:
     if session is None:
         abort(404)
     return session
-
-
-def _access(session: MeetingSession) -> policy.SessionAccess:
-    access = policy.session_access(get_db(), me(), session)
-    if not access.can_view:
-        abort(404)
-    return access
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -292,13 +293,13 @@ def _calendar_changed(session: MeetingSession, changed: list[str]) -> bool:
 @bp.route("/<int:session_id>")
 @login_required
 def show(session_id: int):
-    return _render_show(_load(session_id))
+    return _render_show(load_session(session_id))
 
 
 def _render_show(session: MeetingSession, status: int = 200, **forms):
     """The session page; a form given in ``forms`` (with its errors) replaces the blank one."""
     db = get_db()
-    access = _access(session)
+    access = session_access_or_404(session)
     people = scheduling.invitees(db, session)
     person = me()
     my_reply = next((r for r in session.replies if r.person_id == person.id), None)
@@ -352,8 +353,8 @@ def _series_others(session: MeetingSession) -> list[MeetingSession]:
 @login_required
 def edit(session_id: int):
     db = get_db()
-    session = _load(session_id)
-    require(_access(session).can_manage)
+    session = load_session(session_id)
+    require(session_access_or_404(session).can_manage)
     form = SessionForm()
     for name in REPEAT_FIELDS:  # a series is made when scheduling, not by editing
         delattr(form, name)
@@ -428,8 +429,8 @@ class CancelForm(FlaskForm):
 @login_required
 def cancel(session_id: int):
     db = get_db()
-    session = _load(session_id)
-    require(_access(session).can_manage)
+    session = load_session(session_id)
+    require(session_access_or_404(session).can_manage)
     form = CancelForm()
     if form.validate_on_submit():
         try:
@@ -450,8 +451,8 @@ def cancel(session_id: int):
 def retry_mail(session_id: int):
     """Send this session's failed messages again (secretariat)."""
     db = get_db()
-    session = _load(session_id)
-    require(_access(session).can_manage)
+    session = load_session(session_id)
+    require(session_access_or_404(session).can_manage)
     failed = [m.id for m in mail.session_messages(db, session) if m.status == "failed"]
     if failed:
         flash(
@@ -470,8 +471,8 @@ def retry_mail(session_id: int):
 @login_required
 def set_status(session_id: int):
     db = get_db()
-    session = _load(session_id)
-    require(_access(session).can_manage)
+    session = load_session(session_id)
+    require(session_access_or_404(session).can_manage)
     status = request.form.get("status", "")
     if status not in (Status.SCHEDULED.value, Status.HELD.value):
         abort(400)
@@ -502,8 +503,8 @@ class ReplyForm(FlaskForm):
 @login_required
 def reply(session_id: int):
     db = get_db()
-    session = _load(session_id)
-    _access(session)
+    session = load_session(session_id)
+    session_access_or_404(session)
     require(scheduling.is_invitee(db, session, me()))
     form = ReplyForm()
     if form.validate_on_submit():
@@ -540,8 +541,8 @@ class GuestForm(FlaskForm):
 @login_required
 def add_guest(session_id: int):
     db = get_db()
-    session = _load(session_id)
-    require(_access(session).can_manage)
+    session = load_session(session_id)
+    require(session_access_or_404(session).can_manage)
     form = GuestForm()
     if form.validate_on_submit():
         try:
@@ -575,8 +576,8 @@ def add_guest(session_id: int):
 def remove_guest(guest_id: int):
     db = get_db()
     guest = get_or_404(Guest, guest_id)
-    session = _load(guest.session_id)
-    require(_access(session).can_manage)
+    session = load_session(guest.session_id)
+    require(session_access_or_404(session).can_manage)
     scheduling.remove_guest(db, guest, by=me())
     db.commit()
     flash(_("The guest has been removed."), "success")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.models import (
@@ -550,8 +550,6 @@ def invited_versions(db: Session, person: Person, since: datetime) -> dict[int, 
 
 def body_sessions(db: Session, body: Body, *, page: int, per_page: int = 20):
     """A body's sessions, newest first, one page of them, and the number of pages."""
-    from sqlalchemy import func
-
     base = select(MeetingSession).join(MeetingSession.bodies).where(Body.id == body.id)
     total = db.scalar(select(func.count()).select_from(base.subquery()))
     pages = max(1, -(-total // per_page))
