@@ -17,6 +17,7 @@ from renkei.blueprints import (
     health,
     home,
     memberships,
+    minutes,
     organisations,
     people,
     sessions,
@@ -64,6 +65,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         sessions.bp,
         agenda.bp,
         calendar.bp,
+        minutes.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -22,6 +22,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from renkei.models import (
+    ActionItem,
     AgendaItem,
     Body,
     Guest,
@@ -29,13 +30,16 @@ from renkei.models import (
     MailStatus,
     MeetingSession,
     Membership,
+    MinutesSection,
+    MinutesVersion,
     Organisation,
     Person,
     Pledge,
     Role,
+    SectionKind,
     Visibility,
 )
-from renkei.services import agenda, mail, scheduling, series
+from renkei.services import agenda, mail, minutes, scheduling, series
 from renkei.services.dates import today
 from renkei.services.demo import TERM_START
 from tests.helpers import body_named, person_by_email
@@ -67,6 +71,14 @@ SERIES_PRESENTER = "CANARY-SERIES-PRESENTER-5d0e"
 MEMBERS_TITLE = "MEMBERS-CANARY-TITLE-b8e1"
 MEMBERS_DESCRIPTION = "MEMBERS-CANARY-DESCRIPTION-b8e1"
 MEMBERS_PRESENTER = "MEMBERS-CANARY-PRESENTER-b8e1"
+# The joint session's minutes: the confidential item's section (approved version 1 and the
+# correction being drafted as version 2), a task taken from it, the members-only item's
+# section and the decisions (members only by default).
+MINUTES_TITLE_SECTION = "CANARY-MINUTES-SECTION-c41d"
+MINUTES_CORRECTION = "CANARY-MINUTES-CORRECTION-c41d"
+MINUTES_TASK = "CANARY-MINUTES-TASK-c41d"
+MINUTES_MEMBERS_SECTION = "MEMBERS-CANARY-MINUTES-SECTION-e2a7"
+MINUTES_DECISIONS = "MEMBERS-CANARY-MINUTES-DECISIONS-e2a7"
 # The joint session's public item: no canary, the positive control for calendars and mail.
 PUBLIC_TITLE = "PUBLIC-ITEM-TITLE-open"
 
@@ -83,8 +95,16 @@ CONFIDENTIAL = (
     *SERIES_TITLES,
     SERIES_DESCRIPTION,
     SERIES_PRESENTER,
+    MINUTES_TITLE_SECTION,
+    MINUTES_CORRECTION,
+    MINUTES_TASK,
 )
-MEMBERS = (MEMBERS_TITLE, MEMBERS_DESCRIPTION, MEMBERS_PRESENTER)
+MEMBERS_ITEM = (MEMBERS_TITLE, MEMBERS_DESCRIPTION, MEMBERS_PRESENTER)
+MEMBERS = (
+    *MEMBERS_ITEM,
+    MINUTES_MEMBERS_SECTION,
+    MINUTES_DECISIONS,
+)
 
 
 @dataclass
@@ -99,6 +119,9 @@ class LeakWorld:
     person_ids: list[int]
     membership_ids: list[int]
     guest_ids: list[int]
+    version_ids: list[int]
+    section_ids: list[int]
+    action_ids: list[int]
     organisation_ids: list[int]
     # feed token -> e-mail (or name, for people without one) of its holder
     feed_tokens: dict[str, str]
@@ -124,6 +147,34 @@ def _item(db, session, body, title, visibility, *, description="", presenter="",
         ),
         by=by,
     )
+
+
+def _write(db, version, kind, text, by, title=""):
+    """Write ``text`` into the section of ``kind`` (an item's: the one titled ``title``)."""
+    section = next(s for s in version.sections if s.kind == kind and s.title == title)
+    minutes.save_section(db, section, text, revision=section.revision, by=by)
+    return section
+
+
+def _minutes(db, joint, support, layer1) -> None:
+    """The joint session held and minuted: version 1 approved by both chairs, version 2 (a
+    correction) in draft, and a task from the confidential section for the secretary."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    scheduling.set_status(db, joint, "held", by=secretary)
+    first = minutes.open_minutes(db, joint, by=secretary)
+    secret = _write(db, first, SectionKind.ITEM, MINUTES_TITLE_SECTION, secretary, JOINT_TITLE)
+    _write(db, first, SectionKind.ITEM, MINUTES_MEMBERS_SECTION, secretary, MEMBERS_TITLE)
+    _write(db, first, SectionKind.DECISIONS, f"- {MINUTES_DECISIONS}", secretary)
+    links = minutes.Links(base_url=BASE_URL, sender="renkei@example.jp")
+    minutes.submit(db, first, by=secretary, links=links)
+    for body, chair in ((support, "chair.support"), (layer1, "chair.kyogitai")):
+        chair = person_by_email(db, f"{chair}@example.jp")
+        minutes.decide(db, first, body.id, approve=True, by=chair, links=links)
+    minutes.add_action(
+        db, secret, text=MINUTES_TASK, owner_id=secretary.id, due_on=None, by=secretary
+    )
+    second = minutes.start_correction(db, first.minutes, reason="訂正", by=secretary)
+    _write(db, second, SectionKind.ITEM, MINUTES_CORRECTION, secretary, JOINT_TITLE)
 
 
 def build(app, db) -> LeakWorld:
@@ -229,6 +280,8 @@ def _build(db) -> LeakWorld:
         by=secretary,
     )
 
+    _minutes(db, joint, support, layer1)
+
     # Invitations on record, so that the secretariat's session page lists mail (one failed).
     queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, base_url=BASE_URL)
     queued.messages[0].status = MailStatus.FAILED
@@ -250,6 +303,9 @@ def _build(db) -> LeakWorld:
         person_ids=[p.id for p in people],
         membership_ids=list(db.scalars(select(Membership.id).order_by(Membership.id))),
         guest_ids=list(db.scalars(select(Guest.id).order_by(Guest.id))),
+        version_ids=list(db.scalars(select(MinutesVersion.id).order_by(MinutesVersion.id))),
+        section_ids=list(db.scalars(select(MinutesSection.id).order_by(MinutesSection.id))),
+        action_ids=list(db.scalars(select(ActionItem.id).order_by(ActionItem.id))),
         organisation_ids=list(db.scalars(select(Organisation.id).order_by(Organisation.id))),
         feed_tokens={p.feed_token: _holder(p) for p in people},
         joint_invitees=invited,

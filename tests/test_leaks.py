@@ -24,12 +24,12 @@ import pytest
 from sqlalchemy import select
 
 from renkei.models import MailMessage, MeetingSession, Person, Pledge, Series
-from renkei.services import calendar, mail, scheduling
+from renkei.services import calendar, mail, minutes, scheduling
 from renkei.services.dates import today
 from renkei.services.demo import DEMO_PASSWORD
 from tests import leak_world
 from tests.helpers import person_by_email
-from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS
+from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS, MEMBERS_ITEM
 from tests.sessions_helpers import DAY
 
 CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
@@ -42,6 +42,9 @@ CALENDAR_ENDPOINTS = {"calendar.feed", "calendar.invitation"}
 # nothing they change affects the requests before them. Every other POST-only rule is
 # posted before them: an empty form is refused there, or changes nothing later requests see.
 LAST = (
+    "minutes.submit",
+    "minutes.withdraw",
+    "minutes.action_done",
     "agenda.delete",
     "sessions.remove_guest",
     "people.set_account",
@@ -60,6 +63,9 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "person_id": world.person_ids,
         "membership_id": world.membership_ids,
         "guest_id": world.guest_ids,
+        "version_id": world.version_ids,
+        "section_id": world.section_ids,
+        "action_id": world.action_ids,
         "organisation_id": world.organisation_ids,
         "token": list(world.feed_tokens),
         "code": ["ja"],
@@ -77,6 +83,9 @@ class Role:
 
 JOINT_PAGE = "/sessions/{w.joint_id}"
 SOLO_PAGE = "/sessions/{w.solo_id}"
+APPROVED_MINUTES = "/minutes/{w.version_ids[0]}"  # the member view, by default
+DRAFT_EDITOR = "/minutes/{w.version_ids[1]}/edit"
+MINUTES_MEMBERS = (leak_world.MINUTES_MEMBERS_SECTION, leak_world.MINUTES_DECISIONS, CLOSED)
 
 ROLES = {
     # Member of the other body of the joint session (協議体 第1層): no 支援会議 content, and
@@ -84,13 +93,20 @@ ROLES = {
     "member.kyogitai": Role(
         "member.kyogitai@example.jp",
         CONFIDENTIAL,
-        {JOINT_PAGE: (*MEMBERS, leak_world.PUBLIC_TITLE, CLOSED)},
+        {
+            JOINT_PAGE: (*MEMBERS_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
+            APPROVED_MINUTES: MINUTES_MEMBERS,
+        },
     ),
     # Current member of the 支援会議 without a pledge.
     "member.both": Role(
         "member.both@example.jp",
         CONFIDENTIAL,
-        {JOINT_PAGE: (*MEMBERS, CLOSED), SOLO_PAGE: (CLOSED,)},
+        {
+            JOINT_PAGE: (*MEMBERS_ITEM, CLOSED),
+            SOLO_PAGE: (CLOSED,),
+            APPROVED_MINUTES: MINUTES_MEMBERS,
+        },
     ),
     # Administrator: manages everything, entitled to no content by that role.
     "admin": Role(
@@ -104,7 +120,11 @@ ROLES = {
     "secretary.unpledged": Role(
         leak_world.UNPLEDGED_SECRETARY,
         CONFIDENTIAL,
-        {JOINT_PAGE: (*MEMBERS, CLOSED), SOLO_PAGE: (CLOSED,)},
+        {
+            JOINT_PAGE: (*MEMBERS_ITEM, CLOSED),
+            SOLO_PAGE: (CLOSED,),
+            DRAFT_EDITOR: (leak_world.MINUTES_MEMBERS_SECTION, CLOSED),
+        },
     ),
     # The pledged secretary: the positive control. Pages may show every current canary (and
     # must, on the session pages); calendar files may not; the text an item had before it
@@ -117,7 +137,7 @@ ROLES = {
                 leak_world.JOINT_TITLE,
                 leak_world.JOINT_DESCRIPTION,
                 leak_world.JOINT_PRESENTER,
-                *MEMBERS,
+                *MEMBERS_ITEM,
             ),
             SOLO_PAGE: (
                 leak_world.SOLO_TITLE,
@@ -125,6 +145,8 @@ ROLES = {
                 leak_world.SOLO_PRESENTER,
                 leak_world.SOLO_SECOND_TITLE,
             ),
+            DRAFT_EDITOR: (leak_world.MINUTES_CORRECTION, leak_world.MINUTES_MEMBERS_SECTION),
+            "/": (leak_world.MINUTES_TASK,),
         },
     ),
 }
@@ -279,6 +301,35 @@ def test_no_route_leaks_to(role_name, app, client, world, leaky):
     assert not controls, "positive control failed:\n" + "\n".join(controls)
 
 
+@pytest.mark.parametrize("role_name", list(ROLES))
+def test_no_minutes_rendering_leaks_to(role_name, app, client, world, leaky):
+    """Every view, per-body extract, download and diff of every version: the walk above
+    requests each minutes page once, with its default view; these are its variants."""
+    role = ROLES[role_name]
+    if role.email:
+        log_in(client, role.email)
+    failures, statuses = [], set()
+    for version_id in leaky.version_ids:
+        for page in ("", "/download", "/diff"):
+            for view in ("full", "member", "public"):
+                for body in ("", *(f"&body={b}" for b in leaky.body_ids)):
+                    path = f"/minutes/{version_id}{page}?view={view}{body}"
+                    response = client.get(path)
+                    statuses.add(response.status_code)
+                    if response.status_code >= 500:
+                        failures.append(f"{path} answered {response.status_code}")
+                    text = response_text(response)
+                    failures += [f"{path} shows {c}" for c in leaked(text, role.forbidden)]
+    assert not failures, "\n".join(failures)
+    if role_name == "secretary":  # positive control: the full view shows the section
+        full = client.get(f"/minutes/{leaky.version_ids[0]}?view=full")
+        assert leak_world.MINUTES_TITLE_SECTION in response_text(full)
+        download = client.get(f"/minutes/{leaky.version_ids[0]}/download?view=full")
+        assert leak_world.MINUTES_TITLE_SECTION in response_text(download)
+    if role_name in ("member.kyogitai", "member.both"):
+        assert 200 in statuses and 403 in statuses  # they read the member view, not the full
+
+
 def test_unknown_route_parameter_fails_the_walk(app, world, leaky):
     """The walk refuses a route it cannot fill, rather than skipping it."""
     app.add_url_rule("/leak-probe/<int:widget_id>", "leak_probe", lambda widget_id: "")
@@ -399,7 +450,14 @@ def test_no_mail_carries_confidential_content(app, world, leaky):
         messages = world.scalars(select(MailMessage).order_by(MailMessage.id)).all()
 
     kinds = {m.kind for m in messages}
-    assert kinds == {mail.INVITE, mail.UPDATE, mail.CANCEL, mail.REMINDER}
+    assert kinds == {
+        mail.INVITE,
+        mail.UPDATE,
+        mail.CANCEL,
+        mail.REMINDER,
+        minutes.REQUEST,
+        minutes.APPROVED,
+    }
     member_addresses = {
         p.email for p in world.scalars(select(Person)) if p.email in leaky.joint_invitees
     }

@@ -25,11 +25,14 @@ from renkei.blueprints.common import (
 from renkei.blueprints.fields import IdSelectField, none_choice
 from renkei.db import get_db
 from renkei.models import AgendaItem, MeetingSession, Visibility
-from renkei.services import agenda, markdown, policy
+from renkei.services import agenda, markdown, minutes, policy
 from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError, Forbidden
 
 bp = Blueprint("agenda", __name__)
+
+# The preview serves agenda descriptions and minutes sections alike.
+PREVIEW_MAX = max(agenda.MAX_DESCRIPTION, minutes.MAX_TEXT)
 
 MINUTES_MESSAGE = _l(
     "Enter the planned minutes as a number from 0 to %(max)d.", max=agenda.MAX_MINUTES
@@ -230,11 +233,11 @@ def order(session_id: int):
 def preview():
     """The sanitised HTML of a Markdown text, for the preview beside a description field."""
     text = request.form.get("text", "")
-    if len(text) > agenda.MAX_DESCRIPTION:
+    if len(text) > PREVIEW_MAX:
         response = make_response(
             _(
                 "The text is too long to preview: at most %(max)d characters.",
-                max=agenda.MAX_DESCRIPTION,
+                max=PREVIEW_MAX,
             ),
             400,
         )

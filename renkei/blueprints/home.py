@@ -6,7 +6,7 @@ from flask_login import login_required
 from renkei.blueprints.common import me, safe_next
 from renkei.db import get_db, utcnow
 from renkei.i18n import LANGUAGE_COOKIE
-from renkei.services import memberships, policy, scheduling
+from renkei.services import memberships, minutes, policy, scheduling
 from renkei.services.dates import today
 
 bp = Blueprint("home", __name__)
@@ -24,6 +24,7 @@ def index():
         current=[m for m in mine if m.is_current(on)],
         sessions=upcoming,
         can_schedule=bool(policy.secretary_body_ids(db, me())),
+        actions=minutes.open_actions(db, me()),
     )
 
 

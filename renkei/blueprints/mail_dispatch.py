@@ -11,6 +11,8 @@ from renkei.blueprints.common import me
 from renkei.db import get_db
 from renkei.services import mail
 
+NOTICE = "notice"  # a message without a calendar file (the minutes workflow)
+
 
 def mail_settings() -> mail.MailSettings:
     return mail.MailSettings.from_config(current_app.config, current_app.instance_path)
@@ -40,6 +42,12 @@ def announce_and_deliver(queued: mail.QueueResult, kind: str) -> None:
             text = ngettext(
                 "A change notice is being sent to %(num)d person.",
                 "Change notices are being sent to %(num)d people.",
+                n,
+            )
+        elif kind == NOTICE:
+            text = ngettext(
+                "An e-mail is being sent to %(num)d person.",
+                "E-mails are being sent to %(num)d people.",
                 n,
             )
         else:

@@ -56,7 +56,7 @@ from renkei.blueprints.fields import (
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
-from renkei.services import mail, pledges, policy, scheduling, series
+from renkei.services import mail, minutes, pledges, policy, scheduling, series
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
@@ -78,6 +78,9 @@ MAIL_KINDS = {
     mail.UPDATE: _l("Change notice"),
     mail.CANCEL: _l("Cancellation notice"),
     mail.REMINDER: _l("Reminder"),
+    minutes.REQUEST: _l("Request to approve the minutes"),
+    minutes.APPROVED: _l("Minutes approved"),
+    minutes.RETURNED: _l("Minutes returned"),
 }
 MAIL_STATUSES = {
     "pending": _l("Waiting to be sent"),
@@ -326,9 +329,17 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         mail_kinds=MAIL_KINDS,
         mail_statuses=MAIL_STATUSES,
         mail_to_outbox=not mail_dispatch.mail_settings().uses_smtp,
+        minutes_versions=_minutes_versions(session, access),
         **context,
     )
     return page, status
+
+
+def _minutes_versions(session: MeetingSession, access: policy.SessionAccess) -> list:
+    record = minutes.minutes_of(get_db(), session)
+    if record is None:
+        return []
+    return [v for v in record.versions if policy.can_read_minutes(access, v)]
 
 
 def _pledge_bodies(session: MeetingSession, access: policy.SessionAccess) -> list[Body]:

@@ -2,6 +2,16 @@
 
 from renkei.models.bodies import Body, BodyKind, Confidentiality, Membership, Programme, Role
 from renkei.models.mail import MailMessage, MailStatus
+from renkei.models.minutes import (
+    ActionItem,
+    Approval,
+    Decision,
+    Minutes,
+    MinutesSection,
+    MinutesStatus,
+    MinutesVersion,
+    SectionKind,
+)
 from renkei.models.organisations import Organisation, OrganisationKind
 from renkei.models.people import Person
 from renkei.models.pledges import Pledge
@@ -19,6 +29,14 @@ from renkei.models.sessions import (
 )
 
 __all__ = [
+    "ActionItem",
+    "Approval",
+    "Decision",
+    "Minutes",
+    "MinutesSection",
+    "MinutesStatus",
+    "MinutesVersion",
+    "SectionKind",
     "AgendaItem",
     "Answer",
     "Guest",

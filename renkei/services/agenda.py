@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from renkei.db import utcnow
 from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
-from renkei.services import policy, scheduling
+from renkei.services import minutes, policy, scheduling
 from renkei.services.errors import DomainError, Forbidden
 
 MAX_TITLE = 200
@@ -189,6 +189,7 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
         lines.append(str(line))
     for name, value in values.items():
         setattr(item, name, value)
+    minutes.follow_item(db, item)
     _record(db, session, by, "\n".join(lines))
     db.flush()
     return changed

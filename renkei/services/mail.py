@@ -311,7 +311,7 @@ def _calendar_note(method: str, filename: str, *, series: bool = False) -> str:
 def _body(greeting_name: str, intro: str, blocks: list[list[str]], note: str) -> str:
     parts = [_("Dear %(name)s,", name=greeting_name), intro]
     parts += ["\n".join(block) for block in blocks if block]
-    parts += [note, "-- \nRenkei"]
+    parts += [note, "-- \nRenkei"] if note else ["-- \nRenkei"]
     return "\n\n".join(parts) + "\n"
 
 
@@ -323,7 +323,7 @@ def _compose(
     *,
     subject: str,
     body: str,
-    ics: bytes,
+    ics: bytes | None,
     method: str,
     filename: str,
     recipient: calendar.Recipient,
@@ -342,6 +342,8 @@ def _compose(
     message["Message-ID"] = make_msgid(domain=_domain(sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message.set_content(body, charset="utf-8")
+    if ics is None:
+        return message.as_bytes()
     message.add_attachment(
         ics,
         maintype="text",
@@ -542,6 +544,64 @@ def queue_series_mail(
                 sender=sender,
             )
             _add_message(db, result, first, addressee, kind, key, subject, content)
+    db.flush()
+    return result
+
+
+@dataclass
+class Notice:
+    """A plain message about a session to one person, with no calendar file: the minutes
+    workflow's requests and answers. Its text must hold nothing confidential."""
+
+    person: Person
+    kind: str
+    key: str  # unique per message: the same notice is queued once
+    subject: str
+    intro: str
+    link: str  # the page to open in Renkei
+
+
+def queue_notices(
+    db: Session,
+    session: MeetingSession,
+    notices: list[Notice],
+    *,
+    organizer: Person | None,
+    sender: str,
+) -> QueueResult:
+    """Queue each notice to its person's address (those without one are reported)."""
+    result = QueueResult()
+    existing = _existing_keys(db, [n.key for n in notices])
+    with force_locale(MAIL_LOCALE):
+        for notice in notices:
+            address = _valid_address(notice.person.email)
+            if address is None:
+                result.without_address.append(notice.person.name)
+                continue
+            if notice.key in existing:
+                result.already_queued += 1
+                continue
+            recipient = calendar.Recipient(notice.person.name, address, notice.person, True)
+            subject = str(notice.subject)[:300]
+            body = _body(
+                recipient.name,
+                str(notice.intro),
+                [_facts(session), [_line(_("Page"), notice.link)]],
+                "",
+            )
+            content = _compose(
+                subject=subject,
+                body=body,
+                ics=None,
+                method="",
+                filename="",
+                recipient=recipient,
+                organizer=organizer,
+                sender=sender,
+            )
+            key = notice.key[:KEY_LENGTH]
+            addressee = _Addressee(recipient)
+            _add_message(db, result, session, addressee, notice.kind, key, subject, content)
     db.flush()
     return result
 

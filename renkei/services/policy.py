@@ -6,6 +6,7 @@ entitled to confidential content by that role alone (DESIGN.md, "Confidentiality
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -105,6 +106,7 @@ class SessionAccess:
     entitled_body_ids: set[int] = field(default_factory=set)  # current, ENTITLED_ROLES
     pledged_body_ids: set[int] = field(default_factory=set)
     secretary_body_ids: set[int] = field(default_factory=set)
+    chair_body_ids: set[int] = field(default_factory=set)
     invited: bool = False  # has a term on a served body on the session's own date
     is_admin: bool = False
     is_guest: bool = False  # invited by name: receives invitations, has no page
@@ -159,6 +161,8 @@ def session_access(db: Session, person: Person | None, session) -> SessionAccess
             access.entitled_body_ids.add(body_id)
         if role == Role.SECRETARY:
             access.secretary_body_ids.add(body_id)
+        if role == Role.CHAIR:
+            access.chair_body_ids.add(body_id)
     access.pledged_body_ids = pledged_body_ids(db, person, body_ids)
     return access
 
@@ -172,6 +176,72 @@ def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int
         )
     )
     return set(rows)
+
+
+# --- Minutes --------------------------------------------------------------------------------
+
+
+class MinutesView(StrEnum):
+    """The three renderings of minutes (DESIGN.md, "Minutes")."""
+
+    FULL = "full"  # every section, for those entitled to every one
+    MEMBER = "member"  # confidential sections replaced by a placeholder
+    PUBLIC = "public"  # public sections only: for the municipal website
+
+
+def can_read_minutes(access: SessionAccess, version) -> bool:
+    """Approved versions are for everyone who may know of the session; a draft is the
+    secretariat's, and a submitted version also its approvers'."""
+    status = version.status.value
+    if status == "approved":
+        return access.can_view
+    if status == "submitted" and access.chair_body_ids:
+        return True
+    return access.can_manage
+
+
+def shows_section(access: SessionAccess, section, view: MinutesView) -> bool:
+    """Whether a minutes section's text appears in ``view`` for this reader. A section is
+    as closed as an agenda item; a view can only close more, never open."""
+    if not access.can_see_item(section):
+        return False
+    if view == MinutesView.PUBLIC:
+        return section.visibility.value == "public"
+    if view == MinutesView.MEMBER:
+        return section.visibility.value != "confidential"
+    return True
+
+
+def can_use_full_view(access: SessionAccess, sections) -> bool:
+    """The full view is for those entitled to every section it holds."""
+    return all(access.can_see_item(section) for section in sections)
+
+
+def readable_sections(db: Session, person: Person, sections) -> set[int]:
+    """Ids of the minutes sections (of any sessions) the person may read today, worked out
+    with two queries however many sections there are: for lists such as one's tasks."""
+    terms = db.scalars(
+        select(Membership).where(
+            Membership.person_id == person.id, current_membership_filter(today())
+        )
+    ).all()
+    member = {t.body_id for t in terms}
+    entitled = {t.body_id for t in terms if t.role in ENTITLED_ROLES}
+    pledged = pledged_body_ids(db, person, entitled)
+    readable = set()
+    for section in sections:
+        served = {body.id for body in section.version.minutes.session.bodies}
+        access = SessionAccess(
+            person=person,
+            session_body_ids=served,
+            member_body_ids=member & served,
+            entitled_body_ids=entitled & served,
+            pledged_body_ids=pledged & served,
+            is_admin=person.is_admin,
+        )
+        if access.can_see_item(section):
+            readable.add(section.id)
+    return readable
 
 
 def calendar_access(session, is_member: bool) -> SessionAccess:

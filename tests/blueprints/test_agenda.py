@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from renkei.blueprints.agenda import PREVIEW_MAX
 from renkei.models import AgendaItem, Pledge, SessionChange, Visibility
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
@@ -405,7 +406,8 @@ def test_preview_returns_sanitised_html(client, world):
 
 def test_preview_refuses_oversized_text(client, world):
     client = as_(client, "member.both@example.jp")
-    response = client.post("/markdown/preview", data={"text": "x" * 20_001})
+    # The preview serves minutes sections too: the longer of the two limits applies.
+    response = client.post("/markdown/preview", data={"text": "x" * (PREVIEW_MAX + 1)})
     assert response.status_code == 400
     assert response.mimetype == "text/plain"
 

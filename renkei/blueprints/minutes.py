@@ -1,0 +1,575 @@
+"""Minutes (議事録): open a draft, edit it section by section, ask for approval, approve or
+return, correct; read any version in the full, member or public view, per body, printed or
+downloaded.
+
+As for sessions, a session the reader may not know of does not exist (404); what each section
+shows is for the policy alone to decide.
+"""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+
+from renkei.blueprints import mail_dispatch
+from renkei.blueprints.common import (
+    get_or_404,
+    me,
+    render_form,
+    require,
+    safe_next,
+    session_access_or_404,
+    show_error,
+)
+from renkei.blueprints.fields import DateField, IdSelectField
+from renkei.db import get_db
+from renkei.models import ActionItem, MeetingSession, MinutesSection, MinutesStatus, SectionKind
+from renkei.services import minutes, policy, scheduling
+from renkei.services.errors import DomainError, Forbidden, NotFound
+from renkei.services.policy import MinutesView
+
+bp = Blueprint("minutes", __name__)
+
+VIEW_LABELS = {
+    MinutesView.FULL: _l("Full"),
+    MinutesView.MEMBER: _l("For members"),
+    MinutesView.PUBLIC: _l("For the public"),
+}
+
+
+class SectionForm(FlaskForm):
+    text = TextAreaField(_l("Text"), render_kw={"rows": 8})
+    revision = HiddenField()
+    visibility = SelectField(
+        _l("Who may see it"),
+        choices=[(v.value, v.label) for v in minutes.GENERAL_VISIBILITIES],
+        validate_choice=False,  # the service names a wrong choice
+    )
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(
+        _l("Comment"),
+        description=_l("Required when returning the minutes: say what should be changed."),
+        render_kw={"rows": 4, "maxlength": minutes.MAX_COMMENT},
+    )
+
+
+class CorrectionForm(FlaskForm):
+    reason = StringField(
+        _l("Reason for the correction"), render_kw={"maxlength": minutes.MAX_REASON}
+    )
+
+
+class ActionForm(FlaskForm):
+    text = StringField(
+        _l("Task"),
+        description=_l("Pick a line of the section or write the task."),
+        render_kw={"maxlength": minutes.MAX_ACTION},
+    )
+    owner_id = IdSelectField(_l("Who will do it"))
+    due_on = DateField(_l("Due date"))
+
+
+# --- Loading and access -------------------------------------------------------------------
+
+
+def _session(session_id: int) -> MeetingSession:
+    session = get_db().scalar(
+        select(MeetingSession)
+        .where(MeetingSession.id == session_id)
+        .options(selectinload(MeetingSession.bodies), selectinload(MeetingSession.items))
+    )
+    if session is None:
+        abort(404)
+    return session
+
+
+def _version(version_id: int):
+    """The version and the reader's access; 404 unless the reader may read it."""
+    version = minutes.load_version(get_db(), version_id)
+    if version is None:
+        abort(404)
+    access = session_access_or_404(version.minutes.session)
+    if not policy.can_read_minutes(access, version):
+        abort(404)
+    return version, access
+
+
+def _view() -> MinutesView:
+    try:
+        return MinutesView(request.args.get("view", MinutesView.MEMBER))
+    except ValueError:
+        abort(404)
+
+
+def _extract_body(version):
+    """The body of a per-body extract (?body=ID), or None for the whole minutes."""
+    raw = request.args.get("body")
+    if raw is None:
+        return None
+    session = version.minutes.session
+    body = next((b for b in session.bodies if str(b.id) == raw), None)
+    if body is None:
+        abort(404)
+    return body
+
+
+def _document(version, access, view, body):
+    sections = minutes.body_part(version, body.id) if body else version.sections
+    if view == MinutesView.FULL and not policy.can_use_full_view(access, sections):
+        abort(403)
+    return minutes.document(sections, access, view)
+
+
+def _fail(error: DomainError):
+    """A refused button press: say why on the page it came from."""
+    get_db().rollback()
+    if isinstance(error, NotFound):
+        abort(404)
+    if isinstance(error, Forbidden):
+        abort(403)
+    flash(str(error.message), "error")
+
+
+def _links() -> minutes.Links:
+    return minutes.Links(
+        base_url=current_app.config["BASE_URL"], sender=mail_dispatch.mail_settings().sender
+    )
+
+
+# --- The session's minutes ----------------------------------------------------------------
+
+
+@bp.route("/sessions/<int:session_id>/minutes")
+@login_required
+def index(session_id: int):
+    db = get_db()
+    session = _session(session_id)
+    access = session_access_or_404(session)
+    record = minutes.minutes_of(db, session)
+    versions = [v for v in record.versions if policy.can_read_minutes(access, v)] if record else []
+    return render_template(
+        "minutes/index.html",
+        session=session,
+        access=access,
+        record=record,
+        versions=versions,
+        correction_form=CorrectionForm(),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/minutes", methods=["POST"])
+@login_required
+def start(session_id: int):
+    db = get_db()
+    session = _session(session_id)
+    session_access_or_404(session)
+    try:
+        version = minutes.open_minutes(db, session, by=me())
+    except DomainError as error:
+        _fail(error)
+        return redirect(url_for("minutes.index", session_id=session.id))
+    db.commit()
+    flash(_("A draft has been laid out from the session."), "success")
+    return redirect(url_for("minutes.edit", version_id=version.id))
+
+
+@bp.route("/sessions/<int:session_id>/minutes/correct", methods=["POST"])
+@login_required
+def correct(session_id: int):
+    db = get_db()
+    session = _session(session_id)
+    access = session_access_or_404(session)
+    require(access.can_manage)
+    record = minutes.minutes_of(db, session)
+    if record is None:
+        abort(404)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            version = minutes.start_correction(db, record, reason=form.reason.data or "", by=me())
+        except DomainError as error:
+            _fail(error)
+        else:
+            db.commit()
+            flash(_("A new version has been started from the approved minutes."), "success")
+            return redirect(url_for("minutes.edit", version_id=version.id))
+    return redirect(url_for("minutes.index", session_id=session.id))
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+@bp.route("/minutes/<int:version_id>")
+@login_required
+def show(version_id: int):
+    version, access = _version(version_id)
+    view = _view()
+    body = _extract_body(version)
+    document = _document(version, access, view, body)
+    session = version.minutes.session
+    return render_template(
+        "minutes/show.html",
+        version=version,
+        session=session,
+        access=access,
+        view=view,
+        body=body,
+        document=document,
+        views=_views(version, access, body),
+        approvals=minutes.current_approvals(version),
+        previous=minutes.previous_version(version),
+        hash_matches=(
+            version.content_hash == minutes.content_hash(version) if version.content_hash else None
+        ),
+    )
+
+
+def _views(version, access, body) -> list[tuple[MinutesView, str]]:
+    """The views this reader may switch to (full only when entitled to every section)."""
+    sections = minutes.body_part(version, body.id) if body else version.sections
+    shown = []
+    for view, label in VIEW_LABELS.items():
+        if view != MinutesView.FULL or policy.can_use_full_view(access, sections):
+            shown.append((view, label))
+    return shown
+
+
+@bp.route("/minutes/<int:version_id>/download")
+@login_required
+def download(version_id: int):
+    """The chosen view as one self-contained HTML file, for the website or the archive."""
+    version, access = _version(version_id)
+    view = _view()
+    body = _extract_body(version)
+    document = _document(version, access, view, body)
+    css = open_static("css/minutes.css")
+    html = render_template(
+        "minutes/download.html",
+        version=version,
+        session=version.minutes.session,
+        view=view,
+        body=body,
+        document=document,
+        css=css,
+    )
+    response = make_response(html)
+    response.mimetype = "text/html"
+    suffix = f"-body{body.id}" if body else ""
+    name = f"minutes-{version.minutes.session_id}-v{version.number}-{view.value}{suffix}.html"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def open_static(path: str) -> str:
+    with current_app.open_resource(f"static/{path}", "r") as file:
+        return file.read()
+
+
+@bp.route("/minutes/<int:version_id>/diff")
+@login_required
+def diff(version_id: int):
+    version, access = _version(version_id)
+    previous = minutes.previous_version(version)
+    if previous is None:
+        abort(404)
+    view = _view()
+    sections = version.sections
+    if view == MinutesView.FULL and not policy.can_use_full_view(access, sections):
+        abort(403)
+    changes = minutes.diff(previous, version)
+    return render_template(
+        "minutes/diff.html",
+        version=version,
+        previous=previous,
+        session=version.minutes.session,
+        view=view,
+        views=_views(version, access, None),
+        changes=zip(changes, _diff_entries(changes, access, view), strict=True),
+    )
+
+
+def _diff_entries(changes, access, view):
+    """A changed section is shown only if the reader may see it in both versions: text
+    once closed stays closed, even where the newer version opened the section."""
+    entries = minutes.document([c.section for c in changes], access, view)
+    for change, entry in zip(changes, entries, strict=True):
+        if change.older is not None and not policy.shows_section(access, change.older, view):
+            entry.shown = False
+    return entries
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+
+@bp.route("/minutes/<int:version_id>/edit")
+@login_required
+def edit(version_id: int):
+    db = get_db()
+    version, access = _version(version_id)
+    require(access.can_manage)
+    if version.is_locked:
+        flash(str(minutes.LOCKED), "error")
+        return redirect(url_for("minutes.show", version_id=version.id))
+    if minutes.sync_with_agenda(db, version):
+        db.commit()
+        flash(_("Sections for agenda items added since the draft was laid out were added."), "info")
+    return _render_editor(version, access)
+
+
+def _render_editor(version, access, status: int = 200, conflict=None):
+    session = version.minutes.session
+    people = scheduling.invitees(get_db(), session)
+    owners = [(str(i.person.id), i.person.name) for i in people]
+    forms = {}
+    for section in version.sections:
+        if access.can_see_item(section):
+            form = SectionForm(
+                formdata=None,
+                text=section.text,
+                revision=section.revision,
+                visibility=section.visibility.value,
+                prefix=f"s{section.id}",
+            )
+            action = ActionForm(formdata=None, prefix=f"a{section.id}")
+            action.owner_id.choices = owners
+            action.text.render_kw = {**action.text.render_kw, "list": f"lines-{section.id}"}
+            forms[section.id] = (form, action)
+    return render_template(
+        "minutes/edit.html",
+        version=version,
+        session=session,
+        access=access,
+        forms=forms,
+        conflict=conflict,
+        max_text=minutes.MAX_TEXT,
+        document=minutes.document(version.sections, access, MinutesView.FULL),
+    ), status
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/minutes/sections/<int:section_id>", methods=["POST"])
+@login_required
+def save(section_id: int):
+    """Save one section: from the page's form, or from the editor's autosave (JSON)."""
+    db = get_db()
+    section = get_or_404(MinutesSection, section_id)
+    version, access = _version(section.version_id)
+    require(access.can_manage)
+    if version.is_locked:
+        if _wants_json():
+            return jsonify(error=str(minutes.LOCKED)), 409
+        flash(str(minutes.LOCKED), "error")
+        return redirect(url_for("minutes.show", version_id=version.id))
+    form = SectionForm(prefix=f"s{section.id}")
+    if not form.validate_on_submit():
+        return _refused(version, access, _("The form has expired. Reload the page."), 400)
+    try:
+        revision = int(form.revision.data or "")
+    except ValueError:
+        return _refused(version, access, _("The form has expired. Reload the page."), 400)
+    visibility = form.visibility.data if section.kind != SectionKind.ITEM else None
+    try:
+        minutes.save_section(
+            db, section, form.text.data or "", revision=revision, by=me(), visibility=visibility
+        )
+    except minutes.EditConflict as conflict:
+        db.rollback()
+        return _conflict(version, access, conflict)
+    except DomainError as error:
+        db.rollback()
+        if isinstance(error, NotFound):
+            abort(404)
+        if isinstance(error, Forbidden):
+            abort(403)
+        return _refused(version, access, str(error.message), 400)
+    db.commit()
+    if _wants_json():
+        return jsonify(revision=section.revision, message=_("Saved."))
+    flash(_("The section has been saved."), "success")
+    return redirect(url_for("minutes.edit", version_id=version.id, _anchor=f"section-{section.id}"))
+
+
+def _refused(version, access, message: str, status: int):
+    if _wants_json():
+        return jsonify(error=message), status
+    flash(message, "error")
+    return _render_editor(version, access, status)
+
+
+def _conflict(version, access, conflict: minutes.EditConflict):
+    """Both texts, never a silent overwrite: theirs is saved, yours is shown beside it."""
+    theirs = conflict.section
+    who = theirs.updated_by.name if theirs.updated_by else ""
+    if _wants_json():
+        return jsonify(
+            conflict=True,
+            message=_("Someone else has updated this section (%(name)s).", name=who),
+            theirs=theirs.text,
+            revision=theirs.revision,
+        ), 409
+    return _render_editor(
+        version, access, 409, conflict={"section": theirs, "yours": conflict.yours, "who": who}
+    )
+
+
+@bp.route("/minutes/<int:version_id>/submit", methods=["POST"])
+@login_required
+def submit(version_id: int):
+    db = get_db()
+    version, access = _version(version_id)
+    require(access.can_manage)
+    try:
+        queued = minutes.submit(db, version, by=me(), links=_links())
+    except DomainError as error:
+        _fail(error)
+        return redirect(url_for("minutes.edit", version_id=version.id))
+    db.commit()
+    flash(_("Approval has been asked of the chairs."), "success")
+    mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
+    return redirect(url_for("minutes.show", version_id=version.id))
+
+
+@bp.route("/minutes/<int:version_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(version_id: int):
+    db = get_db()
+    version, _access = _version(version_id)
+    try:
+        minutes.withdraw(db, version, by=me())
+    except DomainError as error:
+        _fail(error)
+    else:
+        db.commit()
+        flash(_("The request for approval has been withdrawn; the minutes are a draft again."))
+    return redirect(url_for("minutes.show", version_id=version.id))
+
+
+# --- Approval -----------------------------------------------------------------------------
+
+
+@bp.route("/minutes/<int:version_id>/approve/<int:body_id>", methods=["GET", "POST"])
+@login_required
+def approve(version_id: int, body_id: int):
+    """A chair reads the general sections and their body's own, and approves or returns."""
+    db = get_db()
+    version, access = _version(version_id)
+    session = version.minutes.session
+    body = next((b for b in session.bodies if b.id == body_id), None)
+    if body is None:
+        abort(404)
+    require(body_id in access.chair_body_ids)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        decision = request.form.get("decision")
+        approve = decision == "approve"
+        try:
+            if decision not in ("approve", "return"):
+                raise DomainError(_l("Choose whether to approve or return the minutes."))
+            queued = minutes.decide(
+                db,
+                version,
+                body_id,
+                approve=approve,
+                comment=form.comment.data or "",
+                by=me(),
+                links=_links(),
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            if not approve:
+                flash(_("The minutes have been returned to the secretariat."), "success")
+            elif version.status == MinutesStatus.APPROVED:
+                flash(_("Every approval is in: the minutes are approved and locked."), "success")
+            else:
+                flash(_("Your approval has been recorded."), "success")
+            mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
+            return redirect(url_for("minutes.show", version_id=version.id))
+    return render_form(
+        "minutes/approve.html",
+        form,
+        version=version,
+        session=session,
+        access=access,
+        body=body,
+        view=MinutesView.FULL,
+        decided=minutes.current_approvals(version).get(body_id),
+        document=minutes.document(minutes.body_part(version, body_id), access, MinutesView.FULL),
+    )
+
+
+# --- Action items -------------------------------------------------------------------------
+
+
+@bp.route("/minutes/sections/<int:section_id>/actions", methods=["POST"])
+@login_required
+def add_action(section_id: int):
+    db = get_db()
+    section = get_or_404(MinutesSection, section_id)
+    version, access = _version(section.version_id)
+    require(access.can_manage)
+    form = ActionForm(prefix=f"a{section.id}")
+    form.owner_id.choices = [
+        (str(i.person.id), i.person.name) for i in scheduling.invitees(db, version.minutes.session)
+    ]
+    back = url_for("minutes.edit", version_id=version.id, _anchor=f"section-{section.id}")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(map(str, errors)), "error")
+        return redirect(back)
+    try:
+        minutes.add_action(
+            db,
+            section,
+            text=form.text.data or "",
+            owner_id=form.owner_id.data,
+            due_on=form.due_on.data,
+            by=me(),
+        )
+    except DomainError as error:
+        _fail(error)
+    else:
+        db.commit()
+        flash(_("The task has been added."), "success")
+    return redirect(back)
+
+
+@bp.route("/actions/<int:action_id>/done", methods=["POST"])
+@login_required
+def action_done(action_id: int):
+    db = get_db()
+    action = get_or_404(ActionItem, action_id)
+    session = action.section.version.minutes.session
+    access = session_access_or_404(session)
+    if action.owner_id != me().id and not access.can_see_item(action.section):
+        abort(404)
+    try:
+        minutes.set_action_done(db, action, done=request.form.get("done") != "0", by=me())
+    except DomainError as error:
+        _fail(error)
+    else:
+        db.commit()
+        flash(_("The task has been updated."), "success")
+    return redirect(safe_next(request.form.get("next")))

@@ -1,0 +1,728 @@
+"""Minutes (議事録): the draft laid out from the session, saving sections without losing
+anyone's work, the approval workflow, locking and corrections (DESIGN.md, "Minutes").
+
+The workflow is draft → submitted → approved, or back to draft with an approver's comment.
+A joint session's minutes need the approval of the chair of every body it served; the
+version is approved, locked and hashed when the last approval is in. A correction is a new
+version copied from the approved one, which goes through approval again.
+
+Who may read or change what is asked of the policy module; this module only enforces it.
+"""
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from renkei.db import utcnow
+from renkei.i18n import format_tokyo
+from renkei.models import (
+    ActionItem,
+    AgendaItem,
+    Answer,
+    Approval,
+    Body,
+    Confidentiality,
+    Decision,
+    MeetingSession,
+    Membership,
+    Minutes,
+    MinutesSection,
+    MinutesStatus,
+    MinutesVersion,
+    Person,
+    Role,
+    SectionKind,
+    Status,
+    Visibility,
+)
+from renkei.models.sessions import session_bodies
+from renkei.services import mail, policy, scheduling
+from renkei.services.dates import today
+from renkei.services.errors import DomainError, Forbidden, NotFound
+
+MAX_TEXT = 50_000  # characters per section: a long meeting's record fits many times over
+MAX_COMMENT = 2_000
+MAX_REASON = 500
+MAX_ACTION = 500
+GENERAL_VISIBILITIES = (Visibility.PUBLIC, Visibility.MEMBERS)
+
+LOCKED = _l("Minutes awaiting approval or approved cannot be edited.")
+
+REQUEST, APPROVED, RETURNED = "minutes_request", "minutes_approved", "minutes_returned"
+
+
+class EditConflict(DomainError):
+    """Someone saved the section since this editor loaded it: both texts are kept."""
+
+    def __init__(self, section: MinutesSection, yours: str):
+        super().__init__(_l("Someone else has updated this section."), "text")
+        self.section = section
+        self.yours = yours
+
+
+# --- Loading ------------------------------------------------------------------------------
+
+
+def minutes_of(db: Session, session: MeetingSession) -> Minutes | None:
+    return db.scalar(
+        select(Minutes)
+        .where(Minutes.session_id == session.id)
+        .options(
+            selectinload(Minutes.versions).selectinload(MinutesVersion.approvals),
+        )
+    )
+
+
+def load_version(db: Session, version_id: int) -> MinutesVersion | None:
+    """A version with all a page shows of it, in a fixed number of queries."""
+    return db.scalar(
+        select(MinutesVersion)
+        .where(MinutesVersion.id == version_id)
+        .options(
+            selectinload(MinutesVersion.sections).selectinload(MinutesSection.body),
+            selectinload(MinutesVersion.sections)
+            .selectinload(MinutesSection.actions)
+            .selectinload(ActionItem.owner),
+            selectinload(MinutesVersion.sections).selectinload(MinutesSection.updated_by),
+            selectinload(MinutesVersion.approvals).selectinload(Approval.person),
+            selectinload(MinutesVersion.approvals).selectinload(Approval.body),
+            selectinload(MinutesVersion.minutes).selectinload(Minutes.versions),
+            selectinload(MinutesVersion.minutes)
+            .selectinload(Minutes.session)
+            .selectinload(MeetingSession.bodies),
+        )
+    )
+
+
+def previous_version(version: MinutesVersion) -> MinutesVersion | None:
+    earlier = [v for v in version.minutes.versions if v.number < version.number]
+    return earlier[-1] if earlier else None
+
+
+# --- The draft ----------------------------------------------------------------------------
+
+
+def _require_manager(db: Session, session: MeetingSession, by: Person) -> policy.SessionAccess:
+    access = policy.session_access(db, by, session)
+    if not access.can_view:
+        raise NotFound(_l("No such session."))
+    if not access.can_manage:
+        raise Forbidden(_l("Only the secretariat of the bodies served may write the minutes."))
+    return access
+
+
+def open_minutes(db: Session, session: MeetingSession, *, by: Person) -> MinutesVersion:
+    """Start the minutes of a held session: version 1, laid out from the session."""
+    _require_manager(db, session, by)
+    if session.status != Status.HELD:
+        raise DomainError(_l("Minutes can be written once the session is marked as held."))
+    if minutes_of(db, session) is not None:
+        raise DomainError(_l("The minutes of this session have already been started."))
+    minutes = Minutes(session=session)
+    version = MinutesVersion(minutes=minutes, number=1, created_by=by)
+    db.add(minutes)
+    for position, section in enumerate(layout(db, session), start=1):
+        section.position = position
+        section.updated_by = by
+        version.sections.append(section)
+    db.flush()
+    return version
+
+
+def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
+    """The sections of a new draft: outline, attendance per body, one per agenda item (as
+    closed as the item), decisions, next session."""
+    people = scheduling.invitees(db, session)
+    answers = {reply.person_id: reply for reply in session.replies}
+    sections = [_section(SectionKind.HEADER, Visibility.PUBLIC, text=_outline(session))]
+    for body in session.bodies:
+        members = [i for i in people if body in i.bodies]
+        sections.append(
+            _section(
+                SectionKind.ATTENDANCE,
+                attendance_visibility(body),
+                body_id=body.id,
+                text=_attendance(members, answers),
+            )
+        )
+    for item in session.items:
+        sections.append(_item_section(item))
+    sections.append(_section(SectionKind.DECISIONS, Visibility.MEMBERS))
+    sections.append(_section(SectionKind.NEXT_SESSION, Visibility.PUBLIC, text=_next(db, session)))
+    return sections
+
+
+def attendance_visibility(body: Body) -> Visibility:
+    """Who attended a public body's meeting is public; any other body's, for members."""
+    if body.confidentiality == Confidentiality.PUBLIC:
+        return Visibility.PUBLIC
+    return Visibility.MEMBERS
+
+
+def _section(kind: SectionKind, visibility: Visibility, **values) -> MinutesSection:
+    return MinutesSection(kind=kind, visibility=visibility, revision=0, **values)
+
+
+def _item_section(item: AgendaItem) -> MinutesSection:
+    return _section(
+        SectionKind.ITEM,
+        item.visibility,
+        agenda_item_id=item.id,
+        body_id=item.body_id,
+        title=item.title,
+    )
+
+
+def _outline(session: MeetingSession) -> str:
+    bodies = "、".join(body.name for body in session.bodies)
+    if session.is_joint:
+        bodies += f"（{_('Joint session')}）"
+    when = f"{format_tokyo(session.start_at)}–{format_tokyo(session.end_at, 'time')}"
+    lines = [
+        f"- **{_('Date and time')}**: {when}",
+        f"- **{_('Bodies served')}**: {bodies}",
+        f"- **{_('How it is held')}**: {session.mode.label}",
+    ]
+    if session.place:
+        lines.append(f"- **{_('Place')}**: {session.place}")
+    if session.presiding_person is not None:
+        lines.append(f"- **{_('Presiding')}**: {session.presiding_person.name}")
+    return "\n".join(lines)
+
+
+def _attendance(members, answers) -> str:
+    groups: dict[str, list[str]] = {}
+    for invitee in members:
+        reply = answers.get(invitee.person.id)
+        name = invitee.person.name
+        if reply is None or reply.answer == Answer.UNDECIDED:
+            key = "unknown"
+        elif reply.answer == Answer.PROXY:
+            key, name = "proxy", _("%(name)s (proxy: %(proxy)s)", name=name, proxy=reply.proxy_name)
+        else:
+            key = reply.answer.value
+        groups.setdefault(key, []).append(name)
+    labels = {
+        "attend": _("Present"),
+        "proxy": _("Attending by proxy"),
+        "absent": _("Absent"),
+        "unknown": _("Not known"),
+    }
+    return "\n".join(
+        f"- **{labels[key]}**（{len(groups[key])}）: {'、'.join(groups[key])}"
+        for key in labels
+        if key in groups
+    )
+
+
+def _next(db: Session, session: MeetingSession) -> str:
+    """The next scheduled session of the same host body, if one is on the calendar."""
+    following = db.scalar(
+        select(MeetingSession)
+        .join(session_bodies, session_bodies.c.session_id == MeetingSession.id)
+        .where(
+            session_bodies.c.body_id == session.host_body_id,
+            MeetingSession.start_at > session.start_at,
+            MeetingSession.status == Status.SCHEDULED,
+        )
+        .order_by(MeetingSession.start_at)
+        .limit(1)
+    )
+    if following is None:
+        return ""
+    text = format_tokyo(following.start_at)
+    if following.place:
+        text += f"　{following.place}"
+    return text
+
+
+def sync_with_agenda(db: Session, version: MinutesVersion) -> int:
+    """Bring a version that is not yet approved in line with the agenda: an item added
+    since gets a section, and each section follows its item's title, body and visibility
+    (so that an item made confidential closes its section too). Returns sections added."""
+    if version.status == MinutesStatus.APPROVED:
+        return 0
+    session = version.minutes.session
+    by_item = {s.agenda_item_id: s for s in version.sections if s.agenda_item_id is not None}
+    added = 0
+    for item in session.items:
+        section = by_item.get(item.id)
+        if section is None:
+            section = _item_section(item)
+            _insert_before_closing(version, section)
+            added += 1
+        else:
+            section.title = item.title
+            section.body_id = item.body_id
+            section.visibility = item.visibility
+    db.flush()
+    return added
+
+
+def _insert_before_closing(version: MinutesVersion, section: MinutesSection) -> None:
+    """After the last item section (or the attendance), before decisions and next session."""
+    closing = {SectionKind.DECISIONS, SectionKind.NEXT_SESSION}
+    sections = list(version.sections)
+    at = next((i for i, s in enumerate(sections) if s.kind in closing), len(sections))
+    sections.insert(at, section)
+    for position, each in enumerate(sections, start=1):
+        each.position = position
+    version.sections.insert(at, section)
+
+
+def follow_item(db: Session, item: AgendaItem) -> None:
+    """An agenda item changed: its sections in versions not yet approved follow it."""
+    sections = db.scalars(
+        select(MinutesSection)
+        .join(MinutesVersion)
+        .where(
+            MinutesSection.agenda_item_id == item.id,
+            MinutesVersion.status != MinutesStatus.APPROVED,
+        )
+    )
+    for section in sections:
+        section.title = item.title
+        section.body_id = item.body_id
+        section.visibility = item.visibility
+
+
+# --- Saving a section ---------------------------------------------------------------------
+
+
+def check_text(text: str) -> str:
+    if len(text) > MAX_TEXT:
+        raise DomainError(
+            _l(
+                "The section is too long: at most %(max)d characters (now %(n)d).",
+                max=MAX_TEXT,
+                n=len(text),
+            ),
+            "text",
+        )
+    return text.replace("\r\n", "\n")
+
+
+def _editable(db: Session, section: MinutesSection, by: Person) -> policy.SessionAccess:
+    version = section.version
+    access = _require_manager(db, version.minutes.session, by)
+    if not access.can_see_item(section):
+        raise Forbidden(_l("You may not see this section."))
+    if version.is_locked:
+        raise DomainError(LOCKED)
+    return access
+
+
+def save_section(
+    db: Session,
+    section: MinutesSection,
+    text: str,
+    *,
+    revision: int,
+    by: Person,
+    visibility: str | None = None,
+) -> MinutesSection:
+    """Save one section if nobody saved it since ``revision``; else ``EditConflict`` with
+    both texts. The check and the write are one UPDATE, so two saves cannot both win."""
+    _editable(db, section, by)
+    text = check_text(text)
+    values = {
+        "text": text,
+        "revision": revision + 1,
+        "updated_by_id": by.id,
+        "updated_at": utcnow(),
+    }
+    if visibility is not None and visibility != section.visibility.value:
+        values["visibility"] = _general_visibility(section, visibility)
+    done = db.execute(
+        update(MinutesSection)
+        .where(MinutesSection.id == section.id, MinutesSection.revision == revision)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(section)
+    if done.rowcount != 1:
+        raise EditConflict(section, text)
+    return section
+
+
+def _general_visibility(section: MinutesSection, value: str) -> Visibility:
+    """Only the general sections' visibility is chosen here; items follow their agenda item."""
+    if section.kind == SectionKind.ITEM:
+        raise DomainError(_l("An agenda item's section is as closed as the item."), "visibility")
+    try:
+        chosen = Visibility(value)
+    except ValueError:
+        chosen = None
+    if chosen not in GENERAL_VISIBILITIES:
+        raise DomainError(_l("Choose who may see this section."), "visibility")
+    return chosen
+
+
+# --- Approval -----------------------------------------------------------------------------
+
+
+def chairs(db: Session, session: MeetingSession) -> dict[int, list[Person]]:
+    """The current chair(s) of each body served, by body id."""
+    rows = db.scalars(
+        select(Membership)
+        .where(
+            Membership.body_id.in_([b.id for b in session.bodies]),
+            Membership.role == Role.CHAIR,
+            policy.current_membership_filter(today()),
+        )
+        .options(selectinload(Membership.person))
+    )
+    found: dict[int, list[Person]] = {}
+    for term in rows:
+        found.setdefault(term.body_id, []).append(term.person)
+    return found
+
+
+def current_approvals(version: MinutesVersion) -> dict[int, Approval]:
+    """The decisions taken on the present submission, by body id."""
+    return {a.body_id: a for a in version.approvals if a.round == version.round}
+
+
+def _is_empty(version: MinutesVersion) -> bool:
+    """Nothing recorded of what was discussed: every item and the decisions are blank."""
+    written = {SectionKind.ITEM, SectionKind.DECISIONS}
+    return not any(s.text.strip() for s in version.sections if s.kind in written)
+
+
+@dataclass
+class Links:
+    """Where notices point and who they come from (the view knows the site's address)."""
+
+    base_url: str
+    sender: str
+
+    def version(self, version: MinutesVersion) -> str:
+        return f"{self.base_url.rstrip('/')}/minutes/{version.id}"
+
+
+def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) -> mail.QueueResult:
+    """Ask the chair of every body served for approval, by e-mail."""
+    session = version.minutes.session
+    _require_manager(db, session, by)
+    if version.status != MinutesStatus.DRAFT:
+        raise DomainError(_l("Only a draft can be submitted for approval."))
+    sync_with_agenda(db, version)
+    if _is_empty(version):
+        raise DomainError(
+            _l("The minutes are empty: write at least one agenda item or the decisions.")
+        )
+    found = chairs(db, session)
+    missing = [b.name for b in session.bodies if not found.get(b.id)]
+    if missing:
+        raise DomainError(
+            _l(
+                "No current chair is registered for: %(bodies)s. Add one to the body's "
+                "members before asking for approval.",
+                bodies="、".join(missing),
+            )
+        )
+    version.status = MinutesStatus.SUBMITTED
+    version.round += 1
+    version.submitted_by = by
+    version.submitted_at = utcnow()
+    db.flush()
+    notices = [
+        mail.Notice(
+            person=chair,
+            kind=REQUEST,
+            key=f"{REQUEST}:{version.id}:{version.round}:{body.id}:{chair.id}",
+            subject=_l("Approval requested: minutes of %(title)s", title=session.title),
+            intro=_l(
+                "You are asked to approve the minutes of the following session as chair "
+                "of %(body)s.",
+                body=body.name,
+            ),
+            link=links.version(version) + f"/approve/{body.id}",
+        )
+        for body in session.bodies
+        for chair in found[body.id]
+    ]
+    return mail.queue_notices(db, session, notices, organizer=by, sender=links.sender)
+
+
+def withdraw(db: Session, version: MinutesVersion, *, by: Person) -> None:
+    """Take a submitted version back to draft; the decisions taken so far no longer count."""
+    _require_manager(db, version.minutes.session, by)
+    if version.status != MinutesStatus.SUBMITTED:
+        raise DomainError(_l("Only minutes awaiting approval can be withdrawn."))
+    version.status = MinutesStatus.DRAFT
+    db.flush()
+
+
+def decide(
+    db: Session,
+    version: MinutesVersion,
+    body_id: int,
+    *,
+    approve: bool,
+    comment: str = "",
+    by: Person,
+    links: Links,
+) -> mail.QueueResult:
+    """A chair approves their body's part, or returns the minutes to draft with a comment."""
+    session = version.minutes.session
+    access = policy.session_access(db, by, session)
+    if not access.can_view or body_id not in access.session_body_ids:
+        raise NotFound(_l("No such body in this session."))
+    if body_id not in access.chair_body_ids:
+        raise Forbidden(_l("Only the chair of this body can approve its part of the minutes."))
+    if version.status != MinutesStatus.SUBMITTED:
+        raise DomainError(_l("These minutes are not awaiting approval."))
+    if body_id in current_approvals(version):
+        raise DomainError(_l("A decision for this body has already been recorded."))
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT:
+        raise DomainError(_l("Use at most %(max)d characters.", max=MAX_COMMENT), "comment")
+    if not approve and not comment:
+        raise DomainError(_l("Say what should be changed."), "comment")
+    if approve and not policy.can_use_full_view(access, body_part(version, body_id)):
+        raise DomainError(
+            _l("Record your confidentiality pledge first: you cannot approve what you cannot see.")
+        )
+    approval = Approval(
+        version=version,
+        round=version.round,
+        body_id=body_id,
+        person=by,
+        decision=Decision.APPROVED if approve else Decision.RETURNED,
+        comment=comment,
+    )
+    db.add(approval)
+    kind = APPROVED if approve else RETURNED
+    if not approve:
+        version.status = MinutesStatus.DRAFT
+    elif set(current_approvals(version)) >= access.session_body_ids:
+        lock(version)
+    db.flush()
+    return _notify_secretary(db, version, approval, kind, by=by, links=links)
+
+
+def body_part(version: MinutesVersion, body_id: int) -> list[MinutesSection]:
+    """The sections one body's chair approves, and its extract (抄本) holds: the general
+    sections and that body's own."""
+    return [s for s in version.sections if s.body_id in (None, body_id)]
+
+
+def lock(version: MinutesVersion) -> None:
+    version.status = MinutesStatus.APPROVED
+    version.approved_at = utcnow()
+    version.content_hash = content_hash(version)
+
+
+def _notify_secretary(db, version, approval, kind, *, by, links) -> mail.QueueResult:
+    submitter = version.submitted_by
+    if submitter is None:
+        return mail.QueueResult()
+    session = version.minutes.session
+    body = db.get(Body, approval.body_id)
+    if kind == RETURNED:
+        subject = _l("Returned: minutes of %(title)s", title=session.title)
+        # The comment may speak of closed items: it is read in Renkei, not in the mail.
+        intro = _l(
+            "The chair of %(body)s returned the minutes with comments. Read them in Renkei.",
+            body=body.name,
+        )
+    elif version.status == MinutesStatus.APPROVED:
+        subject = _l("Approved: minutes of %(title)s", title=session.title)
+        intro = _l("Every chair has approved the minutes; they are now final.")
+    else:
+        subject = _l("Approval given: minutes of %(title)s", title=session.title)
+        intro = _l("The chair of %(body)s approved the minutes.", body=body.name)
+    notice = mail.Notice(
+        person=submitter,
+        kind=kind,
+        key=f"{kind}:{approval.id}",
+        subject=subject,
+        intro=intro,
+        link=links.version(version),
+    )
+    return mail.queue_notices(db, session, [notice], organizer=by, sender=links.sender)
+
+
+def content_hash(version: MinutesVersion) -> str:
+    """SHA-256 of what was approved: every section's place, owner, visibility and text."""
+    content = {
+        "session": version.minutes.session_id,
+        "version": version.number,
+        "sections": [
+            [s.position, s.kind.value, s.body_id, s.visibility.value, s.title, s.text]
+            for s in version.sections
+        ],
+    }
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- Rendering ----------------------------------------------------------------------------
+
+
+@dataclass
+class ShownSection:
+    """A section as one reader sees it in one view: its heading, and whether its text is
+    there. A hidden item's heading says only that it is closed, never its title."""
+
+    section: MinutesSection
+    heading: str
+    shown: bool
+
+
+def document(
+    sections: list[MinutesSection], access: policy.SessionAccess, view: policy.MinutesView
+) -> list[ShownSection]:
+    result, number = [], 0
+    for section in sections:
+        shown = policy.shows_section(access, section, view)
+        if section.kind == SectionKind.ITEM:
+            number += 1
+            title = section.title if shown else _("Closed agenda item")
+            heading = _("Item %(n)d: %(title)s", n=number, title=title)
+        elif section.kind == SectionKind.ATTENDANCE:
+            heading = _("Attendance: %(body)s", body=section.body.name)
+        else:
+            heading = str(section.kind.label)
+        result.append(ShownSection(section, heading, shown))
+    return result
+
+
+# --- Corrections --------------------------------------------------------------------------
+
+
+def start_correction(db: Session, minutes: Minutes, *, reason: str, by: Person) -> MinutesVersion:
+    """A new draft copied from the approved version; the approved one stays as it was."""
+    _require_manager(db, minutes.session, by)
+    latest = minutes.latest
+    if latest.status != MinutesStatus.APPROVED:
+        raise DomainError(_l("A correction can be started only from approved minutes."))
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_l("Say why the minutes are being corrected."), "reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(_l("Use at most %(max)d characters.", max=MAX_REASON), "reason")
+    version = MinutesVersion(
+        minutes=minutes, number=latest.number + 1, reason=reason, created_by=by
+    )
+    for old in latest.sections:
+        version.sections.append(
+            MinutesSection(
+                position=old.position,
+                kind=old.kind,
+                agenda_item_id=old.agenda_item_id,
+                body_id=old.body_id,
+                visibility=old.visibility,
+                title=old.title,
+                text=old.text,
+                revision=0,
+                updated_by=by,
+            )
+        )
+    db.add(version)
+    db.flush()
+    return version
+
+
+# --- Differences between versions ---------------------------------------------------------
+
+
+@dataclass
+class SectionDiff:
+    section: MinutesSection  # in the newer version (or the older, if removed)
+    older: MinutesSection | None  # its counterpart in the older version
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (" ", "+", "-"), text
+    changed: bool = False
+
+
+def diff(older: MinutesVersion, newer: MinutesVersion) -> list[SectionDiff]:
+    """Line by line, section by section (matched by kind and item or body)."""
+    before = {s.key: s for s in older.sections}
+    result = []
+    for section in newer.sections:
+        old = before.pop(section.key, None)
+        result.append(_diff_section(section, old, old.text if old else "", section.text))
+    for section in before.values():
+        result.append(_diff_section(section, section, section.text, ""))
+    return result
+
+
+def _diff_section(section, older, old: str, new: str) -> SectionDiff:
+    lines = []
+    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+        tag = line[:1]
+        if tag in (" ", "+", "-"):
+            lines.append((tag, line[2:]))
+    return SectionDiff(section=section, older=older, lines=lines, changed=old != new)
+
+
+# --- Action items -------------------------------------------------------------------------
+
+
+def add_action(
+    db: Session,
+    section: MinutesSection,
+    *,
+    text: str,
+    owner_id: int | None,
+    due_on: date | None,
+    by: Person,
+) -> ActionItem:
+    """Make a line of a section a follow-up task. Its owner must be allowed to read the
+    section: a task from a closed item is for those entitled to it alone."""
+    session = section.version.minutes.session
+    access = _require_manager(db, session, by)
+    if not access.can_see_item(section):
+        raise Forbidden(_l("You may not see this section."))
+    text = " ".join(text.split())
+    if not text:
+        raise DomainError(_l("Write the task."), "text")
+    if len(text) > MAX_ACTION:
+        raise DomainError(_l("Use at most %(max)d characters.", max=MAX_ACTION), "text")
+    owner = db.get(Person, owner_id) if owner_id else None
+    if owner is None:
+        raise DomainError(_l("Choose who will do it."), "owner_id")
+    if not policy.session_access(db, owner, session).can_see_item(section):
+        raise DomainError(
+            _l("%(name)s may not see this section, so cannot be given this task.", name=owner.name),
+            "owner_id",
+        )
+    action = ActionItem(section=section, text=text, owner=owner, due_on=due_on, created_by=by)
+    db.add(action)
+    db.flush()
+    return action
+
+
+def set_action_done(db: Session, action: ActionItem, *, done: bool, by: Person) -> None:
+    """The owner or the secretariat marks a task done (or not done after all)."""
+    session = action.section.version.minutes.session
+    if by.id != action.owner_id:
+        _require_manager(db, session, by)
+    action.done_at = utcnow() if done else None
+    db.flush()
+
+
+def open_actions(db: Session, person: Person) -> list[ActionItem]:
+    """The person's tasks not yet done, that they may still read, soonest due first."""
+    actions = db.scalars(
+        select(ActionItem)
+        .where(ActionItem.owner_id == person.id, ActionItem.done_at.is_(None))
+        .options(
+            selectinload(ActionItem.section)
+            .selectinload(MinutesSection.version)
+            .selectinload(MinutesVersion.minutes)
+            .selectinload(Minutes.session)
+            .selectinload(MeetingSession.bodies)
+        )
+    ).all()
+    visible = policy.readable_sections(db, person, [a.section for a in actions])
+    shown = [a for a in actions if a.section.id in visible]
+    return sorted(shown, key=lambda a: (a.due_on or date.max, a.id))
