@@ -38,7 +38,14 @@ from renkei.blueprints.common import (
 )
 from renkei.blueprints.fields import DateField, IdSelectField
 from renkei.db import get_db
-from renkei.models import ActionItem, MeetingSession, MinutesSection, MinutesStatus, SectionKind
+from renkei.models import (
+    ActionItem,
+    MeetingSession,
+    MinutesSection,
+    MinutesStatus,
+    SectionKind,
+    Visibility,
+)
 from renkei.services import minutes, policy, scheduling
 from renkei.services.errors import DomainError, Forbidden, NotFound
 from renkei.services.policy import MinutesView
@@ -57,7 +64,7 @@ class SectionForm(FlaskForm):
     revision = HiddenField()
     visibility = SelectField(
         _l("Who may see it"),
-        choices=[(v.value, v.label) for v in minutes.GENERAL_VISIBILITIES],
+        choices=[c for c in Visibility.choices() if c[0] in minutes.GENERAL_VISIBILITIES],
         validate_choice=False,  # the service names a wrong choice
     )
 

@@ -16,4 +16,7 @@ class LabelledEnum(StrEnum):
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]
+        """Choices for a form field. The labels stay lazy: forms are defined at import, and
+        each page must show them in the language of its request."""
+        labels = cls._labels()
+        return [(member.value, labels[member]) for member in cls]

@@ -9,17 +9,20 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from renkei.models import (
+    Approval,
     Body,
     BodyKind,
+    Decision,
     Membership,
     Organisation,
     OrganisationKind,
     Person,
     Pledge,
     Role,
+    SectionKind,
     Visibility,
 )
-from renkei.services import agenda, scheduling, series
+from renkei.services import agenda, minutes, scheduling, series
 from renkei.services.accounts import PersonData, create_person
 from renkei.services.dates import holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
@@ -208,6 +211,68 @@ def _session(bodies, title, day, start, end, *, serves, host, **extra) -> Sessio
     )
 
 
+def _last_months_minutes(db: Session, bodies, people) -> None:
+    """Last month's joint session, held, with minutes both chairs approved: something to
+    read in each view, print and correct."""
+    secretary = people["secretary@example.jp"]
+    past = scheduling.create_session(
+        db,
+        _session(
+            bodies,
+            "支援会議・協議体 合同会議（前月）",
+            _next(3, -4),
+            time(14),
+            time(16),
+            serves=[SUPPORT, KYOGITAI],
+            host=SUPPORT,
+            place="みどり町役場 2階 大会議室",
+            presiding_person_id=people["chair.support@example.jp"].id,
+        ),
+        by=secretary,
+    )
+    texts = {}
+    for title, body, visibility, text in [
+        ("買い物支援の取組報告", KYOGITAI, Visibility.PUBLIC, "- 移動販売の試行を2地区で始めた。"),
+        (
+            "個別ケースの検討（B地区）",
+            SUPPORT,
+            Visibility.CONFIDENTIAL,
+            "**70代女性、認知症の疑い。** 地域包括が訪問し、受診につなぐ。",
+        ),
+    ]:
+        item = agenda.add_item(
+            db,
+            past,
+            agenda.ItemData(
+                title=title, body_id=bodies[body].id, planned_minutes=40, visibility=visibility
+            ),
+            by=secretary,
+        )
+        texts[item.id] = text
+    for email in ("member.both@example.jp", "chair.kyogitai@example.jp"):
+        scheduling.set_reply(db, past, people[email], "attend")
+    scheduling.set_status(db, past, "held", by=secretary)
+    version = minutes.open_minutes(db, past, by=secretary)
+    for section in version.sections:
+        section.text = texts.get(section.agenda_item_id, section.text)
+        if section.kind == SectionKind.DECISIONS:
+            section.text = "- 移動販売の対象地区を広げる方向で検討する。"
+    # Approved as both chairs would approve it, without sending the e-mails of the workflow.
+    version.round, version.submitted_by = 1, secretary
+    for body, chair in ((SUPPORT, "chair.support"), (KYOGITAI, "chair.kyogitai")):
+        db.add(
+            Approval(
+                version=version,
+                round=1,
+                body_id=bodies[body].id,
+                person=people[f"{chair}@example.jp"],
+                decision=Decision.APPROVED,
+            )
+        )
+    minutes.lock(version)
+    db.flush()
+
+
 def _load_sessions(db: Session) -> None:
     people = {p.email: p for p in db.scalars(select(Person).where(Person.email.is_not(None)))}
     bodies = {b.name: b for b in db.scalars(select(Body))}
@@ -238,7 +303,7 @@ def _load_sessions(db: Session) -> None:
         ),
         by=secretary,
     )
-    for title, body, minutes, visibility, description in [
+    for title, body, planned, visibility, description in [
         ("開会・連絡事項", KYOGITAI, 10, Visibility.PUBLIC, "前回の議事録の確認"),
         (
             "地域資源マップの更新",
@@ -268,7 +333,7 @@ def _load_sessions(db: Session) -> None:
             agenda.ItemData(
                 title=title,
                 body_id=bodies[body].id,
-                planned_minutes=minutes,
+                planned_minutes=planned,
                 visibility=visibility.value,
                 description=description,
             ),
@@ -276,6 +341,7 @@ def _load_sessions(db: Session) -> None:
         )
     scheduling.set_reply(db, joint, people["member.both@example.jp"], "attend")
     scheduling.set_reply(db, joint, people["chair.kyogitai@example.jp"], "absent")
+    _last_months_minutes(db, bodies, people)
 
     series.create_series(
         db,

@@ -4,8 +4,11 @@ from datetime import date
 
 import pytest
 
-from renkei.models import Membership, Person, Role
-from tests.helpers import body_named, counting
+from renkei.models import Membership, Person, Pledge, Role
+from renkei.services import agenda, minutes, scheduling
+from renkei.services.agenda import ItemData
+from tests.helpers import body_named, counting, person_by_email
+from tests.sessions_helpers import make_session
 
 SUPPORT = "みどり町支援会議"
 LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
@@ -54,4 +57,55 @@ def test_query_count_does_not_grow_with_members(app, as_secretary, world, url):
     small = queries_for(app, as_secretary, url)
     add_shared_members(world, 5, 60)
     large = queries_for(app, as_secretary, url)
+    assert small == large
+
+
+def minuted_session(app, db, items: int) -> tuple[int, int]:
+    """A held session with ``items`` agenda items and approved minutes with a task in each
+    section, corrected once: (approved version id, correction id)."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    support = body_named(db, SUPPORT)
+    links = minutes.Links(base_url="http://localhost", sender="renkei@localhost")
+    with app.app_context():
+        session = make_session(db, SUPPORT, LAYER1)
+        for n in range(items):
+            body = support if n % 2 else body_named(db, LAYER1)
+            agenda.add_item(db, session, ItemData(title=f"議題{n}", body_id=body.id), by=secretary)
+        scheduling.set_status(db, session, "held", by=secretary)
+        version = minutes.open_minutes(db, session, by=secretary)
+        for section in version.sections:
+            section.text = f"- 記録 {section.position}"
+            minutes.add_action(
+                db, section, text="確認", owner_id=secretary.id, due_on=None, by=secretary
+            )
+        minutes.submit(db, version, by=secretary, links=links)
+        for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
+            chair = person_by_email(db, f"{chair}@example.jp")
+            minutes.decide(
+                db, version, body_named(db, body).id, approve=True, by=chair, links=links
+            )
+        correction = minutes.start_correction(db, version.minutes, reason="訂正", by=secretary)
+        db.commit()
+        return version.id, correction.id
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/minutes/{approved}?view=full",
+        "/minutes/{approved}/download?view=member",
+        "/minutes/{correction}/edit",
+        "/minutes/{correction}/diff?view=full",
+        "/",
+    ],
+)
+def test_minutes_pages_do_not_query_per_section(app, as_secretary, world, url):
+    for name in ("secretary", "chair.support"):
+        person = person_by_email(world, f"{name}@example.jp")
+        world.add(Pledge(person=person, body=body_named(world, SUPPORT), pledged_on=date.today()))
+    world.commit()
+    approved, correction = minuted_session(app, world, 2)
+    small = queries_for(app, as_secretary, url.format(approved=approved, correction=correction))
+    approved, correction = minuted_session(app, world, 12)
+    large = queries_for(app, as_secretary, url.format(approved=approved, correction=correction))
     assert small == large

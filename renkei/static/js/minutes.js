@@ -57,7 +57,9 @@
           return response.json().then(function (data) {
             if (response.ok) {
               revision.value = data.revision;
-              say(form.dataset.saved + " " + new Date().toLocaleTimeString().slice(0, 5));
+              var now = new Date();
+              var minutes = String(now.getMinutes()).padStart(2, "0");
+              say(form.dataset.saved + " " + now.getHours() + ":" + minutes);
             } else if (response.status === 409) {
               showConflict(data);
               say(data.message, true);
