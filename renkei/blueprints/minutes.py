@@ -38,6 +38,7 @@ from renkei.blueprints.common import (
 )
 from renkei.blueprints.fields import DateField, IdSelectField
 from renkei.db import get_db
+from renkei.i18n import format_tokyo
 from renkei.models import (
     ActionItem,
     MeetingSession,
@@ -266,7 +267,7 @@ def download(version_id: int):
     view = _view()
     body = _extract_body(version)
     document = _document(version, access, view, body)
-    css = open_static("css/minutes.css")
+    css = open_static("css/minutes.css") + page_rule(version.minutes.session, body)
     html = render_template(
         "minutes/download.html",
         version=version,
@@ -283,6 +284,32 @@ def download(version_id: int):
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/minutes/<int:version_id>/page.css")
+@login_required
+def page_css(version_id: int):
+    """The running head of the printed pages: the bodies (or the extract's body) and date."""
+    version, _access = _version(version_id)
+    body = _extract_body(version)
+    response = make_response(page_rule(version.minutes.session, body))
+    response.mimetype = "text/css"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def page_rule(session, body) -> str:
+    bodies = [body] if body else session.bodies
+    head = f"{'・'.join(b.name for b in bodies)}　{format_tokyo(session.start_at, 'date')}"
+    style = "font-size: 9pt; color: #444; vertical-align: bottom; padding-bottom: 2mm;"
+    return "@page { @top-left { content: " + css_string(head) + "; " + style + " } }\n"
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal: every character outside plain letters escaped, so that no name
+    can end the string or the rule."""
+    escaped = "".join(ch if ch.isalnum() or ch in " ・　" else f"\\{ord(ch):x} " for ch in text)
+    return f'"{escaped}"'
 
 
 def open_static(path: str) -> str:
