@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
@@ -91,7 +92,7 @@ class ActionForm(FlaskForm):
         render_kw={"maxlength": minutes.MAX_ACTION},
     )
     owner_id = IdSelectField(_l("Who will do it"))
-    due_on = DateField(_l("Due date"))
+    due_on = DateField(_l("Due date"), validators=[Optional()])
 
 
 # --- Loading and access -------------------------------------------------------------------

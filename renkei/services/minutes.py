@@ -297,6 +297,8 @@ def follow_item(db: Session, item: AgendaItem) -> None:
 
 
 def check_text(text: str) -> str:
+    # Browsers send line breaks as CRLF: count them as the one character the box showed.
+    text = text.replace("\r\n", "\n")
     if len(text) > MAX_TEXT:
         raise DomainError(
             _l(
@@ -306,7 +308,7 @@ def check_text(text: str) -> str:
             ),
             "text",
         )
-    return text.replace("\r\n", "\n")
+    return text
 
 
 def _editable(db: Session, section: MinutesSection, by: Person) -> policy.SessionAccess:
@@ -610,10 +612,12 @@ def start_correction(db: Session, minutes: Minutes, *, reason: str, by: Person) 
         raise DomainError(_l("Say why the minutes are being corrected."), "reason")
     if len(reason) > MAX_REASON:
         raise DomainError(_l("Use at most %(max)d characters.", max=MAX_REASON), "reason")
+    old_sections = list(latest.sections)  # loaded before the new version joins the session
     version = MinutesVersion(
         minutes=minutes, number=latest.number + 1, reason=reason, created_by=by
     )
-    for old in latest.sections:
+    db.add(version)
+    for old in old_sections:
         version.sections.append(
             MinutesSection(
                 position=old.position,
@@ -627,7 +631,6 @@ def start_correction(db: Session, minutes: Minutes, *, reason: str, by: Person) 
                 updated_by=by,
             )
         )
-    db.add(version)
     db.flush()
     return version
 

@@ -90,7 +90,7 @@
     document.querySelectorAll("button[data-preview-for]").forEach(function (button) {
       var textarea = document.getElementById(button.dataset.previewFor);
       var output = document.getElementById(button.dataset.previewOutput);
-      var token = button.form && button.form.querySelector("input[name=csrf_token]");
+      var token = button.form && button.form.querySelector("input[name$='csrf_token']");
       if (!textarea || !output || !token) {
         return;
       }
