@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from renkei import cli, db, errors
@@ -43,6 +44,14 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    if "SESSION_COOKIE_SECURE" not in (config or {}):
+        # Cookies only over HTTPS when the site is served over HTTPS, however that was said.
+        secure = app.config["BASE_URL"].startswith("https://")
+        app.config.update(SESSION_COOKIE_SECURE=secure, REMEMBER_COOKIE_SECURE=secure)
+
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     # A number too large for a database id in a URL is a 404, not a database error.
     app.url_map.converters["int"] = BoundedInt

@@ -37,10 +37,12 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("BASE_URL", "").startswith("https://"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe: the
+        # login lock-out and the audit log need the visitor's address, not the proxy's.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
         **_mail_config(),
     }
 

@@ -1,6 +1,17 @@
-"""Logging in and out, and the person's own account page."""
+"""Logging in and out (with a lock-out after repeated failures), setting a forgotten
+password through an e-mailed link, and the person's own account page."""
 
-from flask import Blueprint, Flask, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, login_required, login_user, logout_user
@@ -9,11 +20,12 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
+from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import me, render_form, safe_next, show_error
 from renkei.blueprints.fields import NewPasswordForm
 from renkei.db import get_db
 from renkei.models import Person
-from renkei.services import accounts
+from renkei.services import accounts, logins, mail
 from renkei.services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
@@ -41,6 +53,12 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address."))]
+    )
+
+
 class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
@@ -50,15 +68,34 @@ class ChangePasswordForm(NewPasswordForm):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    if form.validate_on_submit():
-        person = accounts.authenticate(get_db(), form.email.data, form.password.data)
-        if person is not None:
-            # A fresh session on login, so an identifier planted before it is worthless.
-            session.clear()
-            login_user(person)
-            return redirect(safe_next(request.args.get("next")))
+    if not form.validate_on_submit():
+        return render_form("auth/login.html", form)
+    db = get_db()
+    email, ip = form.email.data, request.remote_addr or ""
+    if logins.is_locked(db, email, ip):
+        # One message whether or not the address has an account; the password is not tried.
+        form.form_errors.append(_locked_message())
+        return render_form("auth/login.html", form)[0], 429
+    person = accounts.authenticate(db, email, form.password.data)
+    if person is None:
+        logins.record_failure(db, email, ip)
+        db.commit()
         form.form_errors.append(_("The e-mail address or password is not correct."))
-    return render_form("auth/login.html", form)
+        return render_form("auth/login.html", form)
+    logins.clear_failures(db, email)
+    db.commit()
+    # A fresh session on login, so an identifier planted before it is worthless.
+    session.clear()
+    login_user(person)
+    return redirect(safe_next(request.args.get("next")))
+
+
+def _locked_message() -> str:
+    return _(
+        "Too many failed logins: you cannot log in for a while. "
+        "Please try again in about %(minutes)d minutes.",
+        minutes=int(logins.LOCKOUT.total_seconds()) // 60,
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -94,3 +131,66 @@ def account():
         feed_url=feed_url,
         webcal_url="webcal://" + feed_url.split("://", 1)[1],
     )
+
+
+# --- Forgotten password -------------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a link. The answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_form("auth/forgot.html", form)
+    db = get_db()
+    settings = mail_dispatch.mail_settings()
+    message = logins.request_reset(
+        db, form.email.data, base_url=current_app.config["BASE_URL"], sender=settings.sender
+    )
+    db.commit()
+    if message is not None:
+        _deliver_quietly(settings, [message.id])
+    return render_template("auth/reset_requested.html")
+
+
+def _deliver_quietly(settings: mail.MailSettings, ids: list[int]) -> None:
+    """Deliver as the session views do, but never tell whether it worked: mail_dispatch's
+    failure notice (sync) would show a stranger that the address has an account. A failed
+    message stays queued for `send-mail`."""
+    if settings.delivery == "sync":
+        mail.deliver(get_db(), settings, ids)
+    else:
+        mail_dispatch.deliver(settings, ids)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    db = get_db()
+    if logins.find_reset(db, token) is None:
+        return _invalid_link()
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            logins.use_reset(db, token, form.password.data)
+        except logins.InvalidReset:  # used meanwhile by another request
+            db.rollback()
+            return _invalid_link()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("Your new password has been set. Please log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    page, status = render_form("auth/reset.html", form)
+    return _no_store(page), status
+
+
+def _invalid_link():
+    return _no_store(render_template("auth/reset_invalid.html")), 404
+
+
+def _no_store(page: str):
+    """The token is in the URL and the page: keep both out of caches."""
+    response = current_app.make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response

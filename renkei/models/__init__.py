@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from renkei.models.bodies import Body, BodyKind, Confidentiality, Membership, Programme, Role
+from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
 from renkei.models.minutes import (
     ActionItem,
@@ -40,6 +41,7 @@ __all__ = [
     "AgendaItem",
     "Answer",
     "Guest",
+    "LoginFailure",
     "MailMessage",
     "MailStatus",
     "MeetingSession",
@@ -56,6 +58,7 @@ __all__ = [
     "Membership",
     "Organisation",
     "OrganisationKind",
+    "PasswordReset",
     "Person",
     "Programme",
     "Role",
