@@ -64,6 +64,33 @@ def register(app: Flask) -> None:
         if result.delivery.failed:
             raise SystemExit(1)
 
+    # --- backup --------------------------------------------------------------------------
+    @app.cli.command("backup")
+    @click.argument("destination", metavar="DEST", type=click.Path(path_type=str))
+    @click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
+    def backup_command(destination: str, force: bool):
+        """Copy the SQLite database to DEST (a file, or a folder for a dated
+        renkei-YYYYMMDD-HHMMSS.sqlite3) while the app runs. On PostgreSQL: print the pg_dump
+        and pg_restore commands to use and exit with status 2."""
+        from renkei.services import backup
+
+        url = current_app.config["DATABASE_URL"]
+        try:
+            if backup.backend(url) == "postgresql":
+                commands = backup.postgresql_commands(url, destination)
+                click.echo("Renkei does not copy a PostgreSQL database itself. Back it up with:")
+                click.echo(f"  {commands.dump}")
+                click.echo("and restore it (with the app stopped) with:")
+                click.echo(f"  {commands.restore}")
+                click.echo("(the password is not shown: give it in ~/.pgpass or PGPASSWORD)")
+                raise SystemExit(2)
+            made = backup.backup_sqlite(url, destination, force=force)
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"backup written: {made.path} ({made.size:,} bytes)")
+
+    # --- end of backup ---------------------------------------------------------------------
+
 
 def _report_delivery(result, settings) -> None:
     where = f"SMTP {settings.host}:{settings.port}" if settings.uses_smtp else settings.outbox

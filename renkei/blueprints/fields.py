@@ -36,8 +36,9 @@ def none_choice(label=None):
 DATE_MESSAGE = _l("Enter a date such as 2026-04-01.")
 TIME_MESSAGE = _l("Enter a time such as 14:00.")
 YEAR_MESSAGE = _l("Enter a date between %(first)d and %(last)d.", first=2000, last=2099)
-# Ids are 64-bit in the database: a larger number can name nothing.
-MAX_ID = 2**63 - 1
+# Ids are 32-bit integers in PostgreSQL (SQLite's are wider): a larger number names nothing,
+# and asking PostgreSQL for one would be an error instead of a 404.
+MAX_ID = 2**31 - 1
 
 
 class Required:

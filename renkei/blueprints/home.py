@@ -34,6 +34,11 @@ def set_language(code: str):
     response = redirect(safe_next(request.args.get("next")))
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie(
-            LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            LANGUAGE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response
