@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from renkei import cli, db, errors
 from renkei.blueprints import (
     agenda,
+    audit,
     auth,
     bodies,
     calendar,
@@ -27,6 +28,7 @@ from renkei.blueprints.fields import MAX_ID
 from renkei.config import load_config
 from renkei.db import get_db
 from renkei.i18n import babel, format_tokyo, select_locale
+from renkei.services import audit as audit_service
 from renkei.services import markdown, policy
 
 csrf = CSRFProtect()
@@ -65,6 +67,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     for blueprint in (
         health.bp,
+        audit.bp,
         auth.bp,
         home.bp,
         bodies.bp,
@@ -94,8 +97,12 @@ class BoundedInt(IntegerConverter):
 def _navigation() -> dict:
     """What the menu offers: the people register and overlap view are for secretaries."""
     if not current_user.is_authenticated:
-        return {"nav_can_manage": False}
-    return {"nav_can_manage": policy.can_manage_people(get_db(), current_user)}
+        return {"nav_can_manage": False, "nav_audit": False}
+    db = get_db()
+    return {
+        "nav_can_manage": policy.can_manage_people(db, current_user),
+        "nav_audit": not audit_service.scope_for(db, current_user).empty,
+    }
 
 
 def _security_headers(response):

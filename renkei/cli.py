@@ -64,7 +64,6 @@ def register(app: Flask) -> None:
         if result.delivery.failed:
             raise SystemExit(1)
 
-    # --- backup --------------------------------------------------------------------------
     @app.cli.command("backup")
     @click.argument("destination", metavar="DEST", type=click.Path(path_type=str))
     @click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
@@ -89,7 +88,22 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(error)) from None
         click.echo(f"backup written: {made.path} ({made.size:,} bytes)")
 
-    # --- end of backup ---------------------------------------------------------------------
+    @app.cli.command("audit-verify")
+    def audit_verify_command():
+        """Check the audit log's hash chain; name the first entry that does not fit."""
+        from renkei.services import audit
+
+        result = audit.verify(get_db())
+        if result.ok:
+            click.echo(f"audit log intact: {result.checked} entries")
+            return
+        where = f"entry {result.broken_id}" if result.broken_id else "the end of the chain"
+        click.echo(
+            f"audit log BROKEN at {where}: {result.reason} "
+            f"({result.checked} entries before it are intact)",
+            err=True,
+        )
+        raise SystemExit(1)
 
 
 def _report_delivery(result, settings) -> None:

@@ -15,6 +15,8 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from renkei.blueprints.common import (
+    audit_confidential,
+    audit_log,
     get_or_404,
     me,
     render_form,
@@ -25,7 +27,7 @@ from renkei.blueprints.common import (
 from renkei.blueprints.fields import IdSelectField, none_choice
 from renkei.db import get_db
 from renkei.models import AgendaItem, MeetingSession, Visibility
-from renkei.services import agenda, markdown, minutes, policy
+from renkei.services import agenda, audit, markdown, minutes, policy
 from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError, Forbidden
 
@@ -120,6 +122,20 @@ def _access(session: MeetingSession, *, manage: bool = True) -> policy.SessionAc
     return access
 
 
+def _log(action: str, item: AgendaItem, detail: str, *, confidential: bool = False) -> None:
+    """Changes to a confidential item (or one that was confidential) go to its body's log."""
+    if confidential or item.visibility == Visibility.CONFIDENTIAL:
+        audit_log(
+            audit.CONTENT,
+            action,
+            subject_type="agenda_item",
+            subject_id=item.id,
+            body_id=item.body_id,
+            session_id=item.session_id,
+            detail=detail,
+        )
+
+
 def _back(session: MeetingSession):
     return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
 
@@ -150,10 +166,11 @@ def new(session_id: int):
     _fill_choices(form, session)
     if form.validate_on_submit():
         try:
-            agenda.add_item(db, session, _data(form), by=me())
+            item = agenda.add_item(db, session, _data(form), by=me())
         except DomainError as error:
             show_error(form, error)
         else:
+            _log("edit", item, "added")
             db.commit()
             flash(_("The agenda item has been added."), "success")
             return _back(session)
@@ -169,6 +186,7 @@ def edit(item_id: int):
     access = _access(session)
     # The form shows the item's content: only to those the policy lets see it.
     require(access.can_see_item(item))
+    was_confidential = item.visibility == Visibility.CONFIDENTIAL
     if request.method == "GET":
         form = ItemForm(obj=item, visibility=item.visibility.value)
     else:
@@ -176,13 +194,17 @@ def edit(item_id: int):
     _fill_choices(form, session)
     if form.validate_on_submit():
         try:
-            agenda.update_item(db, item, _data(form), by=me())
+            changed = agenda.update_item(db, item, _data(form), by=me())
         except DomainError as error:
             show_error(form, error)
         else:
+            # Made public or for members: that is an edit of confidential content too.
+            _log("edit", item, "changed: " + ",".join(changed), confidential=was_confidential)
             db.commit()
             flash(_("The changes have been saved."), "success")
             return _back(session)
+    if request.method == "GET":
+        audit_confidential("view", session, [item], subject_type="agenda_item", subject_id=item.id)
     return render_form("agenda/form.html", form, session=session, item=item)
 
 
@@ -204,6 +226,7 @@ def delete(item_id: int):
     _access(session)
 
     def action():
+        _log("delete", item, f"position {item.position}")
         agenda.delete_item(get_db(), item, by=me())
         flash(_("The agenda item has been deleted."), "success")
 

@@ -14,18 +14,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, login_required, login_user, logout_user
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import me, render_form, safe_next, show_error
+from renkei.blueprints.common import audit_log, me, render_form, safe_next, show_error
 from renkei.blueprints.fields import NewPasswordForm
 from renkei.db import get_db
 from renkei.models import Person
-from renkei.services import accounts, logins, mail
+from renkei.services import accounts, audit, logins, mail
 from renkei.services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
@@ -74,20 +74,30 @@ def login():
     email, ip = form.email.data, request.remote_addr or ""
     if logins.is_locked(db, email, ip):
         # One message whether or not the address has an account; the password is not tried.
+        _log_attempt("login_locked", email, ip)
         form.form_errors.append(_locked_message())
         return render_form("auth/login.html", form)[0], 429
     person = accounts.authenticate(db, email, form.password.data)
     if person is None:
         logins.record_failure(db, email, ip)
+        _log_attempt("login_failed", email, ip)
         db.commit()
         form.form_errors.append(_("The e-mail address or password is not correct."))
         return render_form("auth/login.html", form)
     logins.clear_failures(db, email)
+    audit.record(db, audit.Actor(person, ip), audit.ACCOUNT, "login")
     db.commit()
     # A fresh session on login, so an identifier planted before it is worthless.
     session.clear()
     login_user(person)
     return redirect(safe_next(request.args.get("next")))
+
+
+def _log_attempt(action: str, email: str, ip: str) -> None:
+    """An attempt that did not log anyone in, under the address as typed: whose account it
+    may be is not looked up, so the log says no more than the login page does."""
+    audit.record(get_db(), audit.Actor(None, ip, name=email), audit.ACCOUNT, action)
+    get_db().commit()
 
 
 def _locked_message() -> str:
@@ -100,6 +110,9 @@ def _locked_message() -> str:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        audit_log(audit.ACCOUNT, "logout", subject_type="person", subject_id=me().id)
+        get_db().commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -118,6 +131,9 @@ def account():
         except DomainError as error:
             show_error(form, error)
         else:
+            audit_log(
+                audit.ACCOUNT, "password_changed", subject_type="person", subject_id=person.id
+            )
             db.commit()
             # The login token changed: log in again under the new one to stay logged in here.
             login_user(person)
@@ -171,13 +187,15 @@ def reset_password(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            logins.use_reset(db, token, form.password.data)
+            person = logins.use_reset(db, token, form.password.data)
         except logins.InvalidReset:  # used meanwhile by another request
             db.rollback()
             return _invalid_link()
         except DomainError as error:
             show_error(form, error)
         else:
+            actor = audit.Actor(person, request.remote_addr or "")
+            audit.record(db, actor, audit.ACCOUNT, "password_reset", subject_id=person.id)
             db.commit()
             flash(_("Your new password has been set. Please log in with it."), "success")
             return redirect(url_for("auth.login"))

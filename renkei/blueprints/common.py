@@ -2,12 +2,13 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, render_template, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from renkei.db import get_db
-from renkei.services import policy
+from renkei.models import Visibility
+from renkei.services import audit, policy
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 
@@ -53,6 +54,37 @@ def safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc:
             return target
     return url_for("home.index")
+
+
+def audit_actor() -> audit.Actor:
+    person = me() if current_user.is_authenticated else None
+    return audit.Actor(person=person, ip=request.remote_addr or "")
+
+
+def audit_log(category: str, action: str, **subject) -> None:
+    """Append to the audit log, as the logged-in person, from the request's address."""
+    audit.record(get_db(), audit_actor(), category, action, **subject)
+
+
+def audit_confidential(
+    action: str, session, shown, *, subject_type="session", subject_id=None, detail: str = ""
+) -> None:
+    """Log that confidential content of ``session`` reached the reader: one entry per
+    body whose confidential items or sections (``shown``: what the page showed) were in
+    it, and commit. A page that showed none is not logged."""
+    bodies = sorted({x.body_id for x in shown if x.visibility == Visibility.CONFIDENTIAL})
+    for body_id in bodies:
+        audit_log(
+            audit.CONTENT,
+            action,
+            subject_type=subject_type,
+            subject_id=subject_id if subject_id is not None else session.id,
+            body_id=body_id,
+            session_id=session.id,
+            detail=detail,
+        )
+    if bodies:
+        get_db().commit()
 
 
 def session_access_or_404(session) -> policy.SessionAccess:

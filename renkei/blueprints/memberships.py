@@ -13,11 +13,11 @@ from sqlalchemy import select
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, Required, none_choice
 from renkei.db import get_db
 from renkei.models import Body, Membership, Person, Role
-from renkei.services import member_import, memberships, organisations, policy
+from renkei.services import audit, member_import, memberships, organisations, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError
 from renkei.services.memberships import MembershipData
@@ -66,6 +66,19 @@ def _data(form: MembershipForm) -> MembershipData:
     )
 
 
+def _log(action: str, membership: Membership) -> None:
+    """Membership and role changes go to the body's audit log: they decide who sees what."""
+    audit_log(
+        audit.CONTENT,
+        action,
+        subject_type="membership",
+        subject_id=membership.id,
+        body_id=membership.body_id,
+        detail=f"person={membership.person_id} role={membership.role.value} "
+        f"term={membership.term_start}..{membership.term_end or ''}",
+    )
+
+
 @bp.route("/bodies/<int:body_id>/members/new", methods=["GET", "POST"])
 @login_required
 def new(body_id: int):
@@ -82,6 +95,7 @@ def new(body_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            _log("membership_added", membership)
             db.commit()
             flash(
                 _(
@@ -111,6 +125,7 @@ def edit(membership_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            _log("membership_changed", membership)
             db.commit()
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("bodies.show", body_id=body.id))
@@ -137,6 +152,7 @@ def end(membership_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            _log("membership_removed", membership)
             db.commit()
             flash(_("The term of %(name)s has been ended.", name=membership.person.name), "success")
             return redirect(url_for("bodies.show", body_id=body.id))
@@ -223,6 +239,14 @@ def import_commit(body_id: int):
         added = member_import.commit(db, body, form.text.data or "", by=me())
     except member_import.InvalidImport as error:  # nothing was written
         return _render_import(body, ImportForm(formdata=None), error.preview)
+    audit_log(
+        audit.CONTENT,
+        "membership_added",
+        subject_type="body",
+        subject_id=body.id,
+        body_id=body.id,
+        detail=f"CSV import: {added}",
+    )
     db.commit()
     flash(
         ngettext(

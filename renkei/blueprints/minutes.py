@@ -29,6 +29,8 @@ from wtforms.validators import Optional
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
+    audit_confidential,
+    audit_log,
     get_or_404,
     me,
     render_form,
@@ -48,7 +50,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import minutes, policy, scheduling
+from renkei.services import audit, minutes, policy, scheduling
 from renkei.services.errors import DomainError, Forbidden, NotFound
 from renkei.services.policy import MinutesView
 
@@ -146,6 +148,34 @@ def _document(version, access, view, body):
     return minutes.document(sections, access, view)
 
 
+def _log_shown(action: str, version, document, view, body, detail: str = "") -> None:
+    """Log the confidential sections this rendering showed (none: nothing logged)."""
+    parts = [f"view={view.value}", f"body={body.id}" if body else "", detail]
+    audit_confidential(
+        action,
+        version.minutes.session,
+        [entry.section for entry in document if entry.shown],
+        subject_type="minutes_version",
+        subject_id=version.id,
+        detail=" ".join(p for p in parts if p),
+    )
+
+
+def _log_workflow(action: str, version, body_ids=None) -> None:
+    """Submissions, approvals, returns and corrections: in the log of each body concerned."""
+    session = version.minutes.session
+    for body_id in body_ids or [b.id for b in session.bodies]:
+        audit_log(
+            audit.CONTENT,
+            action,
+            subject_type="minutes_version",
+            subject_id=version.id,
+            body_id=body_id,
+            session_id=session.id,
+            detail=f"version {version.number}",
+        )
+
+
 def _fail(error: DomainError):
     """A refused button press: say why on the page it came from."""
     get_db().rollback()
@@ -216,6 +246,7 @@ def correct(session_id: int):
         except DomainError as error:
             _fail(error)
         else:
+            _log_workflow("correct", version)
             db.commit()
             flash(_("A new version has been started from the approved minutes."), "success")
             return redirect(url_for("minutes.edit", version_id=version.id))
@@ -233,6 +264,7 @@ def show(version_id: int):
     body = _extract_body(version)
     document = _document(version, access, view, body)
     session = version.minutes.session
+    _log_shown("view", version, document, view, body)
     return render_template(
         "minutes/show.html",
         version=version,
@@ -268,6 +300,7 @@ def download(version_id: int):
     view = _view()
     body = _extract_body(version)
     document = _document(version, access, view, body)
+    _log_shown("export", version, document, view, body)
     css = open_static("css/minutes.css") + page_rule(version.minutes.session, body)
     html = render_template(
         "minutes/download.html",
@@ -285,6 +318,23 @@ def download(version_id: int):
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/minutes/<int:version_id>/printed", methods=["POST"])
+@login_required
+def printed(version_id: int):
+    """The Print button tells the server before the browser prints: for the audit log."""
+    version, access = _version(version_id)
+    try:
+        view = MinutesView(request.form.get("view", ""))
+    except ValueError:
+        abort(400)
+    raw = request.form.get("body")
+    body = next((b for b in version.minutes.session.bodies if str(b.id) == raw), None)
+    if raw and body is None:
+        abort(404)
+    _log_shown("print", version, _document(version, access, view, body), view, body)
+    return "", 204
 
 
 @bp.route("/minutes/<int:version_id>/page.css")
@@ -330,6 +380,8 @@ def diff(version_id: int):
     if view == MinutesView.FULL and not policy.can_use_full_view(access, sections):
         abort(403)
     changes = minutes.diff(previous, version)
+    entries = _diff_entries(changes, access, view)
+    _log_shown("view", version, entries, view, None, detail="diff")
     return render_template(
         "minutes/diff.html",
         version=version,
@@ -337,7 +389,7 @@ def diff(version_id: int):
         session=version.minutes.session,
         view=view,
         views=_views(version, access, None),
-        changes=zip(changes, _diff_entries(changes, access, view), strict=True),
+        changes=zip(changes, entries, strict=True),
     )
 
 
@@ -366,6 +418,15 @@ def edit(version_id: int):
     if minutes.sync_with_agenda(db, version):
         db.commit()
         flash(_("Sections for agenda items added since the draft was laid out were added."), "info")
+    shown = [s for s in version.sections if access.can_see_item(s)]
+    audit_confidential(
+        "view",
+        version.minutes.session,
+        shown,
+        subject_type="minutes_version",
+        subject_id=version.id,
+        detail="editor",
+    )
     return _render_editor(version, access)
 
 
@@ -438,6 +499,16 @@ def save(section_id: int):
         if isinstance(error, Forbidden):
             abort(403)
         return _refused(version, access, str(error.message), 400)
+    if section.visibility == Visibility.CONFIDENTIAL:
+        audit_log(
+            audit.CONTENT,
+            "edit",
+            subject_type="minutes_section",
+            subject_id=section.id,
+            body_id=section.body_id,
+            session_id=version.minutes.session_id,
+            detail=f"revision {section.revision}",
+        )
     db.commit()
     if _wants_json():
         return jsonify(revision=section.revision, message=_("Saved."))
@@ -479,6 +550,7 @@ def submit(version_id: int):
     except DomainError as error:
         _fail(error)
         return redirect(url_for("minutes.edit", version_id=version.id))
+    _log_workflow("submit", version)
     db.commit()
     flash(_("Approval has been asked of the chairs."), "success")
     mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
@@ -533,6 +605,7 @@ def approve(version_id: int, body_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            _log_workflow("approve" if approve else "return", version, body_ids=[body_id])
             db.commit()
             if not approve:
                 flash(_("The minutes have been returned to the secretariat."), "success")
@@ -542,6 +615,9 @@ def approve(version_id: int, body_id: int):
                 flash(_("Your approval has been recorded."), "success")
             mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
             return redirect(url_for("minutes.show", version_id=version.id))
+    document = minutes.document(minutes.body_part(version, body_id), access, MinutesView.FULL)
+    if request.method == "GET":
+        _log_shown("view", version, document, MinutesView.FULL, body, detail="approval")
     return render_form(
         "minutes/approve.html",
         form,
@@ -551,7 +627,7 @@ def approve(version_id: int, body_id: int):
         body=body,
         view=MinutesView.FULL,
         decided=minutes.current_approvals(version).get(body_id),
-        document=minutes.document(minutes.body_part(version, body_id), access, MinutesView.FULL),
+        document=document,
     )
 
 

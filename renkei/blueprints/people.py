@@ -10,11 +10,11 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import IdSelectField, NewPasswordForm, none_choice
 from renkei.db import get_db
 from renkei.models import Person
-from renkei.services import accounts, memberships, organisations, policy
+from renkei.services import accounts, audit, memberships, organisations, policy
 from renkei.services.accounts import PersonData
 from renkei.services.errors import DomainError
 
@@ -163,6 +163,13 @@ def set_login(person_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            audit_log(
+                audit.ACCOUNT,
+                "account_changed",
+                subject_type="person",
+                subject_id=person.id,
+                detail="password set",
+            )
             db.commit()
             flash(_("The login of %(name)s has been set.", name=person.name), "success")
             return redirect(url_for("people.show", person_id=person.id))
@@ -185,6 +192,13 @@ def set_account(person_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            audit_log(
+                audit.ACCOUNT,
+                "account_changed",
+                subject_type="person",
+                subject_id=person.id,
+                detail=f"admin={person.is_admin} active={person.active}",
+            )
             db.commit()
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("people.show", person_id=person.id))

@@ -35,6 +35,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
+    audit_confidential,
+    audit_log,
     get_or_404,
     me,
     render_form,
@@ -56,7 +58,7 @@ from renkei.blueprints.fields import (
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
-from renkei.services import mail, minutes, pledges, policy, scheduling, series
+from renkei.services import audit, mail, minutes, pledges, policy, scheduling, series
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
@@ -332,6 +334,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         minutes_versions=_minutes_versions(session, access),
         **context,
     )
+    audit_confidential("view", session, [i for i in session.items if access.can_see_item(i)])
     return page, status
 
 
@@ -609,6 +612,13 @@ def pledge(body_id: int):
         db.rollback()
         flash(str(error.message), "error")
     else:
+        audit_log(
+            audit.CONTENT,
+            "pledge",
+            subject_type="person",
+            subject_id=person.id,
+            body_id=body.id,
+        )
         db.commit()
         flash(
             _("The confidentiality pledge for %(body)s has been recorded.", body=body.name),

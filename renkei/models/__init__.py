@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from renkei.models.audit import AuditEntry, AuditHead
 from renkei.models.bodies import Body, BodyKind, Confidentiality, Membership, Programme, Role
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
@@ -30,6 +31,8 @@ from renkei.models.sessions import (
 )
 
 __all__ = [
+    "AuditEntry",
+    "AuditHead",
     "ActionItem",
     "Approval",
     "Decision",

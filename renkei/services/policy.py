@@ -92,6 +92,18 @@ def secretary_body_ids(db: Session, person: Person, on: date | None = None) -> s
     return set(rows)
 
 
+def chair_body_ids(db: Session, person: Person, on: date | None = None) -> set[int]:
+    """Bodies the person is current chair of."""
+    rows = db.scalars(
+        select(Membership.body_id).where(
+            Membership.person_id == person.id,
+            Membership.role == Role.CHAIR,
+            current_membership_filter(on or today()),
+        )
+    )
+    return set(rows)
+
+
 @dataclass
 class SessionAccess:
     """What one person may see and do in one session, worked out once per request.
@@ -168,11 +180,20 @@ def session_access(db: Session, person: Person | None, session) -> SessionAccess
 
 
 def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int]:
+    """Bodies whose confidential matters the person has pledged to keep, for their current
+    term: a pledge ends with the membership term it was made in, and a member appointed
+    again pledges again."""
+    on = today()
+    term = (Membership.person_id == Pledge.person_id) & (Membership.body_id == Pledge.body_id)
     rows = db.scalars(
-        select(Pledge.body_id).where(
+        select(Pledge.body_id)
+        .join(Membership, term)
+        .where(
             Pledge.person_id == person.id,
             Pledge.body_id.in_(body_ids),
-            Pledge.pledged_on <= today(),
+            Pledge.pledged_on <= on,
+            current_membership_filter(on),
+            Pledge.pledged_on >= Membership.term_start,
         )
     )
     return set(rows)

@@ -1,8 +1,9 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from renkei.models import Pledge
+from renkei.models import Membership, Pledge
 from renkei.services import pledges
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
@@ -39,3 +40,23 @@ def test_nobody_else_records_pledges_for_others_or_for_bodies_they_are_not_on(wo
             world, body_named(world, SUPPORT), member, by=member, on=today() + timedelta(days=1)
         )
     assert count(world, Pledge) == before
+
+
+def test_a_pledge_ends_with_the_term_it_was_made_in(world):
+    """Reappointed for a new term, a member pledges again before seeing confidential items."""
+    member = person_by_email(world, "member.both@example.jp")
+    support = body_named(world, SUPPORT)
+    term = world.scalars(
+        select(Membership).where(
+            Membership.person_id == member.id, Membership.body_id == support.id
+        )
+    ).one()
+    pledges.record_pledge(world, support, member, by=member, on=term.term_start)
+    assert pledges.has_pledge(world, member, support)
+    # The term ends yesterday; a new one starts today.
+    term.term_end = today() - timedelta(days=1)
+    world.add(Membership(person=member, body=support, role=term.role, term_start=today()))
+    world.flush()
+    assert not pledges.has_pledge(world, member, support)
+    pledges.record_pledge(world, support, member, by=member)
+    assert pledges.has_pledge(world, member, support)

@@ -107,10 +107,17 @@
         }
       });
     }
-    document.querySelectorAll("button[data-print]").forEach(function (button) {
+    // Printing is logged (audit) before the browser's print dialog opens.
+    document.querySelectorAll("form[data-print-log]").forEach(function (form) {
+      var button = form.querySelector("button[data-print]");
       button.hidden = false;
-      button.addEventListener("click", function () {
-        window.print();
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+          .catch(function () {})
+          .then(function () {
+            window.print();
+          });
       });
     });
   }
