@@ -22,8 +22,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -40,11 +38,11 @@ from renkei.blueprints.common import (
     show_error,
 )
 from renkei.blueprints.fields import DateField, IdSelectField
+from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import format_tokyo
 from renkei.models import (
     ActionItem,
-    MeetingSession,
     MinutesSection,
     MinutesStatus,
     SectionKind,
@@ -98,17 +96,6 @@ class ActionForm(FlaskForm):
 
 
 # --- Loading and access -------------------------------------------------------------------
-
-
-def _session(session_id: int) -> MeetingSession:
-    session = get_db().scalar(
-        select(MeetingSession)
-        .where(MeetingSession.id == session_id)
-        .options(selectinload(MeetingSession.bodies), selectinload(MeetingSession.items))
-    )
-    if session is None:
-        abort(404)
-    return session
 
 
 def _version(version_id: int):
@@ -199,7 +186,7 @@ def _links() -> minutes.Links:
 @login_required
 def index(session_id: int):
     db = get_db()
-    session = _session(session_id)
+    session = load_session(session_id)
     access = session_access_or_404(session)
     record = minutes.minutes_of(db, session)
     versions = [v for v in record.versions if policy.can_read_minutes(access, v)] if record else []
@@ -217,7 +204,7 @@ def index(session_id: int):
 @login_required
 def start(session_id: int):
     db = get_db()
-    session = _session(session_id)
+    session = load_session(session_id)
     session_access_or_404(session)
     try:
         version = minutes.open_minutes(db, session, by=me())
@@ -233,7 +220,7 @@ def start(session_id: int):
 @login_required
 def correct(session_id: int):
     db = get_db()
-    session = _session(session_id)
+    session = load_session(session_id)
     access = session_access_or_404(session)
     require(access.can_manage)
     record = minutes.minutes_of(db, session)

@@ -24,8 +24,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from renkei.db import utcnow
-from renkei.models import LoginFailure, MailMessage, MailStatus, PasswordReset, Person
-from renkei.services import calendar, mail
+from renkei.models import LoginFailure, MailMessage, PasswordReset, Person
+from renkei.services import mail
 from renkei.services.accounts import normalise_email, set_password
 
 EMAIL_LIMIT = 5
@@ -174,39 +174,26 @@ def request_reset(
 
 def _reset_message(person: Person, token: str, key: str, base_url: str, sender: str):
     """The e-mail with the link, in Japanese like every message, with no attachment."""
-    recipient = calendar.Recipient(person.name, person.email, person, True)
     link = f"{base_url.rstrip('/')}{RESET_PATH}{token}"
     with force_locale(mail.MAIL_LOCALE):
-        subject = _("Setting a new password for Renkei")
-        intro = _(
-            "We received a request to set a new password for your Renkei account. Open the "
-            "link below within one hour to choose a new password. The link works only once."
-        )
-        note = _("If you did not ask for this, ignore this message: your password stays as it is.")
-        body = mail._body(person.name, intro, [[link]], note)
-        content = mail._compose(
-            subject=subject,
-            body=body,
-            ics=None,
-            method="",
-            filename="",
-            recipient=recipient,
+        return mail.plain_message(
+            person,
+            person.email,
+            kind=RESET_KIND,
+            key=key,
+            subject=_("Setting a new password for Renkei"),
+            intro=_(
+                "We received a request to set a new password for your Renkei account. Open "
+                "the link below within one hour to choose a new password. The link works only "
+                "once."
+            ),
+            blocks=[[link]],
+            note=_(
+                "If you did not ask for this, ignore this message: your password stays as it is."
+            ),
             organizer=None,
             sender=sender,
         )
-    return MailMessage(
-        session_id=None,
-        person=person,
-        recipient_name=person.name[:100],
-        to_address=person.email,
-        kind=RESET_KIND,
-        subject=subject[:300],
-        content=content,
-        dedupe_key=key,
-        status=MailStatus.PENDING,
-        attempts=0,
-        error="",
-    )
 
 
 def find_reset(db: Session, token: str, now: datetime | None = None) -> PasswordReset | None:

@@ -581,29 +581,64 @@ def queue_notices(
             if notice.key in existing:
                 result.already_queued += 1
                 continue
-            recipient = calendar.Recipient(notice.person.name, address, notice.person, True)
-            subject = str(notice.subject)[:300]
-            body = _body(
-                recipient.name,
-                str(notice.intro),
-                [_facts(session), [_line(_("Page"), notice.link)]],
-                "",
-            )
-            content = _compose(
-                subject=subject,
-                body=body,
-                ics=None,
-                method="",
-                filename="",
-                recipient=recipient,
+            row = plain_message(
+                notice.person,
+                address,
+                kind=notice.kind,
+                key=notice.key,
+                subject=str(notice.subject),
+                intro=str(notice.intro),
+                blocks=[_facts(session), [_line(_("Page"), notice.link)]],
                 organizer=organizer,
                 sender=sender,
+                session=session,
             )
-            key = notice.key[:KEY_LENGTH]
-            addressee = _Addressee(recipient)
-            _add_message(db, result, session, addressee, notice.kind, key, subject, content)
+            db.add(row)
+            result.messages.append(row)
     db.flush()
     return result
+
+
+def plain_message(
+    person: Person,
+    address: str,
+    *,
+    kind: str,
+    key: str,
+    subject: str,
+    intro: str,
+    blocks: list[list[str]],
+    note: str = "",
+    organizer: Person | None,
+    sender: str,
+    session: MeetingSession | None = None,
+) -> MailMessage:
+    """One pending message without a calendar file, to ``person`` at ``address``; the caller
+    writes the texts (in MAIL_LOCALE) and adds the row to the database."""
+    recipient = calendar.Recipient(person.name, address, person, True)
+    content = _compose(
+        subject=subject[:300],
+        body=_body(person.name, intro, blocks, note),
+        ics=None,
+        method="",
+        filename="",
+        recipient=recipient,
+        organizer=organizer,
+        sender=sender,
+    )
+    return MailMessage(
+        session=session,
+        person=person,
+        recipient_name=person.name[:100],
+        to_address=address,
+        kind=kind,
+        subject=subject[:300],
+        content=content,
+        dedupe_key=key[:KEY_LENGTH],
+        status=MailStatus.PENDING,
+        attempts=0,
+        error="",
+    )
 
 
 # --- Delivering ---------------------------------------------------------------------------

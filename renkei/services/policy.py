@@ -25,15 +25,7 @@ def managed_body_ids(db: Session, person: Person, on: date | None = None) -> set
     """Bodies the person runs as current secretary; an administrator runs every body."""
     if person.is_admin:
         return set(db.scalars(select(Body.id)))
-    on = on or today()
-    rows = db.scalars(
-        select(Membership.body_id).where(
-            Membership.person_id == person.id,
-            Membership.role == Role.SECRETARY,
-            current_membership_filter(on),
-        )
-    )
-    return set(rows)
+    return secretary_body_ids(db, person, on)
 
 
 def can_manage_body(db: Session, person: Person, body: Body) -> bool:
@@ -80,28 +72,25 @@ def can_edit_person(db: Session, viewer: Person, person: Person) -> bool:
 ENTITLED_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY, Role.MEMBER)
 
 
-def secretary_body_ids(db: Session, person: Person, on: date | None = None) -> set[int]:
-    """Bodies the person is current secretary of, whatever their administrator flag."""
+def _role_body_ids(db: Session, person: Person, role: Role, on: date | None) -> set[int]:
     rows = db.scalars(
         select(Membership.body_id).where(
             Membership.person_id == person.id,
-            Membership.role == Role.SECRETARY,
+            Membership.role == role,
             current_membership_filter(on or today()),
         )
     )
     return set(rows)
+
+
+def secretary_body_ids(db: Session, person: Person, on: date | None = None) -> set[int]:
+    """Bodies the person is current secretary of, whatever their administrator flag."""
+    return _role_body_ids(db, person, Role.SECRETARY, on)
 
 
 def chair_body_ids(db: Session, person: Person, on: date | None = None) -> set[int]:
     """Bodies the person is current chair of."""
-    rows = db.scalars(
-        select(Membership.body_id).where(
-            Membership.person_id == person.id,
-            Membership.role == Role.CHAIR,
-            current_membership_filter(on or today()),
-        )
-    )
-    return set(rows)
+    return _role_body_ids(db, person, Role.CHAIR, on)
 
 
 @dataclass
