@@ -63,6 +63,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["tokyo"] = format_tokyo
     app.jinja_env.filters["markdown"] = markdown.render
+    app.jinja_env.globals["can_read_comment"] = policy.can_read_comment
     auth.init_login(app)
 
     for blueprint in (
@@ -111,4 +112,8 @@ def _security_headers(response):
     # Feed and online-meeting URLs must not leak to other sites through the Referer header.
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    # A logged-in page may hold closed content: not for the browser's cache on a shared
+    # office PC (Back after logging out). Static files and feeds keep their own rules.
+    if current_user.is_authenticated and response.mimetype in ("text/html", "application/json"):
+        response.headers.setdefault("Cache-Control", "no-store")
     return response

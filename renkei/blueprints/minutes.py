@@ -159,7 +159,10 @@ def _log_workflow(action: str, version, body_ids=None) -> None:
             subject_id=version.id,
             body_id=body_id,
             session_id=session.id,
-            detail=f"version {version.number}",
+            # The approved content's hash goes into the chain too: rewriting the minutes
+            # and their stored hash together would still not match the log.
+            detail=f"version {version.number}"
+            + (f" sha256={version.content_hash}" if version.content_hash else ""),
         )
 
 
@@ -661,7 +664,8 @@ def action_done(action_id: int):
     action = get_or_404(ActionItem, action_id)
     session = action.section.version.minutes.session
     access = session_access_or_404(session)
-    if action.owner_id != me().id and not access.can_see_item(action.section):
+    readable = policy.can_read_minutes(access, action.section.version)
+    if action.owner_id != me().id and not (readable and access.can_see_item(action.section)):
         abort(404)
     try:
         minutes.set_action_done(db, action, done=request.form.get("done") != "0", by=me())

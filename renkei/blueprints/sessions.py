@@ -334,7 +334,8 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         minutes_versions=_minutes_versions(session, access),
         **context,
     )
-    audit_confidential("view", session, [i for i in session.items if access.can_see_item(i)])
+    if request.method == "GET":  # a refused form's page commits nothing, not even this
+        audit_confidential("view", session, [i for i in session.items if access.can_see_item(i)])
     return page, status
 
 

@@ -26,8 +26,9 @@ class LoginFailure(Base):
 
 
 class PasswordReset(Base):
-    """A one-time link to set a new password. Only the SHA-256 of the token is kept, so the
-    table alone opens no account; the token itself exists only in the e-mail."""
+    """A one-time link to set a new password. Only the SHA-256 of the token is kept here, so
+    this table alone opens no account; the token is also inside the queued e-mail
+    (mail_messages.content), for the link's hour of validity."""
 
     __tablename__ = "password_resets"
     __table_args__ = (Index("ix_password_resets_person_created", "person_id", "created_at"),)

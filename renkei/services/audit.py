@@ -115,10 +115,11 @@ def _take_head(db: Session) -> AuditHead:
 
 
 def entry_hash(entry: AuditEntry) -> str:
+    # Not person_id: it is set to NULL if the person's row is ever deleted, and the actor's
+    # address or name, which is hashed, says who it was.
     content = [
         entry.previous_hash,
         _instant(entry.at),
-        entry.person_id,
         entry.actor,
         entry.category,
         entry.action,

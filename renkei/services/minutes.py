@@ -155,8 +155,16 @@ def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
     for item in session.items:
         sections.append(_item_section(item))
     sections.append(_section(SectionKind.DECISIONS, Visibility.MEMBERS))
-    sections.append(_section(SectionKind.NEXT_SESSION, Visibility.PUBLIC, text=_next(db, session)))
+    sections.append(
+        _section(SectionKind.NEXT_SESSION, _general_default(session), text=_next(db, session))
+    )
     return sections
+
+
+def _general_default(session: MeetingSession) -> Visibility:
+    """Public only if every body served is public."""
+    public = all(attendance_visibility(b) == Visibility.PUBLIC for b in session.bodies)
+    return Visibility.PUBLIC if public else Visibility.MEMBERS
 
 
 def attendance_visibility(body: Body) -> Visibility:
@@ -223,8 +231,11 @@ def _attendance(members, answers) -> str:
 
 
 def _next(db: Session, session: MeetingSession) -> str:
-    """The next scheduled session of the same host body, if one is on the calendar."""
-    following = db.scalar(
+    """The next scheduled session serving every body this one served: anyone who may read
+    these minutes may know of it (a 支援会議 of its own may not be known to a 協議体's
+    members, and even its date can say who is discussed)."""
+    served = {b.id for b in session.bodies}
+    candidates = db.scalars(
         select(MeetingSession)
         .join(session_bodies, session_bodies.c.session_id == MeetingSession.id)
         .where(
@@ -233,8 +244,10 @@ def _next(db: Session, session: MeetingSession) -> str:
             MeetingSession.status == Status.SCHEDULED,
         )
         .order_by(MeetingSession.start_at)
-        .limit(1)
+        .limit(20)
+        .options(selectinload(MeetingSession.bodies))
     )
+    following = next((s for s in candidates if served <= {b.id for b in s.bodies}), None)
     if following is None:
         return ""
     text = format_tokyo(following.start_at)
@@ -247,7 +260,7 @@ def sync_with_agenda(db: Session, version: MinutesVersion) -> int:
     """Bring a version that is not yet approved in line with the agenda: an item added
     since gets a section, and each section follows its item's title, body and visibility
     (so that an item made confidential closes its section too). Returns sections added."""
-    if version.status == MinutesStatus.APPROVED:
+    if version.status != MinutesStatus.DRAFT:
         return 0
     session = version.minutes.session
     by_item = {s.agenda_item_id: s for s in version.sections if s.agenda_item_id is not None}
@@ -259,9 +272,7 @@ def sync_with_agenda(db: Session, version: MinutesVersion) -> int:
             _insert_before_closing(version, section)
             added += 1
         else:
-            section.title = item.title
-            section.body_id = item.body_id
-            section.visibility = item.visibility
+            follow(section, item, draft=True)
     db.flush()
     return added
 
@@ -277,20 +288,32 @@ def _insert_before_closing(version: MinutesVersion, section: MinutesSection) -> 
     version.sections.insert(at, section)
 
 
+STRICTNESS = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.CONFIDENTIAL: 2}
+
+
 def follow_item(db: Session, item: AgendaItem) -> None:
     """An agenda item changed: its sections in versions not yet approved follow it."""
-    sections = db.scalars(
-        select(MinutesSection)
+    rows = db.execute(
+        select(MinutesSection, MinutesVersion.status)
         .join(MinutesVersion)
         .where(
             MinutesSection.agenda_item_id == item.id,
             MinutesVersion.status != MinutesStatus.APPROVED,
         )
     )
-    for section in sections:
+    for section, status in rows:
+        follow(section, item, draft=status == MinutesStatus.DRAFT)
+
+
+def follow(section: MinutesSection, item: AgendaItem, *, draft: bool) -> None:
+    """A section follows its item, but is never opened by it: what was written as closed
+    discussion stays closed until the secretariat opens the section itself. A version
+    awaiting approval only closes further, so chairs approve what they were shown."""
+    if STRICTNESS[item.visibility] > STRICTNESS[section.visibility]:
+        section.visibility = item.visibility
+    if draft:
         section.title = item.title
         section.body_id = item.body_id
-        section.visibility = item.visibility
 
 
 # --- Saving a section ---------------------------------------------------------------------
@@ -342,14 +365,22 @@ def save_section(
     }
     if visibility is not None and visibility != section.visibility.value:
         values["visibility"] = _general_visibility(section, visibility)
+    drafts = select(MinutesVersion.id).where(MinutesVersion.status == MinutesStatus.DRAFT)
     done = db.execute(
         update(MinutesSection)
-        .where(MinutesSection.id == section.id, MinutesSection.revision == revision)
+        .where(
+            MinutesSection.id == section.id,
+            MinutesSection.revision == revision,
+            MinutesSection.version_id.in_(drafts),  # submitted meanwhile: no more edits
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     db.refresh(section)
+    db.refresh(section.version)
     if done.rowcount != 1:
+        if section.version.is_locked:
+            raise DomainError(LOCKED)
         raise EditConflict(section, text)
     return section
 
@@ -430,6 +461,16 @@ def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) ->
                 bodies="、".join(missing),
             )
         )
+    cannot = [b.name for b in session.bodies if not any(p.is_active for p in found[b.id])]
+    if cannot:
+        raise DomainError(
+            _l(
+                "The chair of %(bodies)s has no login and could not approve. Give them a "
+                "login on their page in the people register first.",
+                bodies="、".join(cannot),
+            )
+        )
+    _take(db, version, MinutesStatus.DRAFT)
     version.status = MinutesStatus.SUBMITTED
     version.round += 1
     version.submitted_by = by
@@ -452,6 +493,24 @@ def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) ->
         for chair in found[body.id]
     ]
     return mail.queue_notices(db, session, notices, organizer=by, sender=links.sender)
+
+
+def _take(db: Session, version: MinutesVersion, status: MinutesStatus) -> None:
+    """Lock the version's row while it still has ``status``, and read it afresh: two
+    requests (two chairs approving, two submits) then follow one another instead of both
+    acting on the same state."""
+    taken = db.execute(
+        update(MinutesVersion)
+        .where(MinutesVersion.id == version.id, MinutesVersion.status == status)
+        .values(round=MinutesVersion.round)
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(version)
+    db.expire(version, ["approvals"])
+    if taken.rowcount != 1:
+        if status == MinutesStatus.DRAFT:
+            raise DomainError(_l("Only a draft can be submitted for approval."))
+        raise DomainError(_l("These minutes are not awaiting approval."))
 
 
 def withdraw(db: Session, version: MinutesVersion, *, by: Person) -> None:
@@ -480,8 +539,7 @@ def decide(
         raise NotFound(_l("No such body in this session."))
     if body_id not in access.chair_body_ids:
         raise Forbidden(_l("Only the chair of this body can approve its part of the minutes."))
-    if version.status != MinutesStatus.SUBMITTED:
-        raise DomainError(_l("These minutes are not awaiting approval."))
+    _take(db, version, MinutesStatus.SUBMITTED)
     if body_id in current_approvals(version):
         raise DomainError(_l("A decision for this body has already been recorded."))
     comment = comment.strip()

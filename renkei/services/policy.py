@@ -222,6 +222,17 @@ def shows_section(access: SessionAccess, section, view: MinutesView) -> bool:
     return True
 
 
+def can_read_comment(access: SessionAccess, approval, sections) -> bool:
+    """A chair's comment on returned minutes may speak of their body's confidential
+    sections: where there are any, only for those of the secretariat and chairs who may
+    read them."""
+    body_id = approval.body_id
+    if not (access.can_manage or body_id in access.chair_body_ids):
+        return False
+    closed = [s for s in sections if s.body_id == body_id and s.visibility == "confidential"]
+    return all(access.can_see_item(s) for s in closed)
+
+
 def can_use_full_view(access: SessionAccess, sections) -> bool:
     """The full view is for those entitled to every section it holds."""
     return all(access.can_see_item(section) for section in sections)

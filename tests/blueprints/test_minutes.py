@@ -16,10 +16,13 @@ from renkei.models import (
     ActionItem,
     Approval,
     Decision,
+    Membership,
     Minutes,
     MinutesSection,
     MinutesStatus,
     MinutesVersion,
+    Person,
+    Role,
     SectionKind,
     Visibility,
 )
@@ -40,7 +43,7 @@ DECISIONS = "- 行A 資料を整理する\n- 行B 次回に報告する"
 LINKS = minutes.Links(base_url="https://renkei.example.jp", sender="renkei@example.jp")
 
 # What users read (renkei/translations/ja/LC_MESSAGES/messages.po).
-NOT_HELD = "議事録は、開催回を「開催済み」にしてから作成できます。"
+NOT_HELD = "議事録は、開催回を「開催済」にしてから作成できます。"
 LAID_OUT = "開催回の内容から下書きを作成しました。"
 ALREADY_STARTED = "この開催回の議事録はすでに作成されています。"
 CONFLICT = "他の人が更新しました"
@@ -51,7 +54,7 @@ ALREADY_DECIDED = "この会議体の承認（または差戻し）はすでに�
 SAY_WHAT = "直してほしい点をコメントに書いてください。"
 CHOOSE_DECISION = "承認するか差し戻すかを選んでください。"
 HASH_OK = "承認時の内容と一致"
-MY_TASKS = "私の宿題"
+MY_TASKS = "担当の宿題"
 BAD_DATE = "日付を 2026-04-01 のように入力してください。"
 NOT_ENTITLED = "さんはこの項目を閲覧できないため、この宿題を割り当てられません。"
 TASK_ADDED = "宿題を追加しました。"
@@ -352,7 +355,7 @@ def test_a_stale_revision_shows_both_texts_and_keeps_theirs(app, secretary, worl
     assert response.status_code == 409
     page = text(response)
     assert CONFLICT in page and "事務 花子" in page
-    assert "相手の文章" in page
+    assert "先に保存された文章" in page
     assert '<pre class="theirs">THEIRS-相手の文-111</pre>' in page
     # Yours is still in the box, to merge and save again from their revision.
     prefix = f"s{target.id}"
@@ -555,7 +558,7 @@ def test_joint_minutes_are_approved_by_both_chairs(app, secretary, world, draft,
     response = secretary.post(f"/minutes/{draft}/submit", data={})
     assert urlsplit(response.headers["Location"]).path == f"/minutes/{draft}"
     page = follow(secretary, response)
-    assert "各会議体の会長に承認を依頼しました。" in page
+    assert "各会議体の議長に承認を依頼しました。" in page
     assert "2 名にメールを送信しています。" in page
     assert version_of(world, draft).status == MinutesStatus.SUBMITTED
 
@@ -737,7 +740,7 @@ def test_per_body_extract_holds_none_of_the_other_bodys_sections(secretary, worl
             for section in ours:
                 assert f'id="part-{section.id}"' in page, (path, view)
             assert SECRET not in page and SECRET_TITLE not in page
-            assert f"出席者（{SUPPORT}）" not in page
+            assert f"出欠（{SUPPORT}）" not in page
             assert LAYER1_TEXT in page
     download = secretary.get(f"/minutes/{approved}/download?view=full&body={layer1.id}")
     assert f"-full-body{layer1.id}.html" in download.headers["Content-Disposition"]
@@ -947,3 +950,34 @@ def test_someone_elses_task_cannot_be_marked_done(app, secretary, world, people,
     assert undo.status_code == 302
     world.expire_all()
     assert world.get(ActionItem, open_task.id).done_at is None
+
+
+def test_a_return_comment_on_closed_sections_is_for_those_who_may_read_them(app, world, draft):
+    """The 支援会議's chair returns its (confidential) part with a comment; a second
+    secretary without the pledge sees that it was returned, not what was said."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    chair = person_by_email(world, "chair.support@example.jp")
+    support = body_named(world, SUPPORT)
+    with app.app_context():
+        version = world.get(MinutesVersion, draft)
+        minutes.submit(world, version, by=secretary, links=LINKS)
+        comment = "COMMENT-ABOUT-THE-CASE-77"
+        minutes.decide(
+            world, version, support.id, approve=False, comment=comment, by=chair, links=LINKS
+        )
+        second = Person(name="事務 次郎", email="second@example.jp")
+        second.password_hash = secretary.password_hash
+        world.add(second)
+        for body in version.minutes.session.bodies:
+            world.add(
+                Membership(
+                    person=second, body=body, role=Role.SECRETARY, term_start=date(2025, 4, 1)
+                )
+            )
+        world.commit()
+    pledged, unpledged = app.test_client(), app.test_client()
+    login(pledged, "secretary@example.jp")
+    login(unpledged, "second@example.jp")
+    for path in (f"/minutes/{draft}/edit", f"/minutes/{draft}"):
+        assert comment in pledged.get(path).get_data(as_text=True)
+        assert comment not in unpledged.get(path).get_data(as_text=True)

@@ -48,3 +48,10 @@ def test_unknown_page_gets_a_japanese_404(as_secretary):
     response = as_secretary.get("/bodies/999999")
     assert response.status_code == 404
     assert "見つかりません" in response.get_data(as_text=True)
+
+
+def test_logged_in_pages_are_not_kept_in_the_browser_cache(as_secretary):
+    """Closed content must not come back with Back after logging out on a shared PC."""
+    assert as_secretary.get("/").headers["Cache-Control"] == "no-store"
+    stylesheet = as_secretary.get("/static/css/app.css")
+    assert "no-store" not in stylesheet.headers.get("Cache-Control", "")

@@ -327,7 +327,7 @@ def test_both_chairs_approve_and_the_minutes_lock(page: Page, browse, journey: J
     log_in(page, SECRETARY)
     page.goto(f"{journey.version_url}/edit")
     ask = page.locator("section.submit-box form button[type=submit]")
-    expect(ask).to_have_text(ui("Ask the chairs for approval"))  # 会長に承認を依頼する
+    expect(ask).to_have_text(ui("Ask the chairs for approval"))  # 議長に承認を依頼する
     ask.click()
     expect(page).to_have_url(journey.version_url)
     expect(page.locator(".flash.flash-success").first).to_be_visible()

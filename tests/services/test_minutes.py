@@ -3,6 +3,7 @@ every chair of a joint session, lock and hash, corrections with a diff, and foll
 
 import hashlib
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select
@@ -21,7 +22,7 @@ from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError, Forbidden
 from renkei.services.policy import MinutesView
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
 
 SECRET = "CANARY-MINUTES-SECRET-4411"
 LINKS = minutes.Links(base_url="https://renkei.example.jp", sender="renkei@example.jp")
@@ -110,7 +111,7 @@ def test_draft_is_laid_out_from_the_session(world, joint, people):
 
 def test_minutes_only_for_a_held_session(world, people, ctx):
     session = make_session(world, SUPPORT)
-    with pytest.raises(DomainError, match="開催済み"):
+    with pytest.raises(DomainError, match="開催済"):
         minutes.open_minutes(world, session, by=people["secretary"])
 
 
@@ -450,3 +451,41 @@ def test_a_confidential_task_only_for_those_entitled(world, draft, people):
             due_on=None,
             by=people["secretary"],
         )
+
+
+def test_next_session_is_named_only_if_it_serves_every_body(world, joint, people):
+    """A 支援会議 of its own must not appear in minutes a 協議体 member reads."""
+    make_session(world, SUPPORT, day=DAY + timedelta(days=7), place="支援会議だけの会場")
+    version = minutes.open_minutes(world, joint, by=people["secretary"])
+    assert section(version, SectionKind.NEXT_SESSION).text == ""
+    world.rollback()
+    make_session(world, SUPPORT, LAYER1, day=DAY + timedelta(days=14), place="合同の会場")
+    version = minutes.open_minutes(world, joint, by=people["secretary"])
+    assert "合同の会場" in section(version, SectionKind.NEXT_SESSION).text
+
+
+def test_an_item_opened_later_does_not_open_its_section(world, joint, draft, people):
+    item = next(i for i in joint.items if i.title == "個別ケース検討")
+    data = ItemData(title="改題", body_id=item.body_id, visibility="public")
+    agenda.update_item(world, item, data, by=people["secretary"])
+    secret = next(s for s in draft.sections if s.agenda_item_id == item.id)
+    assert (secret.title, secret.visibility) == ("改題", Visibility.CONFIDENTIAL)
+
+
+def test_a_save_after_submission_is_refused(world, draft, people):
+    target = section(draft, SectionKind.DECISIONS)
+    revision = target.revision
+    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    world.commit()
+    with pytest.raises(DomainError, match="編集できません"):
+        minutes.save_section(
+            world, target, "遅れた自動保存", revision=revision, by=people["secretary"]
+        )
+
+
+def test_a_chair_without_a_login_is_named_before_submission(world, draft, people):
+    people["chair.kyogitai"].password_hash = None
+    world.commit()
+    with pytest.raises(DomainError, match="ログイン"):
+        minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    assert draft.status == MinutesStatus.DRAFT

@@ -14,6 +14,7 @@
     var timer = null;
     var saving = false;
     var dirty = false;
+    var typedMeanwhile = false;
 
     function say(text, failed) {
       state.textContent = text;
@@ -60,7 +61,7 @@
               var now = new Date();
               var minutes = String(now.getMinutes()).padStart(2, "0");
               say(form.dataset.saved + " " + now.getHours() + ":" + minutes);
-            } else if (response.status === 409) {
+            } else if (response.status === 409 && data.conflict) {
               showConflict(data);
               say(data.message, true);
             } else {
@@ -75,11 +76,16 @@
         })
         .then(function () {
           saving = false;
+          if (typedMeanwhile) {
+            typedMeanwhile = false; // what was typed while this save was on its way
+            timer = setTimeout(save, DELAY);
+          }
         });
     }
 
     textarea.addEventListener("input", function () {
       dirty = true;
+      typedMeanwhile = saving;
       say(form.dataset.unsaved);
       if (timer) {
         clearTimeout(timer);
