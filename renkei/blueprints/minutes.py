@@ -116,10 +116,11 @@ def _view() -> MinutesView:
         abort(404)
 
 
-def _extract_body(version):
-    """The body of a per-body extract (?body=ID), or None for the whole minutes."""
-    raw = request.args.get("body")
-    if raw is None:
+def _extract_body(version, raw: str | None = None):
+    """The body of a per-body extract (?body=ID, or ``raw`` from a form), or None for the
+    whole minutes; 404 for a body the session did not serve."""
+    raw = raw if raw is not None else request.args.get("body")
+    if not raw:
         return None
     session = version.minutes.session
     body = next((b for b in session.bodies if str(b.id) == raw), None)
@@ -128,8 +129,13 @@ def _extract_body(version):
     return body
 
 
+def _sections(version, body) -> list:
+    """The sections of the whole minutes, or of one body's extract."""
+    return minutes.body_part(version, body.id) if body else version.sections
+
+
 def _document(version, access, view, body):
-    sections = minutes.body_part(version, body.id) if body else version.sections
+    sections = _sections(version, body)
     if view == MinutesView.FULL and not policy.can_use_full_view(access, sections):
         abort(403)
     return minutes.document(sections, access, view)
@@ -274,7 +280,7 @@ def show(version_id: int):
 
 def _views(version, access, body) -> list[tuple[MinutesView, str]]:
     """The views this reader may switch to (full only when entitled to every section)."""
-    sections = minutes.body_part(version, body.id) if body else version.sections
+    sections = _sections(version, body)
     shown = []
     for view, label in VIEW_LABELS.items():
         if view != MinutesView.FULL or policy.can_use_full_view(access, sections):
@@ -319,10 +325,7 @@ def printed(version_id: int):
         view = MinutesView(request.form.get("view", ""))
     except ValueError:
         abort(400)
-    raw = request.form.get("body")
-    body = next((b for b in version.minutes.session.bodies if str(b.id) == raw), None)
-    if raw and body is None:
-        abort(404)
+    body = _extract_body(version, request.form.get("body", ""))
     _log_shown("print", version, _document(version, access, view, body), view, body)
     return "", 204
 
