@@ -134,11 +134,30 @@ def _sections(version, body) -> list:
     return minutes.body_part(version, body.id) if body else version.sections
 
 
-def _document(version, access, view, body):
-    sections = _sections(version, body)
+def _require_view(access, sections, view) -> None:
+    """The full view is refused (403) to those not entitled to every section."""
     if view == MinutesView.FULL and not policy.can_use_full_view(access, sections):
         abort(403)
+
+
+def _document(version, access, view, body):
+    sections = _sections(version, body)
+    _require_view(access, sections, view)
     return minutes.document(sections, access, view)
+
+
+def _managed_section(section_id: int):
+    """A section, its version and the editor's access: 404 unless the version is readable,
+    403 unless the reader is its secretariat."""
+    section = get_or_404(MinutesSection, section_id)
+    version, access = _version(section.version_id)
+    require(access.can_manage)
+    return section, version, access
+
+
+def _owner_choices(session) -> list[tuple[str, str]]:
+    """Who may be given a task: the session's invitees (the service checks the section)."""
+    return [(str(i.person.id), i.person.name) for i in scheduling.invitees(get_db(), session)]
 
 
 def _log_shown(action: str, version, document, view, body, detail: str = "") -> None:
@@ -172,13 +191,18 @@ def _log_workflow(action: str, version, body_ids=None) -> None:
         )
 
 
-def _fail(error: DomainError):
-    """A refused button press: say why on the page it came from."""
+def _abort_unless_refusal(error: DomainError) -> None:
+    """Undo the request's writes; a thing not to be known is a 404, an act not theirs a 403."""
     get_db().rollback()
     if isinstance(error, NotFound):
         abort(404)
     if isinstance(error, Forbidden):
         abort(403)
+
+
+def _fail(error: DomainError):
+    """A refused button press: say why on the page it came from."""
+    _abort_unless_refusal(error)
     flash(str(error.message), "error")
 
 
@@ -369,9 +393,7 @@ def diff(version_id: int):
     if previous is None:
         abort(404)
     view = _view()
-    sections = version.sections
-    if view == MinutesView.FULL and not policy.can_use_full_view(access, sections):
-        abort(403)
+    _require_view(access, version.sections, view)
     changes = minutes.diff(previous, version)
     entries = _diff_entries(changes, access, view)
     _log_shown("view", version, entries, view, None, detail="diff")
@@ -411,22 +433,14 @@ def edit(version_id: int):
     if minutes.sync_with_agenda(db, version):
         db.commit()
         flash(_("Sections for agenda items added since the draft was laid out were added."), "info")
-    shown = [s for s in version.sections if access.can_see_item(s)]
-    audit_confidential(
-        "view",
-        version.minutes.session,
-        shown,
-        subject_type="minutes_version",
-        subject_id=version.id,
-        detail="editor",
-    )
+    document = minutes.document(version.sections, access, MinutesView.FULL)
+    _log_shown("view", version, document, MinutesView.FULL, None, detail="editor")
     return _render_editor(version, access)
 
 
 def _render_editor(version, access, status: int = 200, conflict=None):
     session = version.minutes.session
-    people = scheduling.invitees(get_db(), session)
-    owners = [(str(i.person.id), i.person.name) for i in people]
+    owners = _owner_choices(session)
     forms = {}
     for section in version.sections:
         if access.can_see_item(section):
@@ -462,9 +476,7 @@ def _wants_json() -> bool:
 def save(section_id: int):
     """Save one section: from the page's form, or from the editor's autosave (JSON)."""
     db = get_db()
-    section = get_or_404(MinutesSection, section_id)
-    version, access = _version(section.version_id)
-    require(access.can_manage)
+    section, version, access = _managed_section(section_id)
     if version.is_locked:
         if _wants_json():
             return jsonify(error=str(minutes.LOCKED)), 409
@@ -486,11 +498,7 @@ def save(section_id: int):
         db.rollback()
         return _conflict(version, access, conflict)
     except DomainError as error:
-        db.rollback()
-        if isinstance(error, NotFound):
-            abort(404)
-        if isinstance(error, Forbidden):
-            abort(403)
+        _abort_unless_refusal(error)
         return _refused(version, access, str(error.message), 400)
     if section.visibility == Visibility.CONFIDENTIAL:
         audit_log(
@@ -631,13 +639,9 @@ def approve(version_id: int, body_id: int):
 @login_required
 def add_action(section_id: int):
     db = get_db()
-    section = get_or_404(MinutesSection, section_id)
-    version, access = _version(section.version_id)
-    require(access.can_manage)
+    section, version, access = _managed_section(section_id)
     form = ActionForm(prefix=f"a{section.id}")
-    form.owner_id.choices = [
-        (str(i.person.id), i.person.name) for i in scheduling.invitees(db, version.minutes.session)
-    ]
+    form.owner_id.choices = _owner_choices(version.minutes.session)
     back = url_for("minutes.edit", version_id=version.id, _anchor=f"section-{section.id}")
     if not form.validate_on_submit():
         for errors in form.errors.values():

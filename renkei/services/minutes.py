@@ -280,12 +280,11 @@ def sync_with_agenda(db: Session, version: MinutesVersion) -> int:
 def _insert_before_closing(version: MinutesVersion, section: MinutesSection) -> None:
     """After the last item section (or the attendance), before decisions and next session."""
     closing = {SectionKind.DECISIONS, SectionKind.NEXT_SESSION}
-    sections = list(version.sections)
+    sections = version.sections
     at = next((i for i, s in enumerate(sections) if s.kind in closing), len(sections))
     sections.insert(at, section)
     for position, each in enumerate(sections, start=1):
         each.position = position
-    version.sections.insert(at, section)
 
 
 STRICTNESS = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.CONFIDENTIAL: 2}
