@@ -11,7 +11,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from renkei.blueprints.common import (
@@ -24,7 +24,7 @@ from renkei.blueprints.common import (
     session_access_or_404,
     show_error,
 )
-from renkei.blueprints.fields import IdSelectField, none_choice
+from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
 from renkei.db import get_db
 from renkei.models import AgendaItem, MeetingSession, Visibility
 from renkei.services import agenda, audit, markdown, minutes, policy
@@ -41,17 +41,6 @@ MINUTES_MESSAGE = _l(
 )
 
 
-class MinutesField(IntegerField):
-    """Whole minutes; anything else gets a plain message saying what to type."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(str(MINUTES_MESSAGE)) from None
-
-
 class ItemForm(FlaskForm):
     # Lengths and ranges are checked by the service, which says what is wrong in plain words.
     title = StringField(_l("Title"), render_kw={"maxlength": agenda.MAX_TITLE})
@@ -60,9 +49,10 @@ class ItemForm(FlaskForm):
         description=_l("Its confidentiality rules apply to the item."),
     )
     presenter = StringField(_l("Presenter"), render_kw={"maxlength": agenda.MAX_PRESENTER})
-    planned_minutes = MinutesField(
+    planned_minutes = WholeNumberField(
         _l("Planned minutes"),
         validators=[Optional()],
+        message=MINUTES_MESSAGE,
         default=0,
         render_kw={"min": 0, "max": agenda.MAX_MINUTES, "inputmode": "numeric"},
     )

@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
-from renkei.blueprints.fields import IdSelectField, none_choice
+from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
 from renkei.db import get_db
-from renkei.models import Body, BodyKind, Confidentiality, Programme
+from renkei.models import Body, BodyKind, Confidentiality, Programme, QuorumRule
 from renkei.services import bodies, memberships, overlap, policy, scheduling
 from renkei.services.bodies import BodyData
 from renkei.services.errors import DomainError
@@ -49,6 +49,19 @@ class BodyForm(FlaskForm):
         choices=[none_choice(_l("Follow the kind of body")), *Confidentiality.choices()],
         default="",
     )
+    quorum_rule = SelectField(
+        _l("Quorum"),
+        choices=QuorumRule.choices,
+        default=QuorumRule.MAJORITY.value,
+        validate_choice=False,  # the service names a wrong choice in plain words
+    )
+    quorum_number = WholeNumberField(
+        _l("Members needed for a quorum"),
+        description=_l("Only for a fixed number."),
+        validators=[Optional()],
+        message=_l("Enter the number of members as a whole number, such as 7."),
+    )
+    quorum_counts_proxy = BooleanField(_l("Members attending by proxy count towards the quorum"))
     description = TextAreaField(
         _l("Description"),
         validators=[Length(max=5000, message=_l("Use at most %(max)d characters."))],
@@ -72,6 +85,9 @@ def _data(form: BodyForm) -> BodyData:
         programme=form.programme.data or None,
         confidentiality=form.confidentiality.data or None,
         description=form.description.data or "",
+        quorum_rule=form.quorum_rule.data,
+        quorum_number=form.quorum_number.data,
+        quorum_counts_proxy=form.quorum_counts_proxy.data,
     )
 
 

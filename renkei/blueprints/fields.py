@@ -81,6 +81,22 @@ class TimeField(wtforms.TimeField):
             raise ValueError(str(TIME_MESSAGE)) from None
 
 
+class WholeNumberField(wtforms.IntegerField):
+    """A whole number; anything else gets ``message``, which says what to type."""
+
+    def __init__(self, label=None, validators=None, *, message, **kwargs):
+        self.message = message
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(self.message)) from None
+
+
 class NewPasswordForm(FlaskForm):
     """A new password typed twice, for the person's own change and an administrator's reset."""
 

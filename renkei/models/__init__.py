@@ -1,7 +1,16 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from renkei.models.attendance import Attendance, ItemPresence, Presence
 from renkei.models.audit import AuditEntry, AuditHead
-from renkei.models.bodies import Body, BodyKind, Confidentiality, Membership, Programme, Role
+from renkei.models.bodies import (
+    Body,
+    BodyKind,
+    Confidentiality,
+    Membership,
+    Programme,
+    QuorumRule,
+    Role,
+)
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
 from renkei.models.minutes import (
@@ -17,6 +26,7 @@ from renkei.models.minutes import (
 from renkei.models.organisations import Organisation, OrganisationKind
 from renkei.models.people import Person
 from renkei.models.pledges import Pledge
+from renkei.models.posts import Post
 from renkei.models.sessions import (
     AgendaItem,
     Answer,
@@ -31,6 +41,11 @@ from renkei.models.sessions import (
 )
 
 __all__ = [
+    "Attendance",
+    "ItemPresence",
+    "Presence",
+    "Post",
+    "QuorumRule",
     "AuditEntry",
     "AuditHead",
     "ActionItem",

@@ -3,7 +3,17 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
@@ -79,6 +89,20 @@ class Programme(LabelledEnum):
         }
 
 
+class QuorumRule(LabelledEnum):
+    """How many members must be present for a body's meeting to be valid (定足数)."""
+
+    MAJORITY = "majority"  # more than half of the current voting members
+    FIXED = "fixed"  # a number set by the body's own rules
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.MAJORITY: _l("A majority of the current members"),
+            cls.FIXED: _l("A fixed number of members"),
+        }
+
+
 class Role(LabelledEnum):
     CHAIR = "chair"
     VICE_CHAIR = "vice_chair"
@@ -110,6 +134,14 @@ class Body(Base):
     programme: Mapped[Programme] = mapped_column(enum_type(Programme))
     confidentiality: Mapped[Confidentiality] = mapped_column(enum_type(Confidentiality))
     description: Mapped[str] = mapped_column(Text, default="")
+    quorum_rule: Mapped[QuorumRule] = mapped_column(
+        enum_type(QuorumRule), default=QuorumRule.MAJORITY, server_default="majority"
+    )
+    quorum_number: Mapped[int | None] = mapped_column(Integer)  # for QuorumRule.FIXED
+    # Whether a member attending by proxy (代理出席) counts towards the quorum.
+    quorum_counts_proxy: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped["Body | None"] = relationship(remote_side=[id], back_populates="children")

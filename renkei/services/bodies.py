@@ -6,7 +6,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkei.models import Body, BodyKind, Confidentiality, Membership, Person, Programme, Role
+from renkei.models import (
+    Body,
+    BodyKind,
+    Confidentiality,
+    Membership,
+    Person,
+    Programme,
+    QuorumRule,
+    Role,
+)
 from renkei.services import policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
@@ -21,6 +30,13 @@ class BodyData:
     programme: str | None = None  # None: derived from the kind
     confidentiality: str | None = None  # None: derived from the kind
     description: str = ""
+    quorum_rule: str = QuorumRule.MAJORITY
+    quorum_number: int | None = None
+    quorum_counts_proxy: bool = False
+
+
+# A body larger than this is not a meeting; a larger quorum is a typing slip.
+MAX_QUORUM = 1000
 
 
 def list_bodies(db: Session) -> list[Body]:
@@ -102,6 +118,8 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     programme = data.programme or kind.default_programme
     programme = _enum(Programme, programme, "programme", _l("Choose a programme."))
     confidentiality = _confidentiality(body, kind, data.confidentiality, by)
+    rule = _enum(QuorumRule, data.quorum_rule, "quorum_rule", _l("Choose a quorum rule."))
+    number = _quorum_number(rule, data.quorum_number)
 
     created = body is None
     if created:
@@ -111,11 +129,23 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     body.parent = parent
     body.programme, body.confidentiality = programme, confidentiality
     body.description = data.description.strip()
+    body.quorum_rule, body.quorum_number = rule, number
+    body.quorum_counts_proxy = data.quorum_counts_proxy
     db.flush()
     if created and not by.is_admin:
         db.add(Membership(person=by, body=body, role=Role.SECRETARY, term_start=today()))
         db.flush()
     return body
+
+
+def _quorum_number(rule: QuorumRule, number: int | None) -> int | None:
+    if rule != QuorumRule.FIXED:
+        return None
+    if number is None:
+        raise DomainError(_l("Enter the number of members needed."), "quorum_number")
+    if not 1 <= number <= MAX_QUORUM:
+        raise DomainError(_l("Enter a number from 1 to %(max)d.", max=MAX_QUORUM), "quorum_number")
+    return number
 
 
 def _check_may_place(db: Session, by: Person, body: Body | None, parent: Body | None) -> None:

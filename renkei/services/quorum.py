@@ -1,0 +1,47 @@
+"""Quorum (定足数): whether enough of a body's members are present for it to meet.
+
+Each body has its own rule, so a joint session can be quorate for one body and not another.
+Only voting members count: the chair, vice-chairs and members, not the secretariat or
+observers. A member of two bodies served counts for each. The same reckoning serves the
+replies before a session, the attendance record after it, and date polls.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from renkei.models import Body, QuorumRule, Role
+
+VOTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
+
+
+@dataclass(frozen=True)
+class Quorum:
+    body: Body
+    total: int  # voting members on the day
+    present: int  # of them, those counted as present
+    required: int
+
+    @property
+    def met(self) -> bool:
+        return self.total > 0 and self.present >= self.required
+
+
+def required(body: Body, total: int) -> int:
+    """Members needed: more than half of ``total``, or the body's fixed number."""
+    if body.quorum_rule == QuorumRule.FIXED and body.quorum_number:
+        return body.quorum_number
+    return total // 2 + 1
+
+
+def reckon(
+    bodies: Iterable[Body], invitees, present: set[int], by_proxy: set[int] = frozenset()
+) -> list[Quorum]:
+    """Quorum per body among ``invitees`` (``scheduling.Invitee``) given the ids of people
+    present, and of those represented by a proxy (counted only where the body allows it)."""
+    result = []
+    for body in bodies:
+        voters = [i.person.id for i in invitees if i.roles.get(body.id) in VOTING_ROLES]
+        counted = present | by_proxy if body.quorum_counts_proxy else present
+        attending = sum(1 for person_id in voters if person_id in counted)
+        result.append(Quorum(body, len(voters), attending, required(body, len(voters))))
+    return result
