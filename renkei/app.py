@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from renkei import cli, db, errors
 from renkei.blueprints import (
     agenda,
+    attendance,
     audit,
     auth,
     bodies,
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         agenda.bp,
         calendar.bp,
         minutes.bp,
+        attendance.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -43,7 +43,7 @@ from renkei.services import agenda, mail, minutes, scheduling, series
 from renkei.services.dates import today
 from renkei.services.demo import TERM_START
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_data
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held, session_data
 
 BASE_URL = "https://renkei.example.jp"
 PLEDGED = ("secretary@example.jp", "chair.support@example.jp")
@@ -160,7 +160,7 @@ def _minutes(db, joint, support, layer1) -> None:
     """The joint session held and minuted: version 1 approved by both chairs, version 2 (a
     correction) in draft, and a task from the confidential section for the secretary."""
     secretary = person_by_email(db, "secretary@example.jp")
-    scheduling.set_status(db, joint, "held", by=secretary)
+    mark_held(db, joint)
     first = minutes.open_minutes(db, joint, by=secretary)
     secret = _write(db, first, SectionKind.ITEM, MINUTES_TITLE_SECTION, secretary, JOINT_TITLE)
     _write(db, first, SectionKind.ITEM, MINUTES_MEMBERS_SECTION, secretary, MEMBERS_TITLE)

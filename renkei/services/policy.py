@@ -188,6 +188,27 @@ def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int
     return set(rows)
 
 
+def may_hear_confidential(db: Session, body_ids: set[int], day: date) -> set[tuple[int, int]]:
+    """(person id, body id) pairs entitled to a body's confidential items on ``day``: an
+    entitled role in a term current that day, and a pledge recorded in that term (pledges
+    are often entered after the meeting they cover). Only they may be recorded as present
+    for such an item."""
+    if not body_ids:
+        return set()
+    same = (Membership.person_id == Pledge.person_id) & (Membership.body_id == Pledge.body_id)
+    rows = db.execute(
+        select(Membership.person_id, Membership.body_id)
+        .join(Pledge, same)
+        .where(
+            Membership.body_id.in_(body_ids),
+            Membership.role.in_(ENTITLED_ROLES),
+            current_membership_filter(day),
+            Pledge.pledged_on >= Membership.term_start,
+        )
+    )
+    return {(row.person_id, row.body_id) for row in rows}
+
+
 # --- Minutes --------------------------------------------------------------------------------
 
 

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 
 from renkei.models import Membership, Person, Pledge, Role
-from renkei.services import agenda, minutes, scheduling
+from renkei.services import agenda, minutes
 from renkei.services.agenda import ItemData
 from tests.helpers import body_named, counting, person_by_email
-from tests.sessions_helpers import make_session
+from tests.sessions_helpers import make_session, mark_held
 
 SUPPORT = "みどり町支援会議"
 LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
@@ -71,7 +71,7 @@ def minuted_session(app, db, items: int) -> tuple[int, int]:
         for n in range(items):
             body = support if n % 2 else body_named(db, LAYER1)
             agenda.add_item(db, session, ItemData(title=f"議題{n}", body_id=body.id), by=secretary)
-        scheduling.set_status(db, session, "held", by=secretary)
+        mark_held(db, session)
         version = minutes.open_minutes(db, session, by=secretary)
         for section in version.sections:
             section.text = f"- 記録 {section.position}"
