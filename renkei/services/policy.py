@@ -53,6 +53,18 @@ def can_manage_accounts(person: Person) -> bool:
     return person.is_admin
 
 
+def can_manage_posts(person: Person) -> bool:
+    """Posts decide how funded staff's hours are charged: an administrator's matter."""
+    return person.is_admin
+
+
+def can_see_apportionment(viewer: Person, person: Person | None) -> bool:
+    """Administrators see everyone's meeting hours; anyone else their own. The breakdown
+    names sessions, and a 支援会議's date can say who is discussed, so a secretary of one
+    body may not read another body's through a colleague's hours."""
+    return viewer.is_admin or (person is not None and person.id == viewer.id)
+
+
 def can_manage_organisations(person: Person) -> bool:
     return person.is_admin
 
