@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from renkei import cli, db, errors
 from renkei.blueprints import (
     agenda,
+    apportionment,
     attendance,
     audit,
     auth,
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         calendar.bp,
         minutes.bp,
         attendance.bp,
+        apportionment.bp,
     ):
         app.register_blueprint(blueprint)
 

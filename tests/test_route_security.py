@@ -362,6 +362,8 @@ def test_another_bodys_session_is_not_found_for_a_member(app, client, world, rou
         ("new agenda item", "GET", "/sessions/{}/items/new", solo),
         ("attendance reply", "POST", "/sessions/{}/reply", solo),
         ("minutes list", "GET", "/sessions/{}/minutes", solo),
+        ("attendance record", "GET", "/sessions/{}/attendance", solo),
+        ("attendance record (post)", "POST", "/sessions/{}/attendance", solo),
         ("minutes", "GET", "/minutes/{}", version_id),
         ("minutes download", "GET", "/minutes/{}/download", version_id),
         ("minutes diff", "GET", "/minutes/{}/diff", version_id),

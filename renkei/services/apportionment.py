@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from renkei.i18n import format_tokyo
 from renkei.models import (
     AgendaItem,
     Attendance,
@@ -278,3 +279,15 @@ def _unrecorded(db: Session, period: Period) -> int:
 def hours(minutes: int) -> str:
     """125 -> "2:05": hours and minutes, as the page and the CSV both show them."""
     return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def day_text(session: MeetingSession) -> str:
+    return tokyo_date(session.start_at).isoformat()
+
+
+def attended_text(line: SessionLine) -> str:
+    """The part of the session the person was there for, e.g. "14:30–16:00"."""
+    session, there = line.session, line.attendance
+    begins = format_tokyo(there.arrived_at or session.start_at, "time")
+    ends = format_tokyo(there.left_at or session.end_at, "time")
+    return f"{begins}–{ends}"
