@@ -5,6 +5,8 @@ import statistics
 import tempfile
 import time
 
+from sqlalchemy import event
+
 from renkei import create_app, migrate
 
 
@@ -25,3 +27,19 @@ def timed(client, url: str, repeat: int, headers=None):
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code in (200, 304), (url, response.status_code)
     return statistics.median(times), max(times), len(response.data), response
+
+
+def statements(app, client, url: str) -> int:
+    """The SQL statements one GET of ``url`` runs."""
+    seen = []
+
+    def record(*_args):
+        seen.append(1)
+
+    engine = app.extensions["renkei.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)

@@ -122,39 +122,43 @@ def recorded_years(db: Session) -> tuple[int, int] | None:
 # --- Splitting one session ----------------------------------------------------------------
 
 
-def _minutes(since: datetime, moment: datetime) -> Fraction:
-    return Fraction(int((moment - since).total_seconds()), 60)
+def _seconds(since: datetime, moment: datetime) -> int:
+    return int((moment - since).total_seconds())
 
 
 def split(session: MeetingSession, attendance: Attendance) -> dict[Programme, Fraction]:
     """The minutes of ``session`` charged to each programme for the person of
     ``attendance``, exactly (rules 2 to 5 of the module's docstring)."""
-    length = _minutes(session.start_at, session.end_at)
-    there_from = _minutes(session.start_at, attendance.arrived_at or session.start_at)
-    there_to = _minutes(session.start_at, attendance.left_at or session.end_at)
-    there_from, there_to = max(there_from, Fraction(0)), min(there_to, length)
-    charged: dict[Programme, Fraction] = {}
+    length = _seconds(session.start_at, session.end_at)
+    there_from = max(_seconds(session.start_at, attendance.arrived_at or session.start_at), 0)
+    there_to = min(_seconds(session.start_at, attendance.left_at or session.end_at), length)
     planned = sum(item.planned_minutes for item in session.items)
     if planned == 0:
-        shares = [(body.programme, length / len(session.bodies), True) for body in session.bodies]
+        # Each body served weighs one.
+        weights = [(body.programme, 1, True) for body in session.bodies]
     else:
         present_for = attendance.item_ids
-        shares = [
+        weights = [
             (
                 item.body.programme,
-                Fraction(item.planned_minutes) * length / planned,
+                item.planned_minutes,
                 item.visibility != Visibility.CONFIDENTIAL or item.id in present_for,
             )
             for item in session.items
         ]
-    begins = Fraction(0)
-    for programme, share, in_room in shares:
-        ends = begins + share
+    # Whole numbers throughout: a time of t seconds is t × total weight units, and a weight
+    # w spans w × length units, so that no share is ever a fraction until the end.
+    total = sum(weight for _, weight, _ in weights)
+    there_from, there_to = there_from * total, there_to * total
+    units: dict[Programme, int] = {}
+    begins = 0
+    for programme, weight, in_room in weights:
+        ends = begins + weight * length
         overlap = min(ends, there_to) - max(begins, there_from)
         if in_room and overlap > 0:
-            charged[programme] = charged.get(programme, Fraction(0)) + overlap
+            units[programme] = units.get(programme, 0) + overlap
         begins = ends
-    return charged
+    return {programme: Fraction(value, total * 60) for programme, value in units.items()}
 
 
 def whole_minutes(exact: dict[Programme, Fraction]) -> dict[Programme, int]:

@@ -1,18 +1,8 @@
-// Agenda extras: drag-and-drop reordering, delete confirmation, Markdown preview.
+// Agenda extras: drag-and-drop reordering and Markdown preview.
 // Everything here is progressive enhancement: the pages work without it (up/down buttons,
 // plain form posts). No inline script anywhere: the Content-Security-Policy forbids it.
 (function () {
   "use strict";
-
-  function confirmations() {
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.dataset.confirm)) {
-          event.preventDefault();
-        }
-      });
-    });
-  }
 
   function rowIds(body) {
     return Array.prototype.map.call(body.querySelectorAll("tr[data-item-id]"), function (row) {
@@ -128,7 +118,6 @@
   }
 
   function start() {
-    confirmations();
     sortable();
     previews();
   }
