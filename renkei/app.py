@@ -22,6 +22,7 @@ from renkei.blueprints import (
     minutes,
     organisations,
     people,
+    polls,
     sessions,
 )
 from renkei.blueprints.fields import MAX_ID
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         agenda.bp,
         calendar.bp,
         minutes.bp,
+        polls.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -6,7 +6,7 @@ with a row here; those without a login answer through a personal link whose toke
 only as a SHA-256 hash. Every change of an answer is kept (``PollAnswerChange``).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -98,6 +98,11 @@ class Poll(Base):
     @property
     def chosen_slot(self) -> "PollSlot | None":
         return next((slot for slot in self.slots if slot.chosen), None)
+
+    @property
+    def deadline_day_end(self) -> datetime | None:
+        """The last moment answers are taken, for showing the deadline's date."""
+        return self.deadline_at - timedelta(seconds=1) if self.deadline_at else None
 
     def accepts_answers(self, now: datetime) -> bool:
         return self.is_open and (self.deadline_at is None or now < self.deadline_at)
