@@ -52,7 +52,12 @@ class PollForm(FlaskForm):
     host_body_id = IdSelectField(
         _l("Host body"), description=_l("For a joint session: the body that hosts it.")
     )
-    slots = FieldList(FormField(SlotForm), min_entries=SLOT_ROWS, max_entries=polls.MAX_SLOTS)
+    slots = FieldList(
+        FormField(SlotForm),
+        _l("Candidate slots"),
+        min_entries=SLOT_ROWS,
+        max_entries=polls.MAX_SLOTS,
+    )
     deadline = DateField(
         _l("Deadline for answers"),
         validators=[Optional()],
@@ -138,7 +143,19 @@ def new():
             return redirect(url_for("polls.show", poll_id=poll.id))
         except DomainError as error:
             show_error(form, error)
+    elif request.method == "POST":
+        _move_slot_errors(form)
     return render_form("polls/new.html", form)
+
+
+def _move_slot_errors(form: PollForm) -> None:
+    """A slot row's typing error is said above the form with the row's number (the list
+    of rows has no single field to link to); the row's own field shows it too."""
+    for number, entry in enumerate(form.slots.entries, start=1):
+        for messages in entry.errors.values():
+            for message in messages:
+                form.form_errors.append(_("Slot %(n)d: %(problem)s", n=number, problem=message))
+    form.slots.errors = []
 
 
 @bp.route("/<int:poll_id>")

@@ -123,6 +123,7 @@ def test_secretary_makes_a_joint_poll_and_invitees_are_asked_by_mail(
             "Slot %(n)d is in the past.",
         ),  # fmt: skip
         ([(DAY.isoformat(), "14:00", "")], "Slot %(n)d: give the date, start and end."),
+        ([("2026-02-30", "14:00", "16:00")], "Enter a date such as 2026-04-01."),
     ],
 )
 def test_bad_polls_are_refused_in_japanese_and_nothing_is_written(
