@@ -399,3 +399,27 @@ def test_csv_export_has_a_bom_the_answers_and_quorum_per_body(app, as_secretary,
     assert any(line.startswith(f"定足数（○△）,{LAYER1},不成立 1/4") for line in lines)
     login(as_secretary, "member.both@example.jp")
     assert as_secretary.get(f"/polls/{poll.id}/export.csv").status_code == 403
+
+
+def test_answering_after_the_deadline_is_refused_in_japanese(app, client, world):
+    poll = make_poll(world, SUPPORT)
+    poll.deadline_at = utcnow() - timedelta(minutes=1)
+    world.commit()
+    login(client, "member.both@example.jp")
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert ja(app, "This poll no longer takes answers.") in page
+    response = client.post(f"/polls/{poll.id}/answer", data=answer_form(poll, "yes", "yes", "yes"))
+    assert response.status_code == 400
+    assert ja(app, "The deadline for answers has passed.") in response.get_data(as_text=True)
+    assert count(world, PollAnswer) == 0
+    assert poll.title not in client.get("/").get_data(as_text=True)  # no longer awaiting
+
+
+def test_a_bad_answer_through_the_link_is_refused_and_writes_nothing(app, client, world):
+    poll = make_poll(world, SUPPORT)
+    path = link_for(app, world, poll, person_named(world, FUMI))
+    response = client.post(path, data=answer_form(poll, "yes", "no", "whenever"))
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert ja(app, "Choose ○, △ or × for every candidate slot.") in text
+    assert count(world, PollAnswer) == count(world, PollAnswerChange) == 0
