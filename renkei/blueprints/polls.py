@@ -314,10 +314,10 @@ def link(poll_token: str):
     try:
         found = polls.find_link(db, poll_token)
     except polls.LinkRefused as refused:
-        return _no_store(render_template("polls/link_invalid.html", status=refused.status)), (
-            refused.status
-        )
+        return _link_refused(refused.status)
     poll, person = polls.load(db, found.poll_id), found.person
+    if not any(i.person_id == person.id for i in poll.invitees):
+        return _link_refused(404)  # no longer asked: the link answers nothing
     error = None
     if request.method == "POST":
         try:
@@ -345,6 +345,10 @@ def link(poll_token: str):
         slot_label=polls.slot_label,
     )
     return _no_store(page), 400 if error else 200
+
+
+def _link_refused(status: int):
+    return _no_store(render_template("polls/link_invalid.html", status=status)), status
 
 
 def _no_store(page: str) -> Response:
