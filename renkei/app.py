@@ -12,6 +12,8 @@ from werkzeug.routing import IntegerConverter
 from renkei import cli, db, errors
 from renkei.blueprints import (
     agenda,
+    apportionment,
+    attendance,
     audit,
     auth,
     bodies,
@@ -80,6 +82,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         agenda.bp,
         calendar.bp,
         minutes.bp,
+        attendance.bp,
+        apportionment.bp,
         polls.bp,
     ):
         app.register_blueprint(blueprint)

@@ -35,15 +35,16 @@ from renkei.models import (
     Organisation,
     Person,
     Pledge,
+    Post,
     Role,
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, mail, minutes, polls, scheduling, series
+from renkei.services import agenda, attendance, mail, minutes, polls, scheduling, series
 from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_data
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held, session_data
 
 BASE_URL = "https://renkei.example.jp"
 PLEDGED = ("secretary@example.jp", "chair.support@example.jp")
@@ -133,6 +134,7 @@ class LeakWorld:
     section_ids: list[int]
     action_ids: list[int]
     organisation_ids: list[int]
+    post_ids: list[int]
     # feed token -> e-mail (or name, for people without one) of its holder
     feed_tokens: dict[str, str]
     # holders (e-mail or name) invited to the joint session: its members-only item is theirs
@@ -174,7 +176,7 @@ def _minutes(db, joint, support, layer1) -> None:
     """The joint session held and minuted: version 1 approved by both chairs, version 2 (a
     correction) in draft, and a task from the confidential section for the secretary."""
     secretary = person_by_email(db, "secretary@example.jp")
-    scheduling.set_status(db, joint, "held", by=secretary)
+    mark_held(db, joint)
     first = minutes.open_minutes(db, joint, by=secretary)
     secret = _write(db, first, SectionKind.ITEM, MINUTES_TITLE_SECTION, secretary, JOINT_TITLE)
     _write(db, first, SectionKind.ITEM, MINUTES_MEMBERS_SECTION, secretary, MEMBERS_TITLE)
@@ -189,6 +191,26 @@ def _minutes(db, joint, support, layer1) -> None:
     )
     second = minutes.start_correction(db, first.minutes, reason="訂正", by=secretary)
     _write(db, second, SectionKind.ITEM, MINUTES_CORRECTION, secretary, JOINT_TITLE)
+
+
+def _attendance(db, joint) -> None:
+    """Everyone present at the joint session, the pledged entitled for its confidential item;
+    and member.both holding both posts, so that the apportionment report has lines."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    secret = {i.id for i in joint.items if i.visibility == Visibility.CONFIDENTIAL}
+    record = attendance.record_of(db, joint)
+    lines = [
+        attendance.LineData(line.person.id, "present", item_ids=line.may_hear & secret)
+        for line in record.lines
+    ]
+    attendance.save_record(db, joint, lines, by=secretary, shown=secret)
+    both = person_by_email(db, "member.both@example.jp")
+    for programme, title in (
+        ("livelihood", "相談支援員"),
+        ("care_insurance", "生活支援コーディネーター"),
+    ):
+        db.add(Post(person=both, programme=programme, title=title, start_on=TERM_START))
+    db.flush()
 
 
 def build(app, db) -> LeakWorld:
@@ -293,6 +315,7 @@ def _build(db) -> LeakWorld:
     )
 
     _minutes(db, joint, support, layer1)
+    _attendance(db, joint)
 
     # Invitations on record, so that the secretariat's session page lists mail (one failed).
     queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, base_url=BASE_URL)
@@ -322,6 +345,7 @@ def _build(db) -> LeakWorld:
         section_ids=list(db.scalars(select(MinutesSection.id).order_by(MinutesSection.id))),
         action_ids=list(db.scalars(select(ActionItem.id).order_by(ActionItem.id))),
         organisation_ids=list(db.scalars(select(Organisation.id).order_by(Organisation.id))),
+        post_ids=list(db.scalars(select(Post.id).order_by(Post.id))),
         feed_tokens={p.feed_token: _holder(p) for p in people},
         joint_invitees=invited,
         poll_ids=poll_ids,

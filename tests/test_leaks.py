@@ -46,6 +46,7 @@ LAST = (
     "minutes.withdraw",
     "minutes.action_done",
     "agenda.delete",
+    "people.delete_post",
     "sessions.remove_guest",
     "polls.remind",
     "people.set_account",
@@ -68,6 +69,7 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "section_id": world.section_ids,
         "action_id": world.action_ids,
         "organisation_id": world.organisation_ids,
+        "post_id": world.post_ids,
         "token": list(world.feed_tokens),
         "poll_id": world.poll_ids,
         # Its holder's link, and one nobody was given.
@@ -153,6 +155,8 @@ ROLES = {
             ),
             DRAFT_EDITOR: (leak_world.MINUTES_CORRECTION, leak_world.MINUTES_MEMBERS_SECTION),
             "/": (leak_world.MINUTES_TASK,),
+            # Presence for the confidential item is recorded under its title.
+            JOINT_PAGE + "/attendance": (leak_world.JOINT_TITLE,),
             SUPPORT_POLL: POLLS,
         },
     ),

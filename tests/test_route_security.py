@@ -29,10 +29,11 @@ from sqlalchemy import MetaData, select
 from renkei import create_app
 from renkei.blueprints.fields import MAX_ID
 from renkei.models import AgendaItem, MeetingSession, MinutesVersion
-from renkei.services import minutes, scheduling
+from renkei.services import minutes
 from tests import leak_world
 from tests.conftest import DEMO_PASSWORD, CsrfClient, login
 from tests.helpers import person_by_email
+from tests.sessions_helpers import mark_held
 from tests.test_leaks import Request, requests_for
 
 EXPIRED = "ページの有効期限が切れました"  # the CSRF error page (Japanese interface)
@@ -326,7 +327,7 @@ def _solo_minutes(app, db, world: leak_world.LeakWorld) -> int:
     with app.app_context():
         secretary = person_by_email(db, "secretary@example.jp")
         solo = db.get(MeetingSession, world.solo_id)
-        scheduling.set_status(db, solo, "held", by=secretary)
+        mark_held(db, solo)
         version = minutes.open_minutes(db, solo, by=secretary)
         db.commit()
         return version.id
@@ -361,6 +362,8 @@ def test_another_bodys_session_is_not_found_for_a_member(app, client, world, rou
         ("new agenda item", "GET", "/sessions/{}/items/new", solo),
         ("attendance reply", "POST", "/sessions/{}/reply", solo),
         ("minutes list", "GET", "/sessions/{}/minutes", solo),
+        ("attendance record", "GET", "/sessions/{}/attendance", solo),
+        ("attendance record (post)", "POST", "/sessions/{}/attendance", solo),
         ("minutes", "GET", "/minutes/{}", version_id),
         ("minutes download", "GET", "/minutes/{}/download", version_id),
         ("minutes diff", "GET", "/minutes/{}/diff", version_id),

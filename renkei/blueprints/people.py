@@ -7,16 +7,23 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, EmailField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
-from renkei.blueprints.fields import IdSelectField, NewPasswordForm, none_choice
+from renkei.blueprints.fields import (
+    DateField,
+    IdSelectField,
+    NewPasswordForm,
+    Required,
+    none_choice,
+)
 from renkei.db import get_db
-from renkei.models import Person
-from renkei.services import accounts, audit, memberships, organisations, policy
+from renkei.models import Person, Post, Programme
+from renkei.services import accounts, audit, memberships, organisations, policy, posts
 from renkei.services.accounts import PersonData
 from renkei.services.errors import DomainError
+from renkei.services.posts import PostData
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -99,15 +106,7 @@ def show(person_id: int):
     person = get_or_404(Person, person_id)
     viewer = me()
     require(viewer.id == person.id or policy.can_manage_people(db, viewer))
-    return render_template(
-        "people/show.html",
-        person=person,
-        terms=memberships.person_memberships(db, person),
-        can_edit=policy.can_edit_person(db, viewer, person),
-        can_manage_account=policy.can_manage_accounts(viewer),
-        login_form=LoginForm(),
-        account_form=AccountForm(obj=person),
-    )
+    return _render_show(person)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -206,16 +205,108 @@ def set_account(person_id: int):
 
 
 def _show_with_errors(person: Person, **forms):
+    return _render_show(person, 400, **forms)
+
+
+def _render_show(person: Person, status: int = 200, **forms):
+    """The person's page; a form given in ``forms`` (with its errors) replaces the blank one."""
     db = get_db()
     viewer = me()
-    context = {"login_form": LoginForm(formdata=None), "account_form": AccountForm(obj=person)}
+    context = {
+        "login_form": LoginForm(formdata=None),
+        "account_form": AccountForm(obj=person),
+        "post_form": PostForm(formdata=None),
+    }
     context.update(forms)
     page = render_template(
         "people/show.html",
         person=person,
         terms=memberships.person_memberships(db, person),
+        posts=posts.posts_of(db, person),
+        suggested_titles=posts.SUGGESTED_TITLES,
         can_edit=policy.can_edit_person(db, viewer, person),
-        can_manage_account=True,
+        can_manage_account=policy.can_manage_accounts(viewer),
+        can_manage_posts=policy.can_manage_posts(viewer),
+        can_see_hours=policy.can_see_apportionment(viewer, person),
         **context,
     )
-    return page, 400
+    return page, status
+
+
+# --- Posts (職) -----------------------------------------------------------------------------
+
+
+class PostForm(FlaskForm):
+    programme = SelectField(_l("Programme"), choices=Programme.choices, validate_choice=False)
+    title = StringField(
+        _l("Post"),
+        description=_l("For example 相談支援員 or 生活支援コーディネーター."),
+        render_kw={"list": "post-titles", "maxlength": posts.MAX_TITLE},
+    )
+    start_on = DateField(_l("From"), validators=[Required(_l("Enter the first day."))])
+    end_on = DateField(
+        _l("Until"), description=_l("Leave empty while the post is held."), validators=[Optional()]
+    )
+
+
+class EndPostForm(FlaskForm):
+    end_on = DateField(_l("Last day"), validators=[Required(_l("Enter the last day."))])
+
+
+@bp.route("/<int:person_id>/posts", methods=["POST"])
+@login_required
+def add_post(person_id: int):
+    db = get_db()
+    person = get_or_404(Person, person_id)
+    require(policy.can_manage_posts(me()))
+    form = PostForm()
+    if form.validate_on_submit():
+        data = PostData(
+            programme=form.programme.data or "",
+            title=form.title.data or "",
+            start_on=form.start_on.data,
+            end_on=form.end_on.data,
+        )
+        try:
+            posts.add_post(db, person, data, by=me())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.commit()
+            flash(_("The post has been recorded."), "success")
+            return redirect(url_for("people.show", person_id=person.id) + "#posts")
+    return _render_show(person, 400, post_form=form)
+
+
+@bp.route("/posts/<int:post_id>/end", methods=["POST"])
+@login_required
+def end_post(post_id: int):
+    db = get_db()
+    post = get_or_404(Post, post_id)
+    require(policy.can_manage_posts(me()))
+    form = EndPostForm()
+    if form.validate_on_submit():
+        try:
+            posts.end_post(db, post, form.end_on.data, by=me())
+        except DomainError as error:
+            db.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.commit()
+            flash(_("The end of the post has been recorded."), "success")
+    else:
+        flash(" ".join(str(e) for e in form.end_on.errors) or _("Enter the last day."), "error")
+    return redirect(url_for("people.show", person_id=post.person_id) + "#posts")
+
+
+@bp.route("/posts/<int:post_id>/delete", methods=["POST"])
+@login_required
+def delete_post(post_id: int):
+    db = get_db()
+    post = get_or_404(Post, post_id)
+    require(policy.can_manage_posts(me()))
+    person_id = post.person_id
+    posts.delete_post(db, post, by=me())
+    db.commit()
+    flash(_("The post has been deleted."), "success")
+    return redirect(url_for("people.show", person_id=person_id) + "#posts")

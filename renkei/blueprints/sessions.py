@@ -58,7 +58,7 @@ from renkei.blueprints.fields import (
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.db import get_db
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
-from renkei.services import audit, mail, minutes, pledges, policy, scheduling, series
+from renkei.services import audit, mail, minutes, pledges, policy, quorum, scheduling, series
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
@@ -314,6 +314,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         "guest_form": GuestForm(formdata=None) if access.can_manage else None,
     }
     context.update(forms)
+    record = minutes.attendances_of(db, session)
     page = render_template(
         "sessions/show.html",
         session=session,
@@ -332,11 +333,23 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         mail_statuses=MAIL_STATUSES,
         mail_to_outbox=not mail_dispatch.mail_settings().uses_smtp,
         minutes_versions=_minutes_versions(session, access),
+        record=record,
+        quorums=_quorums(session, people, record),
+        partial_times=minutes.partial_times,
         **context,
     )
     if request.method == "GET":  # a refused form's page commits nothing, not even this
         audit_confidential("view", session, [i for i in session.items if access.can_see_item(i)])
     return page, status
+
+
+def _quorums(session: MeetingSession, people, record) -> list[quorum.Quorum]:
+    """From the attendance record once there is one; until then, what the replies promise."""
+    if record:
+        return quorum.from_record(session.bodies, people, record)
+    present = {r.person_id for r in session.replies if r.answer == Answer.ATTEND}
+    by_proxy = {r.person_id for r in session.replies if r.answer == Answer.PROXY}
+    return quorum.reckon(session.bodies, people, present, by_proxy)
 
 
 def _minutes_versions(session: MeetingSession, access: policy.SessionAccess) -> list:

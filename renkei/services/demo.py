@@ -18,11 +18,13 @@ from renkei.models import (
     OrganisationKind,
     Person,
     Pledge,
+    Post,
+    Programme,
     Role,
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, minutes, scheduling, series
+from renkei.services import agenda, attendance, minutes, scheduling, series
 from renkei.services.accounts import PersonData, create_person
 from renkei.services.dates import holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
@@ -234,6 +236,12 @@ def _last_months_minutes(db: Session, bodies, people) -> None:
     for title, body, visibility, text in [
         ("買い物支援の取組報告", KYOGITAI, Visibility.PUBLIC, "- 移動販売の試行を2地区で始めた。"),
         (
+            "自立相談支援の実施状況",
+            SUPPORT,
+            Visibility.MEMBERS,
+            "- 新規相談は前月比で1割増えた。",
+        ),
+        (
             "個別ケースの検討（B地区）",
             SUPPORT,
             Visibility.CONFIDENTIAL,
@@ -252,6 +260,7 @@ def _last_months_minutes(db: Session, bodies, people) -> None:
     for email in ("member.both@example.jp", "chair.kyogitai@example.jp"):
         scheduling.set_reply(db, past, people[email], "attend")
     scheduling.set_status(db, past, "held", by=secretary)
+    _attendance(db, past, secretary)
     version = minutes.open_minutes(db, past, by=secretary)
     for section in version.sections:
         section.text = texts.get(section.agenda_item_id, section.text)
@@ -270,6 +279,35 @@ def _last_months_minutes(db: Session, bodies, people) -> None:
             )
         )
     minutes.lock(version)
+    db.flush()
+
+
+# Last month's attendance: who came (and 兼務 三郎 from 14:20, holding both posts).
+PRESENT = ("事務 花子", "支援 一郎", "協議 次郎", "税務 健", "介護 由美", "地域 さくら", "生協 実")
+
+
+def _attendance(db: Session, past, secretary: Person) -> None:
+    """The record of last month's session, and 兼務 三郎's two posts, so that the quorum,
+    the minutes' attendance and the apportionment report have something to show."""
+    secret = {item.id for item in past.items if item.visibility == Visibility.CONFIDENTIAL}
+    lines = []
+    for line in attendance.record_of(db, past).lines:
+        name = line.person.name
+        if name == "兼務 三郎":
+            lines.append(attendance.LineData(line.person.id, "partial", arrived=time(14, 20)))
+        elif name in PRESENT:
+            lines.append(
+                attendance.LineData(line.person.id, "present", item_ids=line.may_hear & secret)
+            )
+        else:
+            lines.append(attendance.LineData(line.person.id, "absent"))
+    attendance.save_record(db, past, lines, by=secretary, shown=secret)
+    both = db.scalar(select(Person).where(Person.email == "member.both@example.jp"))
+    for programme, title in (
+        (Programme.LIVELIHOOD, "相談支援員"),
+        (Programme.CARE_INSURANCE, "生活支援コーディネーター"),
+    ):
+        db.add(Post(person=both, programme=programme, title=title, start_on=TERM_START))
     db.flush()
 
 

@@ -27,6 +27,7 @@ from renkei.models import (
     AgendaItem,
     Answer,
     Approval,
+    Attendance,
     Body,
     Confidentiality,
     Decision,
@@ -37,13 +38,14 @@ from renkei.models import (
     MinutesStatus,
     MinutesVersion,
     Person,
+    Presence,
     Role,
     SectionKind,
     Status,
     Visibility,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import mail, policy, scheduling
+from renkei.services import mail, policy, quorum, scheduling
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
@@ -139,17 +141,15 @@ def open_minutes(db: Session, session: MeetingSession, *, by: Person) -> Minutes
 def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
     """The sections of a new draft: outline, attendance per body, one per agenda item (as
     closed as the item), decisions, next session."""
-    people = scheduling.invitees(db, session)
-    answers = {reply.person_id: reply for reply in session.replies}
+    texts = attendance_texts(db, session)
     sections = [_section(SectionKind.HEADER, Visibility.PUBLIC, text=_outline(session))]
     for body in session.bodies:
-        members = [i for i in people if body in i.bodies]
         sections.append(
             _section(
                 SectionKind.ATTENDANCE,
                 attendance_visibility(body),
                 body_id=body.id,
-                text=_attendance(members, answers),
+                text=texts[body.id],
             )
         )
     for item in session.items:
@@ -205,7 +205,42 @@ def _outline(session: MeetingSession) -> str:
     return "\n".join(lines)
 
 
-def _attendance(members, answers) -> str:
+def attendances_of(db: Session, session: MeetingSession) -> dict[int, Attendance]:
+    """The session's attendance record (出席記録), by person id; empty until recorded."""
+    rows = db.scalars(
+        select(Attendance)
+        .where(Attendance.session_id == session.id)
+        .options(selectinload(Attendance.items))
+    )
+    return {row.person_id: row for row in rows}
+
+
+def attendance_texts(db: Session, session: MeetingSession) -> dict[int, str]:
+    """Each body's attendance section as laid out: from the attendance record, with the
+    quorum, once there is one; from the replies before."""
+    people = scheduling.invitees(db, session)
+    record = attendances_of(db, session)
+    answers = {reply.person_id: reply for reply in session.replies}
+    quorums = {q.body.id: q for q in quorum.from_record(session.bodies, people, record)}
+    texts = {}
+    for body in session.bodies:
+        members = [i for i in people if body in i.bodies]
+        if record:
+            texts[body.id] = _recorded(members, record, quorums[body.id])
+        else:
+            texts[body.id] = _replied(members, answers)
+    return texts
+
+
+def _listed(groups: dict[str, list[str]], labels: dict[str, str]) -> list[str]:
+    return [
+        f"- **{labels[key]}**（{len(groups[key])}）: {'、'.join(groups[key])}"
+        for key in labels
+        if key in groups
+    ]
+
+
+def _replied(members, answers) -> str:
     groups: dict[str, list[str]] = {}
     for invitee in members:
         reply = answers.get(invitee.person.id)
@@ -223,11 +258,84 @@ def _attendance(members, answers) -> str:
         "absent": _("Absent"),
         "unknown": _("Not known"),
     }
-    return "\n".join(
-        f"- **{labels[key]}**（{len(groups[key])}）: {'、'.join(groups[key])}"
-        for key in labels
-        if key in groups
-    )
+    return "\n".join(_listed(groups, labels))
+
+
+def _recorded(members, record: dict[int, Attendance], counted: quorum.Quorum) -> str:
+    groups: dict[str, list[str]] = {}
+    for invitee in members:
+        entry = record.get(invitee.person.id)
+        name = invitee.person.name
+        if entry is None:
+            key = "unknown"
+        elif entry.presence == Presence.PARTIAL:
+            key, name = "present", f"{name}（{partial_times(entry)}）"
+        elif entry.presence == Presence.PROXY:
+            key, name = "proxy", _("%(name)s (proxy: %(proxy)s)", name=name, proxy=entry.proxy_name)
+        else:
+            key = entry.presence.value
+        groups.setdefault(key, []).append(name)
+    labels = {
+        "present": _("Present"),
+        "proxy": _("Attending by proxy"),
+        "absent": _("Absent"),
+        "unknown": _("Not recorded"),
+    }
+    return "\n".join([f"- **{_('Quorum')}**: {quorum_text(counted)}", *_listed(groups, labels)])
+
+
+def partial_times(entry: Attendance) -> str:
+    """ "from 14:10", "until 15:00" or "14:10–15:00": the part of the session attended."""
+    arrived = format_tokyo(entry.arrived_at, "time") if entry.arrived_at else None
+    left = format_tokyo(entry.left_at, "time") if entry.left_at else None
+    if arrived and left:
+        return f"{arrived}–{left}"
+    if arrived:
+        return _("from %(time)s", time=arrived)
+    return _("until %(time)s", time=left)
+
+
+def quorum_text(counted: quorum.Quorum) -> str:
+    values = {"present": counted.present, "total": counted.total, "needed": counted.required}
+    if counted.met:
+        return _("%(present)d of %(total)d members present (%(needed)d needed): quorate", **values)
+    return _("%(present)d of %(total)d members present (%(needed)d needed): not quorate", **values)
+
+
+@dataclass
+class Refreshed:
+    """What saving the attendance record did to the minutes' attendance sections."""
+
+    updated: int = 0
+    kept: int = 0  # edited by hand, or awaiting approval or approved: left as they were
+
+
+def refresh_attendance(db: Session, session: MeetingSession, before: dict[int, str]) -> Refreshed:
+    """The attendance record changed (``before``: the texts it gave until now). The draft's
+    attendance sections that still read as laid out follow it; a section someone has
+    written in is kept, and so is any version awaiting approval or approved."""
+    record = minutes_of(db, session)
+    if record is None:
+        return Refreshed()
+    after = attendance_texts(db, session)
+    result = Refreshed()
+    version = record.latest
+    for section in version.sections:
+        new = after.get(section.body_id) if section.kind == SectionKind.ATTENDANCE else None
+        if new is None or section.text == new:
+            continue
+        if version.status != MinutesStatus.DRAFT or section.text != before.get(section.body_id):
+            result.kept += 1
+            continue
+        done = db.execute(
+            update(MinutesSection)
+            .where(MinutesSection.id == section.id, MinutesSection.revision == section.revision)
+            .values(text=new, revision=section.revision + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.refresh(section)
+        result.updated += done.rowcount
+    return result
 
 
 def _next(db: Session, session: MeetingSession) -> str:

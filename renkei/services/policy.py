@@ -53,6 +53,18 @@ def can_manage_accounts(person: Person) -> bool:
     return person.is_admin
 
 
+def can_manage_posts(person: Person) -> bool:
+    """Posts decide how funded staff's hours are charged: an administrator's matter."""
+    return person.is_admin
+
+
+def can_see_apportionment(viewer: Person, person: Person | None) -> bool:
+    """Administrators see everyone's meeting hours; anyone else their own. The breakdown
+    names sessions, and a 支援会議's date can say who is discussed, so a secretary of one
+    body may not read another body's through a colleague's hours."""
+    return viewer.is_admin or (person is not None and person.id == viewer.id)
+
+
 def can_manage_organisations(person: Person) -> bool:
     return person.is_admin
 
@@ -186,6 +198,27 @@ def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int
         )
     )
     return set(rows)
+
+
+def may_hear_confidential(db: Session, body_ids: set[int], day: date) -> set[tuple[int, int]]:
+    """(person id, body id) pairs entitled to a body's confidential items on ``day``: an
+    entitled role in a term current that day, and a pledge recorded in that term (pledges
+    are often entered after the meeting they cover). Only they may be recorded as present
+    for such an item."""
+    if not body_ids:
+        return set()
+    same = (Membership.person_id == Pledge.person_id) & (Membership.body_id == Pledge.body_id)
+    rows = db.execute(
+        select(Membership.person_id, Membership.body_id)
+        .join(Pledge, same)
+        .where(
+            Membership.body_id.in_(body_ids),
+            Membership.role.in_(ENTITLED_ROLES),
+            current_membership_filter(day),
+            Pledge.pledged_on >= Membership.term_start,
+        )
+    )
+    return {(row.person_id, row.body_id) for row in rows}
 
 
 # --- Minutes --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ replies before a session, the attendance record after it, and date polls.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from renkei.models import Body, QuorumRule, Role
+from renkei.models import Body, Presence, QuorumRule, Role
 
 VOTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
 
@@ -45,3 +45,10 @@ def reckon(
         attending = sum(1 for person_id in voters if person_id in counted)
         result.append(Quorum(body, len(voters), attending, required(body, len(voters))))
     return result
+
+
+def from_record(bodies: Iterable[Body], invitees, attendances: dict) -> list[Quorum]:
+    """Quorum per body from an attendance record (person id -> ``Attendance``)."""
+    present = {pid for pid, a in attendances.items() if a.presence.attended}
+    by_proxy = {pid for pid, a in attendances.items() if a.presence == Presence.PROXY}
+    return reckon(bodies, invitees, present, by_proxy)

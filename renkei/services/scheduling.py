@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from renkei.db import utcnow
 from renkei.models import (
     Answer,
     Body,
@@ -419,6 +420,8 @@ def set_status(db: Session, session: MeetingSession, status: str, *, by: Person)
     status = Status(status)
     if status == session.status:
         return
+    if status == Status.HELD and session.start_at > utcnow():
+        raise DomainError(_l("A session that has not started yet cannot be marked as held."))
     old = session.status
     session.status = status
     session.sequence += 1

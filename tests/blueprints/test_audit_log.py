@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from renkei.models import AuditEntry, Visibility
-from renkei.services import agenda, audit, minutes, pledges, scheduling
+from renkei.services import agenda, audit, minutes, pledges
 from renkei.services.agenda import ItemData
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held
 
 SECRET = "CANARY-AUDIT-SECRET-3b7c"
 
@@ -39,7 +39,7 @@ def joint(app, world):
             ItemData(title=SECRET, body_id=support.id, visibility=Visibility.CONFIDENTIAL.value),
             by=secretary,
         )
-        scheduling.set_status(world, session, "held", by=secretary)
+        mark_held(world, session)
         minutes.open_minutes(world, session, by=secretary)
         world.commit()
     return session

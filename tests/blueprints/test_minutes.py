@@ -30,7 +30,7 @@ from renkei.services import agenda, minutes, pledges, scheduling
 from renkei.services.agenda import ItemData
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session, mark_held
 from tests.smtp import (
     smtp_server,  # noqa: F401
     use_smtp,
@@ -95,7 +95,7 @@ def held_session(app, world, people, *bodies, items=()):
                 by=people["secretary"],
             )
         scheduling.set_reply(world, session, people["member.both"], "attend")
-        scheduling.set_status(world, session, "held", by=people["secretary"])
+        mark_held(world, session)
         world.commit()
     return session
 

@@ -4,10 +4,10 @@ stylesheet of its own that no name can break out of."""
 import re
 
 from renkei.blueprints.minutes import css_string
-from renkei.services import minutes, scheduling
+from renkei.services import minutes
 from tests.conftest import login
 from tests.helpers import person_by_email
-from tests.sessions_helpers import LAYER1, make_session
+from tests.sessions_helpers import LAYER1, make_session, mark_held
 
 
 def unescape(css: str) -> str:
@@ -26,7 +26,7 @@ def test_page_css_names_the_bodies_and_date(app, client, world):
     secretary = person_by_email(world, "secretary@example.jp")
     with app.app_context():
         session = make_session(world, LAYER1)
-        scheduling.set_status(world, session, "held", by=secretary)
+        mark_held(world, session)
         version = minutes.open_minutes(world, session, by=secretary)
         world.commit()
     login(client, "secretary@example.jp")

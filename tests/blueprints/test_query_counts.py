@@ -4,11 +4,12 @@ from datetime import date
 
 import pytest
 
-from renkei.models import Membership, Person, Pledge, Role
-from renkei.services import agenda, minutes, scheduling
+from renkei.models import MeetingSession, Membership, Person, Pledge, Post, Role
+from renkei.services import agenda, attendance, minutes, scheduling
 from renkei.services.agenda import ItemData
+from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
-from tests.sessions_helpers import make_session
+from tests.sessions_helpers import PAST_DAY, make_session, mark_held
 
 SUPPORT = "みどり町支援会議"
 LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
@@ -71,7 +72,7 @@ def minuted_session(app, db, items: int) -> tuple[int, int]:
         for n in range(items):
             body = support if n % 2 else body_named(db, LAYER1)
             agenda.add_item(db, session, ItemData(title=f"議題{n}", body_id=body.id), by=secretary)
-        scheduling.set_status(db, session, "held", by=secretary)
+        mark_held(db, session)
         version = minutes.open_minutes(db, session, by=secretary)
         for section in version.sections:
             section.text = f"- 記録 {section.position}"
@@ -109,6 +110,60 @@ def test_minutes_pages_do_not_query_per_section(app, as_secretary, world, url):
     approved, correction = minuted_session(app, world, 12)
     large = queries_for(app, as_secretary, url.format(approved=approved, correction=correction))
     assert small == large
+
+
+def recorded_session(app, db, day) -> int:
+    """A held joint session on ``day`` with an attendance record: everyone present."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    with app.app_context():
+        session = make_session(db, SUPPORT, LAYER1, day=day)
+        for body in (SUPPORT, LAYER1):
+            data = ItemData(title="議題", body_id=body_named(db, body).id, planned_minutes=30)
+            agenda.add_item(db, session, data, by=secretary)
+        scheduling.set_status(db, session, "held", by=secretary)
+        lines = [
+            attendance.LineData(line.person.id, "present")
+            for line in attendance.record_of(db, session).lines
+        ]
+        attendance.save_record(db, session, lines, by=secretary, shown=set())
+        db.commit()
+    return session.id
+
+
+@pytest.mark.parametrize("url", ["/sessions/{session}", "/sessions/{session}/attendance"])
+def test_attendance_pages_do_not_query_per_member(app, as_secretary, world, url):
+    add_shared_members(world, 0, 3)
+    url = url.format(session=recorded_session(app, world, PAST_DAY))
+    small = queries_for(app, as_secretary, url)
+    add_shared_members(world, 3, 40)
+    with app.app_context():
+        session = world.get(MeetingSession, int(url.split("/")[2]))
+        secretary = person_by_email(world, "secretary@example.jp")
+        lines = [
+            attendance.LineData(line.person.id, "present")
+            for line in attendance.record_of(world, session).lines
+        ]
+        attendance.save_record(world, session, lines, by=secretary, shown=set())
+        world.commit()
+    assert queries_for(app, as_secretary, url) == small
+
+
+def test_the_apportionment_report_does_not_query_per_session(app, client, world):
+    both = person_by_email(world, "member.both@example.jp")
+    world.add(
+        Post(person=both, programme="livelihood", title="相談支援員", start_on=date(2025, 4, 1))
+    )
+    world.commit()
+    recorded_session(app, world, PAST_DAY)
+    login(client, "admin@example.jp")
+    url = "/apportionment/?period=2026&person=all"
+    small = queries_for(app, client, url)
+    for day in (date(2026, 10, 1), date(2026, 10, 8), date(2026, 10, 15), date(2026, 10, 22)):
+        recorded_session(app, world, day)
+    page = client.get(url).get_data(as_text=True)
+    breakdown = page.split('class="list breakdown"')[1].split("</table>")[0]
+    assert breakdown.count("<tr>") == 1 + 5  # the head and five sessions
+    assert queries_for(app, client, url) == small
 
 
 def _poll_with(app, db, extra_members: int, start: int, slots: int) -> int:

@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
-from renkei.models import MeetingSession, MinutesStatus, MinutesVersion, Status
-from renkei.services import demo, minutes
+from renkei.models import MeetingSession, MinutesStatus, MinutesVersion, Person, Programme, Status
+from renkei.services import apportionment, demo, minutes
+from renkei.services.dates import in_tokyo
 
 
 def test_demo_has_sessions_and_approved_minutes(app, db):
@@ -17,3 +18,23 @@ def test_demo_has_sessions_and_approved_minutes(app, db):
         assert db.scalars(
             select(MeetingSession).where(MeetingSession.status == Status.SCHEDULED)
         ).all()
+
+
+def test_demo_has_an_attendance_record_and_hours_to_apportion(app, db):
+    """兼務 三郎 came at 14:20 to last month's 14:00–16:00 session of three 40-minute items:
+    the 協議体's (14:00–14:40: 20 min from 14:20), the 支援会議's members-only one (40 min),
+    and a confidential one he was not entitled to (not counted)."""
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+        both = db.scalar(select(Person).where(Person.email == "member.both@example.jp"))
+        held_on = in_tokyo(db.scalars(select(MinutesVersion)).one().minutes.session.start_at)
+        period = apportionment.fiscal_year(apportionment.fiscal_year_of(held_on.date()))
+        last_month = apportionment.month(held_on.year, held_on.month)
+        for chosen in (period, last_month):
+            (report,) = apportionment.report(db, chosen, [both]).people
+            assert report.totals[Programme.LIVELIHOOD] == 40
+            assert report.totals[Programme.CARE_INSURANCE] == 20
+        version = db.scalars(select(MinutesVersion)).one()
+        texts = [s.text for s in version.sections if s.kind == "attendance"]
+        assert all("— 成立" in text for text in texts) and len(texts) == 2

@@ -22,7 +22,7 @@ from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError, Forbidden
 from renkei.services.policy import MinutesView
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held
 
 SECRET = "CANARY-MINUTES-SECRET-4411"
 LINKS = minutes.Links(base_url="https://renkei.example.jp", sender="renkei@example.jp")
@@ -58,7 +58,7 @@ def joint(world, people, ctx):
             by=people["secretary"],
         )
     scheduling.set_reply(world, session, people["member.both"], "attend")
-    scheduling.set_status(world, session, "held", by=people["secretary"])
+    mark_held(world, session)
     world.commit()
     return session
 

@@ -1,0 +1,293 @@
+"""Apportionment (按分): the meeting hours of staff holding posts, charged to programmes.
+
+One person may hold 相談支援員 (livelihood support) and 生活支援コーディネーター (care
+insurance) at once, provided subsidised costs are split, for example by hours worked in each
+(DESIGN.md, "Apportionment"). The rule, which the report page states in plain words:
+
+1. Sessions count where the attendance record says the person was present, or late or left
+   early; proxies and absences do not.
+2. The session's time, from start to end, is shared among its agenda items in proportion
+   to their planned minutes, the items taken in agenda order. Time outside any item
+   (opening, closing, unassigned) is so shared in the same proportions.
+3. Only the part of each item's share that falls while the person was there counts, and
+   none of a confidential item the person was not recorded as present for.
+4. Each item's time is charged to the programme of the body that owns it.
+5. A session whose items have no planned minutes is shared equally among the bodies served.
+6. Each session's figures are rounded to whole minutes, their sum to the nearest minute and
+   the parts so that they add up to it; totals add these whole minutes, so the page and the
+   CSV agree to the minute.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from renkei.i18n import format_tokyo
+from renkei.models import (
+    AgendaItem,
+    Attendance,
+    MeetingSession,
+    Person,
+    Post,
+    Presence,
+    Programme,
+    Status,
+    Visibility,
+)
+from renkei.services import posts
+from renkei.services.dates import today, tokyo_date, tokyo_day_bounds
+from renkei.services.errors import DomainError
+
+ATTENDED = (Presence.PRESENT, Presence.PARTIAL)
+
+
+# --- Periods ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A Japanese fiscal year (April to March) or a calendar month, ``key`` as in the URL."""
+
+    key: str
+    first: date
+    last: date
+
+    @property
+    def is_month(self) -> bool:
+        return "-" in self.key
+
+    @property
+    def label(self) -> str:
+        if self.is_month:
+            return _("Month %(month)d of %(year)d", year=self.first.year, month=self.first.month)
+        return _("Fiscal year %(year)d", year=self.first.year)
+
+
+def fiscal_year_of(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_year(year: int) -> Period:
+    return Period(str(year), date(year, 4, 1), date(year + 1, 3, 31))
+
+
+def month(year: int, number: int) -> Period:
+    following = date(year + number // 12, number % 12 + 1, 1)
+    return Period(
+        f"{year}-{number:02d}", date(year, number, 1), date.fromordinal(following.toordinal() - 1)
+    )
+
+
+PERIOD_HELP = _l("Enter a fiscal year such as 2026, or a month such as 2026-05.")
+
+
+def parse_period(text: str | None) -> Period:
+    """``2026`` (fiscal year 2026: April 2026 to March 2027) or ``2026-05``; none: this year."""
+    text = (text or "").strip()
+    if not text:
+        return fiscal_year(fiscal_year_of(today()))
+    found = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?", text)
+    if not found:
+        raise DomainError(PERIOD_HELP, "period")
+    year = int(found.group(1))
+    if not 2000 <= year <= 2099:
+        raise DomainError(PERIOD_HELP, "period")
+    if found.group(2) is None:
+        return fiscal_year(year)
+    number = int(found.group(2))
+    if not 1 <= number <= 12:
+        raise DomainError(PERIOD_HELP, "period")
+    return month(year, number)
+
+
+def recorded_years(db: Session) -> tuple[int, int] | None:
+    """The first and last fiscal years with an attendance record, for saying where the data
+    lies when a period has none."""
+    first, last = db.execute(
+        select(func.min(MeetingSession.start_at), func.max(MeetingSession.start_at)).where(
+            MeetingSession.id.in_(select(Attendance.session_id))
+        )
+    ).one()
+    if first is None:
+        return None
+    return fiscal_year_of(tokyo_date(first)), fiscal_year_of(tokyo_date(last))
+
+
+# --- Splitting one session ----------------------------------------------------------------
+
+
+def _minutes(since: datetime, moment: datetime) -> Fraction:
+    return Fraction(int((moment - since).total_seconds()), 60)
+
+
+def split(session: MeetingSession, attendance: Attendance) -> dict[Programme, Fraction]:
+    """The minutes of ``session`` charged to each programme for the person of
+    ``attendance``, exactly (rules 2 to 5 of the module's docstring)."""
+    length = _minutes(session.start_at, session.end_at)
+    there_from = _minutes(session.start_at, attendance.arrived_at or session.start_at)
+    there_to = _minutes(session.start_at, attendance.left_at or session.end_at)
+    there_from, there_to = max(there_from, Fraction(0)), min(there_to, length)
+    charged: dict[Programme, Fraction] = {}
+    planned = sum(item.planned_minutes for item in session.items)
+    if planned == 0:
+        shares = [(body.programme, length / len(session.bodies), True) for body in session.bodies]
+    else:
+        present_for = attendance.item_ids
+        shares = [
+            (
+                item.body.programme,
+                Fraction(item.planned_minutes) * length / planned,
+                item.visibility != Visibility.CONFIDENTIAL or item.id in present_for,
+            )
+            for item in session.items
+        ]
+    begins = Fraction(0)
+    for programme, share, in_room in shares:
+        ends = begins + share
+        overlap = min(ends, there_to) - max(begins, there_from)
+        if in_room and overlap > 0:
+            charged[programme] = charged.get(programme, Fraction(0)) + overlap
+        begins = ends
+    return charged
+
+
+def whole_minutes(exact: dict[Programme, Fraction]) -> dict[Programme, int]:
+    """Rule 6: the total rounded half up, the parts by largest remainder so they add up."""
+    total = int(sum(exact.values(), Fraction(0)) + Fraction(1, 2))
+    floors = {programme: int(value) for programme, value in exact.items()}
+    spare = total - sum(floors.values())
+    by_remainder = sorted(exact, key=lambda p: (-(exact[p] - floors[p]), list(Programme).index(p)))
+    for programme in by_remainder[:spare]:
+        floors[programme] += 1
+    return floors
+
+
+# --- The report ---------------------------------------------------------------------------
+
+
+@dataclass
+class SessionLine:
+    session: MeetingSession
+    attendance: Attendance
+    minutes: dict[Programme, int]
+    unposted: set[Programme]  # charged to a programme the person held no post in that day
+
+    @property
+    def total(self) -> int:
+        return sum(self.minutes.values())
+
+
+@dataclass
+class PersonReport:
+    person: Person
+    posts: list[Post]
+    lines: list[SessionLine] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[Programme, int]:
+        result = dict.fromkeys(Programme, 0)
+        for line in self.lines:
+            for programme, value in line.minutes.items():
+                result[programme] += value
+        return result
+
+    @property
+    def total(self) -> int:
+        return sum(line.total for line in self.lines)
+
+
+@dataclass
+class Report:
+    period: Period
+    people: list[PersonReport]
+    unrecorded: int  # held sessions in the period with no attendance record at all
+
+    @property
+    def programmes(self) -> list[Programme]:
+        """The programmes with hours, at least those of the posts held: the columns."""
+        used = {p.programme for person in self.people for p in person.posts}
+        for person in self.people:
+            used |= {p for p, value in person.totals.items() if value}
+        return [p for p in Programme if p in used]
+
+
+def _bounds(period: Period) -> tuple[datetime, datetime]:
+    return tokyo_day_bounds(period.first)[0], tokyo_day_bounds(period.last)[1]
+
+
+def report(db: Session, period: Period, people: list[Person]) -> Report:
+    """The hours of ``people`` in ``period``: a fixed number of queries however many
+    sessions they attended."""
+    held = posts.posts_by_person(db, {p.id for p in people})
+    reports = {p.id: PersonReport(person=p, posts=held.get(p.id, [])) for p in people}
+    for attendance in _attendances(db, period, set(reports)):
+        person_report = reports[attendance.person_id]
+        session = attendance.session
+        minutes = whole_minutes(split(session, attendance))
+        day = tokyo_date(session.start_at)
+        posted = {p.programme for p in person_report.posts if p.is_held(day)}
+        unposted = {p for p, value in minutes.items() if value and p not in posted}
+        person_report.lines.append(SessionLine(session, attendance, minutes, unposted))
+    return Report(period=period, people=list(reports.values()), unrecorded=_unrecorded(db, period))
+
+
+def _attendances(db: Session, period: Period, person_ids: set[int]) -> list[Attendance]:
+    if not person_ids:
+        return []
+    start, end = _bounds(period)
+    return list(
+        db.scalars(
+            select(Attendance)
+            .join(MeetingSession, MeetingSession.id == Attendance.session_id)
+            .where(
+                Attendance.person_id.in_(person_ids),
+                Attendance.presence.in_(ATTENDED),
+                MeetingSession.status == Status.HELD,
+                MeetingSession.start_at >= start,
+                MeetingSession.start_at < end,
+            )
+            .order_by(MeetingSession.start_at, MeetingSession.id)
+            .options(
+                selectinload(Attendance.items),
+                selectinload(Attendance.session).selectinload(MeetingSession.bodies),
+                selectinload(Attendance.session)
+                .selectinload(MeetingSession.items)
+                .selectinload(AgendaItem.body),
+            )
+        )
+    )
+
+
+def _unrecorded(db: Session, period: Period) -> int:
+    start, end = _bounds(period)
+    return db.scalar(
+        select(func.count(MeetingSession.id)).where(
+            MeetingSession.status == Status.HELD,
+            MeetingSession.start_at >= start,
+            MeetingSession.start_at < end,
+            MeetingSession.id.not_in(select(Attendance.session_id)),
+        )
+    )
+
+
+def hours(minutes: int) -> str:
+    """125 -> "2:05": hours and minutes, as the page and the CSV both show them."""
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def day_text(session: MeetingSession) -> str:
+    return tokyo_date(session.start_at).isoformat()
+
+
+def attended_text(line: SessionLine) -> str:
+    """The part of the session the person was there for, e.g. "14:30–16:00"."""
+    session, there = line.session, line.attendance
+    begins = format_tokyo(there.arrived_at or session.start_at, "time")
+    ends = format_tokyo(there.left_at or session.end_at, "time")
+    return f"{begins}–{ends}"

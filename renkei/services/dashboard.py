@@ -1,0 +1,116 @@
+"""The secretary's tile on the home page: what needs doing across the bodies they run."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from renkei.db import utcnow
+from renkei.models import (
+    MeetingSession,
+    Membership,
+    Minutes,
+    MinutesStatus,
+    MinutesVersion,
+    Person,
+    Reply,
+    Status,
+)
+from renkei.models.sessions import session_bodies
+from renkei.services import policy
+from renkei.services.dates import today, tokyo_day_bounds
+
+LISTED = 5  # sessions and minutes named in the tile; the counts cover all
+
+
+@dataclass
+class SecretaryTile:
+    sessions_this_month: int
+    replies_outstanding: int
+    awaiting_replies: list[tuple[MeetingSession, int]] = field(default_factory=list)
+    awaiting_approval: list[MinutesVersion] = field(default_factory=list)
+    approvals_total: int = 0
+
+
+def _month_bounds(on: date):
+    first = on.replace(day=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return tokyo_day_bounds(first)[0], tokyo_day_bounds(following)[0]
+
+
+def secretary_tile(db: Session, person: Person) -> SecretaryTile | None:
+    """None for someone who is no body's secretary. A fixed number of queries."""
+    body_ids = policy.secretary_body_ids(db, person)
+    if not body_ids:
+        return None
+    theirs = select(session_bodies.c.session_id).where(session_bodies.c.body_id.in_(body_ids))
+    start, end = _month_bounds(today())
+    this_month = db.scalar(
+        select(func.count(MeetingSession.id)).where(
+            MeetingSession.id.in_(theirs),
+            MeetingSession.status != Status.CANCELLED,
+            MeetingSession.start_at >= start,
+            MeetingSession.start_at < end,
+        )
+    )
+    outstanding = _outstanding(db, theirs)
+    sessions = _sessions(db, [session_id for session_id, _ in outstanding[:LISTED]])
+    versions, approvals_total = _awaiting_approval(db, theirs)
+    return SecretaryTile(
+        sessions_this_month=this_month,
+        replies_outstanding=sum(n for _, n in outstanding),
+        awaiting_replies=[(sessions[sid], n) for sid, n in outstanding[:LISTED]],
+        awaiting_approval=versions,
+        approvals_total=approvals_total,
+    )
+
+
+def _outstanding(db: Session, theirs) -> list[tuple[int, int]]:
+    """(session id, invitees without a reply) for coming sessions, soonest first. Invitees
+    are the current members of the bodies served, each counted once per session."""
+    on = today()
+    pairs = (
+        select(MeetingSession.id.label("session_id"), Membership.person_id)
+        .join(session_bodies, session_bodies.c.session_id == MeetingSession.id)
+        .join(Membership, Membership.body_id == session_bodies.c.body_id)
+        .where(
+            MeetingSession.id.in_(theirs),
+            MeetingSession.status == Status.SCHEDULED,
+            MeetingSession.start_at >= utcnow(),
+            policy.current_membership_filter(on),
+            ~select(Reply.id)
+            .where(Reply.session_id == MeetingSession.id, Reply.person_id == Membership.person_id)
+            .exists(),
+        )
+        .distinct()
+        .subquery()
+    )
+    rows = db.execute(
+        select(pairs.c.session_id, func.count())
+        .join(MeetingSession, MeetingSession.id == pairs.c.session_id)
+        .group_by(pairs.c.session_id, MeetingSession.start_at)
+        .order_by(MeetingSession.start_at, pairs.c.session_id)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def _sessions(db: Session, ids: list[int]) -> dict[int, MeetingSession]:
+    if not ids:
+        return {}
+    return {s.id: s for s in db.scalars(select(MeetingSession).where(MeetingSession.id.in_(ids)))}
+
+
+def _awaiting_approval(db: Session, theirs) -> tuple[list[MinutesVersion], int]:
+    waiting = (
+        select(MinutesVersion)
+        .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
+        .where(MinutesVersion.status == MinutesStatus.SUBMITTED, Minutes.session_id.in_(theirs))
+    )
+    total = db.scalar(select(func.count()).select_from(waiting.subquery()))
+    listed = db.scalars(
+        waiting.order_by(MinutesVersion.id)
+        .limit(LISTED)
+        .options(selectinload(MinutesVersion.minutes).selectinload(Minutes.session))
+    )
+    return list(listed), total

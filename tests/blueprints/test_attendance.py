@@ -1,0 +1,134 @@
+"""The attendance record form and the quorum on the session page, through HTTP."""
+
+import pytest
+from sqlalchemy import select
+
+from renkei.models import Attendance, Person
+from renkei.services import agenda, pledges, scheduling
+from renkei.services.agenda import ItemData
+from tests.conftest import login
+from tests.helpers import body_named, count, person_by_email
+from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session
+
+SECRET = "個別ケース（B氏）"
+
+
+@pytest.fixture
+def held(app, world):
+    """A held joint session on PAST_DAY with a confidential 支援会議 item; the secretary
+    and 兼務 三郎 have pledged."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    support = body_named(world, SUPPORT)
+    for person in (secretary, person_by_email(world, "member.both@example.jp")):
+        pledges.record_pledge(world, support, person, by=secretary)
+    session = make_session(world, SUPPORT, LAYER1, day=PAST_DAY)
+    with app.app_context():
+        agenda.add_item(
+            world,
+            session,
+            ItemData(
+                title=SECRET, body_id=support.id, planned_minutes=30, visibility="confidential"
+            ),
+            by=secretary,
+        )
+        scheduling.set_status(world, session, "held", by=secretary)
+    world.commit()
+    return session
+
+
+def ids(world) -> dict[str, int]:
+    return {p.name: p.id for p in world.scalars(select(Person))}
+
+
+def form(world, session, **lines) -> dict:
+    """Everyone absent, except ``lines``: name -> {field: value} (presence, arrived, ...)."""
+    people = ids(world)
+    invited = [i.person.name for i in scheduling.invitees(world, session)]
+    data = {"person": [people[name] for name in invited]}
+    for name in invited:
+        values = lines.get(name, {"presence": "absent"})
+        for key, value in values.items():
+            data[f"{key}-{people[name]}"] = value
+    return data
+
+
+def test_the_form_shows_everyone_with_the_confidential_item_to_the_pledged_secretary(
+    as_secretary, world, held
+):
+    page = as_secretary.get(f"/sessions/{held.id}/attendance").get_data(as_text=True)
+    assert "出席記録" in page and SECRET in page
+    for name in ("兼務 三郎", "地域 さくら", "社協 大地"):
+        assert name in page
+    both = ids(world)["兼務 三郎"]
+    assert f'name="item-{both}"' in page  # entitled and pledged: can be ticked
+    assert f'name="item-{ids(world)["地域 さくら"]}"' not in page  # 協議体 only: cannot
+
+
+def test_saving_the_record_shows_quorum_per_body_on_the_session_page(as_secretary, world, held):
+    present = {"presence": "present"}
+    data = form(
+        world,
+        held,
+        **{n: present for n in ("兼務 三郎", "民生 ふみ", "介護 由美", "支援 一郎")},
+    )
+    response = as_secretary.post(f"/sessions/{held.id}/attendance", data=data)
+    assert response.status_code == 302
+    page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+    assert "出席記録を保存しました。" in page and "出席記録による" in page
+    support_row = page.split(f'<th scope="row">{SUPPORT}</th>')[1].split("</tr>")[0]
+    layer1_row = page.split(f'<th scope="row">{LAYER1}</th>')[1].split("</tr>")[0]
+    assert ">4<" in support_row and "成立" in support_row and "不成立" not in support_row
+    assert ">3<" in layer1_row and "不成立" in layer1_row
+
+
+def test_a_time_that_is_no_time_is_reported_on_its_row(as_secretary, world, held):
+    data = form(world, held, **{"兼務 三郎": {"presence": "partial", "arrived": "25:99"}})
+    response = as_secretary.post(f"/sessions/{held.id}/attendance", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "何も保存されていません" in page and "14:00 のように" in page
+    assert count(world, Attendance) == 0
+
+
+def test_late_arrival_after_the_end_is_refused(as_secretary, world, held):
+    data = form(world, held, **{"兼務 三郎": {"presence": "partial", "arrived": "16:30"}})
+    response = as_secretary.post(f"/sessions/{held.id}/attendance", data=data)
+    assert response.status_code == 400
+    assert "到着時刻が会議の終了（16:00）より後です。" in response.get_data(as_text=True)
+    assert count(world, Attendance) == 0
+
+
+def test_ticking_an_unentitled_person_for_a_confidential_item_is_refused(as_secretary, world, held):
+    secret = held.items[0].id
+    data = form(world, held, **{"地域 さくら": {"presence": "present", "item": str(secret)}})
+    response = as_secretary.post(f"/sessions/{held.id}/attendance", data=data)
+    assert response.status_code == 400
+    assert "地域 さくらさんは議題1に出席できません" in response.get_data(as_text=True)
+    assert count(world, Attendance) == 0
+
+
+def test_a_session_not_yet_held_has_no_form(as_secretary, world):
+    session = make_session(world, SUPPORT)
+    page = as_secretary.get(f"/sessions/{session.id}/attendance").get_data(as_text=True)
+    assert "開催済」にしてからつけられます" in page and 'name="person"' not in page
+    data = {"person": [ids(world)["兼務 三郎"]], f"presence-{ids(world)['兼務 三郎']}": "present"}
+    response = as_secretary.post(f"/sessions/{session.id}/attendance", data=data)
+    assert response.status_code == 302
+    assert count(world, Attendance) == 0
+
+
+def test_members_read_the_quorum_but_only_the_secretariat_records(client, world, held):
+    login(client, "member.kyogitai@example.jp")
+    assert client.get(f"/sessions/{held.id}/attendance").status_code == 403
+    page = client.get(f"/sessions/{held.id}").get_data(as_text=True)
+    assert "出席と定足数" in page and "出欠の返信による見込み" in page
+    data = form(world, held, **{"兼務 三郎": {"presence": "present"}})
+    assert client.post(f"/sessions/{held.id}/attendance", data=data).status_code == 403
+    assert count(world, Attendance) == 0
+
+
+def test_someone_elses_session_is_not_found(client, world, held):
+    solo = make_session(world, SUPPORT, day=PAST_DAY)
+    login(client, "member.kyogitai@example.jp")
+    assert client.get(f"/sessions/{solo.id}/attendance").status_code == 404
+    assert client.get("/sessions/999999/attendance").status_code == 404

@@ -1,0 +1,276 @@
+"""The attendance record: quorum per body, partial attendance, confidential items, and the
+minutes' attendance sections following it."""
+
+from datetime import time
+
+import pytest
+from sqlalchemy import select
+
+from renkei.models import Attendance, ItemPresence, Person, QuorumRule, SectionKind
+from renkei.services import agenda, attendance, minutes, pledges, scheduling
+from renkei.services.agenda import ItemData
+from renkei.services.attendance import LineData, RecordErrors
+from renkei.services.errors import DomainError
+from tests.helpers import body_named, count, person_by_email
+from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session
+
+
+def named(db, name: str) -> Person:
+    return db.scalar(select(Person).where(Person.name == name))
+
+
+@pytest.fixture(autouse=True)
+def ctx(app):
+    """Messages and times are rendered in the app's language (Japanese)."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def secretary(world):
+    return person_by_email(world, "secretary@example.jp")
+
+
+@pytest.fixture
+def held(world, secretary):
+    """The joint session of the 支援会議 and the 第1層 協議体 on PAST_DAY, 14:00–16:00, held,
+    with a confidential 支援会議 item first. The secretary and 兼務 三郎 have pledged."""
+    support = body_named(world, SUPPORT)
+    for person in (secretary, person_by_email(world, "member.both@example.jp")):
+        pledges.record_pledge(world, support, person, by=secretary)
+    session = make_session(world, SUPPORT, LAYER1, day=PAST_DAY)
+    for title, body, minutes_, visibility in (
+        ("個別ケース（A氏）", SUPPORT, 40, "confidential"),
+        ("地域資源マップ", LAYER1, 30, "public"),
+        ("担い手の確保", LAYER1, 10, "members"),
+    ):
+        agenda.add_item(
+            world,
+            session,
+            ItemData(
+                title=title,
+                body_id=body_named(world, body).id,
+                planned_minutes=minutes_,
+                visibility=visibility,
+            ),
+            by=secretary,
+        )
+    scheduling.set_status(world, session, "held", by=secretary)
+    world.commit()
+    return session
+
+
+def everyone(world, session, presence="absent", **overrides) -> list[LineData]:
+    """A line per invitee: ``presence`` for all, except ``overrides`` (name -> LineData)."""
+    record = attendance.record_of(world, session)
+    lines = []
+    for line in record.lines:
+        given = overrides.get(line.person.name)
+        if given is not None:
+            given.person_id = line.person.id
+            lines.append(given)
+        else:
+            lines.append(LineData(line.person.id, presence))
+    return lines
+
+
+def present(**kwargs) -> LineData:
+    return LineData(0, "present", **kwargs)
+
+
+def secret_item(session):
+    return session.items[0]
+
+
+def test_a_session_not_marked_held_refuses_a_record(world, secretary):
+    session = make_session(world, SUPPORT, day=PAST_DAY)
+    with pytest.raises(DomainError) as refused:
+        attendance.save_record(world, session, everyone(world, session), by=secretary, shown=set())
+    assert "開催済" in str(refused.value.message)
+    assert count(world, Attendance) == 0
+
+
+def test_a_session_still_ahead_cannot_be_marked_held(world, secretary):
+    session = make_session(world, SUPPORT)  # DAY lies ahead
+    with pytest.raises(DomainError) as refused:
+        scheduling.set_status(world, session, "held", by=secretary)
+    assert "まだ始まっていない" in str(refused.value.message)
+    assert session.status == "scheduled"
+
+
+def test_quorum_per_body_in_a_joint_session(world, secretary, held):
+    """Six voting members each (the secretariat and the observer do not count), so each
+    body needs four. Present: the 支援会議's chair and the three members shared by both
+    bodies, so the 支援会議 has 4 of 6 (quorate) and the 協議体 3 of 6 (not quorate)."""
+    shared = ["兼務 三郎", "民生 ふみ", "介護 由美"]
+    lines = everyone(
+        world,
+        held,
+        **{name: present() for name in [*shared, "支援 一郎", "事務 花子", "社協 大地"]},
+    )
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    by_body = {q.body.name: q for q in attendance.record_of(world, held).quorum()}
+    support, layer1 = by_body[SUPPORT], by_body[LAYER1]
+    assert (support.present, support.total, support.required, support.met) == (4, 6, 4, True)
+    assert (layer1.present, layer1.total, layer1.required, layer1.met) == (3, 6, 4, False)
+
+
+def test_a_fixed_quorum_and_proxies_follow_the_bodys_rule(world, secretary, held):
+    layer1 = body_named(world, LAYER1)
+    layer1.quorum_rule, layer1.quorum_number, layer1.quorum_counts_proxy = (
+        QuorumRule.FIXED,
+        3,
+        True,
+    )
+    lines = everyone(
+        world,
+        held,
+        **{
+            "兼務 三郎": present(),
+            "民生 ふみ": present(),
+            "生協 実": LineData(0, "proxy", proxy_name="生協 代理人"),
+        },
+    )
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    by_body = {q.body.name: q for q in attendance.record_of(world, held).quorum()}
+    assert (by_body[LAYER1].present, by_body[LAYER1].required, by_body[LAYER1].met) == (3, 3, True)
+    # The 支援会議 keeps the default: its proxies would not count, and 2 of 6 is too few.
+    assert (by_body[SUPPORT].present, by_body[SUPPORT].met) == (2, False)
+
+
+def test_the_form_starts_from_the_replies(world, secretary, held):
+    both = person_by_email(world, "member.both@example.jp")
+    kyogitai = person_by_email(world, "member.kyogitai@example.jp")
+    scheduling.set_reply(world, held, both, "attend")
+    scheduling.set_reply(world, held, kyogitai, "proxy", proxy_name="地域 代理")
+    world.commit()
+    record = attendance.record_of(world, held)
+    entered = {line.person.name: line.entered() for line in record.lines}
+    assert entered["兼務 三郎"].presence == "present"
+    # Entitled and pledged: present for the confidential item unless the secretary unticks.
+    assert entered["兼務 三郎"].item_ids == {secret_item(held).id}
+    assert (entered["地域 さくら"].presence, entered["地域 さくら"].proxy_name) == (
+        "proxy",
+        "地域 代理",
+    )
+    assert entered["民生 ふみ"].presence is None  # no reply: the secretary chooses
+
+
+def test_partial_attendance_is_kept_with_its_times(world, secretary, held):
+    lines = everyone(world, held, **{"兼務 三郎": LineData(0, "partial", arrived=time(14, 40))})
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    row = attendance.record_of(world, held).attendances[named(world, "兼務 三郎").id]
+    assert row.presence == "partial" and row.left_at is None
+    assert minutes.partial_times(row) == "14:40から"
+
+
+@pytest.mark.parametrize(
+    "entry, field, message",
+    [
+        (LineData(0, "partial", arrived=time(16, 30)), "arrived", "終了（16:00）より後"),
+        (LineData(0, "partial", arrived=time(16, 0)), "arrived", "終了（16:00）より後"),
+        (LineData(0, "partial", arrived=time(13, 0)), "arrived", "開始（14:00）より前"),
+        (LineData(0, "partial", left=time(17, 0)), "left", "終了（16:00）より後"),
+        (LineData(0, "partial", arrived=time(15), left=time(14, 30)), "left", "到着より後"),
+        (LineData(0, "partial"), "arrived", "到着または退出の時刻"),
+        (LineData(0, "proxy"), "proxy_name", "代理で出席した人"),
+        (LineData(0, "maybe"), "presence", "選んでください"),
+        (LineData(0, None), "presence", "選んでください"),
+        (LineData(0, "present", note="長" * 201), "note", "200 文字以内"),
+    ],
+)
+def test_bad_lines_are_refused_and_nothing_is_written(
+    world, secretary, held, entry, field, message
+):
+    lines = everyone(world, held, **{"兼務 三郎": entry})
+    with pytest.raises(RecordErrors) as refused:
+        attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.rollback()
+    errors = refused.value.lines[named(world, "兼務 三郎").id]
+    assert message in str(errors[field]), errors
+    assert count(world, Attendance) == 0
+
+
+def test_nobody_unentitled_is_present_for_a_confidential_item(world, secretary, held):
+    """民生 ふみ is a 支援会議 member without a pledge; 地域 さくら is on the 協議体 only."""
+    secret = secret_item(held)
+    for name in ("民生 ふみ", "地域 さくら"):
+        lines = everyone(world, held, **{name: present(item_ids={secret.id})})
+        with pytest.raises(RecordErrors) as refused:
+            attendance.save_record(world, held, lines, by=secretary, shown={secret.id})
+        world.rollback()
+        message = str(refused.value.lines[named(world, name).id]["items"])
+        assert f"{name}さんは議題1に出席できません" in message and SUPPORT in message
+        assert "個別ケース" not in message  # the error names the item by number only
+    assert count(world, Attendance) == 0 and count(world, ItemPresence) == 0
+
+
+def test_presence_for_items_the_form_did_not_show_is_kept(world, secretary, held):
+    secret = secret_item(held)
+    lines = everyone(world, held, **{"兼務 三郎": present(item_ids={secret.id})})
+    attendance.save_record(world, held, lines, by=secretary, shown={secret.id})
+    world.commit()
+    # Saved again by someone whose form did not show the item, ticking nothing.
+    lines = everyone(world, held, **{"兼務 三郎": present()})
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    row = attendance.record_of(world, held).attendances[named(world, "兼務 三郎").id]
+    assert row.item_ids == {secret.id}
+    # An absent member is present for nothing.
+    lines = everyone(world, held, **{"兼務 三郎": LineData(0, "absent")})
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    assert count(world, ItemPresence) == 0
+
+
+def test_someone_not_invited_is_refused(world, secretary, held):
+    lines = [
+        *everyone(world, held),
+        LineData(person_by_email(world, "admin@example.jp").id, "present"),
+    ]
+    with pytest.raises(DomainError):
+        attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.rollback()
+    assert count(world, Attendance) == 0
+
+
+def test_only_the_secretariat_records(world, held):
+    chair = person_by_email(world, "chair.support@example.jp")
+    with pytest.raises(DomainError):
+        attendance.save_record(world, held, everyone(world, held), by=chair, shown=set())
+
+
+def attendance_section(world, version, body):
+    return next(
+        s
+        for s in version.sections
+        if s.kind == SectionKind.ATTENDANCE and s.body_id == body_named(world, body).id
+    )
+
+
+def test_the_draft_minutes_follow_the_record_unless_edited(world, secretary, held):
+    version = minutes.open_minutes(world, held, by=secretary)
+    edited = attendance_section(world, version, LAYER1)
+    minutes.save_section(
+        world, edited, "出席者は別紙のとおり", revision=edited.revision, by=secretary
+    )
+    world.commit()
+    lines = everyone(world, held, **{"兼務 三郎": present(), "支援 一郎": present()})
+    _, refreshed = attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    assert (refreshed.updated, refreshed.kept) == (1, 1)
+    support = attendance_section(world, version, SUPPORT).text
+    assert "**定足数**: 委員6名のうち2名が出席（必要4名）— 不成立" in support
+    assert "支援 一郎" in support and "**欠席**（5）" in support
+    assert attendance_section(world, version, LAYER1).text == "出席者は別紙のとおり"
+
+
+def test_a_new_draft_is_laid_out_from_the_record(world, secretary, held):
+    lines = everyone(world, held, presence="present")
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    version = minutes.open_minutes(world, held, by=secretary)
+    text = attendance_section(world, version, LAYER1).text
+    assert "委員6名のうち6名が出席（必要4名）— 成立" in text
