@@ -24,6 +24,7 @@ from renkei.blueprints import (
     minutes,
     organisations,
     people,
+    polls,
     sessions,
 )
 from renkei.blueprints.fields import MAX_ID
@@ -83,6 +84,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         minutes.bp,
         attendance.bp,
         apportionment.bp,
+        polls.bp,
     ):
         app.register_blueprint(blueprint)
 

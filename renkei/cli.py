@@ -64,6 +64,34 @@ def register(app: Flask) -> None:
         if result.delivery.failed:
             raise SystemExit(1)
 
+    @app.cli.command("send-poll-reminders")
+    @click.option(
+        "--days",
+        type=click.IntRange(0, 365),
+        default=2,
+        show_default=True,
+        help="Remind of the open date polls whose deadline (or first slot) is this many days "
+        "away or less.",
+    )
+    def send_poll_reminders_command(days: int):
+        """E-mail the invitees who have not answered an open date poll due within --days
+        days; once per invitee and day, however often it runs (for a daily cron job)."""
+        from renkei.services import mail, polls
+
+        settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
+        result = polls.send_reminders(
+            get_db(), settings, days=days, base_url=current_app.config["BASE_URL"]
+        )
+        click.echo(
+            f"polls: {result.polls}, reminders queued: {len(result.queued.messages)}, "
+            f"already queued earlier: {result.queued.already_queued}"
+        )
+        if result.queued.without_address:
+            click.echo("no e-mail address: " + ", ".join(result.queued.without_address))
+        _report_delivery(result.delivery, settings)
+        if result.delivery.failed:
+            raise SystemExit(1)
+
     @app.cli.command("backup")
     @click.argument("destination", metavar="DEST", type=click.Path(path_type=str))
     @click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")

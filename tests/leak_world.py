@@ -17,7 +17,7 @@ session's bodies (DESIGN.md: `members` means members of the session's bodies).
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
@@ -40,8 +40,8 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, attendance, mail, minutes, scheduling, series
-from renkei.services.dates import today
+from renkei.services import agenda, attendance, mail, minutes, polls, scheduling, series
+from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held, session_data
@@ -80,6 +80,16 @@ MINUTES_CORRECTION = "CANARY-MINUTES-CORRECTION-c41d"
 MINUTES_TASK = "CANARY-MINUTES-TASK-c41d"
 MINUTES_MEMBERS_SECTION = "MEMBERS-CANARY-MINUTES-SECTION-e2a7"
 MINUTES_DECISIONS = "MEMBERS-CANARY-MINUTES-DECISIONS-e2a7"
+# A date poll of the 支援会議 alone: its title and an invitee's comment are for the
+# 支援会議's members (invitees) and secretariat only; to anyone else the poll does not exist.
+# The personal link of one invitee (民生 ふみ, no login) shows the title to its holder only,
+# and never anyone else's comment.
+POLL_TITLE = "POLL-CANARY-TITLE-3e9f"
+POLL_COMMENT = "POLL-CANARY-COMMENT-3e9f"
+POLLS = (POLL_TITLE, POLL_COMMENT)
+# The 支援会議's weekly series, which the polls' second slot overlaps: a 協議体-only member
+# may not learn of it, even as a clash.
+SERIES_SESSION_TITLE = "支援会議（定例・漏えい試験）"
 # The joint session's public item: no canary, the positive control for calendars and mail.
 PUBLIC_TITLE = "PUBLIC-ITEM-TITLE-open"
 
@@ -129,6 +139,10 @@ class LeakWorld:
     feed_tokens: dict[str, str]
     # holders (e-mail or name) invited to the joint session: its members-only item is theirs
     joint_invitees: set[str] = field(default_factory=set)
+    # the 支援会議 poll, then the joint poll (支援会議 and 第1層協議体)
+    poll_ids: list[int] = field(default_factory=list)
+    # personal answer-link token -> name of its holder
+    poll_tokens: dict[str, str] = field(default_factory=dict)
 
 
 def _holder(person: Person) -> str:
@@ -266,9 +280,7 @@ def _build(db) -> LeakWorld:
 
     weekly = series.create_series(
         db,
-        session_data(
-            db, SUPPORT, title="支援会議（定例・漏えい試験）", day=DAY + timedelta(days=7)
-        ),
+        session_data(db, SUPPORT, title=SERIES_SESSION_TITLE, day=DAY + timedelta(days=7)),
         series.RepeatRule(frequency="weekly", count=3),
         by=secretary,
     )
@@ -311,6 +323,9 @@ def _build(db) -> LeakWorld:
     queued.messages[0].error = "550 test failure"
     db.commit()
 
+    poll_ids, poll_tokens = _polls(db, support, layer1, secretary)
+    db.commit()
+
     people = db.scalars(select(Person).order_by(Person.id)).all()
     invited = {_holder(i.person) for i in scheduling.invitees(db, joint)}
     sessions = db.scalars(select(MeetingSession.id).order_by(MeetingSession.id)).all()
@@ -333,4 +348,28 @@ def _build(db) -> LeakWorld:
         post_ids=list(db.scalars(select(Post.id).order_by(Post.id))),
         feed_tokens={p.feed_token: _holder(p) for p in people},
         joint_invitees=invited,
+        poll_ids=poll_ids,
+        poll_tokens=poll_tokens,
     )
+
+
+def _polls(db, support, layer1, secretary) -> tuple[list[int], dict[str, str]]:
+    """A 支援会議 poll answered by 兼務 三郎 with a comment, and a joint poll; both with a
+    slot overlapping the 支援会議's weekly series (a clash to flag). No request is mailed:
+    the mail test counts the kinds it expects."""
+    slots = [
+        polls.SlotData(tokyo_to_utc(day, time(14)), tokyo_to_utc(day, time(16)))
+        for day in (DAY + timedelta(days=2), DAY + timedelta(days=14))
+    ]
+    made = []
+    for title, bodies in (
+        (POLL_TITLE, [support]),
+        ("合同会議の日程（漏えい試験）", [support, layer1]),
+    ):
+        data = polls.PollData(title, [b.id for b in bodies], bodies[-1].id, slots)
+        made.append(polls.create_poll(db, data, by=secretary))
+    member = person_by_email(db, "member.both@example.jp")
+    polls.answer(db, made[0], member, {s.id: "yes" for s in made[0].slots}, POLL_COMMENT, by=member)
+    fumi = db.scalar(select(Person).where(Person.name == "民生 ふみ"))
+    token = polls.issue_link(db, made[0], fumi)
+    return [p.id for p in made], {token: fumi.name}

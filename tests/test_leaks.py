@@ -29,7 +29,7 @@ from renkei.services.dates import today
 from renkei.services.demo import DEMO_PASSWORD
 from tests import leak_world
 from tests.helpers import person_by_email
-from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS, MEMBERS_ITEM
+from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS, MEMBERS_ITEM, POLLS
 from tests.sessions_helpers import DAY
 
 CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
@@ -48,6 +48,7 @@ LAST = (
     "agenda.delete",
     "people.delete_post",
     "sessions.remove_guest",
+    "polls.remind",
     "people.set_account",
     "calendar.renew",
     "sessions.pledge",
@@ -70,6 +71,9 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "organisation_id": world.organisation_ids,
         "post_id": world.post_ids,
         "token": list(world.feed_tokens),
+        "poll_id": world.poll_ids,
+        # Its holder's link, and one nobody was given.
+        "poll_token": [*world.poll_tokens, "forged-poll-token"],
         "code": ["ja"],
     }
 
@@ -84,6 +88,7 @@ class Role:
 
 
 JOINT_PAGE = "/sessions/{w.joint_id}"
+SUPPORT_POLL = "/polls/{w.poll_ids[0]}"
 SOLO_PAGE = "/sessions/{w.solo_id}"
 APPROVED_MINUTES = "/minutes/{w.version_ids[0]}"  # the member view, by default
 DRAFT_EDITOR = "/minutes/{w.version_ids[1]}/edit"
@@ -94,7 +99,7 @@ ROLES = {
     # the 支援会議's own sessions do not exist for them.
     "member.kyogitai": Role(
         "member.kyogitai@example.jp",
-        CONFIDENTIAL,
+        CONFIDENTIAL + POLLS + (leak_world.SERIES_SESSION_TITLE,),
         {
             JOINT_PAGE: (*MEMBERS_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
             APPROVED_MINUTES: MINUTES_MEMBERS,
@@ -108,15 +113,16 @@ ROLES = {
             JOINT_PAGE: (*MEMBERS_ITEM, CLOSED),
             SOLO_PAGE: (CLOSED,),
             APPROVED_MINUTES: MINUTES_MEMBERS,
+            SUPPORT_POLL: POLLS,  # their own poll and their own comment
         },
     ),
     # Administrator: manages everything, entitled to no content by that role.
     "admin": Role(
         "admin@example.jp",
-        CONFIDENTIAL + MEMBERS,
+        CONFIDENTIAL + MEMBERS + POLLS,
         {JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED)},
     ),
-    "logged_out": Role(None, CONFIDENTIAL + MEMBERS),
+    "logged_out": Role(None, CONFIDENTIAL + MEMBERS + POLLS),
     # Secretariat of every body served, so manager of the sessions (history, replies, mail,
     # agenda buttons and forms), but without a pledge.
     "secretary.unpledged": Role(
@@ -151,6 +157,7 @@ ROLES = {
             "/": (leak_world.MINUTES_TASK,),
             # Presence for the confidential item is recorded under its title.
             JOINT_PAGE + "/attendance": (leak_world.JOINT_TITLE,),
+            SUPPORT_POLL: POLLS,
         },
     ),
 }
@@ -248,6 +255,11 @@ def forbidden_for(role: Role, request: Request, world: leak_world.LeakWorld) -> 
         if world.feed_tokens[token] not in world.joint_invitees:
             forbidden |= set(MEMBERS)
         return forbidden
+    if request.endpoint == "polls.link":
+        # A personal answer link is its holder's, whoever opens it (no login: the address
+        # is the key): the poll's title, but nobody else's answers or comments, and no
+        # agenda content at all.
+        return set(CONFIDENTIAL) | set(MEMBERS) | {leak_world.POLL_COMMENT}
     forbidden = set(role.forbidden)
     if request.endpoint in CALENDAR_ENDPOINTS:
         forbidden |= set(CONFIDENTIAL)

@@ -371,6 +371,11 @@ def test_another_bodys_session_is_not_found_for_a_member(app, client, world, rou
         ("agenda item edit", "GET", "/items/{}/edit", item_id),
         ("agenda item edit (post)", "POST", "/items/{}/edit", item_id),
         ("agenda item move", "POST", "/items/{}/move", item_id),
+        ("date poll", "GET", "/polls/{}", routes.poll_ids[0]),
+        ("date poll CSV", "GET", "/polls/{}/export.csv", routes.poll_ids[0]),
+        ("date poll answer", "POST", "/polls/{}/answer", routes.poll_ids[0]),
+        ("date poll decision", "POST", "/polls/{}/decide", routes.poll_ids[0]),
+        ("date poll reminder", "POST", "/polls/{}/remind", routes.poll_ids[0]),
     ]
     database = DatabaseState(app.extensions["renkei.engine"])
     state = database.digest()
@@ -383,7 +388,7 @@ def test_another_bodys_session_is_not_found_for_a_member(app, client, world, rou
         if response.status_code != 404 or NOT_FOUND not in page:
             failures.append(f"{what}: {method} {path} answered {response.status_code}")
             continue
-        if "支援会議（漏えい試験）" in page or "支援会議（定例" in page:
+        if "支援会議（漏えい試験）" in page or "支援会議（定例" in page or "POLL-CANARY" in page:
             failures.append(f"{what}: the 404 page names the session")
         absent = client.open(unused, method=method, data=data)
         assert absent.status_code == 404, unused
@@ -395,6 +400,7 @@ def test_another_bodys_session_is_not_found_for_a_member(app, client, world, rou
     # Positive control: their own (joint) session is there, its item closed to editing.
     assert client.get(f"/sessions/{routes.joint_id}").status_code == 200
     assert client.get(f"/sessions/{routes.joint_id}/invite.ics").status_code == 200
+    assert client.get(f"/polls/{routes.poll_ids[1]}").status_code == 200  # the joint poll
     own_item = world.scalar(
         select(AgendaItem.id).where(AgendaItem.session_id == routes.joint_id).limit(1)
     )

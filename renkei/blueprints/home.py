@@ -6,7 +6,7 @@ from flask_login import login_required
 from renkei.blueprints.common import me, safe_next
 from renkei.db import get_db, utcnow
 from renkei.i18n import LANGUAGE_COOKIE
-from renkei.services import dashboard, memberships, minutes, policy, posts, scheduling
+from renkei.services import dashboard, memberships, minutes, policy, polls, posts, scheduling
 from renkei.services.dates import today
 
 bp = Blueprint("home", __name__)
@@ -27,6 +27,7 @@ def index():
         actions=minutes.open_actions(db, me()),
         tile=dashboard.secretary_tile(db, me()),
         has_posts=bool(posts.posts_of(db, me())),
+        open_polls=polls.open_for(db, me()),
     )
 
 

@@ -26,6 +26,16 @@ from renkei.models.minutes import (
 from renkei.models.organisations import Organisation, OrganisationKind
 from renkei.models.people import Person
 from renkei.models.pledges import Pledge
+from renkei.models.polls import (
+    Choice,
+    Poll,
+    PollAnswer,
+    PollAnswerChange,
+    PollInvitee,
+    PollLink,
+    PollSlot,
+    PollStatus,
+)
 from renkei.models.posts import Post
 from renkei.models.sessions import (
     AgendaItem,
@@ -45,6 +55,14 @@ __all__ = [
     "ItemPresence",
     "Presence",
     "Post",
+    "Choice",
+    "Poll",
+    "PollAnswer",
+    "PollAnswerChange",
+    "PollInvitee",
+    "PollLink",
+    "PollSlot",
+    "PollStatus",
     "QuorumRule",
     "AuditEntry",
     "AuditHead",

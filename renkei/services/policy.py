@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkei.models import Body, Membership, Person, Pledge, Role
+from renkei.models import Body, Membership, Person, Pledge, PollInvitee, Role
 from renkei.services.dates import in_tokyo, today
 
 
@@ -326,4 +326,35 @@ def can_see_body_sessions(db: Session, person: Person, body: Body) -> bool:
             .limit(1)
         )
         is not None
+    )
+
+
+# --- Date polls -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PollAccess:
+    """What one person may do with one date poll."""
+
+    can_manage: bool = False  # secretary of every body of the poll: decide, remind, export
+    is_invitee: bool = False  # asked in the poll: answers their own row
+
+    @property
+    def can_view(self) -> bool:
+        """Invitees and managers only; to anyone else (administrators included) a poll does
+        not exist (404): a 支援会議's poll title and dates can say who is discussed."""
+        return self.can_manage or self.is_invitee
+
+
+def poll_access(db: Session, person: Person | None, poll) -> PollAccess:
+    body_ids = {body.id for body in poll.bodies}
+    if person is None or not body_ids:
+        return PollAccess()
+    invited = db.scalar(
+        select(PollInvitee.id).where(
+            PollInvitee.poll_id == poll.id, PollInvitee.person_id == person.id
+        )
+    )
+    return PollAccess(
+        can_manage=body_ids <= secretary_body_ids(db, person), is_invitee=invited is not None
     )

@@ -155,34 +155,55 @@ def warnings(
 
 
 def clashing_sessions(db: Session, data: SessionData, exclude_ids: set[int]):
-    """Other sessions overlapping in time that share invitees, with the shared names.
+    """Other sessions overlapping in time that share invitees, with the shared names."""
+    return clashes_in_windows(db, set(data.body_ids), [(data.start, data.end)], exclude_ids)[0]
 
-    Three queries whatever the number of clashes: the overlapping sessions, and the terms
-    on every body involved.
+
+def clashes_in_windows(
+    db: Session, body_ids: set[int], windows: list[tuple[datetime, datetime]], exclude_ids=()
+) -> list[list[tuple[MeetingSession, list[str]]]]:
+    """For each (start, end) window: the other sessions overlapping it that share invitees
+    with the members of ``body_ids``, with the shared names (a date poll asks for all its
+    candidate slots at once).
+
+    Three queries whatever the number of windows and clashes: the overlapping sessions,
+    and the terms on every body involved.
     """
-    others = [
+    if not windows:
+        return []
+    first, last = min(w[0] for w in windows), max(w[1] for w in windows)
+    candidates = [
         other
         for other in db.scalars(
             select(MeetingSession)
             .where(
-                MeetingSession.start_at < data.end,
-                MeetingSession.end_at > data.start,
+                MeetingSession.start_at < last,
+                MeetingSession.end_at > first,
                 MeetingSession.status != Status.CANCELLED,
             )
             .options(selectinload(MeetingSession.bodies))
         )
         if other.id not in exclude_ids
     ]
-    if not others:
-        return []
-    mine = set(data.body_ids)
-    involved = mine | {body.id for other in others for body in other.bodies}
+    if not candidates:
+        return [[] for _ in windows]
+    involved = set(body_ids) | {body.id for other in candidates for body in other.bodies}
+    days = [tokyo_date(start) for start, _end in windows]
+    terms = _terms_between(db, involved, min(days), max(days))
+    result = []
+    for (start, end), day in zip(windows, days, strict=True):
+        others = [o for o in candidates if o.start_at < end and o.end_at > start]
+        result.append(_shared_invitees(others, body_ids, [t for t in terms if t.is_current(day)]))
+    return result
+
+
+def _shared_invitees(others, body_ids: set[int], terms: list[Membership]):
     people_on: dict[int, set[int]] = {}
     names: dict[int, str] = {}
-    for term in _current_terms(db, involved, tokyo_date(data.start)):
+    for term in terms:
         people_on.setdefault(term.body_id, set()).add(term.person_id)
         names[term.person_id] = term.person.name
-    invited = set().union(*(people_on.get(body_id, set()) for body_id in mine))
+    invited = set().union(*(people_on.get(body_id, set()) for body_id in body_ids))
     result = []
     for other in others:
         theirs = set().union(*(people_on.get(body.id, set()) for body in other.bodies))
@@ -207,11 +228,33 @@ def _current_terms(db: Session, body_ids: set[int], day) -> list[Membership]:
     )
 
 
+def _terms_between(db: Session, body_ids: set[int], first, last) -> list[Membership]:
+    """Terms on ``body_ids`` current on some day from ``first`` to ``last``."""
+    if not body_ids:
+        return []
+    return list(
+        db.scalars(
+            select(Membership)
+            .where(
+                Membership.body_id.in_(body_ids),
+                Membership.term_start <= last,
+                Membership.term_end.is_(None) | (Membership.term_end >= first),
+            )
+            .options(selectinload(Membership.person), selectinload(Membership.body))
+        )
+    )
+
+
 def invitees(db: Session, session: MeetingSession) -> list[Invitee]:
     """Each current member of a served body once, with the bodies that bring them in."""
+    return invitees_of(db, session.bodies, tokyo_date(session.start_at))
+
+
+def invitees_of(db: Session, bodies, day) -> list[Invitee]:
+    """Each member of ``bodies`` current on ``day`` once, with the bodies that bring them
+    in: the invitees of a session, or of a date poll before there is a session."""
     by_person: dict[int, Invitee] = {}
-    day = tokyo_date(session.start_at)
-    for term in _current_terms(db, {b.id for b in session.bodies}, day):
+    for term in _current_terms(db, {b.id for b in bodies}, day):
         invitee = by_person.setdefault(term.person_id, Invitee(person=term.person))
         if term.body not in invitee.bodies:
             invitee.bodies.append(term.body)

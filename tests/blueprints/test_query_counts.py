@@ -164,3 +164,32 @@ def test_the_apportionment_report_does_not_query_per_session(app, client, world)
     breakdown = page.split('class="list breakdown"')[1].split("</table>")[0]
     assert breakdown.count("<tr>") == 1 + 5  # the head and five sessions
     assert queries_for(app, client, url) == small
+
+
+def _poll_with(app, db, extra_members: int, start: int, slots: int) -> int:
+    """A joint poll of SUPPORT and LAYER1 with ``slots`` slots, after adding
+    ``extra_members`` shared members; everyone has answered every slot."""
+    from datetime import timedelta
+
+    from renkei.services import polls
+    from tests.polls_helpers import make_poll, slot
+    from tests.sessions_helpers import DAY
+
+    add_shared_members(db, start, extra_members)
+    with app.app_context():
+        days = [DAY + timedelta(days=n) for n in range(slots)]
+        poll = make_poll(db, SUPPORT, LAYER1, slots=[slot(d) for d in days])
+        for invitee in poll.invitees:
+            marks = {
+                s.id: ("yes", "maybe", "no")[(s.id + invitee.person_id) % 3] for s in poll.slots
+            }
+            polls.answer(db, poll, invitee.person, marks, "コメント", by=invitee.person)
+        db.commit()
+        return poll.id
+
+
+@pytest.mark.parametrize("url", ["/polls/{poll}", "/polls/{poll}/export.csv", "/", "/polls/"])
+def test_poll_pages_do_not_query_per_invitee_or_slot(app, as_secretary, world, url):
+    small = queries_for(app, as_secretary, url.format(poll=_poll_with(app, world, 2, 0, 2)))
+    large = queries_for(app, as_secretary, url.format(poll=_poll_with(app, world, 40, 2, 9)))
+    assert small == large

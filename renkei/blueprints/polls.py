@@ -1,0 +1,358 @@
+"""Date polls (日程調整): make one, answer it (logged in, or through a personal link), read
+the result with quorum per body, decide a slot, remind, export."""
+
+import csv
+import io
+import re
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import Form, FormField, StringField, TextAreaField
+from wtforms.fields import FieldList
+from wtforms.validators import DataRequired, Length, Optional
+
+from renkei.blueprints import mail_dispatch
+from renkei.blueprints.common import me, render_form, require, show_error
+from renkei.blueprints.fields import DateField, IdSelectField, TimeField, none_choice, optional_int
+from renkei.blueprints.mail_dispatch import mail_args
+from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
+from renkei.db import get_db, utcnow
+from renkei.models import Choice, Poll
+from renkei.services import mail, policy, polls
+from renkei.services.bodies import list_bodies
+from renkei.services.dates import tokyo_to_utc
+from renkei.services.errors import DomainError
+
+bp = Blueprint("polls", __name__, url_prefix="/polls")
+
+SLOT_ROWS = 8  # empty rows of the form are ignored
+SLOT_FIELD = re.compile(r"^slot-(\d{1,10})$")
+
+
+class SlotForm(Form):
+    day = DateField(_l("Date"), validators=[Optional()])
+    start = TimeField(_l("Starts at"), validators=[Optional()])
+    end = TimeField(_l("Ends at"), validators=[Optional()])
+
+
+class PollForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(_l("Enter a title.")), Length(max=200, message=TOO_LONG)],
+    )
+    body_ids = CheckboxesField(
+        _l("Bodies served"),
+        coerce=optional_int,
+        validate_choice=False,
+        description=_l("Choose several bodies to hold a joint session."),
+    )
+    host_body_id = IdSelectField(
+        _l("Host body"), description=_l("For a joint session: the body that hosts it.")
+    )
+    slots = FieldList(
+        FormField(SlotForm),
+        _l("Candidate slots"),
+        min_entries=SLOT_ROWS,
+        max_entries=polls.MAX_SLOTS,
+    )
+    deadline = DateField(
+        _l("Deadline for answers"),
+        validators=[Optional()],
+        description=_l("Answers are taken until the end of this day."),
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000, message=TOO_LONG)])
+
+
+def _fill_choices(form: PollForm) -> None:
+    mine = policy.secretary_body_ids(get_db(), me())
+    bodies = [b for b in list_bodies(get_db()) if b.id in mine]
+    form.body_ids.choices = [(b.id, b.name) for b in bodies]
+    form.host_body_id.choices = [
+        none_choice(_l("Choose the host body")),
+        *((str(b.id), b.name) for b in bodies),
+    ]
+
+
+def _data(form: PollForm) -> polls.PollData:
+    body_ids = list(form.body_ids.data or [])
+    host = form.host_body_id.data
+    if host is None and len(body_ids) == 1:
+        host = body_ids[0]
+    slots = []
+    for number, entry in enumerate(form.slots.entries, start=1):
+        day, start, end = entry.form.day.data, entry.form.start.data, entry.form.end.data
+        if day is None and start is None and end is None:
+            continue
+        if day is None or start is None or end is None:
+            raise DomainError(_l("Slot %(n)d: give the date, start and end.", n=number), "slots")
+        slots.append(polls.SlotData(tokyo_to_utc(day, start), tokyo_to_utc(day, end)))
+    return polls.PollData(
+        title=form.title.data or "",
+        body_ids=body_ids,
+        host_body_id=host,
+        slots=slots,
+        deadline=form.deadline.data,
+        comment=form.comment.data or "",
+    )
+
+
+def load_poll(poll_id: int) -> tuple[Poll, policy.PollAccess]:
+    """The poll and the viewer's access; 404 for anyone who may not know it exists."""
+    poll = polls.load(get_db(), poll_id)
+    access = policy.poll_access(get_db(), me(), poll) if poll else policy.PollAccess()
+    if poll is None or not access.can_view:
+        abort(404)
+    return poll, access
+
+
+@bp.route("/")
+@login_required
+def index():
+    db = get_db()
+    return render_template(
+        "polls/index.html",
+        polls=polls.visible_to(db, me()),
+        can_create=bool(policy.secretary_body_ids(db, me())),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    db = get_db()
+    require(bool(policy.secretary_body_ids(db, me())))
+    form = PollForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            poll = polls.create_poll(db, _data(form), by=me())
+            settings = mail_dispatch.mail_settings()
+            queued = polls.queue_requests(
+                db,
+                poll,
+                organizer=me(),
+                base_url=mail_args()["base_url"],
+                sender=settings.sender,
+            )
+            db.commit()
+            flash(_("The date poll has been created."), "success")
+            mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
+            return redirect(url_for("polls.show", poll_id=poll.id))
+        except DomainError as error:
+            show_error(form, error)
+    elif request.method == "POST":
+        _move_slot_errors(form)
+    return render_form("polls/new.html", form)
+
+
+def _move_slot_errors(form: PollForm) -> None:
+    """A slot row's typing error is said above the form with the row's number (the list
+    of rows has no single field to link to); the row's own field shows it too."""
+    for number, entry in enumerate(form.slots.entries, start=1):
+        for messages in entry.errors.values():
+            for message in messages:
+                form.form_errors.append(_("Slot %(n)d: %(problem)s", n=number, problem=message))
+    form.slots.errors = []
+
+
+@bp.route("/<int:poll_id>")
+@login_required
+def show(poll_id: int):
+    poll, access = load_poll(poll_id)
+    return _render_show(poll, access)
+
+
+def _render_show(poll: Poll, access: policy.PollAccess, status: int = 200, error=None):
+    db = get_db()
+    result = polls.results(db, poll, me())
+    mine = next((row for row in result.rows if row.invitee.person_id == me().id), None)
+    page = render_template(
+        "polls/show.html",
+        poll=poll,
+        access=access,
+        result=result,
+        mine=mine,
+        choices=list(Choice),
+        history=polls.history(db, poll) if access.can_manage else [],
+        accepts=poll.accepts_answers(utcnow()),
+        error=error,
+        slot_label=polls.slot_label,
+    )
+    return page, status
+
+
+def _posted_choices() -> dict[int, str]:
+    """The slot answers in the form (``slot-<id>``); anything else posted (a person's id,
+    say) is not read: one answers for oneself only."""
+    found = {}
+    for name, value in request.form.items():
+        match = SLOT_FIELD.match(name)
+        if match:
+            found[int(match.group(1))] = value
+    return found
+
+
+@bp.route("/<int:poll_id>/answer", methods=["POST"])
+@login_required
+def answer(poll_id: int):
+    db = get_db()
+    poll, access = load_poll(poll_id)
+    try:
+        polls.answer(db, poll, me(), _posted_choices(), request.form.get("comment", ""), by=me())
+    except DomainError as error:
+        db.rollback()
+        return _render_show(polls.load(db, poll_id), access, 400, str(error.message))
+    db.commit()
+    flash(_("Your answer has been saved."), "success")
+    return redirect(url_for("polls.show", poll_id=poll.id))
+
+
+@bp.route("/<int:poll_id>/decide", methods=["POST"])
+@login_required
+def decide(poll_id: int):
+    db = get_db()
+    poll, access = load_poll(poll_id)
+    require(access.can_manage)
+    try:
+        session = polls.decide(
+            db,
+            poll,
+            optional_int(request.form.get("slot_id")),
+            by=me(),
+            place=request.form.get("place", ""),
+        )
+    except DomainError as error:
+        db.rollback()
+        return _render_show(polls.load(db, poll_id), access, 400, str(error.message))
+    queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
+    db.commit()
+    flash(_("The date has been decided and the session scheduled."), "success")
+    mail_dispatch.announce_and_deliver(queued, mail.INVITE)
+    return redirect(url_for("polls.show", poll_id=poll.id))
+
+
+@bp.route("/<int:poll_id>/remind", methods=["POST"])
+@login_required
+def remind(poll_id: int):
+    db = get_db()
+    poll, access = load_poll(poll_id)
+    require(access.can_manage)
+    if not poll.accepts_answers(utcnow()):
+        return _render_show(poll, access, 400, _("This poll no longer takes answers."))
+    queued = polls.queue_requests(
+        db,
+        poll,
+        organizer=me(),
+        base_url=mail_args()["base_url"],
+        sender=mail_dispatch.mail_settings().sender,
+        reminder=True,
+    )
+    db.commit()
+    if not queued.messages and not queued.without_address:
+        flash(_("Nobody is waiting for a reminder today."), "info")
+    mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
+    return redirect(url_for("polls.show", poll_id=poll.id))
+
+
+@bp.route("/<int:poll_id>/export.csv")
+@login_required
+def export(poll_id: int):
+    poll, access = load_poll(poll_id)
+    require(access.can_manage)
+    result = polls.results(get_db(), poll, me())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([[_cell(value) for value in row] for row in _table(result)])
+    # UTF-8 with a BOM: Excel on Japanese Windows reads it as UTF-8, not Shift_JIS.
+    response = Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _table(result: polls.PollResult) -> list[list[str]]:
+    slots = result.slots
+    header = [_("Name"), _("Bodies"), *(polls.slot_label(s.slot) for s in slots), _("Comment")]
+    rows = [header]
+    for row in result.rows:
+        marks = [row.answers[s.slot.id].mark if s.slot.id in row.answers else "" for s in slots]
+        rows.append([row.invitee.person.name, "、".join(b.name for b in row.bodies), *marks,
+                     row.invitee.comment])  # fmt: skip
+    for choice in Choice:
+        rows.append([choice.mark, "", *(str(s.counts.get(choice, 0)) for s in slots), ""])
+    for index, body in enumerate(result.poll.bodies):
+        for label, attribute in (
+            (_("Quorum (○)"), "quorum_yes"),
+            (_("Quorum (○△)"), "quorum_likely"),
+        ):
+            cells = [_quorum_cell(getattr(s, attribute)[index]) for s in slots]
+            rows.append([label, body.name, *cells, ""])
+    return rows
+
+
+def _quorum_cell(q) -> str:
+    verdict = _("Met") if q.met else _("Not met")
+    return f"{verdict} {q.present}/{q.required}"
+
+
+def _cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# --- The personal link --------------------------------------------------------------------
+
+
+@bp.route("/answer/<poll_token>", methods=["GET", "POST"])
+def link(poll_token: str):
+    """A member without a login answers their own row: the page shows the poll and their
+    answers only, never anyone else's."""
+    db = get_db()
+    try:
+        found = polls.find_link(db, poll_token)
+    except polls.LinkRefused as refused:
+        return _link_refused(refused.status)
+    poll, person = polls.load(db, found.poll_id), found.person
+    if not any(i.person_id == person.id for i in poll.invitees):
+        return _link_refused(404)  # no longer asked: the link answers nothing
+    error = None
+    if request.method == "POST":
+        try:
+            polls.answer(
+                db, poll, person, _posted_choices(), request.form.get("comment", ""), by=None
+            )
+        except DomainError as exc:
+            db.rollback()
+            error = str(exc.message)
+        else:
+            db.commit()
+            flash(_("Your answer has been saved."), "success")
+            return redirect(url_for("polls.link", poll_token=poll_token))
+    poll = polls.load(db, found.poll_id)
+    row = next(i for i in poll.invitees if i.person_id == person.id)
+    answers = polls.answers_of(db, poll, person)
+    page = render_template(
+        "polls/link.html",
+        poll=poll,
+        person=person,
+        row=row,
+        answers=answers,
+        choices=list(Choice),
+        error=error,
+        slot_label=polls.slot_label,
+    )
+    return _no_store(page), 400 if error else 200
+
+
+def _link_refused(status: int):
+    return _no_store(render_template("polls/link_invalid.html", status=status)), status
+
+
+def _no_store(page: str) -> Response:
+    """The page is reached by a secret address: no cache keeps it on a shared PC."""
+    response = Response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
