@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Screenshots of failed browser tests land here (CI keeps the folder as an artefact).
+ARTEFACTS = Path(os.environ.get("RENKEI_ARTEFACTS", Path(__file__).parents[2] / "test-artefacts"))
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 
@@ -108,6 +110,33 @@ def _open_page(browser: Browser, base_url: str, viewport: dict, console: Console
     return page
 
 
+def screenshot(page: Page, name: str) -> Path:
+    """Save what ``page`` shows as ARTEFACTS/<name>.png, for a failure to be looked at."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTEFACTS / f"{name}.png"
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Exception as error:  # a crashed page must not hide the test's own failure
+        print(f"no screenshot of {name}: {error}")
+    else:
+        print(f"screenshot: {path}")
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's outcome on the test, so fixtures can tell a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def _screenshot_if_failed(request, page: Page) -> None:
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(page, request.node.name)
+
+
 @pytest.fixture
 def console() -> ConsoleLog:
     """What went wrong in the browser console of ``page`` or ``phone_page``."""
@@ -115,16 +144,19 @@ def console() -> ConsoleLog:
 
 
 @pytest.fixture
-def page(browser, live_server, console) -> Iterator[Page]:
-    """A fresh, logged-out browser tab at desktop width, with its own cookies."""
+def page(request, browser, live_server, console) -> Iterator[Page]:
+    """A fresh, logged-out browser tab at desktop width, with its own cookies; on failure
+    its last view is saved under ARTEFACTS."""
     page = _open_page(browser, live_server, DESKTOP, console)
     yield page
+    _screenshot_if_failed(request, page)
     page.context.close()
 
 
 @pytest.fixture
-def phone_page(browser, live_server, console) -> Iterator[Page]:
+def phone_page(request, browser, live_server, console) -> Iterator[Page]:
     """A fresh, logged-out browser tab at a phone's width (375 CSS pixels)."""
     page = _open_page(browser, live_server, PHONE, console)
     yield page
+    _screenshot_if_failed(request, page)
     page.context.close()

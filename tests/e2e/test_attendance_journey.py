@@ -44,6 +44,7 @@ from renkei.models import Programme, Role
 from renkei.services import demo
 from renkei.services.apportionment import fiscal_year_of
 from renkei.services.dates import today
+from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +82,6 @@ SESSION_PATH = re.compile(r"/sessions/(\d+)$")
 VOTING = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
 
 CATALOG = Translations.load(Path(renkei.__file__).parent / "translations", ["ja"], "messages")
-SCREENSHOTS = Path("/tmp")
 
 
 def ui(message: str, **values) -> str:
@@ -236,8 +236,7 @@ def browse(browser: Browser, live_server, page: Page, request) -> Iterator:
     if request.session.testsfailed > failed_before:
         for number, shown in enumerate(pages + [p for p in page.context.pages if p not in pages]):
             if not shown.is_closed():
-                path = SCREENSHOTS / f"renkei-attendance-{request.node.name}-{number}.png"
-                shown.screenshot(path=str(path), full_page=True)
+                screenshot(shown, f"attendance-{request.node.name}-{number}")
     for other in pages[1:]:
         other.context.close()
 
@@ -282,7 +281,7 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
         page.wait_for_load_state()
         expect(page.locator(".page-head form input[name=status][value=scheduled]")).to_have_count(1)
     except BaseException:
-        page.screenshot(path=str(SCREENSHOTS / "renkei-attendance-setup.png"), full_page=True)
+        screenshot(page, "attendance-setup")
         context.close()
         raise
     context.close()

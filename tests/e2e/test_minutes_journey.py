@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 import renkei
 from renkei.services import demo
 from renkei.services.dates import today
+from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +65,6 @@ RUNNING_HEAD = """() => {
 }"""
 
 CATALOG = Translations.load(Path(renkei.__file__).parent / "translations", ["ja"], "messages")
-SCREENSHOTS = Path("/tmp")
 
 
 def ui(message: str, **values) -> str:
@@ -171,8 +171,7 @@ def browse(browser: Browser, live_server, page: Page, request) -> Iterator:
     if request.session.testsfailed > failed_before:
         for number, shown in enumerate(pages):
             if not shown.is_closed():
-                path = SCREENSHOTS / f"renkei-minutes-{request.node.name}-{number}.png"
-                shown.screenshot(path=str(path), full_page=True)
+                screenshot(shown, f"minutes-{request.node.name}-{number}")
     for other in pages[1:]:
         other.context.close()
 
@@ -219,7 +218,7 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
         expect(page.locator(".page-head form input[name=status][value=scheduled]")).to_have_count(1)
         expect(page.locator("section#minutes")).to_be_visible()
     except BaseException:
-        page.screenshot(path=str(SCREENSHOTS / "renkei-minutes-setup.png"), full_page=True)
+        screenshot(page, "minutes-setup")
         context.close()
         raise
     context.close()

@@ -12,6 +12,7 @@ member.both@example.jp *without* a pledge happens in one test, before the pledge
 
 import re
 from datetime import date, time, timedelta
+from urllib.parse import urlsplit
 
 import jpholiday
 import pytest
@@ -323,8 +324,6 @@ def test_member_without_pledge_sees_closed_items_replies_and_pledges(page: Page,
     for secret in CONFIDENTIAL_ITEMS + CONFIDENTIAL_WORDS:
         assert secret not in ics_text, secret
 
-    page.screenshot(path="/tmp/renkei-session-member.png", full_page=True)
-
     # Their attendance: the demo has them attending already; they confirm, with a comment.
     reply = page.locator("#reply form")
     expect(reply.locator("input[name=answer][value=attend]")).to_be_checked()
@@ -344,6 +343,26 @@ def test_member_without_pledge_sees_closed_items_replies_and_pledges(page: Page,
     expect(mine.locator("td").nth(2)).to_contain_text(attend_label)
     expect(mine.locator("td").nth(2)).to_contain_text("15分ほど遅れます")
     assert all(secret not in page.content() for secret in CONFIDENTIAL_ITEMS)
+
+    # Their calendar feed: the account page copies its address; the feed has the session
+    # and none of its closed items.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/account")
+    copy = page.locator("#feed button[data-copy]")
+    expect(copy).to_be_visible()
+    copy.click()
+    expect(page.locator("#feed-copied")).not_to_be_empty()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#feed code.feed-url").nth(1).inner_text().strip()
+    # The address is made from BASE_URL (the default, not this test server's port): fetch
+    # its path from the server under test.
+    feed = page.request.get(urlsplit(copied).path)
+    assert feed.ok and feed.headers["content-type"].startswith("text/calendar")
+    feed_text = feed.text().replace("\r\n ", "")
+    assert DEMO_JOINT in feed_text
+    for secret in CONFIDENTIAL_ITEMS + CONFIDENTIAL_WORDS:
+        assert secret not in feed_text, secret
+    page.goto(session_url)
 
     # The pledge: back on the same session, every item is open.
     pledge_buttons.click()
