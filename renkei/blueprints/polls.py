@@ -210,6 +210,30 @@ def answer(poll_id: int):
     return redirect(url_for("polls.show", poll_id=poll.id))
 
 
+@bp.route("/<int:poll_id>/answer-for", methods=["POST"])
+@login_required
+def answer_for(poll_id: int):
+    """The secretariat enters an answer heard by telephone or on paper."""
+    db = get_db()
+    poll, access = load_poll(poll_id)
+    require(access.can_manage)
+    try:
+        polls.answer_for(
+            db,
+            poll,
+            optional_int(request.form.get("person_id")),
+            _posted_choices(),
+            request.form.get("comment", ""),
+            by=me(),
+        )
+    except DomainError as error:
+        db.rollback()
+        return _render_show(polls.load(db, poll_id), access, 400, str(error.message))
+    db.commit()
+    flash(_("The answer has been entered."), "success")
+    return redirect(url_for("polls.show", poll_id=poll.id) + "#answer-for")
+
+
 @bp.route("/<int:poll_id>/decide", methods=["POST"])
 @login_required
 def decide(poll_id: int):

@@ -239,6 +239,26 @@ def answer(
     return changes
 
 
+def answer_for(
+    db: Session,
+    poll: Poll,
+    person_id: int | None,
+    choices: Mapping[int, str],
+    comment: str = "",
+    *,
+    by: Person,
+    now: datetime | None = None,
+) -> list[PollAnswerChange]:
+    """The secretariat enters an invitee's answer heard by telephone or on paper (many
+    members have neither a login nor an address). The history names who entered it."""
+    if not policy.poll_access(db, by, poll).can_manage:
+        raise Forbidden(_l("Only the secretariat of every body of the poll may enter answers."))
+    invitee = next((i for i in poll.invitees if i.person_id == person_id), None)
+    if invitee is None:
+        raise DomainError(_l("Choose one of the people asked."), "person_id")
+    return answer(db, poll, invitee.person, choices, comment, by=by, now=now)
+
+
 def _check_open(poll: Poll, now: datetime) -> None:
     if not poll.is_open:
         raise DomainError(_l("This poll has been decided: answers can no longer be changed."))

@@ -423,3 +423,41 @@ def test_a_bad_answer_through_the_link_is_refused_and_writes_nothing(app, client
     text = response.get_data(as_text=True)
     assert ja(app, "Choose ○, △ or × for every candidate slot.") in text
     assert count(world, PollAnswer) == count(world, PollAnswerChange) == 0
+
+
+# --- Answers heard by telephone -----------------------------------------------------------
+
+
+def test_the_secretariat_enters_an_answer_heard_by_telephone(client, world):
+    poll = make_poll(world, SUPPORT, LAYER1)
+    fumi = person_named(world, FUMI)  # no login, no address: she answers by telephone
+    login(client, "secretary@example.jp")
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert "電話や紙で聞いた回答を入力" in page
+    form = answer_form(poll, "yes", "no", "maybe", comment="電話で確認", person_id=fumi.id)
+    response = client.post(f"/polls/{poll.id}/answer-for", data=form)
+    assert response.status_code == 302
+    answers = {a.slot_id: a.choice for a in world.scalars(select(PollAnswer))}
+    assert answers == {
+        poll.slots[0].id: Choice.YES,
+        poll.slots[1].id: Choice.NO,
+        poll.slots[2].id: Choice.MAYBE,
+    }
+    secretary = person_by_email(world, "secretary@example.jp")
+    change = world.scalars(select(PollAnswerChange)).first()
+    assert (change.person_id, change.by_id) == (fumi.id, secretary.id)
+
+
+def test_only_the_secretariat_enters_answers_for_others(client, world):
+    poll = make_poll(world, SUPPORT, LAYER1)
+    fumi = person_named(world, FUMI)
+    login(client, "member.both@example.jp")
+    form = answer_form(poll, "yes", "yes", "yes", person_id=fumi.id)
+    assert client.post(f"/polls/{poll.id}/answer-for", data=form).status_code == 403
+    login(client, "secretary@example.jp")
+    for person_id in ("", "abc", str(person_by_email(world, "admin@example.jp").id), "99999999"):
+        form = answer_form(poll, "yes", "yes", "yes", person_id=person_id)
+        response = client.post(f"/polls/{poll.id}/answer-for", data=form)
+        assert response.status_code == 400
+        assert "日程調整で聞いている人から選んでください。" in response.get_data(as_text=True)
+    assert count(world, PollAnswer) == 0
