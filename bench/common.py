@@ -131,7 +131,6 @@ def gunicorn(database_url: str, workers: int = 2, log_folder: str | None = None)
         SECRET_KEY=secrets.token_hex(32),
         BASE_URL=base,  # plain http: cookies without the Secure flag
     )
-    log = open(Path(log_folder or tempfile.gettempdir()) / f"gunicorn-{port}.log", "w")
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "--workers",
@@ -142,28 +141,32 @@ def gunicorn(database_url: str, workers: int = 2, log_folder: str | None = None)
         f"127.0.0.1:{port}",
         "renkei:create_app()",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if HttpClient(base).get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start; see {log.name}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    log_path = Path(log_folder or tempfile.gettempdir()) / f"gunicorn-{port}.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if HttpClient(base).get("/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {log_path}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 class HttpClient:
     """A browser's worth of HTTP: a cookie jar for logging in, then plain http.client
-    requests (a new connection each, as gunicorn's sync workers close them anyway)."""
+    requests (a new connection each, as gunicorn's sync workers close them anyway). One
+    User-Agent throughout: Flask-Login's session protection ties the login to it."""
+
+    USER_AGENT = "renkei-bench/1"
 
     def __init__(self, base: str):
         self.base = base
@@ -173,6 +176,7 @@ class HttpClient:
 
     def login(self, email: str, password: str) -> None:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        opener.addheaders = [("User-Agent", self.USER_AGENT)]
         page = opener.open(self.base + "/login").read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
         if token is None:
@@ -188,7 +192,7 @@ class HttpClient:
     def get(self, path: str, headers=None) -> tuple[int, bytes, dict]:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
         try:
-            sent = dict(headers or {})
+            sent = {"User-Agent": self.USER_AGENT, **(headers or {})}
             if len(self.jar):
                 sent["Cookie"] = self._cookie()
             connection.request("GET", path, headers=sent)

@@ -1,13 +1,10 @@
 """The apportionment report (按分): a page with the rule and the breakdown, and its CSV."""
 
-import csv
-import io
-
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from renkei.blueprints.common import me
+from renkei.blueprints.common import csv_download, me
 from renkei.db import get_db
 from renkei.models import Person
 from renkei.services import apportionment, policy, posts
@@ -87,20 +84,13 @@ def download():
         abort(400)
     people, _chosen = _choice(period)
     report = apportionment.report(get_db(), period, people)
-    body = "\ufeff" + _csv(report)  # the BOM makes Excel read UTF-8
-    filename = f"apportionment-{period.key}.csv"
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
+    return csv_download(_rows(report), f"apportionment-{period.key}.csv")
 
 
-def _csv(report: apportionment.Report) -> str:
+def _rows(report: apportionment.Report) -> list[list]:
+    """The page's figures: one line per session attended, one total line per person."""
     programmes = report.programmes
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    rows = [
         [
             _("Name"),
             _("Date"),
@@ -112,10 +102,10 @@ def _csv(report: apportionment.Report) -> str:
             _("Total (hours:minutes)"),
             _("Charged where no post was held"),
         ]
-    )
+    ]
     for person in report.people:
         for line in person.lines:
-            writer.writerow(
+            rows.append(
                 [
                     person.person.name,
                     apportionment.day_text(line.session),
@@ -129,7 +119,7 @@ def _csv(report: apportionment.Report) -> str:
                 ]
             )
         totals = person.totals
-        writer.writerow(
+        rows.append(
             [
                 person.person.name,
                 "",
@@ -142,4 +132,4 @@ def _csv(report: apportionment.Report) -> str:
                 "",
             ]
         )
-    return out.getvalue()
+    return rows

@@ -1,8 +1,10 @@
 """Small helpers shared by the views."""
 
+import csv
+import io
 from urllib.parse import urlsplit
 
-from flask import abort, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -93,3 +95,22 @@ def session_access_or_404(session) -> policy.SessionAccess:
     if not access.can_view:
         abort(404)
     return access
+
+
+def spreadsheet_cell(value):
+    """A cell a spreadsheet will not run as a formula (a title may start with "=")."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_download(rows, filename: str) -> Response:
+    """A CSV file for Excel: UTF-8 with a BOM (so Japanese Windows does not read it as
+    Shift_JIS), no cell taken for a formula, kept by no cache."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([[spreadsheet_cell(value) for value in row] for row in rows])
+    response = Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

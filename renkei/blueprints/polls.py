@@ -1,8 +1,6 @@
 """Date polls (日程調整): make one, answer it (logged in, or through a personal link), read
 the result with quorum per body, decide a slot, remind, export."""
 
-import csv
-import io
 import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -15,7 +13,7 @@ from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import me, render_form, require, show_error
+from renkei.blueprints.common import csv_download, me, render_form, require, show_error
 from renkei.blueprints.fields import DateField, IdSelectField, TimeField, none_choice, optional_int
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
@@ -287,14 +285,7 @@ def export(poll_id: int):
     poll, access = load_poll(poll_id)
     require(access.can_manage)
     result = polls.results(get_db(), poll, me())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([[_cell(value) for value in row] for row in _table(result)])
-    # UTF-8 with a BOM: Excel on Japanese Windows reads it as UTF-8, not Shift_JIS.
-    response = Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(_table(result), f"poll-{poll.id}.csv")
 
 
 def _table(result: polls.PollResult) -> list[list[str]]:
@@ -322,11 +313,6 @@ def _quorum_cell(q) -> str:
     return f"{verdict} {q.present}/{q.required}"
 
 
-def _cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 # --- The personal link --------------------------------------------------------------------
 
 
@@ -340,8 +326,8 @@ def link(poll_token: str):
     except polls.LinkRefused as refused:
         return _link_refused(refused.status)
     poll, person = polls.load(db, found.poll_id), found.person
-    if not any(i.person_id == person.id for i in poll.invitees):
-        return _link_refused(404)  # no longer asked: the link answers nothing
+    if not policy.poll_access(db, person, poll).is_invitee:
+        return _link_refused(404)  # left the poll's bodies: the link answers nothing
     error = None
     if request.method == "POST":
         try:

@@ -181,7 +181,10 @@ class ActionItem(Base):
     It is as closed as its section: the policy asks the section."""
 
     __tablename__ = "action_items"
-    __table_args__ = (Index("ix_action_items_owner", "owner_id", "done_at"),)
+    __table_args__ = (
+        Index("ix_action_items_owner", "owner_id", "done_at"),
+        Index("ix_action_items_section", "section_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("minutes_sections.id", ondelete="CASCADE"))

@@ -83,6 +83,9 @@ session_bodies = Table(
     Base.metadata,
     Column("session_id", ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
     Column("body_id", ForeignKey("bodies.id", ondelete="RESTRICT"), primary_key=True),
+    # A body's sessions (its page, a member's feed and home page): the primary key leads
+    # with the session, so without this every such query reads the whole table.
+    Index("ix_session_bodies_body", "body_id", "session_id"),
 )
 
 
@@ -187,6 +190,7 @@ class Guest(Base):
     """Someone invited by name and e-mail who is not a member of the bodies served."""
 
     __tablename__ = "guests"
+    __table_args__ = (Index("ix_guests_session", "session_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
@@ -219,6 +223,7 @@ class SessionChange(Base):
     """History of a session: who created, moved, changed or cancelled it, and when."""
 
     __tablename__ = "session_changes"
+    __table_args__ = (Index("ix_session_changes_session", "session_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))

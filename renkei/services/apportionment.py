@@ -44,7 +44,7 @@ from renkei.services import posts
 from renkei.services.dates import today, tokyo_date, tokyo_day_bounds
 from renkei.services.errors import DomainError
 
-ATTENDED = (Presence.PRESENT, Presence.PARTIAL)
+ATTENDED = [presence for presence in Presence if presence.attended]
 
 
 # --- Periods ------------------------------------------------------------------------------

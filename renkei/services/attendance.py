@@ -27,7 +27,7 @@ from renkei.models import (
     Status,
     Visibility,
 )
-from renkei.services import minutes, policy, quorum, scheduling
+from renkei.services import minutes, policy, scheduling
 from renkei.services.dates import in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
 
@@ -96,15 +96,6 @@ class Record:
     confidential_items: list[AgendaItem]
 
     @property
-    def is_recorded(self) -> bool:
-        return any(line.attendance is not None for line in self.lines)
-
-    def quorum(self) -> list[quorum.Quorum]:
-        """Per body served, from the record."""
-        invitees = [line.invitee for line in self.lines]
-        return quorum.from_record(self.session.bodies, invitees, self.attendances)
-
-    @property
     def attendances(self) -> dict[int, Attendance]:
         return {line.person.id: line.attendance for line in self.lines if line.attendance}
 
@@ -159,6 +150,8 @@ def save_record(
     record = record_of(db, session)
     lines = {line.person.id: line for line in record.lines}
     confidential = {item.id: item for item in record.confidential_items}
+    if len({entry.person_id for entry in entries}) != len(entries):
+        raise DomainError(_l("Someone is in the form twice. Reload the page and try again."))
     errors: dict[int, dict[str, object]] = {}
     for entry in entries:
         line = lines.get(entry.person_id)
@@ -219,13 +212,18 @@ def _check_times(session: MeetingSession, entry: LineData) -> dict[str, object]:
 
 
 def _moment(session: MeetingSession, at: time | None) -> datetime | None:
-    """A time of day during the session, as a UTC moment; a session past midnight goes on
-    into the next day."""
+    """A time of day on the session's date, as a UTC moment; for a session past midnight,
+    an early hour may be the next day's."""
     if at is None:
         return None
     moment = tokyo_to_utc(tokyo_date(session.start_at), at)
-    if moment < session.start_at and tokyo_date(session.end_at) > tokyo_date(session.start_at):
-        moment += timedelta(days=1)
+    if moment >= session.start_at or tokyo_date(session.end_at) == tokyo_date(session.start_at):
+        return moment
+    # Before the start of a session that runs past midnight: the reading nearer the session
+    # (1:30 is after a 22:00–1:00 session, 21:30 before it).
+    next_day = moment + timedelta(days=1)
+    if next_day - session.end_at < session.start_at - moment:
+        return next_day
     return moment
 
 
@@ -247,8 +245,8 @@ def _check_items(line: Line, entry: LineData, confidential, shown) -> dict[str, 
 
 
 def _apply(db, session, line: Line, entry: LineData, shown: set[int], by: Person) -> Attendance:
-    attendance = line.attendance
-    if attendance is None:
+    attendance, first = line.attendance, line.attendance is None
+    if first:
         attendance = Attendance(session_id=session.id, person_id=line.person.id)
         db.add(attendance)
     presence = Presence(entry.presence)
@@ -259,8 +257,12 @@ def _apply(db, session, line: Line, entry: LineData, shown: set[int], by: Person
     attendance.proxy_name = entry.proxy_name.strip() if presence == Presence.PROXY else ""
     attendance.note = entry.note.strip()
     attendance.recorded_by_id = by.id
-    # Presence for items the form did not show stays as it was.
-    kept = {row.agenda_item_id for row in attendance.items if row.agenda_item_id not in shown}
+    # Presence for items the form did not show stays as it was; a first record starts from
+    # everyone entitled, as the form does for the items it shows.
+    if first:
+        kept = line.may_hear - shown
+    else:
+        kept = {r.agenda_item_id for r in attendance.items if r.agenda_item_id not in shown}
     wanted = (entry.item_ids & shown) | kept if presence.attended else set()
     attendance.items = [r for r in attendance.items if r.agenda_item_id in wanted]
     have = {row.agenda_item_id for row in attendance.items}

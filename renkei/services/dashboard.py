@@ -18,7 +18,7 @@ from renkei.models import (
     Status,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import policy
+from renkei.services import apportionment, policy
 from renkei.services.dates import today, tokyo_day_bounds
 
 LISTED = 5  # sessions and minutes named in the tile; the counts cover all
@@ -34,9 +34,8 @@ class SecretaryTile:
 
 
 def _month_bounds(on: date):
-    first = on.replace(day=1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return tokyo_day_bounds(first)[0], tokyo_day_bounds(following)[0]
+    month = apportionment.month(on.year, on.month)
+    return tokyo_day_bounds(month.first)[0], tokyo_day_bounds(month.last)[1]
 
 
 def secretary_tile(db: Session, person: Person) -> SecretaryTile | None:
@@ -68,7 +67,9 @@ def secretary_tile(db: Session, person: Person) -> SecretaryTile | None:
 
 def _outstanding(db: Session, theirs) -> list[tuple[int, int]]:
     """(session id, invitees without a reply) for coming sessions, soonest first. Invitees
-    are the current members of the bodies served, each counted once per session."""
+    are today's members of the bodies served, each counted once per session (the session
+    page counts those of the session's own date; they differ only where a term starts or
+    ends in between)."""
     on = today()
     pairs = (
         select(MeetingSession.id.label("session_id"), Membership.person_id)

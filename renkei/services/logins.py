@@ -112,7 +112,7 @@ def _resettable(db: Session, email: str | None) -> Person | None:
     """The active person with a login and a usable address, if any."""
     address = _address(email)
     person = db.scalar(select(Person).where(Person.email == address)) if address else None
-    if person is None or not person.is_active or mail._valid_address(person.email) is None:
+    if person is None or not person.is_active or mail.valid_address(person.email) is None:
         return None
     return person
 

@@ -168,7 +168,7 @@ class _Addressee:
     answer: Answer | None = None
 
 
-def _valid_address(value: str | None) -> str | None:
+def valid_address(value: str | None) -> str | None:
     """The address if a mail header can carry it, else None."""
     value = (value or "").strip()
     if "@" not in value:
@@ -192,7 +192,7 @@ def _addressees(
     ]
     guests = [(g.name, g.email, None, False) for g in session.guests] if with_guests else []
     for name, email, person, is_member in people + guests:
-        address = _valid_address(email)
+        address = valid_address(email)
         if address is None:
             missing.append(name)
             continue
@@ -211,7 +211,7 @@ def _key(prefix: str, address: str) -> str:
     return key
 
 
-def _existing_keys(db: Session, keys: Iterable[str]) -> set[str]:
+def existing_keys(db: Session, keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     if not keys:
         return set()
@@ -335,7 +335,7 @@ def _compose(
     display = _("%(name)s via Renkei", name=organizer.name) if organizer else "Renkei"
     message["From"] = Address(display_name=display, addr_spec=sender)
     message["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
-    reply_to = _valid_address(organizer.email) if organizer else None
+    reply_to = valid_address(organizer.email) if organizer else None
     if reply_to:
         message["Reply-To"] = Address(display_name=organizer.name, addr_spec=reply_to)
     message["Date"] = format_datetime(now_tokyo())
@@ -404,7 +404,7 @@ def _queue(
         addressees = [a for a in addressees if a.recipient.email.lower() in wanted]
         missing = []
     keys = {id(a): _key(key_prefix, a.recipient.email) for a in addressees}
-    existing = _existing_keys(db, keys.values())
+    existing = existing_keys(db, keys.values())
     result = QueueResult(without_address=missing)
     cancelled = session.status == Status.CANCELLED
     method, filename = ("CANCEL", "cancel.ics") if cancelled else ("REQUEST", "invite.ics")
@@ -506,7 +506,7 @@ def queue_series_mail(
     addressees, missing = _addressees(db, live[0], with_guests=False)
     prefix = f"series-{series.id}:{kind}:{sequence}"
     keys = {id(a): _key(prefix, a.recipient.email) for a in addressees}
-    existing = _existing_keys(db, keys.values())
+    existing = existing_keys(db, keys.values())
     result = QueueResult(without_address=missing)
     filename = "invite.ics"
     with force_locale(MAIL_LOCALE):
@@ -571,10 +571,10 @@ def queue_notices(
 ) -> QueueResult:
     """Queue each notice to its person's address (those without one are reported)."""
     result = QueueResult()
-    existing = _existing_keys(db, [n.key for n in notices])
+    existing = existing_keys(db, [n.key for n in notices])
     with force_locale(MAIL_LOCALE):
         for notice in notices:
-            address = _valid_address(notice.person.email)
+            address = valid_address(notice.person.email)
             if address is None:
                 result.without_address.append(notice.person.name)
                 continue

@@ -216,6 +216,7 @@ def may_hear_confidential(db: Session, body_ids: set[int], day: date) -> set[tup
             Membership.role.in_(ENTITLED_ROLES),
             current_membership_filter(day),
             Pledge.pledged_on >= Membership.term_start,
+            Membership.term_end.is_(None) | (Pledge.pledged_on <= Membership.term_end),
         )
     )
     return {(row.person_id, row.body_id) for row in rows}
@@ -346,13 +347,29 @@ class PollAccess:
         return self.can_manage or self.is_invitee
 
 
+def term_not_ended(on: date | None = None):
+    """A term current now or starting later: someone who left a body is no longer asked."""
+    on = on or today()
+    return Membership.term_end.is_(None) | (Membership.term_end >= on)
+
+
 def poll_access(db: Session, person: Person | None, poll) -> PollAccess:
+    """An invitee is someone asked when the poll was made who has not left its bodies since:
+    to a former member a 支援会議's poll no longer exists, as its sessions do not."""
     body_ids = {body.id for body in poll.bodies}
     if person is None or not body_ids:
         return PollAccess()
     invited = db.scalar(
         select(PollInvitee.id).where(
-            PollInvitee.poll_id == poll.id, PollInvitee.person_id == person.id
+            PollInvitee.poll_id == poll.id,
+            PollInvitee.person_id == person.id,
+            select(Membership.id)
+            .where(
+                Membership.person_id == person.id,
+                Membership.body_id.in_(body_ids),
+                term_not_ended(),
+            )
+            .exists(),
         )
     )
     return PollAccess(

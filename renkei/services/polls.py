@@ -36,6 +36,7 @@ from renkei.models import (
     PollSlot,
     PollStatus,
 )
+from renkei.models.polls import poll_bodies
 from renkei.services import mail, policy, quorum, scheduling
 from renkei.services.dates import holiday_name, today, tokyo_date, tokyo_day_bounds
 from renkei.services.errors import DomainError, Forbidden
@@ -370,7 +371,12 @@ def results(db: Session, poll: Poll, viewer: Person | None = None) -> PollResult
         answers.setdefault(a.person_id, {})[a.slot_id] = a.choice
     # Roles on the first slot's day decide who counts for which body's quorum; a member of
     # two bodies counts for each.
-    members = scheduling.invitees_of(db, poll.bodies, tokyo_date(poll.slots[0].start_at))
+    asked = {i.person_id for i in poll.invitees}
+    members = [
+        m
+        for m in scheduling.invitees_of(db, poll.bodies, tokyo_date(poll.slots[0].start_at))
+        if m.person.id in asked  # someone appointed since was not asked: not counted
+    ]
     by_person = {m.person.id: m for m in members}
     rows = [
         Row(
@@ -484,6 +490,7 @@ def open_for(db: Session, person: Person, now: datetime | None = None) -> list[t
         .join(PollInvitee, PollInvitee.poll_id == Poll.id)
         .where(
             PollInvitee.person_id == person.id,
+            Poll.id.in_(_still_asked(person)),
             Poll.status == PollStatus.OPEN,
             Poll.deadline_at.is_(None) | (Poll.deadline_at > now),
         )
@@ -493,10 +500,25 @@ def open_for(db: Session, person: Person, now: datetime | None = None) -> list[t
     return [(poll, answered_at is not None) for poll, answered_at in rows]
 
 
+def _still_asked(person: Person):
+    """Ids of the polls the person was asked in and has not left the bodies of since (as
+    ``policy.poll_access`` has it)."""
+    return (
+        select(PollInvitee.poll_id)
+        .join(poll_bodies, poll_bodies.c.poll_id == PollInvitee.poll_id)
+        .join(
+            Membership,
+            (Membership.body_id == poll_bodies.c.body_id)
+            & (Membership.person_id == PollInvitee.person_id),
+        )
+        .where(PollInvitee.person_id == person.id, policy.term_not_ended())
+    )
+
+
 def visible_to(db: Session, person: Person) -> list[Poll]:
     """Polls the person is asked in or manages (secretary of every body), newest first."""
     managed = policy.secretary_body_ids(db, person)
-    invited = select(PollInvitee.poll_id).where(PollInvitee.person_id == person.id)
+    invited = _still_asked(person)
     polls = db.scalars(
         select(Poll)
         .where(Poll.id.in_(invited) | Poll.bodies.any(Body.id.in_(managed)))
@@ -532,12 +554,12 @@ def queue_requests(
         else f"{REQUEST}:{poll.id}:{i.person_id}"
         for i in rows
     }
-    existing = set(mail._existing_keys(db, keys.values()))
+    existing = set(mail.existing_keys(db, keys.values()))
     result = mail.QueueResult()
     with force_locale(mail.MAIL_LOCALE):
         for row in rows:
             person = row.person
-            address = mail._valid_address(person.email)
+            address = mail.valid_address(person.email)
             if address is None:
                 result.without_address.append(person.name)
                 continue

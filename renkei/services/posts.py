@@ -86,7 +86,7 @@ def add_post(db: Session, person: Person, data: PostData, *, by: Person) -> Post
 
 
 def _check_overlap(db: Session, post: Post) -> None:
-    """The same post twice at once would count the same hours twice."""
+    """The same post twice at once is a typing slip (the report lists posts held)."""
     for other in db.scalars(select(Post).where(Post.person_id == post.person_id)):
         if other.id == post.id or other.programme != post.programme or other.title != post.title:
             continue
@@ -107,6 +107,7 @@ def end_post(db: Session, post: Post, on: date, *, by: Person) -> None:
     if on < post.start_on:
         raise DomainError(_l("The post cannot end before it starts."), "end_on")
     post.end_on = on
+    _check_overlap(db, post)
     db.flush()
 
 

@@ -173,3 +173,14 @@ def test_the_secretarys_tile(client, world):
     assert f"未回答{invited - 1}名" in client.get("/").get_data(as_text=True)
     login(client, "member.kyogitai@example.jp")
     assert 'class="tile"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_csv_runs_no_formula_and_is_kept_by_no_cache(client, world, hours):
+    session = world.query(scheduling.MeetingSession).first()
+    session.title = '=HYPERLINK("https://example.com","開く")'
+    world.commit()
+    login(client, "admin@example.jp")
+    response = client.get(f"/apportionment/report.csv?period=2026&person={hours.id}")
+    assert response.headers["Cache-Control"] == "no-store"
+    titles = [row[2] for row in csv_rows(response)[1:-1]]
+    assert '\'=HYPERLINK("https://example.com","開く")' in titles

@@ -461,3 +461,34 @@ def test_only_the_secretariat_enters_answers_for_others(client, world):
         assert response.status_code == 400
         assert "日程調整で聞いている人から選んでください。" in response.get_data(as_text=True)
     assert count(world, PollAnswer) == 0
+
+
+# --- Who may still see a poll -------------------------------------------------------------
+
+
+def test_a_member_who_left_the_bodies_no_longer_sees_the_poll(client, world):
+    poll = make_poll(world, SUPPORT, title="支援会議の日程（退任者）")
+    member = person_by_email(world, "member.both@example.jp")
+    login(client, "member.both@example.jp")
+    assert client.get(f"/polls/{poll.id}").status_code == 200
+    support = body_named(world, SUPPORT)
+    term = next(m for m in support.memberships if m.person_id == member.id)
+    term.term_end = polls.today() - timedelta(days=1)
+    world.commit()
+    assert client.get(f"/polls/{poll.id}").status_code == 404
+    assert "支援会議の日程（退任者）" not in client.get("/").get_data(as_text=True)
+    assert "支援会議の日程（退任者）" not in client.get("/polls/").get_data(as_text=True)
+
+
+def test_only_the_secretariat_is_told_of_clashes(client, world):
+    """A 支援会議 session at the hour of a 協議体 poll's slot: the 協議体-only member may not
+    learn that anything meets then, not even unnamed."""
+    from tests.sessions_helpers import make_session
+
+    make_session(world, SUPPORT, title="支援会議（重なり）")
+    poll = make_poll(world, LAYER1)
+    login(client, "member.kyogitai@example.jp")
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert "重なっています" not in page and "支援会議（重なり）" not in page
+    login(client, "secretary@example.jp")
+    assert "重なっています" in client.get(f"/polls/{poll.id}").get_data(as_text=True)

@@ -1,13 +1,13 @@
 """The attendance record: quorum per body, partial attendance, confidential items, and the
 minutes' attendance sections following it."""
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from renkei.models import Attendance, ItemPresence, Person, QuorumRule, SectionKind
-from renkei.services import agenda, attendance, minutes, pledges, scheduling
+from renkei.services import agenda, attendance, minutes, pledges, quorum, scheduling
 from renkei.services.agenda import ItemData
 from renkei.services.attendance import LineData, RecordErrors
 from renkei.services.errors import DomainError
@@ -74,6 +74,13 @@ def everyone(world, session, presence="absent", **overrides) -> list[LineData]:
     return lines
 
 
+def quorum_by_body(world, session) -> dict:
+    """The quorum per body from the saved record, as the session page reckons it."""
+    people = scheduling.invitees(world, session)
+    record = minutes.attendances_of(world, session)
+    return {q.body.name: q for q in quorum.from_record(session.bodies, people, record)}
+
+
 def present(**kwargs) -> LineData:
     return LineData(0, "present", **kwargs)
 
@@ -110,7 +117,7 @@ def test_quorum_per_body_in_a_joint_session(world, secretary, held):
     )
     attendance.save_record(world, held, lines, by=secretary, shown=set())
     world.commit()
-    by_body = {q.body.name: q for q in attendance.record_of(world, held).quorum()}
+    by_body = quorum_by_body(world, held)
     support, layer1 = by_body[SUPPORT], by_body[LAYER1]
     assert (support.present, support.total, support.required, support.met) == (4, 6, 4, True)
     assert (layer1.present, layer1.total, layer1.required, layer1.met) == (3, 6, 4, False)
@@ -133,7 +140,7 @@ def test_a_fixed_quorum_and_proxies_follow_the_bodys_rule(world, secretary, held
         },
     )
     attendance.save_record(world, held, lines, by=secretary, shown=set())
-    by_body = {q.body.name: q for q in attendance.record_of(world, held).quorum()}
+    by_body = quorum_by_body(world, held)
     assert (by_body[LAYER1].present, by_body[LAYER1].required, by_body[LAYER1].met) == (3, 3, True)
     # The 支援会議 keeps the default: its proxies would not count, and 2 of 6 is too few.
     assert (by_body[SUPPORT].present, by_body[SUPPORT].met) == (2, False)
@@ -274,3 +281,52 @@ def test_a_new_draft_is_laid_out_from_the_record(world, secretary, held):
     version = minutes.open_minutes(world, held, by=secretary)
     text = attendance_section(world, version, LAYER1).text
     assert "委員6名のうち6名が出席（必要4名）— 成立" in text
+
+
+def test_a_person_twice_in_the_form_is_refused(world, secretary, held):
+    lines = everyone(world, held)
+    with pytest.raises(DomainError) as refused:
+        attendance.save_record(world, held, [*lines, lines[0]], by=secretary, shown=set())
+    assert "2回" in str(refused.value.message)
+    world.rollback()
+    assert count(world, Attendance) == 0
+
+
+def test_a_first_record_counts_the_entitled_present_for_items_the_form_hid(world, secretary, held):
+    """An unpledged secretary's form does not show the confidential item: those entitled
+    to it who were present count as present for it, as the pledged secretary's form would
+    have started; a later save by the same form keeps what a pledged one corrected."""
+    secret = secret_item(held)
+    lines = everyone(world, held, **{"兼務 三郎": present(), "民生 ふみ": present()})
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    saved = attendance.record_of(world, held).attendances
+    assert saved[named(world, "兼務 三郎").id].item_ids == {secret.id}  # pledged
+    assert saved[named(world, "民生 ふみ").id].item_ids == set()  # not pledged
+
+
+def test_a_session_past_midnight_takes_times_after_midnight(world, secretary):
+    session = make_session(world, SUPPORT, day=PAST_DAY, start=time(22), end=time(23))
+    session.end_at = session.start_at + timedelta(hours=3)  # until 1:00 the next day
+    scheduling.set_status(world, session, "held", by=secretary)
+    world.commit()
+    for arrived, field, message in (
+        (time(21, 30), "arrived", "開始（22:00）より前"),
+        (time(1, 30), "arrived", "終了（1:00）より後"),
+    ):
+        late = LineData(0, "partial", arrived=arrived)
+        with pytest.raises(RecordErrors) as refused:
+            attendance.save_record(
+                world,
+                session,
+                everyone(world, session, **{"兼務 三郎": late}),
+                by=secretary,
+                shown=set(),
+            )
+        world.rollback()
+        assert message in str(refused.value.lines[named(world, "兼務 三郎").id][field])
+    after_midnight = LineData(0, "partial", arrived=time(0, 30))
+    lines = everyone(world, session, **{"兼務 三郎": after_midnight})
+    attendance.save_record(world, session, lines, by=secretary, shown=set())
+    row = attendance.record_of(world, session).attendances[named(world, "兼務 三郎").id]
+    assert row.arrived_at - session.start_at == timedelta(hours=2, minutes=30)

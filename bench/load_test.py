@@ -1,0 +1,1106 @@
+"""Load test: simulated members and secretaries against gunicorn on PostgreSQL.
+
+Starts (unless given ``--database-url``) a throw-away PostgreSQL cluster in a temporary
+folder, migrates it, loads the demo town and a load dataset (members with logins on four
+bodies, upcoming sessions of those bodies, held sessions with minutes drafts open), serves
+the app with gunicorn, and lets the simulated people work for ``--seconds``:
+
+- each member logs in, then loops: home page, one of their sessions, their calendar feed
+  (with If-None-Match after the first fetch), and now and then changes their attendance
+  reply to that session;
+- each secretary logs in, then loops: a held session's page, its minutes editor, and a few
+  section saves through the editor's autosave route (JSON answer) with the revision last
+  seen; on a 409 conflict they reload the editor and save again.
+
+Then it reports requests, errors (any unexpected status or exception), latency per kind of
+request and the 304 ratio of the feeds, and checks in the database that every reply and
+every section text last written is stored as sent, that the sections' revisions rose by
+exactly the number of saves, and that the audit log's hash chain is intact. Exits non-zero
+on any error or mismatch. Standard library only (plus the app's own dependencies).
+
+    .venv/bin/python bench/load_test.py [--members 200] [--secretaries 5] [--seconds 120]
+        [--workers 4] [--database-url postgresql+psycopg://...]
+
+A ``--database-url`` must name an empty database (it is migrated and filled here).
+"""
+
+import argparse
+import contextlib
+import getpass
+import http.client
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
+PASSWORD = "renkei-demo"  # the demo's password: its hash is reused for the load accounts
+ANSWERS = ("attend", "absent", "undecided", "proxy")
+REQUEST_TIMEOUT = 30.0  # seconds one request may take before it counts as an error
+DRAIN = 35.0  # seconds the users get after the deadline to finish what they started
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not candidates:
+        sys.exit(f"{name} not found (install postgresql, or give --database-url)")
+    return str(candidates[-1])
+
+
+class Postgres:
+    """A cluster of our own in a temporary folder, on a free port; as .ci/run starts it."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="renkei-load-pg-"))
+        self.data = self.root / "data"
+        self.socket_dir = self.root / "socket"
+        self.log = self.root / "server.log"
+        self.port = free_port()
+        self.password = secrets.token_hex(16)
+        self.started = False
+        # PostgreSQL refuses to run as root: the cluster then belongs to `postgres`.
+        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def run(self, *command: str) -> None:
+        result = subprocess.run(
+            [*self.prefix, *command], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            tail = self.log.read_text()[-3000:] if self.log.exists() else ""
+            raise RuntimeError(f"{command[0]} failed:\n{result.stdout}{result.stderr}{tail}")
+
+    def start(self) -> str:
+        self.socket_dir.mkdir()
+        self.log.touch()
+        if self.prefix:
+            shutil.chown(self.root, "postgres", "postgres")
+            for path in (self.socket_dir, self.log):
+                shutil.chown(path, "postgres", "postgres")
+        self.run(
+            pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        )
+        self.run(
+            pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1",
+            "-w",
+            "start",
+        )
+        self.started = True
+        superuser = "postgres" if self.prefix else getpass.getuser()
+        for sql in (
+            f"CREATE ROLE renkei LOGIN PASSWORD '{self.password}'",
+            "CREATE DATABASE renkei_load OWNER renkei ENCODING 'UTF8'",
+        ):
+            self.run(
+                pg_bin("psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                superuser,
+                "-d",
+                "postgres",
+                "-c",
+                sql,
+            )
+        return f"postgresql+psycopg://renkei:{self.password}@127.0.0.1:{self.port}/renkei_load"
+
+    def pid(self) -> int | None:
+        with contextlib.suppress(OSError, ValueError):
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        return None
+
+    def version(self) -> str:
+        out = subprocess.run([pg_bin("postgres"), "--version"], capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def log_problems(self) -> list[str]:
+        """The server log's ERROR, FATAL and deadlock lines (startup chatter left out)."""
+        if not self.log.exists():
+            return []
+        keep = ("ERROR", "FATAL", "PANIC", "deadlock")
+        return [line for line in self.log.read_text().splitlines() if any(k in line for k in keep)]
+
+    def stop(self) -> None:
+        if self.started:
+            with contextlib.suppress(RuntimeError):
+                self.run(pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --- The dataset --------------------------------------------------------------------------
+
+
+@dataclass
+class MemberAccount:
+    email: str
+    person_id: int
+    feed_token: str
+    session_ids: list[int]  # upcoming sessions they are invited to
+
+
+@dataclass
+class SecretaryAccount:
+    email: str
+    person_id: int
+    draft_index: int  # the draft they work on most
+
+
+@dataclass
+class Draft:
+    session_id: int
+    version_id: int
+
+
+@dataclass
+class Dataset:
+    members: list[MemberAccount]
+    secretaries: list[SecretaryAccount]
+    drafts: list[Draft]
+    upcoming: list[int]
+    initial_revisions: dict[int, int]  # section id -> revision before the run
+    mail_messages: int  # rows in mail_messages before the run
+    audit_entries: int
+
+
+def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> Dataset:
+    """Migrate, load the demo, then add the load bodies, accounts, sessions and drafts."""
+    from sqlalchemy import func, insert, select
+
+    from renkei import create_app, migrate
+    from renkei.models import (
+        AuditEntry,
+        Body,
+        BodyKind,
+        MeetingSession,
+        Membership,
+        MinutesSection,
+        Person,
+        Pledge,
+        Role,
+    )
+    from renkei.models.mail import MailMessage
+    from renkei.services import agenda, demo, minutes, scheduling
+    from renkei.services.dates import today, tokyo_to_utc
+    from renkei.services.scheduling import SessionData
+
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url}, instance_path=str(instance))
+    with app.app_context():
+        db = app.extensions["renkei.sessionmaker"]()
+        if not demo.is_empty(db):
+            sys.exit("the database is not empty: give an empty one (it is filled here)")
+        demo.load(db)
+        db.commit()
+
+        specs = [
+            ("負荷試験 支援会議", BodyKind.SUPPORT_MEETING, None),
+            ("負荷試験 支援調整会議", BodyKind.SUPPORT_COORDINATION, None),
+            ("負荷試験 協議体（第1層）", BodyKind.CONSULTATIVE_BODY, None),
+            ("負荷試験 協議体（第2層 南）", BodyKind.CONSULTATIVE_BODY, 2),
+        ]
+        bodies = []
+        for name, kind, parent in specs:
+            body = Body(
+                name=name,
+                kind=kind,
+                area="町全域" if parent is None else "南中学校区",
+                parent=bodies[parent] if parent is not None else None,
+                programme=kind.default_programme,
+                confidentiality=kind.default_confidentiality,
+            )
+            db.add(body)
+            bodies.append(body)
+        db.flush()
+
+        password_hash = demo._demo_password_hash()
+        rows = [
+            {
+                "name": f"負荷 構成員{i:03d}",
+                "kana": "",
+                "email": f"load.member{i:03d}@example.jp",
+                "password_hash": password_hash,
+            }
+            for i in range(members)
+        ] + [
+            {
+                "name": f"負荷 事務局{k}",
+                "kana": "",
+                "email": f"load.secretary{k}@example.jp",
+                "password_hash": password_hash,
+            }
+            for k in range(secretaries)
+        ]
+        db.execute(insert(Person), rows)
+        db.flush()
+        people = {
+            p.email: p
+            for p in db.scalars(select(Person).where(Person.email.like("load.%@example.jp")))
+        }
+        start = date(2025, 4, 1)
+        terms, pledges = [], []
+        member_bodies: dict[str, set[int]] = {}
+        for i in range(members):
+            person = people[f"load.member{i:03d}@example.jp"]
+            # Every member on one body; every third also on the next one (joint sessions
+            # must invite them once); the first of each body chairs it.
+            chosen = {i % 4} | ({(i + 1) % 4} if i % 3 == 0 else set())
+            member_bodies[person.email] = {bodies[b].id for b in chosen}
+            for b in chosen:
+                role = Role.CHAIR if i < 4 and b == i % 4 else Role.MEMBER
+                terms.append((person.id, bodies[b].id, role))
+            if 0 in chosen and i % 2 == 0:
+                # Half the 支援会議's members have pledged: their session page shows them
+                # the confidential items, and logs that view in the audit log.
+                pledges.append((person.id, bodies[0].id))
+        secretary_people = []
+        for k in range(secretaries):
+            person = people[f"load.secretary{k}@example.jp"]
+            secretary_people.append(person)
+            for body in bodies:
+                terms.append((person.id, body.id, Role.SECRETARY))
+                pledges.append((person.id, body.id))
+        db.execute(
+            insert(Membership),
+            [
+                {
+                    "person_id": p,
+                    "body_id": b,
+                    "role": role,
+                    "term_start": start,
+                    "note": "",
+                }
+                for p, b, role in terms
+            ],
+        )
+        db.execute(
+            insert(Pledge),
+            [{"person_id": p, "body_id": b, "pledged_on": start} for p, b in pledges],
+        )
+        db.commit()
+        db.expire_all()
+
+        by = secretary_people[0]
+        bodies = [db.get(Body, b.id) for b in bodies]
+
+        def session(title, day, serves, host, items, hour=14):
+            created = scheduling.create_session(
+                db,
+                SessionData(
+                    title=title,
+                    body_ids=[bodies[b].id for b in serves],
+                    host_body_id=bodies[host].id,
+                    start=tokyo_to_utc(day, clock(hour)),
+                    end=tokyo_to_utc(day, clock(hour + 2)),
+                    place="みどり町役場 2階 大会議室",
+                ),
+                by=by,
+            )
+            for n, (title_, owner) in enumerate(items, start=1):
+                agenda.add_item(
+                    db,
+                    created,
+                    agenda.ItemData(
+                        title=title_,
+                        body_id=bodies[owner].id,
+                        planned_minutes=20,
+                        description=f"- 資料{n}を確認する\n- 意見交換",
+                    ),
+                    by=by,
+                )
+            return created
+
+        items = {
+            0: [("個別ケースの検討（南地区）", 0), ("見守り体制の確認", 0)],
+            1: [("支援プランの評価", 1), ("終結の確認", 1)],
+            2: [("地域資源の共有", 2), ("担い手の育成", 2), ("移動支援の検討", 2)],
+            3: [("南地区の居場所づくり", 3), ("買い物支援", 3)],
+        }
+        upcoming_spec = [
+            ("負荷試験 支援会議 定例", 1, [0], 0, items[0]),
+            ("負荷試験 支援調整会議 定例", 1, [1], 1, items[1]),
+            ("負荷試験 協議体 定例", 2, [2], 2, items[2]),
+            ("負荷試験 第2層協議体", 2, [3], 3, items[3]),
+            ("負荷試験 合同会議（支援会議・協議体）", 3, [0, 2], 0, items[0] + items[2]),
+            ("負荷試験 合同会議（支援調整・第2層）", 4, [1, 3], 1, items[1] + items[3]),
+        ]
+        upcoming = []
+        for n, (title, weeks, serves, host, its) in enumerate(upcoming_spec):
+            day = today() + timedelta(days=7 * weeks + n)
+            upcoming.append(session(title, day, serves, host, its))
+        held_spec = [
+            ("負荷試験 合同会議（前週）", [0, 2], 0, items[0] + items[2]),
+            ("負荷試験 支援調整会議（前週）", [1], 1, items[1]),
+            ("負荷試験 協議体 合同（前週）", [2, 3], 2, items[2] + items[3]),
+        ]
+        drafts = []
+        for n, (title, serves, host, its) in enumerate(held_spec):
+            held = session(title, today() - timedelta(days=7 + n), serves, host, its, hour=10)
+            scheduling.set_status(db, held, "held", by=by)
+            version = minutes.open_minutes(db, held, by=by)
+            drafts.append((held, version))
+        db.commit()
+
+        accounts = []
+        body_sessions = {s.id: {b.id for b in s.bodies} for s in upcoming}
+        for i in range(members):
+            person = people[f"load.member{i:03d}@example.jp"]
+            mine = [
+                sid for sid, served in body_sessions.items() if served & member_bodies[person.email]
+            ]
+            accounts.append(MemberAccount(person.email, person.id, person.feed_token, mine))
+        secretary_accounts = [
+            SecretaryAccount(p.email, p.id, k % len(drafts)) for k, p in enumerate(secretary_people)
+        ]
+        version_ids = [v.id for _s, v in drafts]
+        initial = dict(
+            db.execute(
+                select(MinutesSection.id, MinutesSection.revision).where(
+                    MinutesSection.version_id.in_(version_ids)
+                )
+            ).all()
+        )
+        dataset = Dataset(
+            members=accounts,
+            secretaries=secretary_accounts,
+            drafts=[Draft(s.id, v.id) for s, v in drafts],
+            upcoming=[s.id for s in upcoming],
+            initial_revisions=initial,
+            mail_messages=db.scalar(select(func.count()).select_from(MailMessage)),
+            audit_entries=db.scalar(select(func.count()).select_from(AuditEntry)),
+        )
+        invitees = {
+            s.title: len(scheduling.invitees(db, db.get(MeetingSession, s.id)))
+            for s in upcoming + [s for s, _v in drafts]
+        }
+        db.close()
+    print(
+        f"dataset: {members} members and {secretaries} secretaries with logins on 4 bodies; "
+        f"{len(upcoming)} upcoming sessions, {len(drafts)} held sessions with minutes drafts "
+        f"({len(initial)} sections)"
+    )
+    for title, count in invitees.items():
+        print(f"  {title}: {count} invitees")
+    return dataset
+
+
+# --- gunicorn -----------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, url: str, workers: int, folder: Path):
+        self.port = free_port()
+        self.folder = folder
+        self.log = folder / "gunicorn.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
+        env.update(
+            DATABASE_URL=url,
+            SECRET_KEY=secrets.token_hex(32),
+            BASE_URL=f"http://127.0.0.1:{self.port}",
+            # No SMTP_HOST: anything sent would land in <instance>/outbox, not in the world;
+            # sync: nothing is left in a background thread when the server stops.
+            MAIL_DELIVERY="sync",
+        )
+        instance = folder / "instance"
+        instance.mkdir()
+        self.outbox = instance / "outbox"
+        self.process = subprocess.Popen(
+            [
+                str(GUNICORN),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--error-logfile",
+                str(self.log),
+                f"renkei:create_app(instance_path={str(instance)!r})",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, to end it and its workers
+        )
+
+    def wait_healthy(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-3000:]}")
+            with contextlib.suppress(OSError):
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer /healthz in time")
+
+    def warm_up(self, workers: int) -> None:
+        """A few rounds of concurrent page loads, uncounted, so that every worker has booted
+        and compiled its templates before the clock starts (as a server in use would have)."""
+
+        def fetch():
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                conn.request("GET", "/login")
+                conn.getresponse().read()
+                conn.close()
+
+        for _ in range(3):
+            threads = [threading.Thread(target=fetch) for _ in range(2 * workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+    def log_problems(self) -> list[str]:
+        if not self.log.exists():
+            return []
+        keep = ("Traceback", "WORKER TIMEOUT", "Error", "exception")
+        return [line for line in self.log.read_text().splitlines() if any(k in line for k in keep)]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+# --- HTTP as one browser ------------------------------------------------------------------
+
+
+class Stats:
+    """Every request's kind, status and time, and the errors, shared by all users."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.finished: list[tuple[float, float]] = []  # (monotonic end, seconds) of each
+        self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.errors: list[str] = []
+        self.error_count = 0
+        self.conflicts = 0
+        self.conflicts_unresolved = 0
+        self.feed_revalidated_200 = 0  # If-None-Match sent, full feed answered
+
+    def add(self, kind: str, status: int, seconds: float) -> None:
+        with self.lock:
+            self.times[kind].append(seconds)
+            self.finished.append((time.monotonic(), seconds))
+            self.statuses[kind][status] += 1
+
+    def error(self, message: str) -> None:
+        with self.lock:
+            self.error_count += 1
+            if len(self.errors) < 30:
+                self.errors.append(message)
+
+    def count(self, name: str) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+
+class Unexpected(Exception):
+    pass
+
+
+class Browser:
+    """One simulated person: their own cookies, a new connection per request (gunicorn's
+    sync workers close every connection)."""
+
+    def __init__(self, port: int, stats: Stats):
+        self.port = port
+        self.stats = stats
+        self.cookies: dict[str, str] = {}
+
+    def request(self, kind, method, path, *, expect, form=None, headers=None):
+        """Send one request; an unexpected status or a failure is recorded and raised."""
+        headers = {"User-Agent": "renkei-load-test", "Accept": "text/html", **(headers or {})}
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = f"http://127.0.0.1:{self.port}"
+            headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        started = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            finally:
+                conn.close()
+        except (OSError, http.client.HTTPException) as error:
+            elapsed = time.perf_counter() - started
+            self.stats.add(kind, 0, elapsed)
+            self.stats.error(f"{kind} {method} {path}: {type(error).__name__}: {error}")
+            raise Unexpected from error
+        elapsed = time.perf_counter() - started
+        self.stats.add(kind, response.status, elapsed)
+        for header in response.headers.get_all("Set-Cookie") or []:
+            self._remember(header)
+        if response.status not in expect:
+            snippet = data[:300].decode("utf-8", "replace").replace("\n", " ")
+            self.stats.error(f"{kind} {method} {path}: HTTP {response.status}: {snippet}")
+            raise Unexpected
+        return response, data
+
+    def _remember(self, header: str) -> None:
+        pair, _, attributes = header.partition(";")
+        name, _, value = pair.strip().partition("=")
+        attributes = attributes.lower()
+        if not value or "max-age=0" in attributes or "expires=thu, 01 jan 1970" in attributes:
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = value
+
+    def login(self, email: str) -> None:
+        _response, page = self.request("login_page", "GET", "/login", expect={200})
+        response, _page = self.request(
+            "login",
+            "POST",
+            "/login",
+            form={"csrf_token": csrf_of(page), "email": email, "password": PASSWORD},
+            expect={302},
+        )
+        if urlsplit(response.getheader("Location", "")).path != "/":
+            self.stats.error(f"login {email}: redirected to {response.getheader('Location')}")
+            raise Unexpected
+
+
+CSRF = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_of(page: bytes) -> str:
+    found = CSRF.search(page)
+    if not found:
+        raise Unexpected("no CSRF token on the page")
+    return unescape(found.group(1).decode())
+
+
+def editor_sections(page: bytes) -> dict[int, int]:
+    """Section id -> revision, from the minutes editor's forms."""
+    return {
+        int(section): int(revision)
+        for section, revision in re.findall(rb'name="s(\d+)-revision"[^>]*value="(\d+)"', page)
+    }
+
+
+# --- The simulated people -----------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    port: int
+    deadline: float
+    ramp: float
+    think: tuple[float, float]
+    stats: Stats
+    seed: int
+    duration: float
+    # What the users wrote and saw succeed, for the checks afterwards.
+    replies: dict[tuple[int, int], tuple[str, str, str]] = field(default_factory=dict)
+    saved: dict[int, tuple[int, str]] = field(default_factory=dict)  # section -> (rev, text)
+    saves: int = 0
+    logins: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def pause(self, rng: random.Random) -> bool:
+        """Think; False once the time is up."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(rng.uniform(*self.think), left))
+        return time.monotonic() < self.deadline
+
+
+def member_loop(run: Run, account: MemberAccount, index: int) -> None:
+    rng = random.Random(run.seed * 100_003 + index)
+    time.sleep(rng.uniform(0, run.ramp))
+    browser = Browser(run.port, run.stats)
+    etag = None
+    counter = 0
+    try:
+        browser.login(account.email)
+        with run.lock:
+            run.logins += 1
+        while run.pause(rng):
+            browser.request("home", "GET", "/", expect={200})
+            if not run.pause(rng):
+                break
+            session_id = rng.choice(account.session_ids)
+            path = f"/sessions/{session_id}"
+            _r, page = browser.request("session", "GET", path, expect={200})
+            if not run.pause(rng):
+                break
+            feed = f"/calendar/{account.feed_token}.ics"
+            headers = {"Accept": "text/calendar"}
+            if etag:
+                headers["If-None-Match"] = etag
+            response, _data = browser.request(
+                "feed", "GET", feed, expect={200, 304}, headers=headers
+            )
+            if etag and response.status == 200:
+                run.stats.count("feed_revalidated_200")
+            etag = response.getheader("ETag") or etag
+            if rng.random() < 0.35:
+                if not run.pause(rng):
+                    break
+                counter += 1
+                answer = rng.choice(ANSWERS)
+                proxy = f"代理 {index:03d}-{counter}" if answer == "proxy" else ""
+                comment = f"負荷試験 {index:03d} 回答{counter} {uuid.uuid4().hex[:8]}"
+                form = {
+                    "csrf_token": csrf_of(page),
+                    "answer": answer,
+                    "proxy_name": proxy,
+                    "comment": comment,
+                }
+                response, _data = browser.request(
+                    "reply", "POST", f"{path}/reply", form=form, expect={302}
+                )
+                with run.lock:
+                    run.replies[(account.person_id, session_id)] = (answer, proxy, comment)
+                # The browser follows the redirect back to the session page.
+                browser.request(
+                    "session", "GET", urlsplit(response.getheader("Location")).path, expect={200}
+                )
+    except Exception as error:  # any failure is counted, and this user stops
+        stopped(run, f"member {index}", error)
+
+
+def secretary_loop(run: Run, account: SecretaryAccount, drafts: list[Draft], index: int) -> None:
+    rng = random.Random(run.seed * 100_003 + 50_000 + index)
+    time.sleep(rng.uniform(0, run.ramp))
+    browser = Browser(run.port, run.stats)
+    counter = 0
+    try:
+        browser.login(account.email)
+        with run.lock:
+            run.logins += 1
+        while run.pause(rng):
+            # Mostly their own draft; now and then a colleague's (edits may then collide).
+            draft = drafts[
+                account.draft_index if rng.random() < 0.7 else rng.randrange(len(drafts))
+            ]
+            browser.request("held_session", "GET", f"/sessions/{draft.session_id}", expect={200})
+            if not run.pause(rng):
+                break
+            editor = f"/minutes/{draft.version_id}/edit"
+            _r, page = browser.request("minutes_edit", "GET", editor, expect={200})
+            token, revisions = csrf_of(page), editor_sections(page)
+            if not revisions:
+                run.stats.error(f"minutes_edit {editor}: no sections on the page")
+                raise Unexpected
+            for _ in range(rng.randint(1, 3)):
+                if not run.pause(rng):
+                    break
+                section = rng.choice(sorted(revisions))
+                counter += 1
+                text = (
+                    f"### 負荷試験 事務局{index} 保存{counter}\n\n"
+                    f"- 議論の要点 {uuid.uuid4().hex}\n- 次回までに確認する事項\n"
+                )
+                for _attempt in range(3):
+                    form = {
+                        f"s{section}-csrf_token": token,
+                        f"s{section}-revision": str(revisions[section]),
+                        f"s{section}-text": text,
+                    }
+                    response, data = browser.request(
+                        "minutes_save",
+                        "POST",
+                        f"/minutes/sections/{section}",
+                        form=form,
+                        headers={"Accept": "application/json"},
+                        expect={200, 409},
+                    )
+                    if response.status == 200:
+                        revision = int(re.search(rb'"revision":\s*(\d+)', data).group(1))
+                        revisions[section] = revision
+                        with run.lock:
+                            run.saves += 1
+                            if revision > run.saved.get(section, (-1, ""))[0]:
+                                run.saved[section] = (revision, text)
+                        break
+                    # Someone saved it meanwhile: reload the editor and save again.
+                    run.stats.count("conflicts")
+                    if b'"conflict"' not in data:
+                        run.stats.error(
+                            f"minutes_save {section}: 409 without a conflict: {data[:200]!r}"
+                        )
+                        raise Unexpected
+                    _r, page = browser.request("minutes_edit", "GET", editor, expect={200})
+                    token, revisions = csrf_of(page), editor_sections(page)
+                else:
+                    run.stats.count("conflicts_unresolved")
+    except Exception as error:
+        stopped(run, f"secretary {index}", error)
+
+
+def stopped(run: Run, who: str, error: Exception) -> None:
+    """A user stops at an error: a failed request was counted where it happened; anything
+    else (a page without what the user needed, a bug here) is counted now."""
+    if isinstance(error, Unexpected) and not error.args:
+        return
+    run.stats.error(f"{who}: {type(error).__name__}: {error}")
+
+
+# --- Report and checks --------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+def report(run: Run, elapsed: float) -> list[str]:
+    stats = run.stats
+    lines = []
+    total = sum(len(v) for v in stats.times.values())
+    lines.append(
+        f"requests: {total} in {elapsed:.1f} s (ramp and drain included) = "
+        f"{total / elapsed:.1f} requests/s"
+    )
+    # Once everyone has started (and the workers are warm) until the deadline.
+    begin = run.deadline - run.duration
+    steady = sorted(s for at, s in stats.finished if begin <= at <= run.deadline)
+    if steady:
+        lines.append(
+            f"steady state ({run.duration:g} s after the ramp): {len(steady)} requests = "
+            f"{len(steady) / run.duration:.1f} requests/s, p50 "
+            f"{percentile(steady, 0.5) * 1000:.0f} ms, p95 {percentile(steady, 0.95) * 1000:.0f} "
+            f"ms, max {steady[-1] * 1000:.0f} ms"
+        )
+    lines.append(f"errors: {stats.error_count}")
+    lines.append("")
+    lines.append(f"{'kind':<14}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}  statuses")
+    everything = []
+    order = [
+        "login_page",
+        "login",
+        "home",
+        "session",
+        "feed",
+        "reply",
+        "held_session",
+        "minutes_edit",
+        "minutes_save",
+    ]
+    for kind in order + sorted(set(stats.times) - set(order)):
+        times = sorted(stats.times.get(kind, []))
+        if not times:
+            continue
+        everything += times
+        statuses = " ".join(f"{s}:{n}" for s, n in sorted(stats.statuses[kind].items()))
+        lines.append(
+            f"{kind:<14}{len(times):>8}{percentile(times, 0.5) * 1000:>10.0f}"
+            f"{percentile(times, 0.95) * 1000:>10.0f}{times[-1] * 1000:>10.0f}  {statuses}"
+        )
+    everything.sort()
+    worst = everything[-1] * 1000 if everything else 0
+    lines.append(
+        f"{'all':<14}{len(everything):>8}{percentile(everything, 0.5) * 1000:>10.0f}"
+        f"{percentile(everything, 0.95) * 1000:>10.0f}{worst:>10.0f}"
+    )
+    lines.append("")
+    feeds = stats.statuses.get("feed", {})
+    revalidations = feeds.get(304, 0) + stats.feed_revalidated_200
+    if revalidations:
+        lines.append(
+            f"feeds: {feeds.get(304, 0)} of {revalidations} revalidations answered 304 "
+            f"({feeds.get(304, 0) / revalidations:.1%}); "
+            f"{feeds.get(304, 0) / max(1, sum(feeds.values())):.1%} of all feed requests"
+        )
+    lines.append(
+        f"logins: {run.logins}; replies sent: {stats.statuses['reply'].get(302, 0)}; "
+        f"minutes sections saved: {run.saves}; edit conflicts (409, reloaded and saved "
+        f"again): {stats.conflicts}; unresolved after 3 attempts: {stats.conflicts_unresolved}"
+    )
+    return lines
+
+
+def verify(url: str, run: Run, dataset: Dataset) -> list[str]:
+    """Every write the users saw succeed is in the database, and nothing else was written."""
+    from sqlalchemy import create_engine, func, select
+    from sqlalchemy.orm import Session
+
+    from renkei.models import AuditEntry, MinutesSection, Reply
+    from renkei.models.mail import MailMessage
+    from renkei.services import audit
+
+    problems = []
+    engine = create_engine(url)
+    with Session(engine) as db:
+        members = [m.person_id for m in dataset.members]
+        stored = {
+            (r.person_id, r.session_id): (r.answer.value, r.proxy_name, r.comment)
+            for r in db.scalars(
+                select(Reply).where(
+                    Reply.person_id.in_(members), Reply.session_id.in_(dataset.upcoming)
+                )
+            )
+        }
+        for key, sent in sorted(run.replies.items()):
+            if stored.get(key) != sent:
+                problems.append(
+                    f"reply of person {key[0]} to session {key[1]}: sent {sent}, "
+                    f"stored {stored.get(key)}"
+                )
+        for key in sorted(set(stored) - set(run.replies)):
+            problems.append(f"reply of person {key[0]} to session {key[1]} stored but not sent")
+
+        sections = {
+            s.id: s
+            for s in db.scalars(
+                select(MinutesSection).where(MinutesSection.id.in_(list(dataset.initial_revisions)))
+            )
+        }
+        for section_id, (revision, text) in sorted(run.saved.items()):
+            section = sections[section_id]
+            if section.revision != revision or section.text != text:
+                problems.append(
+                    f"section {section_id}: last saved revision {revision} "
+                    f"{text.splitlines()[0]!r}, stored revision {section.revision} "
+                    f"{section.text.splitlines()[0] if section.text else ''!r}"
+                )
+        risen = sum(s.revision - dataset.initial_revisions[s.id] for s in sections.values())
+        if risen != run.saves:
+            problems.append(f"sections' revisions rose by {risen}, but {run.saves} saves succeeded")
+
+        mail = db.scalar(select(func.count()).select_from(MailMessage))
+        if mail != dataset.mail_messages:
+            problems.append(f"{mail - dataset.mail_messages} e-mail messages were queued")
+        logins = db.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "login", AuditEntry.actor.like("load.%"))
+        )
+        if logins != run.logins:
+            problems.append(f"audit log holds {logins} logins of load users, {run.logins} made")
+        entries = db.scalar(select(func.count()).select_from(AuditEntry))
+        chain = audit.verify(db)
+        if not chain.ok:
+            problems.append(f"audit chain broken at entry {chain.broken_id}: {chain.reason}")
+    engine.dispose()
+    print(
+        f"checked: {len(run.replies)} replies, {len(run.saved)} sections (last texts), "
+        f"{risen} revisions = {run.saves} saves, audit chain of {chain.checked} entries "
+        f"({entries - dataset.audit_entries} written during the run) "
+        f"{'intact' if chain.ok else 'BROKEN'}, e-mail queued: {mail - dataset.mail_messages}"
+    )
+    return problems
+
+
+def cpu_seconds(root_pid: int | None) -> dict[int, float]:
+    """CPU seconds (user + system) of a process and its children, by pid, from /proc."""
+    if root_pid is None:
+        return {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if pid == root_pid or parent == root_pid:
+                found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+# --- Main ---------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--secretaries", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--ramp", type=float, default=10, help="seconds over which users start")
+    parser.add_argument("--think", type=float, nargs=2, default=(0.5, 2.0), metavar=("MIN", "MAX"))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database-url",
+        help="an empty PostgreSQL database (default: a throw-away cluster of its own)",
+    )
+    args = parser.parse_args()
+    if args.secretaries < 1 or args.members < 1:
+        parser.error("at least one member and one secretary")
+
+    uptime = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"machine: {platform.node()}, nproc {len(os.sched_getaffinity(0))}, "
+        f"{platform.platform()}, Python {platform.python_version()}; load average before: "
+        f"{' '.join(uptime)}"
+    )
+    print(
+        f"options: --members {args.members} --secretaries {args.secretaries} "
+        f"--seconds {args.seconds:g} --workers {args.workers} --ramp {args.ramp:g} "
+        f"--think {args.think[0]:g} {args.think[1]:g} --seed {args.seed}"
+    )
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    postgres = server = None
+    folder = Path(tempfile.mkdtemp(prefix="renkei-load-"))
+    status = 0
+    try:
+        if args.database_url:
+            url = args.database_url
+        else:
+            postgres = Postgres()
+            url = postgres.start()
+            print(f"database: {postgres.version()}, throw-away cluster on port {postgres.port}")
+        started = time.monotonic()
+        dataset = build_dataset(url, args.members, args.secretaries, folder / "setup")
+        print(f"setup: {time.monotonic() - started:.1f} s")
+
+        server = Server(url, args.workers, folder)
+        server.wait_healthy()
+        server.warm_up(args.workers)
+        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{server.port}")
+
+        stats = Stats()
+        begin = time.monotonic()
+        run = Run(
+            port=server.port,
+            deadline=begin + args.ramp + args.seconds,
+            ramp=args.ramp,
+            think=tuple(args.think),
+            stats=stats,
+            seed=args.seed,
+            duration=args.seconds,
+        )
+        threads = [
+            threading.Thread(target=member_loop, args=(run, m, i), daemon=True)
+            for i, m in enumerate(dataset.members)
+        ] + [
+            threading.Thread(target=secretary_loop, args=(run, s, dataset.drafts, k), daemon=True)
+            for k, s in enumerate(dataset.secretaries)
+        ]
+        print(
+            f"running {len(threads)} users for {args.seconds:g} s after a {args.ramp:g} s ramp..."
+        )
+        sys.stdout.flush()
+        pg_pid = postgres.pid() if postgres else None
+        cpu_before = (
+            time.process_time(),
+            cpu_seconds(server.process.pid),
+            cpu_seconds(pg_pid),
+        )
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.1, run.deadline + DRAIN - time.monotonic()))
+        elapsed = time.monotonic() - begin
+        client_cpu = time.process_time() - cpu_before[0]
+        server_cpu = cpu_used(cpu_before[1], cpu_seconds(server.process.pid))
+        pg_cpu = cpu_used(cpu_before[2], cpu_seconds(pg_pid))
+        stuck = sum(thread.is_alive() for thread in threads)
+        if stuck:
+            stats.error(f"{stuck} users still waiting for an answer after the drain")
+        print()
+        lines = report(run, elapsed)
+        print("\n".join(lines))
+        cores = len(os.sched_getaffinity(0))
+        print(
+            f"CPU during the run: gunicorn {server_cpu:.0f} s, PostgreSQL "
+            f"{f'{pg_cpu:.0f} s' if pg_pid else 'not measured'}, this client {client_cpu:.0f} s, "
+            f"of {cores * elapsed:.0f} s ({cores} CPUs x {elapsed:.0f} s)"
+        )
+        if stats.errors:
+            print("\nfirst errors:")
+            for message in stats.errors:
+                print(f"  {message}")
+            status = 1
+        print()
+        problems = verify(url, run, dataset)
+        for problem in problems[:50]:
+            print(f"MISMATCH: {problem}")
+        if problems:
+            status = 1
+        for name, found in (
+            ("gunicorn", server.log_problems()),
+            ("postgres", postgres.log_problems() if postgres else []),
+        ):
+            if found:
+                print(f"\n{name} log: {len(found)} problem lines, first ones:")
+                for line in found[:10]:
+                    print(f"  {line}")
+        outbox = list(server.outbox.glob("*")) if server.outbox.exists() else []
+        if outbox:
+            print(f"outbox: {len(outbox)} files written")
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        print(f"\nload average after: {' '.join(load)}")
+        print("result:", "PASS" if status == 0 else "FAIL")
+    finally:
+        if server is not None:
+            server.stop()
+        if postgres is not None:
+            postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
