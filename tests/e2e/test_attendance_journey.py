@@ -31,20 +31,17 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-import jpholiday
 import pytest
-from babel.support import Translations
 from playwright.sync_api import Browser, Locator, Page, expect
 
-import renkei
 from renkei.models import Programme, Role
 from renkei.services import demo
 from renkei.services.apportionment import fiscal_year_of
-from renkei.services.dates import today
 from tests.e2e.conftest import screenshot
+from tests.e2e.journeys import add_item, exact, log_in, past_working_day, submit, ui
 
 pytestmark = pytest.mark.e2e
 
@@ -81,14 +78,6 @@ PROGRAMMES = {
 SESSION_PATH = re.compile(r"/sessions/(\d+)$")
 VOTING = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
 
-CATALOG = Translations.load(Path(renkei.__file__).parent / "translations", ["ja"], "messages")
-
-
-def ui(message: str, **values) -> str:
-    """An interface string as the live server shows it."""
-    text = CATALOG.gettext(message)
-    return text % values if values else text
-
 
 def label(programme: Programme) -> str:
     """The programme's name as the pages show it."""
@@ -119,44 +108,6 @@ class Journey:
 
 
 # --- Helpers, as in the other journeys ---------------------------------------------------
-
-
-def log_in(page: Page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.fill("main form input[name=email]", email)
-    page.fill("main form input[name=password]", password)
-    page.click("main form button[type=submit]")
-    expect(page.locator(".site-user")).to_be_visible()
-
-
-def exact(text: str) -> re.Pattern:
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
-
-
-def past_working_day(weeks_ago: int) -> date:
-    """A weekday ``weeks_ago`` weeks before today (Tokyo) that is no public holiday."""
-    day = today() - timedelta(weeks=weeks_ago)
-    while day.weekday() >= 5 or jpholiday.is_holiday(day):
-        day -= timedelta(days=1)
-    return day
-
-
-def submit(page: Page) -> None:
-    page.locator("main form.form button[type=submit]").click()
-    page.wait_for_load_state()
-
-
-def add_item(page: Page, title: str, body: str, visibility: str) -> None:
-    page.locator("#agenda a[href$='/items/new']").click()
-    expect(page).to_have_url(re.compile(r"/sessions/\d+/items/new$"))
-    form = page.locator("main form.form")
-    form.locator("input[name=title]").fill(title)
-    form.locator("select[name=body_id]").select_option(label=body)
-    form.locator("input[name=planned_minutes]").fill("60")
-    form.locator("select[name=visibility]").select_option(value=visibility)
-    submit(page)
-    expect(page).to_have_url(re.compile(r"/sessions/\d+#agenda$"))
-    expect(page.locator(".flash.flash-success")).to_be_visible()
 
 
 def quorum_row(page: Page, body: str) -> Locator:
@@ -268,8 +219,8 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
         expect(page.locator("main h1")).to_contain_text(TITLE)
         session_url = page.url
 
-        add_item(page, SECRET_TITLE, demo.SUPPORT, "confidential")
-        add_item(page, PUBLIC_TITLE, demo.KYOGITAI, "public")
+        add_item(page, SECRET_TITLE, demo.SUPPORT, "confidential", minutes=60)
+        add_item(page, PUBLIC_TITLE, demo.KYOGITAI, "public", minutes=60)
         expect(page.locator("#agenda tr.agenda-item .agenda-title")).to_have_text(
             [SECRET_TITLE, PUBLIC_TITLE]
         )
