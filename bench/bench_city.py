@@ -336,7 +336,9 @@ def build(app, scale: float, feed_target: int) -> dict:
     sizes["minutes sections"] = db.scalar(select(func.count(MinutesSection.id)))
     person = db.scalar(select(Person).where(Person.email == MEMBER))
     with app.app_context():
-        sizes["feed sessions"] = len(scheduling.invited_versions(db, person, now - feeds.HISTORY))
+        sizes["feed sessions"] = len(
+            scheduling.upcoming_for(db, person, now - feeds.HISTORY, limit=None)
+        )
         big = db.get(MeetingSession, ids.big)
         sizes["big session invitees"] = len(scheduling.invitees(db, big))
         sizes["big session items"] = len(big.items)

@@ -1,6 +1,7 @@
 """Calendar files: a person's secret feed, renewing it, and one's own invitation file."""
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -21,7 +22,7 @@ def feed(token: str):
     person = feeds.person_for_token(db, token)
     if person is None:
         return "Not Found", 404, {"Content-Type": "text/plain; charset=utf-8"}
-    current = feeds.version(db, person)
+    current = feeds.version(db, person, locale=str(get_locale()))
     response = make_response()
     response.set_etag(current.etag.strip('"'))
     if current.last_modified:

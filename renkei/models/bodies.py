@@ -143,6 +143,8 @@ class Body(Base):
         Boolean, default=False, server_default=false()
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a session this body serves last changed (models/calendar_stamps.py).
+    calendar_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent: Mapped["Body | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Body"]] = relationship(back_populates="parent", order_by="Body.name")

@@ -125,7 +125,11 @@ class MinutesSection(Base):
     started from, and is refused if someone saved in between (optimistic locking)."""
 
     __tablename__ = "minutes_sections"
-    __table_args__ = (Index("ix_minutes_sections_version", "version_id", "position"),)
+    __table_args__ = (
+        Index("ix_minutes_sections_version", "version_id", "position"),
+        # Deleting an agenda item sets its sections' item to NULL: found by index, not scan.
+        Index("ix_minutes_sections_agenda_item", "agenda_item_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id", ondelete="CASCADE"))

@@ -39,6 +39,8 @@ class Person(UserMixin, Base):
     # The secret in the person's calendar feed URL; renewing it kills the old URL.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the person's terms or name last changed (models/calendar_stamps.py).
+    calendar_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship()
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
-from renkei.models import AgendaItem, MeetingSession, Person, Series
+from renkei.models import AgendaItem, Body, MeetingSession, Membership, Person, Series
 from renkei.models.people import new_login_token
 from renkei.services import calendar, scheduling
+from renkei.services.dates import tokyo_date
 
 # Past sessions stay in the feed for a year; every future one is in it.
 HISTORY = timedelta(days=365)
@@ -37,17 +38,31 @@ def renew_token(db: Session, person: Person) -> str:
     return person.feed_token
 
 
-def version(db: Session, person: Person, now: datetime | None = None) -> FeedVersion:
-    since = (now or utcnow()) - HISTORY
-    versions = scheduling.invited_versions(db, person, since)
-    digest = hashlib.sha256(FORMAT_VERSION.encode())
-    digest.update(person.name.encode())
-    for session_id, updated_at in sorted(versions.items()):
-        digest.update(f"{session_id}:{updated_at.isoformat()};".encode())
-    return FeedVersion(
-        etag=f'"{digest.hexdigest()[:32]}"',
-        last_modified=max(versions.values(), default=None),
-    )
+def version(
+    db: Session, person: Person, *, locale: str, now: datetime | None = None
+) -> FeedVersion:
+    """The feed's ETag and Last-Modified from the stamps of the person's bodies and terms
+    (models/calendar_stamps.py): one small query, however many sessions the feed holds.
+
+    The day is part of the ETag because the feed's window moves with it; the locale,
+    because the feed's words are translated."""
+    rows = db.execute(
+        select(
+            Person.calendar_changed_at,
+            Membership.body_id,
+            Membership.term_start,
+            Membership.term_end,
+            Body.calendar_changed_at,
+        )
+        .outerjoin(Membership, Membership.person_id == Person.id)
+        .outerjoin(Body, Body.id == Membership.body_id)
+        .where(Person.id == person.id)
+        .order_by(Membership.id)
+    ).all()
+    stamps = [stamp for stamp in {rows[0][0], *(row[4] for row in rows)} if stamp]
+    parts = [FORMAT_VERSION, locale, tokyo_date(now or utcnow()), *rows]
+    digest = hashlib.sha256(repr(parts).encode())
+    return FeedVersion(etag=f'"{digest.hexdigest()[:32]}"', last_modified=max(stamps, default=None))
 
 
 def render(db: Session, person: Person, *, base_url: str, name: str) -> bytes:

@@ -7,11 +7,11 @@ named guests. Holidays and clashes are warnings, never walls: the secretary may 
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
@@ -29,10 +29,11 @@ from renkei.models import (
 )
 from renkei.models.sessions import session_bodies
 from renkei.services import policy
-from renkei.services.dates import holiday_name, in_tokyo, tokyo_date
+from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError, Forbidden
 
 MAX_LENGTH = timedelta(hours=24)
+ONE_DAY = timedelta(days=1)
 # Dates outside these years are typing mistakes, and far ones overflow date arithmetic.
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
@@ -533,65 +534,44 @@ def _terms(db: Session, person: Person):
     ).all()
 
 
-def _invited(terms, served: set[int], day) -> bool:
-    """Whether one of ``terms`` puts its holder on a body in ``served`` on ``day``."""
-    return any(
-        t.body_id in served and t.term_start <= day and (t.term_end is None or t.term_end >= day)
-        for t in terms
-    )
+def _invited_clause(terms):
+    """SQL for ``_invited``: a body the session serves, in one of the terms on the session's
+    date in Tokyo (from that date's midnight to the midnight after the term's last day)."""
+    within = []
+    for t in terms:
+        term = [
+            session_bodies.c.body_id == t.body_id,
+            MeetingSession.start_at >= tokyo_to_utc(t.term_start, time(0)),
+        ]
+        if t.term_end is not None:
+            term.append(MeetingSession.start_at < tokyo_to_utc(t.term_end + ONE_DAY, time(0)))
+        within.append(and_(*term))
+    return exists().where(session_bodies.c.session_id == MeetingSession.id, or_(*within))
 
 
 def upcoming_for(
     db: Session, person: Person, since: datetime, limit: int | None = 50, options=()
 ) -> list[MeetingSession]:
     """Sessions the person is invited to that end at ``since`` or later, across all their
-    bodies, in order. ``options`` add loader options (the feed loads agendas and series)."""
+    bodies, in order. ``options`` add loader options (the feed loads agendas and series).
+
+    The terms are tested in SQL, so that only the sessions shown are loaded; the bound on
+    the start lets the database walk the start index from ``since`` rather than read every
+    session of the person's bodies over the years."""
     terms = _terms(db, person)
     if not terms:
         return []
-    candidates = db.scalars(
+    query = (
         select(MeetingSession)
-        .join(MeetingSession.bodies)
-        .where(Body.id.in_({t.body_id for t in terms}), MeetingSession.end_at >= since)
-        .options(selectinload(MeetingSession.bodies), *options)
-        .order_by(MeetingSession.start_at)
-        .distinct()
-    ).all()
-    result = [
-        session
-        for session in candidates
-        if _invited(terms, {b.id for b in session.bodies}, tokyo_date(session.start_at))
-    ]
-    return result[:limit] if limit else result
-
-
-def invited_versions(db: Session, person: Person, since: datetime) -> dict[int, datetime]:
-    """Session id -> last change, for the sessions ``upcoming_for`` would give: two small
-    queries, so a calendar app polling a feed costs little when nothing changed."""
-    terms = _terms(db, person)
-    if not terms:
-        return {}
-    rows = db.execute(
-        select(
-            MeetingSession.id,
-            MeetingSession.start_at,
-            MeetingSession.updated_at,
-            session_bodies.c.body_id,
-        )
-        .join(session_bodies, session_bodies.c.session_id == MeetingSession.id)
         .where(
+            MeetingSession.start_at >= since - MAX_LENGTH,
             MeetingSession.end_at >= since,
-            session_bodies.c.body_id.in_({t.body_id for t in terms}),
+            _invited_clause(terms),
         )
-    ).all()
-    served: dict[int, set[int]] = {}
-    for row in rows:
-        served.setdefault(row.id, set()).add(row.body_id)
-    return {
-        row.id: row.updated_at
-        for row in rows
-        if _invited(terms, served[row.id], tokyo_date(row.start_at))
-    }
+        .options(selectinload(MeetingSession.bodies), *options)
+        .order_by(MeetingSession.start_at, MeetingSession.id)
+    )
+    return list(db.scalars(query.limit(limit) if limit else query))
 
 
 def body_sessions(db: Session, body: Body, *, page: int, per_page: int = 20):

@@ -156,6 +156,40 @@ def test_upcoming_sessions_across_bodies(world):
     assert titles == ["支援会議 12月", "協議体 12月"]
 
 
+def test_upcoming_sessions_follow_the_terms_to_the_day_in_tokyo(world):
+    """A term from DAY+1 to DAY+2: sessions at 00:30 on its first day and at 23:30 on its
+    last are the member's; those just outside, and the same times on another body, are not."""
+    newcomer = person_by_email(world, "member.kyogitai@example.jp")  # not on the 支援会議
+    admin = person_by_email(world, "admin@example.jp")
+    first, last = DAY + timedelta(days=1), DAY + timedelta(days=2)
+    data = memberships.MembershipData(
+        person_id=newcomer.id, role="member", term_start=first, term_end=last
+    )
+    memberships.add_membership(world, body_named(world, SUPPORT), data, by=admin)
+    late, early = time(23, 30), time(0, 30)
+    for day, start, end, title in (
+        (DAY, late, time(23, 59), "前日"),
+        (first, early, time(1, 30), "初日"),
+        (last, late, time(23, 59), "最終日"),
+        (last + timedelta(days=1), early, time(1, 30), "翌日"),
+    ):
+        make_session(world, SUPPORT, day=day, start=start, end=end, title=title)
+    make_session(world, COORDINATION, day=first, start=early, end=time(1, 30), title="他の会議")
+    since = tokyo_to_utc(DAY, time(0))
+    titles = [s.title for s in scheduling.upcoming_for(world, newcomer, since)]
+    assert "初日" in titles and "最終日" in titles
+    assert not {"前日", "翌日", "他の会議"} & set(titles)
+
+
+def test_upcoming_sessions_stop_at_the_limit_in_order(world):
+    for offset in (3, 1, 2, 0):
+        make_session(world, SUPPORT, day=DAY + timedelta(days=offset), title=f"第{offset}回")
+    member = person_by_email(world, "member.both@example.jp")
+    since = tokyo_to_utc(DAY, time(0))
+    titles = [s.title for s in scheduling.upcoming_for(world, member, since, limit=2)]
+    assert titles == ["第0回", "第1回"]
+
+
 def test_clash_with_a_session_one_may_not_see_does_not_name_it(world):
     make_session(world, SUPPORT, title="支援会議（B氏世帯の件）")
     north_only = person_by_email(world, "member.kyogitai@example.jp")  # chairs the layer-2 body

@@ -1,0 +1,129 @@
+"""The feed's version: read from calendar stamps, it must change whenever what the feed shows
+changes, and only then (models/calendar_stamps.py)."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from renkei.db import utcnow
+from renkei.models import Membership
+from renkei.services import agenda, feeds, memberships, scheduling
+from renkei.services.agenda import ItemData
+from renkei.services.dates import TOKYO
+from renkei.services.scheduling import SessionData
+from tests.helpers import body_named, counting, person_by_email
+from tests.sessions_helpers import COORDINATION, DAY, LAYER1, SUPPORT, make_session
+
+BOTH = "member.both@example.jp"  # on the 支援会議 and the 協議体 (第1層)
+
+
+def etag(db, email=BOTH, **kwargs) -> str:
+    return feeds.version(db, person_by_email(db, email), locale="ja", **kwargs).etag
+
+
+def secretary(db):
+    return person_by_email(db, "secretary@example.jp")
+
+
+def layer1_only(db):
+    """A member of the 協議体 who is on no other body the tests touch."""
+    support = {m.person_id for m in body_named(db, SUPPORT).memberships}
+    return next(m.person for m in body_named(db, LAYER1).memberships if m.person_id not in support)
+
+
+def test_a_new_session_of_ones_body_changes_the_version(world):
+    before = etag(world)
+    make_session(world, SUPPORT)
+    assert etag(world) != before
+
+
+def test_a_session_of_another_body_leaves_the_version_alone(world):
+    before = etag(world)
+    make_session(world, COORDINATION)  # member.both is not on it
+    assert etag(world) == before
+
+
+def test_agenda_changes_change_the_version(world):
+    session = make_session(world, SUPPORT)
+    before = etag(world)
+    item = agenda.add_item(
+        world, session, ItemData(title="報告", body_id=session.host_body_id), by=secretary(world)
+    )
+    world.commit()
+    added = etag(world)
+    assert added != before
+    agenda.delete_item(world, item, by=secretary(world))
+    world.commit()
+    assert etag(world) not in (before, added)
+
+
+def test_taking_a_body_off_a_session_changes_the_version_of_its_members(world):
+    session = make_session(world, SUPPORT, LAYER1)
+    member = layer1_only(world)
+    before = etag(world, member.email)
+    data = SessionData(
+        title=session.title,
+        body_ids=[body_named(world, SUPPORT).id],
+        host_body_id=session.host_body_id,
+        start=session.start_at,
+        end=session.end_at,
+    )
+    assert scheduling.update_session(world, session, data, by=secretary(world))
+    world.commit()
+    assert etag(world, member.email) != before
+
+
+def test_replies_leave_the_version_alone(world):
+    session = make_session(world, SUPPORT)
+    before = etag(world)
+    scheduling.set_reply(world, session, person_by_email(world, BOTH), "attend")
+    world.commit()
+    assert etag(world) == before
+
+
+def test_a_renamed_body_changes_every_version(world):
+    make_session(world, SUPPORT, LAYER1)
+    before = etag(world)
+    body_named(world, LAYER1).name = "みどり町協議体"
+    world.commit()
+    assert etag(world) != before
+
+
+def test_a_changed_term_changes_the_version_and_last_modified(world):
+    person = person_by_email(world, BOTH)
+    before = feeds.version(world, person, locale="ja")
+    term = world.scalars(select(Membership).where(Membership.person_id == person.id)).first()
+    memberships.end_membership(world, term, DAY, by=person_by_email(world, "admin@example.jp"))
+    world.commit()
+    after = feeds.version(world, person, locale="ja")
+    assert after.etag != before.etag
+    assert after.last_modified and (
+        before.last_modified is None or after.last_modified > before.last_modified
+    )
+
+
+def test_the_version_moves_with_the_day_and_the_language(world):
+    today = etag(world)
+    assert etag(world, now=utcnow() + timedelta(days=1)) != today
+    person = person_by_email(world, BOTH)
+    assert feeds.version(world, person, locale="en").etag != today
+
+
+@pytest.mark.parametrize("sessions", [1, 30])
+def test_the_version_costs_one_statement_however_many_sessions(app, world, sessions):
+    for offset in range(sessions):
+        make_session(world, SUPPORT, day=DAY + timedelta(days=offset))
+    person = person_by_email(world, BOTH)
+    with counting(app.extensions["renkei.engine"]) as statements:
+        feeds.version(world, person, locale="ja")
+    assert len(statements) == 1
+
+
+def test_the_day_is_tokyos(world):
+    # 15:30 UTC is already the next day in Tokyo: the version has moved on.
+    late = utcnow().replace(hour=15, minute=30)
+    assert late.astimezone(TOKYO).date() == date(late.year, late.month, late.day) + timedelta(
+        days=1
+    )
+    assert etag(world, now=late) != etag(world, now=late - timedelta(hours=1))
