@@ -30,7 +30,7 @@ from renkei.blueprints import (
 from renkei.blueprints.fields import MAX_ID
 from renkei.config import load_config
 from renkei.db import get_db
-from renkei.i18n import babel, format_tokyo, select_locale
+from renkei.i18n import babel, format_tokyo, install_in_templates, select_locale
 from renkei.services import audit as audit_service
 from renkei.services import markdown, policy
 
@@ -63,6 +63,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_in_templates(app.jinja_env)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["tokyo"] = format_tokyo
     app.jinja_env.filters["markdown"] = markdown.render

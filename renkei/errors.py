@@ -1,9 +1,10 @@
 """Error pages in the reader's language, never a stack trace."""
 
 from flask import Flask, render_template
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from renkei.i18n import gettext as _
 
 
 def register(app: Flask) -> None:

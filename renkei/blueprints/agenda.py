@@ -5,8 +5,6 @@ manage refuses changes (403). What an item shows is for the policy alone to deci
 """
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -26,6 +24,8 @@ from renkei.blueprints.common import (
 )
 from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, MeetingSession, Visibility
 from renkei.services import agenda, audit, markdown, minutes, policy
 from renkei.services.agenda import ItemData

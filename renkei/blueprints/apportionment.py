@@ -1,11 +1,11 @@
 """The apportionment report (按分): a page with the rule and the breakdown, and its CSV."""
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import login_required
 
 from renkei.blueprints.common import csv_download, me
 from renkei.db import get_db
+from renkei.i18n import gettext as _
 from renkei.models import Person
 from renkei.services import apportionment, policy, posts
 from renkei.services.errors import DomainError

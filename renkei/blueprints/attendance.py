@@ -3,14 +3,14 @@
 from datetime import time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from renkei.blueprints.common import audit_confidential, me, require, session_access_or_404
 from renkei.blueprints.fields import TIME_MESSAGE
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import MeetingSession, Presence
 from renkei.services import attendance, minutes
 from renkei.services.attendance import LineData

@@ -12,8 +12,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -24,6 +22,8 @@ from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import audit_log, me, render_form, safe_next, show_error
 from renkei.blueprints.fields import NewPasswordForm
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Person
 from renkei.services import accounts, audit, logins, mail
 from renkei.services.errors import DomainError

@@ -1,8 +1,6 @@
 """Bodies (会議体): list, page, create and edit, and the membership overlap matrix."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -11,6 +9,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, BodyKind, Confidentiality, Programme, QuorumRule
 from renkei.services import bodies, memberships, overlap, policy, scheduling
 from renkei.services.bodies import BodyData

@@ -1,13 +1,15 @@
 """Calendar files: a person's secret feed, renewing it, and one's own invitation file."""
 
+import gzip
+
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import login_required
 
 from renkei.blueprints.common import me, session_access_or_404
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
+from renkei.i18n import gettext as _
 from renkei.services import calendar, feeds, scheduling
 
 bp = Blueprint("calendar", __name__)
@@ -22,13 +24,16 @@ def feed(token: str):
     person = feeds.person_for_token(db, token)
     if person is None:
         return "Not Found", 404, {"Content-Type": "text/plain; charset=utf-8"}
-    current = feeds.version(db, person, locale=str(get_locale()))
+    base_url = current_app.config["BASE_URL"]
+    current = feeds.version(db, person, locale=str(get_locale()), base_url=base_url)
     response = make_response()
-    response.set_etag(current.etag.strip('"'))
+    # Weak: the same version is sent gzipped or not, and those bytes differ.
+    response.set_etag(current.etag.strip('"'), weak=True)
     if current.last_modified:
         response.last_modified = current.last_modified
     response.headers["Cache-Control"] = "private, max-age=300"
-    if request.if_none_match.contains(current.etag.strip('"')) or (
+    response.vary.add("Accept-Encoding")
+    if request.if_none_match.contains_weak(current.etag.strip('"')) or (
         not request.if_none_match
         and current.last_modified
         and request.if_modified_since
@@ -36,12 +41,15 @@ def feed(token: str):
     ):
         response.status_code = 304
         return response
-    response.data = feeds.render(
-        db,
-        person,
-        base_url=current_app.config["BASE_URL"],
-        name=_("Renkei: %(name)s", name=person.name),
-    )
+    name = _("Renkei: %(name)s", name=person.name)
+    data = feeds.gzipped(db, person, current, base_url=base_url, name=name)
+    db.commit()
+    # Calendar apps accept gzip; the few that do not get the feed unpacked.
+    if "gzip" in request.accept_encodings:
+        response.content_encoding = "gzip"
+    else:
+        data = gzip.decompress(data)
+    response.data = data
     response.content_type = ICS
     return response
 

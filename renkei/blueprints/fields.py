@@ -1,11 +1,11 @@
 """Form fields shared by several blueprints."""
 
 import wtforms
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.services.accounts import MIN_PASSWORD_LENGTH
 
 

@@ -4,11 +4,11 @@ address, then deliver it before answering ("sync") or in a thread after ("thread
 import threading
 
 from flask import after_this_request, current_app, flash
-from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from renkei.blueprints.common import me
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import ngettext
 from renkei.services import mail
 
 NOTICE = "notice"  # a message without a calendar file (the minutes workflow)

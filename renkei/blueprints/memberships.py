@@ -3,9 +3,6 @@
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -16,6 +13,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, Required, none_choice
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
+from renkei.i18n import ngettext
 from renkei.models import Body, Membership, Person, Role
 from renkei.services import audit, member_import, memberships, organisations, policy
 from renkei.services.dates import today

@@ -18,8 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -41,6 +39,8 @@ from renkei.blueprints.fields import DateField, IdSelectField
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     ActionItem,
     MinutesSection,

@@ -1,8 +1,6 @@
 """Organisations (機関): list, create and edit (administrators)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
@@ -10,6 +8,8 @@ from wtforms.validators import DataRequired, Length
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Organisation, OrganisationKind
 from renkei.services import organisations, policy
 from renkei.services.errors import DomainError

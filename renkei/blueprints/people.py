@@ -1,8 +1,6 @@
 """People: the register of everyone on a body, with or without a login."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -19,6 +17,8 @@ from renkei.blueprints.fields import (
     none_choice,
 )
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Person, Post, Programme
 from renkei.services import accounts, audit, memberships, organisations, policy, posts
 from renkei.services.accounts import PersonData

@@ -4,8 +4,6 @@ the result with quorum per body, decide a slot, remind, export."""
 import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, StringField, TextAreaField
@@ -18,6 +16,8 @@ from renkei.blueprints.fields import DateField, IdSelectField, TimeField, none_c
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
 from renkei.db import get_db, utcnow
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Choice, Poll
 from renkei.services import mail, policy, polls
 from renkei.services.bodies import list_bodies

@@ -12,9 +12,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -57,6 +54,9 @@ from renkei.blueprints.fields import (
 )
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.db import get_db
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
+from renkei.i18n import ngettext
 from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
 from renkei.services import audit, mail, minutes, pledges, policy, quorum, scheduling, series
 from renkei.services.bodies import list_bodies

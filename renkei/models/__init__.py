@@ -12,6 +12,7 @@ from renkei.models.bodies import (
     QuorumRule,
     Role,
 )
+from renkei.models.feeds import FeedCopy
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
 from renkei.models.minutes import (
@@ -52,6 +53,7 @@ from renkei.models.sessions import (
 )
 
 __all__ = [
+    "FeedCopy",
     "Attendance",
     "ItemPresence",
     "Presence",

@@ -3,11 +3,11 @@ and who was present for each confidential item."""
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person
 from renkei.models.sessions import AgendaItem, MeetingSession

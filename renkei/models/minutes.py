@@ -10,11 +10,11 @@ agenda item, so the one policy rule decides who sees it.
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person

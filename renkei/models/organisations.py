@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models.labels import LabelledEnum
 
 

@@ -8,7 +8,6 @@ only as a SHA-256 hash. Every change of an answer is kept (``PollAnswerChange``)
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Column,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person

@@ -8,11 +8,11 @@ that one occurrence can be moved or cancelled without touching the rest.
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person

@@ -3,11 +3,11 @@
 import re
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Organisation, Person
 from renkei.models.people import new_login_token
 from renkei.services.errors import DomainError

@@ -8,10 +8,10 @@ presenter or a description (any of which may be confidential).
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from renkei.db import utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
 from renkei.services import minutes, policy, scheduling
 from renkei.services.errors import DomainError, Forbidden

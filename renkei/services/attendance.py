@@ -11,10 +11,10 @@ and the apportionment of meeting hours between programmes.
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from renkei.i18n import format_tokyo
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     AgendaItem,
     Answer,

@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import AuditEntry, AuditHead, Person
 from renkei.models.audit import GENESIS
 from renkei.services import policy

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     Body,
     BodyKind,

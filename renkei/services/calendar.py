@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vRecur, vText
 
+from renkei.i18n import gettext as _
 from renkei.models import Answer, MeetingSession, Person, Series, Status
 from renkei.services import policy
 from renkei.services.dates import in_tokyo
@@ -52,11 +52,13 @@ def agenda_lines(session: MeetingSession, is_member: bool) -> list[str]:
     """The agenda as a calendar file or e-mail may carry it ("3. 非公開議題 (40 min)"): the
     policy's calendar rule, so confidential items never by title, whoever receives it."""
     access = policy.calendar_access(session, is_member)
+    # Translated once per session, not per item: a feed may carry ten thousand items.
+    closed, minutes = _("Closed agenda item"), _(" (%(n)d min)")
     lines = []
     for item in session.items:
-        title = item.title if access.can_see_item(item) else _("Closed agenda item")
-        minutes = _(" (%(n)d min)", n=item.planned_minutes) if item.planned_minutes else ""
-        lines.append(f"{item.position}. {title}{minutes}")
+        title = item.title if access.can_see_item(item) else closed
+        planned = minutes % {"n": item.planned_minutes} if item.planned_minutes else ""
+        lines.append(f"{item.position}. {title}{planned}")
     return lines
 
 

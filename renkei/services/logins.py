@@ -19,11 +19,11 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from renkei.db import utcnow
+from renkei.i18n import gettext as _
 from renkei.models import LoginFailure, MailMessage, PasswordReset, Person
 from renkei.services import mail
 from renkei.services.accounts import normalise_email, set_password

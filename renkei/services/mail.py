@@ -36,12 +36,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
 from renkei.db import utcnow
 from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
 from renkei.models import (
     Answer,
     MailMessage,

@@ -4,6 +4,9 @@ Whatever the text holds (<script>, event handlers, javascript: links, raw HTML),
 tags and attributes below reach the page, and links may only use http, https and mailto.
 """
 
+import functools
+import threading
+
 import markdown as markdown_lib
 import nh3
 from markupsafe import Markup
@@ -17,13 +20,31 @@ ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+EXTENSIONS = ["tables", "sane_lists", "nl2br"]
+
+_local = threading.local()
+
+
 def render(text: str) -> Markup:
-    html = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists", "nl2br"])
-    clean = nh3.clean(
+    return Markup(_clean_html(text or ""))
+
+
+# A page shows the same texts to every member who opens it, and building the parser costs
+# more than most texts' conversion: the result is kept per text, the parser per thread.
+@functools.lru_cache(maxsize=1024)
+def _clean_html(text: str) -> str:
+    html = _parser().reset().convert(text)
+    return nh3.clean(
         html,
         tags=TAGS,
         attributes=ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)
+
+
+def _parser() -> markdown_lib.Markdown:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = markdown_lib.Markdown(extensions=EXTENSIONS)
+    return parser

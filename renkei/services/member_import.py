@@ -15,10 +15,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Organisation, Person, Role
 from renkei.services import policy
 from renkei.services.accounts import validate_email

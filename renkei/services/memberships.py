@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Organisation, Person, Role
 from renkei.services import policy
 from renkei.services.dates import today

@@ -15,13 +15,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
 from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     ActionItem,
     AgendaItem,

@@ -1,9 +1,9 @@
 """Organisations (機関)."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Organisation, OrganisationKind
 from renkei.services.errors import DomainError
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
 from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     Body,
     Choice,

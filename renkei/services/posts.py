@@ -4,10 +4,10 @@ hours are apportioned and to what (DESIGN.md, "Apportionment")."""
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import Person, Post, Programme
 from renkei.services import policy
 from renkei.services.errors import DomainError, Forbidden

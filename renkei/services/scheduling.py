@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     Answer,
     Body,

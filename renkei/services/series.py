@@ -18,9 +18,9 @@ from itertools import islice
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.models import MeetingSession, Person, Series, Status
 from renkei.services import scheduling
 from renkei.services.dates import TOKYO, in_tokyo, tokyo_to_utc

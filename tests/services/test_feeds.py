@@ -15,11 +15,12 @@ from renkei.services.scheduling import SessionData
 from tests.helpers import body_named, counting, person_by_email
 from tests.sessions_helpers import COORDINATION, DAY, LAYER1, SUPPORT, make_session
 
+URL = "https://renkei.example.jp"
 BOTH = "member.both@example.jp"  # on the 支援会議 and the 協議体 (第1層)
 
 
 def etag(db, email=BOTH, **kwargs) -> str:
-    return feeds.version(db, person_by_email(db, email), locale="ja", **kwargs).etag
+    return feeds.version(db, person_by_email(db, email), locale="ja", base_url=URL, **kwargs).etag
 
 
 def secretary(db):
@@ -92,11 +93,11 @@ def test_a_renamed_body_changes_every_version(world):
 
 def test_a_changed_term_changes_the_version_and_last_modified(world):
     person = person_by_email(world, BOTH)
-    before = feeds.version(world, person, locale="ja")
+    before = feeds.version(world, person, locale="ja", base_url=URL)
     term = world.scalars(select(Membership).where(Membership.person_id == person.id)).first()
     memberships.end_membership(world, term, DAY, by=person_by_email(world, "admin@example.jp"))
     world.commit()
-    after = feeds.version(world, person, locale="ja")
+    after = feeds.version(world, person, locale="ja", base_url=URL)
     assert after.etag != before.etag
     assert after.last_modified and (
         before.last_modified is None or after.last_modified > before.last_modified
@@ -107,7 +108,7 @@ def test_the_version_moves_with_the_day_and_the_language(world):
     today = etag(world)
     assert etag(world, now=utcnow() + timedelta(days=1)) != today
     person = person_by_email(world, BOTH)
-    assert feeds.version(world, person, locale="en").etag != today
+    assert feeds.version(world, person, locale="en", base_url=URL).etag != today
 
 
 @pytest.mark.parametrize("sessions", [1, 30])
@@ -116,7 +117,7 @@ def test_the_version_costs_one_statement_however_many_sessions(app, world, sessi
         make_session(world, SUPPORT, day=DAY + timedelta(days=offset))
     person = person_by_email(world, BOTH)
     with counting(app.extensions["renkei.engine"]) as statements:
-        feeds.version(world, person, locale="ja")
+        feeds.version(world, person, locale="ja", base_url=URL)
     assert len(statements) == 1
 
 
