@@ -7,6 +7,8 @@ from babel import dates as babel_dates
 from flask import current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 babel = Babel()
 
@@ -35,14 +37,20 @@ _catalogues: dict = {}
 def translations():
     """The catalogue of the locale in force (force_locale included)."""
     try:
-        locale = g._flask_babel.babel_locale
+        context = g._flask_babel
+        locale = context.babel_locale
     except (AttributeError, RuntimeError):  # the request's first string, or no context
-        locale = None
+        return get_translations()
     if locale is None:
         return get_translations()
+    # Kept beside the locale it is for: force_locale swaps the locale object.
+    kept = getattr(context, "renkei_catalogue", None)
+    if kept is not None and kept[0] is locale:
+        return kept[1]
     found = _catalogues.get(locale)
     if found is None:
         found = _catalogues[locale] = get_translations()
+    context.renkei_catalogue = (locale, found)
     return found
 
 
@@ -61,12 +69,33 @@ def lazy_gettext(string: str, **variables) -> LazyString:
 
 
 def install_in_templates(jinja_env) -> None:
-    """The templates' _(), gettext() and ngettext() through the same catalogue lookup."""
+    """The templates' _(), gettext() and ngettext(), with the semantics of Jinja's
+    "newstyle" gettext (autoescaped, always %-formatted) but without its wrappers, which
+    cost more than the lookup itself: a long page calls them hundreds of times."""
     jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         newstyle=True,
     )
+    jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+    jinja_env.globals["ngettext"] = _template_ngettext
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string: str, /, **variables) -> str:
+    translated = translations().ugettext(string)
+    if eval_context.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
+@pass_eval_context
+def _template_ngettext(eval_context, singular: str, plural: str, num: int, /, **variables):
+    variables.setdefault("num", num)
+    translated = translations().ungettext(singular, plural, num)
+    if eval_context.autoescape:
+        translated = Markup(translated)
+    return translated % variables
 
 
 def format_tokyo(moment, kind: str = "datetime") -> str:

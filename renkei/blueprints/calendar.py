@@ -10,6 +10,7 @@ from renkei.blueprints.common import me, session_access_or_404
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import gettext as _
+from renkei.models import Person
 from renkei.services import calendar, feeds, scheduling
 
 bp = Blueprint("calendar", __name__)
@@ -21,11 +22,10 @@ ICS = "text/calendar; charset=utf-8"
 def feed(token: str):
     """The feed calendar apps poll. Unknown and renewed tokens alike get the same bare 404."""
     db = get_db()
-    person = feeds.person_for_token(db, token)
-    if person is None:
-        return "Not Found", 404, {"Content-Type": "text/plain; charset=utf-8"}
     base_url = current_app.config["BASE_URL"]
-    current = feeds.version(db, person, locale=str(get_locale()), base_url=base_url)
+    current = feeds.version_for_token(db, token, locale=str(get_locale()), base_url=base_url)
+    if current is None:
+        return "Not Found", 404, {"Content-Type": "text/plain; charset=utf-8"}
     response = make_response()
     # Weak: the same version is sent gzipped or not, and those bytes differ.
     response.set_etag(current.etag.strip('"'), weak=True)
@@ -41,6 +41,7 @@ def feed(token: str):
     ):
         response.status_code = 304
         return response
+    person = db.get(Person, current.person_id)
     name = _("Renkei: %(name)s", name=person.name)
     data = feeds.gzipped(db, person, current, base_url=base_url, name=name)
     db.commit()

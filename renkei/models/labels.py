@@ -1,5 +1,6 @@
 """Enumerations whose members carry a translated label for the interface."""
 
+import functools
 from enum import StrEnum
 
 
@@ -12,7 +13,7 @@ class LabelledEnum(StrEnum):
 
     @property
     def label(self) -> str:
-        return str(self._labels()[self])
+        return str(_labels_of(type(self))[self])
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
@@ -20,3 +21,9 @@ class LabelledEnum(StrEnum):
         each page must show them in the language of its request."""
         labels = cls._labels()
         return [(member.value, labels[member]) for member in cls]
+
+
+@functools.cache
+def _labels_of(enum_class) -> dict:
+    # The lazy strings translate when shown, so one dict per class serves every language.
+    return enum_class._labels()

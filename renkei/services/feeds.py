@@ -23,14 +23,9 @@ FORMAT_VERSION = "1"
 
 @dataclass
 class FeedVersion:
+    person_id: int
     etag: str
     last_modified: datetime | None
-
-
-def person_for_token(db: Session, token: str) -> Person | None:
-    """The active person whose feed this is; None for an unknown or renewed token."""
-    person = db.scalar(select(Person).where(Person.feed_token == token))
-    return person if person is not None and person.active else None
 
 
 def renew_token(db: Session, person: Person) -> str:
@@ -40,31 +35,54 @@ def renew_token(db: Session, person: Person) -> str:
     return person.feed_token
 
 
+# The person's stamp, and each of their terms with its body's stamp. Built once: a calendar
+# app's poll should cost little more than the query itself.
+_STAMPS = (
+    select(
+        Person.id,
+        Person.calendar_changed_at,
+        Membership.body_id,
+        Membership.term_start,
+        Membership.term_end,
+        Body.calendar_changed_at,
+    )
+    .outerjoin(Membership, Membership.person_id == Person.id)
+    .outerjoin(Body, Body.id == Membership.body_id)
+    .where(Person.active.is_(True))
+    .order_by(Membership.id)
+)
+
+
+def version_for_token(
+    db: Session, token: str, *, locale: str, base_url: str, now: datetime | None = None
+) -> FeedVersion | None:
+    """The version of the feed behind ``token``; None for an unknown or renewed token, or
+    a person no longer active."""
+    rows = db.execute(_STAMPS.where(Person.feed_token == token)).all()
+    return _version(rows, locale, base_url, now) if rows else None
+
+
 def version(
     db: Session, person: Person, *, locale: str, base_url: str, now: datetime | None = None
 ) -> FeedVersion:
-    """The feed's ETag and Last-Modified from the stamps of the person's bodies and terms
+    rows = db.execute(_STAMPS.where(Person.id == person.id)).all()
+    return _version(rows, locale, base_url, now)
+
+
+def _version(rows, locale: str, base_url: str, now: datetime | None) -> FeedVersion:
+    """ETag and Last-Modified from the stamps of the person's bodies and terms
     (models/calendar_stamps.py): one small query, however many sessions the feed holds.
 
     The day is part of the ETag because the feed's window moves with it; the locale,
     because the feed's words are translated; the site's address, because links carry it."""
-    rows = db.execute(
-        select(
-            Person.calendar_changed_at,
-            Membership.body_id,
-            Membership.term_start,
-            Membership.term_end,
-            Body.calendar_changed_at,
-        )
-        .outerjoin(Membership, Membership.person_id == Person.id)
-        .outerjoin(Body, Body.id == Membership.body_id)
-        .where(Person.id == person.id)
-        .order_by(Membership.id)
-    ).all()
-    stamps = [stamp for stamp in {rows[0][0], *(row[4] for row in rows)} if stamp]
-    parts = [FORMAT_VERSION, locale, base_url, tokyo_date(now or utcnow()), *rows]
-    digest = hashlib.sha256(repr(parts).encode())
-    return FeedVersion(etag=f'"{digest.hexdigest()[:32]}"', last_modified=max(stamps, default=None))
+    stamps = [stamp for stamp in {rows[0][1], *(row[5] for row in rows)} if stamp]
+    parts = [FORMAT_VERSION, locale, base_url, tokyo_date(now or utcnow()), *map(tuple, rows)]
+    digest = hashlib.sha256("|".join(map(str, parts)).encode())
+    return FeedVersion(
+        person_id=rows[0][0],
+        etag=f'"{digest.hexdigest()[:32]}"',
+        last_modified=max(stamps, default=None),
+    )
 
 
 def gzipped(

@@ -891,6 +891,8 @@ def open_actions(db: Session, person: Person) -> list[ActionItem]:
             .selectinload(MeetingSession.bodies)
         )
     ).all()
+    if not actions:
+        return []
     visible = policy.readable_sections(db, person, [a.section for a in actions])
     shown = [a for a in actions if a.section.id in visible]
     return sorted(shown, key=lambda a: (a.due_on or date.max, a.id))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from renkei.models import Body, Membership, Person, Pledge, PollInvitee, Role
@@ -85,14 +85,43 @@ ENTITLED_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY, Role.MEMBER)
 
 
 def _role_body_ids(db: Session, person: Person, role: Role, on: date | None) -> set[int]:
-    rows = db.scalars(
-        select(Membership.body_id).where(
-            Membership.person_id == person.id,
-            Membership.role == role,
-            current_membership_filter(on or today()),
+    return set(_current_roles(db, person.id, on or today()).get(role, ()))
+
+
+_ROLES_KEY = "renkei.current_roles"
+
+
+def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]]:
+    """Role -> bodies, for the person's terms current on ``on``: one query, kept in the
+    database session until a term changes or the transaction ends. A page asks these
+    questions several times over (the menu, the page, the tile)."""
+    kept = db.info.setdefault(_ROLES_KEY, {})
+    if any(isinstance(obj, Membership) for obj in (*db.new, *db.deleted)):
+        kept.clear()  # a term added or removed but not yet flushed
+    found = kept.get((person_id, on))
+    if found is None:
+        found = {}
+        rows = db.execute(
+            select(Membership.role, Membership.body_id).where(
+                Membership.person_id == person_id, current_membership_filter(on)
+            )
         )
-    )
-    return set(rows)
+        for role, body_id in rows:
+            found.setdefault(role, set()).add(body_id)
+        kept[(person_id, on)] = found
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_roles_on_term_changes(db: Session, _context, _instances) -> None:
+    if any(isinstance(obj, Membership) for obj in (*db.new, *db.dirty, *db.deleted)):
+        db.info.pop(_ROLES_KEY, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_roles(db: Session, *_args) -> None:
+    db.info.pop(_ROLES_KEY, None)
 
 
 def secretary_body_ids(db: Session, person: Person, on: date | None = None) -> set[int]:

@@ -534,11 +534,26 @@ def _terms(db: Session, person: Person):
     ).all()
 
 
-def _invited_clause(terms):
-    """SQL for ``_invited``: a body the session serves, in one of the terms on the session's
-    date in Tokyo (from that date's midnight to the midnight after the term's last day)."""
-    within = []
+def _invited_clause(terms, since: datetime):
+    """SQL for "one of ``terms`` covers the session's date in Tokyo, on a body it serves"
+    (a term runs from its first day's midnight to the midnight after its last day).
+
+    Terms open since before the window starts hold for every session in it: their bodies
+    go in one IN list, so that the usual case (a person on thirty bodies for years) is one
+    comparison, not thirty."""
+    window_start = since - MAX_LENGTH
+    always = {
+        t.body_id
+        for t in terms
+        if t.term_end is None and tokyo_to_utc(t.term_start, time(0)) <= window_start
+    }
+    # "+ 0": with a bare column, SQLite probes the (session_id, body_id) key once per body
+    # listed for every session it walks; the expression makes it read the session's one or
+    # two rows and test them.
+    within = [(session_bodies.c.body_id + 0).in_(always)] if always else []
     for t in terms:
+        if t.body_id in always:
+            continue
         term = [
             session_bodies.c.body_id == t.body_id,
             MeetingSession.start_at >= tokyo_to_utc(t.term_start, time(0)),
@@ -566,7 +581,7 @@ def upcoming_for(
         .where(
             MeetingSession.start_at >= since - MAX_LENGTH,
             MeetingSession.end_at >= since,
-            _invited_clause(terms),
+            _invited_clause(terms, since),
         )
         .options(selectinload(MeetingSession.bodies), *options)
         .order_by(MeetingSession.start_at, MeetingSession.id)

@@ -128,3 +128,12 @@ def test_the_day_is_tokyos(world):
         days=1
     )
     assert etag(world, now=late) != etag(world, now=late - timedelta(hours=1))
+
+
+def test_a_token_of_someone_no_longer_active_finds_no_feed(world):
+    person = person_by_email(world, BOTH)
+    assert feeds.version_for_token(world, person.feed_token, locale="ja", base_url=URL)
+    person.active = False
+    world.commit()
+    assert feeds.version_for_token(world, person.feed_token, locale="ja", base_url=URL) is None
+    assert feeds.version_for_token(world, "no-such-token", locale="ja", base_url=URL) is None
