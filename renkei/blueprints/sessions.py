@@ -15,7 +15,7 @@ from flask import (
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import (
     EmailField,
     HiddenField,
@@ -216,13 +216,13 @@ def load_session(session_id: int) -> MeetingSession:
         select(MeetingSession)
         .where(MeetingSession.id == session_id)
         .options(
-            selectinload(MeetingSession.bodies).selectinload(Body.parent),
-            selectinload(MeetingSession.items).selectinload(AgendaItem.body),
+            selectinload(MeetingSession.bodies).joinedload(Body.parent),
+            selectinload(MeetingSession.items).joinedload(AgendaItem.body),
             selectinload(MeetingSession.guests),
             selectinload(MeetingSession.replies),
             selectinload(MeetingSession.changes),
-            selectinload(MeetingSession.host_body),
-            selectinload(MeetingSession.presiding_person),
+            joinedload(MeetingSession.host_body),
+            joinedload(MeetingSession.presiding_person),
         )
     )
     if session is None:

@@ -113,11 +113,11 @@ def render(db: Session, person: Person, *, base_url: str, name: str) -> bytes:
         since,
         limit=None,
         options=(
-            selectinload(MeetingSession.items).selectinload(AgendaItem.body),
+            selectinload(MeetingSession.items).joinedload(AgendaItem.body),
             selectinload(MeetingSession.series)
             .selectinload(Series.sessions)
             .options(
-                selectinload(MeetingSession.items).selectinload(AgendaItem.body),
+                selectinload(MeetingSession.items).joinedload(AgendaItem.body),
                 selectinload(MeetingSession.bodies),
             ),
         ),

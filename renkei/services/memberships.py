@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Organisation, Person, Role
@@ -30,8 +30,8 @@ def body_memberships(db: Session, body: Body) -> list[Membership]:
             select(Membership)
             .where(Membership.body_id == body.id)
             .options(
-                selectinload(Membership.person).selectinload(Person.organisation),
-                selectinload(Membership.organisation),
+                joinedload(Membership.person).joinedload(Person.organisation),
+                joinedload(Membership.organisation),
             )
             .order_by(Membership.term_start.desc(), Membership.id)
         )
@@ -66,7 +66,7 @@ def person_memberships(db: Session, person: Person) -> list[Membership]:
         db.scalars(
             select(Membership)
             .where(Membership.person_id == person.id)
-            .options(selectinload(Membership.body), selectinload(Membership.organisation))
+            .options(joinedload(Membership.body), joinedload(Membership.organisation))
             .order_by(Membership.term_start.desc())
         )
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from renkei.db import utcnow
 from renkei.i18n import format_tokyo
@@ -88,16 +88,16 @@ def load_version(db: Session, version_id: int) -> MinutesVersion | None:
         select(MinutesVersion)
         .where(MinutesVersion.id == version_id)
         .options(
-            selectinload(MinutesVersion.sections).selectinload(MinutesSection.body),
+            selectinload(MinutesVersion.sections).joinedload(MinutesSection.body),
             selectinload(MinutesVersion.sections)
             .selectinload(MinutesSection.actions)
-            .selectinload(ActionItem.owner),
-            selectinload(MinutesVersion.sections).selectinload(MinutesSection.updated_by),
-            selectinload(MinutesVersion.approvals).selectinload(Approval.person),
-            selectinload(MinutesVersion.approvals).selectinload(Approval.body),
-            selectinload(MinutesVersion.minutes).selectinload(Minutes.versions),
-            selectinload(MinutesVersion.minutes)
-            .selectinload(Minutes.session)
+            .joinedload(ActionItem.owner),
+            selectinload(MinutesVersion.sections).joinedload(MinutesSection.updated_by),
+            selectinload(MinutesVersion.approvals).joinedload(Approval.person),
+            selectinload(MinutesVersion.approvals).joinedload(Approval.body),
+            joinedload(MinutesVersion.minutes).selectinload(Minutes.versions),
+            joinedload(MinutesVersion.minutes)
+            .joinedload(Minutes.session)
             .selectinload(MeetingSession.bodies),
         )
     )

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from renkei.db import utcnow
 from renkei.i18n import lazy_gettext as _l
@@ -224,7 +224,7 @@ def _current_terms(db: Session, body_ids: set[int], day) -> list[Membership]:
         db.scalars(
             select(Membership)
             .where(Membership.body_id.in_(body_ids), policy.current_membership_filter(day))
-            .options(selectinload(Membership.person), selectinload(Membership.body))
+            .options(joinedload(Membership.person), joinedload(Membership.body))
         )
     )
 
@@ -241,7 +241,7 @@ def _terms_between(db: Session, body_ids: set[int], first, last) -> list[Members
                 Membership.term_start <= last,
                 Membership.term_end.is_(None) | (Membership.term_end >= first),
             )
-            .options(selectinload(Membership.person), selectinload(Membership.body))
+            .options(joinedload(Membership.person), joinedload(Membership.body))
         )
     )
 
