@@ -16,12 +16,10 @@ bp = Blueprint("home", __name__)
 @login_required
 def index():
     db = get_db()
-    on = today()
-    mine = memberships.person_memberships(db, me())
     upcoming = scheduling.upcoming_for(db, me(), since=utcnow())
     return render_template(
         "home/index.html",
-        current=[m for m in mine if m.is_current(on)],
+        current=memberships.current_terms_of(db, me(), today()),
         sessions=upcoming,
         can_schedule=bool(policy.secretary_body_ids(db, me())),
         actions=minutes.open_actions(db, me()),

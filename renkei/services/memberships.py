@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Organisation, Person, Role
@@ -68,6 +68,20 @@ def person_memberships(db: Session, person: Person) -> list[Membership]:
             .where(Membership.person_id == person.id)
             .options(joinedload(Membership.body), joinedload(Membership.organisation))
             .order_by(Membership.term_start.desc())
+        )
+    )
+
+
+def current_terms_of(db: Session, person: Person, on: date) -> list[Membership]:
+    """The person's terms current on ``on``, with their bodies, by body name (the home
+    page's "My bodies")."""
+    return list(
+        db.scalars(
+            select(Membership)
+            .join(Membership.body)
+            .where(Membership.person_id == person.id, policy.current_membership_filter(on))
+            .options(contains_eager(Membership.body))
+            .order_by(Body.name, Membership.id)
         )
     )
 

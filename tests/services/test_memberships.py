@@ -81,3 +81,21 @@ def test_a_term_ending_before_the_session_is_not_current():
     assert term.is_current(date(2026, 3, 31))
     assert not term.is_current(date(2026, 4, 1))
     assert not term.is_current(date(2025, 3, 31))
+
+
+def test_current_terms_of_a_person_leave_out_ended_and_future_terms(world):
+    admin = person_by_email(world, "admin@example.jp")
+    person = person_by_email(world, "member.kyogitai@example.jp")
+    before = {m.body.name for m in memberships.current_terms_of(world, person, date(2026, 11, 27))}
+    for name, start, end in (
+        ("みどり町支援会議", date(2025, 4, 1), date(2026, 3, 31)),  # ended
+        ("みどり町支援調整会議", date(2027, 4, 1), None),  # not yet begun
+    ):
+        data = memberships.MembershipData(
+            person_id=person.id, role="member", term_start=start, term_end=end
+        )
+        memberships.add_membership(world, body_named(world, name), data, by=admin)
+    terms = memberships.current_terms_of(world, person, date(2026, 11, 27))
+    names = [m.body.name for m in terms]
+    assert before and set(names) == before and len(names) == len(before)
+    assert all(m.is_current(date(2026, 11, 27)) for m in terms)
