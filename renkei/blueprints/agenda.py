@@ -256,7 +256,7 @@ def preview():
         )
         response.mimetype = "text/plain"
     else:
-        response = make_response(str(markdown.render(text)))
+        response = make_response(str(markdown.render(text, keep=False)))
         response.mimetype = "text/html"
     # What is typed here may be confidential: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"

@@ -46,7 +46,7 @@ def feed(token: str):
     data = feeds.gzipped(db, person, current, base_url=base_url, name=name)
     db.commit()
     # Calendar apps accept gzip; the few that do not get the feed unpacked.
-    if "gzip" in request.accept_encodings:
+    if request.accept_encodings.quality("gzip") > 0:
         response.content_encoding = "gzip"
     else:
         data = gzip.decompress(data)

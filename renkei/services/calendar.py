@@ -5,6 +5,7 @@ shared, synced and previewed. The agenda in DESCRIPTION is worked out by the pol
 as for a viewer without any pledge, so confidential items appear only as 非公開議題.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -204,19 +205,33 @@ def series_invite(
     return _finish(calendar)
 
 
-def feed(person: Person, sessions: list[MeetingSession], *, name: str, base_url: str) -> bytes:
-    """METHOD:PUBLISH with the person's sessions; a series as its recurring event."""
+def feed(
+    person: Person,
+    sessions: list[MeetingSession],
+    *,
+    name: str,
+    base_url: str,
+    is_invited: Callable[[MeetingSession], bool],
+) -> bytes:
+    """METHOD:PUBLISH with the person's sessions. A series the person is invited to in every
+    occurrence goes as its recurring event; otherwise only the occurrences they are invited
+    to go, each as an event of its own, since the rule would show them the others."""
     calendar = _calendar("PUBLISH")
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Asia/Tokyo")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
-    seen_series = set()
+    whole_series: dict[int, bool] = {}
     for session in sessions:
-        if session.series_id is None:
-            calendar.add_component(_event(session, base_url, is_member=True))
-        elif session.series_id not in seen_series:
-            seen_series.add(session.series_id)
-            for event in _series_events(session.series, base_url, is_member=True):
-                calendar.add_component(event)
+        series_id = session.series_id
+        if series_id is not None and series_id not in whole_series:
+            whole_series[series_id] = all(map(is_invited, session.series.sessions))
+            if whole_series[series_id]:
+                for event in _series_events(session.series, base_url, is_member=True):
+                    calendar.add_component(event)
+        if series_id is None or not whole_series[series_id]:
+            event = _event(session, base_url, is_member=True)
+            # An occurrence on its own: its own UID, not the series' (no rule goes with it).
+            event["uid"] = vText(f"session-{session.id}@{_domain(base_url)}")
+            calendar.add_component(event)
     return _finish(calendar)

@@ -2,8 +2,10 @@
 
 import gzip
 import hashlib
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,13 +14,25 @@ from sqlalchemy.orm import Session, selectinload
 from renkei.db import utcnow
 from renkei.models import AgendaItem, Body, FeedCopy, MeetingSession, Membership, Person, Series
 from renkei.models.people import new_login_token
-from renkei.services import calendar, scheduling
-from renkei.services.dates import tokyo_date
+from renkei.services import calendar, policy, scheduling
 
 # Past sessions stay in the feed for a year; every future one is in it.
 HISTORY = timedelta(days=365)
-# Raised whenever the feed's layout changes, so that calendars fetch it anew.
-FORMAT_VERSION = "1"
+
+
+def _format_digest() -> str:
+    """What writes a feed besides the data: the modules that choose and lay out its sessions
+    and the compiled translations. A deploy that changes any of them changes every feed's
+    version, so that no stored copy outlives the code that built it."""
+    digest = hashlib.sha256()
+    for module in (calendar, policy, scheduling, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    for catalogue in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.mo")):
+        digest.update(catalogue.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 @dataclass
@@ -53,30 +67,28 @@ _STAMPS = (
 )
 
 
-def version_for_token(
-    db: Session, token: str, *, locale: str, base_url: str, now: datetime | None = None
-) -> FeedVersion | None:
+def version_for_token(db: Session, token: str, *, locale: str, base_url: str) -> FeedVersion | None:
     """The version of the feed behind ``token``; None for an unknown or renewed token, or
     a person no longer active."""
     rows = db.execute(_STAMPS.where(Person.feed_token == token)).all()
-    return _version(rows, locale, base_url, now) if rows else None
+    return _version(rows, locale, base_url) if rows else None
 
 
-def version(
-    db: Session, person: Person, *, locale: str, base_url: str, now: datetime | None = None
-) -> FeedVersion:
+def version(db: Session, person: Person, *, locale: str, base_url: str) -> FeedVersion:
     rows = db.execute(_STAMPS.where(Person.id == person.id)).all()
-    return _version(rows, locale, base_url, now)
+    return _version(rows, locale, base_url)
 
 
-def _version(rows, locale: str, base_url: str, now: datetime | None) -> FeedVersion:
+def _version(rows, locale: str, base_url: str) -> FeedVersion:
     """ETag and Last-Modified from the stamps of the person's bodies and terms
     (models/calendar_stamps.py): one small query, however many sessions the feed holds.
 
-    The day is part of the ETag because the feed's window moves with it; the locale,
-    because the feed's words are translated; the site's address, because links carry it."""
+    The locale is part of the ETag because the feed's words are translated; the site's
+    address, because links carry it. The day is not: a session passing the year's edge
+    leaves the feed at its next change, rather than every feed in town being rebuilt at
+    midnight."""
     stamps = [stamp for stamp in {rows[0][1], *(row[5] for row in rows)} if stamp]
-    parts = [FORMAT_VERSION, locale, base_url, tokyo_date(now or utcnow()), *map(tuple, rows)]
+    parts = [FORMAT, locale, base_url, *map(tuple, rows)]
     digest = hashlib.sha256("|".join(map(str, parts)).encode())
     return FeedVersion(
         person_id=rows[0][0],
@@ -122,4 +134,13 @@ def render(db: Session, person: Person, *, base_url: str, name: str) -> bytes:
             ),
         ),
     )
-    return calendar.feed(person, sessions, name=name, base_url=base_url)
+    return calendar.feed(
+        person,
+        sessions,
+        name=name,
+        base_url=base_url,
+        is_invited=scheduling.invitation_test(db, person),
+    )
+
+
+FORMAT = _format_digest()

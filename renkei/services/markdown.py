@@ -25,13 +25,27 @@ EXTENSIONS = ["tables", "sane_lists", "nl2br"]
 _local = threading.local()
 
 
-def render(text: str) -> Markup:
-    return Markup(_clean_html(text or ""))
+# Texts up to this length are kept: an agenda description or a typical minutes section. The
+# cache then holds at most a few megabytes, whatever people paste.
+CACHED_LENGTH = 2_000
+
+
+def render(text: str, *, keep: bool = True) -> Markup:
+    """Safe HTML for ``text``. ``keep=False`` for drafts (the preview): nothing of them is
+    kept in memory once answered."""
+    text = text or ""
+    if keep and len(text) <= CACHED_LENGTH:
+        return Markup(_kept_html(text))
+    return Markup(_clean_html(text))
 
 
 # A page shows the same texts to every member who opens it, and building the parser costs
 # more than most texts' conversion: the result is kept per text, the parser per thread.
 @functools.lru_cache(maxsize=1024)
+def _kept_html(text: str) -> str:
+    return _clean_html(text)
+
+
 def _clean_html(text: str) -> str:
     html = _parser().reset().convert(text)
     return nh3.clean(

@@ -96,8 +96,8 @@ def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]
     database session until a term changes or the transaction ends. A page asks these
     questions several times over (the menu, the page, the tile)."""
     kept = db.info.setdefault(_ROLES_KEY, {})
-    if any(isinstance(obj, Membership) for obj in (*db.new, *db.deleted)):
-        kept.clear()  # a term added or removed but not yet flushed
+    if any(isinstance(obj, Membership) for obj in (*db.new, *db.dirty, *db.deleted)):
+        kept.clear()  # a term added, changed or removed but not yet flushed
     found = kept.get((person_id, on))
     if found is None:
         found = {}

@@ -534,6 +534,24 @@ def _terms(db: Session, person: Person):
     ).all()
 
 
+def invitation_test(db: Session, person: Person):
+    """A test, in Python, of whether the person is invited to a session already loaded with
+    its bodies: one of their terms covers its date in Tokyo on a body it serves."""
+    terms = _terms(db, person)
+
+    def is_invited(session: MeetingSession) -> bool:
+        day = tokyo_date(session.start_at)
+        served = {b.id for b in session.bodies}
+        return any(
+            t.body_id in served
+            and t.term_start <= day
+            and (t.term_end is None or t.term_end >= day)
+            for t in terms
+        )
+
+    return is_invited
+
+
 def _invited_clause(terms, since: datetime):
     """SQL for "one of ``terms`` covers the session's date in Tokyo, on a body it serves"
     (a term runs from its first day's midnight to the midnight after its last day).

@@ -1,15 +1,17 @@
 """The personal feed and the invitation download, over HTTP."""
 
 import gzip
+from dataclasses import replace
 from datetime import time, timedelta
 
 import vobject
 
 from renkei.models import AgendaItem, MeetingSession, Visibility
+from renkei.services import scheduling, series
 from renkei.services.dates import TOKYO, tokyo_to_utc
 from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_data
 
 CANARY = "CANARY-支援会議の事例"
 
@@ -153,3 +155,54 @@ def test_the_feed_agrees_with_what_the_session_page_shows(client, world):
     assert f"– {event.dtend.value.astimezone(TOKYO):%H:%M}" in page
     assert event.summary.value in page and event.location.value in page
     assert f"/sessions/{session.id}/invite.ics" in page
+
+
+def test_a_series_joined_once_by_another_body_shows_its_members_that_occurrence_alone(
+    client, world
+):
+    """A weekly 支援会議 series whose second occurrence is joint with the 協議体: a member of
+    the 協議体 alone is invited to that occurrence only, and their feed must not carry the
+    series rule, which would show them the others and their members-only agenda."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    weekly = series.create_series(
+        world,
+        session_data(world, SUPPORT, title="支援会議 定例"),
+        series.RepeatRule(frequency="weekly", count=3),
+        by=secretary,
+    )
+    world.commit()
+    first, second, _third = sorted(weekly.sessions, key=lambda s: s.original_start)
+    world.add(
+        AgendaItem(
+            session=first,
+            body=body_named(world, SUPPORT),
+            position=1,
+            title="委員限りの議題",
+            visibility=Visibility.MEMBERS,
+        )
+    )
+    joint = replace(
+        session_data(world, SUPPORT, LAYER1, title="支援会議 定例（合同）"),
+        start=second.start_at,
+        end=second.end_at,
+    )
+    scheduling.update_session(world, second, joint, by=secretary)
+    world.commit()
+    support = {m.person_id for m in body_named(world, SUPPORT).memberships}
+    outsider = next(
+        m.person for m in body_named(world, LAYER1).memberships if m.person_id not in support
+    )
+    text = client.get(f"/calendar/{outsider.feed_token}.ics").get_data(as_text=True)
+    events = vobject.readOne(text).vevent_list
+    assert [e.summary.value for e in events] == ["支援会議 定例（合同）"]
+    assert "RRULE" not in text and "委員限りの議題" not in text
+    # A member of the 支援会議 is invited to every occurrence: the series, as a rule.
+    insider = client.get(feed_url(world)).get_data(as_text=True)
+    assert "RRULE" in insider and "支援会議 定例（合同）" in insider
+
+
+def test_a_client_that_refuses_gzip_gets_the_feed_unpacked(client, world):
+    make_session(world, SUPPORT)
+    response = client.get(feed_url(world), headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in response.headers
+    assert response.data.startswith(b"BEGIN:VCALENDAR")

@@ -125,3 +125,12 @@ def test_current_roles_follow_term_changes_within_one_database_session(world):
     assert body.id not in policy.secretary_body_ids(world, person)
     world.rollback()
     assert body.id not in policy.secretary_body_ids(world, person)
+
+
+def test_a_term_changed_but_not_yet_flushed_is_not_read_from_the_kept_roles(world):
+    secretary = person_by_email(world, "secretary@example.jp")
+    before = policy.secretary_body_ids(world, secretary)
+    term = next(m for m in body_named(world, SUPPORT).memberships if m.person_id == secretary.id)
+    assert term.body_id in before
+    term.role = "member"  # not flushed
+    assert term.body_id not in policy.secretary_body_ids(world, secretary)
