@@ -82,30 +82,26 @@ class _Changes:
             self.session_ids.add(session_id)
 
     def write(self, db: Session) -> None:
-        now = utcnow()
-        connection = db.connection()
-        bodies = Body.__table__
+        bodies, people, now = Body.__table__, Person.__table__, utcnow()
         if self.every_body:
-            connection.execute(update(bodies).values(calendar_changed_at=now))
+            db.connection().execute(update(bodies).values(calendar_changed_at=now))
         elif self.body_ids or self.session_ids or self.series_ids:
+            in_series = select(MeetingSession.id).where(
+                MeetingSession.series_id.in_(self.series_ids)
+            )
             served = select(session_bodies.c.body_id).where(
                 or_(
                     session_bodies.c.session_id.in_(self.session_ids),
-                    session_bodies.c.session_id.in_(
-                        select(MeetingSession.id).where(
-                            MeetingSession.series_id.in_(self.series_ids)
-                        )
-                    ),
+                    session_bodies.c.session_id.in_(in_series),
                 )
             )
-            connection.execute(
+            db.connection().execute(
                 update(bodies)
                 .where(or_(bodies.c.id.in_(self.body_ids), bodies.c.id.in_(served)))
                 .values(calendar_changed_at=now)
             )
         if self.person_ids:
-            people = Person.__table__
-            connection.execute(
+            db.connection().execute(
                 update(people)
                 .where(people.c.id.in_(self.person_ids))
                 .values(calendar_changed_at=now)

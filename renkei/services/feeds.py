@@ -18,6 +18,7 @@ from renkei.services import calendar, policy, scheduling
 
 # Past sessions stay in the feed for a year; every future one is in it.
 HISTORY = timedelta(days=365)
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def _format_digest() -> str:
@@ -30,9 +31,6 @@ def _format_digest() -> str:
     for catalogue in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.mo")):
         digest.update(catalogue.read_bytes())
     return digest.hexdigest()[:16]
-
-
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 @dataclass
