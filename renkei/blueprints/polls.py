@@ -114,6 +114,7 @@ def index():
         "polls/index.html",
         polls=polls.visible_to(db, me()),
         can_create=bool(policy.secretary_body_ids(db, me())),
+        now=utcnow(),
     )
 
 
@@ -176,6 +177,7 @@ def _render_show(poll: Poll, access: policy.PollAccess, status: int = 200, error
         choices=list(Choice),
         history=polls.history(db, poll) if access.can_manage else [],
         accepts=poll.accepts_answers(utcnow()),
+        now=utcnow(),
         error=error,
         slot_label=polls.slot_label,
     )

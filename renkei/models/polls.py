@@ -107,6 +107,12 @@ class Poll(Base):
     def accepts_answers(self, now: datetime) -> bool:
         return self.is_open and (self.deadline_at is None or now < self.deadline_at)
 
+    def status_label(self, now: datetime) -> str:
+        """The status as people read it: an open poll past its deadline awaits a decision."""
+        if self.is_open and not self.accepts_answers(now):
+            return str(_l("Deadline passed, not yet decided"))
+        return self.status.label
+
 
 class PollSlot(Base):
     """A candidate slot (候補日時)."""

@@ -492,3 +492,16 @@ def test_only_the_secretariat_is_told_of_clashes(client, world):
     assert "重なっています" not in page and "支援会議（重なり）" not in page
     login(client, "secretary@example.jp")
     assert "重なっています" in client.get(f"/polls/{poll.id}").get_data(as_text=True)
+
+
+def test_a_poll_past_its_deadline_says_so_until_it_is_decided(app, client, world):
+    poll = make_poll(world, SUPPORT)
+    login(client, "member.both@example.jp")
+    open_label = ja(app, "Open for answers")
+    passed = ja(app, "Deadline passed, not yet decided")
+    assert open_label in client.get("/polls/").get_data(as_text=True)
+    poll.deadline_at = utcnow() - timedelta(minutes=1)
+    world.commit()
+    for page in (client.get("/polls/"), client.get(f"/polls/{poll.id}")):
+        text = page.get_data(as_text=True)
+        assert passed in text and open_label not in text
