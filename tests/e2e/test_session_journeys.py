@@ -20,6 +20,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from renkei.services import demo
 from renkei.services.dates import today
+from tests.e2e.journeys import exact, log_in, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -42,14 +43,6 @@ def members_of(*bodies: str) -> set[str]:
     return {name for _e, name, _k, _o, roles in demo.PEOPLE if any(b in roles for b in bodies)}
 
 
-def log_in(page: Page, email: str, password: str = demo.DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.fill("main form input[name=email]", email)
-    page.fill("main form input[name=password]", password)
-    page.click("main form button[type=submit]")
-    expect(page.locator(".site-user")).to_be_visible()
-
-
 def working_day(weeks_ahead: int) -> date:
     """A weekday ``weeks_ahead`` weeks from today (Tokyo) that is no public holiday."""
     day = today() + timedelta(weeks=weeks_ahead)
@@ -64,10 +57,6 @@ def next_holiday() -> tuple[date, str]:
     while not jpholiday.is_holiday(day):
         day += timedelta(days=1)
     return day, jpholiday.is_holiday_name(day)
-
-
-def exact(text: str) -> re.Pattern:
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
 
 
 def open_from_home(page: Page, title: str) -> int:
@@ -91,11 +80,6 @@ def fill_session_form(
     form.locator("input[name=start_date]").fill(day.isoformat())
     form.locator("input[name=start_time]").fill(start.strftime("%H:%M"))
     form.locator("input[name=end_time]").fill(end.strftime("%H:%M"))
-
-
-def submit(page: Page) -> None:
-    page.locator("main form.form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def agenda_rows(page: Page) -> Locator:
