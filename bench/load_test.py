@@ -67,6 +67,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def lines_with(log: Path, words: tuple[str, ...]) -> list[str]:
+    """The lines of ``log`` (if it exists) holding any of ``words``."""
+    if not log.exists():
+        return []
+    return [line for line in log.read_text().splitlines() if any(w in line for w in words)]
+
+
 def pg_bin(name: str) -> str:
     found = shutil.which(name)
     if found:
@@ -162,10 +169,7 @@ class Postgres:
 
     def log_problems(self) -> list[str]:
         """The server log's ERROR, FATAL and deadlock lines (startup chatter left out)."""
-        if not self.log.exists():
-            return []
-        keep = ("ERROR", "FATAL", "PANIC", "deadlock")
-        return [line for line in self.log.read_text().splitlines() if any(k in line for k in keep)]
+        return lines_with(self.log, ("ERROR", "FATAL", "PANIC", "deadlock"))
 
     def stop(self) -> None:
         if self.started:
@@ -500,10 +504,7 @@ class Server:
                 thread.join()
 
     def log_problems(self) -> list[str]:
-        if not self.log.exists():
-            return []
-        keep = ("Traceback", "WORKER TIMEOUT", "Error", "exception")
-        return [line for line in self.log.read_text().splitlines() if any(k in line for k in keep)]
+        return lines_with(self.log, ("Traceback", "WORKER TIMEOUT", "Error", "exception"))
 
     def stop(self) -> None:
         if self.process.poll() is None:

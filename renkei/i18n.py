@@ -28,10 +28,9 @@ def select_locale() -> str:
 #
 # Flask-Babel's gettext finds the request's locale and catalogue through half a dozen
 # context-local lookups on every call, about 20 µs; a session page translates several
-# hundred strings. These do the same with one lookup and a dict, and take the same
-# arguments: modules and templates use them in place of Flask-Babel's.
-
-_catalogues: dict = {}
+# hundred strings. These look the catalogue up once per request (and again only when
+# force_locale swaps the locale), take the same arguments, and serve modules and templates
+# alike.
 
 
 def translations():
@@ -43,15 +42,10 @@ def translations():
         return get_translations()
     if locale is None:
         return get_translations()
-    # Kept beside the locale it is for: force_locale swaps the locale object.
     kept = getattr(context, "renkei_catalogue", None)
-    if kept is not None and kept[0] is locale:
-        return kept[1]
-    found = _catalogues.get(locale)
-    if found is None:
-        found = _catalogues[locale] = get_translations()
-    context.renkei_catalogue = (locale, found)
-    return found
+    if kept is None or kept[0] is not locale:
+        kept = context.renkei_catalogue = (locale, get_translations())
+    return kept[1]
 
 
 def gettext(string: str, **variables) -> str:
@@ -69,30 +63,26 @@ def lazy_gettext(string: str, **variables) -> LazyString:
 
 
 def install_in_templates(jinja_env) -> None:
-    """The templates' _(), gettext() and ngettext(), with the semantics of Jinja's
-    "newstyle" gettext (autoescaped, always %-formatted) but without its wrappers, which
-    cost more than the lookup itself: a long page calls them hundreds of times."""
-    jinja_env.install_gettext_callables(
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        newstyle=True,
+    """The templates' _(), gettext() and ngettext() in place of those Flask-Babel installs:
+    the same "newstyle" semantics (autoescaped, always %-formatted) without Jinja's
+    wrappers, which cost more than the lookup itself."""
+    jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
     )
-    jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
-    jinja_env.globals["ngettext"] = _template_ngettext
 
 
 @pass_eval_context
 def _template_gettext(eval_context, string: str, /, **variables) -> str:
-    translated = translations().ugettext(string)
-    if eval_context.autoescape:
-        translated = Markup(translated)
-    return translated % variables
+    return _filled(eval_context, translations().ugettext(string), variables)
 
 
 @pass_eval_context
 def _template_ngettext(eval_context, singular: str, plural: str, num: int, /, **variables):
     variables.setdefault("num", num)
-    translated = translations().ungettext(singular, plural, num)
+    return _filled(eval_context, translations().ungettext(singular, plural, num), variables)
+
+
+def _filled(eval_context, translated: str, variables: dict) -> str:
     if eval_context.autoescape:
         translated = Markup(translated)
     return translated % variables

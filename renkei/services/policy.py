@@ -96,7 +96,7 @@ def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]
     database session until a term changes or the transaction ends. A page asks these
     questions several times over (the menu, the page, the tile)."""
     kept = db.info.setdefault(_ROLES_KEY, {})
-    if any(isinstance(obj, Membership) for obj in (*db.new, *db.dirty, *db.deleted)):
+    if _terms_pending(db):
         kept.clear()  # a term added, changed or removed but not yet flushed
     found = kept.get((person_id, on))
     if found is None:
@@ -112,9 +112,13 @@ def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]
     return found
 
 
+def _terms_pending(db: Session) -> bool:
+    return any(isinstance(obj, Membership) for obj in (*db.new, *db.dirty, *db.deleted))
+
+
 @event.listens_for(Session, "before_flush")
 def _forget_roles_on_term_changes(db: Session, _context, _instances) -> None:
-    if any(isinstance(obj, Membership) for obj in (*db.new, *db.dirty, *db.deleted)):
+    if _terms_pending(db):
         db.info.pop(_ROLES_KEY, None)
 
 
