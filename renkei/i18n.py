@@ -58,8 +58,24 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
     return translations().ungettext(singular, plural, num) % variables
 
 
-def lazy_gettext(string: str, **variables) -> LazyString:
-    return LazyString(gettext, string, **variables)
+class LazyText(LazyString):
+    """A translation made when it is shown. In a template it is HTML whose fixed text (the
+    catalogue's) is trusted and whose variables are escaped.
+
+    Flask-Babel's LazyString answers ``__html__`` with the filled-in string itself, so a
+    user's text put into a lazy message (an organisation name in an import error, say) would
+    reach the page as markup. Every lazy message goes through this class instead.
+    """
+
+    def __html__(self) -> Markup:
+        (string,) = self._args
+        translated = translations().ugettext(string)
+        # Formatted only when there is something to fill in, as gettext() does.
+        return _filled_html(translated, self._kwargs) if self._kwargs else Markup(translated)
+
+
+def lazy_gettext(string: str, **variables) -> LazyText:
+    return LazyText(gettext, string, **variables)
 
 
 def install_in_templates(jinja_env) -> None:
@@ -84,8 +100,14 @@ def _template_ngettext(eval_context, singular: str, plural: str, num: int, /, **
 
 def _filled(eval_context, translated: str, variables: dict) -> str:
     if eval_context.autoescape:
-        translated = Markup(translated)
+        return _filled_html(translated, variables)
     return translated % variables
+
+
+def _filled_html(translated: str, variables: dict) -> Markup:
+    """The catalogue's text as markup, each variable escaped: Markup's ``%`` escapes what it
+    inserts unless the value is markup of ours already (rendered Markdown, a LazyText)."""
+    return Markup(translated) % variables
 
 
 def format_tokyo(moment, kind: str = "datetime") -> str:

@@ -117,6 +117,29 @@ def test_a_file_with_errors_is_previewed_with_400_and_no_commit_button(
     assert totals(world) == before
 
 
+MARKUP = "<b id=x>org</b>"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        HEADER + f"\n山田 太郎,,,,{MARKUP},,,\n",  # an organisation that is not registered
+        HEADER + f"\n{MARKUP},,,,,,,\n{MARKUP},,,,,,,\n",  # a name on two lines
+        HEADER + f",{MARKUP},{MARKUP}\n山田 太郎,,,,,,,,,\n",  # a heading twice
+    ],
+    ids=["organisation", "name twice", "heading twice"],
+)
+def test_a_preview_shows_the_files_text_as_text_never_as_markup(
+    as_secretary, world, kyogitai, content
+):
+    response = upload(as_secretary, kyogitai.id, content.encode())
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert MARKUP not in page
+    assert html.escape(MARKUP, quote=False) in page or html.escape(MARKUP) in page
+
+
 def test_a_tampered_commit_writes_nothing_and_shows_the_errors(as_secretary, world, kyogitai):
     tampered = GOOD.replace("2028-03-31", "2025-03-31")  # now it ends before it starts
     before = totals(world)
