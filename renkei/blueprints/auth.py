@@ -112,10 +112,11 @@ def _locked_message() -> str:
 def logout():
     if current_user.is_authenticated:
         audit_log(audit.ACCOUNT, "logout", subject_type="person", subject_id=me().id)
+        accounts.end_sessions(get_db(), me())
         get_db().commit()
     logout_user()
     session.clear()
-    flash(_("You have logged out."), "info")
+    flash(_("You have logged out, here and on any other device or browser."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -99,6 +99,12 @@ def set_password(db: Session, person: Person, password: str) -> None:
     if person.email is None:
         raise DomainError(_l("Enter an e-mail address first: it is the login name."), "email")
     person.password_hash = _hash(password)
+    end_sessions(db, person)
+
+
+def end_sessions(db: Session, person: Person) -> None:
+    """Log the person out everywhere: the login cookie holds the login token, and a cookie
+    copied before this (from a shared office PC, say) names a token that no longer exists."""
     person.login_token = new_login_token()
     db.flush()
 
@@ -125,8 +131,7 @@ def set_active(db: Session, person: Person, active: bool, *, by: Person) -> None
     if person.id == by.id and not active:
         raise DomainError(_l("You cannot deactivate your own account."))
     person.active = active
-    person.login_token = new_login_token()
-    db.flush()
+    end_sessions(db, person)
 
 
 def set_admin(db: Session, person: Person, is_admin: bool, *, by: Person) -> None:

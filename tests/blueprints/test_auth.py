@@ -49,6 +49,18 @@ def test_logout_needs_post_and_ends_the_session(as_secretary):
     assert as_secretary.get("/").status_code == 302
 
 
+def test_a_session_cookie_copied_before_logout_no_longer_works(app, as_secretary):
+    copied = app.test_client()
+    cookie = as_secretary.get_cookie("session")
+    copied.set_cookie("session", cookie.value)
+    assert copied.get("/").status_code == 200  # the copy works while the owner is logged in
+
+    as_secretary.post("/logout", data={})
+
+    assert copied.get("/").status_code == 302
+    assert copied.get("/").headers["Location"].startswith("/login")
+
+
 def test_change_password_ends_other_sessions_but_keeps_this_one(app, as_secretary, world):
     other = app.test_client()
     login(other, "secretary@example.jp")
