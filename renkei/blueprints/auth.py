@@ -72,16 +72,15 @@ def login():
         return render_form("auth/login.html", form)
     db = get_db()
     email, ip = form.email.data, request.remote_addr or ""
-    if logins.is_locked(db, email, ip):
+    if not logins.begin_attempt(db, email, ip):
         # One message whether or not the address has an account; the password is not tried.
         _log_attempt("login_locked", email, ip)
         form.form_errors.append(_locked_message())
         return render_form("auth/login.html", form)[0], 429
+    db.commit()  # the attempt counts as a failure before the password is checked
     person = accounts.authenticate(db, email, form.password.data)
     if person is None:
-        logins.record_failure(db, email, ip)
         _log_attempt("login_failed", email, ip)
-        db.commit()
         form.form_errors.append(_("The e-mail address or password is not correct."))
         return render_form("auth/login.html", form)
     logins.clear_failures(db, email)

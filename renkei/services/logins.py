@@ -6,6 +6,11 @@ within ``WINDOW`` locks that address, or that IP, for ``LOCKOUT`` — the right 
 included. Attempts refused while locked are not recorded, so a guesser cannot keep the owner
 locked out for ever; a successful login clears the address's failures.
 
+An attempt is counted as a failure *before* its password is checked, in one step with the
+check of the lock (``begin_attempt``), and the step is taken one at a time per address and
+IP; so guesses sent in parallel are counted like guesses sent one after another, and no more
+than the limit of them ever reach the password check.
+
 A reset link carries a random token; only its SHA-256 is stored. It works once, for an
 hour, and asking again (or using it) voids the older links. The caller shows the same page
 whether or not an account exists, so the reset tells nothing about who has one either.
@@ -19,7 +24,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from renkei.db import utcnow
@@ -87,10 +92,41 @@ def is_locked(db: Session, email: str | None, ip: str, now: datetime | None = No
     return False
 
 
+def begin_attempt(db: Session, email: str | None, ip: str, now: datetime | None = None) -> bool:
+    """Whether a login may be tried now; if so, the attempt already counts as a failure (the
+    caller commits before checking the password, and clears the failures if it was right).
+
+    Parallel attempts for one address or from one IP take this step one after another: on
+    PostgreSQL an advisory lock per address and per IP, held to the end of the transaction;
+    on SQLite the database's write lock, which the first DELETE takes.
+    """
+    _take_turn(db, _address(email), ip)
+    _forget_old_failures(db, now or utcnow())
+    # The time is read once the turn is ours, so the attempts before ours are in the past.
+    now = now or utcnow()
+    if is_locked(db, email, ip, now):
+        return False
+    record_failure(db, email, ip, now)
+    return True
+
+
+def _take_turn(db: Session, address: str, ip: str) -> None:
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    # Always the address before the IP, so that two attempts cannot wait for each other.
+    for name in (f"login-address:{address}", f"login-ip:{ip}"):
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _forget_old_failures(db: Session, now: datetime) -> None:
+    db.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW - LOCKOUT))
+
+
 def record_failure(db: Session, email: str | None, ip: str, now: datetime | None = None) -> None:
     """Count a failed login; failures too old to count any more are deleted on the way."""
     now = now or utcnow()
-    db.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW - LOCKOUT))
+    _forget_old_failures(db, now)
     db.add(LoginFailure(email=_address(email), ip=ip[:45], at=now))
     db.flush()
 

@@ -3,6 +3,7 @@
 set again through a one-time link e-mailed to a real SMTP server (aiosmtpd)."""
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from renkei import create_app
 from renkei.db import utcnow
-from renkei.models import LoginFailure, MailMessage, PasswordReset
+from renkei.models import AuditEntry, LoginFailure, MailMessage, PasswordReset
 from renkei.services import accounts, logins
 from renkei.services.accounts import PersonData
 from tests.conftest import DEMO_PASSWORD, login
@@ -129,6 +130,45 @@ def test_a_successful_login_clears_the_address_failures(app, client, world):
     client.post("/logout", data={})
     fail(app, client, MEMBER, 4)  # eight in all, but only four since the success
     login(client, MEMBER, DEMO_PASSWORD)
+
+
+def in_parallel(app, passwords: list[str]) -> list[int]:
+    """Send one login attempt for MEMBER per password, all released at the same moment, each
+    from its own browser (client); the status codes in no particular order."""
+    clients = [app.test_client() for _ in passwords]
+    tokens = [c.token() for c in clients]
+    barrier = threading.Barrier(len(passwords))
+    statuses = []
+
+    def send(c, token, password):
+        barrier.wait()
+        data = {"email": MEMBER, "password": password, "csrf_token": token}
+        statuses.append(c.post("/login", data=data).status_code)
+
+    threads = [
+        threading.Thread(target=send, args=args)
+        for args in zip(clients, tokens, passwords, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
+def password_checks(db) -> int:
+    """Attempts whose password was checked: failed ones and successful ones."""
+    db.expire_all()
+    return db.scalar(select(func.count()).where(AuditEntry.action.in_(("login_failed", "login"))))
+
+
+def test_thirty_parallel_guesses_are_counted_as_if_sent_one_by_one(app, client, world):
+    statuses = in_parallel(app, ["wrong-password"] * 30)
+
+    # Only five reached the password check; the right password is refused after them.
+    assert sorted(statuses) == [400] * 5 + [429] * 25
+    assert password_checks(world) == 5
+    assert attempt(client, MEMBER, DEMO_PASSWORD).status_code == 429
 
 
 def test_an_empty_form_is_no_failed_login(client, world):
