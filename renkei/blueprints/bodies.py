@@ -131,6 +131,7 @@ def show(body_id: int):
         past=past,
         future=future,
         can_manage=policy.can_manage_body(db, person, body),
+        can_change_members=policy.can_change_members(db, person, body),
         show_contacts=policy.can_manage_people(db, person),
     )
 

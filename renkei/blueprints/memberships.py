@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, Required, none_choice
 from renkei.db import get_db
@@ -79,12 +80,28 @@ def _log(action: str, membership: Membership) -> None:
     )
 
 
+def _announce(body: Body, changes: list[tuple[str, Membership]]) -> None:
+    """Queue the chair's notice in the change's transaction; deliver it once committed."""
+    queued = memberships.announce_to_chairs(
+        get_db(),
+        body,
+        changes,
+        by=me(),
+        sender=mail_dispatch.mail_settings().sender,
+        link=current_app.config["BASE_URL"].rstrip("/")
+        + url_for("bodies.show", body_id=body.id, _anchor="members"),
+    )
+    get_db().commit()
+    if queued.messages:
+        mail_dispatch.deliver(mail_dispatch.mail_settings(), queued.ids)
+
+
 @bp.route("/bodies/<int:body_id>/members/new", methods=["GET", "POST"])
 @login_required
 def new(body_id: int):
     db = get_db()
     body = get_or_404(Body, body_id)
-    require(policy.can_manage_body(db, me(), body))
+    require(policy.can_change_members(db, me(), body))
     form = MembershipForm()
     _fill_choices(form)
     if request.method == "GET" and request.args.get("person"):
@@ -96,7 +113,7 @@ def new(body_id: int):
             show_error(form, error)
         else:
             _log("membership_added", membership)
-            db.commit()
+            _announce(body, [("added", membership)])
             flash(
                 _(
                     "%(name)s has been added to %(body)s.",
@@ -115,7 +132,7 @@ def edit(membership_id: int):
     db = get_db()
     membership = get_or_404(Membership, membership_id)
     body = membership.body
-    require(policy.can_manage_body(db, me(), body))
+    require(policy.can_change_members(db, me(), body))
     form = MembershipForm(obj=membership if request.method == "GET" else None)
     _fill_choices(form)
     form.person_id.data = membership.person_id
@@ -126,7 +143,7 @@ def edit(membership_id: int):
             show_error(form, error)
         else:
             _log("membership_changed", membership)
-            db.commit()
+            _announce(body, [("corrected", membership)])
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("bodies.show", body_id=body.id))
     return render_form("memberships/form.html", form, body=body, membership=membership)
@@ -144,7 +161,7 @@ def end(membership_id: int):
     db = get_db()
     membership = get_or_404(Membership, membership_id)
     body = membership.body
-    require(policy.can_manage_body(db, me(), body))
+    require(policy.can_change_members(db, me(), body))
     form = EndForm()
     if form.validate_on_submit():
         try:
@@ -153,7 +170,7 @@ def end(membership_id: int):
             show_error(form, error)
         else:
             _log("membership_removed", membership)
-            db.commit()
+            _announce(body, [("ended", membership)])
             flash(_("The term of %(name)s has been ended.", name=membership.person.name), "success")
             return redirect(url_for("bodies.show", body_id=body.id))
     return render_form("memberships/end.html", form, body=body, membership=membership)
@@ -216,7 +233,7 @@ def import_csv(body_id: int):
     """Upload a CSV file and see, line by line, what importing it would do."""
     db = get_db()
     body = get_or_404(Body, body_id)
-    require(policy.can_manage_body(db, me(), body))
+    require(policy.can_change_members(db, me(), body))
     form = ImportForm()
     preview = None
     if form.validate_on_submit():
@@ -231,7 +248,7 @@ def import_commit(body_id: int):
     """Import the previewed text. The service reads and checks it again from scratch."""
     db = get_db()
     body = get_or_404(Body, body_id)
-    require(policy.can_manage_body(db, me(), body))
+    require(policy.can_change_members(db, me(), body))
     form = ImportCommitForm()
     if not form.validate_on_submit():
         abort(400)
@@ -245,14 +262,14 @@ def import_commit(body_id: int):
         subject_type="body",
         subject_id=body.id,
         body_id=body.id,
-        detail=f"CSV import: {added}",
+        detail=f"CSV import: {len(added)}",
     )
-    db.commit()
+    _announce(body, [("added", m) for m in added])
     flash(
         ngettext(
             "%(num)d member has been added to %(body)s.",
             "%(num)d members have been added to %(body)s.",
-            added,
+            len(added),
             body=body.name,
         ),
         "success",

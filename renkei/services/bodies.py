@@ -118,6 +118,7 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     programme = data.programme or kind.default_programme
     programme = _enum(Programme, programme, "programme", _l("Choose a programme."))
     confidentiality = _confidentiality(body, kind, data.confidentiality, by)
+    _check_loosening(db, body, confidentiality, by)
     rule = _enum(QuorumRule, data.quorum_rule, "quorum_rule", _l("Choose a quorum rule."))
     number = _quorum_number(rule, data.quorum_number)
 
@@ -182,3 +183,25 @@ def _confidentiality(
             "confidentiality",
         )
     return wanted
+
+
+STRICTNESS = [Confidentiality.PUBLIC, Confidentiality.CLOSED, Confidentiality.STATUTORY]
+
+
+def _check_loosening(
+    db: Session, body: Body | None, confidentiality: Confidentiality, by: Person
+) -> None:
+    """Making a closed body less closed (by its setting or by changing its kind) would let
+    whoever may then change its members read what was closed: it takes someone who may
+    change its members now, so an administrator cannot open a body up to join it."""
+    if body is None or body.confidentiality is None:
+        return
+    looser = STRICTNESS.index(confidentiality) < STRICTNESS.index(body.confidentiality)
+    if looser and not policy.can_change_members(db, by, body):
+        raise Forbidden(
+            _l(
+                "Only the secretariat of this body may make it less closed: its members "
+                "would otherwise change unseen."
+            ),
+            "confidentiality",
+        )

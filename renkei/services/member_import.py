@@ -207,10 +207,10 @@ def parse_text(db: Session, body: Body, text: str, *, encoding: str = "utf-8") -
 def commit(db: Session, body: Body, text: str, *, by: Person) -> int:
     """Check ``text`` again from scratch and, if all is well, add every line to the body.
 
-    Returns the number of members added. Flushes only; the caller commits. Raises
+    Returns the terms added. Flushes only; the caller commits. Raises
     InvalidImport (a DomainError) when anything is wrong, having written nothing.
     """
-    if not policy.can_manage_body(db, by, body):
+    if not policy.can_change_members(db, by, body):
         raise Forbidden(_l("Only the secretariat of this body may change its members."))
     preview = parse_text(db, body, text)
     if not preview.ok:
@@ -218,22 +218,23 @@ def commit(db: Session, body: Body, text: str, *, by: Person) -> int:
     # parse_text has just checked, in this transaction, every rule that create_person and
     # add_membership would check (the overlap through memberships.validate). Building the
     # rows directly lets one flush insert them in batches instead of several queries a line.
+    added = []
     for row in preview.rows:
         if row.person is None:
             row.person = _new_person(row)
             db.add(row.person)
-        db.add(
-            Membership(
-                body_id=body.id,
-                person=row.person,
-                role=row.role,
-                organisation=row.organisation,
-                term_start=row.term_start,
-                term_end=row.term_end,
-            )
+        membership = Membership(
+            body_id=body.id,
+            person=row.person,
+            role=row.role,
+            organisation=row.organisation,
+            term_start=row.term_start,
+            term_end=row.term_end,
         )
+        db.add(membership)
+        added.append(membership)
     db.flush()
-    return len(preview.rows)
+    return added
 
 
 def decode(data: bytes) -> tuple[str, str] | None:

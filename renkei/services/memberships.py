@@ -1,14 +1,17 @@
 """Memberships: who sits on which body, in which role, for which term."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import Body, Membership, Organisation, Person, Role
-from renkei.services import policy
+from renkei.models import Body, Confidentiality, Membership, Organisation, Person, Role
+from renkei.services import mail, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
 
@@ -127,7 +130,7 @@ def _overlapping_term(db, body_id, person_id, data, membership_id) -> Membership
 
 
 def _require_manager(db: Session, body: Body, by: Person) -> None:
-    if not policy.can_manage_body(db, by, body):
+    if not policy.can_change_members(db, by, body):
         raise Forbidden(_l("Only the secretariat of this body may change its members."))
 
 
@@ -170,3 +173,83 @@ def end_membership(db: Session, membership: Membership, on: date, *, by: Person)
         raise DomainError(_l("The term cannot end before it starts."), "term_end")
     membership.term_end = on
     db.flush()
+
+
+# --- Announcing changes to the chair ---------------------------------------------------------
+
+CHANGE_NOTICE = "membership-change"  # MailMessage.kind
+
+
+# What happened to a term, as the chair's e-mail says it.
+CHANGES = {
+    "added": _l("Added: %(term)s"),
+    "corrected": _l("Corrected: %(term)s"),
+    "ended": _l("Term ended: %(term)s"),
+}
+
+
+def _describe(change: str, membership: Membership) -> str:
+    end = membership.term_end.isoformat() if membership.term_end else ""
+    term = f"{membership.person.name}（{membership.role.label}、{membership.term_start}〜{end}）"
+    return str(CHANGES[change]) % {"term": term}
+
+
+def announce_to_chairs(
+    db: Session,
+    body: Body,
+    changes: list[tuple[str, Membership]],
+    *,
+    by: Person,
+    sender: str,
+    link: str,
+) -> mail.QueueResult:
+    """Tell the body's current chairs, by e-mail, that its membership changed: membership
+    decides who sees a closed body's content, so nobody (an administrator included) changes
+    it unseen. ``changes``: ("added" | "corrected" | "ended", the term). A public body's
+    changes, and the chair's own, are not announced. Nothing is committed."""
+    result = mail.QueueResult()
+    if body.confidentiality == Confidentiality.PUBLIC:
+        return result
+    chairs = db.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.body_id == body.id,
+            Membership.role == Role.CHAIR,
+            policy.current_membership_filter(today()),
+            Person.id != by.id,
+        )
+        .distinct()
+    )
+    with force_locale(mail.MAIL_LOCALE):
+        for chair in chairs:
+            address = mail.valid_address(chair.email)
+            if address is None:
+                result.without_address.append(chair.name)
+                continue
+            lines = [_describe(change, membership) for change, membership in changes]
+            message = _change_notice(chair, address, body, lines, by, sender, link)
+            db.add(message)
+            result.messages.append(message)
+    db.flush()
+    return result
+
+
+def _change_notice(chair, address, body, changes, by, sender, link):
+    return mail.plain_message(
+        chair,
+        address,
+        kind=CHANGE_NOTICE,
+        key=f"{CHANGE_NOTICE}:{body.id}:{secrets.token_hex(8)}",
+        subject=_("The members of %(body)s have changed", body=body.name),
+        intro=_(
+            "%(name)s has changed the members of %(body)s, whose chair you are. Who is a "
+            "member decides who may see the body's closed agenda items and minutes: if you "
+            "did not expect this change, please contact the secretariat.",
+            name=by.name,
+            body=body.name,
+        ),
+        blocks=[changes, [f"{_('Page')}: {link}"]],
+        organizer=None,
+        sender=sender,
+    )

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from renkei.models import Body, Membership, Person, Pledge, PollInvitee, Role
+from renkei.models import Body, Confidentiality, Membership, Person, Pledge, PollInvitee, Role
 from renkei.services.dates import in_tokyo, today
 
 
@@ -31,6 +31,31 @@ def managed_body_ids(db: Session, person: Person, on: date | None = None) -> set
 def can_manage_body(db: Session, person: Person, body: Body) -> bool:
     """Edit the body, its membership and its subcommittees."""
     return person.is_admin or body.id in managed_body_ids(db, person)
+
+
+def can_change_members(db: Session, person: Person, body: Body) -> bool:
+    """Add, correct or end terms on the body. Membership decides who may see a closed body's
+    content, so a body that is not public is changed by its own secretariat only; an
+    administrator only while it has none (to appoint the first). An administrator can so
+    not make themselves entitled, and every change is announced to the body's chair."""
+    if body.confidentiality == Confidentiality.PUBLIC:
+        return can_manage_body(db, person, body)
+    if body.id in secretary_body_ids(db, person):
+        return True
+    return person.is_admin and not has_secretariat(db, body)
+
+
+def has_secretariat(db: Session, body: Body, on: date | None = None) -> bool:
+    found = db.scalar(
+        select(Membership.id)
+        .where(
+            Membership.body_id == body.id,
+            Membership.role == Role.SECRETARY,
+            current_membership_filter(on or today()),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def can_create_body(db: Session, person: Person) -> bool:

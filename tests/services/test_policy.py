@@ -112,16 +112,16 @@ def test_only_the_secretariat_of_every_body_served_manages(world, joint):
 def test_current_roles_follow_term_changes_within_one_database_session(world):
     """Roles are kept per database session (a page asks several times); a term added,
     ended or removed must show at once, committed or not."""
-    admin = person_by_email(world, "admin@example.jp")
+    secretary = person_by_email(world, "secretary@example.jp")
     person = person_by_email(world, "member.kyogitai@example.jp")
     body = body_named(world, "みどり町支援調整会議")
     assert body.id not in policy.secretary_body_ids(world, person)
     data = memberships.MembershipData(
         person_id=person.id, role="secretary", term_start=date(2026, 4, 1)
     )
-    term = memberships.add_membership(world, body, data, by=admin)
+    term = memberships.add_membership(world, body, data, by=secretary)
     assert body.id in policy.secretary_body_ids(world, person)
-    memberships.end_membership(world, term, date(2026, 4, 1), by=admin)
+    memberships.end_membership(world, term, date(2026, 4, 1), by=secretary)
     assert body.id not in policy.secretary_body_ids(world, person)
     world.rollback()
     assert body.id not in policy.secretary_body_ids(world, person)
