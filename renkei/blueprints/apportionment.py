@@ -43,7 +43,7 @@ def index():
     db = get_db()
     period, error = _period()
     people, chosen = _choice(period)
-    report = apportionment.report(db, period, people) if period else None
+    report = apportionment.report(db, period, people, reader=me()) if period else None
     years = apportionment.recorded_years(db)
     page = render_template(
         "apportionment/index.html",
@@ -83,7 +83,7 @@ def download():
     if error:
         abort(400)
     people, _chosen = _choice(period)
-    report = apportionment.report(get_db(), period, people)
+    report = apportionment.report(get_db(), period, people, reader=me())
     return csv_download(_rows(report), f"apportionment-{period.key}.csv")
 
 
@@ -101,6 +101,7 @@ def _rows(report: apportionment.Report) -> list[list]:
             _("Total (minutes)"),
             _("Total (hours:minutes)"),
             _("Charged where no post was held"),
+            _("Presence at closed items not shown"),
         ]
     ]
     for person in report.people:
@@ -116,6 +117,7 @@ def _rows(report: apportionment.Report) -> list[list]:
                     line.total,
                     apportionment.hours(line.total),
                     "・".join(p.label for p in programmes if p in line.unposted),
+                    "†" if line.presence_withheld else "",
                 ]
             )
         totals = person.totals
@@ -129,6 +131,7 @@ def _rows(report: apportionment.Report) -> list[list]:
                 *[totals[p] for p in programmes],
                 person.total,
                 apportionment.hours(person.total),
+                "",
                 "",
             ]
         )

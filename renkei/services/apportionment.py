@@ -10,7 +10,10 @@ insurance) at once, provided subsidised costs are split, for example by hours wo
    to their planned minutes, the items taken in agenda order. Time outside any item
    (opening, closing, unassigned) is so shared in the same proportions.
 3. Only the part of each item's share that falls while the person was there counts, and
-   none of a confidential item the person was not recorded as present for.
+   none of a confidential item the person was not recorded as present for. Who was present
+   for a confidential item is itself closed: a report read by someone else, not entitled to
+   the item, counts the person as present for it whenever they were there (the line says
+   so), so that the figures never tell that reader who stepped out.
 4. Each item's time is charged to the programme of the body that owns it.
 5. A session whose items have no planned minutes is shared equally among the bodies served.
 6. Each session's figures are rounded to whole minutes, their sum to the nearest minute and
@@ -40,7 +43,7 @@ from renkei.models import (
     Status,
     Visibility,
 )
-from renkei.services import posts
+from renkei.services import policy, posts
 from renkei.services.dates import today, tokyo_date, tokyo_day_bounds
 from renkei.services.errors import DomainError
 
@@ -126,9 +129,12 @@ def _seconds(since: datetime, moment: datetime) -> int:
     return int((moment - since).total_seconds())
 
 
-def split(session: MeetingSession, attendance: Attendance) -> dict[Programme, Fraction]:
+def split(
+    session: MeetingSession, attendance: Attendance, closed_to_reader: frozenset[int] = frozenset()
+) -> dict[Programme, Fraction]:
     """The minutes of ``session`` charged to each programme for the person of
-    ``attendance``, exactly (rules 2 to 5 of the module's docstring)."""
+    ``attendance``, exactly (rules 2 to 5 of the module's docstring). Presence for the
+    confidential items of the bodies in ``closed_to_reader`` is not read (rule 3)."""
     length = _seconds(session.start_at, session.end_at)
     there_from = max(_seconds(session.start_at, attendance.arrived_at or session.start_at), 0)
     there_to = min(_seconds(session.start_at, attendance.left_at or session.end_at), length)
@@ -142,7 +148,9 @@ def split(session: MeetingSession, attendance: Attendance) -> dict[Programme, Fr
             (
                 item.body.programme,
                 item.planned_minutes,
-                item.visibility != Visibility.CONFIDENTIAL or item.id in present_for,
+                item.visibility != Visibility.CONFIDENTIAL
+                or item.body_id in closed_to_reader
+                or item.id in present_for,
             )
             for item in session.items
         ]
@@ -181,6 +189,8 @@ class SessionLine:
     attendance: Attendance
     minutes: dict[Programme, int]
     unposted: set[Programme]  # charged to a programme the person held no post in that day
+    # Presence for its confidential items was not read: the reader may not know it (rule 3).
+    presence_withheld: bool = False
 
     @property
     def total(self) -> int:
@@ -225,19 +235,28 @@ def _bounds(period: Period) -> tuple[datetime, datetime]:
     return tokyo_day_bounds(period.first)[0], tokyo_day_bounds(period.last)[1]
 
 
-def report(db: Session, period: Period, people: list[Person]) -> Report:
-    """The hours of ``people`` in ``period``: a fixed number of queries however many
-    sessions they attended."""
+def report(db: Session, period: Period, people: list[Person], *, reader: Person) -> Report:
+    """The hours of ``people`` in ``period`` as ``reader`` may see them (rule 3): a fixed
+    number of queries however many sessions they attended."""
     held = posts.posts_by_person(db, {p.id for p in people})
     reports = {p.id: PersonReport(person=p, posts=held.get(p.id, [])) for p in people}
+    readable = policy.confidential_body_ids(db, reader)
     for attendance in _attendances(db, period, set(reports)):
         person_report = reports[attendance.person_id]
         session = attendance.session
-        minutes = whole_minutes(split(session, attendance))
+        closed = frozenset()
+        if attendance.person_id != reader.id:
+            closed = frozenset(
+                item.body_id
+                for item in session.items
+                if item.visibility == Visibility.CONFIDENTIAL and item.body_id not in readable
+            )
+        minutes = whole_minutes(split(session, attendance, closed))
         day = tokyo_date(session.start_at)
         posted = {p.programme for p in person_report.posts if p.is_held(day)}
         unposted = {p for p, value in minutes.items() if value and p not in posted}
-        person_report.lines.append(SessionLine(session, attendance, minutes, unposted))
+        line = SessionLine(session, attendance, minutes, unposted, presence_withheld=bool(closed))
+        person_report.lines.append(line)
     return Report(period=period, people=list(reports.values()), unrecorded=_unrecorded(db, period))
 
 

@@ -258,6 +258,14 @@ def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int
     return set(rows)
 
 
+def confidential_body_ids(db: Session, person: Person) -> set[int]:
+    """Bodies whose confidential items the person may see today: an entitled role and a
+    pledge in the current term (the rule of ``SessionAccess.can_see_item``)."""
+    roles = _current_roles(db, person.id, today())
+    entitled = set().union(*(roles.get(role, set()) for role in ENTITLED_ROLES))
+    return pledged_body_ids(db, person, entitled) if entitled else set()
+
+
 def may_hear_confidential(db: Session, body_ids: set[int], day: date) -> set[tuple[int, int]]:
     """(person id, body id) pairs entitled to a body's confidential items on ``day``: an
     entitled role in a term current that day, and a pledge recorded in that term (pledges

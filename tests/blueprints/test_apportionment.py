@@ -6,8 +6,9 @@ import re
 from datetime import date, time
 
 import pytest
+from sqlalchemy import select
 
-from renkei.models import Post
+from renkei.models import MeetingSession, Post
 from renkei.services import agenda, attendance, pledges, posts, scheduling
 from renkei.services.agenda import ItemData
 from renkei.services.attendance import LineData
@@ -184,3 +185,44 @@ def test_the_csv_runs_no_formula_and_is_kept_by_no_cache(client, world, hours):
     assert response.headers["Cache-Control"] == "no-store"
     titles = [row[2] for row in csv_rows(response)[1:-1]]
     assert '\'=HYPERLINK("https://example.com","開く")' in titles
+
+
+def test_an_administrator_cannot_tell_from_the_hours_who_stepped_out_of_a_closed_item(
+    app, client, world, hours
+):
+    """兼務 三郎 was recorded present for the 支援会議's confidential item; recording him
+    absent from it changes his own figures but not what an administrator, who is not
+    entitled to the item, reads on the page or in the CSV."""
+    url = f"/apportionment/report.csv?period=2026&person={hours.id}"
+    login(client, "admin@example.jp")
+    before = csv_rows(client.get(url))
+    page_before = client.get(f"/apportionment/?period=2026&person={hours.id}").get_data(
+        as_text=True
+    )
+
+    secretary = person_by_email(world, "secretary@example.jp")
+    for day, left in ((PAST_DAY, None), (date(2026, 10, 8), time(15, 20))):
+        session = world.scalars(
+            select(MeetingSession).where(MeetingSession.title == f"合同会議{day}")
+        ).one()
+        secret = {session.items[0].id}
+        lines = [
+            LineData(i.person.id, "absent")
+            for i in scheduling.invitees(world, session)
+            if i.person.id != hours.id
+        ]
+        presence = "partial" if left else "present"
+        lines.append(LineData(hours.id, presence, left=left, item_ids=set()))
+        with app.app_context():
+            attendance.save_record(world, session, lines, by=secretary, shown=secret)
+    world.commit()
+
+    after = csv_rows(client.get(url))
+    page_after = client.get(f"/apportionment/?period=2026&person={hours.id}").get_data(as_text=True)
+    assert after == before
+    assert page_after == page_before
+    assert [line[-1] for line in before[1:-1]] == ["†", "†"]
+    login(client, "member.both@example.jp")
+    own = csv_rows(client.get("/apportionment/report.csv?period=2026"))
+    assert own[-1][5:8] != before[-1][5:8]  # he knows where he was: his own figures change
+    assert [line[-1] for line in own[1:-1]] == ["", ""]

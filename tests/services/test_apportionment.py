@@ -146,7 +146,7 @@ def test_the_fiscal_year_report_adds_whole_minutes(world, secretary, both):
         end=time(13, 50),
     )
     record(world, second, secretary, both, LineData(0, "present"))
-    report = apportionment.report(world, apportionment.parse_period("2026"), [both])
+    report = apportionment.report(world, apportionment.parse_period("2026"), [both], reader=both)
     (mine,) = report.people
     assert [line.session.id for line in mine.lines] == [second.id, first.id]
     assert mine.totals[LIVELIHOOD] == 60 + 17 and mine.totals[CARE] == 60 + 33
@@ -154,10 +154,12 @@ def test_the_fiscal_year_report_adds_whole_minutes(world, secretary, both):
     assert not any(line.unposted for line in mine.lines)
     # Fiscal year 2025 (April 2025 to March 2026) holds neither; November 2026 the first.
     assert (
-        apportionment.report(world, apportionment.parse_period("2025"), [both]).people[0].lines
+        apportionment.report(world, apportionment.parse_period("2025"), [both], reader=both)
+        .people[0]
+        .lines
         == []
     )
-    month = apportionment.report(world, apportionment.parse_period("2026-11"), [both])
+    month = apportionment.report(world, apportionment.parse_period("2026-11"), [both], reader=both)
     assert [line.session.id for line in month.people[0].lines] == [first.id]
 
 
@@ -168,7 +170,9 @@ def test_hours_charged_where_no_post_was_held_are_marked(world, secretary):
     session = held_session(world, secretary, [(SUPPORT, 30, "public"), (LAYER1, 30, "public")])
     record(world, session, secretary, person, LineData(0, "present"))
     (line,) = (
-        apportionment.report(world, apportionment.parse_period("2026"), [person]).people[0].lines
+        apportionment.report(world, apportionment.parse_period("2026"), [person], reader=person)
+        .people[0]
+        .lines
     )
     assert line.minutes == {LIVELIHOOD: 60, CARE: 60} and line.unposted == {CARE}
 

@@ -32,7 +32,7 @@ def test_demo_has_an_attendance_record_and_hours_to_apportion(app, db):
         period = apportionment.fiscal_year(apportionment.fiscal_year_of(held_on.date()))
         last_month = apportionment.month(held_on.year, held_on.month)
         for chosen in (period, last_month):
-            (report,) = apportionment.report(db, chosen, [both]).people
+            (report,) = apportionment.report(db, chosen, [both], reader=both).people
             assert report.totals[Programme.LIVELIHOOD] == 40
             assert report.totals[Programme.CARE_INSURANCE] == 20
         version = db.scalars(select(MinutesVersion)).one()
