@@ -24,7 +24,7 @@ translations: $(CATALOG).mo
 run: $(VENV)/.installed translations
 	$(FLASK) migrate
 	$(FLASK) load-demo
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(FLASK) serve --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed translations
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -119,8 +119,11 @@ def _security_headers(response):
     # Feed and online-meeting URLs must not leak to other sites through the Referer header.
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    # A logged-in page may hold closed content: not for the browser's cache on a shared
-    # office PC (Back after logging out). Static files and feeds keep their own rules.
-    if current_user.is_authenticated and response.mimetype in ("text/html", "application/json"):
+    # Whatever a logged-in person is sent may hold closed content — pages, invitations,
+    # CSV files, prints: not for the browser's cache on a shared office PC (Back after
+    # logging out). Static files and feeds keep their own rules.
+    if current_user.is_authenticated and request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["BASE_URL"].startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

@@ -2,12 +2,34 @@
 
 import click
 from flask import Flask, current_app
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from renkei import migrate
 from renkei.db import get_db
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler, without naming Werkzeug's and Python's versions in the
+    Server header (an attacker's first question)."""
+
+    def version_string(self) -> str:
+        return "Renkei"
+
+
 def register(app: Flask) -> None:
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+    def serve_command(host: str, port: int):
+        """Serve Renkei to try it on this machine (`make run`); production runs gunicorn."""
+        run_simple(
+            host,
+            port,
+            current_app._get_current_object(),
+            threaded=True,
+            request_handler=QuietRequestHandler,
+        )
+
     @app.cli.command("migrate")
     def migrate_command():
         """Bring the database schema up to date."""

@@ -41,4 +41,7 @@ def _http_error(error: HTTPException):
     title, message = messages.get(
         error.code or 500, (_("Something went wrong"), _("Please try again later."))
     )
-    return _page(error.code or 500, title, message)
+    page, status = _page(error.code or 500, title, message)
+    # The error's own headers (Allow on a 405, Retry-After, …) stay; the page is ours.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return page, status, headers
