@@ -31,8 +31,8 @@ from renkei.blueprints.fields import MAX_ID
 from renkei.config import load_config
 from renkei.db import get_db
 from renkei.i18n import babel, format_tokyo, install_in_templates, select_locale
+from renkei.services import accounts, markdown, policy
 from renkei.services import audit as audit_service
-from renkei.services import markdown, policy
 
 csrf = CSRFProtect()
 
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    accounts.use_hash_method(app.config["PASSWORD_HASH_METHOD"])
     # A number too large for a database id in a URL is a 404, not a database error.
     app.url_map.converters["int"] = BoundedInt
     db.init_app(app)

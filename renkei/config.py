@@ -40,6 +40,8 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Werkzeug's password hashing method; the test suite sets a cheap one.
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe: the
         # login lock-out and the audit log need the visitor's address, not the proxy's.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),

@@ -3,11 +3,11 @@ is set), an app per test, a test client that sends CSRF tokens like a browser, a
 town as a ready-made world."""
 
 import os
-import re
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import make_url, text
 
 from renkei import create_app, migrate
 from renkei.db import Base, make_engine
@@ -20,11 +20,16 @@ DEMO_PASSWORD = demo.DEMO_PASSWORD
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("RENKEI_TEST_DATABASE_URL")
     if url:
+        # Under pytest-xdist each worker gets a schema of its own in the one database.
+        schema = os.environ.get("PYTEST_XDIST_WORKER", "public")
         engine = make_engine(url)
         with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
         engine.dispose()
+        if schema != "public":
+            options = {"options": f"-csearch_path={schema}"}
+            url = make_url(url).update_query_dict(options).render_as_string(hide_password=False)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     migrate.upgrade(url)
@@ -36,8 +41,21 @@ class CsrfClient(FlaskClient):
     send a request without one."""
 
     def token(self) -> str:
-        page = self.get("/login").get_data(as_text=True)
-        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        """The token the session's forms carry: signed from the one kept in the session
+        cookie, as Flask-WTF does, so a post costs no page load; a page is loaded only when
+        the session has none yet (a new client, or just after logging in or out)."""
+        raw = self._raw_token()
+        if raw is None:
+            self.get("/login")
+            raw = self._raw_token()
+        secret = self.application.config["SECRET_KEY"]
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+    def _raw_token(self) -> str | None:
+        if self.get_cookie("session") is None:
+            return None
+        with self.session_transaction() as session:
+            return session.get("csrf_token")
 
     def open(self, *args, csrf: bool = True, **kwargs):
         method = kwargs.get("method", "GET")
@@ -56,6 +74,8 @@ def app(database_url, tmp_path):
             "SECRET_KEY": "test-secret",
             # Mail is delivered before the response, so no thread outlives its test.
             "MAIL_DELIVERY": "sync",
+            # A real hash, cheap: scrypt's 0.1 s a login would add minutes to the suite.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         },
         instance_path=str(tmp_path / "instance"),
     )

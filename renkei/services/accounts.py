@@ -1,5 +1,6 @@
 """People and their logins: creating, editing, passwords, deactivation."""
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -15,8 +16,29 @@ from renkei.services.errors import DomainError
 MIN_PASSWORD_LENGTH = 10
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Checked against when the e-mail is unknown, so that a failed login takes as long either way.
-_DUMMY_HASH = generate_password_hash("renkei-timing-equaliser")
+# How passwords are hashed (Werkzeug's method string). The app sets it from its
+# PASSWORD_HASH_METHOD once at start; the test suite chooses a cheap one.
+DEFAULT_HASH_METHOD = "scrypt"
+_hashing = {"method": DEFAULT_HASH_METHOD}
+
+
+def use_hash_method(method: str) -> None:
+    _hashing["method"] = method
+
+
+def hash_method() -> str:
+    return _hashing["method"]
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_hashing["method"])
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the e-mail is unknown, so that a failed login takes as long
+    either way: hashed as real passwords are."""
+    return generate_password_hash("renkei-timing-equaliser", method=method)
 
 
 @dataclass
@@ -91,7 +113,7 @@ def _hash(password: str) -> str:
             _l("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
             "password",
         )
-    return generate_password_hash(password)
+    return hash_password(password)
 
 
 def set_password(db: Session, person: Person, password: str) -> None:
@@ -120,7 +142,7 @@ def authenticate(db: Session, email: str, password: str) -> Person | None:
     email = normalise_email(email)
     person = db.scalar(select(Person).where(Person.email == email)) if email else None
     if person is None or not person.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method()), password)
         return None
     if not check_password_hash(person.password_hash, password) or not person.active:
         return None

@@ -25,7 +25,7 @@ from renkei.models import (
     Visibility,
 )
 from renkei.services import agenda, attendance, minutes, scheduling, series
-from renkei.services.accounts import PersonData, create_person
+from renkei.services.accounts import PersonData, create_person, hash_method
 from renkei.services.dates import holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
 
@@ -130,11 +130,15 @@ PEOPLE = [
 ]
 
 
-@functools.cache
 def _demo_password_hash() -> str:
     """One hash for every demo account: the password is published in the README anyway, and
     hashing it once keeps loading the demo (which every test world does) fast."""
-    return generate_password_hash(DEMO_PASSWORD)
+    return _hash_once(hash_method())
+
+
+@functools.cache
+def _hash_once(method: str) -> str:
+    return generate_password_hash(DEMO_PASSWORD, method=method)
 
 
 def is_empty(db: Session) -> bool:

@@ -1,5 +1,9 @@
+import tempfile
+from pathlib import Path
+
 import pytest
 
+from renkei.config import load_config
 from renkei.models import Person
 from renkei.services import accounts
 from renkei.services.accounts import PersonData
@@ -10,7 +14,10 @@ from tests.helpers import count, person_by_email
 def test_password_is_stored_hashed_with_a_current_algorithm(world):
     person = person_by_email(world, "secretary@example.jp")
     assert "renkei-demo" not in person.password_hash
-    assert person.password_hash.startswith("scrypt:")
+    # The suite hashes cheaply (conftest); an installation uses scrypt unless told otherwise.
+    assert person.password_hash.startswith("pbkdf2:sha256:1000$")
+    assert load_config(Path(tempfile.mkdtemp()))["PASSWORD_HASH_METHOD"] == "scrypt"
+    assert accounts.DEFAULT_HASH_METHOD == "scrypt"
 
 
 def test_authenticate_accepts_the_right_password_only(world):

@@ -93,7 +93,7 @@ def test_a_changed_term_changes_the_version_and_last_modified(world):
     person = person_by_email(world, BOTH)
     before = feeds.version(world, person, locale="ja", base_url=URL)
     term = world.scalars(select(Membership).where(Membership.person_id == person.id)).first()
-    memberships.end_membership(world, term, DAY, by=person_by_email(world, "admin@example.jp"))
+    memberships.end_membership(world, term, DAY, by=person_by_email(world, "secretary@example.jp"))
     world.commit()
     after = feeds.version(world, person, locale="ja", base_url=URL)
     assert after.etag != before.etag

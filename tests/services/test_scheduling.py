@@ -160,12 +160,12 @@ def test_upcoming_sessions_follow_the_terms_to_the_day_in_tokyo(world):
     """A term from DAY+1 to DAY+2: sessions at 00:30 on its first day and at 23:30 on its
     last are the member's; those just outside, and the same times on another body, are not."""
     newcomer = person_by_email(world, "member.kyogitai@example.jp")  # not on the 支援会議
-    admin = person_by_email(world, "admin@example.jp")
+    secretary = person_by_email(world, "secretary@example.jp")
     first, last = DAY + timedelta(days=1), DAY + timedelta(days=2)
     data = memberships.MembershipData(
         person_id=newcomer.id, role="member", term_start=first, term_end=last
     )
-    memberships.add_membership(world, body_named(world, SUPPORT), data, by=admin)
+    memberships.add_membership(world, body_named(world, SUPPORT), data, by=secretary)
     late, early = time(23, 30), time(0, 30)
     for day, start, end, title in (
         (DAY, late, time(23, 59), "前日"),
