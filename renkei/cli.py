@@ -119,34 +119,33 @@ def register(app: Flask) -> None:
     _register_audit(app)
 
 
-def _register_audit(app: Flask) -> None:
-    @app.cli.command("audit-verify")
-    @click.option(
+def _anchor_options(command):
+    command = click.option(
+        "--anchors",
+        "anchor_file",
+        type=click.File(encoding="utf-8"),
+        help="A file of anchor lines, one a line (blank lines and # comments skipped).",
+    )(command)
+    return click.option(
         "--anchor",
         "anchor_lines",
         multiple=True,
         metavar="LINE",
         help="An anchor line printed by audit-anchor (may be given several times).",
-    )
-    @click.option(
-        "--anchors",
-        "anchor_file",
-        type=click.File(encoding="utf-8"),
-        help="A file of anchor lines, one a line (blank lines and # comments skipped).",
-    )
+    )(command)
+
+
+def _register_audit(app: Flask) -> None:
+    @app.cli.command("audit-verify")
+    @_anchor_options
     def audit_verify_command(anchor_lines, anchor_file):
         """Check the audit log's chain with the audit key, and that it has exactly the hash
         of each anchor at the anchor's length; name the first entry or anchor that fails."""
-        from renkei.services import audit_chain
 
         anchors = _anchors(anchor_lines, anchor_file)
         db = get_db()
         result = _verified(db)
-        mismatch = audit_chain.anchor_mismatch(db, anchors)
-        if mismatch:
-            anchor, problem = mismatch
-            click.echo(f"audit log does NOT match the anchor {anchor.line}: {problem}", err=True)
-            raise SystemExit(1)
+        _check_anchors(db, anchors)
         matched = f"; {len(anchors)} anchors match" if anchors else ""
         click.echo(f"audit log intact: {result.checked} entries{matched}")
 
@@ -189,11 +188,14 @@ def _register_audit(app: Flask) -> None:
         is_flag=True,
         help="Seal the log as it stands even where it does not fit (say why in your records).",
     )
-    def audit_reseal_command(accept_broken: bool):
+    @_anchor_options
+    def audit_reseal_command(accept_broken: bool, anchor_lines, anchor_file):
         """Once, after upgrading from a version without the audit key: check the log written
-        before the key and seal it with the key. Refuses a log that does not fit."""
+        before the key and seal it with the key. Refuses a log that does not fit, or whose
+        re-sealed chain does not match every anchor given."""
         from renkei.services import audit_chain
 
+        anchors = _anchors(anchor_lines, anchor_file)
         db = get_db()
         try:
             result = audit_chain.reseal(db, accept_broken=accept_broken)
@@ -212,6 +214,7 @@ def _register_audit(app: Flask) -> None:
             db.rollback()
             click.echo(f"nothing to re-seal: all {result.entries} entries are sealed with the key")
             return
+        _check_anchors(db, anchors)  # exits, and nothing is committed, if one fails
         db.commit()
         if result.reason:
             click.echo(f"WARNING: sealed although it did not fit at {where}: {result.reason}")
@@ -232,6 +235,17 @@ def _anchors(lines, file) -> list:
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     return anchors
+
+
+def _check_anchors(db, anchors) -> None:
+    """Exit with status 1, naming the first anchor the chain does not match."""
+    from renkei.services import audit_chain
+
+    mismatch = audit_chain.anchor_mismatch(db, anchors)
+    if mismatch:
+        anchor, problem = mismatch
+        click.echo(f"audit log does NOT match the anchor {anchor.line}: {problem}", err=True)
+        raise SystemExit(1)
 
 
 def _verified(db):

@@ -578,3 +578,25 @@ def test_upgrading_an_old_log_then_resealing_it(tmp_path):
         assert after.exit_code == 0 and "3 entries" in after.output
     finally:
         upgraded.extensions["renkei.engine"].dispose()
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_audit_reseal_with_anchors_refuses_a_log_rewritten_the_old_way(app, world, logged, edited):
+    """Someone without the key rewrites the whole sealed log the old way, hoping for a
+    re-seal: given the anchors, audit-reseal re-seals only what matches them."""
+    runner = app.test_cli_runner()
+    anchor = runner.invoke(args=["audit-anchor"]).output.strip()
+    if edited:
+        change(world, 3, detail="view=public")
+    relink(world, 1, old_sha256)
+    assert audit_chain.verify(world).reason == audit_chain.UNKEYED_LOG
+    result = runner.invoke(args=["audit-reseal", "--anchor", anchor])
+    world.expire_all()
+    if edited:
+        assert result.exit_code == 1 and f"does NOT match the anchor {anchor}" in result.output
+        assert not audit_chain.verify(world).ok  # nothing was changed
+    else:  # the same entries sealed again give the same hashes
+        assert result.exit_code == 0 and audit_chain.verify(world).ok
+        assert world.scalars(select(AuditEntry.hash).order_by(AuditEntry.id)).all() == [
+            entry.hash for entry in logged
+        ]
