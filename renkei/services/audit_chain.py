@@ -242,6 +242,11 @@ def reseal(db: Session, *, accept_broken: bool = False) -> Reseal:
     survey = _survey(db, key, head)
     if not (survey.unkeyed or survey.reason) or (survey.reason and not accept_broken):
         return survey
+    lowest = db.scalar(select(func.min(AuditEntry.id)))
+    if lowest is not None and lowest < 1:
+        # Renumbering relies on every id being at least its place (_rewrite).
+        survey.reason = "entries numbered below 1 were put in directly: remove them first"
+        return survey
     length, last = _rewrite(db, key)
     head.length, head.last_hash = length, last
     db.flush()
@@ -275,7 +280,7 @@ def _survey(db: Session, key: bytes, head: AuditHead) -> Reseal:
 def _rewrite(db: Session, key: bytes) -> tuple[int, str]:
     """Renumber and re-seal every entry in order, a batch at a time. New ids are never
     above old ones, so going up the old ids never meets a row already rewritten."""
-    place, previous, last_old = 0, GENESIS, 0
+    place, previous, last_old = 0, GENESIS, None
     statement = (
         update(TABLE)
         .where(TABLE.c.id == bindparam("old_id"))
@@ -283,11 +288,10 @@ def _rewrite(db: Session, key: bytes) -> tuple[int, str]:
         .values(hash=bindparam("new_hash"))
     )
     while True:
-        batch = (
-            db.execute(select(TABLE).where(TABLE.c.id > last_old).order_by(TABLE.c.id).limit(BATCH))
-            .mappings()
-            .all()
-        )
+        query = select(TABLE).order_by(TABLE.c.id).limit(BATCH)
+        if last_old is not None:
+            query = query.where(TABLE.c.id > last_old)
+        batch = db.execute(query).mappings().all()
         if not batch:
             return place, previous
         changes = []

@@ -454,6 +454,7 @@ def old_log(world):
         }
         values["hash"] = previous = old_sha256(values)
         world.execute(insert(TABLE).values(**values))
+    world.execute(delete(AuditHead))  # a freshly migrated database has one already
     world.add(AuditHead(id=1, last_hash=previous, length=4, key_id=None))
     world.commit()
     return world.scalars(select(AuditEntry.hash).order_by(AuditEntry.id)).all()
@@ -600,3 +601,13 @@ def test_audit_reseal_with_anchors_refuses_a_log_rewritten_the_old_way(app, worl
         assert world.scalars(select(AuditEntry.hash).order_by(AuditEntry.id)).all() == [
             entry.hash for entry in logged
         ]
+
+
+def test_audit_reseal_leaves_entries_numbered_below_one_to_the_operator(app, world, old_log):
+    forged = {**audit_chain.values_of(world.get(AuditEntry, 1)), "id": 0, "hash": "e" * 64}
+    world.execute(insert(TABLE).values(**forged))
+    world.commit()
+    result = app.test_cli_runner().invoke(args=["audit-reseal", "--accept-broken"])
+    assert result.exit_code == 1 and "numbered below 1" in result.output
+    world.expire_all()
+    assert world.scalars(select(AuditEntry.hash).where(AuditEntry.id > 0)).all() == old_log
