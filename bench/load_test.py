@@ -443,9 +443,12 @@ class Server:
         self.folder = folder
         self.log = folder / "gunicorn.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
+        # Given, not generated: the check after the run verifies the audit log with it.
+        self.audit_key = secrets.token_hex(32)
         env.update(
             DATABASE_URL=url,
             SECRET_KEY=secrets.token_hex(32),
+            AUDIT_KEY=self.audit_key,
             BASE_URL=f"http://127.0.0.1:{self.port}",
             # No SMTP_HOST: anything sent would land in <instance>/outbox, not in the world;
             # sync: nothing is left in a background thread when the server stops.
@@ -877,18 +880,19 @@ def report(run: Run, elapsed: float) -> list[str]:
     return lines
 
 
-def verify(url: str, run: Run, dataset: Dataset) -> list[str]:
+def verify(url: str, run: Run, dataset: Dataset, audit_key: str) -> list[str]:
     """Every write the users saw succeed is in the database, and nothing else was written."""
     from sqlalchemy import create_engine, func, select
     from sqlalchemy.orm import Session
 
+    from renkei.db import AUDIT_KEY_INFO
     from renkei.models import AuditEntry, MinutesSection, Reply
     from renkei.models.mail import MailMessage
-    from renkei.services import audit
+    from renkei.services import audit_chain
 
     problems = []
     engine = create_engine(url)
-    with Session(engine) as db:
+    with Session(engine, info={AUDIT_KEY_INFO: audit_key}) as db:
         members = [m.person_id for m in dataset.members]
         stored = {
             (r.person_id, r.session_id): (r.answer.value, r.proxy_name, r.comment)
@@ -936,7 +940,7 @@ def verify(url: str, run: Run, dataset: Dataset) -> list[str]:
         if logins != run.logins:
             problems.append(f"audit log holds {logins} logins of load users, {run.logins} made")
         entries = db.scalar(select(func.count()).select_from(AuditEntry))
-        chain = audit.verify(db)
+        chain = audit_chain.verify(db)
         if not chain.ok:
             problems.append(f"audit chain broken at entry {chain.broken_id}: {chain.reason}")
     engine.dispose()
@@ -1075,7 +1079,7 @@ def main() -> int:
                 print(f"  {message}")
             status = 1
         print()
-        problems = verify(url, run, dataset)
+        problems = verify(url, run, dataset, server.audit_key)
         for problem in problems[:50]:
             print(f"MISMATCH: {problem}")
         if problems:

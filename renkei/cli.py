@@ -138,22 +138,173 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(error)) from None
         click.echo(f"backup written: {made.path} ({made.size:,} bytes)")
 
-    @app.cli.command("audit-verify")
-    def audit_verify_command():
-        """Check the audit log's hash chain; name the first entry that does not fit."""
-        from renkei.services import audit
+    _register_audit(app)
 
-        result = audit.verify(get_db())
-        if result.ok:
-            click.echo(f"audit log intact: {result.checked} entries")
-            return
+
+def _anchor_options(command):
+    command = click.option(
+        "--anchors",
+        "anchor_file",
+        type=click.File(encoding="utf-8"),
+        help="A file of anchor lines, one a line (blank lines and # comments skipped).",
+    )(command)
+    return click.option(
+        "--anchor",
+        "anchor_lines",
+        multiple=True,
+        metavar="LINE",
+        help="An anchor line printed by audit-anchor (may be given several times).",
+    )(command)
+
+
+def _register_audit(app: Flask) -> None:
+    @app.cli.command("audit-verify")
+    @_anchor_options
+    def audit_verify_command(anchor_lines, anchor_file):
+        """Check the audit log's chain with the audit key, and that it has exactly the hash
+        of each anchor at the anchor's length; name the first entry or anchor that fails."""
+
+        anchors = _anchors(anchor_lines, anchor_file)
+        db = get_db()
+        result = _verified(db)
+        _check_anchors(db, anchors)
+        matched = f"; {len(anchors)} anchors match" if anchors else ""
+        click.echo(f"audit log intact: {result.checked} entries{matched}")
+
+    @app.cli.command("audit-anchor")
+    @click.option(
+        "--mail",
+        "address",
+        metavar="ADDRESS",
+        help="Also e-mail the anchor to ADDRESS (a mailbox that the server cannot change).",
+    )
+    def audit_anchor_command(address: str | None):
+        """Verify the audit log and print its anchor line (length and last hash) for
+        keeping elsewhere, e.g. from a daily cron job; with --mail, e-mail it too (or that
+        the log failed its check)."""
+        from renkei.services import audit_chain, mail
+
+        settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
+        if address is not None and not mail.valid_address(address):
+            raise click.BadParameter(f"not an e-mail address: {address!r}", param_hint="--mail")
+        db = get_db()
+        result = audit_chain.verify(db)
+        anchor = audit_chain.anchor_of(result) if result.ok else None
+        if anchor is not None:
+            click.echo(anchor.line)
+        else:
+            click.echo(f"no anchor: {_describe(result)}", err=True)
+        if address is not None:
+            message = audit_chain.anchor_message(
+                address, anchor=anchor, problem=_describe(result), sender=settings.sender
+            )
+            db.add(message)
+            db.commit()
+            _mail_anchor(db, settings, message.id)
+        if anchor is None:
+            raise SystemExit(1)
+
+    @app.cli.command("audit-reseal")
+    @click.option(
+        "--accept-broken",
+        is_flag=True,
+        help="Seal the log as it stands even where it does not fit (say why in your records).",
+    )
+    @_anchor_options
+    def audit_reseal_command(accept_broken: bool, anchor_lines, anchor_file):
+        """Once, after upgrading from a version without the audit key: check the log written
+        before the key and seal it with the key. Refuses a log that does not fit, or whose
+        re-sealed chain does not match every anchor given."""
+        from renkei.services import audit_chain
+
+        anchors = _anchors(anchor_lines, anchor_file)
+        db = get_db()
+        try:
+            result = audit_chain.reseal(db, accept_broken=accept_broken)
+        except audit_chain.AuditKeyError as error:
+            raise click.ClickException(str(error)) from None
         where = f"entry {result.broken_id}" if result.broken_id else "the end of the chain"
+        if result.reason and not result.done:
+            db.rollback()
+            click.echo(
+                f"audit log NOT re-sealed: it does not fit at {where}: {result.reason}. "
+                "Nothing was changed; see the README before using --accept-broken.",
+                err=True,
+            )
+            raise SystemExit(1)
+        if not result.done:
+            db.rollback()
+            click.echo(f"nothing to re-seal: all {result.entries} entries are sealed with the key")
+            return
+        _check_anchors(db, anchors)  # exits, and nothing is committed, if one fails
+        db.commit()
+        if result.reason:
+            click.echo(f"WARNING: sealed although it did not fit at {where}: {result.reason}")
         click.echo(
-            f"audit log BROKEN at {where}: {result.reason} "
-            f"({result.checked} entries before it are intact)",
+            f"audit log re-sealed: {result.entries} entries, {result.unkeyed} of them written "
+            "before the key; keep this anchor elsewhere:"
+        )
+        click.echo(audit_chain.anchor_of(audit_chain.verify(db)).line)
+
+
+def _anchors(lines, file) -> list:
+    from renkei.services import audit_chain
+
+    try:
+        anchors = [audit_chain.parse_anchor(line) for line in lines]
+        if file is not None:
+            anchors += audit_chain.read_anchors(file, file.name)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return anchors
+
+
+def _check_anchors(db, anchors) -> None:
+    """Exit with status 1, naming the first anchor the chain does not match."""
+    from renkei.services import audit_chain
+
+    mismatch = audit_chain.anchor_mismatch(db, anchors)
+    if mismatch:
+        anchor, problem = mismatch
+        click.echo(f"audit log does NOT match the anchor {anchor.line}: {problem}", err=True)
+        raise SystemExit(1)
+
+
+def _verified(db):
+    """The chain's verification; when it fails, say where and exit with status 1."""
+    from renkei.services import audit_chain
+
+    result = audit_chain.verify(db)
+    if not result.ok:
+        click.echo(f"audit log BROKEN {_describe(result)}", err=True)
+        raise SystemExit(1)
+    return result
+
+
+def _describe(result) -> str:
+    from renkei.services import audit_chain
+
+    if result.ok:
+        return f"intact: {result.checked} entries"
+    if result.reason == audit_chain.WRONG_KEY:
+        return f"- {result.reason}"
+    where = f"entry {result.broken_id}" if result.broken_id else "the end of the chain"
+    return f"at {where}: {result.reason} ({result.checked} entries before it are intact)"
+
+
+def _mail_anchor(db, settings, message_id: int) -> None:
+    from renkei.services import mail
+
+    result = mail.deliver(db, settings, [message_id])
+    if result.failed:
+        _report_delivery(result, settings)
+        raise SystemExit(1)
+    if not settings.uses_smtp:
+        click.echo(
+            f"no SMTP server configured: the message was only written to {settings.outbox}, "
+            "on this server",
             err=True,
         )
-        raise SystemExit(1)
 
 
 def _report_delivery(result, settings) -> None:

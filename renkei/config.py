@@ -1,8 +1,13 @@
 """Configuration read from the environment, with safe defaults for a single machine."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
+
+# A generated audit key is 64 hex digits; one given by hand must not be much weaker.
+AUDIT_KEY_MIN_LENGTH = 32
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -23,11 +28,48 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _audit_key(instance_path: Path) -> str:
+    """Use AUDIT_KEY when set; otherwise keep a generated key in ``instance/audit_key``.
+
+    The key seals the audit log (``renkei.services.audit_chain``): it must never be in the
+    database or in the database's backups, or whoever can write the database could re-seal
+    a rewritten log. Back it up separately; without it the log can no longer be verified
+    nor written to.
+    """
+    key = os.environ.get("AUDIT_KEY", "").strip()
+    if not key:
+        key_file = instance_path / "audit_key"
+        key = (key_file.read_text() if key_file.exists() else _generate(key_file)).strip()
+    if len(key) < AUDIT_KEY_MIN_LENGTH:
+        raise ValueError(
+            f"the audit key (AUDIT_KEY or {instance_path / 'audit_key'}) must be at least "
+            f"{AUDIT_KEY_MIN_LENGTH} characters long"
+        )
+    return key
+
+
+def _generate(key_file: Path) -> str:
+    """Write a new key to ``key_file`` unless another process (a second web server worker
+    starting at the same moment) got there first; either way return what the file holds."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{key_file.name}.", dir=key_file.parent)
+    try:
+        with os.fdopen(handle, "w") as file:  # mkstemp: readable by the owner only (0600)
+            file.write(secrets.token_hex(32))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # the name exists: never two keys
+            os.link(temporary, key_file)
+    finally:
+        os.unlink(temporary)
+    return key_file.read_text()
+
+
 def load_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'renkei.sqlite3'}"
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        "AUDIT_KEY": _audit_key(instance_path),
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         "BABEL_DEFAULT_LOCALE": "ja",

@@ -12,6 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+# Where a session carries the audit key (``Session.info``): the services that seal the audit
+# log read it from the session they are given, so none can write an entry without it.
+AUDIT_KEY_INFO = "renkei.audit_key"
+
 
 class Base(DeclarativeBase):
     pass
@@ -71,7 +75,11 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["renkei.engine"] = engine
-    app.extensions["renkei.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["renkei.sessionmaker"] = sessionmaker(
+        bind=engine,
+        expire_on_commit=False,
+        info={AUDIT_KEY_INFO: app.config.get("AUDIT_KEY") or ""},
+    )
     app.teardown_appcontext(_close_session)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import delete, text
 from renkei import create_app, migrate
 from renkei.db import make_engine
 from renkei.models import Body
-from renkei.services import backup
+from renkei.services import audit_chain, backup
 from renkei.services.dates import now_tokyo
 from tests.conftest import CsrfClient, login
 from tests.helpers import body_named
@@ -225,18 +225,43 @@ def test_restore_brings_back_the_backed_up_state(where, app, as_admin, world, mi
     shutil.copyfile(saved, target)
     url = f"sqlite:///{target}"
     migrate.upgrade(url)  # what an upgrade after a restore does: nothing to do here
-    restored = create_app(
-        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "another-secret"},
-        instance_path=str(tmp_path / "restored-instance"),
-    )
-    restored.test_client_class = CsrfClient
+    # On another server the audit key comes back from its own backup (the README says so).
+    restored = _restored_app(url, tmp_path, AUDIT_KEY=app.config["AUDIT_KEY"])
     try:
         page = _bodies_page(restored)
         assert before in page and LAYER1 in page
         assert after not in page and "改名した協議体" not in page
+        runner = restored.test_cli_runner()
+        assert runner.invoke(args=["audit-verify"]).exit_code == 0
     finally:
         restored.extensions["renkei.engine"].dispose()
     assert integrity(target) == "ok"
+
+
+def _restored_app(url: str, tmp_path: Path, **config):
+    restored = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "another-secret", **config},
+        instance_path=str(tmp_path / "restored-instance"),
+    )
+    restored.test_client_class = CsrfClient
+    return restored
+
+
+def test_a_restore_without_the_audit_key_logs_nobody_in(app, as_admin, migrated, tmp_path):
+    """The audit log of the backup is sealed with the old key: a server that made itself a
+    new one refuses to write to the log (so nobody logs in) rather than mix two keys."""
+    saved = written(run_backup(app, tmp_path / "saved.sqlite3"))
+    target = _fresh_database(migrated, tmp_path / "restored" / "renkei.sqlite3")
+    shutil.copyfile(saved, target)
+    restored = _restored_app(f"sqlite:///{target}", tmp_path)
+    try:
+        with pytest.raises(audit_chain.AuditKeyError, match="bring back the key"):
+            login(restored.test_client(), "secretary@example.jp")
+        result = restored.test_cli_runner().invoke(args=["audit-verify"])
+        assert result.exit_code == 1
+        assert "not the one this audit log is sealed with" in result.output
+    finally:
+        restored.extensions["renkei.engine"].dispose()
 
 
 # --- Refusals, names, PostgreSQL ----------------------------------------------------------

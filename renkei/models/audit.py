@@ -2,14 +2,15 @@
 content, who pledged, whose membership changed, who logged in or failed to.
 
 Append-only and hash-chained: each entry stores the hash of the one before it and its own
-hash over its fields, so that an edited or deleted row breaks the chain at that point
-(``services.audit.verify``). ``AuditHead`` holds the chain's end; taking it for update
-makes concurrent appends wait their turn instead of forking the chain.
+hash, keyed with the audit key, over every column, so that an edited, inserted or deleted
+row breaks the chain at that point (``services.audit_chain``). An entry's id is its place
+in the chain (1, 2, 3 …). ``AuditHead`` holds the chain's end; taking it for update makes
+concurrent appends wait their turn instead of forking the chain.
 """
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, utcnow
@@ -25,10 +26,13 @@ class AuditEntry(Base):
         Index("ix_audit_entries_category", "category", "id"),
     )
 
+    # Given by services.audit_chain: the entry's place in the chain, never a sequence's.
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Who: the person (kept by id and by name, since a person row may later go).
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # Who: the person, by id and by name. No foreign key, like body_id: the id is sealed into
+    # the entry's hash, so it must stay as written even if the person's row is deleted
+    # (ON DELETE SET NULL would break the chain there).
+    person_id: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(254), default="")
     # "account" (logins, accounts) or "content" (bodies' members, pledges, confidential content)
     category: Mapped[str] = mapped_column(String(20))
@@ -45,14 +49,19 @@ class AuditEntry(Base):
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    person: Mapped[Person | None] = relationship()
+    person: Mapped[Person | None] = relationship(
+        primaryjoin="foreign(AuditEntry.person_id) == Person.id", viewonly=True
+    )
 
 
 class AuditHead(Base):
-    """One row: the chain's last hash and length."""
+    """One row: the chain's last hash and length, and which key seals it."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
     length: Mapped[int] = mapped_column(Integer, default=0)
+    # A fingerprint of the audit key (not the key): a server started with another key (a
+    # restore without instance/audit_key) refuses to write instead of mixing two keys.
+    key_id: Mapped[str | None] = mapped_column(String(16))

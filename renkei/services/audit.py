@@ -1,28 +1,24 @@
-"""The audit log: append an entry, verify the chain, read a body's or the accounts' log.
+"""The audit log: append an entry, read a body's or the accounts' log.
 
-Each entry's hash covers its own fields and the hash of the entry before it, so a row that
-is edited, inserted or deleted afterwards breaks the chain from that point on; ``verify``
-names the first broken entry. Appending takes the chain's head row for update first, so
-two requests that append at once wait for each other instead of both building on the same
-end (which would fork the chain).
+Each entry is sealed with the audit key over all its columns and the hash of the entry
+before it (``audit_chain``, which also verifies the chain), so a row that is edited,
+inserted or deleted afterwards breaks the chain from that point on. Appending takes the
+chain's head row for update first, so two requests that append at once wait for each other
+instead of both building on the same end (which would fork the chain).
 
 Entries never hold confidential content: they name things by type and id, and say which
 view was read or which fields changed.
 """
 
-import hashlib
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import AuditEntry, AuditHead, Person
-from renkei.models.audit import GENESIS
-from renkei.services import policy
+from renkei.models import AuditEntry, Person
+from renkei.services import audit_chain, policy
 
 ACCOUNT, CONTENT = "account", "content"
 
@@ -72,10 +68,14 @@ def record(
     session_id: int | None = None,
     detail: str = "",
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (it is kept only if that commits)."""
-    head = _take_head(db)
+    """Append one entry in the caller's transaction (it is kept only if that commits).
+
+    Raises ``audit_chain.AuditKeyError`` when the session carries no audit key or another
+    than the chain's: nothing is then logged, and the caller's work must not go on."""
+    head, key = audit_chain.take_head(db)
     person = actor.person
     entry = AuditEntry(
+        id=audit_chain.next_id(db),
         at=utcnow(),
         person_id=person.id if person else None,
         actor=(person.email or person.name) if person else actor.name[:254],
@@ -89,88 +89,12 @@ def record(
         ip=(actor.ip or "")[:45],
         previous_hash=head.last_hash,
     )
-    entry.hash = entry_hash(entry)
+    entry.hash = audit_chain.entry_hash(key, audit_chain.values_of(entry))
     head.last_hash = entry.hash
     head.length += 1
     db.add(entry)
     db.flush()
     return entry
-
-
-def _take_head(db: Session) -> AuditHead:
-    # The UPDATE takes the head row's lock (PostgreSQL) or the database's write lock
-    # (SQLite) before the end of the chain is read, and keeps it until commit.
-    taken = db.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(length=AuditHead.length)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount == 0:
-        head = AuditHead(id=1, last_hash=GENESIS, length=0)
-        db.add(head)
-        db.flush()
-        return head
-    return db.get(AuditHead, 1, populate_existing=True)
-
-
-def entry_hash(entry: AuditEntry) -> str:
-    # Not person_id: it is set to NULL if the person's row is ever deleted, and the actor's
-    # address or name, which is hashed, says who it was.
-    content = [
-        entry.previous_hash,
-        _instant(entry.at),
-        entry.actor,
-        entry.category,
-        entry.action,
-        entry.subject_type,
-        entry.subject_id,
-        entry.body_id,
-        entry.session_id,
-        entry.detail,
-        entry.ip,
-    ]
-    canonical = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _instant(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-# --- Verifying ----------------------------------------------------------------------------
-
-
-@dataclass
-class Verification:
-    checked: int
-    broken_id: int | None = None  # the first entry that does not fit the chain
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_id is None and not self.reason
-
-
-def verify(db: Session) -> Verification:
-    """Walk the chain from the start; report the first entry that does not fit."""
-    expected = GENESIS
-    checked = 0
-    rows = db.scalars(select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000))
-    for entry in rows:
-        if entry.previous_hash != expected:
-            return Verification(checked, entry.id, "previous hash does not match")
-        if entry_hash(entry) != entry.hash:
-            return Verification(checked, entry.id, "content does not match its hash")
-        expected = entry.hash
-        checked += 1
-    head = db.get(AuditHead, 1)
-    length, last = (head.length, head.last_hash) if head else (0, GENESIS)
-    if (length, last) != (checked, expected):
-        return Verification(checked, None, "entries are missing at the end of the chain")
-    return Verification(checked)
 
 
 # --- Reading ------------------------------------------------------------------------------

@@ -641,6 +641,35 @@ def plain_message(
     )
 
 
+def address_message(
+    address: str, *, kind: str, key: str, subject: str, body: str, sender: str
+) -> MailMessage:
+    """One pending message to an address that belongs to no person (an operator's archive
+    mailbox, for the audit log's anchors), without a calendar file; the caller writes the
+    texts (in MAIL_LOCALE) and adds the row to the database."""
+    content = _compose(
+        subject=subject[:300],
+        body=body,
+        ics=None,
+        method="",
+        filename="",
+        recipient=calendar.Recipient("", address, None, False),
+        organizer=None,
+        sender=sender,
+    )
+    return MailMessage(
+        recipient_name="",
+        to_address=address,
+        kind=kind,
+        subject=subject[:300],
+        content=content,
+        dedupe_key=key[:KEY_LENGTH],
+        status=MailStatus.PENDING,
+        attempts=0,
+        error="",
+    )
+
+
 # --- Delivering ---------------------------------------------------------------------------
 
 

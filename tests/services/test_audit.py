@@ -1,11 +1,12 @@
-"""The audit log: an append-only hash chain whose verifier names the first broken entry,
-read per body by its secretariat and chair, and per account event by administrators."""
+"""The audit log: an append-only chain sealed with the audit key, whose verifier names the
+first broken entry, read per body by its secretariat and chair, and per account event by
+administrators. (Tampering, anchors and re-sealing: test_audit_chain.py.)"""
 
 import pytest
 from sqlalchemy import delete, select, update
 
 from renkei.models import AuditEntry, AuditHead
-from renkei.services import audit
+from renkei.services import audit, audit_chain
 from renkei.services.audit import Actor
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT
@@ -35,8 +36,9 @@ def test_entries_are_chained(world, logged):
     assert logged[0].previous_hash == "0" * 64
     for before, after in zip(logged, logged[1:], strict=False):
         assert after.previous_hash == before.hash
+    assert [entry.id for entry in logged] == [1, 2, 3, 4, 5]  # their places in the chain
     assert world.get(AuditHead, 1).last_hash == logged[-1].hash
-    result = audit.verify(world)
+    result = audit_chain.verify(world)
     assert result.ok and result.checked == 5
 
 
@@ -45,30 +47,31 @@ def test_an_edited_row_breaks_the_chain_there(world, logged):
         update(AuditEntry).where(AuditEntry.id == logged[2].id).values(actor="someone else")
     )
     world.commit()
-    result = audit.verify(world)
+    result = audit_chain.verify(world)
     assert (result.ok, result.broken_id, result.checked) == (False, logged[2].id, 2)
 
 
 def test_a_deleted_row_breaks_the_chain_at_the_next(world, logged):
     world.execute(delete(AuditEntry).where(AuditEntry.id == logged[1].id))
     world.commit()
-    assert audit.verify(world).broken_id == logged[2].id
+    assert audit_chain.verify(world).broken_id == logged[2].id
 
 
 def test_rows_deleted_from_the_end_are_noticed(world, logged):
     world.execute(delete(AuditEntry).where(AuditEntry.id == logged[-1].id))
     world.commit()
-    result = audit.verify(world)
+    result = audit_chain.verify(world)
     assert not result.ok and result.broken_id is None and result.checked == 4
 
 
 def test_a_rewritten_chain_does_not_match_its_head(world, logged):
-    """Recomputing every hash after an edit still leaves the head pointing elsewhere."""
+    """Even with the key, re-sealing an edited entry alone leaves the next one pointing
+    elsewhere."""
     entry = logged[3]
     entry.detail = "forged"
-    entry.hash = audit.entry_hash(entry)
+    entry.hash = audit_chain.entry_hash(audit_chain.audit_key(world), audit_chain.values_of(entry))
     world.commit()
-    assert audit.verify(world).broken_id == logged[4].id
+    assert audit_chain.verify(world).broken_id == logged[4].id
 
 
 def test_cli_verifies_the_chain(app, world, logged):
