@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, Required, none_choice
+from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -81,6 +82,7 @@ def _log(action: str, membership: Membership) -> None:
 
 @bp.route("/bodies/<int:body_id>/members/new", methods=["GET", "POST"])
 @login_required
+@once
 def new(body_id: int):
     db = get_db()
     body = get_or_404(Body, body_id)
@@ -96,6 +98,7 @@ def new(body_id: int):
             show_error(form, error)
         else:
             _log("membership_added", membership)
+            remember(url_for("bodies.show", body_id=body.id))
             db.commit()
             flash(
                 _(
@@ -227,6 +230,7 @@ def import_csv(body_id: int):
 
 @bp.route("/bodies/<int:body_id>/members/import/commit", methods=["POST"])
 @login_required
+@once
 def import_commit(body_id: int):
     """Import the previewed text. The service reads and checks it again from scratch."""
     db = get_db()
@@ -247,6 +251,7 @@ def import_commit(body_id: int):
         body_id=body.id,
         detail=f"CSV import: {added}",
     )
+    remember(url_for("bodies.show", body_id=body.id))
     db.commit()
     flash(
         ngettext(
