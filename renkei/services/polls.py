@@ -440,6 +440,8 @@ def _member_body_ids(db: Session, person: Person | None) -> set[int]:
 
 
 class AlreadyDecided(DomainError):
+    """The poll was decided before this request could: its session is the poll's."""
+
     def __init__(self):
         super().__init__(_l("This poll has already been decided."))
 
