@@ -22,6 +22,7 @@ from renkei.blueprints import (
     home,
     memberships,
     minutes,
+    once,
     organisations,
     people,
     polls,
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.jinja_env.filters["tokyo"] = format_tokyo
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.globals["can_read_comment"] = policy.can_read_comment
+    app.jinja_env.globals["form_token"] = once.form_token
     auth.init_login(app)
 
     for blueprint in (

@@ -23,6 +23,7 @@ from renkei.blueprints.common import (
     show_error,
 )
 from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
+from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -148,6 +149,7 @@ def _run(action, session: MeetingSession):
 
 @bp.route("/sessions/<int:session_id>/items/new", methods=["GET", "POST"])
 @login_required
+@once
 def new(session_id: int):
     db = get_db()
     session = _load_session(session_id)
@@ -161,6 +163,7 @@ def new(session_id: int):
             show_error(form, error)
         else:
             _log("edit", item, "added")
+            remember(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
             db.commit()
             flash(_("The agenda item has been added."), "success")
             return _back(session)

@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from renkei.blueprints.common import audit_confidential, me, require, session_access_or_404
 from renkei.blueprints.fields import TIME_MESSAGE
+from renkei.blueprints.once import once
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -21,6 +22,7 @@ bp = Blueprint("attendance", __name__, url_prefix="/sessions")
 
 @bp.route("/<int:session_id>/attendance", methods=["GET", "POST"])
 @login_required
+@once
 def record(session_id: int):
     db = get_db()
     session = load_session(session_id)

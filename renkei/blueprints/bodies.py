@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
+from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -138,6 +139,7 @@ def show(body_id: int):
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@once
 def new():
     db = get_db()
     person = me()
@@ -152,9 +154,11 @@ def new():
         except DomainError as error:
             show_error(form, error)
         else:
+            shown = url_for("bodies.show", body_id=body.id)
+            remember(shown)
             db.commit()
             flash(_("The body “%(name)s” has been created.", name=body.name), "success")
-            return redirect(url_for("bodies.show", body_id=body.id))
+            return redirect(shown)
     return render_form("bodies/form.html", form, body=None)
 
 

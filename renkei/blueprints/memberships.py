@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
 from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, Required, none_choice
+from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -98,6 +99,7 @@ def _announce(body: Body, changes: list[tuple[str, Membership]]) -> None:
 
 @bp.route("/bodies/<int:body_id>/members/new", methods=["GET", "POST"])
 @login_required
+@once
 def new(body_id: int):
     db = get_db()
     body = get_or_404(Body, body_id)
@@ -113,6 +115,7 @@ def new(body_id: int):
             show_error(form, error)
         else:
             _log("membership_added", membership)
+            remember(url_for("bodies.show", body_id=body.id))
             _announce(body, [("added", membership)])
             flash(
                 _(
@@ -244,6 +247,7 @@ def import_csv(body_id: int):
 
 @bp.route("/bodies/<int:body_id>/members/import/commit", methods=["POST"])
 @login_required
+@once
 def import_commit(body_id: int):
     """Import the previewed text. The service reads and checks it again from scratch."""
     db = get_db()
@@ -264,6 +268,7 @@ def import_commit(body_id: int):
         body_id=body.id,
         detail=f"CSV import: {len(added)}",
     )
+    remember(url_for("bodies.show", body_id=body.id))
     _announce(body, [("added", m) for m in added])
     flash(
         ngettext(

@@ -36,6 +36,7 @@ from renkei.blueprints.common import (
     show_error,
 )
 from renkei.blueprints.fields import DateField, IdSelectField
+from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import format_tokyo
@@ -235,12 +236,18 @@ def index(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/minutes", methods=["POST"])
 @login_required
+@once
 def start(session_id: int):
     db = get_db()
     session = load_session(session_id)
     session_access_or_404(session)
     try:
         version = minutes.open_minutes(db, session, by=me())
+    except minutes.AlreadyStarted as started:
+        # Started twice (a double click, or two secretaries at once): the first draft
+        # stands, and this answer is that draft.
+        db.rollback()
+        return already_saved(_draft_or_page(started.version), started.message)
     except DomainError as error:
         _fail(error)
         return redirect(url_for("minutes.index", session_id=session.id))
@@ -251,6 +258,7 @@ def start(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/minutes/correct", methods=["POST"])
 @login_required
+@once
 def correct(session_id: int):
     db = get_db()
     session = load_session(session_id)
@@ -267,10 +275,18 @@ def correct(session_id: int):
             _fail(error)
         else:
             _log_workflow("correct", version)
+            remember(url_for("minutes.edit", version_id=version.id))
             db.commit()
             flash(_("A new version has been started from the approved minutes."), "success")
             return redirect(url_for("minutes.edit", version_id=version.id))
     return redirect(url_for("minutes.index", session_id=session.id))
+
+
+def _draft_or_page(version) -> str:
+    """Where a version is worked on: its editor while a draft, else its page."""
+    if version.is_locked:
+        return url_for("minutes.show", version_id=version.id)
+    return url_for("minutes.edit", version_id=version.id)
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -578,6 +594,7 @@ def withdraw(version_id: int):
 
 @bp.route("/minutes/<int:version_id>/approve/<int:body_id>", methods=["GET", "POST"])
 @login_required
+@once
 def approve(version_id: int, body_id: int):
     """A chair reads the general sections and their body's own, and approves or returns."""
     db = get_db()
@@ -607,6 +624,7 @@ def approve(version_id: int, body_id: int):
             show_error(form, error)
         else:
             _log_workflow("approve" if approve else "return", version, body_ids=[body_id])
+            remember(url_for("minutes.show", version_id=version.id))
             db.commit()
             if not approve:
                 flash(_("The minutes have been returned to the secretariat."), "success")
@@ -637,6 +655,7 @@ def approve(version_id: int, body_id: int):
 
 @bp.route("/minutes/sections/<int:section_id>/actions", methods=["POST"])
 @login_required
+@once
 def add_action(section_id: int):
     db = get_db()
     section, version, access = _managed_section(section_id)
@@ -659,6 +678,7 @@ def add_action(section_id: int):
     except DomainError as error:
         _fail(error)
     else:
+        remember(back)
         db.commit()
         flash(_("The task has been added."), "success")
     return redirect(back)

@@ -7,6 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -59,6 +60,8 @@ def _save(organisation: Organisation | None):
         except DomainError as error:
             show_error(form, error)
         else:
+            if organisation is None:
+                remember(url_for("organisations.index"))
             db.commit()
             flash(_("The organisation has been saved."), "success")
             return redirect(url_for("organisations.index"))
@@ -67,6 +70,7 @@ def _save(organisation: Organisation | None):
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@once
 def new():
     return _save(None)
 

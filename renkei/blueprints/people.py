@@ -16,6 +16,7 @@ from renkei.blueprints.fields import (
     Required,
     none_choice,
 )
+from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -111,6 +112,7 @@ def show(person_id: int):
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@once
 def new():
     db = get_db()
     require(policy.can_manage_people(db, me()))
@@ -122,9 +124,11 @@ def new():
         except DomainError as error:
             show_error(form, error)
         else:
+            shown = url_for("people.show", person_id=person.id)
+            remember(shown)
             db.commit()
             flash(_("%(name)s has been registered.", name=person.name), "success")
-            return redirect(url_for("people.show", person_id=person.id))
+            return redirect(shown)
     return render_form("people/form.html", form, person=None)
 
 
@@ -255,6 +259,7 @@ class EndPostForm(FlaskForm):
 
 @bp.route("/<int:person_id>/posts", methods=["POST"])
 @login_required
+@once
 def add_post(person_id: int):
     db = get_db()
     person = get_or_404(Person, person_id)
@@ -272,9 +277,11 @@ def add_post(person_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
+            shown = url_for("people.show", person_id=person.id) + "#posts"
+            remember(shown)
             db.commit()
             flash(_("The post has been recorded."), "success")
-            return redirect(url_for("people.show", person_id=person.id) + "#posts")
+            return redirect(shown)
     return _render_show(person, 400, post_form=form)
 
 

@@ -14,6 +14,7 @@ from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import csv_download, me, render_form, require, show_error
 from renkei.blueprints.fields import DateField, IdSelectField, TimeField, none_choice, optional_int
 from renkei.blueprints.mail_dispatch import mail_args
+from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
 from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _
@@ -120,6 +121,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@once
 def new():
     db = get_db()
     require(bool(policy.secretary_body_ids(db, me())))
@@ -136,10 +138,12 @@ def new():
                 base_url=mail_args()["base_url"],
                 sender=settings.sender,
             )
+            shown = url_for("polls.show", poll_id=poll.id)
+            remember(shown)
             db.commit()
             flash(_("The date poll has been created."), "success")
             mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
-            return redirect(url_for("polls.show", poll_id=poll.id))
+            return redirect(shown)
         except DomainError as error:
             show_error(form, error)
     elif request.method == "POST":
@@ -197,6 +201,7 @@ def _posted_choices() -> dict[int, str]:
 
 @bp.route("/<int:poll_id>/answer", methods=["POST"])
 @login_required
+@once
 def answer(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
@@ -212,6 +217,7 @@ def answer(poll_id: int):
 
 @bp.route("/<int:poll_id>/answer-for", methods=["POST"])
 @login_required
+@once
 def answer_for(poll_id: int):
     """The secretariat enters an answer heard by telephone or on paper."""
     db = get_db()
@@ -236,6 +242,7 @@ def answer_for(poll_id: int):
 
 @bp.route("/<int:poll_id>/decide", methods=["POST"])
 @login_required
+@once
 def decide(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
@@ -248,6 +255,11 @@ def decide(poll_id: int):
             by=me(),
             place=request.form.get("place", ""),
         )
+    except polls.AlreadyDecided as error:
+        # Decided twice (a double click, or two secretaries at once): the first decision
+        # stands, and the page shows the session it scheduled.
+        db.rollback()
+        return already_saved(url_for("polls.show", poll_id=poll_id), error.message)
     except DomainError as error:
         db.rollback()
         return _render_show(polls.load(db, poll_id), access, 400, str(error.message))
@@ -260,6 +272,7 @@ def decide(poll_id: int):
 
 @bp.route("/<int:poll_id>/remind", methods=["POST"])
 @login_required
+@once
 def remind(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
@@ -319,6 +332,7 @@ def _quorum_cell(q) -> str:
 
 
 @bp.route("/answer/<poll_token>", methods=["GET", "POST"])
+@once
 def link(poll_token: str):
     """A member without a login answers their own row: the page shows the poll and their
     answers only, never anyone else's."""

@@ -53,6 +53,7 @@ from renkei.blueprints.fields import (
     optional_int,
 )
 from renkei.blueprints.mail_dispatch import mail_args
+from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -232,6 +233,7 @@ def load_session(session_id: int) -> MeetingSession:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@once
 def new():
     db = get_db()
     require(bool(policy.secretary_body_ids(db, me())))
@@ -276,16 +278,20 @@ def _create(data: SessionData, rule):
     if rule is None:
         session = scheduling.create_session(db, data, by=me())
         queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
+        shown = url_for("sessions.show", session_id=session.id)
+        remember(shown)
         db.commit()
         flash(_("The session has been scheduled."), "success")
         mail_dispatch.announce_and_deliver(queued, mail.INVITE)
-        return redirect(url_for("sessions.show", session_id=session.id))
+        return redirect(shown)
     created = series.create_series(db, data, rule, by=me())
     queued = mail.queue_series_mail(db, created, kind=mail.INVITE, **mail_args())
+    shown = url_for("sessions.show", session_id=created.sessions[0].id)
+    remember(shown)
     db.commit()
     flash(_("%(n)d sessions have been scheduled.", n=len(created.sessions)), "success")
     mail_dispatch.announce_and_deliver(queued, mail.INVITE)
-    return redirect(url_for("sessions.show", session_id=created.sessions[0].id))
+    return redirect(shown)
 
 
 def _calendar_changed(session: MeetingSession, changed: list[str]) -> bool:
@@ -529,6 +535,7 @@ class ReplyForm(FlaskForm):
 
 @bp.route("/<int:session_id>/reply", methods=["POST"])
 @login_required
+@once
 def reply(session_id: int):
     db = get_db()
     session = load_session(session_id)
@@ -567,6 +574,7 @@ class GuestForm(FlaskForm):
 
 @bp.route("/<int:session_id>/guests", methods=["POST"])
 @login_required
+@once
 def add_guest(session_id: int):
     db = get_db()
     session = load_session(session_id)
@@ -591,11 +599,13 @@ def add_guest(session_id: int):
                 queued = mail.queue_session_mail(
                     db, session, mail.INVITE, only={guest.email}, **mail_args()
                 )
+            shown = url_for("sessions.show", session_id=session.id) + "#invitees"
+            remember(shown)
             db.commit()
             flash(_("The guest has been added."), "success")
             if queued is not None:
                 mail_dispatch.announce_and_deliver(queued, mail.INVITE)
-            return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
+            return redirect(shown)
     return _render_show(session, 400, guest_form=form)
 
 
@@ -614,12 +624,14 @@ def remove_guest(guest_id: int):
 
 @bp.route("/pledge/<int:body_id>", methods=["POST"])
 @login_required
+@once
 def pledge(body_id: int):
     """Record a pledge: one's own, or (secretariat) a member's, given as ``person_id``."""
     db = get_db()
     body = get_or_404(Body, body_id)
     person_id = request.form.get("person_id")
     person = get_or_404(Person, optional_int(person_id)) if person_id else me()
+    back = safe_next(request.form.get("next"))
     try:
         pledges.record_pledge(db, body, person, by=me())
     except DomainError as error:
@@ -633,9 +645,10 @@ def pledge(body_id: int):
             subject_id=person.id,
             body_id=body.id,
         )
+        remember(back)
         db.commit()
         flash(
             _("The confidentiality pledge for %(body)s has been recorded.", body=body.name),
             "success",
         )
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(back)

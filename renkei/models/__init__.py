@@ -51,9 +51,11 @@ from renkei.models.sessions import (
     Status,
     Visibility,
 )
+from renkei.models.submissions import FormSubmission
 
 __all__ = [
     "FeedCopy",
+    "FormSubmission",
     "Attendance",
     "ItemPresence",
     "Presence",

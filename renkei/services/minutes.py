@@ -120,13 +120,23 @@ def _require_manager(db: Session, session: MeetingSession, by: Person) -> policy
     return access
 
 
+class AlreadyStarted(DomainError):
+    """The session has minutes already; ``version`` is their latest version."""
+
+    def __init__(self, version: MinutesVersion):
+        super().__init__(_l("The minutes of this session have already been started."))
+        self.version = version
+
+
 def open_minutes(db: Session, session: MeetingSession, *, by: Person) -> MinutesVersion:
-    """Start the minutes of a held session: version 1, laid out from the session."""
+    """Start the minutes of a held session: version 1, laid out from the session. Two
+    requests starting them at once meet on the unique session of ``Minutes``."""
     _require_manager(db, session, by)
     if session.status != Status.HELD:
         raise DomainError(_l("Minutes can be written once the session is marked as held."))
-    if minutes_of(db, session) is not None:
-        raise DomainError(_l("The minutes of this session have already been started."))
+    existing = minutes_of(db, session)
+    if existing is not None:
+        raise AlreadyStarted(existing.latest)
     minutes = Minutes(session=session)
     version = MinutesVersion(minutes=minutes, number=1, created_by=by)
     db.add(minutes)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
@@ -439,6 +439,13 @@ def _member_body_ids(db: Session, person: Person | None) -> set[int]:
 # --- Deciding -----------------------------------------------------------------------------
 
 
+class AlreadyDecided(DomainError):
+    """The poll was decided before this request could: its session is the poll's."""
+
+    def __init__(self):
+        super().__init__(_l("This poll has already been decided."))
+
+
 def decide(
     db: Session,
     poll: Poll,
@@ -454,7 +461,7 @@ def decide(
     if not policy.poll_access(db, by, poll).can_manage:
         raise Forbidden(_l("Only the secretariat of every body of the poll may decide it."))
     if not poll.is_open:
-        raise DomainError(_l("This poll has already been decided."))
+        raise AlreadyDecided()
     slot = next((s for s in poll.slots if s.id == slot_id), None)
     if slot is None:
         raise DomainError(_l("Choose one of the candidate slots."), "slot_id")
@@ -470,6 +477,7 @@ def decide(
         end=slot.end_at,
         place=place.strip()[:200],
     )
+    _close(db, poll, now)
     session = scheduling.create_session(db, data, by=by)
     slot.chosen = True
     poll.status = PollStatus.DECIDED
@@ -477,6 +485,20 @@ def decide(
     poll.session = session
     db.flush()
     return session
+
+
+def _close(db: Session, poll: Poll, now: datetime) -> None:
+    """Close the poll if it is still open, before anything is created: of two requests
+    deciding at once, the second waits here for the first (its row lock in PostgreSQL, the
+    write lock in SQLite) and then finds the poll no longer open."""
+    closed = db.execute(
+        update(Poll)
+        .where(Poll.id == poll.id, Poll.status == PollStatus.OPEN)
+        .values(status=PollStatus.DECIDED, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:
+        raise AlreadyDecided()
 
 
 # --- Lists --------------------------------------------------------------------------------
