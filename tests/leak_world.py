@@ -13,7 +13,7 @@ items carry canary strings in every field that may be closed to a reader.
 
 Canaries are grouped: ``CONFIDENTIAL`` ones may reach only the pledged current members of
 SUPPORT (and never a calendar file or e-mail); ``MEMBERS`` ones only members of the joint
-session's bodies (DESIGN.md: `members` means members of the session's bodies).
+session's bodies (docs/architecture.md: `members` means members of the session's bodies).
 """
 
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""No confidential string leaves Renkei by any route the app registers (DESIGN.md,
+"""No confidential string leaves Renkei by any route the app registers (docs/architecture.md,
 "Confidentiality").
 
 The world (tests/leak_world.py) puts canary strings in the title, description and presenter

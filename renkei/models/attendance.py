@@ -70,7 +70,8 @@ class ItemPresence(Base):
     """The attendee was in the room for this confidential item.
 
     Only confidential items get rows: everyone who attended sat through the others, while a
-    confidential item is heard by those entitled to it alone (DESIGN.md, "Confidentiality").
+    confidential item is heard by those entitled to it alone (docs/architecture.md, "The
+    confidentiality rule").
     """
 
     __tablename__ = "item_presences"

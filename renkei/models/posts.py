@@ -2,7 +2,7 @@
 
 One person may hold 相談支援員 under the livelihood-support programme and 生活支援
 コーディネーター under care insurance at once; their meeting hours are then apportioned
-between the two (DESIGN.md, "Apportionment").
+between the two (docs/architecture.md, "Minutes and apportionment").
 """
 
 from datetime import date, datetime

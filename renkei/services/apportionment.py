@@ -2,7 +2,8 @@
 
 One person may hold 相談支援員 (livelihood support) and 生活支援コーディネーター (care
 insurance) at once, provided subsidised costs are split, for example by hours worked in each
-(DESIGN.md, "Apportionment"). The rule, which the report page states in plain words:
+(docs/architecture.md, "Minutes and apportionment"). The rule, which the report page states
+in plain words:
 
 1. Sessions count where the attendance record says the person was present, or late or left
    early; proxies and absences do not.

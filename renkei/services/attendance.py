@@ -3,7 +3,7 @@
 The secretariat records, for every invitee, whether they were present, late or left early
 (with times), represented by a proxy, or absent, starting from the replies. Everyone
 present sat through the public and members-only items; for each confidential item the
-record says who was in the room, and only those entitled to the item may be (DESIGN.md,
+record says who was in the room, and only those entitled to the item may be (docs/architecture.md,
 "Confidentiality"). The record feeds the quorum on the session page and in the minutes,
 and the apportionment of meeting hours between programmes.
 """

@@ -1,5 +1,6 @@
 """Minutes (議事録): the draft laid out from the session, saving sections without losing
-anyone's work, the approval workflow, locking and corrections (DESIGN.md, "Minutes").
+anyone's work, the approval workflow, locking and corrections (docs/architecture.md,
+"Minutes and apportionment").
 
 The workflow is draft → submitted → approved, or back to draft with an approver's comment.
 A joint session's minutes need the approval of the chair of every body it served; the

@@ -1,7 +1,8 @@
 """Who may do and see what. Every view, export and service asks here; nothing decides alone.
 
 Administrators manage accounts, organisations and the structure of bodies, but are *not*
-entitled to confidential content by that role alone (DESIGN.md, "Confidentiality").
+entitled to confidential content by that role alone (docs/architecture.md, "The
+confidentiality rule").
 """
 
 from dataclasses import dataclass, field
@@ -105,7 +106,8 @@ def can_edit_person(db: Session, viewer: Person, person: Person) -> bool:
 # --- Sessions and their content -------------------------------------------------------------
 
 # Roles that make someone a member of a body for the purpose of seeing its content. An
-# observer attends but is not bound as a member is (DESIGN.md, "Confidentiality").
+# observer attends but is not bound as a member is (docs/architecture.md, "The
+# confidentiality rule").
 ENTITLED_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY, Role.MEMBER)
 
 
@@ -292,7 +294,7 @@ def may_hear_confidential(db: Session, body_ids: set[int], day: date) -> set[tup
 
 
 class MinutesView(StrEnum):
-    """The three renderings of minutes (DESIGN.md, "Minutes")."""
+    """The three renderings of minutes (docs/architecture.md, "Minutes and apportionment")."""
 
     FULL = "full"  # every section, for those entitled to every one
     MEMBER = "member"  # confidential sections replaced by a placeholder
@@ -367,7 +369,7 @@ def readable_sections(db: Session, person: Person, sections) -> set[int]:
 
 def calendar_access(session, is_member: bool) -> SessionAccess:
     """What a calendar file about ``session`` may carry: public items, members' items for a
-    member, and never a confidential one, whoever receives it (DESIGN.md)."""
+    member, and never a confidential one, whoever receives it (docs/architecture.md)."""
     body_ids = {body.id for body in session.bodies}
     return SessionAccess(
         person=None,

@@ -1,5 +1,5 @@
 """Posts (職): the funded positions a person holds per programme, which decide whose meeting
-hours are apportioned and to what (DESIGN.md, "Apportionment")."""
+hours are apportioned and to what (docs/architecture.md, "Minutes and apportionment")."""
 
 from dataclasses import dataclass
 from datetime import date

@@ -1,4 +1,4 @@
-"""Who sees an agenda item, for each visibility and each kind of viewer (DESIGN.md)."""
+"""Who sees an agenda item, for each visibility and each kind of viewer (docs/architecture.md)."""
 
 from datetime import date
 
