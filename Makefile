@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Tests run in parallel, one process per core; a test file stays in one process (the browser
+# journeys of a file build on each other).
+PARALLEL ?= -n auto --dist loadfile
 FLASK := $(BIN)/flask --app renkei
 CATALOG := renkei/translations/ja/LC_MESSAGES/messages
 
@@ -29,7 +32,7 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -188,6 +188,7 @@ CREATES = {
             "term_start": "2026-04-01",
         },
         Membership,
+        mails=True,  # the 支援会議's chair is told of every change to its members
     ),
     "person": Create(
         "secretary",
