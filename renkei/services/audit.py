@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from renkei.db import utcnow
+from renkei.db import normalise_text, utcnow
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AuditEntry, AuditHead, Person
 from renkei.models.audit import GENESIS
@@ -89,6 +89,8 @@ def record(
         ip=(actor.ip or "")[:45],
         previous_hash=head.last_hash,
     )
+    # The hash must cover the text as stored: normalised now, not after it (renkei.db).
+    normalise_text(entry)
     entry.hash = entry_hash(entry)
     head.last_hash = entry.hash
     head.length += 1
