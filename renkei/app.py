@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, abort, current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -47,6 +48,7 @@ CONTENT_SECURITY_POLICY = (
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app. ``config`` overrides what the environment gives (tests use it)."""
     app = Flask(__name__, instance_path=instance_path)
+    app.request_class = NulFreeRequest
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
@@ -92,6 +94,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     ):
         app.register_blueprint(blueprint)
 
+    app.before_request(_no_nul_in_path)
     app.after_request(_security_headers)
     app.context_processor(_navigation)
     errors.register(app)
@@ -99,10 +102,35 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     return app
 
 
+class NulFree(ImmutableMultiDict):
+    """Query and form values without NUL: PostgreSQL refuses it in any text, even in a
+    search, and no browser sends one. (Stored text is normalised further, renkei.db.)"""
+
+    def __init__(self, mapping=None):
+        if isinstance(mapping, list):
+            mapping = [(_without_nul(k), _without_nul(v)) for k, v in mapping]
+        super().__init__(mapping)
+
+
+def _without_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class NulFreeRequest(Request):
+    parameter_storage_class = NulFree
+
+
 class BoundedInt(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+
+def _no_nul_in_path() -> None:
+    """A path with NUL (``/calendar/%00.ics``) names nothing, and PostgreSQL would refuse
+    to look its token up."""
+    if "\x00" in request.path:
+        abort(404)
 
 
 def _navigation() -> dict:

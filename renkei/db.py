@@ -4,13 +4,17 @@ Renkei uses plain SQLAlchemy 2.0. Services receive a ``Session`` as their first 
 views get the request's session from ``get_db()``.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Enum, create_engine, event
+from sqlalchemy import DateTime, Enum, String, Text, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from renkei import textnorm
 
 # Where a session carries the audit key (``Session.info``): the services that seal the audit
 # log read it from the session they are given, so none can write an entry without it.
@@ -97,3 +101,45 @@ def _close_session(_exc) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+# --- Text written to the database ---------------------------------------------------------
+
+
+@cache
+def _text_columns(cls) -> tuple[tuple[str, Callable[[str], str]], ...]:
+    """The text attributes of a mapped class and how each is normalised: a Text column, or
+    a String one marked ``info={"lines": True}``, keeps its lines; any other String column
+    is one line. Enums are the app's own values."""
+    found = []
+    for prop in inspect(cls).column_attrs:
+        column = prop.columns[0]
+        if not isinstance(column.type, String) or isinstance(column.type, Enum):
+            continue
+        lines = isinstance(column.type, Text) or column.info.get("lines", False)
+        found.append((prop.key, textnorm.multi_line if lines else textnorm.one_line))
+    return tuple(found)
+
+
+def normalise_text(obj, keys=None) -> None:
+    """Normalise the text attributes of ``obj`` (only those in ``keys``, when given)."""
+    state = inspect(obj)
+    for key, normalise in _text_columns(type(obj)):
+        if (keys is None or key in keys) and key in state.dict:
+            value = state.dict[key]
+            clean = normalise(value)
+            if clean != value:
+                setattr(obj, key, clean)
+
+
+@event.listens_for(Session, "before_flush")
+def _normalise_before_flush(session, _context, _instances) -> None:
+    """Whatever wrote it (a form, an import, a command, a hand-read field), no text reaches
+    the database with a control character where it would break a page, a mail header or a
+    calendar line. Only the attributes changed since loading are looked at."""
+    for obj in session.new:
+        normalise_text(obj)
+    for obj in session.dirty:
+        changed = inspect(obj).committed_state
+        if changed:
+            normalise_text(obj, changed)

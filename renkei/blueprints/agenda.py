@@ -6,7 +6,6 @@ manage refuses changes (403). What an item shows is for the policy alone to deci
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField, TextAreaField
@@ -22,7 +21,13 @@ from renkei.blueprints.common import (
     session_access_or_404,
     show_error,
 )
-from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
+from renkei.blueprints.fields import (
+    IdSelectField,
+    InputForm,
+    WholeNumberField,
+    none_choice,
+    whole_number,
+)
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -42,7 +47,7 @@ MINUTES_MESSAGE = _l(
 )
 
 
-class ItemForm(FlaskForm):
+class ItemForm(InputForm):
     # Lengths and ranges are checked by the service, which says what is wrong in plain words.
     title = StringField(_l("Title"), render_kw={"maxlength": agenda.MAX_TITLE})
     body_id = IdSelectField(
@@ -227,12 +232,12 @@ def delete(item_id: int):
 
 
 def _parse_order(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
+    ids = [whole_number(part.strip()) for part in text.split(",") if part.strip()]
+    if None in ids:  # not the ids the page was given
         raise DomainError(
             _l("The agenda has changed meanwhile. Reload the page and try again."), "order"
-        ) from None
+        )
+    return ids
 
 
 @bp.route("/sessions/<int:session_id>/items/order", methods=["POST"])

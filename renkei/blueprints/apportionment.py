@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
 from renkei.blueprints.common import csv_download, me
+from renkei.blueprints.fields import whole_number
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.models import Person
@@ -24,7 +25,8 @@ def _choice(period: apportionment.Period | None) -> tuple[list[Person], str]:
         return [viewer], str(viewer.id)
     if wanted in ("", "all"):
         return (posts.holders(get_db(), period.first, period.last) if period else []), "all"
-    person = get_db().get(Person, int(wanted)) if wanted.isdigit() and len(wanted) < 10 else None
+    person_id = whole_number(wanted)
+    person = get_db().get(Person, person_id) if person_id is not None else None
     if person is None or not policy.can_see_apportionment(viewer, person):
         abort(404)
     return [person], wanted

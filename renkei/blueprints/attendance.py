@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from renkei.blueprints.common import audit_confidential, me, require, session_access_or_404
-from renkei.blueprints.fields import TIME_MESSAGE
+from renkei.blueprints.fields import TIME_MESSAGE, whole_number
 from renkei.blueprints.once import once
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
@@ -92,9 +92,8 @@ def _read_form(session: MeetingSession) -> tuple[list[LineData], dict]:
     """The rows as typed; a time that is no time is reported on its row."""
     entered, errors = [], {}
     for raw in request.form.getlist("person"):
-        try:
-            person_id = int(raw)
-        except ValueError:
+        person_id = whole_number(raw)
+        if person_id is None:
             continue
         line = LineData(
             person_id,
@@ -116,4 +115,4 @@ def _read_form(session: MeetingSession) -> tuple[list[LineData], dict]:
 
 
 def _ids(values: list[str]) -> set[int]:
-    return {int(value) for value in values if value.isdigit() and len(value) < 10}
+    return {number for number in map(whole_number, values) if number is not None}

@@ -6,6 +6,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from renkei.blueprints.common import me
+from renkei.blueprints.fields import query_int
 from renkei.db import get_db
 from renkei.models import Body
 from renkei.services import audit
@@ -22,10 +23,10 @@ def index():
     scope = audit.scope_for(db, me())
     if scope.empty:
         abort(403)
-    body_id = request.args.get("body", type=int)
-    if body_id is not None and body_id not in scope.body_ids:
+    body_id = query_int("body")
+    if request.args.get("body") and body_id not in scope.body_ids:
         abort(404)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int("page", 1)
     rows, total = audit.entries(db, scope, body_id=body_id, page=page, per_page=PER_PAGE)
     bodies = db.scalars(select(Body).where(Body.id.in_(scope.body_ids)).order_by(Body.name)).all()
     return render_template(

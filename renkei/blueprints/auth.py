@@ -13,14 +13,13 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import audit_log, me, render_form, safe_next, show_error
-from renkei.blueprints.fields import NewPasswordForm
+from renkei.blueprints.fields import InputForm, NewPasswordForm
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -46,14 +45,14 @@ def load_user(token: str) -> Person | None:
     return person if person is not None and person.is_active else None
 
 
-class LoginForm(FlaskForm):
+class LoginForm(InputForm):
     email = EmailField(
         _l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address."))]
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(InputForm):
     email = EmailField(
         _l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address."))]
     )

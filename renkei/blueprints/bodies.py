@@ -2,12 +2,17 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
-from renkei.blueprints.fields import IdSelectField, WholeNumberField, none_choice
+from renkei.blueprints.fields import (
+    IdSelectField,
+    InputForm,
+    WholeNumberField,
+    none_choice,
+    query_int,
+)
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -20,7 +25,7 @@ from renkei.services.errors import DomainError
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
 
 
-class BodyForm(FlaskForm):
+class BodyForm(InputForm):
     name = StringField(
         _l("Name"),
         validators=[
@@ -117,9 +122,7 @@ def show(body_id: int):
     sessions, page, pages = [], 1, 1
     show_sessions = policy.can_see_body_sessions(db, person, body)
     if show_sessions:
-        sessions, page, pages = scheduling.body_sessions(
-            db, body, page=request.args.get("page", 1, type=int)
-        )
+        sessions, page, pages = scheduling.body_sessions(db, body, page=query_int("page", 1))
     return render_template(
         "bodies/show.html",
         body=body,
@@ -146,7 +149,7 @@ def new():
     require(policy.can_create_body(db, person))
     form = BodyForm()
     if request.method == "GET" and request.args.get("parent"):
-        form.parent_id.data = request.args.get("parent", type=int)
+        form.parent_id.data = query_int("parent")
     form.parent_id.choices = _parent_choices(None)
     if form.validate_on_submit():
         try:
@@ -192,7 +195,7 @@ def overlap_view():
     if not body_ids:
         abort(403)
     matrix = overlap.overlap_matrix(db, body_ids)
-    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    a, b = query_int("a"), query_int("b")
     selected = None
     if a in matrix.members and b in matrix.members:
         names = {body.id: body for body in matrix.bodies}

@@ -1,22 +1,78 @@
 """Form fields shared by several blueprints."""
 
+import unicodedata
+
 import wtforms
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
+from renkei import textnorm
 from renkei.i18n import lazy_gettext as _l
 from renkei.services.accounts import MIN_PASSWORD_LENGTH
+
+# Ids are 32-bit integers in PostgreSQL (SQLite's are wider): a larger number names nothing,
+# and asking PostgreSQL for one would be an error instead of a 404.
+MAX_ID = 2**31 - 1
+
+
+def _address(value):
+    """A web address as typed, less the spaces around it: one with a line break inside is
+    refused by the service (renkei.services.scheduling), not silently joined up."""
+    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+
+
+def text_filter(field_class):
+    """How a field's typed text is normalised (renkei.textnorm), or None: passwords are
+    compared as typed, hidden fields carry the app's own values."""
+    if not issubclass(field_class, wtforms.StringField):
+        return None
+    if issubclass(field_class, wtforms.PasswordField | wtforms.HiddenField):
+        return None
+    if issubclass(field_class, wtforms.URLField):
+        return _address
+    if issubclass(field_class, wtforms.TextAreaField):
+        return textnorm.multi_line
+    return textnorm.one_line
+
+
+class InputForm(FlaskForm):
+    """The form every view uses: each text field is normalised before it is validated, so
+    that a length check counts what will be stored, and a title of nothing but control
+    characters is as empty as it will be."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            normalise = text_filter(unbound_field.field_class)
+            if normalise is not None:
+                filters = (normalise, *unbound_field.kwargs.get("filters", ()))
+                options = {**options, "filters": filters}
+            return super().bind_field(form, unbound_field, options)
+
+
+def whole_number(value, *, default=None, minimum=1, maximum=MAX_ID):
+    """A whole number as sent (digits only), or ``default`` when ``value`` is none, or out
+    of ``minimum``..``maximum``: the default maximum fits an integer column, where a larger
+    number makes PostgreSQL refuse the query and SQLite overflow."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        number = int(value)
+        if minimum <= number <= maximum:
+            return number
+    return default
+
+
+def query_int(name: str, default=None):
+    """A number from the query string (``?page=2``), or ``default``: see whole_number."""
+    return whole_number(request.args.get(name), default=default)
 
 
 def optional_int(value):
     if value in (None, "", "None"):
         return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return -1  # never an id: the service reports it as unknown
-    return number if 0 < number <= MAX_ID else -1
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else -1
+    return whole_number(str(value).strip(), default=-1)  # -1: never an id, reported unknown
 
 
 class IdSelectField(SelectField):
@@ -36,9 +92,6 @@ def none_choice(label=None):
 DATE_MESSAGE = _l("Enter a date such as 2026-04-01.")
 TIME_MESSAGE = _l("Enter a time such as 14:00.")
 YEAR_MESSAGE = _l("Enter a date between %(first)d and %(last)d.", first=2000, last=2099)
-# Ids are 32-bit integers in PostgreSQL (SQLite's are wider): a larger number names nothing,
-# and asking PostgreSQL for one would be an error instead of a 404.
-MAX_ID = 2**31 - 1
 
 
 class Required:
@@ -97,7 +150,7 @@ class WholeNumberField(wtforms.IntegerField):
             raise ValueError(str(self.message)) from None
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(InputForm):
     """A new password typed twice, for the person's own change and an administrator's reset."""
 
     password = wtforms.PasswordField(

@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField, TextAreaField
@@ -12,7 +11,15 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
-from renkei.blueprints.fields import DATE_MESSAGE, DateField, IdSelectField, Required, none_choice
+from renkei.blueprints.fields import (
+    DATE_MESSAGE,
+    DateField,
+    IdSelectField,
+    InputForm,
+    Required,
+    none_choice,
+    query_int,
+)
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -27,7 +34,7 @@ from renkei.services.memberships import MembershipData
 bp = Blueprint("memberships", __name__)
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(InputForm):
     person_id = IdSelectField(_l("Person"), validators=[DataRequired(_l("Choose a person."))])
     role = SelectField(_l("Role"), choices=Role.choices, default=Role.MEMBER.value)
     organisation_id = IdSelectField(
@@ -107,7 +114,7 @@ def new(body_id: int):
     form = MembershipForm()
     _fill_choices(form)
     if request.method == "GET" and request.args.get("person"):
-        form.person_id.data = request.args.get("person", type=int)
+        form.person_id.data = query_int("person")
     if form.validate_on_submit():
         try:
             membership = memberships.add_membership(db, body, _data(form), by=me())
@@ -152,7 +159,7 @@ def edit(membership_id: int):
     return render_form("memberships/form.html", form, body=body, membership=membership)
 
 
-class EndForm(FlaskForm):
+class EndForm(InputForm):
     term_end = DateField(
         _l("Last day of the term"), validators=[Required(DATE_MESSAGE)], default=today
     )
@@ -179,7 +186,7 @@ def end(membership_id: int):
     return render_form("memberships/end.html", form, body=body, membership=membership)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(InputForm):
     file = FileField(
         _l("CSV file"),
         description=_l(
@@ -190,7 +197,7 @@ class ImportForm(FlaskForm):
     )
 
 
-class ImportCommitForm(FlaskForm):
+class ImportCommitForm(InputForm):
     """Carries the decoded text of the previewed file; the commit checks it all again."""
 
     text = HiddenField()

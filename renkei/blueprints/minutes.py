@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -35,7 +34,7 @@ from renkei.blueprints.common import (
     session_access_or_404,
     show_error,
 )
-from renkei.blueprints.fields import DateField, IdSelectField
+from renkei.blueprints.fields import DateField, IdSelectField, InputForm, whole_number
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
@@ -62,7 +61,7 @@ VIEW_LABELS = {
 }
 
 
-class SectionForm(FlaskForm):
+class SectionForm(InputForm):
     text = TextAreaField(_l("Text"), render_kw={"rows": 8})
     revision = HiddenField()
     visibility = SelectField(
@@ -72,7 +71,7 @@ class SectionForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(InputForm):
     comment = TextAreaField(
         _l("Comment"),
         description=_l("Required when returning the minutes: say what should be changed."),
@@ -80,13 +79,13 @@ class DecisionForm(FlaskForm):
     )
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(InputForm):
     reason = StringField(
         _l("Reason for the correction"), render_kw={"maxlength": minutes.MAX_REASON}
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(InputForm):
     text = StringField(
         _l("Task"),
         description=_l("Pick a line of the section or write the task."),
@@ -501,9 +500,8 @@ def save(section_id: int):
     form = SectionForm(prefix=f"s{section.id}")
     if not form.validate_on_submit():
         return _refused(version, access, _("The form has expired. Reload the page."), 400)
-    try:
-        revision = int(form.revision.data or "")
-    except ValueError:
+    revision = whole_number(form.revision.data, minimum=0)
+    if revision is None:  # not the number the page was given
         return _refused(version, access, _("The form has expired. Reload the page."), 400)
     visibility = form.visibility.data if section.kind != SectionKind.ITEM else None
     try:

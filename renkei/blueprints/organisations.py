@@ -2,11 +2,11 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.fields import InputForm
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -18,7 +18,7 @@ from renkei.services.errors import DomainError
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(InputForm):
     name = StringField(
         _l("Name"),
         validators=[

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, SelectField, StringField
@@ -12,9 +11,11 @@ from renkei.blueprints.common import audit_log, get_or_404, me, render_form, req
 from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
+    InputForm,
     NewPasswordForm,
     Required,
     none_choice,
+    query_int,
 )
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
@@ -32,7 +33,7 @@ TOO_LONG = _l("Use at most %(max)d characters.")
 PAGE_SIZE = 100
 
 
-class PersonForm(FlaskForm):
+class PersonForm(InputForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Enter a name.")), Length(max=100, message=TOO_LONG)],
@@ -55,7 +56,7 @@ class LoginForm(NewPasswordForm):
     """An administrator gives a login or sets a new password."""
 
 
-class AccountForm(FlaskForm):
+class AccountForm(InputForm):
     is_admin = BooleanField(_l("Administrator"))
     active = BooleanField(_l("Active"))
 
@@ -93,7 +94,7 @@ def index():
         )
     total = db.scalar(select(func.count()).select_from(statement.subquery()))
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(query_int("page", 1), pages)
     people = db.scalars(statement.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return render_template(
         "people/index.html", people=people, query=query, page=page, pages=pages, total=total
@@ -240,7 +241,7 @@ def _render_show(person: Person, status: int = 200, **forms):
 # --- Posts (職) -----------------------------------------------------------------------------
 
 
-class PostForm(FlaskForm):
+class PostForm(InputForm):
     programme = SelectField(_l("Programme"), choices=Programme.choices, validate_choice=False)
     title = StringField(
         _l("Post"),
@@ -253,7 +254,7 @@ class PostForm(FlaskForm):
     )
 
 
-class EndPostForm(FlaskForm):
+class EndPostForm(InputForm):
     end_on = DateField(_l("Last day"), validators=[Required(_l("Enter the last day."))])
 
 

@@ -5,14 +5,21 @@ import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from wtforms import Form, FormField, StringField, TextAreaField
 from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import csv_download, me, render_form, require, show_error
-from renkei.blueprints.fields import DateField, IdSelectField, TimeField, none_choice, optional_int
+from renkei.blueprints.fields import (
+    DateField,
+    IdSelectField,
+    InputForm,
+    TimeField,
+    none_choice,
+    optional_int,
+    whole_number,
+)
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
@@ -37,7 +44,7 @@ class SlotForm(Form):
     end = TimeField(_l("Ends at"), validators=[Optional()])
 
 
-class PollForm(FlaskForm):
+class PollForm(InputForm):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(_l("Enter a title.")), Length(max=200, message=TOO_LONG)],
@@ -194,8 +201,9 @@ def _posted_choices() -> dict[int, str]:
     found = {}
     for name, value in request.form.items():
         match = SLOT_FIELD.match(name)
-        if match:
-            found[int(match.group(1))] = value
+        slot_id = whole_number(match.group(1)) if match else None
+        if slot_id is not None:
+            found[slot_id] = value
     return found
 
 

@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import (
@@ -47,10 +46,12 @@ from renkei.blueprints.fields import (
     TIME_MESSAGE,
     DateField,
     IdSelectField,
+    InputForm,
     Required,
     TimeField,
     none_choice,
     optional_int,
+    query_int,
 )
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.once import once, remember
@@ -98,7 +99,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SessionForm(FlaskForm):
+class SessionForm(InputForm):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(_l("Enter a title.")), Length(max=200, message=TOO_LONG)],
@@ -241,7 +242,7 @@ def new():
     del form.scope  # only an occurrence of a series has a scope to choose
     _fill_choices(form, None)
     if request.method == "GET":
-        body_id = request.args.get("body", type=int)
+        body_id = query_int("body")
         if body_id in {choice[0] for choice in form.body_ids.choices}:
             form.body_ids.data = [body_id]
             form.host_body_id.data = body_id
@@ -455,7 +456,7 @@ def _prefill(form: SessionForm, session: MeetingSession) -> None:
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(InputForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=1000, message=TOO_LONG)])
 
 
@@ -520,7 +521,7 @@ def set_status(session_id: int):
     return redirect(url_for("sessions.show", session_id=session.id))
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(InputForm):
     answer = RadioField(
         _l("Your reply"),
         choices=Answer.choices,
@@ -561,7 +562,7 @@ def reply(session_id: int):
     return _render_show(session, 400, reply_form=form)
 
 
-class GuestForm(FlaskForm):
+class GuestForm(InputForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Enter a name.")), Length(max=100, message=TOO_LONG)],

@@ -141,7 +141,8 @@ class PollInvitee(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    comment: Mapped[str] = mapped_column(String(500), default="")
+    # Typed in a text area: its lines are kept (renkei.db normalises text by column).
+    comment: Mapped[str] = mapped_column(String(500), default="", info={"lines": True})
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     poll: Mapped[Poll] = relationship(back_populates="invitees")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from renkei.db import utcnow
+from renkei.db import normalise_text, utcnow
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AuditEntry, Person
 from renkei.services import audit_chain, policy
@@ -89,6 +89,8 @@ def record(
         ip=(actor.ip or "")[:45],
         previous_hash=head.last_hash,
     )
+    # The hash must cover the text as stored: normalised now, not after it (renkei.db).
+    normalise_text(entry)
     entry.hash = audit_chain.entry_hash(key, audit_chain.values_of(entry))
     head.last_hash = entry.hash
     head.length += 1

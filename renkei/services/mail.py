@@ -39,6 +39,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
+from renkei import textnorm
 from renkei.db import utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
@@ -331,13 +332,16 @@ def _compose(
     sender: str,
 ) -> bytes:
     message = EmailMessage(policy=SMTP_POLICY)
-    message["Subject"] = subject
-    display = _("%(name)s via Renkei", name=organizer.name) if organizer else "Renkei"
+    # A header is one line. Text is normalised as it is stored (renkei.db); a row written
+    # before that was may still hold a line break, which would make this message fail.
+    line = textnorm.one_line
+    message["Subject"] = line(subject)
+    display = _("%(name)s via Renkei", name=line(organizer.name)) if organizer else "Renkei"
     message["From"] = Address(display_name=display, addr_spec=sender)
-    message["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
+    message["To"] = Address(display_name=line(recipient.name), addr_spec=recipient.email)
     reply_to = valid_address(organizer.email) if organizer else None
     if reply_to:
-        message["Reply-To"] = Address(display_name=organizer.name, addr_spec=reply_to)
+        message["Reply-To"] = Address(display_name=line(organizer.name), addr_spec=reply_to)
     message["Date"] = format_datetime(now_tokyo())
     message["Message-ID"] = make_msgid(domain=_domain(sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this

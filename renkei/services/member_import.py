@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from renkei import textnorm
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Organisation, Person, Role
 from renkei.services import policy
@@ -315,7 +316,9 @@ def _read_headings(cells: list[str], preview: ImportPreview) -> list[str]:
 def _read_row(line: int, keys: list[str], cells: list[str]) -> ImportRow:
     """Read one line on its own: everything that needs no database."""
     raw = dict.fromkeys(HEADINGS, "")
-    raw.update((key, cell.strip()) for key, cell in zip(keys, cells, strict=False))
+    # As the register will store them (renkei.textnorm): a line break in a quoted cell, or
+    # a decomposed accent, must not make a known person look new.
+    raw.update((key, textnorm.one_line(cell)) for key, cell in zip(keys, cells, strict=False))
     row = ImportRow(line=line, raw=raw)
     if any(cell.strip() for cell in cells[len(keys) :]):
         row.fail("extra_values", _l("This line has more values than the heading has columns."))

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from renkei import textnorm
 from renkei.db import utcnow
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
@@ -126,6 +127,13 @@ def _bodies(db: Session, data: SessionData) -> list[Body]:
 def _check_url(url: str) -> None:
     if not url:
         return
+    if any(c.isspace() for c in url) or textnorm.has_controls(url):
+        # A link broken over lines, or with a space, is no link: say so rather than join
+        # up what was typed (or write a calendar line it would break).
+        raise DomainError(
+            _l("Enter the meeting link as one web address, without spaces or line breaks."),
+            "online_url",
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DomainError(_l("Enter the meeting link starting with https://."), "online_url")
