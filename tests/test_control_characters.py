@@ -18,6 +18,7 @@ a link's query string, is sent as a number far beyond any integer column.
 import email
 import email.policy
 import re
+import secrets
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -28,6 +29,7 @@ from icalendar import Calendar
 from sqlalchemy import String, Text, select
 
 from renkei import textnorm
+from renkei.blueprints import once
 from renkei.db import Base
 from renkei.models import MeetingSession
 from tests import leak_world
@@ -233,6 +235,8 @@ def submit(client, form: Form, data) -> list[str]:
     if form.method == "get":
         path = form.action.split("?")[0] + "?" + urlencode(data)
         return [f"{client.get(path).status_code} GET {path!r}"]
+    # Each post stands for the form loaded anew: a one-time token used once (blueprints/once.py).
+    data = with_value(data, once.FIELD, secrets.token_urlsafe(24))
     response = client.post(form.action, data=_multi(data))
     results = [f"{response.status_code} POST {form.action} {_shown(data)}"]
     found = CONFIRMED.search(response.get_data(as_text=True))
