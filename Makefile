@@ -9,14 +9,16 @@ PARALLEL ?= -n auto --dist loadfile
 FLASK := $(BIN)/flask --app renkei
 CATALOG := renkei/translations/ja/LC_MESSAGES/messages
 
-.PHONY: run test lint format translations messages clean
+.PHONY: run test lint format translations messages clean constraints
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+# constraints.txt holds the versions CI tested, so a fresh machine installs the same
+# (`make constraints` writes it again from .venv after a deliberate upgrade).
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 $(CATALOG).mo: $(CATALOG).po | $(VENV)/.installed
@@ -43,6 +45,9 @@ format: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o renkei/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i renkei/translations/messages.pot -d renkei/translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+constraints: $(VENV)/.installed
+	$(BIN)/pip freeze --exclude-editable --exclude pip > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
