@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from flask_babel import force_locale
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from renkei.db import AUDIT_KEY_INFO
@@ -96,6 +97,25 @@ def take_head(db: Session) -> tuple[AuditHead, bytes]:
     AuditKeyError without a key, or with another key than the chain's.
     """
     key = audit_key(db)
+    head = _locked_head(db)
+    if head is None:
+        try:
+            with db.begin_nested():  # the log's first entry: make its head
+                head = AuditHead(id=1, last_hash=GENESIS, length=0)
+                db.add(head)
+        except IntegrityError:
+            # Another first entry made it meanwhile (its insert waited for that one to
+            # commit): take that head, after it.
+            head = _locked_head(db)
+            assert head is not None
+    if head.key_id is None:
+        head.key_id = key_id(key)
+    elif head.key_id != key_id(key):
+        raise AuditKeyError(WRONG_KEY)
+    return head, key
+
+
+def _locked_head(db: Session) -> AuditHead | None:
     taken = db.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
@@ -103,16 +123,8 @@ def take_head(db: Session) -> tuple[AuditHead, bytes]:
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount == 0:
-        head = AuditHead(id=1, last_hash=GENESIS, length=0)
-        db.add(head)
-        db.flush()
-    else:
-        head = db.get(AuditHead, 1, populate_existing=True)
-    if head.key_id is None:
-        head.key_id = key_id(key)
-    elif head.key_id != key_id(key):
-        raise AuditKeyError(WRONG_KEY)
-    return head, key
+        return None
+    return db.get(AuditHead, 1, populate_existing=True)
 
 
 def next_id(db: Session) -> int:

@@ -2,6 +2,8 @@
 first broken entry, read per body by its secretariat and chair, and per account event by
 administrators. (Tampering, anchors and re-sealing: test_audit_chain.py.)"""
 
+import threading
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -104,3 +106,37 @@ def test_who_reads_which_entries(world, logged):
     # The administrator: account events only.
     assert actions_for("admin@example.jp") == [("login", None)]
     assert audit.scope_for(world, person_by_email(world, "member.both@example.jp")).empty
+
+
+def test_first_entries_written_at_the_same_moment_make_one_chain(app):
+    """An empty log, and several requests writing its first entry at once: the head is made
+    once, and every entry is in the chain (on PostgreSQL the second insert of the head
+    waited for the first and failed; it now takes the head that was made)."""
+    maker = app.extensions["renkei.sessionmaker"]
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def write(n):
+        db = maker()
+        try:
+            barrier.wait()
+            audit.record(
+                db, Actor(None, "192.0.2.7", name=f"guess{n}@example.jp"), "account", "login_failed"
+            )
+            db.commit()
+        except Exception as error:  # noqa: BLE001 - reported below
+            failures.append(repr(error))
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    db = maker()
+    assert audit_chain.verify(db).ok
+    assert db.get(AuditHead, 1).length == 4
+    db.close()
