@@ -8,12 +8,34 @@ import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import make_url, text
+from wtforms import SelectChoice, SelectField, SelectMultipleField
 
 from renkei import create_app, migrate
 from renkei.db import Base, make_engine
 from renkei.services import demo
 
 DEMO_PASSWORD = demo.DEMO_PASSWORD
+
+
+@pytest.fixture(autouse=True, scope="session")
+def choices_are_select_choices():
+    """WTForms 3.3 warns of (value, label) tuples, which 3.4 refuses, only when a field's
+    constructor gets them (pyproject makes that warning an error): choices that a view sets
+    on a field, or that a callable returns, would pass unnoticed. So every field that lists
+    its choices, to render or to validate them, checks they are SelectChoice objects."""
+    with pytest.MonkeyPatch.context() as patch:
+        for field_class in (SelectField, SelectMultipleField):
+            patch.setattr(field_class, "iter_choices", _checked(field_class.iter_choices))
+        yield
+
+
+def _checked(iter_choices):
+    def checked(field):
+        stray = [c for c in field.choices or () if not isinstance(c, SelectChoice)]
+        assert not stray, f"{field.name}: choices must be SelectChoice objects: {stray!r}"
+        return iter_choices(field)
+
+    return checked
 
 
 @pytest.fixture(scope="session")
