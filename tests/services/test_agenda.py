@@ -229,14 +229,6 @@ def test_delete_renumbers_the_rest(world, joint, secretary):
     assert positions(joint) == [1, 2, 3, 4]
 
 
-def test_planned_total(world, joint, secretary):
-    assert agenda.planned_total(joint) == 0
-    add(world, joint, secretary, planned_minutes=30)
-    add(world, joint, secretary, planned_minutes=45)
-    add(world, joint, secretary)
-    assert agenda.planned_total(joint) == 75
-
-
 def test_history_names_items_by_id_never_by_content(world, joint, secretary):
     world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
     world.commit()
