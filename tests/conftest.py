@@ -13,6 +13,8 @@ from wtforms import SelectChoice, SelectField, SelectMultipleField
 from renkei import create_app, migrate
 from renkei.db import Base, make_engine
 from renkei.services import demo
+from tests.helpers import body_named
+from tests.smtp import smtp, smtp_server  # noqa: F401 (fixtures for every test)
 
 DEMO_PASSWORD = demo.DEMO_PASSWORD
 
@@ -139,6 +141,12 @@ def world(db):
     demo.load(db, sessions=False)
     db.commit()
     return db
+
+
+@pytest.fixture
+def kyogitai(world):
+    """The demo town's layer-1 協議体 (demo.KYOGITAI)."""
+    return body_named(world, demo.KYOGITAI)
 
 
 @pytest.fixture

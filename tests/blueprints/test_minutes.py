@@ -31,10 +31,6 @@ from renkei.services.agenda import ItemData
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session, mark_held
-from tests.smtp import (
-    smtp_server,  # noqa: F401
-    use_smtp,
-)
 
 SECRET = "CANARY-議事録-秘密-7731"  # the text of the 支援会議's confidential item
 SECRET_TITLE = "個別ケース検討-CANARY-TITLE-5520"  # and its title
@@ -533,12 +529,6 @@ def test_hostile_markdown_is_rendered_harmless(app, secretary, world, people, dr
 
 
 # --- 4. Joint approval with real e-mail -----------------------------------------------------
-
-
-@pytest.fixture
-def smtp(app, smtp_server):  # noqa: F811
-    use_smtp(app, smtp_server)
-    return smtp_server
 
 
 def decoded(message) -> str:

@@ -16,11 +16,6 @@ CANARY = "CANARY-SECRET-123"
 
 
 @pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
-
-
-@pytest.fixture
 def joint(world):
     """A joint session of the 支援会議 (statutory secrecy) and the 第1層 協議体 (public)."""
     return make_session(world, SUPPORT, LAYER1)
