@@ -160,6 +160,11 @@ def login(client, email: str, password: str = DEMO_PASSWORD):
     return client
 
 
+def client_for(app, name: str) -> CsrfClient:
+    """A browser of its own, logged in as ``name``@example.jp."""
+    return login(app.test_client(), f"{name}@example.jp")
+
+
 @pytest.fixture
 def as_secretary(client, world):
     return login(client, "secretary@example.jp")

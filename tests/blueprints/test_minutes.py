@@ -28,7 +28,7 @@ from renkei.models import (
 )
 from renkei.services import agenda, minutes, pledges, scheduling
 from renkei.services.agenda import ItemData
-from tests.conftest import login
+from tests.conftest import client_for, login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session, mark_held
 
@@ -114,11 +114,6 @@ def joint(app, world, people):
         LAYER1,
         items=[(SECRET_TITLE, SUPPORT, "confidential"), ("地域資源の報告", LAYER1, "members")],
     )
-
-
-def client_for(app, email):
-    """A browser of its own, logged in as ``email``."""
-    return login(app.test_client(), f"{email}@example.jp")
 
 
 @pytest.fixture
