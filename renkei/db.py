@@ -87,10 +87,6 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
-def get_engine() -> Engine:
-    return current_app.extensions["renkei.engine"]
-
-
 def get_db() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["renkei.sessionmaker"]()

@@ -8,12 +8,36 @@ import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import make_url, text
+from wtforms import SelectChoice, SelectField, SelectMultipleField
 
 from renkei import create_app, migrate
 from renkei.db import Base, make_engine
 from renkei.services import demo
+from tests.helpers import body_named
+from tests.smtp import smtp, smtp_server  # noqa: F401 (fixtures for every test)
 
 DEMO_PASSWORD = demo.DEMO_PASSWORD
+
+
+@pytest.fixture(autouse=True, scope="session")
+def choices_are_select_choices():
+    """WTForms 3.3 warns of (value, label) tuples, which 3.4 refuses, only when a field's
+    constructor gets them (pyproject makes that warning an error): choices that a view sets
+    on a field, or that a callable returns, would pass unnoticed. So every field that lists
+    its choices, to render or to validate them, checks they are SelectChoice objects."""
+    with pytest.MonkeyPatch.context() as patch:
+        for field_class in (SelectField, SelectMultipleField):
+            patch.setattr(field_class, "iter_choices", _checked(field_class.iter_choices))
+        yield
+
+
+def _checked(iter_choices):
+    def checked(field):
+        stray = [c for c in field.choices or () if not isinstance(c, SelectChoice)]
+        assert not stray, f"{field.name}: choices must be SelectChoice objects: {stray!r}"
+        return iter_choices(field)
+
+    return checked
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +144,12 @@ def world(db):
 
 
 @pytest.fixture
+def kyogitai(world):
+    """The demo town's layer-1 協議体 (demo.KYOGITAI)."""
+    return body_named(world, demo.KYOGITAI)
+
+
+@pytest.fixture
 def client(app) -> CsrfClient:
     return app.test_client()
 
@@ -128,6 +158,11 @@ def login(client, email: str, password: str = DEMO_PASSWORD):
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def client_for(app, name: str) -> CsrfClient:
+    """A browser of its own, logged in as ``name``@example.jp."""
+    return login(app.test_client(), f"{name}@example.jp")
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """A real SMTP server for tests (aiosmtpd) that keeps what it receives.
 
-Use it in a test module with ``from tests.smtp import smtp_server  # noqa: F401``; point the
-app at it with ``use_smtp(app, smtp_server)``. ``stop()`` and ``start()`` take it down and
-bring it back on the same port, to test failures and retries.
+Every test may ask for ``smtp_server`` (tests/conftest.py makes the fixtures here available),
+then point the app at it with ``use_smtp(app, smtp_server)``; or for ``smtp``, the server with
+the app already pointed at it. ``stop()`` and ``start()`` take it down and bring it back on
+the same port, to test failures and retries.
 """
 
 import email
@@ -99,6 +100,13 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp(app, smtp_server):
+    """The server, with the app sending through it."""
+    use_smtp(app, smtp_server)
+    return smtp_server
 
 
 def use_smtp(app, server: SmtpServer | None) -> None:

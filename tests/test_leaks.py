@@ -26,8 +26,8 @@ from sqlalchemy import select
 from renkei.models import MailMessage, MeetingSession, Person, Pledge, Series
 from renkei.services import calendar, mail, minutes, scheduling
 from renkei.services.dates import today
-from renkei.services.demo import DEMO_PASSWORD
 from tests import leak_world
+from tests.conftest import login
 from tests.helpers import person_by_email
 from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS, MEMBERS_ITEM, POLLS
 from tests.sessions_helpers import DAY
@@ -270,11 +270,6 @@ def csrf_token(client) -> str:
     return client.token()  # the token of this client's session (CsrfClient in conftest)
 
 
-def log_in(client, email_address: str) -> None:
-    response = client.post("/login", data={"email": email_address, "password": DEMO_PASSWORD})
-    assert response.status_code == 302, f"cannot log in as {email_address}"
-
-
 @pytest.fixture
 def leaky(app, world):
     app.config.update(SMTP_HOST="", BASE_URL=BASE_URL)
@@ -285,7 +280,7 @@ def leaky(app, world):
 def test_no_route_leaks_to(role_name, app, client, world, leaky):
     role = ROLES[role_name]
     if role.email:
-        log_in(client, role.email)
+        login(client, role.email)
     token = csrf_token(client)
     must_see = {path.format(w=leaky): wanted for path, wanted in role.must_see.items()}
     failures, controls, seen = [], [], set()
@@ -323,7 +318,7 @@ def test_no_minutes_rendering_leaks_to(role_name, app, client, world, leaky):
     requests each minutes page once, with its default view; these are its variants."""
     role = ROLES[role_name]
     if role.email:
-        log_in(client, role.email)
+        login(client, role.email)
     failures, statuses = [], set()
     for version_id in leaky.version_ids:
         for page in ("", "/download", "/diff"):
@@ -356,7 +351,7 @@ def test_unknown_route_parameter_fails_the_walk(app, world, leaky):
 def test_csrf_token_is_accepted_on_posts(app, client, world, leaky):
     """The empty forms of the walk pass the CSRF check (else every POST would be the same
     400 page and nothing behind it would be tested)."""
-    log_in(client, "member.both@example.jp")
+    login(client, "member.both@example.jp")
     token = csrf_token(client)
     path = f"/sessions/{leaky.joint_id}/reply"
     refused = client.post(path, data={"csrf_token": "x"}, csrf=False)

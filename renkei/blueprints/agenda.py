@@ -26,6 +26,7 @@ from renkei.blueprints.fields import (
     InputForm,
     WholeNumberField,
     none_choice,
+    row_choices,
     whole_number,
 )
 from renkei.blueprints.once import once, remember
@@ -94,7 +95,7 @@ def _data(form: ItemForm) -> ItemData:
 
 
 def _fill_choices(form: ItemForm, session: MeetingSession) -> None:
-    form.body_id.choices = [(str(b.id), b.name) for b in session.bodies]
+    form.body_id.choices = row_choices(session.bodies)
     if form.body_id.data is None and request.method == "GET":
         form.body_id.data = session.host_body_id
 

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
@@ -12,6 +12,7 @@ from renkei.blueprints.fields import (
     WholeNumberField,
     none_choice,
     query_int,
+    row_choices,
 )
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
@@ -74,12 +75,10 @@ class BodyForm(InputForm):
     )
 
 
-def _parent_choices(exclude: Body | None) -> list:
-    options = [none_choice(_l("(not a subcommittee)"))]
-    for body in bodies.list_bodies(get_db()):
-        if exclude is None or body.id != exclude.id:
-            options.append((str(body.id), "　" * bodies.depth(body) + body.name))
-    return options
+def _parent_choices(exclude: Body | None) -> list[SelectChoice]:
+    others = [b for b in bodies.list_bodies(get_db()) if exclude is None or b.id != exclude.id]
+    indented = row_choices(others, label=lambda body: "　" * bodies.depth(body) + body.name)
+    return [none_choice(_l("(not a subcommittee)")), *indented]
 
 
 def _data(form: BodyForm) -> BodyData:

@@ -33,13 +33,13 @@ def feed(token: str):
         response.last_modified = current.last_modified
     response.headers["Cache-Control"] = "private, max-age=300"
     response.vary.add("Accept-Encoding")
-    if request.if_none_match.contains_weak(current.etag.strip('"')) or (
-        not request.if_none_match
-        and current.last_modified
-        and request.if_modified_since
-        and current.last_modified.replace(microsecond=0) <= request.if_modified_since
-    ):
-        response.status_code = 304
+    # If-None-Match (compared weakly), else If-Modified-Since: a 304 before the feed is built
+    # (and a 412 for an If-Match that fails, which calendar apps do not send).
+    response.make_conditional(request)
+    # The server writes Date itself (gunicorn does): a second one, which make_conditional
+    # adds, is refused by nginx and some clients (werkzeug issue 2500).
+    del response.headers["Date"]
+    if response.status_code != 200:
         return response
     person = db.get(Person, current.person_id)
     name = _("Renkei: %(name)s", name=person.name)

@@ -1,11 +1,13 @@
 """Form fields shared by several blueprints."""
 
 import unicodedata
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 import wtforms
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
 from renkei import textnorm
@@ -85,8 +87,13 @@ class IdSelectField(SelectField):
         super().__init__(label, validators, **kwargs)
 
 
-def none_choice(label=None):
-    return ("", label or _l("(none)"))
+def none_choice(label=None) -> SelectChoice:
+    return SelectChoice("", label or _l("(none)"))
+
+
+def row_choices(rows: Iterable, label: Callable = attrgetter("name")) -> list[SelectChoice]:
+    """A choice for each row (a person, a body, an organisation), sent as its id."""
+    return [SelectChoice(str(row.id), label(row)) for row in rows]
 
 
 DATE_MESSAGE = _l("Enter a date such as 2026-04-01.")

@@ -19,6 +19,7 @@ from renkei.blueprints.fields import (
     Required,
     none_choice,
     query_int,
+    row_choices,
 )
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
@@ -54,13 +55,10 @@ class MembershipForm(InputForm):
 def _fill_choices(form: MembershipForm) -> None:
     db = get_db()
     people = db.scalars(select(Person).where(Person.active).order_by(Person.kana, Person.name))
-    form.person_id.choices = [
-        none_choice(_l("Choose a person")),
-        *((str(p.id), p.name) for p in people),
-    ]
+    form.person_id.choices = [none_choice(_l("Choose a person")), *row_choices(people)]
     form.organisation_id.choices = [
         none_choice(),
-        *((str(o.id), o.name) for o in organisations.list_organisations(db)),
+        *row_choices(organisations.list_organisations(db)),
     ]
 
 

@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from renkei.blueprints import mail_dispatch
@@ -34,7 +34,7 @@ from renkei.blueprints.common import (
     session_access_or_404,
     show_error,
 )
-from renkei.blueprints.fields import DateField, IdSelectField, InputForm, whole_number
+from renkei.blueprints.fields import DateField, IdSelectField, InputForm, row_choices, whole_number
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
@@ -66,7 +66,7 @@ class SectionForm(InputForm):
     revision = HiddenField()
     visibility = SelectField(
         _l("Who may see it"),
-        choices=[c for c in Visibility.choices() if c[0] in minutes.GENERAL_VISIBILITIES],
+        choices=[c for c in Visibility.choices() if c.value in minutes.GENERAL_VISIBILITIES],
         validate_choice=False,  # the service names a wrong choice
     )
 
@@ -155,9 +155,9 @@ def _managed_section(section_id: int):
     return section, version, access
 
 
-def _owner_choices(session) -> list[tuple[str, str]]:
+def _owner_choices(session) -> list[SelectChoice]:
     """Who may be given a task: the session's invitees (the service checks the section)."""
-    return [(str(i.person.id), i.person.name) for i in scheduling.invitees(get_db(), session)]
+    return row_choices(i.person for i in scheduling.invitees(get_db(), session))
 
 
 def _log_shown(action: str, version, document, view, body, detail: str = "") -> None:

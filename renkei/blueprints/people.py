@@ -16,6 +16,7 @@ from renkei.blueprints.fields import (
     Required,
     none_choice,
     query_int,
+    row_choices,
 )
 from renkei.blueprints.once import once, remember
 from renkei.db import get_db
@@ -64,7 +65,7 @@ class AccountForm(InputForm):
 def _fill_choices(form: PersonForm) -> None:
     form.organisation_id.choices = [
         none_choice(),
-        *((str(o.id), o.name) for o in organisations.list_organisations(get_db())),
+        *row_choices(organisations.list_organisations(get_db())),
     ]
 
 

@@ -18,6 +18,7 @@ from renkei.blueprints.fields import (
     TimeField,
     none_choice,
     optional_int,
+    row_choices,
     whole_number,
 )
 from renkei.blueprints.mail_dispatch import mail_args
@@ -75,11 +76,8 @@ class PollForm(InputForm):
 def _fill_choices(form: PollForm) -> None:
     mine = policy.secretary_body_ids(get_db(), me())
     bodies = [b for b in list_bodies(get_db()) if b.id in mine]
-    form.body_ids.choices = [(b.id, b.name) for b in bodies]
-    form.host_body_id.choices = [
-        none_choice(_l("Choose the host body")),
-        *((str(b.id), b.name) for b in bodies),
-    ]
+    form.body_ids.choices = row_choices(bodies)
+    form.host_body_id.choices = [none_choice(_l("Choose the host body")), *row_choices(bodies)]
 
 
 def _data(form: PollForm) -> polls.PollData:

@@ -20,6 +20,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -52,6 +53,7 @@ from renkei.blueprints.fields import (
     none_choice,
     optional_int,
     query_int,
+    row_choices,
 )
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.once import once, remember
@@ -129,10 +131,12 @@ class SessionForm(InputForm):
     repeat = SelectField(
         _l("Repeat"),
         choices=[
-            ("", _l("Does not repeat")),
-            ("weekly", _l("Every week or every few weeks")),
-            ("monthly_by_date", _l("Monthly on the same date")),
-            ("monthly_by_weekday", _l("Monthly on the same weekday (e.g. 2nd Thursday)")),
+            SelectChoice("", _l("Does not repeat")),
+            SelectChoice("weekly", _l("Every week or every few weeks")),
+            SelectChoice("monthly_by_date", _l("Monthly on the same date")),
+            SelectChoice(
+                "monthly_by_weekday", _l("Monthly on the same weekday (e.g. 2nd Thursday)")
+            ),
         ],
         default="",
     )
@@ -149,8 +153,8 @@ class SessionForm(InputForm):
     scope = RadioField(
         _l("Change"),
         choices=[
-            ("this", _l("This session only")),
-            ("following", _l("This and following sessions")),
+            SelectChoice("this", _l("This session only")),
+            SelectChoice("following", _l("This and following sessions")),
         ],
         default="this",
     )
@@ -166,18 +170,15 @@ def _fill_choices(form: SessionForm, session: MeetingSession | None) -> None:
     if session is not None:
         mine |= {b.id for b in session.bodies}
     bodies = [b for b in list_bodies(db) if b.id in mine]
-    form.body_ids.choices = [(b.id, b.name) for b in bodies]
-    form.host_body_id.choices = [
-        none_choice(_l("Choose the host body")),
-        *((str(b.id), b.name) for b in bodies),
-    ]
+    form.body_ids.choices = row_choices(bodies)
+    form.host_body_id.choices = [none_choice(_l("Choose the host body")), *row_choices(bodies)]
     current = session.presiding_person_id if session is not None else None
     people = db.scalars(
         select(Person)
         .where(Person.active | (Person.id == current))
         .order_by(Person.kana, Person.name)
     )
-    form.presiding_person_id.choices = [none_choice(), *((str(p.id), p.name) for p in people)]
+    form.presiding_person_id.choices = [none_choice(), *row_choices(people)]
 
 
 def _data(form: SessionForm) -> SessionData:
@@ -243,7 +244,7 @@ def new():
     _fill_choices(form, None)
     if request.method == "GET":
         body_id = query_int("body")
-        if body_id in {choice[0] for choice in form.body_ids.choices}:
+        if str(body_id) in {choice.value for choice in form.body_ids.choices}:
             form.body_ids.data = [body_id]
             form.host_body_id.data = body_id
         form.start_time.data, form.end_time.data = time(14, 0), time(16, 0)

@@ -3,6 +3,8 @@
 import functools
 from enum import StrEnum
 
+from wtforms import SelectChoice
+
 
 class LabelledEnum(StrEnum):
     """A StrEnum (stored by value) whose members have a translated label from ``_labels()``."""
@@ -16,11 +18,11 @@ class LabelledEnum(StrEnum):
         return str(_labels_of(type(self))[self])
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
+    def choices(cls) -> list[SelectChoice]:
         """Choices for a form field. The labels stay lazy: forms are defined at import, and
         each page must show them in the language of its request."""
         labels = cls._labels()
-        return [(member.value, labels[member]) for member in cls]
+        return [SelectChoice(member.value, labels[member]) for member in cls]
 
 
 @functools.cache

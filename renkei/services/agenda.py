@@ -22,7 +22,6 @@ MAX_MINUTES = 24 * 60
 MAX_DESCRIPTION = 20_000
 
 # Fields whose values may be written to the history; the others are named only.
-CONTENT_FIELDS = ("title", "presenter", "description")
 PLAIN_FIELDS = ("body_id", "planned_minutes", "visibility")
 # History lines name fields, never their content: the history is shown to every manager,
 # and a confidential title must not reach it.
@@ -49,11 +48,6 @@ class ItemData:
 def default_visibility(body: Body) -> Visibility:
     """Items of a body with a statutory duty of secrecy start confidential, others members."""
     return Visibility.CONFIDENTIAL if body.has_duty_of_secrecy else Visibility.MEMBERS
-
-
-def planned_total(session: MeetingSession) -> int:
-    """Planned minutes of all the session's items."""
-    return sum(item.planned_minutes or 0 for item in session.items)
 
 
 # --- Checks -------------------------------------------------------------------------------

@@ -66,13 +66,6 @@ def depth(body: Body) -> int:
     return level
 
 
-def get_body(db: Session, body_id: int) -> Body:
-    body = db.get(Body, body_id)
-    if body is None:
-        raise DomainError(_l("This body does not exist."))
-    return body
-
-
 def _enum(enum_class, value, field, message):
     try:
         return enum_class(value)

@@ -69,11 +69,6 @@ def can_manage_people(db: Session, person: Person) -> bool:
     return person.is_admin or bool(managed_body_ids(db, person))
 
 
-def can_see_contact_details(db: Session, viewer: Person, person: Person) -> bool:
-    """E-mail and telephone are for the person, administrators and secretaries."""
-    return viewer.id == person.id or can_manage_people(db, viewer)
-
-
 def can_manage_accounts(person: Person) -> bool:
     """Logins, administrator flags and deactivation are the administrators' alone."""
     return person.is_admin

@@ -56,7 +56,7 @@ from tests.blueprints.test_minutes import (  # noqa: F401  (fixtures)
     secretary,
     submit_through_services,
 )
-from tests.conftest import login
+from tests.conftest import client_for
 from tests.helpers import body_named, count, person_by_email
 from tests.polls_helpers import DAYS, make_poll
 from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session, session_form
@@ -65,11 +65,6 @@ ALREADY = "この内容はすでに保存されています。"
 DECIDED = "この日程調整はすでに決定済みです。"
 STARTED = "この開催回の議事録はすでに作成されています。"
 TOKEN_FIELD = re.compile(r'<input type="hidden" name="form_token" value="([A-Za-z0-9_-]+)">')
-
-
-def client_for(app, name: str):
-    """A browser of its own, logged in as ``name``@example.jp."""
-    return login(app.test_client(), f"{name}@example.jp")
 
 
 def text(response) -> str:

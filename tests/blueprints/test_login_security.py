@@ -18,10 +18,6 @@ from renkei.services import accounts, logins
 from renkei.services.accounts import PersonData
 from tests.conftest import DEMO_PASSWORD, login
 from tests.helpers import count, person_by_email
-from tests.smtp import (
-    smtp_server,  # noqa: F401
-    use_smtp,
-)
 
 LOCKED = (
     "Too many failed logins: you cannot log in for a while. "
@@ -47,12 +43,6 @@ def ja(app, text, **variables) -> str:
     """What the page shows for an interface string (Japanese once the catalog has it)."""
     with app.test_request_context(), force_locale("ja"):
         return str(escape(gettext(text, **variables)))
-
-
-@pytest.fixture
-def smtp(app, smtp_server):  # noqa: F811
-    use_smtp(app, smtp_server)
-    return smtp_server
 
 
 def attempt(client, email, password="wrong-password", ip="127.0.0.1"):

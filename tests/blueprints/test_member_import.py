@@ -7,9 +7,8 @@ import re
 import pytest
 
 from renkei.models import Membership, Person
-from renkei.services import demo
 from tests.conftest import login
-from tests.helpers import body_named, count, person_by_email
+from tests.helpers import count, person_by_email
 
 HEADER = "氏名,ふりがな,メールアドレス,電話番号,所属機関,役割,任期開始,任期終了"
 GOOD = (
@@ -23,11 +22,6 @@ GOOD = (
 def english(client):
     """Pages in English, so that the assertions hold whatever the Japanese catalogue says."""
     client.set_cookie("lang", "en")
-
-
-@pytest.fixture
-def kyogitai(world):
-    return body_named(world, demo.KYOGITAI)
 
 
 def import_url(body_id: int) -> str:

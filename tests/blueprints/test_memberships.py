@@ -1,14 +1,9 @@
-import pytest
 from sqlalchemy import select
 
 from renkei.models import Membership
 from renkei.services import demo
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
-from tests.smtp import (
-    smtp_server,  # noqa: F401
-    use_smtp,
-)
 
 SUPPORT = "みどり町支援会議"
 
@@ -97,12 +92,6 @@ def test_unknown_membership_is_404(as_secretary):
 
 
 # --- Who may change a closed body's members, and the chair's notice -------------------------
-
-
-@pytest.fixture
-def smtp(app, smtp_server):  # noqa: F811
-    use_smtp(app, smtp_server)
-    return smtp_server
 
 
 def test_an_administrator_cannot_make_themselves_a_member_of_a_closed_body(as_admin, world, smtp):

@@ -28,13 +28,9 @@ from renkei.models import (
 )
 from renkei.services import agenda, minutes, pledges, scheduling
 from renkei.services.agenda import ItemData
-from tests.conftest import login
+from tests.conftest import client_for, login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session, mark_held
-from tests.smtp import (
-    smtp_server,  # noqa: F401
-    use_smtp,
-)
 
 SECRET = "CANARY-議事録-秘密-7731"  # the text of the 支援会議's confidential item
 SECRET_TITLE = "個別ケース検討-CANARY-TITLE-5520"  # and its title
@@ -118,11 +114,6 @@ def joint(app, world, people):
         LAYER1,
         items=[(SECRET_TITLE, SUPPORT, "confidential"), ("地域資源の報告", LAYER1, "members")],
     )
-
-
-def client_for(app, email):
-    """A browser of its own, logged in as ``email``."""
-    return login(app.test_client(), f"{email}@example.jp")
 
 
 @pytest.fixture
@@ -533,12 +524,6 @@ def test_hostile_markdown_is_rendered_harmless(app, secretary, world, people, dr
 
 
 # --- 4. Joint approval with real e-mail -----------------------------------------------------
-
-
-@pytest.fixture
-def smtp(app, smtp_server):  # noqa: F811
-    use_smtp(app, smtp_server)
-    return smtp_server
 
 
 def decoded(message) -> str:

@@ -25,20 +25,10 @@ from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
 from tests.polls_helpers import DAYS, answer_all, make_poll, person_named
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT
-from tests.smtp import (
-    smtp_server,  # noqa: F401
-    use_smtp,
-)
 
 FUMI = "民生 ふみ"  # a member of both bodies without a login
 FUMI_EMAIL = "fumi@example.jp"
 LINK = re.compile(r"https://renkei\.example\.jp/polls/answer/([A-Za-z0-9_\-]+)")
-
-
-@pytest.fixture
-def smtp(app, smtp_server):  # noqa: F811
-    use_smtp(app, smtp_server)
-    return smtp_server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import time, timedelta
 from pathlib import Path
 
 import icalendar
-import pytest
 import vobject
 from flask_babel import force_locale, gettext, ngettext
 from markupsafe import escape
@@ -19,10 +18,7 @@ from tests.conftest import login
 from tests.helpers import body_named, count
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session
 from tests.sessions_helpers import session_form as shared_session_form
-from tests.smtp import (
-    smtp_server,  # noqa: F401
-    use_smtp,
-)
+from tests.smtp import use_smtp
 
 JOINT_ADDRESSES = {
     "secretary@example.jp",
@@ -34,12 +30,6 @@ JOINT_ADDRESSES = {
 # In the order of the invitee list (by kana).
 JOINT_WITHOUT_ADDRESS = ["介護 由美", "社協 大地", "生協 実", "税務 健", "相談 愛", "民生 ふみ"]
 CANARY = "CANARY-ケース検討-0815"
-
-
-@pytest.fixture
-def smtp(app, smtp_server):  # noqa: F811
-    use_smtp(app, smtp_server)
-    return smtp_server
 
 
 def ja(app, text, *plural, **variables) -> str:

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from renkei import create_app, migrate
 from renkei.services import demo
+from tests.e2e.journeys import log_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -160,3 +161,30 @@ def phone_page(request, browser, live_server, console) -> Iterator[Page]:
     yield page
     _screenshot_if_failed(request, page)
     page.context.close()
+
+
+@pytest.fixture
+def browse(browser: Browser, live_server, page: Page, request) -> Iterator:
+    """``browse(email)``: a new browser context (own cookies) logged in as ``email``. If the
+    test fails, every page it had open, ``page`` and its pop-ups included, is saved under
+    ARTEFACTS as <journey>-<test>-<n>.png (an expected failure, xfail, is not a failure here)."""
+    pages = [page]
+
+    def open_as(email: str) -> Page:
+        context = browser.new_context(base_url=live_server, viewport=DESKTOP)
+        context.set_default_timeout(10_000)
+        other = context.new_page()
+        pages.append(other)
+        log_in(other, email)
+        return other
+
+    failed_before = request.session.testsfailed
+    yield open_as
+    if request.session.testsfailed > failed_before:
+        module = request.module.__name__.rsplit(".", 1)[-1]  # test_minutes_journey: minutes
+        journey = module.removeprefix("test_").removesuffix("_journey")
+        for number, shown in enumerate(pages + [p for p in page.context.pages if p not in pages]):
+            if not shown.is_closed():
+                screenshot(shown, f"{journey}-{request.node.name}-{number}")
+    for other in pages[1:]:
+        other.context.close()

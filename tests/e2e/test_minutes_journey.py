@@ -101,31 +101,6 @@ def wait_for_autosave(section: Locator) -> None:
 # --- Fixtures -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def browse(browser: Browser, live_server, page: Page, request) -> Iterator:
-    """``browse(email)``: a new browser context (own cookies) logged in as ``email``. If the
-    test fails, every page it had open, ``page`` included, is saved as a screenshot in /tmp
-    (an expected failure, xfail, is not a failure here)."""
-    pages = [page]
-
-    def open_as(email: str) -> Page:
-        context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(10_000)
-        other = context.new_page()
-        pages.append(other)
-        log_in(other, email)
-        return other
-
-    failed_before = request.session.testsfailed
-    yield open_as
-    if request.session.testsfailed > failed_before:
-        for number, shown in enumerate(pages):
-            if not shown.is_closed():
-                screenshot(shown, f"minutes-{request.node.name}-{number}")
-    for other in pages[1:]:
-        other.context.close()
-
-
 @pytest.fixture(scope="module")
 def journey(browser: Browser, live_server) -> Iterator[Journey]:
     """A held joint session of the 支援会議 and the 協議体, scheduled through the UI, with a

@@ -16,11 +16,6 @@ CANARY = "CANARY-SECRET-123"
 
 
 @pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
-
-
-@pytest.fixture
 def joint(world):
     """A joint session of the 支援会議 (statutory secrecy) and the 第1層 協議体 (public)."""
     return make_session(world, SUPPORT, LAYER1)
@@ -227,14 +222,6 @@ def test_delete_renumbers_the_rest(world, joint, secretary):
     assert world.get(AgendaItem, items[1].id) is None
     add(world, joint, secretary, title="五")
     assert positions(joint) == [1, 2, 3, 4]
-
-
-def test_planned_total(world, joint, secretary):
-    assert agenda.planned_total(joint) == 0
-    add(world, joint, secretary, planned_minutes=30)
-    add(world, joint, secretary, planned_minutes=45)
-    add(world, joint, secretary)
-    assert agenda.planned_total(joint) == 75
 
 
 def test_history_names_items_by_id_never_by_content(world, joint, secretary):

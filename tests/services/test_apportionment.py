@@ -17,15 +17,7 @@ from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session
 LIVELIHOOD, CARE = Programme.LIVELIHOOD, Programme.CARE_INSURANCE
 
 
-@pytest.fixture(autouse=True)
-def ctx(app):
-    with app.app_context():
-        yield
-
-
-@pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
+pytestmark = pytest.mark.usefixtures("ctx")
 
 
 @pytest.fixture

@@ -19,16 +19,8 @@ def named(db, name: str) -> Person:
     return db.scalar(select(Person).where(Person.name == name))
 
 
-@pytest.fixture(autouse=True)
-def ctx(app):
-    """Messages and times are rendered in the app's language (Japanese)."""
-    with app.app_context():
-        yield
-
-
-@pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
+# Messages and times are rendered in the app's language (Japanese).
+pytestmark = pytest.mark.usefixtures("ctx")
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from renkei.services.audit import Actor
 from tests.conftest import DEMO_PASSWORD, CsrfClient
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import LAYER1, SUPPORT
-from tests.smtp import smtp_server, use_smtp  # noqa: F401
+from tests.smtp import use_smtp
 
 TABLE = AuditEntry.__table__
 ANCHOR_LINE = re.compile(r"renkei-audit-anchor v1 length=\d+ hash=[0-9a-f]{64} at=\S+")
@@ -396,7 +396,7 @@ def test_audit_verify_refuses_what_is_not_an_anchor(app, world, logged, tmp_path
     assert result.exit_code == 2 and "not an audit anchor" in result.output
 
 
-def test_audit_anchor_mails_the_anchor(app, world, logged, smtp_server):  # noqa: F811
+def test_audit_anchor_mails_the_anchor(app, world, logged, smtp_server):
     use_smtp(app, smtp_server)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit-anchor", "--mail", "archive@example.jp"])
@@ -408,7 +408,7 @@ def test_audit_anchor_mails_the_anchor(app, world, logged, smtp_server):  # noqa
     assert line in message.get_content()
 
 
-def test_audit_anchor_says_when_the_log_is_broken(app, world, logged, smtp_server):  # noqa: F811
+def test_audit_anchor_says_when_the_log_is_broken(app, world, logged, smtp_server):
     use_smtp(app, smtp_server)
     edit_ip(world, logged)
     runner = app.test_cli_runner()

@@ -20,12 +20,6 @@ BASE_URL = "https://renkei.example.jp"
 T0 = utcnow()
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
 def minutes(n: float):
     return T0 + timedelta(minutes=n)
 

@@ -15,10 +15,7 @@ from renkei.services import mail, scheduling
 from renkei.services.dates import today
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session
-from tests.smtp import (
-    smtp_server,  # noqa: F401
-    use_smtp,
-)
+from tests.smtp import use_smtp
 
 BASE_URL = "https://renkei.example.jp"
 CANARY = "CANARY-個別ケース-4711"
@@ -31,12 +28,6 @@ JOINT_ADDRESSES = {
     "member.kyogitai@example.jp",
 }
 JOINT_WITHOUT_ADDRESS = {"民生 ふみ", "税務 健", "介護 由美", "相談 愛", "生協 実", "社協 大地"}
-
-
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
 
 
 def settings_for(app) -> mail.MailSettings:
@@ -92,7 +83,7 @@ def test_settings_defaults(app):
 # --- Queueing and composing ----------------------------------------------------------------
 
 
-def test_one_message_per_address_and_names_without_one(app, world, ctx, smtp_server):  # noqa: F811
+def test_one_message_per_address_and_names_without_one(app, world, ctx, smtp_server):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT, LAYER1, title="合同会議", place="役場 第1会議室")
     result = queue(world, session)
@@ -143,7 +134,7 @@ def test_asking_twice_queues_once_and_delivering_twice_sends_once(
     app,
     world,
     ctx,
-    smtp_server,  # noqa: F811
+    smtp_server,
 ):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
@@ -171,7 +162,7 @@ def test_a_message_claimed_by_another_worker_is_left_alone(
     app,
     world,
     ctx,
-    smtp_server,  # noqa: F811
+    smtp_server,
     monkeypatch,
 ):
     """Another worker claims the first message between this one's look-up and its claim:
@@ -210,7 +201,7 @@ def test_two_workers_claim_each_message_once(app, world, ctx):
         other.close()
 
 
-def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server):  # noqa: F811
+def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
     world.add(Guest(session=session, name="外部 講師", email="refused@example.jp"))
@@ -224,7 +215,7 @@ def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server):  # noqa:
     assert len(smtp_server.received) == len(ids) - 1
 
 
-def test_server_down_fails_then_retry_sends(app, world, ctx, smtp_server):  # noqa: F811
+def test_server_down_fails_then_retry_sends(app, world, ctx, smtp_server):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
     ids = queue(world, session).ids
@@ -255,7 +246,7 @@ def test_without_smtp_host_messages_go_to_the_outbox(app, world, ctx):
     assert calendar_part(message).get_param("method") == "REQUEST"
 
 
-def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_server):  # noqa: F811
+def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_server):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
     queue(world, session)
@@ -274,7 +265,7 @@ def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_se
     assert event_of(cancel)[0]["UID"] == event_of(invite)[0]["UID"]
 
 
-def test_no_confidential_title_in_any_message(app, world, ctx, smtp_server):  # noqa: F811
+def test_no_confidential_title_in_any_message(app, world, ctx, smtp_server):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT, LAYER1)
     support, layer1 = body_named(world, SUPPORT), body_named(world, LAYER1)
@@ -322,7 +313,7 @@ def test_no_confidential_title_in_any_message(app, world, ctx, smtp_server):  # 
 # --- Series -------------------------------------------------------------------------------
 
 
-def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server):  # noqa: F811
+def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server):
     from renkei.services import series
     from tests.sessions_helpers import session_data
 
@@ -348,7 +339,7 @@ def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server):  # no
 # --- Reminders ----------------------------------------------------------------------------
 
 
-def test_reminders_once_per_session_and_day(app, world, ctx, smtp_server):  # noqa: F811
+def test_reminders_once_per_session_and_day(app, world, ctx, smtp_server):
     use_smtp(app, smtp_server)
     soon = make_session(
         world, SUPPORT, day=today() + timedelta(days=3), start=time(10), end=time(11)

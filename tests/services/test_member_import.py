@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from renkei.models import Membership, Person, Role
-from renkei.services import demo, member_import
+from renkei.services import member_import
 from renkei.services.dates import today
 from renkei.services.errors import Forbidden
 from renkei.services.member_import import InvalidImport
-from tests.helpers import body_named, count, person_by_email
+from tests.helpers import count, person_by_email
 
 HEADER = "氏名,ふりがな,メールアドレス,電話番号,所属機関,役割,任期開始,任期終了"
 
@@ -21,16 +21,6 @@ def request_context(app, world):
     that the assertions hold whatever the Japanese catalogue says."""
     with app.test_request_context(headers={"Cookie": "lang=en"}):
         yield
-
-
-@pytest.fixture
-def secretary(db):
-    return person_by_email(db, "secretary@example.jp")
-
-
-@pytest.fixture
-def kyogitai(db):
-    return body_named(db, demo.KYOGITAI)
 
 
 def csv_text(*lines: str, header: str = HEADER) -> str:

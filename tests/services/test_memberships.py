@@ -12,11 +12,6 @@ from tests.helpers import body_named, count, person_by_email
 SUPPORT = "みどり町支援会議"
 
 
-@pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
-
-
 def test_term_that_ends_before_it_starts_is_refused(world, secretary):
     body = body_named(world, SUPPORT)
     person = person_by_email(world, "chair.kyogitai@example.jp")

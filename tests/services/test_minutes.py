@@ -29,12 +29,6 @@ LINKS = minutes.Links(base_url="https://renkei.example.jp", sender="renkei@examp
 
 
 @pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
-@pytest.fixture
 def people(world):
     return {
         name: person_by_email(world, f"{name}@example.jp")

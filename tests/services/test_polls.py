@@ -33,11 +33,6 @@ def ctx(app):
         yield
 
 
-@pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
-
-
 # --- Making a poll ------------------------------------------------------------------------
 
 

@@ -18,11 +18,6 @@ from tests.sessions_helpers import (
 )
 
 
-@pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
-
-
 def names(invitees):
     return [i.person.name for i in invitees]
 

@@ -9,14 +9,9 @@ from renkei.services import scheduling, series
 from renkei.services.dates import in_tokyo, tokyo_to_utc
 from renkei.services.errors import DomainError
 from renkei.services.series import RepeatRule
-from tests.helpers import body_named, count, person_by_email
+from tests.helpers import body_named, count
 
 SUPPORT = "みどり町支援会議"
-
-
-@pytest.fixture
-def secretary(world):
-    return person_by_email(world, "secretary@example.jp")
 
 
 @pytest.fixture
