@@ -1,4 +1,4 @@
-# Renkei: `make run` serves the app with demo data; `make test` runs ruff and the tests.
+# Renkei: `make run` serves the app with demo data; `make test` runs ruff, mypy and the tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -32,6 +32,7 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy renkei
 	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 format: $(VENV)/.installed
@@ -45,4 +46,4 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i renkei/translations/messages.pot -d renkei/translations -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
