@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Enum, String, Text, create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, Enum, String, Table, Text, create_engine, event, inspect
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -55,6 +55,23 @@ def enum_type(enum_class) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model maps, for Core statements (SQLAlchemy types ``__table__`` as any
+    FromClause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def rowcount(result: object) -> int:
+    """The rows an UPDATE or DELETE matched. ``Session.execute`` is typed as returning any
+    Result; a DML statement gives a CursorResult, which counts them."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} has no row count")
+    return result.rowcount
 
 
 def utcnow() -> datetime:

@@ -15,10 +15,10 @@ Replies, minutes and attendance do not appear in feeds and stamp nothing.
 
 from itertools import chain
 
-from sqlalchemy import Table, event, inspect, or_, select, update
+from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import InstanceState, Session, UOWTransaction
 
-from renkei.db import Base, utcnow
+from renkei.db import table_of, utcnow
 from renkei.models.bodies import Body, Membership
 from renkei.models.people import Person
 from renkei.models.sessions import AgendaItem, MeetingSession, Series, session_bodies
@@ -82,7 +82,7 @@ class _Changes:
             self.session_ids.add(session_id)
 
     def write(self, db: Session) -> None:
-        bodies, people, now = _table(Body), _table(Person), utcnow()
+        bodies, people, now = table_of(Body), table_of(Person), utcnow()
         if self.every_body:
             db.connection().execute(update(bodies).values(calendar_changed_at=now))
         elif self.body_ids or self.session_ids or self.series_ids:
@@ -106,14 +106,6 @@ class _Changes:
                 .where(people.c.id.in_(self.person_ids))
                 .values(calendar_changed_at=now)
             )
-
-
-def _table(model: type[Base]) -> Table:
-    """The table a model maps (SQLAlchemy types ``__table__`` as any FromClause)."""
-    table = model.__table__
-    if not isinstance(table, Table):
-        raise TypeError(f"{model.__name__} is not mapped to a table")
-    return table
 
 
 def _changed(obj: object, attribute: str) -> bool:

@@ -28,7 +28,7 @@ from flask_babel import force_locale
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from renkei.db import AUDIT_KEY_INFO
+from renkei.db import AUDIT_KEY_INFO, rowcount, table_of
 from renkei.i18n import gettext as _
 from renkei.models import AuditEntry, AuditHead
 from renkei.models.audit import GENESIS
@@ -55,7 +55,7 @@ SEALED_COLUMNS = (
     "ip",
 )
 BATCH = 1000
-TABLE = AuditEntry.__table__
+TABLE = table_of(AuditEntry)
 
 NO_KEY = "no audit key: set AUDIT_KEY, or let Renkei keep one in instance/audit_key"
 WRONG_KEY = (
@@ -102,7 +102,7 @@ def take_head(db: Session) -> tuple[AuditHead, bytes]:
         .values(length=AuditHead.length)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount == 0:
+    if rowcount(taken) == 0:
         head = AuditHead(id=1, last_hash=GENESIS, length=0)
         db.add(head)
         db.flush()

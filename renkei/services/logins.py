@@ -27,7 +27,7 @@ from flask_babel import force_locale
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from renkei.db import utcnow
+from renkei.db import rowcount, utcnow
 from renkei.i18n import gettext as _
 from renkei.models import LoginFailure, MailMessage, PasswordReset, Person
 from renkei.services import mail
@@ -272,4 +272,4 @@ def _claim(db: Session, reset: PasswordReset, now: datetime) -> bool:
         )
         .values(used_at=now)
     )
-    return claimed.rowcount == 1
+    return rowcount(claimed) == 1

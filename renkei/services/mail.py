@@ -40,7 +40,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
 from renkei import textnorm
-from renkei.db import utcnow
+from renkei.db import rowcount, table_of, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.models import (
@@ -679,14 +679,14 @@ def address_message(
 
 def _claim(db: Session, message_id: int) -> bool:
     """Take the message for sending; False if another worker has it or it is done."""
-    table = MailMessage.__table__
+    table = table_of(MailMessage)
     claimed = db.execute(
         update(table)
         .where(table.c.id == message_id, table.c.status.in_(RETRYABLE))
         .values(status=MailStatus.SENDING)
     )
     db.commit()  # let other workers see the claim at once
-    return claimed.rowcount == 1
+    return rowcount(claimed) == 1
 
 
 def _describe(error: BaseException) -> str:

@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from renkei.db import utcnow
+from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -345,7 +345,7 @@ def refresh_attendance(db: Session, session: MeetingSession, before: dict[int, s
             .execution_options(synchronize_session=False)
         )
         db.refresh(section)
-        result.updated += done.rowcount
+        result.updated += rowcount(done)
     return result
 
 
@@ -496,7 +496,7 @@ def save_section(
     )
     db.refresh(section)
     db.refresh(section.version)
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         if section.version.is_locked:
             raise DomainError(LOCKED)
         raise EditConflict(section, text)
@@ -625,7 +625,7 @@ def _take(db: Session, version: MinutesVersion, status: MinutesStatus) -> None:
     )
     db.refresh(version)
     db.expire(version, ["approvals"])
-    if taken.rowcount != 1:
+    if rowcount(taken) != 1:
         if status == MinutesStatus.DRAFT:
             raise DomainError(_l("Only a draft can be submitted for approval."))
         raise DomainError(_l("These minutes are not awaiting approval."))

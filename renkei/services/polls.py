@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from renkei.db import utcnow
+from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -497,7 +497,7 @@ def _close(db: Session, poll: Poll, now: datetime) -> None:
         .values(status=PollStatus.DECIDED, closed_at=now)
         .execution_options(synchronize_session=False)
     )
-    if closed.rowcount != 1:
+    if rowcount(closed) != 1:
         raise AlreadyDecided()
 
 
