@@ -15,7 +15,7 @@ def new_login_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Person(UserMixin, Base):  # type: ignore[misc]  # Flask-Login ships no types
+class Person(UserMixin, Base):
     """A person. A resident member may have no password: they only receive invitations.
 
     ``login_token`` is what the login cookie holds instead of the id; renewing it (on a
