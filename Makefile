@@ -1,4 +1,4 @@
-# Renkei: `make run` serves the app with demo data; `make test` runs ruff and the tests.
+# Renkei: `make run` serves the app with demo data; `make test` runs ruff, mypy and the tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -34,6 +34,7 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy renkei
 	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 format: $(VENV)/.installed
@@ -55,4 +56,4 @@ constraints: $(VENV)/.installed
 	$(BIN)/pip freeze --exclude-editable --exclude pip > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -59,7 +59,10 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask's documented way to wrap its WSGI app, which mypy sees as assigning a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     accounts.use_hash_method(app.config["PASSWORD_HASH_METHOD"])
     # A number too large for a database id in a URL is a 404, not a database error.

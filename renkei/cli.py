@@ -25,7 +25,7 @@ def register(app: Flask) -> None:
         run_simple(
             host,
             port,
-            current_app._get_current_object(),
+            app,
             threaded=True,
             request_handler=QuietRequestHandler,
         )

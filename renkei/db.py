@@ -4,14 +4,14 @@ Renkei uses plain SQLAlchemy 2.0. Services receive a ``Session`` as their first 
 views get the request's session from ``get_db()``.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from functools import cache
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Enum, String, Text, create_engine, event, inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import DateTime, Enum, String, Table, Text, create_engine, event, inspect
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, class_mapper, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from renkei import textnorm
@@ -55,6 +55,23 @@ def enum_type(enum_class) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model maps, for Core statements (SQLAlchemy types ``__table__`` as any
+    FromClause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def rowcount(result: object) -> int:
+    """The rows an UPDATE or DELETE matched. ``Session.execute`` is typed as returning any
+    Result; a DML statement gives a CursorResult, which counts them."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} has no row count")
+    return result.rowcount
 
 
 def utcnow() -> datetime:
@@ -103,12 +120,12 @@ def _close_session(_exc) -> None:
 
 
 @cache
-def _text_columns(cls) -> tuple[tuple[str, Callable[[str], str]], ...]:
+def _text_columns(cls: type) -> tuple[tuple[str, Callable[[str], str]], ...]:
     """The text attributes of a mapped class and how each is normalised: a Text column, or
     a String one marked ``info={"lines": True}``, keeps its lines; any other String column
     is one line. Enums are the app's own values."""
-    found = []
-    for prop in inspect(cls).column_attrs:
+    found: list[tuple[str, Callable[[str], str]]] = []
+    for prop in class_mapper(cls).column_attrs:
         column = prop.columns[0]
         if not isinstance(column.type, String) or isinstance(column.type, Enum):
             continue
@@ -117,10 +134,12 @@ def _text_columns(cls) -> tuple[tuple[str, Callable[[str], str]], ...]:
     return tuple(found)
 
 
-def normalise_text(obj, keys=None) -> None:
+def normalise_text(obj: object, keys: Collection[str] | None = None) -> None:
     """Normalise the text attributes of ``obj`` (only those in ``keys``, when given)."""
     state = inspect(obj)
-    for key, normalise in _text_columns(type(obj)):
+    # Typed as a bare `type`: mypy takes type[object] for unhashable (mypy issue 11470).
+    cls: type = type(obj)
+    for key, normalise in _text_columns(cls):
         if (keys is None or key in keys) and key in state.dict:
             value = state.dict[key]
             clean = normalise(value)

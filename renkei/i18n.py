@@ -17,11 +17,11 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def select_locale() -> str:
-    languages = current_app.config["LANGUAGES"]
+    languages: list[str] = current_app.config["LANGUAGES"]
     if not has_request_context():
         return languages[0]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    return chosen if chosen in languages else languages[0]
+    return chosen if chosen is not None and chosen in languages else languages[0]
 
 
 # --- Translating strings -------------------------------------------------------------------

@@ -18,6 +18,9 @@ what will be stored; the database session applies it to every text column writte
 
 import re
 import unicodedata
+from typing import TypeVar, overload
+
+T = TypeVar("T")
 
 _BREAKS = "\x85\u2028\u2029"
 # Every C0 and C1 control, DEL and the line and paragraph separators.
@@ -27,7 +30,11 @@ _LINE_BREAK = re.compile(f"\r\n?|[{_BREAKS}]")
 _STRAY = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def one_line(value):
+@overload
+def one_line(value: str) -> str: ...
+@overload
+def one_line(value: T) -> T: ...
+def one_line(value: object) -> object:
     """``value`` as a single line; anything but a string is returned as it is."""
     if not isinstance(value, str):
         return value
@@ -35,7 +42,11 @@ def one_line(value):
     return _ONE_LINE_BREAK.sub(" ", text).strip()
 
 
-def multi_line(value):
+@overload
+def multi_line(value: str) -> str: ...
+@overload
+def multi_line(value: T) -> T: ...
+def multi_line(value: object) -> object:
     """``value`` as text with LF line breaks; anything but a string is returned as it is."""
     if not isinstance(value, str):
         return value

@@ -92,7 +92,7 @@ def download():
 def _rows(report: apportionment.Report) -> list[list]:
     """The page's figures: one line per session attended, one total line per person."""
     programmes = report.programmes
-    rows = [
+    rows: list[list[object]] = [
         [
             _("Name"),
             _("Date"),

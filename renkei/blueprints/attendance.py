@@ -29,6 +29,7 @@ def record(session_id: int):
     access = session_access_or_404(session)
     require(access.can_manage)
     shown = [i for i in session.items if i.visibility == "confidential" and access.can_see_item(i)]
+    errors: dict[int, dict[str, object]]
     entered, errors, status = None, {}, 200
     if request.method == "POST":
         entered, errors = _read_form(session)
@@ -88,8 +89,9 @@ def _render(session: MeetingSession, shown, entered: list[LineData] | None, erro
     )
 
 
-def _read_form(session: MeetingSession) -> tuple[list[LineData], dict]:
+def _read_form(session: MeetingSession) -> tuple[list[LineData], dict[int, dict[str, object]]]:
     """The rows as typed; a time that is no time is reported on its row."""
+    errors: dict[int, dict[str, object]]
     entered, errors = [], {}
     for raw in request.form.getlist("person"):
         person_id = whole_number(raw)

@@ -1,5 +1,7 @@
 """Bodies (会議体): list, page, create and edit, and the membership overlap matrix."""
 
+from collections.abc import Sequence
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
@@ -18,7 +20,7 @@ from renkei.blueprints.once import once, remember
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import Body, BodyKind, Confidentiality, Programme, QuorumRule
+from renkei.models import Body, BodyKind, Confidentiality, MeetingSession, Programme, QuorumRule
 from renkei.services import bodies, memberships, overlap, policy, scheduling
 from renkei.services.bodies import BodyData
 from renkei.services.errors import DomainError
@@ -118,6 +120,7 @@ def show(body_id: int):
     body = get_or_404(Body, body_id)
     person = me()
     current, past, future = memberships.split_current(memberships.body_memberships(db, body))
+    sessions: Sequence[MeetingSession]
     sessions, page, pages = [], 1, 1
     show_sessions = policy.can_see_body_sessions(db, person, body)
     if show_sessions:

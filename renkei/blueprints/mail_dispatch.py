@@ -85,7 +85,7 @@ def deliver(settings: mail.MailSettings, ids: list[int]) -> None:
                 "error",
             )
         return
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxied app
 
     @after_this_request
     def start(response):

@@ -38,7 +38,7 @@ from renkei.blueprints.fields import DateField, IdSelectField, InputForm, row_ch
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
-from renkei.i18n import format_tokyo
+from renkei.i18n import LazyText, format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
@@ -317,7 +317,7 @@ def show(version_id: int):
     )
 
 
-def _views(version, access, body) -> list[tuple[MinutesView, str]]:
+def _views(version, access, body) -> list[tuple[MinutesView, LazyText]]:
     """The views this reader may switch to (full only when entitled to every section)."""
     sections = _sections(version, body)
     shown = []

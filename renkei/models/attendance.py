@@ -2,11 +2,13 @@
 and who was present for each confidential item."""
 
 from datetime import datetime
+from typing import Self
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person
@@ -20,7 +22,7 @@ class Presence(LabelledEnum):
     ABSENT = "absent"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.PRESENT: _l("Present"),
             cls.PARTIAL: _l("Late or left early"),

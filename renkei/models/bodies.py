@@ -1,6 +1,7 @@
 """Bodies (会議体) and the memberships that make them up."""
 
 from datetime import date, datetime
+from typing import Self
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.labels import LabelledEnum
 from renkei.models.organisations import Organisation
@@ -30,7 +32,7 @@ class BodyKind(LabelledEnum):
     OTHER = "other"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.SUPPORT_MEETING: _l("Support meeting"),
             cls.SUPPORT_COORDINATION: _l("Support coordination meeting"),
@@ -67,7 +69,7 @@ class Confidentiality(LabelledEnum):
     PUBLIC = "public"  # meetings and minutes may be public
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.STATUTORY: _l("Statutory duty of secrecy"),
             cls.CLOSED: _l("Closed under municipal rules"),
@@ -81,7 +83,7 @@ class Programme(LabelledEnum):
     OTHER = "other"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.LIVELIHOOD: _l("Livelihood support for needy persons"),
             cls.CARE_INSURANCE: _l("Care insurance: community life-support system"),
@@ -96,7 +98,7 @@ class QuorumRule(LabelledEnum):
     FIXED = "fixed"  # a number set by the body's own rules
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.MAJORITY: _l("A majority of the current members"),
             cls.FIXED: _l("A fixed number of members"),
@@ -111,7 +113,7 @@ class Role(LabelledEnum):
     OBSERVER = "observer"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.CHAIR: _l("Chair"),
             cls.VICE_CHAIR: _l("Vice-chair"),

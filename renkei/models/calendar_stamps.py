@@ -16,16 +16,16 @@ Replies, minutes and attendance do not appear in feeds and stamp nothing.
 from itertools import chain
 
 from sqlalchemy import event, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session, UOWTransaction
 
-from renkei.db import utcnow
+from renkei.db import table_of, utcnow
 from renkei.models.bodies import Body, Membership
 from renkei.models.people import Person
 from renkei.models.sessions import AgendaItem, MeetingSession, Series, session_bodies
 
 
 @event.listens_for(Session, "before_flush")
-def _stamp(db: Session, _context, _instances) -> None:
+def _stamp(db: Session, _context: UOWTransaction, _instances: object) -> None:
     changes = _Changes()
     with db.no_autoflush:
         for obj in chain(db.new, db.dirty, db.deleted):
@@ -41,7 +41,7 @@ class _Changes:
         self.person_ids: set[int] = set()
         self.every_body = False
 
-    def note(self, db: Session, obj) -> None:
+    def note(self, db: Session, obj: object) -> None:
         if isinstance(obj, MeetingSession):
             self._session(db, obj)
         elif isinstance(obj, AgendaItem):
@@ -82,7 +82,7 @@ class _Changes:
             self.session_ids.add(session_id)
 
     def write(self, db: Session) -> None:
-        bodies, people, now = Body.__table__, Person.__table__, utcnow()
+        bodies, people, now = table_of(Body), table_of(Person), utcnow()
         if self.every_body:
             db.connection().execute(update(bodies).values(calendar_changed_at=now))
         elif self.body_ids or self.session_ids or self.series_ids:
@@ -108,9 +108,10 @@ class _Changes:
             )
 
 
-def _changed(obj, attribute: str) -> bool:
-    return inspect(obj).attrs[attribute].history.has_changes()
+def _changed(obj: object, attribute: str) -> bool:
+    state: InstanceState[object] = inspect(obj)
+    return state.attrs[attribute].history.has_changes()
 
 
-def _id(obj) -> int | None:
+def _id(obj: Person | MeetingSession | None) -> int | None:
     return obj.id if obj is not None else None

@@ -2,15 +2,18 @@
 
 import functools
 from enum import StrEnum
+from typing import Self
 
 from wtforms import SelectChoice
+
+from renkei.i18n import LazyText
 
 
 class LabelledEnum(StrEnum):
     """A StrEnum (stored by value) whose members have a translated label from ``_labels()``."""
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         raise NotImplementedError
 
     @property
@@ -26,6 +29,6 @@ class LabelledEnum(StrEnum):
 
 
 @functools.cache
-def _labels_of(enum_class) -> dict:
+def _labels_of(enum_class: type[LabelledEnum]) -> dict[LabelledEnum, LazyText]:
     # The lazy strings translate when shown, so one dict per class serves every language.
     return enum_class._labels()

@@ -9,11 +9,13 @@ agenda item, so the one policy rule decides who sees it.
 """
 
 from datetime import date, datetime
+from typing import Self
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.labels import LabelledEnum
@@ -27,7 +29,7 @@ class MinutesStatus(LabelledEnum):
     APPROVED = "approved"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.DRAFT: _l("Draft"),
             cls.SUBMITTED: _l("Awaiting approval"),
@@ -43,7 +45,7 @@ class SectionKind(LabelledEnum):
     NEXT_SESSION = "next_session"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.HEADER: _l("Outline"),
             cls.ATTENDANCE: _l("Attendance"),
@@ -58,7 +60,7 @@ class Decision(LabelledEnum):
     RETURNED = "returned"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {cls.APPROVED: _l("Approved"), cls.RETURNED: _l("Returned with comments")}
 
 
@@ -155,7 +157,7 @@ class MinutesSection(Base):
     )
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str, int | None, int | None]:
         """What a section is across versions: its kind and item or body."""
         return (self.kind.value, self.agenda_item_id, self.body_id)
 

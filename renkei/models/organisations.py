@@ -1,11 +1,13 @@
 """Organisations (機関) that people belong to and represent on bodies."""
 
 from datetime import datetime
+from typing import Self
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.labels import LabelledEnum
 
@@ -21,7 +23,7 @@ class OrganisationKind(LabelledEnum):
     OTHER = "other"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.CONSULTATION_AGENCY: _l("Self-reliance consultation agency"),
             cls.COMMUNITY_SUPPORT_CENTRE: _l("Community comprehensive support centre"),

@@ -7,6 +7,7 @@ only as a SHA-256 hash. Every change of an answer is kept (``PollAnswerChange``)
 """
 
 from datetime import datetime, timedelta
+from typing import Self
 
 from sqlalchemy import (
     Boolean,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.labels import LabelledEnum
@@ -34,7 +36,7 @@ class PollStatus(LabelledEnum):
     DECIDED = "decided"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {cls.OPEN: _l("Open for answers"), cls.DECIDED: _l("Decided")}
 
 
@@ -46,7 +48,7 @@ class Choice(LabelledEnum):
     NO = "no"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {cls.YES: _l("Can attend"), cls.MAYBE: _l("Not sure"), cls.NO: _l("Cannot attend")}
 
     @property

@@ -7,11 +7,13 @@ that one occurrence can be moved or cancelled without touching the rest.
 """
 
 from datetime import datetime
+from typing import Self
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.labels import LabelledEnum
@@ -25,7 +27,7 @@ class Mode(LabelledEnum):
     WRITTEN = "written"  # 書面開催
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.IN_PERSON: _l("In person"),
             cls.ONLINE: _l("Online"),
@@ -40,7 +42,7 @@ class Status(LabelledEnum):
     CANCELLED = "cancelled"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.SCHEDULED: _l("Scheduled"),
             cls.HELD: _l("Held"),
@@ -55,7 +57,7 @@ class Answer(LabelledEnum):
     PROXY = "proxy"  # 代理出席
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.ATTEND: _l("Attending"),
             cls.ABSENT: _l("Absent"),
@@ -70,7 +72,7 @@ class Visibility(LabelledEnum):
     CONFIDENTIAL = "confidential"
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.PUBLIC: _l("Public"),
             cls.MEMBERS: _l("Members only"),
@@ -157,6 +159,14 @@ class MeetingSession(Base):
     @property
     def is_moved(self) -> bool:
         return self.original_start is not None and self.original_start != self.start_at
+
+    @property
+    def rule_start(self) -> datetime:
+        """``original_start`` of an occurrence of a series, which always has one (a session
+        joins a series only with it)."""
+        if self.original_start is None:
+            raise ValueError(f"session {self.id} has no start given by a series rule")
+        return self.original_start
 
     @property
     def minutes_long(self) -> int:

@@ -139,8 +139,8 @@ def change_password(db: Session, person: Person, current: str, new: str) -> None
 
 def authenticate(db: Session, email: str, password: str) -> Person | None:
     """The active person with this e-mail and password, or None whichever part was wrong."""
-    email = normalise_email(email)
-    person = db.scalar(select(Person).where(Person.email == email)) if email else None
+    address = normalise_email(email)
+    person = db.scalar(select(Person).where(Person.email == address)) if address else None
     if person is None or not person.password_hash:
         check_password_hash(_dummy_hash(hash_method()), password)
         return None

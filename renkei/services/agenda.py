@@ -73,7 +73,7 @@ def _require_visible(access: policy.SessionAccess, item: AgendaItem) -> None:
         )
 
 
-def validate(session: MeetingSession, data: ItemData) -> dict:
+def validate(session: MeetingSession, data: ItemData) -> dict[str, object]:
     """Raise DomainError for the first thing wrong; return the values to store."""
     title = (data.title or "").strip()
     if not title:
@@ -169,7 +169,7 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
         if name in PLAIN_FIELDS:
             old, new = getattr(item, name), values[name]
             if name == "body_id":  # bodies by name: which body owns an item is no secret
-                names = {body.id: body.name for body in session.bodies}
+                names: dict[object, str] = {body.id: body.name for body in session.bodies}
                 old, new = names.get(old, old), names.get(new, new)
             line = _l(
                 "Item No.%(n)d, %(field)s: %(old)s → %(new)s",

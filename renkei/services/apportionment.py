@@ -245,7 +245,7 @@ def report(db: Session, period: Period, people: list[Person], *, reader: Person)
     for attendance in _attendances(db, period, set(reports)):
         person_report = reports[attendance.person_id]
         session = attendance.session
-        closed = frozenset()
+        closed: frozenset[int] = frozenset()
         if attendance.person_id != reader.id:
             closed = frozenset(
                 item.body_id
@@ -290,13 +290,16 @@ def _attendances(db: Session, period: Period, person_ids: set[int]) -> list[Atte
 
 def _unrecorded(db: Session, period: Period) -> int:
     start, end = _bounds(period)
-    return db.scalar(
-        select(func.count(MeetingSession.id)).where(
-            MeetingSession.status == Status.HELD,
-            MeetingSession.start_at >= start,
-            MeetingSession.start_at < end,
-            MeetingSession.id.not_in(select(Attendance.session_id)),
+    return (
+        db.scalar(
+            select(func.count(MeetingSession.id)).where(
+                MeetingSession.status == Status.HELD,
+                MeetingSession.start_at >= start,
+                MeetingSession.start_at < end,
+                MeetingSession.id.not_in(select(Attendance.session_id)),
+            )
         )
+        or 0
     )
 
 

@@ -168,7 +168,13 @@ def save_record(
     return saved, minutes.refresh_attendance(db, session, before)
 
 
-def _check(session, line: Line, entry: LineData, confidential, shown) -> dict[str, object]:
+def _check(
+    session: MeetingSession,
+    line: Line,
+    entry: LineData,
+    confidential: dict[int, AgendaItem],
+    shown: set[int],
+) -> dict[str, object]:
     problems: dict[str, object] = {}
     try:
         presence = Presence(entry.presence or "")
@@ -227,7 +233,9 @@ def _moment(session: MeetingSession, at: time | None) -> datetime | None:
     return moment
 
 
-def _check_items(line: Line, entry: LineData, confidential, shown) -> dict[str, object]:
+def _check_items(
+    line: Line, entry: LineData, confidential: dict[int, AgendaItem], shown: set[int]
+) -> dict[str, object]:
     for item_id in sorted(entry.item_ids & shown):
         if item_id not in confidential:
             return {"items": _l("That item is not a confidential item of this session.")}
@@ -244,12 +252,19 @@ def _check_items(line: Line, entry: LineData, confidential, shown) -> dict[str, 
     return {}
 
 
-def _apply(db, session, line: Line, entry: LineData, shown: set[int], by: Person) -> Attendance:
+def _apply(
+    db: Session,
+    session: MeetingSession,
+    line: Line,
+    entry: LineData,
+    shown: set[int],
+    by: Person,
+) -> Attendance:
     attendance, first = line.attendance, line.attendance is None
-    if first:
+    if attendance is None:
         attendance = Attendance(session_id=session.id, person_id=line.person.id)
         db.add(attendance)
-    presence = Presence(entry.presence)
+    presence = Presence(entry.presence or "")  # checked by _check
     partial = presence == Presence.PARTIAL
     attendance.presence = presence
     attendance.arrived_at = _moment(session, entry.arrived) if partial else None

@@ -12,7 +12,7 @@ view was read or which fields changed.
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import normalise_text, utcnow
@@ -138,7 +138,7 @@ def entries(
     return list(rows), total or 0
 
 
-def _scope_condition(scope: LogScope, body_id: int | None):
+def _scope_condition(scope: LogScope, body_id: int | None) -> ColumnElement[bool]:
     if body_id is not None:
         if body_id not in scope.body_ids:
             return AuditEntry.id.is_(None)  # nothing: not a body of theirs

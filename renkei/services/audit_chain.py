@@ -20,18 +20,19 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from flask_babel import force_locale
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import RowMapping, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renkei.db import AUDIT_KEY_INFO
+from renkei.db import AUDIT_KEY_INFO, rowcount, table_of
 from renkei.i18n import gettext as _
-from renkei.models import AuditEntry, AuditHead
+from renkei.models import AuditEntry, AuditHead, MailMessage
 from renkei.models.audit import GENESIS
 from renkei.services import mail
 from renkei.services.dates import now_tokyo
@@ -56,7 +57,7 @@ SEALED_COLUMNS = (
     "ip",
 )
 BATCH = 1000
-TABLE = AuditEntry.__table__
+TABLE = table_of(AuditEntry)
 
 NO_KEY = "no audit key: set AUDIT_KEY, or let Renkei keep one in instance/audit_key"
 WRONG_KEY = (
@@ -78,7 +79,7 @@ class AuditKeyError(RuntimeError):
 
 
 def audit_key(db: Session) -> bytes:
-    key = db.info.get(AUDIT_KEY_INFO)
+    key: str | None = db.info.get(AUDIT_KEY_INFO)
     if not key:
         raise AuditKeyError(NO_KEY)
     return key.encode("utf-8")
@@ -122,9 +123,9 @@ def _locked_head(db: Session) -> AuditHead | None:
         .values(length=AuditHead.length)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount == 0:
+    if rowcount(taken) == 0:
         return None
-    return db.get(AuditHead, 1, populate_existing=True)
+    return db.get_one(AuditHead, 1, populate_existing=True)
 
 
 def next_id(db: Session) -> int:
@@ -136,7 +137,13 @@ def next_id(db: Session) -> int:
 # --- Hashes -------------------------------------------------------------------------------
 
 
-def entry_hash(key: bytes, values: Mapping) -> str:
+class _Values(Protocol):
+    """An entry's column values by name: a row mapping, or ``values_of``."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+def entry_hash(key: bytes, values: _Values) -> str:
     """The seal of an entry given as its columns' values (a row mapping, or ``values_of``)."""
     content = {name: values[name] for name in SEALED_COLUMNS}
     content["at"] = _instant(content["at"])
@@ -144,7 +151,7 @@ def entry_hash(key: bytes, values: Mapping) -> str:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def unkeyed_hash(values: Mapping) -> str:
+def unkeyed_hash(values: _Values) -> str:
     """How entries were hashed before the key (plain SHA-256, person_id left out): only
     ``reseal`` accepts such an entry, and only at the start of the chain."""
     content = [
@@ -157,7 +164,7 @@ def unkeyed_hash(values: Mapping) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def values_of(entry: AuditEntry) -> dict:
+def values_of(entry: AuditEntry) -> dict[str, object]:
     return {column.key: getattr(entry, column.key) for column in TABLE.columns}
 
 
@@ -167,7 +174,7 @@ def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _rows(db: Session, after: int | None = None) -> Iterator[Mapping]:
+def _rows(db: Session, after: int | None = None) -> Iterator[RowMapping]:
     query = select(TABLE).order_by(TABLE.c.id).execution_options(yield_per=BATCH)
     if after is not None:
         query = query.where(TABLE.c.id > after)
@@ -220,7 +227,7 @@ def verify(db: Session) -> Verification:
     return result
 
 
-def _misfit(key: bytes, values: Mapping, place: int, expected: str) -> str:
+def _misfit(key: bytes, values: _Values, place: int, expected: str) -> str:
     if values["previous_hash"] != expected:
         return "previous hash does not match"
     if not hmac.compare_digest(values["hash"], entry_hash(key, values)):
@@ -368,6 +375,7 @@ def anchor_mismatch(db: Session, anchors: Iterable[Anchor]) -> tuple[Anchor, str
     """The first anchor the chain does not match, and how; None when all match. Meant for a
     chain that ``verify`` passed, whose entry ids are their places."""
     for anchor in anchors:
+        found: str | None
         if anchor.length == 0:
             found = GENESIS
         else:
@@ -380,7 +388,9 @@ def anchor_mismatch(db: Session, anchors: Iterable[Anchor]) -> tuple[Anchor, str
     return None
 
 
-def anchor_message(address: str, *, anchor: Anchor | None, problem: str, sender: str):
+def anchor_message(
+    address: str, *, anchor: Anchor | None, problem: str, sender: str
+) -> MailMessage:
     """The e-mail (a pending ``MailMessage``, not yet added) carrying the anchor to a
     mailbox elsewhere; or, when the chain did not verify, saying so instead."""
     key = f"audit-anchor:{now_tokyo().isoformat()}"

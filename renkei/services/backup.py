@@ -60,7 +60,7 @@ def backup_name(now: datetime | None = None, suffix: str = SQLITE_SUFFIX) -> str
 
 
 def destination_path(
-    destination: str | os.PathLike, now: datetime | None = None, suffix: str = SQLITE_SUFFIX
+    destination: str | os.PathLike[str], now: datetime | None = None, suffix: str = SQLITE_SUFFIX
 ) -> Path:
     """The file to write: ``destination`` itself, or a dated name inside it when it is a
     folder (an existing one, or a path written with a trailing slash)."""
@@ -82,7 +82,7 @@ def sqlite_path(database_url: str) -> Path:
 
 def backup_sqlite(
     database_url: str,
-    destination: str | os.PathLike,
+    destination: str | os.PathLike[str],
     *,
     force: bool = False,
     now: datetime | None = None,
@@ -189,7 +189,7 @@ def libpq_url(database_url: str) -> str:
 
 
 def postgresql_commands(
-    database_url: str, destination: str | os.PathLike, *, now: datetime | None = None
+    database_url: str, destination: str | os.PathLike[str], *, now: datetime | None = None
 ) -> PostgresqlCommands:
     """The pg_dump command that writes a backup to ``destination`` (a file, or a folder for
     a dated ``renkei-YYYYMMDD-HHMMSS.dump``), and the pg_restore command that loads it back

@@ -1,6 +1,8 @@
 """Bodies (会議体): creating and editing them, and the subcommittee tree."""
 
 from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,7 +68,10 @@ def depth(body: Body) -> int:
     return level
 
 
-def _enum(enum_class, value, field, message):
+E = TypeVar("E", bound=Enum)
+
+
+def _enum(enum_class: type[E], value: object, field: str, message: str) -> E:
     try:
         return enum_class(value)
     except ValueError:
@@ -79,7 +84,7 @@ def _check_parent(db: Session, body: Body | None, parent_id: int | None) -> Body
     parent = db.get(Body, parent_id)
     if parent is None:
         raise DomainError(_l("The parent body does not exist."), "parent_id")
-    ancestor = parent
+    ancestor: Body | None = parent
     while ancestor is not None:
         if body is not None and ancestor.id == body.id:
             raise DomainError(
@@ -116,7 +121,7 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     number = _quorum_number(rule, data.quorum_number)
 
     created = body is None
-    if created:
+    if body is None:
         body = Body()
         db.add(body)
     body.name, body.kind, body.area = name, kind, data.area.strip()
@@ -166,16 +171,16 @@ def _confidentiality(
     derived = kind.default_confidentiality
     if wanted is None or wanted == "":
         return body.confidentiality if body and body.kind == kind else derived
-    wanted = _enum(
+    chosen = _enum(
         Confidentiality, wanted, "confidentiality", _l("Choose a confidentiality setting.")
     )
     current = body.confidentiality if body and body.kind == kind else derived
-    if wanted != current and not by.is_admin:
+    if chosen != current and not by.is_admin:
         raise Forbidden(
             _l("Only an administrator may change the confidentiality of a body."),
             "confidentiality",
         )
-    return wanted
+    return chosen
 
 
 STRICTNESS = [Confidentiality.PUBLIC, Confidentiality.CLOSED, Confidentiality.STATUTORY]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event, vCalAddress, vRecur, vText
+from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
 
 from renkei.i18n import gettext as _
 from renkei.models import Answer, MeetingSession, Person, Series, Status
@@ -19,7 +19,7 @@ from renkei.services.dates import in_tokyo
 
 PRODID = "-//Renkei//Joint meetings of welfare bodies//JA"
 
-PARTSTAT = {
+PARTSTAT: dict[Answer | None, str] = {
     Answer.ATTEND: "ACCEPTED",
     Answer.PROXY: "DELEGATED",
     Answer.ABSENT: "DECLINED",
@@ -125,29 +125,30 @@ def _calendar(method: str) -> Calendar:
 
 def _finish(calendar: Calendar) -> bytes:
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar leaves it unannotated
+    return ical
 
 
 def _series_events(series: Series, base_url: str, *, is_member: bool) -> list[Event]:
     """One VEVENT with RRULE and EXDATE for the series, plus one per moved or changed
     occurrence with its RECURRENCE-ID."""
-    occurrences = sorted(series.sessions, key=lambda s: s.original_start)
+    occurrences = sorted(series.sessions, key=lambda s: s.rule_start)
     first = occurrences[0]
     sequence = max(s.sequence for s in occurrences)
     master = _event(first, base_url, is_member=is_member, sequence=sequence)
     # The master carries the rule's own times, even when its first occurrence was moved.
-    master["dtstart"].dt = in_tokyo(first.original_start)
-    master["dtend"].dt = in_tokyo(first.original_start + (first.end_at - first.start_at))
+    master["dtstart"] = vDDDTypes(in_tokyo(first.rule_start))
+    master["dtend"] = vDDDTypes(in_tokyo(first.rule_start + (first.end_at - first.start_at)))
     master.add("rrule", vRecur.from_ical(series.rrule))
     master["status"] = "CONFIRMED"
-    cancelled = [in_tokyo(s.original_start) for s in occurrences if s.status == Status.CANCELLED]
+    cancelled = [in_tokyo(s.rule_start) for s in occurrences if s.status == Status.CANCELLED]
     if cancelled:
         master.add("exdate", cancelled)
     events = [master]
     for occurrence in occurrences:
         if occurrence.status != Status.CANCELLED and _differs(occurrence, first):
             event = _event(occurrence, base_url, is_member=is_member, sequence=sequence)
-            event.add("recurrence-id", in_tokyo(occurrence.original_start))
+            event.add("recurrence-id", in_tokyo(occurrence.rule_start))
             events.append(event)
     return events
 
@@ -181,7 +182,7 @@ def invite(
     calendar = _calendar("CANCEL" if cancelled else "REQUEST")
     event = _event(session, base_url, is_member=recipient.is_member)
     if session.series_id is not None:
-        event.add("recurrence-id", in_tokyo(session.original_start))
+        event.add("recurrence-id", in_tokyo(session.rule_start))
     _organizer(event, organizer, base_url)
     _attendee(event, recipient, answer)
     calendar.add_component(event)
@@ -223,13 +224,13 @@ def feed(
     calendar.add("x-published-ttl", "PT1H")
     whole_series: dict[int, bool] = {}
     for session in sessions:
-        series_id = session.series_id
-        if series_id is not None and series_id not in whole_series:
-            whole_series[series_id] = all(map(is_invited, session.series.sessions))
-            if whole_series[series_id]:
-                for event in _series_events(session.series, base_url, is_member=True):
+        series = session.series
+        if series is not None and series.id not in whole_series:
+            whole_series[series.id] = all(map(is_invited, series.sessions))
+            if whole_series[series.id]:
+                for event in _series_events(series, base_url, is_member=True):
                     calendar.add_component(event)
-        if series_id is None or not whole_series[series_id]:
+        if series is None or not whole_series[series.id]:
             event = _event(session, base_url, is_member=True)
             # An occurrence on its own: its own UID, not the series' (no rule goes with it).
             event["uid"] = vText(f"session-{session.id}@{_domain(base_url)}")

@@ -1,9 +1,9 @@
 """The secretary's tile on the home page: what needs doing across the bodies they run."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
@@ -33,7 +33,7 @@ class SecretaryTile:
     approvals_total: int = 0
 
 
-def _month_bounds(on: date):
+def _month_bounds(on: date) -> tuple[datetime, datetime]:
     month = apportionment.month(on.year, on.month)
     return tokyo_day_bounds(month.first)[0], tokyo_day_bounds(month.last)[1]
 
@@ -45,13 +45,16 @@ def secretary_tile(db: Session, person: Person) -> SecretaryTile | None:
         return None
     theirs = select(session_bodies.c.session_id).where(session_bodies.c.body_id.in_(body_ids))
     start, end = _month_bounds(today())
-    this_month = db.scalar(
-        select(func.count(MeetingSession.id)).where(
-            MeetingSession.id.in_(theirs),
-            MeetingSession.status != Status.CANCELLED,
-            MeetingSession.start_at >= start,
-            MeetingSession.start_at < end,
+    this_month = (
+        db.scalar(
+            select(func.count(MeetingSession.id)).where(
+                MeetingSession.id.in_(theirs),
+                MeetingSession.status != Status.CANCELLED,
+                MeetingSession.start_at >= start,
+                MeetingSession.start_at < end,
+            )
         )
+        or 0
     )
     outstanding = _outstanding(db, theirs)
     sessions = _sessions(db, [session_id for session_id, _ in outstanding[:LISTED]])
@@ -65,7 +68,7 @@ def secretary_tile(db: Session, person: Person) -> SecretaryTile | None:
     )
 
 
-def _outstanding(db: Session, theirs) -> list[tuple[int, int]]:
+def _outstanding(db: Session, theirs: Select[int]) -> list[tuple[int, int]]:
     """(session id, invitees without a reply) for coming sessions, soonest first. Invitees
     are today's members of the bodies served, each counted once per session (the session
     page counts those of the session's own date; they differ only where a term starts or
@@ -102,13 +105,13 @@ def _sessions(db: Session, ids: list[int]) -> dict[int, MeetingSession]:
     return {s.id: s for s in db.scalars(select(MeetingSession).where(MeetingSession.id.in_(ids)))}
 
 
-def _awaiting_approval(db: Session, theirs) -> tuple[list[MinutesVersion], int]:
+def _awaiting_approval(db: Session, theirs: Select[int]) -> tuple[list[MinutesVersion], int]:
     waiting = (
         select(MinutesVersion)
         .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
         .where(MinutesVersion.status == MinutesStatus.SUBMITTED, Minutes.session_id.in_(theirs))
     )
-    total = db.scalar(select(func.count()).select_from(waiting.subquery()))
+    total = db.scalar(select(func.count()).select_from(waiting.subquery())) or 0
     listed = db.scalars(
         waiting.order_by(MinutesVersion.id)
         .limit(LISTED)

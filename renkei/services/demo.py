@@ -2,6 +2,7 @@
 and members who sit on several of them. Every demo account's password is ``renkei-demo``."""
 
 import functools
+from collections.abc import Mapping
 from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
@@ -13,7 +14,9 @@ from renkei.models import (
     Body,
     BodyKind,
     Decision,
+    MeetingSession,
     Membership,
+    Mode,
     Organisation,
     OrganisationKind,
     Person,
@@ -161,26 +164,27 @@ def load(db: Session, *, sessions: bool = True) -> None:
 
 
 def _load_register(db: Session) -> None:
-    organisations = {}
+    organisations: dict[str, Organisation] = {}
     for name, kind, contact in ORGANISATIONS:
         organisations[name] = Organisation(name=name, kind=kind, contact=contact)
         db.add(organisations[name])
-    bodies = {}
-    for name, kind, area, parent in BODIES:
+    bodies: dict[str, Body] = {}
+    for name, body_kind, area, parent in BODIES:
         bodies[name] = Body(
             name=name,
-            kind=kind,
+            kind=body_kind,
             area=area,
-            parent=bodies.get(parent),
-            programme=kind.default_programme,
-            confidentiality=kind.default_confidentiality,
+            parent=bodies.get(parent) if parent else None,
+            programme=body_kind.default_programme,
+            confidentiality=body_kind.default_confidentiality,
         )
         db.add(bodies[name])
     db.flush()
     for email, name, kana, organisation, roles in PEOPLE:
-        org = organisations.get(organisation)
+        org = organisations.get(organisation) if organisation else None
         person = create_person(
-            db, PersonData(name=name, kana=kana, email=email, organisation_id=org and org.id)
+            db,
+            PersonData(name=name, kana=kana, email=email, organisation_id=org.id if org else None),
         )
         if email:
             person.password_hash = _demo_password_hash()
@@ -206,18 +210,36 @@ def _next(weekday: int, weeks_ahead: int) -> date:
     return day
 
 
-def _session(bodies, title, day, start, end, *, serves, host, **extra) -> SessionData:
+def _session(
+    bodies: Mapping[str, Body],
+    title: str,
+    day: date,
+    start: time,
+    end: time,
+    *,
+    serves: list[str],
+    host: str,
+    place: str = "",
+    online_url: str = "",
+    mode: str = Mode.IN_PERSON.value,
+    presiding_person_id: int | None = None,
+) -> SessionData:
     return SessionData(
         title=title,
         body_ids=[bodies[name].id for name in serves],
         host_body_id=bodies[host].id,
         start=tokyo_to_utc(day, start),
         end=tokyo_to_utc(day, end),
-        **extra,
+        place=place,
+        online_url=online_url,
+        mode=mode,
+        presiding_person_id=presiding_person_id,
     )
 
 
-def _last_months_minutes(db: Session, bodies, people) -> None:
+def _last_months_minutes(
+    db: Session, bodies: Mapping[str, Body], people: Mapping[str | None, Person]
+) -> None:
     """Last month's joint session, held, with minutes both chairs approved: something to
     read in each view, print and correct."""
     secretary = people["secretary@example.jp"]
@@ -236,7 +258,7 @@ def _last_months_minutes(db: Session, bodies, people) -> None:
         ),
         by=secretary,
     )
-    texts = {}
+    texts: dict[int | None, str] = {}  # by agenda item; sections of no item have None
     for title, body, visibility, text in [
         ("買い物支援の取組報告", KYOGITAI, Visibility.PUBLIC, "- 移動販売の試行を2地区で始めた。"),
         (
@@ -290,7 +312,7 @@ def _last_months_minutes(db: Session, bodies, people) -> None:
 PRESENT = ("事務 花子", "支援 一郎", "協議 次郎", "税務 健", "介護 由美", "地域 さくら", "生協 実")
 
 
-def _attendance(db: Session, past, secretary: Person) -> None:
+def _attendance(db: Session, past: MeetingSession, secretary: Person) -> None:
     """The record of last month's session, and 兼務 三郎's two posts, so that the quorum,
     the minutes' attendance and the apportionment report have something to show."""
     secret = {item.id for item in past.items if item.visibility == Visibility.CONFIDENTIAL}

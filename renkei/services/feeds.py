@@ -2,12 +2,14 @@
 
 import gzip
 import hashlib
+import inspect
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,7 +29,7 @@ def _format_digest() -> str:
     version, so that no stored copy outlives the code that built it."""
     digest = hashlib.sha256()
     for module in (calendar, policy, scheduling, sys.modules[__name__]):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(inspect.getfile(module)).read_bytes())
     for catalogue in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.mo")):
         digest.update(catalogue.read_bytes())
     return digest.hexdigest()[:16]
@@ -63,6 +65,8 @@ _STAMPS = (
     .where(Person.active.is_(True))
     .order_by(Membership.id)
 )
+# A row of _STAMPS; the term and body are None for a person with no terms (outer joins).
+_StampRow = Row[int, datetime | None, int | None, date | None, date | None, datetime | None]
 
 
 def version_for_token(db: Session, token: str, *, locale: str, base_url: str) -> FeedVersion | None:
@@ -77,7 +81,7 @@ def version(db: Session, person: Person, *, locale: str, base_url: str) -> FeedV
     return _version(rows, locale, base_url)
 
 
-def _version(rows, locale: str, base_url: str) -> FeedVersion:
+def _version(rows: Sequence[_StampRow], locale: str, base_url: str) -> FeedVersion:
     """ETag and Last-Modified from the stamps of the person's bodies and terms
     (models/calendar_stamps.py): one small query, however many sessions the feed holds.
 

@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from renkei.db import utcnow
+from renkei.db import rowcount, utcnow
 from renkei.i18n import gettext as _
 from renkei.models import LoginFailure, MailMessage, PasswordReset, Person
 from renkei.services import mail
@@ -57,7 +57,9 @@ def _address(email: str | None) -> str:
     return (normalise_email(email) or "")[:254]
 
 
-def _recent(db: Session, column, value: str, now: datetime) -> list[datetime]:
+def _recent(
+    db: Session, column: InstrumentedAttribute[str], value: str, now: datetime
+) -> list[datetime]:
     """Failure times for this address or IP that can still count towards a lock."""
     return list(
         db.scalars(
@@ -162,7 +164,7 @@ def _asked_too_often(db: Session, person: Person, now: datetime) -> bool:
             PasswordReset.created_at > now - RESET_LIMIT_WINDOW,
         )
     )
-    return asked >= RESET_LIMIT
+    return (asked or 0) >= RESET_LIMIT
 
 
 def _void_open_links(db: Session, person: Person, now: datetime) -> None:
@@ -208,8 +210,10 @@ def request_reset(
     return message
 
 
-def _reset_message(person: Person, token: str, key: str, base_url: str, sender: str):
+def _reset_message(person: Person, token: str, key: str, base_url: str, sender: str) -> MailMessage:
     """The e-mail with the link, in Japanese like every message, with no attachment."""
+    if person.email is None:  # _resettable lets only a person with an address through
+        raise ValueError("a reset link goes only to a person with an address")
     link = f"{base_url.rstrip('/')}{RESET_PATH}{token}"
     with force_locale(mail.MAIL_LOCALE):
         return mail.plain_message(
@@ -272,4 +276,4 @@ def _claim(db: Session, reset: PasswordReset, now: datetime) -> bool:
         )
         .values(used_at=now)
     )
-    return claimed.rowcount == 1
+    return rowcount(claimed) == 1

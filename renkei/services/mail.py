@@ -33,6 +33,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import force_locale
@@ -40,7 +41,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
 from renkei import textnorm
-from renkei.db import utcnow
+from renkei.db import rowcount, table_of, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.models import (
@@ -90,7 +91,7 @@ class MailSettings:
         return bool(self.host)
 
     @classmethod
-    def from_config(cls, config: Mapping, instance_path: str | Path) -> "MailSettings":
+    def from_config(cls, config: Mapping[str, Any], instance_path: str | Path) -> "MailSettings":
         """From the app's configuration (see ``renkei.config``)."""
         starttls = config.get("SMTP_STARTTLS") in (True, "1", 1)
         delivery = config.get("MAIL_DELIVERY") or ("sync" if config.get("TESTING") else "thread")
@@ -340,7 +341,7 @@ def _compose(
     message["From"] = Address(display_name=display, addr_spec=sender)
     message["To"] = Address(display_name=line(recipient.name), addr_spec=recipient.email)
     reply_to = valid_address(organizer.email) if organizer else None
-    if reply_to:
+    if reply_to and organizer:
         message["Reply-To"] = Address(display_name=line(organizer.name), addr_spec=reply_to)
     message["Date"] = format_datetime(now_tokyo())
     message["Message-ID"] = make_msgid(domain=_domain(sender))
@@ -679,14 +680,14 @@ def address_message(
 
 def _claim(db: Session, message_id: int) -> bool:
     """Take the message for sending; False if another worker has it or it is done."""
-    table = MailMessage.__table__
+    table = table_of(MailMessage)
     claimed = db.execute(
         update(table)
         .where(table.c.id == message_id, table.c.status.in_(RETRYABLE))
         .values(status=MailStatus.SENDING)
     )
     db.commit()  # let other workers see the claim at once
-    return claimed.rowcount == 1
+    return rowcount(claimed) == 1
 
 
 def _describe(error: BaseException) -> str:
@@ -700,7 +701,7 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 

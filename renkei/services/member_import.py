@@ -15,10 +15,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Session
 
 from renkei import textnorm
+from renkei.db import table_of
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Organisation, Person, Role
 from renkei.services import policy
@@ -42,10 +44,17 @@ HEADINGS = {
 }
 _HEADING_KEYS = {heading: key for key, headings in HEADINGS.items() for heading in headings}
 
+
+def _length(column: str) -> int:
+    """The length of a string column of Person."""
+    kind = table_of(Person).c[column].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"people.{column} is not a string column of bounded length")
+    return kind.length
+
+
 # Lengths of the Person columns the text goes into, read from the model so they cannot drift.
-MAX_LENGTHS = {
-    key: Person.__table__.c[key].type.length for key in ("name", "kana", "email", "phone")
-}
+MAX_LENGTHS = {key: _length(key) for key in ("name", "kana", "email", "phone")}
 
 # The role words secretaries write. 会長/副会長 are what many 協議体 call their chair.
 ROLE_WORDS = {
@@ -70,7 +79,7 @@ _DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})")
 _CP932_STRAYS = frozenset("\x80\uf8f0\uf8f1\uf8f2\uf8f3")
 
 
-def _column_labels() -> dict:
+def _column_labels() -> dict[str, LazyText]:
     return {
         "name": _l("Name"),
         "kana": _l("Name in kana"),
@@ -115,7 +124,7 @@ class ImportRow:
     def is_new_person(self) -> bool:
         return self.person is None
 
-    def fail(self, code: str, message) -> None:
+    def fail(self, code: str, message: str) -> None:
         self.errors.append(LineError(self.line, code, message))
 
 
@@ -142,7 +151,7 @@ class ImportPreview:
     def new_people(self) -> int:
         return sum(1 for row in self.rows if row.is_new_person)
 
-    def reject(self, code: str, message, line: int | None = None) -> None:
+    def reject(self, code: str, message: str, line: int | None = None) -> None:
         """Add an error about the file as a whole (the view uses it for transport limits)."""
         self.file_errors.append(LineError(line, code, message))
 
@@ -205,7 +214,7 @@ def parse_text(db: Session, body: Body, text: str, *, encoding: str = "utf-8") -
     return preview
 
 
-def commit(db: Session, body: Body, text: str, *, by: Person) -> int:
+def commit(db: Session, body: Body, text: str, *, by: Person) -> list[Membership]:
     """Check ``text`` again from scratch and, if all is well, add every line to the body.
 
     Returns the terms added. Flushes only; the caller commits. Raises
@@ -279,12 +288,14 @@ def _normalise(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def _read_headings(cells: list[str], preview: ImportPreview) -> list[str]:
-    """The column key of each heading, in file order. Reports unknown and repeated
-    headings; empty headings at the end (spreadsheets leave them) are ignored."""
+def _read_headings(cells: list[str], preview: ImportPreview) -> list[str | None]:
+    """The column key of each heading, in file order (None for a heading that names no
+    column). Reports unknown and repeated headings; empty headings at the end (spreadsheets
+    leave them) are ignored."""
     while cells and not cells[-1].strip():
         cells = cells[:-1]
-    keys, unknown = [], []
+    keys: list[str | None] = []
+    unknown: list[str] = []
     for position, cell in enumerate(cells, start=1):
         heading = _normalise(cell)
         key = _HEADING_KEYS.get(heading) or _HEADING_KEYS.get(heading.lower())
@@ -313,12 +324,16 @@ def _read_headings(cells: list[str], preview: ImportPreview) -> list[str]:
     return keys
 
 
-def _read_row(line: int, keys: list[str], cells: list[str]) -> ImportRow:
+def _read_row(line: int, keys: list[str | None], cells: list[str]) -> ImportRow:
     """Read one line on its own: everything that needs no database."""
     raw = dict.fromkeys(HEADINGS, "")
     # As the register will store them (renkei.textnorm): a line break in a quoted cell, or
     # a decomposed accent, must not make a known person look new.
-    raw.update((key, textnorm.one_line(cell)) for key, cell in zip(keys, cells, strict=False))
+    raw.update(
+        (key, textnorm.one_line(cell))
+        for key, cell in zip(keys, cells, strict=False)
+        if key is not None  # (a file with such a heading is refused before its lines are read)
+    )
     row = ImportRow(line=line, raw=raw)
     if any(cell.strip() for cell in cells[len(keys) :]):
         row.fail("extra_values", _l("This line has more values than the heading has columns."))
@@ -441,8 +456,8 @@ def _load_register(db: Session, body: Body, rows: list[ImportRow]) -> _Register:
     if emails:
         # Lower-cased on both sides: the register stores e-mails normalised, but matching
         # must not depend on every old row having been.
-        found = db.scalars(select(Person).where(func.lower(Person.email).in_(emails)))
-        register.by_email = {person.email.lower(): person for person in found}
+        people = db.scalars(select(Person).where(func.lower(Person.email).in_(emails)))
+        register.by_email = {p.email.lower(): p for p in people if p.email is not None}
     if names:
         for person in db.scalars(select(Person).where(Person.name.in_(names))):
             register.by_name.setdefault(person.name, []).append(person)
@@ -454,7 +469,9 @@ def _load_register(db: Session, body: Body, rows: list[ImportRow]) -> _Register:
 
 def _check_against_register(db: Session, body: Body, rows: list[ImportRow]) -> None:
     register = _load_register(db, body, rows)
-    first_line_of: dict[tuple, int] = {}  # who or which e-mail -> the line it was first on
+    first_line_of: dict[
+        tuple[str, str | int], int
+    ] = {}  # who or which e-mail -> the line it was first on
     for row in rows:
         _match_organisation(row, register)
         _match_person(row, register)
@@ -484,7 +501,7 @@ def _match_person(row: ImportRow, register: _Register) -> None:
         row.person = namesakes[0] if len(namesakes) == 1 else None
 
 
-def _check_repeats(row: ImportRow, first_line_of: dict[tuple, int]) -> None:
+def _check_repeats(row: ImportRow, first_line_of: dict[tuple[str, str | int], int]) -> None:
     if row.email:
         earlier = first_line_of.setdefault(("email", row.email), row.line)
         if earlier != row.line:
@@ -497,6 +514,7 @@ def _check_repeats(row: ImportRow, first_line_of: dict[tuple, int]) -> None:
                 ),
             )
             return  # the same person, already reported
+    who: tuple[str, str | int]
     if row.person is not None:
         who = ("person", row.person.id)
     elif not row.raw["email"] and row.name:
@@ -517,7 +535,9 @@ def _check_existing_terms(db: Session, body: Body, row: ImportRow, register: _Re
     if row.person is None or row.person.id not in register.with_terms:
         return
     # Terms already reported as unreadable or back to front would only be reported twice.
-    if row.role is None or any(e.code in ("invalid_date", "term_order") for e in row.errors):
+    if row.role is None or row.term_start is None:  # (no start: an invalid date, below)
+        return
+    if any(e.code in ("invalid_date", "term_order") for e in row.errors):
         return
     data = MembershipData(
         person_id=row.person.id,

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import Body, Confidentiality, Membership, Organisation, Person, Role
+from renkei.models import (
+    Body,
+    Confidentiality,
+    MailMessage,
+    Membership,
+    Organisation,
+    Person,
+    Role,
+)
 from renkei.services import mail, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
@@ -41,7 +49,9 @@ def body_memberships(db: Session, body: Body) -> list[Membership]:
     )
 
 
-def split_current(memberships: list[Membership], on: date | None = None):
+def split_current(
+    memberships: list[Membership], on: date | None = None
+) -> tuple[list[Membership], list[Membership], list[Membership]]:
     """(current, past, future) terms, current ones ordered by role then name."""
     on = on or today()
     role_order = list(Role)
@@ -89,7 +99,9 @@ def current_terms_of(db: Session, person: Person, on: date) -> list[Membership]:
     )
 
 
-def validate(db: Session, body: Body, data: MembershipData, membership_id: int | None = None):
+def validate(
+    db: Session, body: Body, data: MembershipData, membership_id: int | None = None
+) -> tuple[Person, Role]:
     """Raise DomainError for the first thing wrong with ``data``; return (person, role)."""
     person = db.get(Person, data.person_id) if data.person_id else None
     if person is None:
@@ -116,7 +128,9 @@ def validate(db: Session, body: Body, data: MembershipData, membership_id: int |
     return person, role
 
 
-def _overlapping_term(db, body_id, person_id, data, membership_id) -> Membership | None:
+def _overlapping_term(
+    db: Session, body_id: int, person_id: int, data: MembershipData, membership_id: int | None
+) -> Membership | None:
     query = select(Membership).where(
         Membership.body_id == body_id,
         Membership.person_id == person_id,
@@ -235,7 +249,15 @@ def announce_to_chairs(
     return result
 
 
-def _change_notice(chair, address, body, changes, by, sender, link):
+def _change_notice(
+    chair: Person,
+    address: str,
+    body: Body,
+    changes: list[str],
+    by: Person,
+    sender: str,
+    link: str,
+) -> MailMessage:
     return mail.plain_message(
         chair,
         address,

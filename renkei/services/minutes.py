@@ -13,13 +13,14 @@ Who may read or change what is asked of the policy module; this module only enfo
 import difflib
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from renkei.db import utcnow
+from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -40,6 +41,7 @@ from renkei.models import (
     MinutesVersion,
     Person,
     Presence,
+    Reply,
     Role,
     SectionKind,
     Status,
@@ -185,7 +187,7 @@ def attendance_visibility(body: Body) -> Visibility:
     return Visibility.MEMBERS
 
 
-def _section(kind: SectionKind, visibility: Visibility, **values) -> MinutesSection:
+def _section(kind: SectionKind, visibility: Visibility, **values: object) -> MinutesSection:
     return MinutesSection(kind=kind, visibility=visibility, revision=0, **values)
 
 
@@ -251,7 +253,7 @@ def _listed(groups: dict[str, list[str]], labels: dict[str, str]) -> list[str]:
     ]
 
 
-def _replied(members, answers) -> str:
+def _replied(members: Iterable[scheduling.Invitee], answers: dict[int, Reply]) -> str:
     groups: dict[str, list[str]] = {}
     for invitee in members:
         reply = answers.get(invitee.person.id)
@@ -272,7 +274,9 @@ def _replied(members, answers) -> str:
     return "\n".join(_listed(groups, labels))
 
 
-def _recorded(members, record: dict[int, Attendance], counted: quorum.Quorum) -> str:
+def _recorded(
+    members: Iterable[scheduling.Invitee], record: dict[int, Attendance], counted: quorum.Quorum
+) -> str:
     groups: dict[str, list[str]] = {}
     for invitee in members:
         entry = record.get(invitee.person.id)
@@ -332,10 +336,13 @@ def refresh_attendance(db: Session, session: MeetingSession, before: dict[int, s
     result = Refreshed()
     version = record.latest
     for section in version.sections:
-        new = after.get(section.body_id) if section.kind == SectionKind.ATTENDANCE else None
+        body_id = section.body_id
+        if section.kind != SectionKind.ATTENDANCE or body_id is None:
+            continue
+        new = after.get(body_id)
         if new is None or section.text == new:
             continue
-        if version.status != MinutesStatus.DRAFT or section.text != before.get(section.body_id):
+        if version.status != MinutesStatus.DRAFT or section.text != before.get(body_id):
             result.kept += 1
             continue
         done = db.execute(
@@ -345,7 +352,7 @@ def refresh_attendance(db: Session, session: MeetingSession, before: dict[int, s
             .execution_options(synchronize_session=False)
         )
         db.refresh(section)
-        result.updated += done.rowcount
+        result.updated += rowcount(done)
     return result
 
 
@@ -496,7 +503,7 @@ def save_section(
     )
     db.refresh(section)
     db.refresh(section.version)
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         if section.version.is_locked:
             raise DomainError(LOCKED)
         raise EditConflict(section, text)
@@ -625,7 +632,7 @@ def _take(db: Session, version: MinutesVersion, status: MinutesStatus) -> None:
     )
     db.refresh(version)
     db.expire(version, ["approvals"])
-    if taken.rowcount != 1:
+    if rowcount(taken) != 1:
         if status == MinutesStatus.DRAFT:
             raise DomainError(_l("Only a draft can be submitted for approval."))
         raise DomainError(_l("These minutes are not awaiting approval."))
@@ -699,12 +706,20 @@ def lock(version: MinutesVersion) -> None:
     version.content_hash = content_hash(version)
 
 
-def _notify_secretary(db, version, approval, kind, *, by, links) -> mail.QueueResult:
+def _notify_secretary(
+    db: Session,
+    version: MinutesVersion,
+    approval: Approval,
+    kind: str,
+    *,
+    by: Person,
+    links: Links,
+) -> mail.QueueResult:
     submitter = version.submitted_by
     if submitter is None:
         return mail.QueueResult()
     session = version.minutes.session
-    body = db.get(Body, approval.body_id)
+    body = approval.body
     if kind == RETURNED:
         subject = _l("Returned: minutes of %(title)s", title=session.title)
         # The comment may speak of closed items: it is read in Renkei, not in the mail.
@@ -766,7 +781,7 @@ def document(
             number += 1
             title = section.title if shown else _("Closed agenda item")
             heading = _("Item %(n)d: %(title)s", n=number, title=title)
-        elif section.kind == SectionKind.ATTENDANCE:
+        elif section.kind == SectionKind.ATTENDANCE and section.body is not None:
             heading = _("Attendance: %(body)s", body=section.body.name)
         else:
             heading = str(section.kind.label)
@@ -834,7 +849,9 @@ def diff(older: MinutesVersion, newer: MinutesVersion) -> list[SectionDiff]:
     return result
 
 
-def _diff_section(section, older, old: str, new: str) -> SectionDiff:
+def _diff_section(
+    section: MinutesSection, older: MinutesSection | None, old: str, new: str
+) -> SectionDiff:
     lines = []
     for line in difflib.ndiff(old.splitlines(), new.splitlines()):
         tag = line[:1]

@@ -5,18 +5,34 @@ entitled to confidential content by that role alone (docs/architecture.md, "The
 confidentiality rule").
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Protocol
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, event, select
+from sqlalchemy.orm import Session, UOWTransaction
 
-from renkei.models import Body, Confidentiality, Membership, Person, Pledge, PollInvitee, Role
+from renkei.models import (
+    Approval,
+    Body,
+    Confidentiality,
+    MeetingSession,
+    Membership,
+    MinutesSection,
+    MinutesVersion,
+    Person,
+    Pledge,
+    Poll,
+    PollInvitee,
+    Role,
+    Visibility,
+)
 from renkei.services.dates import in_tokyo, today
 
 
-def current_membership_filter(on: date):
+def current_membership_filter(on: date) -> ColumnElement[bool]:
     return (Membership.term_start <= on) & (
         (Membership.term_end.is_(None)) | (Membership.term_end >= on)
     )
@@ -117,7 +133,7 @@ def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]
     """Role -> bodies, for the person's terms current on ``on``: one query, kept in the
     database session until a term changes or the transaction ends. A page asks these
     questions several times over (the menu, the page, the tile)."""
-    kept = db.info.setdefault(_ROLES_KEY, {})
+    kept: dict[tuple[int, date], dict[Role, set[int]]] = db.info.setdefault(_ROLES_KEY, {})
     if _terms_pending(db):
         kept.clear()  # a term added, changed or removed but not yet flushed
     found = kept.get((person_id, on))
@@ -139,14 +155,16 @@ def _terms_pending(db: Session) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
-def _forget_roles_on_term_changes(db: Session, _context, _instances) -> None:
+def _forget_roles_on_term_changes(
+    db: Session, _context: UOWTransaction, _instances: object
+) -> None:
     if _terms_pending(db):
         db.info.pop(_ROLES_KEY, None)
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
-def _forget_roles(db: Session, *_args) -> None:
+def _forget_roles(db: Session, *_args: object) -> None:
     db.info.pop(_ROLES_KEY, None)
 
 
@@ -158,6 +176,16 @@ def secretary_body_ids(db: Session, person: Person, on: date | None = None) -> s
 def chair_body_ids(db: Session, person: Person, on: date | None = None) -> set[int]:
     """Bodies the person is current chair of."""
     return _role_body_ids(db, person, Role.CHAIR, on)
+
+
+class Closable(Protocol):
+    """What the rule for agenda items reads: an agenda item or a minutes section."""
+
+    @property
+    def visibility(self) -> Visibility: ...
+
+    @property
+    def body_id(self) -> int | None: ...
 
 
 @dataclass
@@ -195,7 +223,7 @@ class SessionAccess:
         """Schedule, edit, cancel and build the agenda: secretary of every body served."""
         return bool(self.session_body_ids) and self.session_body_ids <= self.secretary_body_ids
 
-    def can_see_item(self, item) -> bool:
+    def can_see_item(self, item: Closable) -> bool:
         """The one rule for agenda items (title, description, minutes section, attendance)."""
         if item.visibility == "public":
             return self.can_view or self.is_guest
@@ -208,7 +236,7 @@ class SessionAccess:
         return body_id in self.entitled_body_ids and body_id not in self.pledged_body_ids
 
 
-def session_access(db: Session, person: Person | None, session) -> SessionAccess:
+def session_access(db: Session, person: Person | None, session: MeetingSession) -> SessionAccess:
     body_ids = {body.id for body in session.bodies}
     access = SessionAccess(person=person, session_body_ids=body_ids)
     if person is None or not body_ids:
@@ -296,7 +324,7 @@ class MinutesView(StrEnum):
     PUBLIC = "public"  # public sections only: for the municipal website
 
 
-def can_read_minutes(access: SessionAccess, version) -> bool:
+def can_read_minutes(access: SessionAccess, version: MinutesVersion) -> bool:
     """Approved versions are for everyone who may know of the session; a draft is the
     secretariat's, and a submitted version also its approvers'."""
     status = version.status.value
@@ -307,7 +335,7 @@ def can_read_minutes(access: SessionAccess, version) -> bool:
     return access.can_manage
 
 
-def shows_section(access: SessionAccess, section, view: MinutesView) -> bool:
+def shows_section(access: SessionAccess, section: Closable, view: MinutesView) -> bool:
     """Whether a minutes section's text appears in ``view`` for this reader. A section is
     as closed as an agenda item; a view can only close more, never open."""
     if not access.can_see_item(section):
@@ -319,7 +347,9 @@ def shows_section(access: SessionAccess, section, view: MinutesView) -> bool:
     return True
 
 
-def can_read_comment(access: SessionAccess, approval, sections) -> bool:
+def can_read_comment(
+    access: SessionAccess, approval: Approval, sections: Iterable[MinutesSection]
+) -> bool:
     """A chair's comment on returned minutes may speak of their body's confidential
     sections: where there are any, only for those of the secretariat and chairs who may
     read them."""
@@ -330,12 +360,12 @@ def can_read_comment(access: SessionAccess, approval, sections) -> bool:
     return all(access.can_see_item(s) for s in closed)
 
 
-def can_use_full_view(access: SessionAccess, sections) -> bool:
+def can_use_full_view(access: SessionAccess, sections: Iterable[Closable]) -> bool:
     """The full view is for those entitled to every section it holds."""
     return all(access.can_see_item(section) for section in sections)
 
 
-def readable_sections(db: Session, person: Person, sections) -> set[int]:
+def readable_sections(db: Session, person: Person, sections: Iterable[MinutesSection]) -> set[int]:
     """Ids of the minutes sections (of any sessions) the person may read today, worked out
     with two queries however many sections there are: for lists such as one's tasks."""
     terms = db.scalars(
@@ -362,7 +392,7 @@ def readable_sections(db: Session, person: Person, sections) -> set[int]:
     return readable
 
 
-def calendar_access(session, is_member: bool) -> SessionAccess:
+def calendar_access(session: MeetingSession, is_member: bool) -> SessionAccess:
     """What a calendar file about ``session`` may carry: public items, members' items for a
     member, and never a confidential one, whoever receives it (docs/architecture.md)."""
     body_ids = {body.id for body in session.bodies}
@@ -410,13 +440,13 @@ class PollAccess:
         return self.can_manage or self.is_invitee
 
 
-def term_not_ended(on: date | None = None):
+def term_not_ended(on: date | None = None) -> ColumnElement[bool]:
     """A term current now or starting later: someone who left a body is no longer asked."""
     on = on or today()
     return Membership.term_end.is_(None) | (Membership.term_end >= on)
 
 
-def poll_access(db: Session, person: Person | None, poll) -> PollAccess:
+def poll_access(db: Session, person: Person | None, poll: Poll) -> PollAccess:
     """An invitee is someone asked when the poll was made who has not left its bodies since:
     to a former member a 支援会議's poll no longer exists, as its sessions do not."""
     body_ids = {body.id for body in poll.bodies}

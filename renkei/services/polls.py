@@ -13,12 +13,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from renkei.db import utcnow
+from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -106,14 +107,13 @@ def deadline_end(day: date) -> datetime:
     return tokyo_day_bounds(day)[1]
 
 
-def _session_data(data: PollData, slot: SlotData, **extra) -> SessionData:
+def _session_data(data: PollData, slot: SlotData) -> SessionData:
     return SessionData(
         title=data.title,
         body_ids=list(data.body_ids),
         host_body_id=data.host_body_id,
         start=slot.start,
         end=slot.end,
-        **extra,
     )
 
 
@@ -329,7 +329,7 @@ class Clash:
 @dataclass
 class SlotResult:
     slot: PollSlot
-    counts: Counter
+    counts: Counter[Choice]
     quorum_yes: list[quorum.Quorum]  # counting ○ answers
     quorum_likely: list[quorum.Quorum]  # counting ○ and △
     holiday: str | None = None
@@ -442,7 +442,7 @@ def _member_body_ids(db: Session, person: Person | None) -> set[int]:
 class AlreadyDecided(DomainError):
     """The poll was decided before this request could: its session is the poll's."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(_l("This poll has already been decided."))
 
 
@@ -497,7 +497,7 @@ def _close(db: Session, poll: Poll, now: datetime) -> None:
         .values(status=PollStatus.DECIDED, closed_at=now)
         .execution_options(synchronize_session=False)
     )
-    if closed.rowcount != 1:
+    if rowcount(closed) != 1:
         raise AlreadyDecided()
 
 
@@ -522,7 +522,7 @@ def open_for(db: Session, person: Person, now: datetime | None = None) -> list[t
     return [(poll, answered_at is not None) for poll, answered_at in rows]
 
 
-def _still_asked(person: Person):
+def _still_asked(person: Person) -> Select[int]:
     """Ids of the polls the person was asked in and has not left the bodies of since (as
     ``policy.poll_access`` has it)."""
     return (
@@ -606,7 +606,19 @@ def _link_for(db: Session, poll: Poll, person: Person, base_url: str) -> str:
     return f"{base}{LINK_PATH}{issue_link(db, poll, person)}"
 
 
-def _request_message(poll: Poll, person: Person, address: str, link: str, key: str, reminder):
+class _Request(TypedDict):
+    """The parts of a request or reminder that ``mail.plain_message`` takes by keyword."""
+
+    kind: str
+    key: str
+    subject: str
+    intro: str
+    blocks: list[list[str]]
+
+
+def _request_message(
+    poll: Poll, person: Person, address: str, link: str, key: str, reminder: bool
+) -> _Request:
     """Subject and text, in MAIL_LOCALE (the caller forces it)."""
     facts = [
         f"{_('Title')}: {poll.title}",
@@ -671,7 +683,12 @@ class ReminderRun:
 
 
 def send_reminders(
-    db: Session, settings: mail.MailSettings, *, days: int, base_url: str, now=None
+    db: Session,
+    settings: mail.MailSettings,
+    *,
+    days: int,
+    base_url: str,
+    now: datetime | None = None,
 ) -> ReminderRun:
     """Remind those who have not answered the polls due within ``days`` days (once per
     invitee and day, however often it runs); commit, then deliver what was queued."""

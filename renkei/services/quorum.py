@@ -7,9 +7,11 @@ replies before a session, the attendance record after it, and date polls.
 """
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from renkei.models import Body, Presence, QuorumRule, Role
+from renkei.models import Attendance, Body, Presence, QuorumRule, Role
+from renkei.services.scheduling import Invitee
 
 VOTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
 
@@ -34,7 +36,10 @@ def required(body: Body, total: int) -> int:
 
 
 def reckon(
-    bodies: Iterable[Body], invitees, present: set[int], by_proxy: set[int] = frozenset()
+    bodies: Iterable[Body],
+    invitees: Iterable[Invitee],
+    present: AbstractSet[int],
+    by_proxy: AbstractSet[int] = frozenset(),
 ) -> list[Quorum]:
     """Quorum per body among ``invitees`` (``scheduling.Invitee``) given the ids of people
     present, and of those represented by a proxy (counted only where the body allows it)."""
@@ -47,7 +52,9 @@ def reckon(
     return result
 
 
-def from_record(bodies: Iterable[Body], invitees, attendances: dict) -> list[Quorum]:
+def from_record(
+    bodies: Iterable[Body], invitees: Iterable[Invitee], attendances: dict[int, Attendance]
+) -> list[Quorum]:
     """Quorum per body from an attendance record (person id -> ``Attendance``)."""
     present = {pid for pid, a in attendances.items() if a.presence.attended}
     by_proxy = {pid for pid, a in attendances.items() if a.presence == Presence.PROXY}

@@ -6,12 +6,14 @@ named guests. Holidays and clashes are warnings, never walls: the secretary may 
 """
 
 from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Row, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from renkei import textnorm
 from renkei.db import utcnow
@@ -163,13 +165,18 @@ def warnings(
     return found
 
 
-def clashing_sessions(db: Session, data: SessionData, exclude_ids: set[int]):
+def clashing_sessions(
+    db: Session, data: SessionData, exclude_ids: set[int]
+) -> list[tuple[MeetingSession, list[str]]]:
     """Other sessions overlapping in time that share invitees, with the shared names."""
     return clashes_in_windows(db, set(data.body_ids), [(data.start, data.end)], exclude_ids)[0]
 
 
 def clashes_in_windows(
-    db: Session, body_ids: set[int], windows: list[tuple[datetime, datetime]], exclude_ids=()
+    db: Session,
+    body_ids: set[int],
+    windows: list[tuple[datetime, datetime]],
+    exclude_ids: Collection[int] = (),
 ) -> list[list[tuple[MeetingSession, list[str]]]]:
     """For each (start, end) window: the other sessions overlapping it that share invitees
     with the members of ``body_ids``, with the shared names (a date poll asks for all its
@@ -206,7 +213,9 @@ def clashes_in_windows(
     return result
 
 
-def _shared_invitees(others, body_ids: set[int], terms: list[Membership]):
+def _shared_invitees(
+    others: list[MeetingSession], body_ids: set[int], terms: list[Membership]
+) -> list[tuple[MeetingSession, list[str]]]:
     people_on: dict[int, set[int]] = {}
     names: dict[int, str] = {}
     for term in terms:
@@ -225,7 +234,7 @@ def _shared_invitees(others, body_ids: set[int], terms: list[Membership]):
 # --- Invitees -----------------------------------------------------------------------------
 
 
-def _current_terms(db: Session, body_ids: set[int], day) -> list[Membership]:
+def _current_terms(db: Session, body_ids: set[int], day: date) -> list[Membership]:
     if not body_ids:
         return []
     return list(
@@ -237,7 +246,7 @@ def _current_terms(db: Session, body_ids: set[int], day) -> list[Membership]:
     )
 
 
-def _terms_between(db: Session, body_ids: set[int], first, last) -> list[Membership]:
+def _terms_between(db: Session, body_ids: set[int], first: date, last: date) -> list[Membership]:
     """Terms on ``body_ids`` current on some day from ``first`` to ``last``."""
     if not body_ids:
         return []
@@ -259,7 +268,7 @@ def invitees(db: Session, session: MeetingSession) -> list[Invitee]:
     return invitees_of(db, session.bodies, tokyo_date(session.start_at))
 
 
-def invitees_of(db: Session, bodies, day) -> list[Invitee]:
+def invitees_of(db: Session, bodies: Iterable[Body], day: date) -> list[Invitee]:
     """Each member of ``bodies`` current on ``day`` once, with the bodies that bring them
     in: the invitees of a session, or of a date poll before there is a session."""
     by_person: dict[int, Invitee] = {}
@@ -331,7 +340,7 @@ FIELD_LABELS = {
 }
 
 
-def _history_values(session: MeetingSession) -> dict:
+def _history_values(session: MeetingSession) -> dict[str, object]:
     """The session's fields as history shows them: the host and presiding person by name."""
     values = {name: getattr(session, name) for name in HISTORY_FIELDS}
     values["host_body_id"] = session.host_body.name if session.host_body else None
@@ -341,10 +350,10 @@ def _history_values(session: MeetingSession) -> dict:
     return values
 
 
-def _describe(name: str, old, new) -> str:
+def _describe(name: str, old: object, new: object) -> str:
     """One history line, "Place: 役場 → 公民館", in the language of whoever made the change."""
 
-    def shown(value):
+    def shown(value: object) -> str:
         if isinstance(value, datetime):
             return f"{in_tokyo(value):%Y-%m-%d %H:%M}"
         return str(getattr(value, "label", value) or "—")
@@ -352,16 +361,20 @@ def _describe(name: str, old, new) -> str:
     return f"{FIELD_LABELS.get(name, name)}: {shown(old)} → {shown(new)}"
 
 
-def record(db: Session, session: MeetingSession, kind: str, by: Person | None, detail="") -> None:
+def record(
+    db: Session, session: MeetingSession, kind: str, by: Person | None, detail: str = ""
+) -> None:
     db.add(SessionChange(session=session, person=by, kind=kind, detail=detail))
 
 
-def create_session(db: Session, data: SessionData, *, by: Person, **extra) -> MeetingSession:
+def create_session(
+    db: Session, data: SessionData, *, by: Person, **extra: object
+) -> MeetingSession:
     return create_sessions(db, [(data, extra)], by=by)[0]
 
 
 def create_sessions(
-    db: Session, occurrences: list[tuple[SessionData, dict]], *, by: Person
+    db: Session, occurrences: list[tuple[SessionData, dict[str, object]]], *, by: Person
 ) -> list[MeetingSession]:
     """Sessions alike but for their times (the occurrences of a series), each with its model
     attributes: checked against the database once, written in one flush."""
@@ -512,7 +525,7 @@ def set_reply(
 @dataclass
 class BodyTally:
     body: Body
-    counts: Counter
+    counts: Counter[Answer]
     total: int
 
     @property
@@ -534,7 +547,11 @@ def tally(session: MeetingSession, people: list[Invitee], replies: list[Reply]) 
 # --- Lists --------------------------------------------------------------------------------
 
 
-def _terms(db: Session, person: Person):
+# A person's term as _terms reads it: body_id, term_start, term_end.
+_TermRow = Row[int, date, date | None]
+
+
+def _terms(db: Session, person: Person) -> Sequence[_TermRow]:
     return db.execute(
         select(Membership.body_id, Membership.term_start, Membership.term_end).where(
             Membership.person_id == person.id
@@ -542,7 +559,7 @@ def _terms(db: Session, person: Person):
     ).all()
 
 
-def invitation_test(db: Session, person: Person):
+def invitation_test(db: Session, person: Person) -> Callable[[MeetingSession], bool]:
     """A test, in Python, of whether the person is invited to a session already loaded with
     its bodies: one of their terms covers its date in Tokyo on a body it serves."""
     terms = _terms(db, person)
@@ -560,7 +577,7 @@ def invitation_test(db: Session, person: Person):
     return is_invited
 
 
-def _invited_clause(terms, since: datetime):
+def _invited_clause(terms: Sequence[_TermRow], since: datetime) -> Exists:
     """SQL for "one of ``terms`` covers the session's date in Tokyo, on a body it serves"
     (a term runs from its first day's midnight to the midnight after its last day).
 
@@ -576,11 +593,13 @@ def _invited_clause(terms, since: datetime):
     # "+ 0": with a bare column, SQLite probes the (session_id, body_id) key once per body
     # listed for every session it walks; the expression makes it read the session's one or
     # two rows and test them.
-    within = [(session_bodies.c.body_id + 0).in_(always)] if always else []
+    within: list[ColumnElement[bool]] = (
+        [(session_bodies.c.body_id + 0).in_(always)] if always else []
+    )
     for t in terms:
         if t.body_id in always:
             continue
-        term = [
+        term: list[ColumnElement[bool]] = [
             session_bodies.c.body_id == t.body_id,
             MeetingSession.start_at >= tokyo_to_utc(t.term_start, time(0)),
         ]
@@ -591,7 +610,11 @@ def _invited_clause(terms, since: datetime):
 
 
 def upcoming_for(
-    db: Session, person: Person, since: datetime, limit: int | None = 50, options=()
+    db: Session,
+    person: Person,
+    since: datetime,
+    limit: int | None = 50,
+    options: Sequence[ExecutableOption] = (),
 ) -> list[MeetingSession]:
     """Sessions the person is invited to that end at ``since`` or later, across all their
     bodies, in order. ``options`` add loader options (the feed loads agendas and series).
@@ -615,10 +638,12 @@ def upcoming_for(
     return list(db.scalars(query.limit(limit) if limit else query))
 
 
-def body_sessions(db: Session, body: Body, *, page: int, per_page: int = 20):
+def body_sessions(
+    db: Session, body: Body, *, page: int, per_page: int = 20
+) -> tuple[Sequence[MeetingSession], int, int]:
     """A body's sessions, newest first, one page of them, and the number of pages."""
     base = select(MeetingSession).join(MeetingSession.bodies).where(Body.id == body.id)
-    total = db.scalar(select(func.count()).select_from(base.subquery()))
+    total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     sessions = db.scalars(

@@ -12,6 +12,7 @@ Each occurrence is an ordinary ``MeetingSession`` that remembers the start the r
 following" occurrences by splitting the series in two.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
@@ -149,7 +150,7 @@ def _month_day_too_late() -> DomainError:
     )
 
 
-def _expand(value: str, first_start: datetime):
+def _expand(value: str, first_start: datetime) -> Iterator[datetime]:
     """Iterate the starts of an RRULE (UTC aware), expanded on naive Tokyo wall-clock time."""
     parts = _parts(value)
     if "UNTIL" not in parts and "COUNT" not in parts:
@@ -201,7 +202,7 @@ def validate_rule(rule: RepeatRule, first_start: datetime) -> None:
             raise DomainError(
                 _l("A series can have at most %(max)s sessions.", max=MAX_OCCURRENCES), field
             )
-    else:
+    elif rule.until is not None:  # always, by the checks above
         if rule.until < first_local.date():
             raise DomainError(
                 _l("The end date must be on or after the date of the first session."), field
@@ -276,12 +277,12 @@ def _by_original_start(series: Series) -> list[MeetingSession]:
 
 def first_start(series: Series) -> datetime:
     """The series' DTSTART: the original start of its first occurrence."""
-    return _by_original_start(series)[0].original_start
+    return _by_original_start(series)[0].rule_start
 
 
 def exdates(series: Series) -> list[datetime]:
     """Original starts (RECURRENCE-IDs) of the cancelled occurrences, in order."""
-    return [s.original_start for s in _by_original_start(series) if s.status == Status.CANCELLED]
+    return [s.rule_start for s in _by_original_start(series) if s.status == Status.CANCELLED]
 
 
 def overrides(series: Series) -> list[MeetingSession]:
@@ -317,8 +318,8 @@ def update_following(
     scheduling.validate(db, data, by=by)
     rows = _by_original_start(old)
     cut = session.original_start
-    earlier = [s for s in rows if s.original_start < cut]
-    later = [s for s in rows if s.original_start >= cut]
+    earlier = [s for s in rows if s.rule_start < cut]
+    later = [s for s in rows if s.rule_start >= cut]
     for row in later:
         if row.status != Status.CANCELLED:
             scheduling.require_manager(db, row, by)
@@ -358,7 +359,7 @@ def update_following(
         target = old
 
     for row, slot in zip(later, slots, strict=True):
-        delta = slot - row.original_start
+        delta = slot - row.rule_start
         row.series = target
         row.original_start = slot
         if row.status == Status.CANCELLED:
