@@ -65,6 +65,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     # A number too large for a database id in a URL is a 404, not a database error.
     app.url_map.converters["int"] = BoundedInt
     db.init_app(app)
+    policy.install_role_cache(app.extensions["renkei.sessionmaker"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_in_templates(app.jinja_env)

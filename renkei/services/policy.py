@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from renkei.models import Body, Confidentiality, Membership, Person, Pledge, PollInvitee, Role
 from renkei.services.dates import in_tokyo, today
@@ -121,8 +121,10 @@ _ROLES_KEY = "renkei.current_roles"
 def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]]:
     """Role -> bodies, for the person's terms current on ``on``: one query, kept in the
     database session until a term changes or the transaction ends. A page asks these
-    questions several times over (the menu, the page, the tile)."""
-    kept = db.info.setdefault(_ROLES_KEY, {})
+    questions several times over (the menu, the page, the tile). A session made without
+    the listeners that forget (``install_role_cache``) keeps nothing."""
+    keeps = _keeps_roles(db)
+    kept = db.info.setdefault(_ROLES_KEY, {}) if keeps else {}
     if _terms_pending(db):
         kept.clear()  # a term added, changed or removed but not yet flushed
     found = kept.get((person_id, on))
@@ -143,14 +145,25 @@ def _terms_pending(db: Session) -> bool:
     return any(isinstance(obj, Membership) for obj in (*db.new, *db.dirty, *db.deleted))
 
 
-@event.listens_for(Session, "before_flush")
+def install_role_cache(maker: sessionmaker) -> None:
+    """Let the sessions of ``maker`` (the app's own, ``renkei.db.init_app``) keep the roles
+    they read, forgetting them when a term changes and when the transaction ends. Only
+    those sessions: SQLAlchemy's ``Session`` class is shared by every program in the
+    process, and a listener on it would reach sessions Renkei did not make."""
+    event.listen(maker, "before_flush", _forget_roles_on_term_changes)
+    event.listen(maker, "after_commit", _forget_roles)
+    event.listen(maker, "after_rollback", _forget_roles)
+
+
+def _keeps_roles(db: Session) -> bool:
+    return event.contains(type(db), "after_commit", _forget_roles)
+
+
 def _forget_roles_on_term_changes(db: Session, _context, _instances) -> None:
     if _terms_pending(db):
         db.info.pop(_ROLES_KEY, None)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
 def _forget_roles(db: Session, *_args) -> None:
     db.info.pop(_ROLES_KEY, None)
 

@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from renkei.models import AgendaItem, Pledge, Visibility
 from renkei.services import memberships, policy
@@ -134,3 +136,35 @@ def test_a_term_changed_but_not_yet_flushed_is_not_read_from_the_kept_roles(worl
     assert term.body_id in before
     term.role = "member"  # not flushed
     assert term.body_id not in policy.secretary_body_ids(world, secretary)
+
+
+# --- The role cache's listeners ---------------------------------------------------------------
+
+
+def test_no_policy_listener_is_installed_on_sqlalchemys_global_session_class(app):
+    """The listeners that forget kept roles belong to the app's own sessionmaker: the
+    global ``Session`` class is shared by every program that imports SQLAlchemy."""
+    listeners = [f for f in vars(policy).values() if callable(f)]
+    for name in ("before_flush", "after_commit", "after_rollback"):
+        assert not any(event.contains(Session, name, f) for f in listeners), name
+    maker = app.extensions["renkei.sessionmaker"]
+    assert any(event.contains(maker, "after_commit", f) for f in listeners)
+
+
+def test_a_session_the_app_did_not_make_keeps_no_roles_and_reads_term_changes(app, world):
+    """Without the listeners nothing would forget, so such a session keeps nothing."""
+    engine = app.extensions["renkei.engine"]
+    secretary = person_by_email(world, "secretary@example.jp")
+    body = body_named(world, "みどり町支援調整会議")
+    person_id = person_by_email(world, "member.kyogitai@example.jp").id
+    with Session(engine) as plain:
+        person = plain.get(type(secretary), person_id)
+        assert body.id not in policy.secretary_body_ids(plain, person)
+        assert not plain.info  # nothing kept
+        data = memberships.MembershipData(
+            person_id=person_id, role="secretary", term_start=date(2026, 4, 1)
+        )
+        memberships.add_membership(world, body, data, by=secretary)
+        world.commit()
+        plain.commit()  # a new transaction: it sees what the other session committed
+        assert body.id in policy.secretary_body_ids(plain, person)
