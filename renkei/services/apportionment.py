@@ -42,7 +42,6 @@ from renkei.models import (
     Presence,
     Programme,
     Status,
-    Visibility,
 )
 from renkei.services import policy, posts
 from renkei.services.dates import today, tokyo_date, tokyo_day_bounds
@@ -149,7 +148,7 @@ def split(
             (
                 item.body.programme,
                 item.planned_minutes,
-                item.visibility != Visibility.CONFIDENTIAL
+                not policy.is_confidential(item)
                 or item.body_id in closed_to_reader
                 or item.id in present_for,
             )
@@ -247,11 +246,7 @@ def report(db: Session, period: Period, people: list[Person], *, reader: Person)
         session = attendance.session
         closed = frozenset()
         if attendance.person_id != reader.id:
-            closed = frozenset(
-                item.body_id
-                for item in session.items
-                if item.visibility == Visibility.CONFIDENTIAL and item.body_id not in readable
-            )
+            closed = policy.unreadable_owners(session.items, readable)
         minutes = whole_minutes(split(session, attendance, closed))
         day = tokyo_date(session.start_at)
         posted = {p.programme for p in person_report.posts if p.is_held(day)}

@@ -25,7 +25,6 @@ from renkei.models import (
     Presence,
     Reply,
     Status,
-    Visibility,
 )
 from renkei.services import minutes, policy, scheduling
 from renkei.services.dates import in_tokyo, tokyo_date, tokyo_to_utc
@@ -114,7 +113,7 @@ def _local_time(moment: datetime | None) -> time | None:
 
 def record_of(db: Session, session: MeetingSession) -> Record:
     invitees = scheduling.invitees(db, session)
-    confidential = [i for i in session.items if i.visibility == Visibility.CONFIDENTIAL]
+    confidential = policy.confidential_items(session.items)
     entitled = policy.may_hear_confidential(
         db, {i.body_id for i in confidential}, tokyo_date(session.start_at)
     )

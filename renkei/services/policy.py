@@ -5,6 +5,7 @@ entitled to confidential content by that role alone (docs/architecture.md, "The
 confidentiality rule").
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -12,7 +13,17 @@ from enum import StrEnum
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from renkei.models import Body, Confidentiality, Membership, Person, Pledge, PollInvitee, Role
+from renkei.models import (
+    Body,
+    Confidentiality,
+    Membership,
+    MinutesStatus,
+    Person,
+    Pledge,
+    PollInvitee,
+    Role,
+    Visibility,
+)
 from renkei.services.dates import in_tokyo, today
 
 
@@ -70,7 +81,8 @@ def can_manage_people(db: Session, person: Person) -> bool:
 
 
 def can_see_contact_details(db: Session, viewer: Person, person: Person) -> bool:
-    """E-mail and telephone are for the person, administrators and secretaries."""
+    """E-mail and telephone are for the person, administrators and secretaries: so is the
+    person's page, which shows them."""
     return viewer.id == person.id or can_manage_people(db, viewer)
 
 
@@ -213,17 +225,73 @@ class SessionAccess:
         """Schedule, edit, cancel and build the agenda: secretary of every body served."""
         return bool(self.session_body_ids) and self.session_body_ids <= self.secretary_body_ids
 
+    @property
+    def can_see_invitees(self) -> bool:
+        """Who is invited, their replies, the attendance record and the quorum: for the
+        members of a served body and the secretariat, not for an administrator as such."""
+        return self.is_member or self.can_manage
+
+    @property
+    def can_see_online_link(self) -> bool:
+        """The meeting link lets anyone who has it join: on the page, for members only."""
+        return self.is_member
+
     def can_see_item(self, item) -> bool:
         """The one rule for agenda items (title, description, minutes section, attendance)."""
-        if item.visibility == "public":
+        visibility = visibility_of(item)
+        if visibility is Visibility.PUBLIC:
             return self.can_view or self.is_guest
-        if item.visibility == "members":
+        if visibility is Visibility.MEMBERS:
             return self.is_member
         return item.body_id in self.entitled_body_ids and item.body_id in self.pledged_body_ids
+
+    def closed_items(self, items: Iterable) -> list:
+        """The items (or sections) of ``items`` this person may not see: each shows only
+        that it exists (「非公開議題」)."""
+        return [item for item in items if not self.can_see_item(item)]
+
+    def confidential_items_seen(self, items: Iterable) -> list:
+        """The confidential items of ``items`` this person may see: those whose presence
+        they may read or record, and whose showing goes to the audit log."""
+        return [item for item in confidential_items(items) if self.can_see_item(item)]
 
     def needs_pledge_for(self, body_id: int) -> bool:
         """Entitled by role to a body's confidential items but without a pledge for it."""
         return body_id in self.entitled_body_ids and body_id not in self.pledged_body_ids
+
+    def bodies_needing_pledge(self, session) -> list[Body]:
+        """The bodies of ``session`` owning items closed to this person that a pledge for
+        the body would open: those the page offers to pledge for."""
+        owners = {item.body_id for item in self.closed_items(session.items)}
+        return [b for b in session.bodies if b.id in owners and self.needs_pledge_for(b.id)]
+
+
+def visibility_of(thing) -> Visibility:
+    """The visibility of an agenda item or minutes section, refusing anything but the enum:
+    a plain string (or a misspelt one) must fail here, not be read as open or closed."""
+    visibility = thing.visibility
+    if not isinstance(visibility, Visibility):
+        raise TypeError(f"visibility must be a Visibility, not {visibility!r}")
+    return visibility
+
+
+def is_confidential(thing) -> bool:
+    """Closed to all but the pledged members of the owning body (an item or a section)."""
+    return visibility_of(thing) is Visibility.CONFIDENTIAL
+
+
+def confidential_items(items: Iterable) -> list:
+    """The confidential items (or sections) of ``items``, whoever asks: those for which
+    presence is recorded item by item, and only for the people entitled to them."""
+    return [item for item in items if is_confidential(item)]
+
+
+def unreadable_owners(items: Iterable, readable_body_ids: set[int]) -> frozenset[int]:
+    """Bodies owning a confidential item of ``items`` that a reader whose readable bodies
+    are ``readable_body_ids`` (``confidential_body_ids``) may not see."""
+    return frozenset(
+        item.body_id for item in confidential_items(items) if item.body_id not in readable_body_ids
+    )
 
 
 def session_access(db: Session, person: Person | None, session) -> SessionAccess:
@@ -317,10 +385,9 @@ class MinutesView(StrEnum):
 def can_read_minutes(access: SessionAccess, version) -> bool:
     """Approved versions are for everyone who may know of the session; a draft is the
     secretariat's, and a submitted version also its approvers'."""
-    status = version.status.value
-    if status == "approved":
+    if version.status is MinutesStatus.APPROVED:
         return access.can_view
-    if status == "submitted" and access.chair_body_ids:
+    if version.status is MinutesStatus.SUBMITTED and access.chair_body_ids:
         return True
     return access.can_manage
 
@@ -331,9 +398,9 @@ def shows_section(access: SessionAccess, section, view: MinutesView) -> bool:
     if not access.can_see_item(section):
         return False
     if view == MinutesView.PUBLIC:
-        return section.visibility.value == "public"
+        return visibility_of(section) is Visibility.PUBLIC
     if view == MinutesView.MEMBER:
-        return section.visibility.value != "confidential"
+        return not is_confidential(section)
     return True
 
 
@@ -344,7 +411,7 @@ def can_read_comment(access: SessionAccess, approval, sections) -> bool:
     body_id = approval.body_id
     if not (access.can_manage or body_id in access.chair_body_ids):
         return False
-    closed = [s for s in sections if s.body_id == body_id and s.visibility == "confidential"]
+    closed = [s for s in confidential_items(sections) if s.body_id == body_id]
     return all(access.can_see_item(s) for s in closed)
 
 

@@ -138,6 +138,68 @@ def test_a_term_changed_but_not_yet_flushed_is_not_read_from_the_kept_roles(worl
     assert term.body_id not in policy.secretary_body_ids(world, secretary)
 
 
+# --- SessionAccess answers for the whole page -------------------------------------------------
+
+
+def test_closed_items_are_those_the_person_may_not_see(world, joint):
+    admin = policy.session_access(world, person_by_email(world, "admin@example.jp"), joint)
+    closed = {(i.body.name, i.visibility) for i in admin.closed_items(joint.items)}
+    assert closed == {
+        (body, visibility)
+        for body in (SUPPORT, LAYER1)
+        for visibility in (Visibility.MEMBERS, Visibility.CONFIDENTIAL)
+    }
+    pledge(world, "member.both@example.jp", SUPPORT)
+    both = policy.session_access(world, person_by_email(world, "member.both@example.jp"), joint)
+    assert [(i.body.name, i.visibility) for i in both.closed_items(joint.items)] == [
+        (LAYER1, Visibility.CONFIDENTIAL)
+    ]
+    assert [(i.body.name, i.visibility) for i in both.confidential_items_seen(joint.items)] == [
+        (SUPPORT, Visibility.CONFIDENTIAL)
+    ]
+
+
+def test_bodies_needing_a_pledge_are_offered_only_where_a_pledge_would_open_an_item(world, joint):
+    both = person_by_email(world, "member.both@example.jp")
+    access = policy.session_access(world, both, joint)
+    assert [b.name for b in access.bodies_needing_pledge(joint)] == [SUPPORT, LAYER1]
+    pledge(world, "member.both@example.jp", SUPPORT)
+    access = policy.session_access(world, both, joint)
+    assert [b.name for b in access.bodies_needing_pledge(joint)] == [LAYER1]
+    admin = policy.session_access(world, person_by_email(world, "admin@example.jp"), joint)
+    assert admin.bodies_needing_pledge(joint) == []  # nothing a pledge of theirs would open
+
+
+def test_the_online_link_and_the_invitees_are_for_members(world, joint):
+    member = person_by_email(world, "member.kyogitai@example.jp")
+    admin = person_by_email(world, "admin@example.jp")
+    assert policy.session_access(world, member, joint).can_see_online_link
+    assert policy.session_access(world, member, joint).can_see_invitees
+    assert not policy.session_access(world, admin, joint).can_see_online_link
+    assert not policy.session_access(world, admin, joint).can_see_invitees
+
+
+@pytest.mark.parametrize("value", ["public", "confidential", "pubic", None])
+def test_an_item_whose_visibility_is_no_enum_is_refused_not_guessed(world, joint, value):
+    """A string (or a typo) must fail loudly: "public" read as a string would open the
+    item, and a misspelt "confidental" would fall through to some branch."""
+    access = policy.session_access(world, person_by_email(world, "admin@example.jp"), joint)
+    item = AgendaItem(body_id=joint.bodies[0].id, title="x", visibility=value)
+    with pytest.raises(TypeError):
+        access.can_see_item(item)
+    with pytest.raises(TypeError):
+        policy.confidential_items([item])
+
+
+def test_contact_details_are_for_the_person_secretaries_and_administrators(world):
+    member = person_by_email(world, "member.kyogitai@example.jp")
+    other = person_by_email(world, "member.both@example.jp")
+    assert policy.can_see_contact_details(world, member, member)
+    assert not policy.can_see_contact_details(world, member, other)
+    for email in ("secretary@example.jp", "admin@example.jp"):
+        assert policy.can_see_contact_details(world, person_by_email(world, email), other)
+
+
 # --- The role cache's listeners ---------------------------------------------------------------
 
 
