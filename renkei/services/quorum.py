@@ -26,11 +26,16 @@ class Quorum:
         return self.total > 0 and self.present >= self.required
 
 
-def required(body: Body, total: int) -> int:
-    """Members needed: more than half of ``total``, or the body's fixed number."""
+def fixed_number(body: Body) -> int | None:
+    """The members needed under a fixed-number rule; None where a majority is needed."""
     if body.quorum_rule == QuorumRule.FIXED and body.quorum_number:
         return body.quorum_number
-    return total // 2 + 1
+    return None
+
+
+def required(body: Body, total: int) -> int:
+    """Members needed: more than half of ``total``, or the body's fixed number."""
+    return fixed_number(body) or total // 2 + 1
 
 
 def reckon(
