@@ -70,7 +70,17 @@ from renkei.models import (
     Person,
     Status,
 )
-from renkei.services import audit, mail, minutes, pledges, policy, quorum, scheduling, series
+from renkei.services import (
+    attendance,
+    audit,
+    mail,
+    minutes,
+    pledges,
+    policy,
+    quorum,
+    scheduling,
+    series,
+)
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
@@ -351,22 +361,16 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         mail_to_outbox=not mail_dispatch.mail_settings().uses_smtp,
         minutes_versions=_minutes_versions(session, access),
         record=record,
-        quorums=_quorums(session, people, record),
+        reckoning=quorum.of_session(session, people, record),
+        present_for=attendance.present_for(
+            access.confidential_items_seen(session.items), people, record
+        ),
         partial_times=minutes.partial_times,
         **context,
     )
     if request.method == "GET":  # a refused form's page commits nothing, not even this
         audit_confidential("view", session, [i for i in session.items if access.can_see_item(i)])
     return page, status
-
-
-def _quorums(session: MeetingSession, people, record) -> list[quorum.Quorum]:
-    """From the attendance record once there is one; until then, what the replies promise."""
-    if record:
-        return quorum.from_record(session.bodies, people, record)
-    present = {r.person_id for r in session.replies if r.answer == Answer.ATTEND}
-    by_proxy = {r.person_id for r in session.replies if r.answer == Answer.PROXY}
-    return quorum.reckon(session.bodies, people, present, by_proxy)
 
 
 def _minutes_versions(session: MeetingSession, access: policy.SessionAccess) -> list:

@@ -267,3 +267,23 @@ def _apply(db, session, line: Line, entry: LineData, shown: set[int], by: Person
     have = {row.agenda_item_id for row in attendance.items}
     attendance.items.extend(ItemPresence(agenda_item_id=i) for i in sorted(wanted - have))
     return attendance
+
+
+def present_for(
+    items: list[AgendaItem], invitees, record: dict[int, Attendance]
+) -> list[tuple[AgendaItem, list[str]]]:
+    """Each of ``items`` with the names of the invitees (``scheduling.Invitee``, in their
+    order) the record says were present for it. ``items`` are the confidential items the
+    reader may see (``SessionAccess.confidential_items_seen``): nobody else's presence is
+    recorded item by item, and nobody may read presence at an item closed to them."""
+    return [
+        (
+            item,
+            [
+                invitee.person.name
+                for invitee in invitees
+                if invitee.person.id in record and item.id in record[invitee.person.id].item_ids
+            ],
+        )
+        for item in items
+    ]

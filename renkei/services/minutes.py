@@ -232,11 +232,12 @@ def attendance_texts(db: Session, session: MeetingSession) -> dict[int, str]:
     people = scheduling.invitees(db, session)
     record = attendances_of(db, session)
     answers = {reply.person_id: reply for reply in session.replies}
-    quorums = {q.body.id: q for q in quorum.from_record(session.bodies, people, record)}
+    reckoning = quorum.of_session(session, people, record)
+    quorums = {q.body.id: q for q in reckoning.quorums}
     texts = {}
     for body in session.bodies:
         members = [i for i in people if body in i.bodies]
-        if record:
+        if reckoning.recorded:
             texts[body.id] = _recorded(members, record, quorums[body.id])
         else:
             texts[body.id] = _replied(members, answers)

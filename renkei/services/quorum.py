@@ -9,7 +9,7 @@ replies before a session, the attendance record after it, and date polls.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from renkei.models import Body, Presence, QuorumRule, Role
+from renkei.models import Answer, Body, Presence, QuorumRule, Role
 
 VOTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
 
@@ -24,6 +24,14 @@ class Quorum:
     @property
     def met(self) -> bool:
         return self.total > 0 and self.present >= self.required
+
+
+@dataclass(frozen=True)
+class Reckoning:
+    """A session's quorum per body, and where it was counted from."""
+
+    quorums: list[Quorum]
+    recorded: bool  # from the attendance record; otherwise expected from the replies
 
 
 def fixed_number(body: Body) -> int | None:
@@ -57,3 +65,14 @@ def from_record(bodies: Iterable[Body], invitees, attendances: dict) -> list[Quo
     present = {pid for pid, a in attendances.items() if a.presence.attended}
     by_proxy = {pid for pid, a in attendances.items() if a.presence == Presence.PROXY}
     return reckon(bodies, invitees, present, by_proxy)
+
+
+def of_session(session, invitees, record: dict) -> Reckoning:
+    """A session's quorum: from its attendance record once there is one (person id ->
+    ``Attendance``); until then, what the replies promise (those attending, and those
+    sending a proxy)."""
+    if record:
+        return Reckoning(from_record(session.bodies, invitees, record), recorded=True)
+    present = {r.person_id for r in session.replies if r.answer == Answer.ATTEND}
+    by_proxy = {r.person_id for r in session.replies if r.answer == Answer.PROXY}
+    return Reckoning(reckon(session.bodies, invitees, present, by_proxy), recorded=False)
