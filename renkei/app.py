@@ -73,7 +73,6 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["tokyo"] = format_tokyo
     app.jinja_env.filters["markdown"] = markdown.render
-    app.jinja_env.globals["can_read_comment"] = policy.can_read_comment
     templating.install(app.jinja_env)
     app.jinja_env.globals["form_token"] = once.form_token
     auth.init_login(app)

@@ -542,6 +542,49 @@ def current_approvals(version: MinutesVersion) -> dict[int, Approval]:
     return {a.body_id: a for a in version.approvals if a.round == version.round}
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A chair's decision as one reader sees it: its comment only where the policy lets
+    them read it (``policy.can_read_comment``)."""
+
+    approval: Approval
+    comment_shown: bool
+
+
+def _as_read(version: MinutesVersion, approval: Approval, access: policy.SessionAccess):
+    return Decided(approval, policy.can_read_comment(access, approval, version.sections))
+
+
+def decisions(version: MinutesVersion, access: policy.SessionAccess) -> dict[int, Decided]:
+    """The decisions taken on the present submission, by body id, as ``access`` reads them."""
+    return {
+        body_id: _as_read(version, approval, access)
+        for body_id, approval in current_approvals(version).items()
+    }
+
+
+def returns(version: MinutesVersion, access: policy.SessionAccess) -> list[Decided]:
+    """The present submission's returns with comments, in the order they came, as
+    ``access`` reads them: what the secretariat is to correct in the draft."""
+    return [
+        _as_read(version, approval, access)
+        for approval in version.approvals
+        if approval.round == version.round and approval.decision == Decision.RETURNED
+    ]
+
+
+def awaiting_decision(version: MinutesVersion, access: policy.SessionAccess) -> list[Body]:
+    """The bodies whose part the reader, as their chair, has still to approve or return."""
+    if version.status != MinutesStatus.SUBMITTED:
+        return []
+    decided = current_approvals(version)
+    return [
+        body
+        for body in version.minutes.session.bodies
+        if body.id in access.chair_body_ids and body.id not in decided
+    ]
+
+
 def _is_empty(version: MinutesVersion) -> bool:
     """Nothing recorded of what was discussed: every item and the decisions are blank."""
     written = {SectionKind.ITEM, SectionKind.DECISIONS}
