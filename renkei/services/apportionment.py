@@ -310,3 +310,54 @@ def attended_text(line: SessionLine) -> str:
     begins = format_tokyo(there.arrived_at or session.start_at, "time")
     ends = format_tokyo(there.left_at or session.end_at, "time")
     return f"{begins}–{ends}"
+
+
+def csv_rows(report: Report) -> list[list]:
+    """The page's figures: one line per session attended, one total line per person."""
+    programmes = report.programmes
+    rows = [
+        [
+            _("Name"),
+            _("Date"),
+            _("Session"),
+            _("Bodies served"),
+            _("Attended"),
+            *[_("%(programme)s (minutes)", programme=p.label) for p in programmes],
+            _("Total (minutes)"),
+            _("Total (hours:minutes)"),
+            _("Charged where no post was held"),
+            _("Presence at closed items not shown"),
+        ]
+    ]
+    for person in report.people:
+        for line in person.lines:
+            rows.append(
+                [
+                    person.person.name,
+                    day_text(line.session),
+                    line.session.title,
+                    "・".join(b.name for b in line.session.bodies),
+                    attended_text(line),
+                    *[line.minutes.get(p, 0) for p in programmes],
+                    line.total,
+                    hours(line.total),
+                    "・".join(p.label for p in programmes if p in line.unposted),
+                    "†" if line.presence_withheld else "",
+                ]
+            )
+        totals = person.totals
+        rows.append(
+            [
+                person.person.name,
+                "",
+                _("Total for %(period)s", period=report.period.label),
+                "",
+                "",
+                *[totals[p] for p in programmes],
+                person.total,
+                hours(person.total),
+                "",
+                "",
+            ]
+        )
+    return rows
