@@ -3,7 +3,8 @@
 A StrEnum equals its value, so ``item.visibility == "confidental"`` runs and is simply False:
 on a page or in a rule that decides what is shown, a typo would open or close something in
 silence. These tests keep the class of mistake out: no string comparison against an enum's
-value in the code or the templates, and every enum member a template names exists.
+value in the code or the templates, no list built by ``append`` inside a template (the
+logic belongs in a service or a view), and every enum member a template names exists.
 """
 
 import re
@@ -47,6 +48,11 @@ PATTERNS = [
     re.compile(rf"""["']equalto["']\s*,\s*{STRING}"""),
 ]
 
+# Building a list or a dict inside a template: that computation belongs in a service or view.
+WORKAROUNDS = re.compile(
+    r"\{%-?\s*set\s+\w+\s*=\s*[\w.\[\]]+\.(append|update|extend|process_data)\("
+)
+
 
 def offending_lines(paths, patterns) -> list[str]:
     found = []
@@ -63,6 +69,10 @@ def test_the_code_compares_no_enum_with_a_string():
 
 def test_the_templates_compare_no_enum_with_a_string():
     assert offending_lines(TEMPLATES, PATTERNS) == []
+
+
+def test_the_templates_build_no_lists_of_their_own():
+    assert offending_lines(TEMPLATES, [WORKAROUNDS]) == []
 
 
 @pytest.mark.parametrize(

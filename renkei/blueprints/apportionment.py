@@ -55,6 +55,8 @@ def index():
         outside=_outside(period, years),
         chosen=chosen,
         choices=_people_choices(period),
+        # Translated once, not once per row: a year of all staff is thousands of rows.
+        labels={p.value: p.label for p in report.programmes} if report else {},
         hours=apportionment.hours,
         attended_text=apportionment.attended_text,
     )

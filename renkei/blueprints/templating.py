@@ -1,5 +1,5 @@
 """What the templates are given besides a view's own values: the enumerations they compare
-with.
+with, and the attributes of a form field.
 
 Templates compare an enum with an enum (``session.status == Status.HELD``), never with its
 value as a string: a misspelt string compares unequal to everything, and on a page that
@@ -56,5 +56,24 @@ class StrictEnum:
         return f"StrictEnum({self._enum.__name__})"
 
 
+def field_attributes(field, required: bool = False) -> dict:
+    """The attributes a form field is rendered with (``_forms.html``): its hint and error
+    named for screen readers, marked invalid when it has errors, and required."""
+    described = []
+    if field.description:
+        described.append(f"{field.id}-hint")
+    if field.errors:
+        described.append(f"{field.id}-error")
+    attributes: dict = {}
+    if described:
+        attributes["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attributes["aria-invalid"] = "true"
+    if required:
+        attributes["required"] = True
+    return attributes
+
+
 def install(jinja_env: Environment) -> None:
     jinja_env.globals.update({enum.__name__: StrictEnum(enum) for enum in ENUMS})
+    jinja_env.globals["field_attributes"] = field_attributes
