@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import Body, Confidentiality, Membership, Organisation, Person, Role
+from renkei.models import Body, Membership, Organisation, Person, Role
 from renkei.services import mail, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
@@ -208,7 +208,7 @@ def announce_to_chairs(
     it unseen. ``changes``: ("added" | "corrected" | "ended", the term). A public body's
     changes, and the chair's own, are not announced. Nothing is committed."""
     result = mail.QueueResult()
-    if body.confidentiality == Confidentiality.PUBLIC:
+    if not policy.guards_membership(body):
         return result
     chairs = db.scalars(
         select(Person)

@@ -50,11 +50,18 @@ def can_change_members(db: Session, person: Person, body: Body) -> bool:
     content, so a body that is not public is changed by its own secretariat only; an
     administrator only while it has none (to appoint the first). An administrator can so
     not make themselves entitled, and every change is announced to the body's chair."""
-    if body.confidentiality == Confidentiality.PUBLIC:
+    if not guards_membership(body):
         return can_manage_body(db, person, body)
     if body.id in secretary_body_ids(db, person):
         return True
     return person.is_admin and not has_secretariat(db, body)
+
+
+def guards_membership(body: Body) -> bool:
+    """Whether the body's membership opens closed content: any body that is not public. Its
+    members are changed by its own secretariat, and each change is announced to its chairs
+    (``memberships.announce_to_chairs``)."""
+    return body.confidentiality != Confidentiality.PUBLIC
 
 
 def has_secretariat(db: Session, body: Body, on: date | None = None) -> bool:

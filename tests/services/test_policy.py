@@ -230,3 +230,10 @@ def test_a_session_the_app_did_not_make_keeps_no_roles_and_reads_term_changes(ap
         world.commit()
         plain.commit()  # a new transaction: it sees what the other session committed
         assert body.id in policy.secretary_body_ids(plain, person)
+
+
+def test_the_membership_of_every_body_that_is_not_public_is_guarded(world):
+    """Closed and statutory bodies: membership opens content. A public 協議体: it does not."""
+    assert policy.guards_membership(body_named(world, SUPPORT))  # statutory
+    assert policy.guards_membership(body_named(world, "みどり町支援調整会議"))  # closed
+    assert not policy.guards_membership(body_named(world, LAYER1))  # public
