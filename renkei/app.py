@@ -28,6 +28,7 @@ from renkei.blueprints import (
     people,
     polls,
     sessions,
+    templating,
 )
 from renkei.blueprints.fields import MAX_ID
 from renkei.config import load_config
@@ -68,13 +69,14 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     # A number too large for a database id in a URL is a 404, not a database error.
     app.url_map.converters["int"] = BoundedInt
     db.init_app(app)
+    policy.install_role_cache(app.extensions["renkei.sessionmaker"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_in_templates(app.jinja_env)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["tokyo"] = format_tokyo
     app.jinja_env.filters["markdown"] = markdown.render
-    app.jinja_env.globals["can_read_comment"] = policy.can_read_comment
+    templating.install(app.jinja_env)
     app.jinja_env.globals["form_token"] = once.form_token
     auth.init_login(app)
 
@@ -139,11 +141,12 @@ def _no_nul_in_path() -> None:
 def _navigation() -> dict:
     """What the menu offers: the people register and overlap view are for secretaries."""
     if not current_user.is_authenticated:
-        return {"nav_can_manage": False, "nav_audit": False}
+        return {"nav_can_manage": False, "nav_audit": False, "nav_apportionment": False}
     db = get_db()
     return {
         "nav_can_manage": policy.can_manage_people(db, current_user),
         "nav_audit": not audit_service.scope_for(db, current_user).empty,
+        "nav_apportionment": policy.can_see_apportionment(current_user, None),
     }
 
 

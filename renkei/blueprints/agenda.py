@@ -121,7 +121,7 @@ def _access(session: MeetingSession, *, manage: bool = True) -> policy.SessionAc
 
 def _log(action: str, item: AgendaItem, detail: str, *, confidential: bool = False) -> None:
     """Changes to a confidential item (or one that was confidential) go to its body's log."""
-    if confidential or item.visibility == Visibility.CONFIDENTIAL:
+    if confidential or policy.is_confidential(item):
         audit_log(
             audit.CONTENT,
             action,
@@ -185,7 +185,7 @@ def edit(item_id: int):
     access = _access(session)
     # The form shows the item's content: only to those the policy lets see it.
     require(access.can_see_item(item))
-    was_confidential = item.visibility == Visibility.CONFIDENTIAL
+    was_confidential = policy.is_confidential(item)
     if request.method == "GET":
         form = ItemForm(obj=item, visibility=item.visibility.value)
     else:

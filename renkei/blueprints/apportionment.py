@@ -6,7 +6,6 @@ from flask_login import login_required
 from renkei.blueprints.common import csv_download, me
 from renkei.blueprints.fields import whole_number
 from renkei.db import get_db
-from renkei.i18n import gettext as _
 from renkei.models import Person
 from renkei.services import apportionment, policy, posts
 from renkei.services.errors import DomainError
@@ -56,6 +55,8 @@ def index():
         outside=_outside(period, years),
         chosen=chosen,
         choices=_people_choices(period),
+        # Translated once, not once per row: a year of all staff is thousands of rows.
+        labels={p.value: p.label for p in report.programmes} if report else {},
         hours=apportionment.hours,
         attended_text=apportionment.attended_text,
     )
@@ -86,55 +87,4 @@ def download():
         abort(400)
     people, _chosen = _choice(period)
     report = apportionment.report(get_db(), period, people, reader=me())
-    return csv_download(_rows(report), f"apportionment-{period.key}.csv")
-
-
-def _rows(report: apportionment.Report) -> list[list]:
-    """The page's figures: one line per session attended, one total line per person."""
-    programmes = report.programmes
-    rows: list[list[object]] = [
-        [
-            _("Name"),
-            _("Date"),
-            _("Session"),
-            _("Bodies served"),
-            _("Attended"),
-            *[_("%(programme)s (minutes)", programme=p.label) for p in programmes],
-            _("Total (minutes)"),
-            _("Total (hours:minutes)"),
-            _("Charged where no post was held"),
-            _("Presence at closed items not shown"),
-        ]
-    ]
-    for person in report.people:
-        for line in person.lines:
-            rows.append(
-                [
-                    person.person.name,
-                    apportionment.day_text(line.session),
-                    line.session.title,
-                    "・".join(b.name for b in line.session.bodies),
-                    apportionment.attended_text(line),
-                    *[line.minutes.get(p, 0) for p in programmes],
-                    line.total,
-                    apportionment.hours(line.total),
-                    "・".join(p.label for p in programmes if p in line.unposted),
-                    "†" if line.presence_withheld else "",
-                ]
-            )
-        totals = person.totals
-        rows.append(
-            [
-                person.person.name,
-                "",
-                _("Total for %(period)s", period=report.period.label),
-                "",
-                "",
-                *[totals[p] for p in programmes],
-                person.total,
-                apportionment.hours(person.total),
-                "",
-                "",
-            ]
-        )
-    return rows
+    return csv_download(apportionment.csv_rows(report), f"apportionment-{period.key}.csv")

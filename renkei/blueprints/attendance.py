@@ -12,7 +12,7 @@ from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import MeetingSession, Presence
+from renkei.models import MeetingSession, Presence, Status
 from renkei.services import attendance, minutes
 from renkei.services.attendance import LineData
 from renkei.services.errors import DomainError
@@ -28,7 +28,7 @@ def record(session_id: int):
     session = load_session(session_id)
     access = session_access_or_404(session)
     require(access.can_manage)
-    shown = [i for i in session.items if i.visibility == "confidential" and access.can_see_item(i)]
+    shown = access.confidential_items_seen(session.items)
     errors: dict[int, dict[str, object]]
     entered, errors, status = None, {}, 200
     if request.method == "POST":
@@ -73,7 +73,7 @@ def _announce(refreshed: minutes.Refreshed) -> None:
 
 def _render(session: MeetingSession, shown, entered: list[LineData] | None, errors: dict):
     db = get_db()
-    held = session.status == "held"
+    held = session.status == Status.HELD
     record = attendance.record_of(db, session)
     by_person = {line.person_id: line for line in entered or []}
     rows = [(line, by_person.get(line.person.id) or line.entered()) for line in record.lines]

@@ -21,7 +21,7 @@ from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, BodyKind, Confidentiality, MeetingSession, Programme, QuorumRule
-from renkei.services import bodies, memberships, overlap, policy, scheduling
+from renkei.services import bodies, memberships, overlap, policy, quorum, scheduling
 from renkei.services.bodies import BodyData
 from renkei.services.errors import DomainError
 
@@ -139,6 +139,7 @@ def show(body_id: int):
         can_manage=policy.can_manage_body(db, person, body),
         can_change_members=policy.can_change_members(db, person, body),
         show_contacts=policy.can_manage_people(db, person),
+        fixed_quorum=quorum.fixed_number(body),
     )
 
 

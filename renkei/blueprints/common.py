@@ -9,7 +9,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from renkei.db import get_db
-from renkei.models import Visibility
 from renkei.services import audit, policy
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
@@ -74,7 +73,7 @@ def audit_confidential(
     """Log that confidential content of ``session`` reached the reader: one entry per
     body whose confidential items or sections (``shown``: what the page showed) were in
     it, and commit. A page that showed none is not logged."""
-    bodies = sorted({x.body_id for x in shown if x.visibility == Visibility.CONFIDENTIAL})
+    bodies = sorted({x.body_id for x in policy.confidential_items(shown)})
     for body_id in bodies:
         audit_log(
             audit.CONTENT,

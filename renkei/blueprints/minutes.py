@@ -309,7 +309,8 @@ def show(version_id: int):
         body=body,
         document=document,
         views=_views(version, access, body),
-        approvals=minutes.current_approvals(version),
+        approvals=minutes.decisions(version, access),
+        to_decide=minutes.awaiting_decision(version, access),
         previous=minutes.previous_version(version),
         hash_matches=(
             version.content_hash == minutes.content_hash(version) if version.content_hash else None
@@ -459,9 +460,11 @@ def _render_editor(version, access, status: int = 200, conflict=None):
     forms = {}
     for section in version.sections:
         if access.can_see_item(section):
+            # After a conflict the box keeps the editor's own text, beside theirs.
+            mine = conflict is not None and conflict["section"].id == section.id
             form = SectionForm(
                 formdata=None,
-                text=section.text,
+                text=conflict["yours"] if mine else section.text,
                 revision=section.revision,
                 visibility=section.visibility.value,
                 prefix=f"s{section.id}",
@@ -477,6 +480,7 @@ def _render_editor(version, access, status: int = 200, conflict=None):
         access=access,
         forms=forms,
         conflict=conflict,
+        returned=minutes.returns(version, access),
         max_text=minutes.MAX_TEXT,
         document=minutes.document(version.sections, access, MinutesView.FULL),
     ), status
@@ -514,7 +518,7 @@ def save(section_id: int):
     except DomainError as error:
         _abort_unless_refusal(error)
         return _refused(version, access, str(error.message), 400)
-    if section.visibility == Visibility.CONFIDENTIAL:
+    if policy.is_confidential(section):
         audit_log(
             audit.CONTENT,
             "edit",

@@ -108,7 +108,7 @@ def show(person_id: int):
     db = get_db()
     person = get_or_404(Person, person_id)
     viewer = me()
-    require(viewer.id == person.id or policy.can_manage_people(db, viewer))
+    require(policy.can_see_contact_details(db, viewer, person))
     return _render_show(person)
 
 

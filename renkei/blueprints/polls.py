@@ -306,32 +306,7 @@ def export(poll_id: int):
     poll, access = load_poll(poll_id)
     require(access.can_manage)
     result = polls.results(get_db(), poll, me())
-    return csv_download(_table(result), f"poll-{poll.id}.csv")
-
-
-def _table(result: polls.PollResult) -> list[list[str]]:
-    slots = result.slots
-    header = [_("Name"), _("Bodies"), *(polls.slot_label(s.slot) for s in slots), _("Comment")]
-    rows = [header]
-    for row in result.rows:
-        marks = [row.answers[s.slot.id].mark if s.slot.id in row.answers else "" for s in slots]
-        rows.append([row.invitee.person.name, "、".join(b.name for b in row.bodies), *marks,
-                     row.invitee.comment])  # fmt: skip
-    for choice in Choice:
-        rows.append([choice.mark, "", *(str(s.counts.get(choice, 0)) for s in slots), ""])
-    for index, body in enumerate(result.poll.bodies):
-        for label, attribute in (
-            (_("Quorum (○)"), "quorum_yes"),
-            (_("Quorum (○△)"), "quorum_likely"),
-        ):
-            cells = [_quorum_cell(getattr(s, attribute)[index]) for s in slots]
-            rows.append([label, body.name, *cells, ""])
-    return rows
-
-
-def _quorum_cell(q) -> str:
-    verdict = _("Met") if q.met else _("Not met")
-    return f"{verdict} {q.present}/{q.required}"
+    return csv_download(polls.csv_rows(result), f"poll-{poll.id}.csv")
 
 
 # --- The personal link --------------------------------------------------------------------

@@ -61,8 +61,28 @@ from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.i18n import ngettext
-from renkei.models import AgendaItem, Answer, Body, Guest, MeetingSession, Mode, Person, Status
-from renkei.services import audit, mail, minutes, pledges, policy, quorum, scheduling, series
+from renkei.models import (
+    AgendaItem,
+    Answer,
+    Body,
+    Guest,
+    MailStatus,
+    MeetingSession,
+    Mode,
+    Person,
+    Status,
+)
+from renkei.services import (
+    attendance,
+    audit,
+    mail,
+    minutes,
+    pledges,
+    policy,
+    quorum,
+    scheduling,
+    series,
+)
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
@@ -332,7 +352,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         replies={r.person_id: r for r in session.replies},
         tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
         invited=invited,
-        pledge_bodies=_pledge_bodies(session, access),
+        pledge_bodies=access.bodies_needing_pledge(session),
         holiday=holiday_name(tokyo_date(session.start_at)),
         others=_series_others(session),
         change_labels=CHANGE_LABELS,
@@ -342,7 +362,10 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         mail_to_outbox=not mail_dispatch.mail_settings().uses_smtp,
         minutes_versions=_minutes_versions(session, access),
         record=record,
-        quorums=_quorums(session, people, record),
+        reckoning=quorum.of_session(session, people, record),
+        present_for=attendance.present_for(
+            access.confidential_items_seen(session.items), people, record
+        ),
         partial_times=minutes.partial_times,
         **context,
     )
@@ -351,26 +374,11 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     return page, status
 
 
-def _quorums(session: MeetingSession, people, record) -> list[quorum.Quorum]:
-    """From the attendance record once there is one; until then, what the replies promise."""
-    if record:
-        return quorum.from_record(session.bodies, people, record)
-    present = {r.person_id for r in session.replies if r.answer == Answer.ATTEND}
-    by_proxy = {r.person_id for r in session.replies if r.answer == Answer.PROXY}
-    return quorum.reckon(session.bodies, people, present, by_proxy)
-
-
 def _minutes_versions(session: MeetingSession, access: policy.SessionAccess) -> list:
     record = minutes.minutes_of(get_db(), session)
     if record is None:
         return []
     return [v for v in record.versions if policy.can_read_minutes(access, v)]
-
-
-def _pledge_bodies(session: MeetingSession, access: policy.SessionAccess) -> list[Body]:
-    """Bodies whose confidential items here the viewer would see once they pledge."""
-    owners = {item.body_id for item in session.items if item.visibility == "confidential"}
-    return [b for b in session.bodies if b.id in owners and access.needs_pledge_for(b.id)]
 
 
 def _series_others(session: MeetingSession) -> list[MeetingSession]:
@@ -489,7 +497,7 @@ def retry_mail(session_id: int):
     db = get_db()
     session = load_session(session_id)
     require(session_access_or_404(session).can_manage)
-    failed = [m.id for m in mail.session_messages(db, session) if m.status == "failed"]
+    failed = [m.id for m in mail.session_messages(db, session) if m.status == MailStatus.FAILED]
     if failed:
         flash(
             ngettext(

@@ -42,7 +42,6 @@ from renkei.models import (
     Presence,
     Programme,
     Status,
-    Visibility,
 )
 from renkei.services import policy, posts
 from renkei.services.dates import today, tokyo_date, tokyo_day_bounds
@@ -149,7 +148,7 @@ def split(
             (
                 item.body.programme,
                 item.planned_minutes,
-                item.visibility != Visibility.CONFIDENTIAL
+                not policy.is_confidential(item)
                 or item.body_id in closed_to_reader
                 or item.id in present_for,
             )
@@ -247,11 +246,7 @@ def report(db: Session, period: Period, people: list[Person], *, reader: Person)
         session = attendance.session
         closed: frozenset[int] = frozenset()
         if attendance.person_id != reader.id:
-            closed = frozenset(
-                item.body_id
-                for item in session.items
-                if item.visibility == Visibility.CONFIDENTIAL and item.body_id not in readable
-            )
+            closed = policy.unreadable_owners(session.items, readable)
         minutes = whole_minutes(split(session, attendance, closed))
         day = tokyo_date(session.start_at)
         posted = {p.programme for p in person_report.posts if p.is_held(day)}
@@ -318,3 +313,54 @@ def attended_text(line: SessionLine) -> str:
     begins = format_tokyo(there.arrived_at or session.start_at, "time")
     ends = format_tokyo(there.left_at or session.end_at, "time")
     return f"{begins}–{ends}"
+
+
+def csv_rows(report: Report) -> list[list[object]]:
+    """The page's figures: one line per session attended, one total line per person."""
+    programmes = report.programmes
+    rows: list[list[object]] = [
+        [
+            _("Name"),
+            _("Date"),
+            _("Session"),
+            _("Bodies served"),
+            _("Attended"),
+            *[_("%(programme)s (minutes)", programme=p.label) for p in programmes],
+            _("Total (minutes)"),
+            _("Total (hours:minutes)"),
+            _("Charged where no post was held"),
+            _("Presence at closed items not shown"),
+        ]
+    ]
+    for person in report.people:
+        for line in person.lines:
+            rows.append(
+                [
+                    person.person.name,
+                    day_text(line.session),
+                    line.session.title,
+                    "・".join(b.name for b in line.session.bodies),
+                    attended_text(line),
+                    *[line.minutes.get(p, 0) for p in programmes],
+                    line.total,
+                    hours(line.total),
+                    "・".join(p.label for p in programmes if p in line.unposted),
+                    "†" if line.presence_withheld else "",
+                ]
+            )
+        totals = person.totals
+        rows.append(
+            [
+                person.person.name,
+                "",
+                _("Total for %(period)s", period=report.period.label),
+                "",
+                "",
+                *[totals[p] for p in programmes],
+                person.total,
+                hours(person.total),
+                "",
+                "",
+            ]
+        )
+    return rows

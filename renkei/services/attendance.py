@@ -25,7 +25,6 @@ from renkei.models import (
     Presence,
     Reply,
     Status,
-    Visibility,
 )
 from renkei.services import minutes, policy, scheduling
 from renkei.services.dates import in_tokyo, tokyo_date, tokyo_to_utc
@@ -114,7 +113,7 @@ def _local_time(moment: datetime | None) -> time | None:
 
 def record_of(db: Session, session: MeetingSession) -> Record:
     invitees = scheduling.invitees(db, session)
-    confidential = [i for i in session.items if i.visibility == Visibility.CONFIDENTIAL]
+    confidential = policy.confidential_items(session.items)
     entitled = policy.may_hear_confidential(
         db, {i.body_id for i in confidential}, tokyo_date(session.start_at)
     )
@@ -283,3 +282,23 @@ def _apply(
     have = {row.agenda_item_id for row in attendance.items}
     attendance.items.extend(ItemPresence(agenda_item_id=i) for i in sorted(wanted - have))
     return attendance
+
+
+def present_for(
+    items: list[AgendaItem], invitees: list[scheduling.Invitee], record: dict[int, Attendance]
+) -> list[tuple[AgendaItem, list[str]]]:
+    """Each of ``items`` with the names of the invitees (``scheduling.Invitee``, in their
+    order) the record says were present for it. ``items`` are the confidential items the
+    reader may see (``SessionAccess.confidential_items_seen``): nobody else's presence is
+    recorded item by item, and nobody may read presence at an item closed to them."""
+    return [
+        (
+            item,
+            [
+                invitee.person.name
+                for invitee in invitees
+                if invitee.person.id in record and item.id in record[invitee.person.id].item_ids
+            ],
+        )
+        for item in items
+    ]

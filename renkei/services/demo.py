@@ -27,7 +27,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, attendance, minutes, scheduling, series
+from renkei.services import agenda, attendance, minutes, policy, scheduling, series
 from renkei.services.accounts import PersonData, create_person, hash_method
 from renkei.services.dates import holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
@@ -315,7 +315,7 @@ PRESENT = ("事務 花子", "支援 一郎", "協議 次郎", "税務 健", "介
 def _attendance(db: Session, past: MeetingSession, secretary: Person) -> None:
     """The record of last month's session, and 兼務 三郎's two posts, so that the quorum,
     the minutes' attendance and the apportionment report have something to show."""
-    secret = {item.id for item in past.items if item.visibility == Visibility.CONFIDENTIAL}
+    secret = {item.id for item in policy.confidential_items(past.items)}
     lines = []
     for line in attendance.record_of(db, past).lines:
         name = line.person.name

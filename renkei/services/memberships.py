@@ -12,7 +12,6 @@ from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     Body,
-    Confidentiality,
     MailMessage,
     Membership,
     Organisation,
@@ -222,7 +221,7 @@ def announce_to_chairs(
     it unseen. ``changes``: ("added" | "corrected" | "ended", the term). A public body's
     changes, and the chair's own, are not announced. Nothing is committed."""
     result = mail.QueueResult()
-    if body.confidentiality == Confidentiality.PUBLIC:
+    if not policy.guards_membership(body):
         return result
     chairs = db.scalars(
         select(Person)

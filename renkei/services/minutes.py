@@ -234,11 +234,12 @@ def attendance_texts(db: Session, session: MeetingSession) -> dict[int, str]:
     people = scheduling.invitees(db, session)
     record = attendances_of(db, session)
     answers = {reply.person_id: reply for reply in session.replies}
-    quorums = {q.body.id: q for q in quorum.from_record(session.bodies, people, record)}
+    reckoning = quorum.of_session(session, people, record)
+    quorums = {q.body.id: q for q in reckoning.quorums}
     texts = {}
     for body in session.bodies:
         members = [i for i in people if body in i.bodies]
-        if record:
+        if reckoning.recorded:
             texts[body.id] = _recorded(members, record, quorums[body.id])
         else:
             texts[body.id] = _replied(members, answers)
@@ -546,6 +547,49 @@ def chairs(db: Session, session: MeetingSession) -> dict[int, list[Person]]:
 def current_approvals(version: MinutesVersion) -> dict[int, Approval]:
     """The decisions taken on the present submission, by body id."""
     return {a.body_id: a for a in version.approvals if a.round == version.round}
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A chair's decision as one reader sees it: its comment only where the policy lets
+    them read it (``policy.can_read_comment``)."""
+
+    approval: Approval
+    comment_shown: bool
+
+
+def _as_read(version: MinutesVersion, approval: Approval, access: policy.SessionAccess) -> Decided:
+    return Decided(approval, policy.can_read_comment(access, approval, version.sections))
+
+
+def decisions(version: MinutesVersion, access: policy.SessionAccess) -> dict[int, Decided]:
+    """The decisions taken on the present submission, by body id, as ``access`` reads them."""
+    return {
+        body_id: _as_read(version, approval, access)
+        for body_id, approval in current_approvals(version).items()
+    }
+
+
+def returns(version: MinutesVersion, access: policy.SessionAccess) -> list[Decided]:
+    """The present submission's returns with comments, in the order they came, as
+    ``access`` reads them: what the secretariat is to correct in the draft."""
+    return [
+        _as_read(version, approval, access)
+        for approval in version.approvals
+        if approval.round == version.round and approval.decision == Decision.RETURNED
+    ]
+
+
+def awaiting_decision(version: MinutesVersion, access: policy.SessionAccess) -> list[Body]:
+    """The bodies whose part the reader, as their chair, has still to approve or return."""
+    if version.status != MinutesStatus.SUBMITTED:
+        return []
+    decided = current_approvals(version)
+    return [
+        body
+        for body in version.minutes.session.bodies
+        if body.id in access.chair_body_ids and body.id not in decided
+    ]
 
 
 def _is_empty(version: MinutesVersion) -> bool:

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, event, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from renkei.models import (
     Approval,
@@ -21,6 +21,7 @@ from renkei.models import (
     MeetingSession,
     Membership,
     MinutesSection,
+    MinutesStatus,
     MinutesVersion,
     Person,
     Pledge,
@@ -55,11 +56,18 @@ def can_change_members(db: Session, person: Person, body: Body) -> bool:
     content, so a body that is not public is changed by its own secretariat only; an
     administrator only while it has none (to appoint the first). An administrator can so
     not make themselves entitled, and every change is announced to the body's chair."""
-    if body.confidentiality == Confidentiality.PUBLIC:
+    if not guards_membership(body):
         return can_manage_body(db, person, body)
     if body.id in secretary_body_ids(db, person):
         return True
     return person.is_admin and not has_secretariat(db, body)
+
+
+def guards_membership(body: Body) -> bool:
+    """Whether the body's membership opens closed content: any body that is not public. Its
+    members are changed by its own secretariat, and each change is announced to its chairs
+    (``memberships.announce_to_chairs``)."""
+    return body.confidentiality != Confidentiality.PUBLIC
 
 
 def has_secretariat(db: Session, body: Body, on: date | None = None) -> bool:
@@ -83,6 +91,12 @@ def can_create_body(db: Session, person: Person) -> bool:
 def can_manage_people(db: Session, person: Person) -> bool:
     """Secretaries add the people they put on bodies (most have no login); admins all."""
     return person.is_admin or bool(managed_body_ids(db, person))
+
+
+def can_see_contact_details(db: Session, viewer: Person, person: Person) -> bool:
+    """E-mail and telephone are for the person, administrators and secretaries: so is the
+    person's page, which shows them."""
+    return viewer.id == person.id or can_manage_people(db, viewer)
 
 
 def can_manage_accounts(person: Person) -> bool:
@@ -132,8 +146,12 @@ _ROLES_KEY = "renkei.current_roles"
 def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]]:
     """Role -> bodies, for the person's terms current on ``on``: one query, kept in the
     database session until a term changes or the transaction ends. A page asks these
-    questions several times over (the menu, the page, the tile)."""
-    kept: dict[tuple[int, date], dict[Role, set[int]]] = db.info.setdefault(_ROLES_KEY, {})
+    questions several times over (the menu, the page, the tile). A session made without
+    the listeners that forget (``install_role_cache``) keeps nothing."""
+    keeps = _keeps_roles(db)
+    kept: dict[tuple[int, date], dict[Role, set[int]]] = (
+        db.info.setdefault(_ROLES_KEY, {}) if keeps else {}
+    )
     if _terms_pending(db):
         kept.clear()  # a term added, changed or removed but not yet flushed
     found = kept.get((person_id, on))
@@ -154,7 +172,20 @@ def _terms_pending(db: Session) -> bool:
     return any(isinstance(obj, Membership) for obj in (*db.new, *db.dirty, *db.deleted))
 
 
-@event.listens_for(Session, "before_flush")
+def install_role_cache(maker: sessionmaker[Session]) -> None:
+    """Let the sessions of ``maker`` (the app's own, ``renkei.db.init_app``) keep the roles
+    they read, forgetting them when a term changes and when the transaction ends. Only
+    those sessions: SQLAlchemy's ``Session`` class is shared by every program in the
+    process, and a listener on it would reach sessions Renkei did not make."""
+    event.listen(maker, "before_flush", _forget_roles_on_term_changes)
+    event.listen(maker, "after_commit", _forget_roles)
+    event.listen(maker, "after_rollback", _forget_roles)
+
+
+def _keeps_roles(db: Session) -> bool:
+    return event.contains(type(db), "after_commit", _forget_roles)
+
+
 def _forget_roles_on_term_changes(
     db: Session, _context: UOWTransaction, _instances: object
 ) -> None:
@@ -162,8 +193,6 @@ def _forget_roles_on_term_changes(
         db.info.pop(_ROLES_KEY, None)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
 def _forget_roles(db: Session, *_args: object) -> None:
     db.info.pop(_ROLES_KEY, None)
 
@@ -186,6 +215,9 @@ class Closable(Protocol):
 
     @property
     def body_id(self) -> int | None: ...
+
+
+C = TypeVar("C", bound=Closable)
 
 
 @dataclass
@@ -223,17 +255,72 @@ class SessionAccess:
         """Schedule, edit, cancel and build the agenda: secretary of every body served."""
         return bool(self.session_body_ids) and self.session_body_ids <= self.secretary_body_ids
 
+    @property
+    def can_see_invitees(self) -> bool:
+        """Who is invited, their replies, the attendance record and the quorum: for the
+        members of a served body and the secretariat, not for an administrator as such."""
+        return self.is_member or self.can_manage
+
+    @property
+    def can_see_online_link(self) -> bool:
+        """The meeting link lets anyone who has it join: on the page, for members only."""
+        return self.is_member
+
     def can_see_item(self, item: Closable) -> bool:
         """The one rule for agenda items (title, description, minutes section, attendance)."""
-        if item.visibility == "public":
+        visibility = visibility_of(item)
+        if visibility is Visibility.PUBLIC:
             return self.can_view or self.is_guest
-        if item.visibility == "members":
+        if visibility is Visibility.MEMBERS:
             return self.is_member
         return item.body_id in self.entitled_body_ids and item.body_id in self.pledged_body_ids
+
+    def closed_items(self, items: Iterable[C]) -> list[C]:
+        """The items (or sections) of ``items`` this person may not see: each shows only
+        that it exists (「非公開議題」)."""
+        return [item for item in items if not self.can_see_item(item)]
+
+    def confidential_items_seen(self, items: Iterable[C]) -> list[C]:
+        """The confidential items of ``items`` this person may see: those whose presence
+        they may read or record, and whose showing goes to the audit log."""
+        return [item for item in confidential_items(items) if self.can_see_item(item)]
 
     def needs_pledge_for(self, body_id: int) -> bool:
         """Entitled by role to a body's confidential items but without a pledge for it."""
         return body_id in self.entitled_body_ids and body_id not in self.pledged_body_ids
+
+    def bodies_needing_pledge(self, session: MeetingSession) -> list[Body]:
+        """The bodies of ``session`` owning items closed to this person that a pledge for
+        the body would open: those the page offers to pledge for."""
+        owners = {item.body_id for item in self.closed_items(session.items)}
+        return [b for b in session.bodies if b.id in owners and self.needs_pledge_for(b.id)]
+
+
+def visibility_of(thing: Closable) -> Visibility:
+    """The visibility of an agenda item or minutes section, refusing anything but the enum:
+    a plain string (or a misspelt one) must fail here, not be read as open or closed."""
+    visibility = thing.visibility
+    if not isinstance(visibility, Visibility):
+        raise TypeError(f"visibility must be a Visibility, not {visibility!r}")
+    return visibility
+
+
+def is_confidential(thing: Closable) -> bool:
+    """Closed to all but the pledged members of the owning body (an item or a section)."""
+    return visibility_of(thing) is Visibility.CONFIDENTIAL
+
+
+def confidential_items(items: Iterable[C]) -> list[C]:
+    """The confidential items (or sections) of ``items``, whoever asks: those for which
+    presence is recorded item by item, and only for the people entitled to them."""
+    return [item for item in items if is_confidential(item)]
+
+
+def unreadable_owners(items: Iterable[C], readable_body_ids: set[int]) -> frozenset[int]:
+    """Bodies owning a confidential item of ``items`` that a reader whose readable bodies
+    are ``readable_body_ids`` (``confidential_body_ids``) may not see."""
+    owners = {item.body_id for item in confidential_items(items)}
+    return frozenset(b for b in owners if b is not None and b not in readable_body_ids)
 
 
 def session_access(db: Session, person: Person | None, session: MeetingSession) -> SessionAccess:
@@ -327,10 +414,9 @@ class MinutesView(StrEnum):
 def can_read_minutes(access: SessionAccess, version: MinutesVersion) -> bool:
     """Approved versions are for everyone who may know of the session; a draft is the
     secretariat's, and a submitted version also its approvers'."""
-    status = version.status.value
-    if status == "approved":
+    if version.status is MinutesStatus.APPROVED:
         return access.can_view
-    if status == "submitted" and access.chair_body_ids:
+    if version.status is MinutesStatus.SUBMITTED and access.chair_body_ids:
         return True
     return access.can_manage
 
@@ -341,9 +427,9 @@ def shows_section(access: SessionAccess, section: Closable, view: MinutesView) -
     if not access.can_see_item(section):
         return False
     if view == MinutesView.PUBLIC:
-        return section.visibility.value == "public"
+        return visibility_of(section) is Visibility.PUBLIC
     if view == MinutesView.MEMBER:
-        return section.visibility.value != "confidential"
+        return not is_confidential(section)
     return True
 
 
@@ -356,7 +442,7 @@ def can_read_comment(
     body_id = approval.body_id
     if not (access.can_manage or body_id in access.chair_body_ids):
         return False
-    closed = [s for s in sections if s.body_id == body_id and s.visibility == "confidential"]
+    closed = [s for s in confidential_items(sections) if s.body_id == body_id]
     return all(access.can_see_item(s) for s in closed)
 
 

@@ -709,3 +709,30 @@ def send_reminders(
         )
     db.commit()
     return ReminderRun(len(polls), queued, mail.deliver(db, settings, queued.ids))
+
+
+def csv_rows(result: PollResult) -> list[list[str]]:
+    """The poll as a table for Excel: every invitee's marks, the counts of each mark and
+    the quorum per body for every slot."""
+    slots = result.slots
+    header = [_("Name"), _("Bodies"), *(slot_label(s.slot) for s in slots), _("Comment")]
+    rows = [header]
+    for row in result.rows:
+        marks = [row.answers[s.slot.id].mark if s.slot.id in row.answers else "" for s in slots]
+        rows.append([row.invitee.person.name, "、".join(b.name for b in row.bodies), *marks,
+                     row.invitee.comment])  # fmt: skip
+    for choice in Choice:
+        rows.append([choice.mark, "", *(str(s.counts.get(choice, 0)) for s in slots), ""])
+    for index, body in enumerate(result.poll.bodies):
+        for label, attribute in (
+            (_("Quorum (○)"), "quorum_yes"),
+            (_("Quorum (○△)"), "quorum_likely"),
+        ):
+            cells = [_quorum_cell(getattr(s, attribute)[index]) for s in slots]
+            rows.append([label, body.name, *cells, ""])
+    return rows
+
+
+def _quorum_cell(q: quorum.Quorum) -> str:
+    verdict = _("Met") if q.met else _("Not met")
+    return f"{verdict} {q.present}/{q.required}"

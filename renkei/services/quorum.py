@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from renkei.models import Attendance, Body, Presence, QuorumRule, Role
+from renkei.models import Answer, Attendance, Body, MeetingSession, Presence, QuorumRule, Role
 from renkei.services.scheduling import Invitee
 
 VOTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
@@ -28,11 +28,24 @@ class Quorum:
         return self.total > 0 and self.present >= self.required
 
 
-def required(body: Body, total: int) -> int:
-    """Members needed: more than half of ``total``, or the body's fixed number."""
+@dataclass(frozen=True)
+class Reckoning:
+    """A session's quorum per body, and where it was counted from."""
+
+    quorums: list[Quorum]
+    recorded: bool  # from the attendance record; otherwise expected from the replies
+
+
+def fixed_number(body: Body) -> int | None:
+    """The members needed under a fixed-number rule; None where a majority is needed."""
     if body.quorum_rule == QuorumRule.FIXED and body.quorum_number:
         return body.quorum_number
-    return total // 2 + 1
+    return None
+
+
+def required(body: Body, total: int) -> int:
+    """Members needed: more than half of ``total``, or the body's fixed number."""
+    return fixed_number(body) or total // 2 + 1
 
 
 def reckon(
@@ -59,3 +72,16 @@ def from_record(
     present = {pid for pid, a in attendances.items() if a.presence.attended}
     by_proxy = {pid for pid, a in attendances.items() if a.presence == Presence.PROXY}
     return reckon(bodies, invitees, present, by_proxy)
+
+
+def of_session(
+    session: MeetingSession, invitees: list[Invitee], record: dict[int, Attendance]
+) -> Reckoning:
+    """A session's quorum: from its attendance record once there is one (person id ->
+    ``Attendance``); until then, what the replies promise (those attending, and those
+    sending a proxy)."""
+    if record:
+        return Reckoning(from_record(session.bodies, invitees, record), recorded=True)
+    present = {r.person_id for r in session.replies if r.answer == Answer.ATTEND}
+    by_proxy = {r.person_id for r in session.replies if r.answer == Answer.PROXY}
+    return Reckoning(reckon(session.bodies, invitees, present, by_proxy), recorded=False)

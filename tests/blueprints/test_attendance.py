@@ -132,3 +132,17 @@ def test_someone_elses_session_is_not_found(client, world, held):
     login(client, "member.kyogitai@example.jp")
     assert client.get(f"/sessions/{solo.id}/attendance").status_code == 404
     assert client.get("/sessions/999999/attendance").status_code == 404
+
+
+def test_presence_at_the_confidential_item_is_listed_only_for_those_entitled_to_it(
+    as_secretary, client, world, held
+):
+    secret = held.items[0].id
+    both = {"presence": "present", "item": str(secret)}
+    data = form(world, held, **{"兼務 三郎": both, "支援 一郎": {"presence": "present"}})
+    assert as_secretary.post(f"/sessions/{held.id}/attendance", data=data).status_code == 302
+    page = as_secretary.get(f"/sessions/{held.id}").get_data(as_text=True)
+    assert f"議題1（{SECRET}）の出席者： 兼務 三郎<" in page
+    login(client, "member.kyogitai@example.jp")  # on the 協議体 only
+    page = client.get(f"/sessions/{held.id}").get_data(as_text=True)
+    assert "出席記録による" in page and "の出席者：" not in page and SECRET not in page

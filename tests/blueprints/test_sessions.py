@@ -229,3 +229,13 @@ def test_a_year_far_away_is_refused_in_japanese(as_secretary, world):
     assert response.status_code == 400
     assert "2000 から 2099 までの日付" in response.get_data(as_text=True)
     assert count(world, MeetingSession) == 0
+
+
+def test_the_online_link_is_shown_to_members_only(client, world):
+    link = "https://meet.example.jp/room-7"
+    session = make_session(world, SUPPORT, LAYER1, online_url=link)
+    login(client, "member.kyogitai@example.jp")
+    assert link in client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    login(client, "admin@example.jp")  # may know of the session, is no member
+    page = client.get(f"/sessions/{session.id}")
+    assert page.status_code == 200 and link not in page.get_data(as_text=True)

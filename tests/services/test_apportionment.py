@@ -215,3 +215,19 @@ def test_posts_are_checked_and_kept_to_administrators(world, secretary):
         )
     assert "重なって" in str(refused.value.message)
     assert len(posts.posts_of(world, person)) == 1
+
+
+def test_the_csv_table_holds_the_reports_figures_and_marks_withheld_presence(
+    world, secretary, both
+):
+    session = held_session(world, secretary, WORKED)
+    record(world, session, secretary, both, LineData(0, "present", item_ids={session.items[0].id}))
+    period = apportionment.parse_period("2026")
+    admin = person_by_email(world, "admin@example.jp")
+    for reader, withheld in ((both, ""), (admin, "†")):
+        report = apportionment.report(world, period, [both], reader=reader)
+        header, line, total = apportionment.csv_rows(report)
+        assert len(header) == len(line) == len(total) == 5 + len(report.programmes) + 4
+        assert line[0] == total[0] == both.name and line[2] == session.title
+        assert line[-1] == withheld  # the admin may not read presence at the closed item
+        assert total[-4:-2] == [line[-4], line[-3]]  # one session: its total is the total

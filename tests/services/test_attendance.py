@@ -322,3 +322,42 @@ def test_a_session_past_midnight_takes_times_after_midnight(world, secretary):
     attendance.save_record(world, session, lines, by=secretary, shown=set())
     row = attendance.record_of(world, session).attendances[named(world, "兼務 三郎").id]
     assert row.arrived_at - session.start_at == timedelta(hours=2, minutes=30)
+
+
+def test_the_quorum_is_expected_from_the_replies_until_there_is_a_record(world, secretary, held):
+    people = scheduling.invitees(world, held)
+    layer1 = body_named(world, LAYER1)
+    layer1.quorum_counts_proxy = True
+    for name, answer in (("兼務 三郎", "attend"), ("民生 ふみ", "attend"), ("生協 実", "proxy")):
+        scheduling.set_reply(world, held, named(world, name), answer, proxy_name="代理人")
+    world.commit()
+    expected = quorum.of_session(held, people, minutes.attendances_of(world, held))
+    assert not expected.recorded
+    by_body = {q.body.name: q.present for q in expected.quorums}
+    assert by_body == {SUPPORT: 2, LAYER1: 3}  # the 支援会議 does not count proxies
+    lines = everyone(world, held, **{"兼務 三郎": present()})
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    recorded = quorum.of_session(held, people, minutes.attendances_of(world, held))
+    assert recorded.recorded
+    assert {q.body.name: q.present for q in recorded.quorums} == {SUPPORT: 1, LAYER1: 1}
+
+
+def test_presence_at_each_item_lists_the_invitees_recorded_for_it(world, secretary, held):
+    secret = secret_item(held)
+    lines = everyone(
+        world, held, **{"兼務 三郎": present(item_ids={secret.id}), "支援 一郎": present()}
+    )
+    attendance.save_record(world, held, lines, by=secretary, shown={secret.id})
+    world.commit()
+    people = scheduling.invitees(world, held)
+    record = minutes.attendances_of(world, held)
+    assert attendance.present_for([secret], people, record) == [(secret, ["兼務 三郎"])]
+    assert attendance.present_for([], people, record) == []
+
+
+def test_a_fixed_quorum_names_its_number(world):
+    layer1 = body_named(world, LAYER1)
+    assert quorum.fixed_number(layer1) is None
+    layer1.quorum_rule, layer1.quorum_number = QuorumRule.FIXED, 3
+    assert quorum.fixed_number(layer1) == 3 and quorum.required(layer1, 10) == 3

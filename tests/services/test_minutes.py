@@ -483,3 +483,55 @@ def test_a_chair_without_a_login_is_named_before_submission(world, draft, people
     with pytest.raises(DomainError, match="ログイン"):
         minutes.submit(world, draft, by=people["secretary"], links=LINKS)
     assert draft.status == MinutesStatus.DRAFT
+
+
+def test_the_chairs_still_to_decide_and_the_returns_as_each_reader_sees_them(world, draft, people):
+    support, layer1 = body_named(world, SUPPORT), body_named(world, LAYER1)
+
+    def access(name):
+        return policy.session_access(world, people[name], draft.minutes.session)
+
+    assert minutes.awaiting_decision(draft, access("chair.support")) == []  # not submitted
+    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    assert minutes.awaiting_decision(draft, access("chair.support")) == [support]
+    assert minutes.awaiting_decision(draft, access("secretary")) == []
+    minutes.decide(world, draft, support.id, approve=True, by=people["chair.support"], links=LINKS)
+    assert minutes.awaiting_decision(draft, access("chair.support")) == []
+    assert list(minutes.decisions(draft, access("secretary"))) == [support.id]
+    comment = "個別ケースの記載を確認してください"
+    minutes.decide(
+        world,
+        draft,
+        layer1.id,
+        approve=False,
+        comment=comment,
+        by=people["chair.kyogitai"],
+        links=LINKS,
+    )
+    world.commit()
+    returned = minutes.returns(draft, access("secretary"))
+    assert [(d.approval.body_id, d.approval.comment) for d in returned] == [(layer1.id, comment)]
+    # The 協議体's part holds no confidential section: its chair's comment is readable.
+    assert returned[0].comment_shown
+
+
+def test_a_returned_comment_stays_hidden_from_a_reader_not_entitled_to_the_closed_sections(
+    world, draft, people
+):
+    support = body_named(world, SUPPORT)
+    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    minutes.decide(
+        world,
+        draft,
+        support.id,
+        approve=False,
+        comment=SECRET,
+        by=people["chair.support"],
+        links=LINKS,
+    )
+    world.commit()
+    world.execute(delete(Pledge).where(Pledge.person_id == people["secretary"].id))
+    world.commit()
+    unpledged = policy.session_access(world, people["secretary"], draft.minutes.session)
+    [returned] = minutes.returns(draft, unpledged)
+    assert returned.approval.body_id == support.id and not returned.comment_shown

@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from renkei.models import AgendaItem, Pledge, Visibility
 from renkei.services import memberships, policy
@@ -134,3 +136,104 @@ def test_a_term_changed_but_not_yet_flushed_is_not_read_from_the_kept_roles(worl
     assert term.body_id in before
     term.role = "member"  # not flushed
     assert term.body_id not in policy.secretary_body_ids(world, secretary)
+
+
+# --- SessionAccess answers for the whole page -------------------------------------------------
+
+
+def test_closed_items_are_those_the_person_may_not_see(world, joint):
+    admin = policy.session_access(world, person_by_email(world, "admin@example.jp"), joint)
+    closed = {(i.body.name, i.visibility) for i in admin.closed_items(joint.items)}
+    assert closed == {
+        (body, visibility)
+        for body in (SUPPORT, LAYER1)
+        for visibility in (Visibility.MEMBERS, Visibility.CONFIDENTIAL)
+    }
+    pledge(world, "member.both@example.jp", SUPPORT)
+    both = policy.session_access(world, person_by_email(world, "member.both@example.jp"), joint)
+    assert [(i.body.name, i.visibility) for i in both.closed_items(joint.items)] == [
+        (LAYER1, Visibility.CONFIDENTIAL)
+    ]
+    assert [(i.body.name, i.visibility) for i in both.confidential_items_seen(joint.items)] == [
+        (SUPPORT, Visibility.CONFIDENTIAL)
+    ]
+
+
+def test_bodies_needing_a_pledge_are_offered_only_where_a_pledge_would_open_an_item(world, joint):
+    both = person_by_email(world, "member.both@example.jp")
+    access = policy.session_access(world, both, joint)
+    assert [b.name for b in access.bodies_needing_pledge(joint)] == [SUPPORT, LAYER1]
+    pledge(world, "member.both@example.jp", SUPPORT)
+    access = policy.session_access(world, both, joint)
+    assert [b.name for b in access.bodies_needing_pledge(joint)] == [LAYER1]
+    admin = policy.session_access(world, person_by_email(world, "admin@example.jp"), joint)
+    assert admin.bodies_needing_pledge(joint) == []  # nothing a pledge of theirs would open
+
+
+def test_the_online_link_and_the_invitees_are_for_members(world, joint):
+    member = person_by_email(world, "member.kyogitai@example.jp")
+    admin = person_by_email(world, "admin@example.jp")
+    assert policy.session_access(world, member, joint).can_see_online_link
+    assert policy.session_access(world, member, joint).can_see_invitees
+    assert not policy.session_access(world, admin, joint).can_see_online_link
+    assert not policy.session_access(world, admin, joint).can_see_invitees
+
+
+@pytest.mark.parametrize("value", ["public", "confidential", "pubic", None])
+def test_an_item_whose_visibility_is_no_enum_is_refused_not_guessed(world, joint, value):
+    """A string (or a typo) must fail loudly: "public" read as a string would open the
+    item, and a misspelt "confidental" would fall through to some branch."""
+    access = policy.session_access(world, person_by_email(world, "admin@example.jp"), joint)
+    item = AgendaItem(body_id=joint.bodies[0].id, title="x", visibility=value)
+    with pytest.raises(TypeError):
+        access.can_see_item(item)
+    with pytest.raises(TypeError):
+        policy.confidential_items([item])
+
+
+def test_contact_details_are_for_the_person_secretaries_and_administrators(world):
+    member = person_by_email(world, "member.kyogitai@example.jp")
+    other = person_by_email(world, "member.both@example.jp")
+    assert policy.can_see_contact_details(world, member, member)
+    assert not policy.can_see_contact_details(world, member, other)
+    for email in ("secretary@example.jp", "admin@example.jp"):
+        assert policy.can_see_contact_details(world, person_by_email(world, email), other)
+
+
+# --- The role cache's listeners ---------------------------------------------------------------
+
+
+def test_no_policy_listener_is_installed_on_sqlalchemys_global_session_class(app):
+    """The listeners that forget kept roles belong to the app's own sessionmaker: the
+    global ``Session`` class is shared by every program that imports SQLAlchemy."""
+    listeners = [f for f in vars(policy).values() if callable(f)]
+    for name in ("before_flush", "after_commit", "after_rollback"):
+        assert not any(event.contains(Session, name, f) for f in listeners), name
+    maker = app.extensions["renkei.sessionmaker"]
+    assert any(event.contains(maker, "after_commit", f) for f in listeners)
+
+
+def test_a_session_the_app_did_not_make_keeps_no_roles_and_reads_term_changes(app, world):
+    """Without the listeners nothing would forget, so such a session keeps nothing."""
+    engine = app.extensions["renkei.engine"]
+    secretary = person_by_email(world, "secretary@example.jp")
+    body = body_named(world, "みどり町支援調整会議")
+    person_id = person_by_email(world, "member.kyogitai@example.jp").id
+    with Session(engine) as plain:
+        person = plain.get(type(secretary), person_id)
+        assert body.id not in policy.secretary_body_ids(plain, person)
+        assert not plain.info  # nothing kept
+        data = memberships.MembershipData(
+            person_id=person_id, role="secretary", term_start=date(2026, 4, 1)
+        )
+        memberships.add_membership(world, body, data, by=secretary)
+        world.commit()
+        plain.commit()  # a new transaction: it sees what the other session committed
+        assert body.id in policy.secretary_body_ids(plain, person)
+
+
+def test_the_membership_of_every_body_that_is_not_public_is_guarded(world):
+    """Closed and statutory bodies: membership opens content. A public 協議体: it does not."""
+    assert policy.guards_membership(body_named(world, SUPPORT))  # statutory
+    assert policy.guards_membership(body_named(world, "みどり町支援調整会議"))  # closed
+    assert not policy.guards_membership(body_named(world, LAYER1))  # public

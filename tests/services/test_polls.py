@@ -303,3 +303,18 @@ def test_polls_due_for_a_reminder(ctx, world):
     later = make_poll(world, SUPPORT, deadline=(NOW + timedelta(days=20)).date())
     due = {p.id for p in polls.due_for_reminder(world, days=3)}
     assert soon.id in due and later.id not in due
+
+
+def test_the_csv_table_has_every_invitees_marks_the_counts_and_the_quorum(ctx, world):
+    poll = make_poll(world, SUPPORT, LAYER1)
+    answer_all(
+        world, poll, person_named(world, "兼務 三郎"), "yes", "maybe", "no", comment="遅れます"
+    )
+    with force_locale("ja"):
+        rows = polls.csv_rows(polls.results(world, polls.load(world, poll.id)))
+    assert rows[0][:2] == ["名前", "会議体"] and rows[0][-1] == "コメント"
+    assert len(rows[0]) == 2 + len(DAYS) + 1
+    both = next(row for row in rows if row[0] == "兼務 三郎")
+    assert both[2:] == ["○", "△", "×", "遅れます"]
+    assert ["○", "", "1", "0", "0", ""] in rows
+    assert ["定足数（○）", SUPPORT, "不成立 1/4", "不成立 0/4", "不成立 0/4", ""] in rows
