@@ -631,19 +631,10 @@ def plain_message(
         organizer=organizer,
         sender=sender,
     )
-    return MailMessage(
-        session=session,
-        person=person,
-        recipient_name=person.name[:100],
-        to_address=address,
-        kind=kind,
-        subject=subject[:300],
-        content=content,
-        dedupe_key=key[:KEY_LENGTH],
-        status=MailStatus.PENDING,
-        attempts=0,
-        error="",
-    )
+    message = _pending(address, kind=kind, key=key, subject=subject, content=content)
+    message.session, message.person = session, person
+    message.recipient_name = person.name[:100]
+    return message
 
 
 def address_message(
@@ -662,6 +653,10 @@ def address_message(
         organizer=None,
         sender=sender,
     )
+    return _pending(address, kind=kind, key=key, subject=subject, content=content)
+
+
+def _pending(address: str, *, kind: str, key: str, subject: str, content: bytes) -> MailMessage:
     return MailMessage(
         recipient_name="",
         to_address=address,
