@@ -235,12 +235,12 @@ def announce_to_chairs(
         .distinct()
     )
     with force_locale(mail.MAIL_LOCALE):
+        lines = [_describe(change, membership) for change, membership in changes]
         for chair in chairs:
             address = mail.valid_address(chair.email)
             if address is None:
                 result.without_address.append(chair.name)
                 continue
-            lines = [_describe(change, membership) for change, membership in changes]
             message = _change_notice(chair, address, body, lines, by, sender, link)
             db.add(message)
             result.messages.append(message)
