@@ -29,6 +29,7 @@ from renkei.blueprints import (
     polls,
     sessions,
     templating,
+    transaction,
 )
 from renkei.blueprints.fields import MAX_ID
 from renkei.config import load_config
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     # A number too large for a database id in a URL is a 404, not a database error.
     app.url_map.converters["int"] = BoundedInt
     db.init_app(app)
+    transaction.init_app(app)
     policy.install_role_cache(app.extensions["renkei.sessionmaker"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

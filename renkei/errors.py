@@ -2,14 +2,20 @@
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 from renkei.i18n import gettext as _
+from renkei.services.errors import DomainError, Forbidden, NotFound
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    # A service's refusal means the same wherever it is raised (renkei.blueprints.transaction).
+    app.register_error_handler(NotFound, lambda _e: _http_error(exceptions.NotFound()))
+    app.register_error_handler(Forbidden, lambda _e: _http_error(exceptions.Forbidden()))
+    app.register_error_handler(DomainError, _domain_error)
 
 
 def _page(status: int, title: str, message: str):
@@ -25,6 +31,11 @@ def _csrf_error(_error):
             "Go back, reload the page and send it again."
         ),
     )
+
+
+def _domain_error(error: DomainError):
+    """A rule broken where no view expected it: say which, on a page that keeps nothing."""
+    return _page(400, _("Nothing has been saved"), str(error.message))
 
 
 def _http_error(error: HTTPException):

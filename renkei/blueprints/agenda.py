@@ -13,13 +13,11 @@ from wtforms.validators import Optional
 
 from renkei.blueprints.common import (
     audit_confidential,
-    audit_log,
     get_or_404,
     me,
     render_form,
     require,
     session_access_or_404,
-    show_error,
 )
 from renkei.blueprints.fields import (
     IdSelectField,
@@ -30,13 +28,14 @@ from renkei.blueprints.fields import (
     whole_number,
 )
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.transaction import flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, MeetingSession, Visibility
-from renkei.services import agenda, audit, markdown, minutes, policy
+from renkei.services import agenda, markdown, minutes, policy
 from renkei.services.agenda import ItemData
-from renkei.services.errors import DomainError, Forbidden
+from renkei.services.errors import DomainError
 
 bp = Blueprint("agenda", __name__)
 
@@ -119,37 +118,14 @@ def _access(session: MeetingSession, *, manage: bool = True) -> policy.SessionAc
     return access
 
 
-def _log(action: str, item: AgendaItem, detail: str, *, confidential: bool = False) -> None:
-    """Changes to a confidential item (or one that was confidential) go to its body's log."""
-    if confidential or policy.is_confidential(item):
-        audit_log(
-            audit.CONTENT,
-            action,
-            subject_type="agenda_item",
-            subject_id=item.id,
-            body_id=item.body_id,
-            session_id=item.session_id,
-            detail=detail,
-        )
-
-
 def _back(session: MeetingSession):
     return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
 
 
 def _run(action, session: MeetingSession):
     """Run a button's service call; a refused change is flashed, the page shown again."""
-    db = get_db()
-    try:
+    with flashed():
         action()
-    except Forbidden:
-        db.rollback()
-        abort(403)
-    except DomainError as error:
-        db.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.commit()
     return _back(session)
 
 
@@ -163,14 +139,10 @@ def new(session_id: int):
     form = ItemForm()
     _fill_choices(form, session)
     if form.validate_on_submit():
-        try:
-            item = agenda.add_item(db, session, _data(form), by=me())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            _log("edit", item, "added")
+        with shown_on(form) as done:
+            agenda.add_item(db, session, _data(form), by=me())
+        if done:
             remember(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
-            db.commit()
             flash(_("The agenda item has been added."), "success")
             return _back(session)
     return render_form("agenda/form.html", form, session=session, item=None)
@@ -185,21 +157,15 @@ def edit(item_id: int):
     access = _access(session)
     # The form shows the item's content: only to those the policy lets see it.
     require(access.can_see_item(item))
-    was_confidential = policy.is_confidential(item)
     if request.method == "GET":
         form = ItemForm(obj=item, visibility=item.visibility.value)
     else:
         form = ItemForm()
     _fill_choices(form, session)
     if form.validate_on_submit():
-        try:
-            changed = agenda.update_item(db, item, _data(form), by=me())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            # Made public or for members: that is an edit of confidential content too.
-            _log("edit", item, "changed: " + ",".join(changed), confidential=was_confidential)
-            db.commit()
+        with shown_on(form) as done:
+            agenda.update_item(db, item, _data(form), by=me())
+        if done:
             flash(_("The changes have been saved."), "success")
             return _back(session)
     if request.method == "GET":
@@ -225,7 +191,6 @@ def delete(item_id: int):
     _access(session)
 
     def action():
-        _log("delete", item, f"position {item.position}")
         agenda.delete_item(get_db(), item, by=me())
         flash(_("The agenda item has been deleted."), "success")
 

@@ -9,13 +9,13 @@ from renkei.blueprints.common import audit_confidential, me, require, session_ac
 from renkei.blueprints.fields import TIME_MESSAGE, whole_number
 from renkei.blueprints.once import once
 from renkei.blueprints.sessions import load_session
+from renkei.blueprints.transaction import flashed
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import MeetingSession, Presence, Status
 from renkei.services import attendance, minutes
 from renkei.services.attendance import LineData
-from renkei.services.errors import DomainError
 
 bp = Blueprint("attendance", __name__, url_prefix="/sessions")
 
@@ -34,20 +34,16 @@ def record(session_id: int):
     if request.method == "POST":
         entered, errors = _read_form(session)
         if not errors:
-            try:
-                _, refreshed = attendance.save_record(
-                    db, session, entered, by=me(), shown={i.id for i in shown}
-                )
-            except attendance.RecordErrors as error:
-                db.rollback()
-                errors = error.lines
-            except DomainError as error:
-                db.rollback()
-                flash(str(error.message), "error")
+            with flashed() as done:
+                try:
+                    _, refreshed = attendance.save_record(
+                        db, session, entered, by=me(), shown={i.id for i in shown}
+                    )
+                except attendance.RecordErrors as error:
+                    errors = error.lines  # answered with 400: nothing is kept
+            if not done:
                 return redirect(url_for("attendance.record", session_id=session.id))
-            else:
-                audit_confidential("edit", session, shown, subject_type="attendance")
-                db.commit()
+            if not errors:
                 _announce(refreshed)
                 return redirect(url_for("sessions.show", session_id=session.id) + "#attendance")
         status = 400

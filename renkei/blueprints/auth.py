@@ -18,14 +18,14 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import audit_log, me, render_form, safe_next, show_error
+from renkei.blueprints.common import me, render_form, safe_next
 from renkei.blueprints.fields import InputForm, NewPasswordForm
+from renkei.blueprints.transaction import after_commit, keep_writes, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Person
-from renkei.services import accounts, audit, logins, mail
-from renkei.services.errors import DomainError
+from renkei.services import accounts, logins, mail
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -73,29 +73,24 @@ def login():
     email, ip = form.email.data, request.remote_addr or ""
     if not logins.begin_attempt(db, email, ip):
         # One message whether or not the address has an account; the password is not tried.
-        _log_attempt("login_locked", email, ip)
+        logins.refused(db, email, ip, locked=True)
+        keep_writes()
         form.form_errors.append(_locked_message())
         return render_form("auth/login.html", form)[0], 429
-    db.commit()  # the attempt counts as a failure before the password is checked
+    # The attempt counts as a failure before the password is checked (services/logins.py),
+    # so it is committed now, not with the answer.
+    db.commit()
     person = accounts.authenticate(db, email, form.password.data)
     if person is None:
-        _log_attempt("login_failed", email, ip)
+        logins.refused(db, email, ip, locked=False)
+        keep_writes()
         form.form_errors.append(_("The e-mail address or password is not correct."))
         return render_form("auth/login.html", form)
-    logins.clear_failures(db, email)
-    audit.record(db, audit.Actor(person, ip), audit.ACCOUNT, "login")
-    db.commit()
+    logins.succeeded(db, person, ip)
     # A fresh session on login, so an identifier planted before it is worthless.
     session.clear()
     login_user(person)
     return redirect(safe_next(request.args.get("next")))
-
-
-def _log_attempt(action: str, email: str, ip: str) -> None:
-    """An attempt that did not log anyone in, under the address as typed: whose account it
-    may be is not looked up, so the log says no more than the login page does."""
-    audit.record(get_db(), audit.Actor(None, ip, name=email), audit.ACCOUNT, action)
-    get_db().commit()
 
 
 def _locked_message() -> str:
@@ -109,9 +104,7 @@ def _locked_message() -> str:
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        audit_log(audit.ACCOUNT, "logout", subject_type="person", subject_id=me().id)
-        accounts.end_sessions(get_db(), me())
-        get_db().commit()
+        accounts.log_out(get_db(), me())
     logout_user()
     session.clear()
     flash(_("You have logged out, here and on any other device or browser."), "info")
@@ -125,15 +118,9 @@ def account():
     if form.validate_on_submit():
         db = get_db()
         person = me()
-        try:
+        with shown_on(form) as done:
             accounts.change_password(db, person, form.current_password.data, form.password.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            audit_log(
-                audit.ACCOUNT, "password_changed", subject_type="person", subject_id=person.id
-            )
-            db.commit()
+        if done:
             # The login token changed: log in again under the new one to stay logged in here.
             login_user(person)
             flash(_("Your password has been changed."), "success")
@@ -162,7 +149,6 @@ def forgot_password():
     message = logins.request_reset(
         db, form.email.data, base_url=current_app.config["BASE_URL"], sender=settings.sender
     )
-    db.commit()
     if message is not None:
         _deliver_quietly(settings, [message.id])
     return render_template("auth/reset_requested.html")
@@ -173,7 +159,7 @@ def _deliver_quietly(settings: mail.MailSettings, ids: list[int]) -> None:
     failure notice (sync) would show a stranger that the address has an account. A failed
     message stays queued for `send-mail`."""
     if settings.delivery == "sync":
-        mail.deliver(get_db(), settings, ids)
+        after_commit(lambda: mail.deliver(get_db(), settings, ids))
     else:
         mail_dispatch.deliver(settings, ids)
 
@@ -186,16 +172,11 @@ def reset_password(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            person = logins.use_reset(db, token, form.password.data)
+            with shown_on(form) as done:
+                logins.use_reset(db, token, form.password.data)
         except logins.InvalidReset:  # used meanwhile by another request
-            db.rollback()
             return _invalid_link()
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            actor = audit.Actor(person, request.remote_addr or "")
-            audit.record(db, actor, audit.ACCOUNT, "password_reset", subject_id=person.id)
-            db.commit()
+        if done:
             flash(_("Your new password has been set. Please log in with it."), "success")
             return redirect(url_for("auth.login"))
     page, status = render_form("auth/reset.html", form)

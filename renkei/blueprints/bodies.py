@@ -7,7 +7,7 @@ from flask_login import login_required
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import get_or_404, me, render_form, require
 from renkei.blueprints.fields import (
     IdSelectField,
     InputForm,
@@ -17,13 +17,13 @@ from renkei.blueprints.fields import (
     row_choices,
 )
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, BodyKind, Confidentiality, MeetingSession, Programme, QuorumRule
 from renkei.services import bodies, memberships, overlap, policy, quorum, scheduling
 from renkei.services.bodies import BodyData
-from renkei.services.errors import DomainError
 
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
 
@@ -155,14 +155,11 @@ def new():
         form.parent_id.data = query_int("parent")
     form.parent_id.choices = _parent_choices(None)
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             body = bodies.save_body(db, None, _data(form), by=person)
-        except DomainError as error:
-            show_error(form, error)
-        else:
+        if done:
             shown = url_for("bodies.show", body_id=body.id)
             remember(shown)
-            db.commit()
             flash(_("The body “%(name)s” has been created.", name=body.name), "success")
             return redirect(shown)
     return render_form("bodies/form.html", form, body=None)
@@ -178,12 +175,9 @@ def edit(body_id: int):
     form = BodyForm(obj=body if request.method == "GET" else None)
     form.parent_id.choices = _parent_choices(body)
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             bodies.save_body(db, body, _data(form), by=person)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.commit()
+        if done:
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("bodies.show", body_id=body.id))
     return render_form("bodies/form.html", form, body=body)

@@ -44,7 +44,6 @@ def feed(token: str):
     person = db.get(Person, current.person_id)
     name = _("Renkei: %(name)s", name=person.name)
     data = feeds.gzipped(db, person, current, base_url=base_url, name=name)
-    db.commit()
     # Calendar apps accept gzip; the few that do not get the feed unpacked.
     if request.accept_encodings.quality("gzip") > 0:
         response.content_encoding = "gzip"
@@ -60,7 +59,6 @@ def feed(token: str):
 def renew():
     db = get_db()
     feeds.renew_token(db, me())
-    db.commit()
     flash(_("Your calendar address has been renewed. The old address no longer works."), "success")
     return redirect(url_for("auth.account") + "#feed")
 

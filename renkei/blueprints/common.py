@@ -4,13 +4,12 @@ import csv
 import io
 from urllib.parse import urlsplit
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from renkei.db import get_db
 from renkei.services import audit, policy
-from renkei.services.errors import DomainError, Forbidden, NotFound
 
 
 def get_or_404(model, object_id: int):
@@ -24,18 +23,6 @@ def require(allowed: bool) -> None:
     """Refuse the request unless the policy allowed it."""
     if not allowed:
         abort(403)
-
-
-def show_error(form: FlaskForm, error: DomainError) -> None:
-    """Put a service's error on its form field, or above the form when it names none."""
-    get_db().rollback()
-    if isinstance(error, NotFound):
-        abort(404)
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and not isinstance(error, Forbidden):
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
 
 
 def render_form(template: str, form: FlaskForm, **context):
@@ -57,35 +44,21 @@ def safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def audit_actor() -> audit.Actor:
-    person = me() if current_user.is_authenticated else None
-    return audit.Actor(person=person, ip=request.remote_addr or "")
-
-
-def audit_log(category: str, action: str, **subject) -> None:
-    """Append to the audit log, as the logged-in person, from the request's address."""
-    audit.record(get_db(), audit_actor(), category, action, **subject)
-
-
 def audit_confidential(
     action: str, session, shown, *, subject_type="session", subject_id=None, detail: str = ""
 ) -> None:
-    """Log that confidential content of ``session`` reached the reader: one entry per
-    body whose confidential items or sections (``shown``: what the page showed) were in
-    it, and commit. A page that showed none is not logged."""
-    bodies = sorted({x.body_id for x in policy.confidential_items(shown)})
-    for body_id in bodies:
-        audit_log(
-            audit.CONTENT,
-            action,
-            subject_type=subject_type,
-            subject_id=subject_id if subject_id is not None else session.id,
-            body_id=body_id,
-            session_id=session.id,
-            detail=detail,
-        )
-    if bodies:
-        get_db().commit()
+    """Log that the page showed confidential content of ``session`` (``shown``: the items or
+    sections on it) to the logged-in reader. A page that showed none is not logged."""
+    audit.content_shown(
+        get_db(),
+        me(),
+        action,
+        session,
+        shown,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        detail=detail,
+    )
 
 
 def session_access_or_404(session) -> policy.SessionAccess:

@@ -3,9 +3,10 @@ address, then deliver it before answering ("sync") or in a thread after ("thread
 
 import threading
 
-from flask import after_this_request, current_app, flash
+from flask import current_app, flash
 
 from renkei.blueprints.common import me
+from renkei.blueprints.transaction import after_commit
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import ngettext
@@ -72,30 +73,33 @@ def announce_and_deliver(queued: mail.QueueResult, kind: str) -> None:
 
 
 def deliver(settings: mail.MailSettings, ids: list[int]) -> None:
-    """Deliver now ("sync"), or in a background thread once the response is ready."""
+    """Deliver once the request's writes are committed: before answering ("sync"), or in a
+    background thread ("thread")."""
     if settings.delivery == "sync":
-        result = mail.deliver(get_db(), settings, ids)
-        if result.failed:
-            flash(
-                ngettext(
-                    "%(num)d message could not be sent: see Mail on the session page.",
-                    "%(num)d messages could not be sent: see Mail on the session page.",
-                    result.failed,
-                ),
-                "error",
-            )
+        after_commit(lambda: _deliver_now(settings, ids))
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxied app
-
-    @after_this_request
-    def start(response):
-        threading.Thread(
+    after_commit(
+        lambda: threading.Thread(
             target=_deliver_in_background,
             args=(app, settings, ids),
             name="renkei-mail",
             daemon=True,
         ).start()
-        return response
+    )
+
+
+def _deliver_now(settings: mail.MailSettings, ids: list[int]) -> None:
+    result = mail.deliver(get_db(), settings, ids)
+    if result.failed:
+        flash(
+            ngettext(
+                "%(num)d message could not be sent: see Mail on the session page.",
+                "%(num)d messages could not be sent: see Mail on the session page.",
+                result.failed,
+            ),
+            "error",
+        )
 
 
 def _deliver_in_background(app, settings: mail.MailSettings, ids: list[int]) -> None:

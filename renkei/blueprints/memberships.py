@@ -10,7 +10,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import get_or_404, me, render_form, require
 from renkei.blueprints.fields import (
     DATE_MESSAGE,
     DateField,
@@ -22,14 +22,14 @@ from renkei.blueprints.fields import (
     row_choices,
 )
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.i18n import ngettext
 from renkei.models import Body, Membership, Person, Role
-from renkei.services import audit, member_import, memberships, organisations, policy
+from renkei.services import member_import, memberships, organisations, policy
 from renkei.services.dates import today
-from renkei.services.errors import DomainError
 from renkei.services.memberships import MembershipData
 
 bp = Blueprint("memberships", __name__)
@@ -73,19 +73,6 @@ def _data(form: MembershipForm) -> MembershipData:
     )
 
 
-def _log(action: str, membership: Membership) -> None:
-    """Membership and role changes go to the body's audit log: they decide who sees what."""
-    audit_log(
-        audit.CONTENT,
-        action,
-        subject_type="membership",
-        subject_id=membership.id,
-        body_id=membership.body_id,
-        detail=f"person={membership.person_id} role={membership.role.value} "
-        f"term={membership.term_start}..{membership.term_end or ''}",
-    )
-
-
 def _announce(body: Body, changes: list[tuple[str, Membership]]) -> None:
     """Queue the chair's notice in the change's transaction; deliver it once committed."""
     queued = memberships.announce_to_chairs(
@@ -97,7 +84,6 @@ def _announce(body: Body, changes: list[tuple[str, Membership]]) -> None:
         link=current_app.config["BASE_URL"].rstrip("/")
         + url_for("bodies.show", body_id=body.id, _anchor="members"),
     )
-    get_db().commit()
     if queued.messages:
         mail_dispatch.deliver(mail_dispatch.mail_settings(), queued.ids)
 
@@ -114,12 +100,9 @@ def new(body_id: int):
     if request.method == "GET" and request.args.get("person"):
         form.person_id.data = query_int("person")
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             membership = memberships.add_membership(db, body, _data(form), by=me())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            _log("membership_added", membership)
+        if done:
             remember(url_for("bodies.show", body_id=body.id))
             _announce(body, [("added", membership)])
             flash(
@@ -145,12 +128,9 @@ def edit(membership_id: int):
     _fill_choices(form)
     form.person_id.data = membership.person_id
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             memberships.update_membership(db, membership, _data(form), by=me())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            _log("membership_changed", membership)
+        if done:
             _announce(body, [("corrected", membership)])
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("bodies.show", body_id=body.id))
@@ -172,12 +152,9 @@ def end(membership_id: int):
     require(policy.can_change_members(db, me(), body))
     form = EndForm()
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             memberships.end_membership(db, membership, form.term_end.data, by=me())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            _log("membership_removed", membership)
+        if done:
             _announce(body, [("ended", membership)])
             flash(_("The term of %(name)s has been ended.", name=membership.person.name), "success")
             return redirect(url_for("bodies.show", body_id=body.id))
@@ -265,14 +242,6 @@ def import_commit(body_id: int):
         added = member_import.commit(db, body, form.text.data or "", by=me())
     except member_import.InvalidImport as error:  # nothing was written
         return _render_import(body, ImportForm(formdata=None), error.preview)
-    audit_log(
-        audit.CONTENT,
-        "membership_added",
-        subject_type="body",
-        subject_id=body.id,
-        body_id=body.id,
-        detail=f"CSV import: {len(added)}",
-    )
     remember(url_for("bodies.show", body_id=body.id))
     _announce(body, [("added", m) for m in added])
     flash(

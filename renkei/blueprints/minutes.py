@@ -25,18 +25,17 @@ from wtforms.validators import Optional
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
     audit_confidential,
-    audit_log,
     get_or_404,
     me,
     render_form,
     require,
     safe_next,
     session_access_or_404,
-    show_error,
 )
 from renkei.blueprints.fields import DateField, IdSelectField, InputForm, row_choices, whole_number
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import load_session
+from renkei.blueprints.transaction import attempt, flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import LazyText, format_tokyo
 from renkei.i18n import gettext as _
@@ -48,8 +47,8 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import audit, minutes, policy, scheduling
-from renkei.services.errors import DomainError, Forbidden, NotFound
+from renkei.services import minutes, policy, scheduling
+from renkei.services.errors import DomainError
 from renkei.services.policy import MinutesView
 
 bp = Blueprint("minutes", __name__)
@@ -173,39 +172,6 @@ def _log_shown(action: str, version, document, view, body, detail: str = "") -> 
     )
 
 
-def _log_workflow(action: str, version, body_ids=None) -> None:
-    """Submissions, approvals, returns and corrections: in the log of each body concerned."""
-    session = version.minutes.session
-    for body_id in body_ids or [b.id for b in session.bodies]:
-        audit_log(
-            audit.CONTENT,
-            action,
-            subject_type="minutes_version",
-            subject_id=version.id,
-            body_id=body_id,
-            session_id=session.id,
-            # The approved content's hash goes into the chain too: rewriting the minutes
-            # and their stored hash together would still not match the log.
-            detail=f"version {version.number}"
-            + (f" sha256={version.content_hash}" if version.content_hash else ""),
-        )
-
-
-def _abort_unless_refusal(error: DomainError) -> None:
-    """Undo the request's writes; a thing not to be known is a 404, an act not theirs a 403."""
-    get_db().rollback()
-    if isinstance(error, NotFound):
-        abort(404)
-    if isinstance(error, Forbidden):
-        abort(403)
-
-
-def _fail(error: DomainError):
-    """A refused button press: say why on the page it came from."""
-    _abort_unless_refusal(error)
-    flash(str(error.message), "error")
-
-
 def _links() -> minutes.Links:
     return minutes.Links(
         base_url=current_app.config["BASE_URL"], sender=mail_dispatch.mail_settings().sender
@@ -240,17 +206,15 @@ def start(session_id: int):
     db = get_db()
     session = load_session(session_id)
     session_access_or_404(session)
-    try:
+    with attempt() as done:
         version = minutes.open_minutes(db, session, by=me())
-    except minutes.AlreadyStarted as started:
+    if isinstance(done.error, minutes.AlreadyStarted):
         # Started twice (a double click, or two secretaries at once): the first draft
         # stands, and this answer is that draft.
-        db.rollback()
-        return already_saved(_draft_or_page(started.version), started.message)
-    except DomainError as error:
-        _fail(error)
+        return already_saved(_draft_or_page(done.error.version), done.error.message)
+    if not done:
+        flash(done.message, "error")
         return redirect(url_for("minutes.index", session_id=session.id))
-    db.commit()
     flash(_("A draft has been laid out from the session."), "success")
     return redirect(url_for("minutes.edit", version_id=version.id))
 
@@ -268,14 +232,10 @@ def correct(session_id: int):
         abort(404)
     form = CorrectionForm()
     if form.validate_on_submit():
-        try:
+        with flashed() as done:
             version = minutes.start_correction(db, record, reason=form.reason.data or "", by=me())
-        except DomainError as error:
-            _fail(error)
-        else:
-            _log_workflow("correct", version)
+        if done:
             remember(url_for("minutes.edit", version_id=version.id))
-            db.commit()
             flash(_("A new version has been started from the approved minutes."), "success")
             return redirect(url_for("minutes.edit", version_id=version.id))
     return redirect(url_for("minutes.index", session_id=session.id))
@@ -447,7 +407,6 @@ def edit(version_id: int):
         flash(str(minutes.LOCKED), "error")
         return redirect(url_for("minutes.show", version_id=version.id))
     if minutes.sync_with_agenda(db, version):
-        db.commit()
         flash(_("Sections for agenda items added since the draft was laid out were added."), "info")
     document = minutes.document(version.sections, access, MinutesView.FULL)
     _log_shown("view", version, document, MinutesView.FULL, None, detail="editor")
@@ -508,27 +467,14 @@ def save(section_id: int):
     if revision is None:  # not the number the page was given
         return _refused(version, access, _("The form has expired. Reload the page."), 400)
     visibility = form.visibility.data if section.kind != SectionKind.ITEM else None
-    try:
+    with attempt() as done:
         minutes.save_section(
             db, section, form.text.data or "", revision=revision, by=me(), visibility=visibility
         )
-    except minutes.EditConflict as conflict:
-        db.rollback()
-        return _conflict(version, access, conflict)
-    except DomainError as error:
-        _abort_unless_refusal(error)
-        return _refused(version, access, str(error.message), 400)
-    if policy.is_confidential(section):
-        audit_log(
-            audit.CONTENT,
-            "edit",
-            subject_type="minutes_section",
-            subject_id=section.id,
-            body_id=section.body_id,
-            session_id=version.minutes.session_id,
-            detail=f"revision {section.revision}",
-        )
-    db.commit()
+    if isinstance(done.error, minutes.EditConflict):
+        return _conflict(version, access, done.error)
+    if not done:
+        return _refused(version, access, done.message, 400)
     if _wants_json():
         return jsonify(revision=section.revision, message=_("Saved."))
     flash(_("The section has been saved."), "success")
@@ -564,13 +510,10 @@ def submit(version_id: int):
     db = get_db()
     version, access = _version(version_id)
     require(access.can_manage)
-    try:
+    with flashed() as done:
         queued = minutes.submit(db, version, by=me(), links=_links())
-    except DomainError as error:
-        _fail(error)
+    if not done:
         return redirect(url_for("minutes.edit", version_id=version.id))
-    _log_workflow("submit", version)
-    db.commit()
     flash(_("Approval has been asked of the chairs."), "success")
     mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
     return redirect(url_for("minutes.show", version_id=version.id))
@@ -581,12 +524,9 @@ def submit(version_id: int):
 def withdraw(version_id: int):
     db = get_db()
     version, _access = _version(version_id)
-    try:
+    with flashed() as done:
         minutes.withdraw(db, version, by=me())
-    except DomainError as error:
-        _fail(error)
-    else:
-        db.commit()
+    if done:
         flash(_("The request for approval has been withdrawn; the minutes are a draft again."))
     return redirect(url_for("minutes.show", version_id=version.id))
 
@@ -610,7 +550,7 @@ def approve(version_id: int, body_id: int):
     if form.validate_on_submit():
         decision = request.form.get("decision")
         approve = decision == "approve"
-        try:
+        with shown_on(form) as done:
             if decision not in ("approve", "return"):
                 raise DomainError(_l("Choose whether to approve or return the minutes."))
             queued = minutes.decide(
@@ -622,12 +562,8 @@ def approve(version_id: int, body_id: int):
                 by=me(),
                 links=_links(),
             )
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            _log_workflow("approve" if approve else "return", version, body_ids=[body_id])
+        if done:
             remember(url_for("minutes.show", version_id=version.id))
-            db.commit()
             if not approve:
                 flash(_("The minutes have been returned to the secretariat."), "success")
             elif version.status == MinutesStatus.APPROVED:
@@ -668,7 +604,7 @@ def add_action(section_id: int):
         for errors in form.errors.values():
             flash(" ".join(map(str, errors)), "error")
         return redirect(back)
-    try:
+    with flashed() as done:
         minutes.add_action(
             db,
             section,
@@ -677,11 +613,8 @@ def add_action(section_id: int):
             due_on=form.due_on.data,
             by=me(),
         )
-    except DomainError as error:
-        _fail(error)
-    else:
+    if done:
         remember(back)
-        db.commit()
         flash(_("The task has been added."), "success")
     return redirect(back)
 
@@ -696,11 +629,8 @@ def action_done(action_id: int):
     readable = policy.can_read_minutes(access, action.section.version)
     if action.owner_id != me().id and not (readable and access.can_see_item(action.section)):
         abort(404)
-    try:
+    with flashed() as done:
         minutes.set_action_done(db, action, done=request.form.get("done") != "0", by=me())
-    except DomainError as error:
-        _fail(error)
-    else:
-        db.commit()
+    if done:
         flash(_("The task has been updated."), "success")
     return redirect(safe_next(request.form.get("next")))

@@ -58,13 +58,20 @@ def once(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         try:
-            return _answer(view, args, kwargs)
+            return _written(_answer(view, args, kwargs))
         except IntegrityError:
             # Lost a race: the winner's rows are committed now. Go again, after it.
             get_db().rollback()
             return _answer(view, args, kwargs)
 
     return wrapper
+
+
+def _written(response):
+    """Write the view's rows now, so that a race lost is seen here (the request commits
+    them later, renkei.blueprints.transaction)."""
+    get_db().flush()
+    return response
 
 
 def remember(url: str) -> None:

@@ -5,15 +5,15 @@ from flask_login import login_required
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from renkei.blueprints.common import get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import get_or_404, me, render_form, require
 from renkei.blueprints.fields import InputForm
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Organisation, OrganisationKind
 from renkei.services import organisations, policy
-from renkei.services.errors import DomainError
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -49,7 +49,7 @@ def _save(organisation: Organisation | None):
     require(policy.can_manage_organisations(me()))
     form = OrganisationForm(obj=organisation if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             organisations.save_organisation(
                 db,
                 organisation,
@@ -57,12 +57,9 @@ def _save(organisation: Organisation | None):
                 kind=form.kind.data,
                 contact=form.contact.data or "",
             )
-        except DomainError as error:
-            show_error(form, error)
-        else:
+        if done:
             if organisation is None:
                 remember(url_for("organisations.index"))
-            db.commit()
             flash(_("The organisation has been saved."), "success")
             return redirect(url_for("organisations.index"))
     return render_form("organisations/form.html", form, organisation=organisation)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from renkei.blueprints.common import audit_log, get_or_404, me, render_form, require, show_error
+from renkei.blueprints.common import get_or_404, me, render_form, require
 from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
@@ -19,13 +19,13 @@ from renkei.blueprints.fields import (
     row_choices,
 )
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.transaction import flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Person, Post, Programme
-from renkei.services import accounts, audit, memberships, organisations, policy, posts
+from renkei.services import accounts, memberships, organisations, policy, posts
 from renkei.services.accounts import PersonData
-from renkei.services.errors import DomainError
 from renkei.services.posts import PostData
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -121,14 +121,11 @@ def new():
     form = PersonForm()
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             person = accounts.create_person(db, _data(form))
-        except DomainError as error:
-            show_error(form, error)
-        else:
+        if done:
             shown = url_for("people.show", person_id=person.id)
             remember(shown)
-            db.commit()
             flash(_("%(name)s has been registered.", name=person.name), "success")
             return redirect(shown)
     return render_form("people/form.html", form, person=None)
@@ -143,12 +140,9 @@ def edit(person_id: int):
     form = PersonForm(obj=person if request.method == "GET" else None)
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             accounts.update_person(db, person, _data(form))
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.commit()
+        if done:
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("people.show", person_id=person.id))
     return render_form("people/form.html", form, person=person)
@@ -163,19 +157,9 @@ def set_login(person_id: int):
     require(policy.can_manage_accounts(me()))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
-            accounts.set_password(db, person, form.password.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            audit_log(
-                audit.ACCOUNT,
-                "account_changed",
-                subject_type="person",
-                subject_id=person.id,
-                detail="password set",
-            )
-            db.commit()
+        with shown_on(form) as done:
+            accounts.give_login(db, person, form.password.data, by=me())
+        if done:
             flash(_("The login of %(name)s has been set.", name=person.name), "success")
             return redirect(url_for("people.show", person_id=person.id))
     return _show_with_errors(person, login_form=form)
@@ -191,20 +175,11 @@ def set_account(person_id: int):
     require(policy.can_manage_accounts(viewer))
     form = AccountForm()
     if form.validate_on_submit():
-        try:
-            accounts.set_admin(db, person, form.is_admin.data, by=viewer)
-            accounts.set_active(db, person, form.active.data, by=viewer)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            audit_log(
-                audit.ACCOUNT,
-                "account_changed",
-                subject_type="person",
-                subject_id=person.id,
-                detail=f"admin={person.is_admin} active={person.active}",
+        with shown_on(form) as done:
+            accounts.set_account(
+                db, person, is_admin=form.is_admin.data, active=form.active.data, by=viewer
             )
-            db.commit()
+        if done:
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("people.show", person_id=person.id))
     return _show_with_errors(person, account_form=form)
@@ -274,14 +249,11 @@ def add_post(person_id: int):
             start_on=form.start_on.data,
             end_on=form.end_on.data,
         )
-        try:
+        with shown_on(form) as done:
             posts.add_post(db, person, data, by=me())
-        except DomainError as error:
-            show_error(form, error)
-        else:
+        if done:
             shown = url_for("people.show", person_id=person.id) + "#posts"
             remember(shown)
-            db.commit()
             flash(_("The post has been recorded."), "success")
             return redirect(shown)
     return _render_show(person, 400, post_form=form)
@@ -295,13 +267,9 @@ def end_post(post_id: int):
     require(policy.can_manage_posts(me()))
     form = EndPostForm()
     if form.validate_on_submit():
-        try:
+        with flashed() as done:
             posts.end_post(db, post, form.end_on.data, by=me())
-        except DomainError as error:
-            db.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.commit()
+        if done:
             flash(_("The end of the post has been recorded."), "success")
     else:
         flash(" ".join(str(e) for e in form.end_on.errors) or _("Enter the last day."), "error")
@@ -316,6 +284,5 @@ def delete_post(post_id: int):
     require(policy.can_manage_posts(me()))
     person_id = post.person_id
     posts.delete_post(db, post, by=me())
-    db.commit()
     flash(_("The post has been deleted."), "success")
     return redirect(url_for("people.show", person_id=person_id) + "#posts")

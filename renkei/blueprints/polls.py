@@ -10,7 +10,7 @@ from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import csv_download, me, render_form, require, show_error
+from renkei.blueprints.common import csv_download, me, render_form, require
 from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
@@ -24,6 +24,7 @@ from renkei.blueprints.fields import (
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
+from renkei.blueprints.transaction import attempt, shown_on
 from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -133,7 +134,7 @@ def new():
     form = PollForm()
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
+        with shown_on(form):
             poll = polls.create_poll(db, _data(form), by=me())
             settings = mail_dispatch.mail_settings()
             queued = polls.queue_requests(
@@ -145,12 +146,9 @@ def new():
             )
             shown = url_for("polls.show", poll_id=poll.id)
             remember(shown)
-            db.commit()
             flash(_("The date poll has been created."), "success")
             mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
             return redirect(shown)
-        except DomainError as error:
-            show_error(form, error)
     elif request.method == "POST":
         _move_slot_errors(form)
     return render_form("polls/new.html", form)
@@ -211,12 +209,10 @@ def _posted_choices() -> dict[int, str]:
 def answer(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
-    try:
+    with attempt() as done:
         polls.answer(db, poll, me(), _posted_choices(), request.form.get("comment", ""), by=me())
-    except DomainError as error:
-        db.rollback()
-        return _render_show(polls.load(db, poll_id), access, 400, str(error.message))
-    db.commit()
+    if not done:
+        return _render_show(polls.load(db, poll_id), access, 400, done.message)
     flash(_("Your answer has been saved."), "success")
     return redirect(url_for("polls.show", poll_id=poll.id))
 
@@ -229,7 +225,7 @@ def answer_for(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
     require(access.can_manage)
-    try:
+    with attempt() as done:
         polls.answer_for(
             db,
             poll,
@@ -238,10 +234,8 @@ def answer_for(poll_id: int):
             request.form.get("comment", ""),
             by=me(),
         )
-    except DomainError as error:
-        db.rollback()
-        return _render_show(polls.load(db, poll_id), access, 400, str(error.message))
-    db.commit()
+    if not done:
+        return _render_show(polls.load(db, poll_id), access, 400, done.message)
     flash(_("The answer has been entered."), "success")
     return redirect(url_for("polls.show", poll_id=poll.id) + "#answer-for")
 
@@ -253,7 +247,7 @@ def decide(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
     require(access.can_manage)
-    try:
+    with attempt() as done:
         session = polls.decide(
             db,
             poll,
@@ -261,16 +255,13 @@ def decide(poll_id: int):
             by=me(),
             place=request.form.get("place", ""),
         )
-    except polls.AlreadyDecided as error:
+    if isinstance(done.error, polls.AlreadyDecided):
         # Decided twice (a double click, or two secretaries at once): the first decision
         # stands, and the page shows the session it scheduled.
-        db.rollback()
-        return already_saved(url_for("polls.show", poll_id=poll_id), error.message)
-    except DomainError as error:
-        db.rollback()
-        return _render_show(polls.load(db, poll_id), access, 400, str(error.message))
+        return already_saved(url_for("polls.show", poll_id=poll_id), done.error.message)
+    if not done:
+        return _render_show(polls.load(db, poll_id), access, 400, done.message)
     queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
-    db.commit()
     flash(_("The date has been decided and the session scheduled."), "success")
     mail_dispatch.announce_and_deliver(queued, mail.INVITE)
     return redirect(url_for("polls.show", poll_id=poll.id))
@@ -293,7 +284,6 @@ def remind(poll_id: int):
         sender=mail_dispatch.mail_settings().sender,
         reminder=True,
     )
-    db.commit()
     if not queued.messages and not queued.without_address:
         flash(_("Nobody is waiting for a reminder today."), "info")
     mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
@@ -327,15 +317,12 @@ def link(poll_token: str):
         return _link_refused(404)  # left the poll's bodies: the link answers nothing
     error = None
     if request.method == "POST":
-        try:
+        with attempt() as done:
             polls.answer(
                 db, poll, person, _posted_choices(), request.form.get("comment", ""), by=None
             )
-        except DomainError as exc:
-            db.rollback()
-            error = str(exc.message)
-        else:
-            db.commit()
+        error = done.message or None
+        if done:
             flash(_("Your answer has been saved."), "success")
             return redirect(url_for("polls.link", poll_token=poll_token))
     poll = polls.load(db, found.poll_id)

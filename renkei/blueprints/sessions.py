@@ -33,14 +33,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
     audit_confidential,
-    audit_log,
     get_or_404,
     me,
     render_form,
     require,
     safe_next,
     session_access_or_404,
-    show_error,
 )
 from renkei.blueprints.fields import (
     DATE_MESSAGE,
@@ -57,6 +55,7 @@ from renkei.blueprints.fields import (
 )
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.transaction import flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -74,7 +73,6 @@ from renkei.models import (
 )
 from renkei.services import (
     attendance,
-    audit,
     mail,
     minutes,
     pledges,
@@ -85,7 +83,6 @@ from renkei.services import (
 )
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
-from renkei.services.errors import DomainError
 from renkei.services.scheduling import SessionData
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -270,7 +267,7 @@ def new():
         form.start_time.data, form.end_time.data = time(14, 0), time(16, 0)
     found_warnings = []
     if form.validate_on_submit():
-        try:
+        with shown_on(form):
             data = _data(form)
             scheduling.validate(db, data, by=me())
             rule = _rule(form)
@@ -280,8 +277,6 @@ def new():
             if not found_warnings or form.confirmed.data == _fingerprint(found_warnings):
                 return _create(data, rule)
             form.confirmed.data = _fingerprint(found_warnings)
-        except DomainError as error:
-            show_error(form, error)
     return render_form("sessions/form.html", form, session=None, warnings=found_warnings)
 
 
@@ -302,7 +297,6 @@ def _create(data: SessionData, rule):
         queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
         shown = url_for("sessions.show", session_id=session.id)
         remember(shown)
-        db.commit()
         flash(_("The session has been scheduled."), "success")
         mail_dispatch.announce_and_deliver(queued, mail.INVITE)
         return redirect(shown)
@@ -310,7 +304,6 @@ def _create(data: SessionData, rule):
     queued = mail.queue_series_mail(db, created, kind=mail.INVITE, **mail_args())
     shown = url_for("sessions.show", session_id=created.sessions[0].id)
     remember(shown)
-    db.commit()
     flash(_("%(n)d sessions have been scheduled.", n=len(created.sessions)), "success")
     mail_dispatch.announce_and_deliver(queued, mail.INVITE)
     return redirect(shown)
@@ -407,7 +400,7 @@ def edit(session_id: int):
         _prefill(form, session)
     found_warnings = []
     if form.validate_on_submit():
-        try:
+        with shown_on(form):
             data = _data(form)
             scheduling.validate(db, data, by=me())
             found_warnings = scheduling.warnings(db, data, by=me(), exclude_ids={session.id})
@@ -419,14 +412,11 @@ def edit(session_id: int):
                     queued = None
                     if _calendar_changed(session, changed):
                         queued = mail.queue_session_mail(db, session, mail.UPDATE, **mail_args())
-                db.commit()
                 flash(_("The changes have been saved."), "success")
                 if queued is not None:
                     mail_dispatch.announce_and_deliver(queued, mail.UPDATE)
                 return redirect(url_for("sessions.show", session_id=session.id))
             form.confirmed.data = _fingerprint(found_warnings)
-        except DomainError as error:
-            show_error(form, error)
     return render_form("sessions/form.html", form, session=session, warnings=found_warnings)
 
 
@@ -477,13 +467,10 @@ def cancel(session_id: int):
     require(session_access_or_404(session).can_manage)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             scheduling.cancel_session(db, session, by=me(), reason=form.reason.data or "")
-        except DomainError as error:
-            show_error(form, error)
-        else:
+        if done:
             queued = mail.queue_session_mail(db, session, mail.CANCEL, **mail_args())
-            db.commit()
             flash(_("The session has been cancelled."), "success")
             mail_dispatch.announce_and_deliver(queued, mail.CANCEL)
             return redirect(url_for("sessions.show", session_id=session.id))
@@ -520,13 +507,8 @@ def set_status(session_id: int):
     status = request.form.get("status", "")
     if status not in (Status.SCHEDULED.value, Status.HELD.value):
         abort(400)
-    try:
+    with flashed():
         scheduling.set_status(db, session, status, by=me())
-    except DomainError as error:
-        db.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.commit()
     return redirect(url_for("sessions.show", session_id=session.id))
 
 
@@ -553,7 +535,7 @@ def reply(session_id: int):
     require(scheduling.is_invitee(db, session, me()))
     form = ReplyForm()
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             scheduling.set_reply(
                 db,
                 session,
@@ -562,10 +544,7 @@ def reply(session_id: int):
                 proxy_name=form.proxy_name.data or "",
                 comment=form.comment.data or "",
             )
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.commit()
+        if done:
             flash(_("Your reply has been saved."), "success")
             return redirect(url_for("sessions.show", session_id=session.id) + "#reply")
     return _render_show(session, 400, reply_form=form)
@@ -591,7 +570,7 @@ def add_guest(session_id: int):
     require(session_access_or_404(session).can_manage)
     form = GuestForm()
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as done:
             guest = scheduling.add_guest(
                 db,
                 session,
@@ -600,9 +579,7 @@ def add_guest(session_id: int):
                 organisation=form.organisation.data or "",
                 by=me(),
             )
-        except DomainError as error:
-            show_error(form, error)
-        else:
+        if done:
             queued = None
             if guest.email and session.status == Status.SCHEDULED:
                 # The guest alone: the others have had this session's invitation already.
@@ -611,7 +588,6 @@ def add_guest(session_id: int):
                 )
             shown = url_for("sessions.show", session_id=session.id) + "#invitees"
             remember(shown)
-            db.commit()
             flash(_("The guest has been added."), "success")
             if queued is not None:
                 mail_dispatch.announce_and_deliver(queued, mail.INVITE)
@@ -627,7 +603,6 @@ def remove_guest(guest_id: int):
     session = load_session(guest.session_id)
     require(session_access_or_404(session).can_manage)
     scheduling.remove_guest(db, guest, by=me())
-    db.commit()
     flash(_("The guest has been removed."), "success")
     return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
 
@@ -642,21 +617,10 @@ def pledge(body_id: int):
     person_id = request.form.get("person_id")
     person = get_or_404(Person, optional_int(person_id)) if person_id else me()
     back = safe_next(request.form.get("next"))
-    try:
+    with flashed() as done:
         pledges.record_pledge(db, body, person, by=me())
-    except DomainError as error:
-        db.rollback()
-        flash(str(error.message), "error")
-    else:
-        audit_log(
-            audit.CONTENT,
-            "pledge",
-            subject_type="person",
-            subject_id=person.id,
-            body_id=body.id,
-        )
+    if done:
         remember(back)
-        db.commit()
         flash(
             _("The confidentiality pledge for %(body)s has been recorded.", body=body.name),
             "success",

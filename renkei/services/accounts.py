@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Organisation, Person
 from renkei.models.people import new_login_token
+from renkei.services import audit
 from renkei.services.errors import DomainError
 
 MIN_PASSWORD_LENGTH = 10
@@ -131,10 +132,19 @@ def end_sessions(db: Session, person: Person) -> None:
     db.flush()
 
 
+def log_out(db: Session, person: Person) -> None:
+    """Logging out ends the person's sessions everywhere, and is logged."""
+    audit.record(db, person, audit.ACCOUNT, "logout", subject_type="person", subject_id=person.id)
+    end_sessions(db, person)
+
+
 def change_password(db: Session, person: Person, current: str, new: str) -> None:
     if not person.password_hash or not check_password_hash(person.password_hash, current):
         raise DomainError(_l("The current password is not correct."), "current_password")
     set_password(db, person, new)
+    audit.record(
+        db, person, audit.ACCOUNT, "password_changed", subject_type="person", subject_id=person.id
+    )
 
 
 def authenticate(db: Session, email: str, password: str) -> Person | None:
@@ -161,3 +171,28 @@ def set_admin(db: Session, person: Person, is_admin: bool, *, by: Person) -> Non
         raise DomainError(_l("You cannot remove your own administrator rights."))
     person.is_admin = is_admin
     db.flush()
+
+
+def set_account(db: Session, person: Person, *, is_admin: bool, active: bool, by: Person) -> None:
+    """An administrator sets the administrator flag and whether the account may log in."""
+    set_admin(db, person, is_admin, by=by)
+    set_active(db, person, active, by=by)
+    _log_account_change(db, person, f"admin={person.is_admin} active={person.active}", by)
+
+
+def give_login(db: Session, person: Person, password: str, *, by: Person) -> None:
+    """An administrator gives the person a login, or a new password."""
+    set_password(db, person, password)
+    _log_account_change(db, person, "password set", by)
+
+
+def _log_account_change(db: Session, person: Person, detail: str, by: Person) -> None:
+    audit.record(
+        db,
+        by,
+        audit.ACCOUNT,
+        "account_changed",
+        subject_type="person",
+        subject_id=person.id,
+        detail=detail,
+    )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from renkei.db import utcnow
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
-from renkei.services import minutes, policy, scheduling
+from renkei.services import audit, minutes, policy, scheduling
 from renkei.services.errors import DomainError, Forbidden
 
 MAX_TITLE = 200
@@ -150,8 +150,34 @@ def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person
     session.items.append(item)
     db.flush()
     _record(db, session, by, str(_l("Item No.%(n)d added.", n=position)))
+    _audit(db, by, "edit", item, "added")
     db.flush()
     return item
+
+
+def _audit(
+    db: Session,
+    by: Person,
+    action: str,
+    item: AgendaItem,
+    detail: str,
+    *,
+    was_confidential: bool = False,
+) -> None:
+    """A change to a confidential item (or one that was confidential until now) goes to its
+    body's audit log."""
+    if was_confidential or policy.is_confidential(item):
+        audit.record(
+            db,
+            by,
+            audit.CONTENT,
+            action,
+            subject_type="agenda_item",
+            subject_id=item.id,
+            body_id=item.body_id,
+            session_id=item.session_id,
+            detail=detail,
+        )
 
 
 def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) -> list[str]:
@@ -163,6 +189,8 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
     changed = [name for name, value in values.items() if getattr(item, name) != value]
     if not changed:
         return []
+    # Made public or for members: that is an edit of confidential content too.
+    was_confidential = policy.is_confidential(item)
     lines = []
     for name in changed:
         field = str(FIELD_LABELS.get(name, name))
@@ -185,6 +213,7 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
         setattr(item, name, value)
     minutes.follow_item(db, item)
     _record(db, session, by, "\n".join(lines))
+    _audit(db, by, "edit", item, "changed: " + ",".join(changed), was_confidential=was_confidential)
     db.flush()
     return changed
 
@@ -235,6 +264,7 @@ def delete_item(db: Session, item: AgendaItem, *, by: Person) -> None:
     session = item.session
     _require_manager(db, session, by)
     position = item.position
+    _audit(db, by, "delete", item, f"position {position}")
     session.items.remove(item)  # delete-orphan: the row goes at the flush
     _renumber(list(session.items))
     _record(db, session, by, str(_l("Item No.%(n)d deleted.", n=position)))

@@ -26,7 +26,7 @@ from renkei.models import (
     Reply,
     Status,
 )
-from renkei.services import minutes, policy, scheduling
+from renkei.services import audit, minutes, policy, scheduling
 from renkei.services.dates import in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
 
@@ -164,6 +164,8 @@ def save_record(
     before = minutes.attendance_texts(db, session)
     saved = [_apply(db, session, lines[e.person_id], e, shown, by) for e in entries]
     db.flush()
+    seen = [confidential[item_id] for item_id in shown if item_id in confidential]
+    audit.content_shown(db, by, "edit", session, seen, subject_type="attendance")
     return saved, minutes.refresh_attendance(db, session, before)
 
 

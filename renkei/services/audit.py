@@ -10,6 +10,8 @@ Entries never hold confidential content: they name things by type and id, and sa
 view was read or which fields changed.
 """
 
+from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import normalise_text, utcnow
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import AuditEntry, Person
+from renkei.models import AuditEntry, MeetingSession, Person
 from renkei.services import audit_chain, policy
 
 ACCOUNT, CONTENT = "account", "content"
@@ -49,16 +51,29 @@ ACTIONS = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts and from where: the view fills it from the request."""
+    """Who acts and from where (by default, the origin of the request being served)."""
 
     person: Person | None
     ip: str = ""
     name: str = ""  # for someone without an account row (a failed login's e-mail address)
 
 
+# Where the change being made comes from: the web layer sets the request's address for the
+# services it calls (renkei.blueprints.transaction); a command line leaves it empty.
+_origin: ContextVar[str] = ContextVar("renkei_audit_origin", default="")
+
+
+def set_origin(ip: str) -> Token[str]:
+    return _origin.set(ip)
+
+
+def reset_origin(token: Token[str]) -> None:
+    _origin.reset(token)
+
+
 def record(
     db: Session,
-    actor: Actor,
+    actor: Actor | Person | None,
     category: str,
     action: str,
     *,
@@ -72,6 +87,8 @@ def record(
 
     Raises ``audit_chain.AuditKeyError`` when the session carries no audit key or another
     than the chain's: nothing is then logged, and the caller's work must not go on."""
+    if not isinstance(actor, Actor):
+        actor = Actor(person=actor)
     head, key = audit_chain.take_head(db)
     person = actor.person
     entry = AuditEntry(
@@ -86,7 +103,7 @@ def record(
         body_id=body_id,
         session_id=session_id,
         detail=detail,
-        ip=(actor.ip or "")[:45],
+        ip=(actor.ip or _origin.get())[:45],
         previous_hash=head.last_hash,
     )
     # The hash must cover the text as stored: normalised now, not after it (renkei.db).
@@ -97,6 +114,34 @@ def record(
     db.add(entry)
     db.flush()
     return entry
+
+
+def content_shown(
+    db: Session,
+    by: Person,
+    action: str,
+    session: MeetingSession,
+    shown: Iterable[policy.Closable],
+    *,
+    subject_type: str = "session",
+    subject_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Log that confidential content of ``session`` was read or changed: one entry per body
+    whose confidential items or sections are among ``shown``. None among them: no entry."""
+    owners = {x.body_id for x in policy.confidential_items(shown) if x.body_id is not None}
+    for body_id in sorted(owners):
+        record(
+            db,
+            by,
+            CONTENT,
+            action,
+            subject_type=subject_type,
+            subject_id=subject_id if subject_id is not None else session.id,
+            body_id=body_id,
+            session_id=session.id,
+            detail=detail,
+        )
 
 
 # --- Reading ------------------------------------------------------------------------------

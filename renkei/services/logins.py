@@ -30,7 +30,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from renkei.db import rowcount, utcnow
 from renkei.i18n import gettext as _
 from renkei.models import LoginFailure, MailMessage, PasswordReset, Person
-from renkei.services import mail
+from renkei.services import audit, mail
 from renkei.services.accounts import normalise_email, set_password
 
 EMAIL_LIMIT = 5
@@ -131,6 +131,19 @@ def record_failure(db: Session, email: str | None, ip: str, now: datetime | None
     _forget_old_failures(db, now)
     db.add(LoginFailure(email=_address(email), ip=ip[:45], at=now))
     db.flush()
+
+
+def refused(db: Session, email: str | None, ip: str, *, locked: bool) -> None:
+    """Log an attempt that logged nobody in, under the address as typed: whose account it may
+    be is not looked up, so the log says no more than the login page does."""
+    action = "login_locked" if locked else "login_failed"
+    audit.record(db, audit.Actor(None, ip, name=email or ""), audit.ACCOUNT, action)
+
+
+def succeeded(db: Session, person: Person, ip: str) -> None:
+    """The right password: the address's failures are forgotten, the login logged."""
+    clear_failures(db, person.email)
+    audit.record(db, audit.Actor(person, ip), audit.ACCOUNT, "login")
 
 
 def clear_failures(db: Session, email: str | None) -> None:
@@ -262,6 +275,7 @@ def use_reset(db: Session, token: str, password: str, now: datetime | None = Non
     set_password(db, person, password)
     _void_open_links(db, person, now)
     clear_failures(db, person.email)
+    audit.record(db, person, audit.ACCOUNT, "password_reset", subject_id=person.id)
     return person
 
 

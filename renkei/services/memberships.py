@@ -18,7 +18,7 @@ from renkei.models import (
     Person,
     Role,
 )
-from renkei.services import mail, policy
+from renkei.services import audit, mail, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
 
@@ -161,7 +161,23 @@ def add_membership(db: Session, body: Body, data: MembershipData, *, by: Person)
     )
     db.add(membership)
     db.flush()
+    _log(db, by, "membership_added", membership)
     return membership
+
+
+def _log(db: Session, by: Person, action: str, membership: Membership) -> None:
+    """Membership and role changes go to the body's audit log: they decide who sees what."""
+    audit.record(
+        db,
+        by,
+        audit.CONTENT,
+        action,
+        subject_type="membership",
+        subject_id=membership.id,
+        body_id=membership.body_id,
+        detail=f"person={membership.person_id} role={membership.role.value} "
+        f"term={membership.term_start}..{membership.term_end or ''}",
+    )
 
 
 def update_membership(
@@ -176,6 +192,7 @@ def update_membership(
     membership.term_start, membership.term_end = data.term_start, data.term_end
     membership.note = data.note.strip()
     db.flush()
+    _log(db, by, "membership_changed", membership)
     return membership
 
 
@@ -186,6 +203,7 @@ def end_membership(db: Session, membership: Membership, on: date, *, by: Person)
         raise DomainError(_l("The term cannot end before it starts."), "term_end")
     membership.term_end = on
     db.flush()
+    _log(db, by, "membership_removed", membership)
 
 
 # --- Announcing changes to the chair ---------------------------------------------------------

@@ -48,7 +48,7 @@ from renkei.models import (
     Visibility,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import mail, policy, quorum, scheduling
+from renkei.services import audit, mail, policy, quorum, scheduling
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
@@ -508,7 +508,41 @@ def save_section(
         if section.version.is_locked:
             raise DomainError(LOCKED)
         raise EditConflict(section, text)
+    if policy.is_confidential(section):
+        audit.record(
+            db,
+            by,
+            audit.CONTENT,
+            "edit",
+            subject_type="minutes_section",
+            subject_id=section.id,
+            body_id=section.body_id,
+            session_id=section.version.minutes.session_id,
+            detail=f"revision {section.revision}",
+        )
     return section
+
+
+def _log_workflow(
+    db: Session, by: Person, action: str, version: MinutesVersion, body_ids: list[int] | None = None
+) -> None:
+    """Submissions, approvals, returns and corrections: in the log of each body concerned."""
+    session = version.minutes.session
+    for body_id in body_ids or [b.id for b in session.bodies]:
+        audit.record(
+            db,
+            by,
+            audit.CONTENT,
+            action,
+            subject_type="minutes_version",
+            subject_id=version.id,
+            body_id=body_id,
+            session_id=session.id,
+            # The approved content's hash goes into the chain too: rewriting the minutes
+            # and their stored hash together would still not match the log.
+            detail=f"version {version.number}"
+            + (f" sha256={version.content_hash}" if version.content_hash else ""),
+        )
 
 
 def _general_visibility(section: MinutesSection, value: str) -> Visibility:
@@ -661,6 +695,7 @@ def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) ->
         for body in session.bodies
         for chair in found[body.id]
     ]
+    _log_workflow(db, by, "submit", version)
     return mail.queue_notices(db, session, notices, organizer=by, sender=links.sender)
 
 
@@ -735,6 +770,7 @@ def decide(
     elif set(current_approvals(version)) >= access.session_body_ids:
         lock(version)
     db.flush()
+    _log_workflow(db, by, "approve" if approve else "return", version, body_ids=[body_id])
     return _notify_secretary(db, version, approval, kind, by=by, links=links)
 
 
@@ -867,6 +903,7 @@ def start_correction(db: Session, minutes: Minutes, *, reason: str, by: Person) 
             )
         )
     db.flush()
+    _log_workflow(db, by, "correct", version)
     return version
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Person, Pledge
-from renkei.services import policy
+from renkei.services import audit, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
 
@@ -40,4 +40,13 @@ def record_pledge(
     pledge = Pledge(person=person, body=body, pledged_on=on, recorded_by=by)
     db.add(pledge)
     db.flush()
+    audit.record(
+        db,
+        by,
+        audit.CONTENT,
+        "pledge",
+        subject_type="person",
+        subject_id=person.id,
+        body_id=body.id,
+    )
     return pledge
