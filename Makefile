@@ -1,4 +1,4 @@
-# Renkei: `make run` serves the app with demo data; `make test` runs ruff, mypy and the tests.
+# Renkei: `make run` serves the app with demo data; `make test` runs ruff, mypy, vulture and the tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -35,6 +35,7 @@ test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy renkei
+	$(BIN)/vulture
 	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 format: $(VENV)/.installed

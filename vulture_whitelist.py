@@ -57,6 +57,11 @@ declined  # polls/show.html
 _.quorate
 _.quorate_likely
 _.unanswered  # polls/show.html, sessions/show.html
+_.can_see_invitees  # sessions/show.html
+_.can_see_online_link  # sessions/show.html
+comment_shown  # minutes/edit.html
+_.audit_origin  # set on flask.g and read back by name (renkei/blueprints/transaction.py)
+__getitem__  # a Protocol's method: what a row mapping offers (renkei/services/audit_chain.py)
 
 # Read only by tests, which check through them what moving and cancelling occurrences of a
 # series do (tests/services/test_series.py).
