@@ -89,6 +89,7 @@ KIND_NAMES = {
     BodyKind.SUPPORT_COORDINATION: "支援調整会議",
     BodyKind.CONSULTATIVE_BODY: "協議体",
     BodyKind.COMMUNITY_CARE: "地域ケア会議",
+    BodyKind.MULTI_AGENCY: "重層的支援会議",
     BodyKind.OTHER: "地域自立支援協議会",
 }
 PARAGRAPH = (

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -64,6 +65,13 @@ def _generate(key_file: Path) -> str:
     return key_file.read_text()
 
 
+def _case_number_prefix() -> str:
+    prefix = os.environ.get("CASE_NUMBER_PREFIX", "").strip().upper()
+    if prefix and not re.fullmatch(r"[A-Z0-9]{1,10}", prefix):
+        raise ValueError("CASE_NUMBER_PREFIX must be 1 to 10 letters A-Z or digits")
+    return prefix
+
+
 def load_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'renkei.sqlite3'}"
@@ -87,6 +95,8 @@ def load_config(instance_path: Path) -> dict:
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe: the
         # login lock-out and the audit log need the visitor's address, not the proxy's.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
+        # Before every case number issued here: "A" gives A-R8-0012, none gives R8-0012.
+        "CASE_NUMBER_PREFIX": _case_number_prefix(),
         **_mail_config(),
     }
 

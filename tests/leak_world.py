@@ -56,6 +56,8 @@ GUEST_EMAIL = "guest.visitor@example.org"
 JOINT_TITLE = "CANARY-TITLE-7f3a"
 JOINT_DESCRIPTION = "CANARY-DESCRIPTION-7f3a"
 JOINT_PRESENTER = "CANARY-PRESENTER-7f3a"
+# The joint confidential item's case number is issued under this prefix: A-R8-0001 or so.
+JOINT_CASE_PREFIX = "LEAK7F3A"
 # What that item said before it was made confidential (only the history could keep it).
 DRAFT_TITLE = "CANARY-DRAFT-TITLE-7f3a"
 DRAFT_DESCRIPTION = "CANARY-DRAFT-DESCRIPTION-7f3a"
@@ -97,6 +99,7 @@ CONFIDENTIAL = (
     JOINT_TITLE,
     JOINT_DESCRIPTION,
     JOINT_PRESENTER,
+    f"{JOINT_CASE_PREFIX}-R",
     DRAFT_TITLE,
     DRAFT_DESCRIPTION,
     SOLO_TITLE,
@@ -310,6 +313,8 @@ def _build(db) -> LeakWorld:
             planned_minutes=40,
             description=f"**事例** {JOINT_DESCRIPTION}",
             visibility=Visibility.CONFIDENTIAL.value,
+            assign_case_number=True,
+            case_prefix=JOINT_CASE_PREFIX,
         ),
         by=secretary,
     )

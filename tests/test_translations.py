@@ -31,3 +31,11 @@ def test_every_interface_string_has_a_japanese_translation():
     }
     missing = sorted(used_messages() - translated)
     assert not missing, "run `make messages` and translate in messages.po:\n" + "\n".join(missing)
+
+
+def test_joint_sessions_are_kyodo_kaisai_never_godo():
+    """The notice's word for bodies meeting together is 共同開催; 「合同」 appears nowhere in
+    the interface, the demo town or the documentation (GLOSSARY: joint session)."""
+    files = [*ROOT.glob("renkei/**/*.py"), *ROOT.glob("renkei/**/*.html"), CATALOG]
+    files += [ROOT / "README.md", *ROOT.glob("docs/*.md")]
+    assert [str(f.relative_to(ROOT)) for f in files if "合同" in f.read_text("utf-8")] == []

@@ -4,11 +4,11 @@ A session the viewer may not see does not exist for them (404); one they may see
 manage refuses changes (403). What an item shows is for the policy alone to decide.
 """
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from renkei.blueprints.common import (
@@ -33,7 +33,7 @@ from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, MeetingSession, Visibility
-from renkei.services import agenda, markdown, minutes, policy
+from renkei.services import agenda, case_numbers, markdown, minutes, policy
 from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError
 
@@ -70,6 +70,18 @@ class ItemForm(InputForm):
         ),
         render_kw={"rows": 8},
     )
+    case_number = StringField(
+        _l("Case number"),
+        description=_l(
+            "Name an individual case by its case number, such as R8-0012, never by the "
+            "person's name: Renkei stores no names of the people supported. Type the number "
+            "of a case discussed before, or tick the box below for a new case."
+        ),
+        render_kw={"maxlength": 24, "autocomplete": "off"},
+    )
+    assign_case_number = BooleanField(_l("Assign the next case number"))
+    # Shown with the warning about what looks like a person's name.
+    save_anyway = BooleanField(_l("Save as it is"))
     visibility = SelectField(
         _l("Who may see it"),
         choices=[none_choice(_l("(default for the body)")), *Visibility.choices()],
@@ -90,7 +102,18 @@ def _data(form: ItemForm) -> ItemData:
         planned_minutes=form.planned_minutes.data,
         description=form.description.data or "",
         visibility=form.visibility.data or None,
+        case_number=form.case_number.data or "",
+        assign_case_number=bool(form.assign_case_number.data),
+        case_prefix=current_app.config.get("CASE_NUMBER_PREFIX", ""),
     )
+
+
+def _unconfirmed_names(form: ItemForm) -> list[str]:
+    """What looks like a person's name in the title or description, unless the secretary
+    ticked "save as it is": then the form is shown again with a warning, nothing saved."""
+    if not form.is_submitted() or form.save_anyway.data:
+        return []
+    return case_numbers.personal_names(f"{form.title.data or ''}\n{form.description.data or ''}")
 
 
 def _fill_choices(form: ItemForm, session: MeetingSession) -> None:
@@ -138,14 +161,15 @@ def new(session_id: int):
     _access(session)
     form = ItemForm()
     _fill_choices(form, session)
-    if form.validate_on_submit():
+    names = _unconfirmed_names(form)
+    if form.validate_on_submit() and not names:
         with shown_on(form) as done:
             agenda.add_item(db, session, _data(form), by=me())
         if done:
             remember(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
             flash(_("The agenda item has been added."), "success")
             return _back(session)
-    return render_form("agenda/form.html", form, session=session, item=None)
+    return render_form("agenda/form.html", form, session=session, item=None, names=names)
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -162,7 +186,8 @@ def edit(item_id: int):
     else:
         form = ItemForm()
     _fill_choices(form, session)
-    if form.validate_on_submit():
+    names = _unconfirmed_names(form)
+    if form.validate_on_submit() and not names:
         with shown_on(form) as done:
             agenda.update_item(db, item, _data(form), by=me())
         if done:
@@ -170,7 +195,7 @@ def edit(item_id: int):
             return _back(session)
     if request.method == "GET":
         audit_confidential("view", session, [item], subject_type="agenda_item", subject_id=item.id)
-    return render_form("agenda/form.html", form, session=session, item=item)
+    return render_form("agenda/form.html", form, session=session, item=item, names=names)
 
 
 @bp.route("/items/<int:item_id>/move", methods=["POST"])

@@ -7,7 +7,7 @@ from renkei.blueprints.common import csv_download, me
 from renkei.blueprints.fields import whole_number
 from renkei.db import get_db
 from renkei.models import Person
-from renkei.services import apportionment, policy, posts
+from renkei.services import apportionment, dates, policy, posts
 from renkei.services.errors import DomainError
 
 bp = Blueprint("apportionment", __name__, url_prefix="/apportionment")
@@ -69,7 +69,7 @@ def _outside(period, years) -> bool:
         return False
     if years is None:
         return True
-    fiscal = apportionment.fiscal_year_of
+    fiscal = dates.fiscal_year_of
     return fiscal(period.last) < years[0] or fiscal(period.first) > years[1]
 
 

@@ -607,6 +607,23 @@ def remove_guest(guest_id: int):
     return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
 
 
+@bp.route("/pledge/<int:body_id>", methods=["GET"])
+@login_required
+def pledge_page(body_id: int):
+    """A body's pledge, to the text of its law; ``next`` is where the pledge leads back."""
+    db = get_db()
+    body = get_or_404(Body, body_id)
+    target = request.args.get("next")
+    return render_template(
+        "sessions/pledge.html",
+        body=body,
+        text=pledges.pledge_text(body),
+        pledged=pledges.has_pledge(db, me(), body),
+        may_pledge=pledges.may_pledge(db, me(), body),
+        back=safe_next(target) if target else url_for("bodies.show", body_id=body.id),
+    )
+
+
 @bp.route("/pledge/<int:body_id>", methods=["POST"])
 @login_required
 @once

@@ -12,6 +12,7 @@ from jinja2.exceptions import UndefinedError
 
 from renkei.models import (
     BodyKind,
+    Confidentiality,
     Decision,
     MailStatus,
     MinutesStatus,
@@ -21,10 +22,12 @@ from renkei.models import (
     Status,
     Visibility,
 )
+from renkei.services.pledges import pledge_text
 from renkei.services.policy import MinutesView
 
 ENUMS = (
     BodyKind,
+    Confidentiality,
     Decision,
     MailStatus,
     MinutesStatus,
@@ -77,3 +80,4 @@ def field_attributes(field, required: bool = False) -> dict:
 def install(jinja_env: Environment) -> None:
     jinja_env.globals.update({enum.__name__: StrictEnum(enum) for enum in ENUMS})
     jinja_env.globals["field_attributes"] = field_attributes
+    jinja_env.globals["pledge_text"] = pledge_text

@@ -12,6 +12,7 @@ from renkei.models.bodies import (
     QuorumRule,
     Role,
 )
+from renkei.models.case_numbers import CaseNumberCounter
 from renkei.models.feeds import FeedCopy
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
@@ -54,6 +55,7 @@ from renkei.models.sessions import (
 from renkei.models.submissions import FormSubmission
 
 __all__ = [
+    "CaseNumberCounter",
     "FeedCopy",
     "FormSubmission",
     "Attendance",

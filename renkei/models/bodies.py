@@ -29,6 +29,7 @@ class BodyKind(LabelledEnum):
     SUPPORT_COORDINATION = "support_coordination"
     CONSULTATIVE_BODY = "consultative_body"
     COMMUNITY_CARE = "community_care"
+    MULTI_AGENCY = "multi_agency"  # 重層的支援体制整備事業の支援会議 (社会福祉法第106条の6)
     OTHER = "other"
 
     @classmethod
@@ -38,6 +39,7 @@ class BodyKind(LabelledEnum):
             cls.SUPPORT_COORDINATION: _l("Support coordination meeting"),
             cls.CONSULTATIVE_BODY: _l("Consultative body"),
             cls.COMMUNITY_CARE: _l("Community care meeting"),
+            cls.MULTI_AGENCY: _l("Multi-agency support meeting"),
             cls.OTHER: _l("Other body"),
         }
 
@@ -46,6 +48,7 @@ class BodyKind(LabelledEnum):
         return {
             BodyKind.SUPPORT_MEETING: Confidentiality.STATUTORY,
             BodyKind.COMMUNITY_CARE: Confidentiality.STATUTORY,
+            BodyKind.MULTI_AGENCY: Confidentiality.STATUTORY,
             BodyKind.SUPPORT_COORDINATION: Confidentiality.CLOSED,
             BodyKind.CONSULTATIVE_BODY: Confidentiality.PUBLIC,
             # Set per body; closed until an administrator decides otherwise.
@@ -58,7 +61,9 @@ class BodyKind(LabelledEnum):
             BodyKind.SUPPORT_MEETING: Programme.LIVELIHOOD,
             BodyKind.SUPPORT_COORDINATION: Programme.LIVELIHOOD,
             BodyKind.CONSULTATIVE_BODY: Programme.CARE_INSURANCE,
-            BodyKind.COMMUNITY_CARE: Programme.CARE_INSURANCE,
+            # 地域ケア会議 are charged to 包括的支援事業, not to 生活支援体制整備事業.
+            BodyKind.COMMUNITY_CARE: Programme.COMPREHENSIVE_SUPPORT,
+            BodyKind.MULTI_AGENCY: Programme.MULTI_AGENCY,
             BodyKind.OTHER: Programme.OTHER,
         }[self]
 
@@ -78,8 +83,14 @@ class Confidentiality(LabelledEnum):
 
 
 class Programme(LabelledEnum):
+    """What a body's meeting hours are charged to (apportionment). The order is the order
+    of the report's columns."""
+
     LIVELIHOOD = "livelihood"
-    CARE_INSURANCE = "care_insurance"
+    CARE_INSURANCE = "care_insurance"  # 生活支援体制整備事業 (the 協議体 and its SC)
+    COMPREHENSIVE_SUPPORT = "comprehensive_support"  # 包括的支援事業 (地域ケア会議)
+    # 重層的支援体制整備事業 (社会福祉法第106条の4): funded by a grant of its own.
+    MULTI_AGENCY = "multi_agency"
     OTHER = "other"
 
     @classmethod
@@ -87,6 +98,8 @@ class Programme(LabelledEnum):
         return {
             cls.LIVELIHOOD: _l("Livelihood support for needy persons"),
             cls.CARE_INSURANCE: _l("Care insurance: community life-support system"),
+            cls.COMPREHENSIVE_SUPPORT: _l("Care insurance: comprehensive support services"),
+            cls.MULTI_AGENCY: _l("Multi-agency support system"),
             cls.OTHER: _l("Other programme"),
         }
 

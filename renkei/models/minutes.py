@@ -18,6 +18,7 @@ from renkei.db import Base, UTCDateTime, enum_type, utcnow
 from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
+from renkei.models.case_numbers import CASE_NUMBER_LENGTH
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person
 from renkei.models.sessions import AgendaItem, MeetingSession, Visibility
@@ -143,6 +144,7 @@ class MinutesSection(Base):
     body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
     visibility: Mapped[Visibility] = mapped_column(enum_type(Visibility))
     title: Mapped[str] = mapped_column(String(200), default="")
+    case_number: Mapped[str | None] = mapped_column(String(CASE_NUMBER_LENGTH))  # its item's
     text: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

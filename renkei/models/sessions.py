@@ -16,6 +16,7 @@ from renkei.db import Base, UTCDateTime, enum_type, utcnow
 from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
+from renkei.models.case_numbers import CASE_NUMBER_LENGTH
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person
 
@@ -191,6 +192,8 @@ class AgendaItem(Base):
     planned_minutes: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[Visibility] = mapped_column(enum_type(Visibility))
+    # ケース番号 (e.g. R8-0012): how an individual case is named, never by a person's name.
+    case_number: Mapped[str | None] = mapped_column(String(CASE_NUMBER_LENGTH))
 
     session: Mapped[MeetingSession] = relationship(back_populates="items")
     body: Mapped[Body] = relationship()

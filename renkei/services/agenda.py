@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from renkei.db import utcnow
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
-from renkei.services import audit, minutes, policy, scheduling
+from renkei.services import audit, case_numbers, minutes, policy, scheduling
+from renkei.services.dates import tokyo_date
 from renkei.services.errors import DomainError, Forbidden
 
 MAX_TITLE = 200
@@ -32,6 +33,7 @@ FIELD_LABELS = {
     "planned_minutes": _l("planned minutes"),
     "description": _l("description"),
     "visibility": _l("who may see it"),
+    "case_number": _l("case number"),
 }
 
 
@@ -43,6 +45,9 @@ class ItemData:
     planned_minutes: int | None = 0
     description: str = ""
     visibility: str | None = None  # None: the default for the owning body
+    case_number: str = ""  # typed: one issued before (a case discussed again); "" for none
+    assign_case_number: bool = False  # issue the next number of the session's fiscal year
+    case_prefix: str = ""  # the installation's CASE_NUMBER_PREFIX
 
 
 def default_visibility(body: Body) -> Visibility:
@@ -121,6 +126,34 @@ def validate(session: MeetingSession, data: ItemData) -> dict[str, object]:
     }
 
 
+def case_number(
+    db: Session, session: MeetingSession, data: ItemData, body_id: object, *, current: str | None
+) -> str | None:
+    """The item's case number: none, one typed (checked), or the next one issued. Called
+    after every other check, since issuing writes the counter."""
+    typed = (data.case_number or "").strip()
+    if not typed and not data.assign_case_number:
+        return None
+    body = next(b for b in session.bodies if b.id == body_id)
+    if not case_numbers.may_carry(body):
+        raise DomainError(
+            _l(
+                "Items of a public body carry no case number: individual cases belong to a "
+                "body with a duty of secrecy."
+            ),
+            "case_number",
+        )
+    day = tokyo_date(session.start_at)
+    if data.assign_case_number:
+        if typed:
+            raise DomainError(
+                _l("To assign the next case number, leave the case number empty."),
+                "case_number",
+            )
+        return str(case_numbers.issue(db, data.case_prefix, day))
+    return case_numbers.typed(db, typed, data.case_prefix, day, current=current)
+
+
 # --- Changes ------------------------------------------------------------------------------
 
 
@@ -145,6 +178,7 @@ def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person
     """Append an item at the end of the agenda."""
     _require_manager(db, session, by)
     values = validate(session, data)
+    values["case_number"] = case_number(db, session, data, values["body_id"], current=None)
     position = max((item.position for item in session.items), default=0) + 1
     item = AgendaItem(position=position, **values)
     session.items.append(item)
@@ -186,6 +220,9 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
     access = _require_manager(db, session, by)
     _require_visible(access, item)
     values = validate(session, data)
+    values["case_number"] = case_number(
+        db, session, data, values["body_id"], current=item.case_number
+    )
     changed = [name for name, value in values.items() if getattr(item, name) != value]
     if not changed:
         return []

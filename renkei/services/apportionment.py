@@ -44,7 +44,7 @@ from renkei.models import (
     Status,
 )
 from renkei.services import policy, posts
-from renkei.services.dates import today, tokyo_date, tokyo_day_bounds
+from renkei.services.dates import fiscal_year_of, today, tokyo_date, tokyo_day_bounds
 from renkei.services.errors import DomainError
 
 ATTENDED = [presence for presence in Presence if presence.attended]
@@ -70,10 +70,6 @@ class Period:
         if self.is_month:
             return _("Month %(month)d of %(year)d", year=self.first.year, month=self.first.month)
         return _("Fiscal year %(year)d", year=self.first.year)
-
-
-def fiscal_year_of(day: date) -> int:
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def fiscal_year(year: int) -> Period:

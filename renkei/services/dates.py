@@ -32,6 +32,11 @@ def tokyo_date(moment: datetime) -> date:
     return in_tokyo(moment).date()
 
 
+def fiscal_year_of(day: date) -> int:
+    """The fiscal year (年度, 1 April – 31 March) ``day`` falls in, by the year it starts."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
 def holiday_name(day: date) -> str | None:
     """The Japanese public holiday on ``day``, if any (jpholiday, in Japanese)."""
     return jpholiday.is_holiday_name(day)

@@ -247,7 +247,7 @@ def _last_months_minutes(
         db,
         _session(
             bodies,
-            "支援会議・協議体 合同会議（前月）",
+            "支援会議・協議体 共同開催（前月）",
             _next(3, -4),
             time(14),
             time(16),
@@ -259,26 +259,39 @@ def _last_months_minutes(
         by=secretary,
     )
     texts: dict[int | None, str] = {}  # by agenda item; sections of no item have None
-    for title, body, visibility, text in [
-        ("買い物支援の取組報告", KYOGITAI, Visibility.PUBLIC, "- 移動販売の試行を2地区で始めた。"),
+    # The last field: whether the item is an individual case, named by a new case number.
+    for title, body, visibility, text, case in [
+        (
+            "買い物支援の取組報告",
+            KYOGITAI,
+            Visibility.PUBLIC,
+            "- 移動販売の試行を2地区で始めた。",
+            False,
+        ),
         (
             "自立相談支援の実施状況",
             SUPPORT,
             Visibility.MEMBERS,
             "- 新規相談は前月比で1割増えた。",
+            False,
         ),
         (
             "個別ケースの検討（B地区）",
             SUPPORT,
             Visibility.CONFIDENTIAL,
             "**70代女性、認知症の疑い。** 地域包括が訪問し、受診につなぐ。",
+            True,
         ),
     ]:
         item = agenda.add_item(
             db,
             past,
             agenda.ItemData(
-                title=title, body_id=bodies[body].id, planned_minutes=40, visibility=visibility
+                title=title,
+                body_id=bodies[body].id,
+                planned_minutes=40,
+                visibility=visibility,
+                assign_case_number=case,
             ),
             by=secretary,
         )
@@ -354,7 +367,7 @@ def _load_sessions(db: Session) -> None:
         db,
         _session(
             bodies,
-            "支援会議・協議体 合同会議",
+            "支援会議・協議体 共同開催",
             _next(3, 1),
             time(14),
             time(16),
@@ -400,6 +413,8 @@ def _load_sessions(db: Session) -> None:
                 planned_minutes=planned,
                 visibility=visibility.value,
                 description=description,
+                # The 支援会議's items are individual cases: each has a case number.
+                assign_case_number=body == SUPPORT,
             ),
             by=secretary,
         )

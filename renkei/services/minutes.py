@@ -198,6 +198,7 @@ def _item_section(item: AgendaItem) -> MinutesSection:
         agenda_item_id=item.id,
         body_id=item.body_id,
         title=item.title,
+        case_number=item.case_number,
     )
 
 
@@ -439,6 +440,7 @@ def follow(section: MinutesSection, item: AgendaItem, *, draft: bool) -> None:
         section.visibility = item.visibility
     if draft:
         section.title = item.title
+        section.case_number = item.case_number
         section.body_id = item.body_id
 
 
@@ -829,8 +831,11 @@ def content_hash(version: MinutesVersion) -> str:
     content = {
         "session": version.minutes.session_id,
         "version": version.number,
+        # A case number only where there is one: hashes stored before case numbers
+        # existed must still match.
         "sections": [
             [s.position, s.kind.value, s.body_id, s.visibility.value, s.title, s.text]
+            + ([s.case_number] if s.case_number else [])
             for s in version.sections
         ],
     }
@@ -860,6 +865,8 @@ def document(
         if section.kind == SectionKind.ITEM:
             number += 1
             title = section.title if shown else _("Closed agenda item")
+            if shown and section.case_number:
+                title = _("%(title)s (case %(case)s)", title=title, case=section.case_number)
             heading = _("Item %(n)d: %(title)s", n=number, title=title)
         elif section.kind == SectionKind.ATTENDANCE and section.body is not None:
             heading = _("Attendance: %(body)s", body=section.body.name)
@@ -897,6 +904,7 @@ def start_correction(db: Session, minutes: Minutes, *, reason: str, by: Person) 
                 body_id=old.body_id,
                 visibility=old.visibility,
                 title=old.title,
+                case_number=old.case_number,
                 text=old.text,
                 revision=0,
                 updated_by=by,

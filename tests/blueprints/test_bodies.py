@@ -33,7 +33,24 @@ def test_administrator_creates_a_body(as_admin, world):
     )
     assert response.status_code == 302
     body = body_named(world, "みどり町地域ケア会議")
-    assert body.confidentiality == "statutory" and body.programme == "care_insurance"
+    assert body.confidentiality == "statutory" and body.programme == "comprehensive_support"
+    page = as_admin.get(f"/bodies/{body.id}").get_data(as_text=True)
+    assert "介護保険・包括的支援事業" in page and "生活支援体制整備事業" not in page
+
+
+def test_administrator_creates_a_multi_agency_support_meeting(as_admin, world):
+    form = as_admin.get("/bodies/new").get_data(as_text=True)
+    assert '<option value="multi_agency">重層的支援体制整備事業の支援会議</option>' in form
+    response = as_admin.post(
+        "/bodies/new",
+        data={"name": "みどり町重層的支援会議", "kind": "multi_agency", "area": "町全域"},
+    )
+    assert response.status_code == 302
+    body = body_named(world, "みどり町重層的支援会議")
+    assert body.kind == "multi_agency" and body.confidentiality == "statutory"
+    assert body.programme == "multi_agency"
+    page = as_admin.get(f"/bodies/{body.id}").get_data(as_text=True)
+    assert "重層的支援体制整備事業の支援会議" in page and "法定の守秘義務あり" in page
 
 
 def test_secretary_creates_a_subcommittee(as_secretary, world):
@@ -101,6 +118,10 @@ def test_empty_name_and_unknown_kind_are_refused_in_japanese(as_admin, world):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "名前を入力してください。" in page
+    assert count(world, Body) == before
+    response = as_admin.post("/bodies/new", data={"name": "謎の会議", "kind": "multi-agency"})
+    assert response.status_code == 400
+    assert "選択肢が正しくありません。" in response.get_data(as_text=True)
     assert count(world, Body) == before
 
 

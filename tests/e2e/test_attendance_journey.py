@@ -39,7 +39,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from renkei.models import Programme, Role
 from renkei.services import demo
-from renkei.services.apportionment import fiscal_year_of
+from renkei.services.dates import fiscal_year_of
 from tests.e2e.conftest import screenshot
 from tests.e2e.journeys import add_item, exact, log_in, past_working_day, submit, ui
 

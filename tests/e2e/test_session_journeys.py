@@ -28,7 +28,7 @@ SECRETARY = "secretary@example.jp"
 MEMBER_WITHOUT_PLEDGE = "member.both@example.jp"
 MEMBER_NAME = next(name for email, name, *_ in demo.PEOPLE if email == MEMBER_WITHOUT_PLEDGE)
 
-DEMO_JOINT = "支援会議・協議体 合同会議"
+DEMO_JOINT = "支援会議・協議体 共同開催"
 PUBLIC_ITEMS = ["開会・連絡事項", "地域資源マップの更新"]
 CONFIDENTIAL_ITEMS = ["個別ケースの検討（A地区）", "8050世帯への支援方針"]
 # Words of the confidential items' descriptions: as secret as their titles.

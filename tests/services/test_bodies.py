@@ -17,7 +17,9 @@ LAYER2 = "北中学校区協議体（第2層）"
         (BodyKind.SUPPORT_MEETING, Confidentiality.STATUTORY, Programme.LIVELIHOOD),
         (BodyKind.SUPPORT_COORDINATION, Confidentiality.CLOSED, Programme.LIVELIHOOD),
         (BodyKind.CONSULTATIVE_BODY, Confidentiality.PUBLIC, Programme.CARE_INSURANCE),
-        (BodyKind.COMMUNITY_CARE, Confidentiality.STATUTORY, Programme.CARE_INSURANCE),
+        # 地域ケア会議 are charged to 包括的支援事業, not to 生活支援体制整備事業.
+        (BodyKind.COMMUNITY_CARE, Confidentiality.STATUTORY, Programme.COMPREHENSIVE_SUPPORT),
+        (BodyKind.MULTI_AGENCY, Confidentiality.STATUTORY, Programme.MULTI_AGENCY),
         (BodyKind.OTHER, Confidentiality.CLOSED, Programme.OTHER),
     ],
 )

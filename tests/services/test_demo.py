@@ -1,9 +1,21 @@
 """The demo town that `make run` loads: sessions, and minutes to read and print."""
 
+import re
+
 from sqlalchemy import select
 
-from renkei.models import MeetingSession, MinutesStatus, MinutesVersion, Person, Programme, Status
-from renkei.services import apportionment, demo, minutes
+from renkei.models import (
+    AgendaItem,
+    BodyKind,
+    MeetingSession,
+    MinutesSection,
+    MinutesStatus,
+    MinutesVersion,
+    Person,
+    Programme,
+    Status,
+)
+from renkei.services import apportionment, case_numbers, dates, demo, minutes
 from renkei.services.dates import in_tokyo
 
 
@@ -29,7 +41,7 @@ def test_demo_has_an_attendance_record_and_hours_to_apportion(app, db):
         db.commit()
         both = db.scalar(select(Person).where(Person.email == "member.both@example.jp"))
         held_on = in_tokyo(db.scalars(select(MinutesVersion)).one().minutes.session.start_at)
-        period = apportionment.fiscal_year(apportionment.fiscal_year_of(held_on.date()))
+        period = apportionment.fiscal_year(dates.fiscal_year_of(held_on.date()))
         last_month = apportionment.month(held_on.year, held_on.month)
         for chosen in (period, last_month):
             (report,) = apportionment.report(db, chosen, [both], reader=both).people
@@ -38,3 +50,20 @@ def test_demo_has_an_attendance_record_and_hours_to_apportion(app, db):
         version = db.scalars(select(MinutesVersion)).one()
         texts = [s.text for s in version.sections if s.kind == "attendance"]
         assert all("— 成立" in text for text in texts) and len(texts) == 2
+
+
+def test_the_support_meetings_cases_carry_case_numbers_and_no_names(app, db):
+    """The 支援会議's individual cases are named by case numbers, each its own; nothing in
+    the demo's agendas or minutes looks like a supported person's name."""
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+    items = db.scalars(select(AgendaItem)).all()
+    cases = [i for i in items if i.body.kind == BodyKind.SUPPORT_MEETING and "ケース" in i.title]
+    assert len(cases) >= 2
+    assert all(re.fullmatch(r"R\d+-\d{4}", i.case_number or "") for i in cases)
+    assert len({i.case_number for i in cases}) == len(cases)
+    assert all(i.case_number is None for i in items if i.body.kind != BodyKind.SUPPORT_MEETING)
+    texts = [f"{i.title}\n{i.description}" for i in items]
+    texts += [f"{s.title}\n{s.text}" for s in db.scalars(select(MinutesSection))]
+    assert [name for text in texts for name in case_numbers.personal_names(text)] == []
