@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 import wtforms
-from flask import request
+from flask import flash, request
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
@@ -227,6 +227,12 @@ def error_messages(form: wtforms.Form) -> list[str]:
         else:
             messages.extend(str(message) for message in field.errors)
     return list(dict.fromkeys(messages))
+
+
+def flash_errors(form: wtforms.Form) -> None:
+    """Say what is wrong with a button's form above the page it goes back to."""
+    for message in error_messages(form):
+        flash(message, "error")
 
 
 class NewPasswordForm(InputForm):

@@ -37,7 +37,7 @@ from renkei.blueprints.fields import (
     IdSelectField,
     InputForm,
     OneOf,
-    error_messages,
+    flash_errors,
     row_choices,
     whole_number,
 )
@@ -657,8 +657,7 @@ def action_done(action_id: int):
     form = ActionDoneForm()
     back = redirect(safe_next(form.next.data))
     if not form.validate_on_submit():
-        for message in error_messages(form):
-            flash(message, "error")
+        flash_errors(form)
         return back
     with flashed() as done:
         minutes.set_action_done(db, action, done=form.done.data == "1", by=me())
