@@ -222,8 +222,8 @@ def error_messages(form: wtforms.Form) -> list[str]:
     whose page has no field to show them on."""
     messages = [str(message) for message in form.form_errors]
     for field in form:
-        if field.type == "CSRFTokenField":
-            messages.extend([str(EXPIRED_MESSAGE)] if field.errors else [])
+        if field.errors and field.type == "CSRFTokenField":
+            messages.append(str(EXPIRED_MESSAGE))  # WTForms' own words are English
         else:
             messages.extend(str(message) for message in field.errors)
     return list(dict.fromkeys(messages))

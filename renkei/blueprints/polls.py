@@ -312,21 +312,20 @@ def decide(poll_id: int):
     poll, access = load_poll(poll_id)
     require(access.can_manage)
     form = DecideForm()
-    if form.validate_on_submit():
-        with shown_on(form, refusals=REFUSALS) as done:
-            session = polls.decide(
-                db, poll, form.slot_id.data, by=me(), place=form.place.data or ""
-            )
-        if isinstance(done.error, polls.AlreadyDecided):
-            # Decided twice (a double click, or two secretaries at once): the first
-            # decision stands, and the page shows the session it scheduled.
-            return already_saved(url_for("polls.show", poll_id=poll_id), done.error.message)
-        if done:
-            queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
-            flash(_("The date has been decided and the session scheduled."), "success")
-            mail_dispatch.announce_and_deliver(queued, mail.INVITE)
-            return redirect(url_for("polls.show", poll_id=poll.id))
-    return _render_show(polls.load(db, poll_id), access, 400, refused=form)
+    if not form.validate_on_submit():
+        return _render_show(polls.load(db, poll_id), access, 400, refused=form)
+    with shown_on(form, refusals=REFUSALS) as done:
+        session = polls.decide(db, poll, form.slot_id.data, by=me(), place=form.place.data or "")
+    if isinstance(done.error, polls.AlreadyDecided):
+        # Decided twice (a double click, or two secretaries at once): the first decision
+        # stands, and the page shows the session it scheduled.
+        return already_saved(url_for("polls.show", poll_id=poll_id), done.error.message)
+    if not done:
+        return _render_show(polls.load(db, poll_id), access, 400, refused=form)
+    queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
+    flash(_("The date has been decided and the session scheduled."), "success")
+    mail_dispatch.announce_and_deliver(queued, mail.INVITE)
+    return redirect(url_for("polls.show", poll_id=poll.id))
 
 
 @bp.route("/<int:poll_id>/remind", methods=["POST"])
