@@ -21,6 +21,7 @@ _.session_protection
 _.get_id  # Flask-Login's user protocol (renkei/models/people.py)
 _.version_string  # Click: `renkei --version` (renkei/cli.py)
 Meta  # WTForms form options (renkei/blueprints/fields.py)
+_.validate_item_ids  # WTForms runs validate_<field> methods (renkei/blueprints/attendance.py)
 confirm  # a form field: templates render it, EqualTo("password") reads it
 widget  # WTForms field classes (renkei/blueprints/sessions.py)
 option_widget

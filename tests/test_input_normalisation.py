@@ -206,11 +206,9 @@ def test_new_people_bodies_items_and_polls_are_stored_on_one_line(as_admin, worl
     assert world.scalar(select(Poll.title)) == "1月 日程"
 
 
-def test_a_hand_read_field_is_normalised_by_the_database_and_a_comment_keeps_its_lines(
-    client, world
-):
-    """The poll answer is read from request.form by hand, not through a form class: the
-    database session normalises it, and a comment typed in a text area keeps its lines."""
+def test_a_poll_answers_comment_is_normalised_and_keeps_its_lines(client, world):
+    """The poll answer's comment is normalised (by its form, and by the database session
+    for any other caller), and a comment typed in a text area keeps its lines."""
     login(client, "secretary@example.jp")
     body = body_named(world, SUPPORT)
     poll = {

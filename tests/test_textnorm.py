@@ -85,11 +85,14 @@ def test_every_form_of_the_app_normalises_its_text(app):
     assert len(forms) > 20
     strays = [f"{c.__module__}.{c.__name__}" for c in forms if not issubclass(c, fields.InputForm)]
     assert not strays, strays
-    # A sub-form (a poll's slot row) is a plain wtforms.Form: it may hold no text field.
+    # A sub-form (a poll's slot row) is a plain wtforms.Form: it may hold no text field,
+    # unless it is a RowForm (an attendance line), which normalises as InputForm does.
     for module in {pyinspect.getmodule(c) for c in forms}:
         for name, sub in vars(module).items():
             if isinstance(sub, type) and issubclass(sub, wtforms.Form):
-                if issubclass(sub, FlaskForm) or not sub.__module__.startswith("renkei."):
+                if issubclass(sub, FlaskForm | fields.RowForm):
+                    continue
+                if not sub.__module__.startswith("renkei."):
                     continue
                 texts = [f for f in vars(sub).values() if _is_text(f)]
                 assert not texts, f"{name} has text fields but is no InputForm"
@@ -164,3 +167,14 @@ def test_the_audit_chain_hashes_the_text_as_stored(app, db):
         db.expire_all()
         assert entry.actor == "x @example.jp" and entry.detail == "行1\n行2"
         assert audit_chain.verify(db).ok
+
+
+def test_a_row_form_normalises_and_names_its_fields_after_its_row():
+    class Row(fields.RowForm):
+        note = wtforms.StringField(validators=[wtforms.validators.Length(max=5)])
+
+    from werkzeug.datastructures import MultiDict
+
+    row = Row(MultiDict({"note-7": "a\r\nb\x00c", "note-8": "other row"}), key=7)
+    assert row.note.name == "note-7"
+    assert row.validate() and row.note.data == "a b c"  # 6 characters as typed

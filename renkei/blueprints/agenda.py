@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from renkei.blueprints.common import (
@@ -20,12 +20,14 @@ from renkei.blueprints.common import (
     session_access_or_404,
 )
 from renkei.blueprints.fields import (
+    CommaNumbersField,
     IdSelectField,
     InputForm,
+    OneOf,
     WholeNumberField,
+    flash_errors,
     none_choice,
     row_choices,
-    whole_number,
 )
 from renkei.blueprints.once import once, remember
 from renkei.blueprints.transaction import flashed, shown_on
@@ -35,7 +37,6 @@ from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, MeetingSession, Visibility
 from renkei.services import agenda, case_numbers, markdown, minutes, policy
 from renkei.services.agenda import ItemData
-from renkei.services.errors import DomainError
 
 bp = Blueprint("agenda", __name__)
 
@@ -94,6 +95,18 @@ class ItemForm(InputForm):
     )
 
 
+class MoveForm(InputForm):
+    direction = HiddenField(validators=[OneOf(("up", "down"), _l("Choose up or down."))])
+
+
+class OrderForm(InputForm):
+    """The whole agenda's order, as the drag-and-drop script posts it: ``12,10,11``."""
+
+    order = CommaNumbersField(
+        message=_l("The agenda has changed meanwhile. Reload the page and try again.")
+    )
+
+
 def _data(form: ItemForm) -> ItemData:
     return ItemData(
         title=form.title.data or "",
@@ -145,8 +158,12 @@ def _back(session: MeetingSession):
     return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
 
 
-def _run(action, session: MeetingSession):
-    """Run a button's service call; a refused change is flashed, the page shown again."""
+def _run(action, session: MeetingSession, form: InputForm | None = None):
+    """Run a button's service call once its ``form`` is valid; what is wrong and a refused
+    change are flashed, and the page is shown again."""
+    if form is not None and not form.validate_on_submit():
+        flash_errors(form)
+        return _back(session)
     with flashed():
         action()
     return _back(session)
@@ -204,8 +221,10 @@ def move(item_id: int):
     item = get_or_404(AgendaItem, item_id)
     session = item.session
     _access(session)
-    direction = request.form.get("direction", "")
-    return _run(lambda: agenda.move_item(get_db(), item, direction, by=me()), session)
+    form = MoveForm()
+    return _run(
+        lambda: agenda.move_item(get_db(), item, form.direction.data, by=me()), session, form
+    )
 
 
 @bp.route("/items/<int:item_id>/delete", methods=["POST"])
@@ -222,22 +241,13 @@ def delete(item_id: int):
     return _run(action, session)
 
 
-def _parse_order(text: str) -> list[int]:
-    ids = [whole_number(part.strip()) for part in text.split(",") if part.strip()]
-    if None in ids:  # not the ids the page was given
-        raise DomainError(
-            _l("The agenda has changed meanwhile. Reload the page and try again."), "order"
-        )
-    return ids
-
-
 @bp.route("/sessions/<int:session_id>/items/order", methods=["POST"])
 @login_required
 def order(session_id: int):
     session = _load_session(session_id)
     _access(session)
-    text = request.form.get("order", "")
-    return _run(lambda: agenda.reorder(get_db(), session, _parse_order(text), by=me()), session)
+    form = OrderForm()
+    return _run(lambda: agenda.reorder(get_db(), session, form.order.data, by=me()), session, form)
 
 
 @bp.route("/markdown/preview", methods=["POST"])

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 import wtforms
-from flask import request
+from flask import flash, request
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
@@ -39,6 +39,14 @@ def text_filter(field_class):
     return textnorm.one_line
 
 
+def _normalised(unbound_field, options: dict) -> dict:
+    """The binding ``options`` with the field's text normalisation as its first filter."""
+    normalise = text_filter(unbound_field.field_class)
+    if normalise is None:
+        return options
+    return {**options, "filters": (normalise, *unbound_field.kwargs.get("filters", ()))}
+
+
 class InputForm(FlaskForm):
     """The form every view uses: each text field is normalised before it is validated, so
     that a length check counts what will be stored, and a title of nothing but control
@@ -46,11 +54,23 @@ class InputForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            normalise = text_filter(unbound_field.field_class)
-            if normalise is not None:
-                filters = (normalise, *unbound_field.kwargs.get("filters", ()))
-                options = {**options, "filters": filters}
-            return super().bind_field(form, unbound_field, options)
+            return super().bind_field(form, unbound_field, _normalised(unbound_field, options))
+
+
+class RowForm(wtforms.Form):
+    """One row of a larger form (an invitee's line of the attendance record): no CSRF token
+    of its own, the same normalised text as ``InputForm``. Its fields are posted as
+    ``<field>-<key>`` (``presence-12``), the key naming the row (a person's id), so that a
+    row is found by what it is about rather than by its place in the list."""
+
+    def __init__(self, formdata=None, *, key: int, **kwargs):
+        self.key = key
+        super().__init__(formdata, **kwargs)
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            options = {**options, "name": f"{options['name']}-{form.key}"}
+            return super().bind_field(form, unbound_field, _normalised(unbound_field, options))
 
 
 def whole_number(value, *, default=None, minimum=1, maximum=MAX_ID):
@@ -98,6 +118,7 @@ def row_choices(rows: Iterable, label: Callable = attrgetter("name")) -> list[Se
 
 DATE_MESSAGE = _l("Enter a date such as 2026-04-01.")
 TIME_MESSAGE = _l("Enter a time such as 14:00.")
+EXPIRED_MESSAGE = _l("The page had expired. Please check your entries and send them again.")
 YEAR_MESSAGE = _l("Enter a date between %(first)d and %(last)d.", first=2000, last=2099)
 
 
@@ -112,6 +133,19 @@ class Required:
         if field.process_errors:
             raise StopValidation()
         if field.data is None or field.data == "":
+            raise StopValidation(str(self.message))
+
+
+class OneOf:
+    """The value must be one of ``values`` (an enum's, a button's), else ``message``: unlike
+    WTForms' AnyOf, the message is the sentence given, with no list of values in it."""
+
+    def __init__(self, values: Iterable[str], message):
+        self.values = {str(value) for value in values}
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data not in self.values:
             raise StopValidation(str(self.message))
 
 
@@ -155,6 +189,50 @@ class WholeNumberField(wtforms.IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(str(self.message)) from None
+
+
+class WholeNumbersField(wtforms.Field):
+    """Several whole numbers under one name (hidden fields, ticked boxes), in the order
+    sent; anything else among them gets ``message``, and the data is then empty."""
+
+    def __init__(self, label=None, validators=None, *, message, **kwargs):
+        self.message = message
+        kwargs.setdefault("default", list)
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        numbers = [whole_number(value) for value in valuelist]
+        if None in numbers:
+            self.data = []
+            raise ValueError(str(self.message))
+        self.data = numbers
+
+
+class CommaNumbersField(WholeNumbersField):
+    """Whole numbers sent as one text, separated by commas (``3,1,2``: an order a script
+    posts)."""
+
+    def process_formdata(self, valuelist):
+        text = valuelist[0] if valuelist else ""
+        super().process_formdata([part.strip() for part in text.split(",") if part.strip()])
+
+
+def error_messages(form: wtforms.Form) -> list[str]:
+    """Every message of ``form``, those above it first, each once: for a button's form,
+    whose page has no field to show them on."""
+    messages = [str(message) for message in form.form_errors]
+    for field in form:
+        if field.errors and field.type == "CSRFTokenField":
+            messages.append(str(EXPIRED_MESSAGE))  # WTForms' own words are English
+        else:
+            messages.extend(str(message) for message in field.errors)
+    return list(dict.fromkeys(messages))
+
+
+def flash_errors(form: wtforms.Form) -> None:
+    """Say what is wrong with a button's form above the page it goes back to."""
+    for message in error_messages(form):
+        flash(message, "error")
 
 
 class NewPasswordForm(InputForm):

@@ -32,7 +32,15 @@ from renkei.blueprints.common import (
     safe_next,
     session_access_or_404,
 )
-from renkei.blueprints.fields import DateField, IdSelectField, InputForm, row_choices, whole_number
+from renkei.blueprints.fields import (
+    DateField,
+    IdSelectField,
+    InputForm,
+    OneOf,
+    flash_errors,
+    row_choices,
+    whole_number,
+)
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import load_session
 from renkei.blueprints.transaction import attempt, flashed, shown_on
@@ -48,7 +56,6 @@ from renkei.models import (
     Visibility,
 )
 from renkei.services import minutes, policy, scheduling
-from renkei.services.errors import DomainError
 from renkei.services.policy import MinutesView
 
 bp = Blueprint("minutes", __name__)
@@ -76,6 +83,27 @@ class DecisionForm(InputForm):
         description=_l("Required when returning the minutes: say what should be changed."),
         render_kw={"rows": 4, "maxlength": minutes.MAX_COMMENT},
     )
+    # The button pressed.
+    decision = HiddenField(
+        _l("Decision"),
+        validators=[
+            OneOf(("approve", "return"), _l("Choose whether to approve or return the minutes."))
+        ],
+    )
+
+
+class ActionDoneForm(InputForm):
+    """A task's button: done (the default), or not done after all ("0")."""
+
+    done = HiddenField(default="1", validators=[OneOf(("1", "0"), _l("Choose done or not done."))])
+    next = HiddenField()
+
+
+class PrintedForm(InputForm):
+    """What the Print button prints: the view, and the body of an extract (or none)."""
+
+    view = HiddenField(validators=[OneOf(MinutesView, _l("Choose a view of the minutes."))])
+    body = HiddenField()
 
 
 class CorrectionForm(InputForm):
@@ -321,11 +349,11 @@ def download(version_id: int):
 def printed(version_id: int):
     """The Print button tells the server before the browser prints: for the audit log."""
     version, access = _version(version_id)
-    try:
-        view = MinutesView(request.form.get("view", ""))
-    except ValueError:
-        abort(400)
-    body = _extract_body(version, request.form.get("body", ""))
+    form = PrintedForm()
+    if not form.validate_on_submit():
+        abort(400)  # the page's own hidden fields: only a forged post gets here
+    view = MinutesView(form.view.data)
+    body = _extract_body(version, form.body.data or "")
     _log_shown("print", version, _document(version, access, view, body), view, body)
     return "", 204
 
@@ -548,11 +576,8 @@ def approve(version_id: int, body_id: int):
     require(body_id in access.chair_body_ids)
     form = DecisionForm()
     if form.validate_on_submit():
-        decision = request.form.get("decision")
-        approve = decision == "approve"
+        approve = form.decision.data == "approve"
         with shown_on(form) as done:
-            if decision not in ("approve", "return"):
-                raise DomainError(_l("Choose whether to approve or return the minutes."))
             queued = minutes.decide(
                 db,
                 version,
@@ -629,8 +654,13 @@ def action_done(action_id: int):
     readable = policy.can_read_minutes(access, action.section.version)
     if action.owner_id != me().id and not (readable and access.can_see_item(action.section)):
         abort(404)
+    form = ActionDoneForm()
+    back = redirect(safe_next(form.next.data))
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return back
     with flashed() as done:
-        minutes.set_action_done(db, action, done=request.form.get("done") != "0", by=me())
+        minutes.set_action_done(db, action, done=form.done.data == "1", by=me())
     if done:
         flash(_("The task has been updated."), "success")
-    return redirect(safe_next(request.form.get("next")))
+    return back

@@ -5,9 +5,9 @@ import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from wtforms import Form, FormField, StringField, TextAreaField
+from wtforms import Form, FormField, RadioField, StringField, TextAreaField
 from wtforms.fields import FieldList
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import csv_download, me, render_form, require
@@ -16,15 +16,15 @@ from renkei.blueprints.fields import (
     IdSelectField,
     InputForm,
     TimeField,
+    error_messages,
     none_choice,
     optional_int,
     row_choices,
-    whole_number,
 )
 from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
-from renkei.blueprints.transaction import attempt, shown_on
+from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -32,12 +32,14 @@ from renkei.models import Choice, Poll
 from renkei.services import mail, policy, polls
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import tokyo_to_utc
-from renkei.services.errors import DomainError
+from renkei.services.errors import DomainError, Forbidden, NotFound
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
 
 SLOT_ROWS = 8  # empty rows of the form are ignored
-SLOT_FIELD = re.compile(r"^slot-(\d{1,10})$")
+SLOT_FIELD = re.compile(r"slot-\d+")  # an answer's field, for a candidate slot of the poll
+# Answering refuses those not asked with 403, as viewing refuses them with 404.
+REFUSALS = (NotFound, Forbidden)
 
 
 class SlotForm(Form):
@@ -72,6 +74,71 @@ class PollForm(InputForm):
         description=_l("Answers are taken until the end of this day."),
     )
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000, message=TOO_LONG)])
+
+
+class SlotAnswer:
+    """An answer for one candidate slot: ○, △ or ×."""
+
+    def __call__(self, form, field):
+        if not field.data:
+            raise StopValidation(str(_l("Answer every candidate slot.")))
+        if field.data not in {choice.value for choice in Choice}:
+            raise StopValidation(str(_l("Choose ○, △ or × for every candidate slot.")))
+
+
+class AnswerForm(InputForm):
+    """One person's answer to a poll: a choice for each candidate slot, posted as
+    ``slot-<slot id>``, and a comment. ``for_poll`` makes the form of one poll."""
+
+    comment = TextAreaField(
+        _l("Comment"), validators=[Length(max=polls.COMMENT_LENGTH, message=TOO_LONG)]
+    )
+
+    @classmethod
+    def for_poll(cls, poll: Poll, **kwargs):
+        fields = {
+            f"slot_{slot.id}": RadioField(
+                polls.slot_label(slot),
+                name=f"slot-{slot.id}",
+                choices=Choice.choices(),
+                validate_choice=False,  # SlotAnswer says what is wrong
+                validators=[SlotAnswer()],
+            )
+            for slot in poll.slots
+        }
+        form = type(cls.__name__, (cls,), fields)(**kwargs)
+        form.poll = poll
+        return form
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        formdata = self.meta.wrap_formdata(self, formdata)
+        # An answer for a slot the poll does not have (the page is out of date, or forged)
+        # is refused rather than dropped: the person would believe it was kept.
+        known = {field.name for field in self}
+        posted = set(formdata or ())
+        self.stray = any(SLOT_FIELD.fullmatch(name) for name in posted - known)
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.stray:
+            self.form_errors.append(str(_l("This candidate slot is not part of the poll.")))
+        return valid and not self.stray
+
+    def answers(self) -> dict[int, str]:
+        """Slot id -> the choice sent for it."""
+        return {slot.id: self[f"slot_{slot.id}"].data for slot in self.poll.slots}
+
+
+class AnswerForForm(AnswerForm):
+    """The secretariat enters the answer of someone asked."""
+
+    person_id = IdSelectField(_l("Whose answer"))
+
+
+class DecideForm(InputForm):
+    slot_id = IdSelectField(_l("Candidate slot"))
+    place = StringField(_l("Place"), validators=[Length(max=200, message=TOO_LONG)])
 
 
 def _fill_choices(form: PollForm) -> None:
@@ -171,7 +238,11 @@ def show(poll_id: int):
     return _render_show(poll, access)
 
 
-def _render_show(poll: Poll, access: policy.PollAccess, status: int = 200, error=None):
+def _render_show(
+    poll: Poll, access: policy.PollAccess, status: int = 200, *, refused=None, errors=()
+):
+    """The poll's page. What is wrong with ``refused`` (a form), or ``errors``, is said at
+    the top; a refused answer is shown as it was typed."""
     db = get_db()
     result = polls.results(db, poll, me())
     mine = next((row for row in result.rows if row.invitee.person_id == me().id), None)
@@ -185,22 +256,16 @@ def _render_show(poll: Poll, access: policy.PollAccess, status: int = 200, error
         history=polls.history(db, poll) if access.can_manage else [],
         accepts=poll.accepts_answers(utcnow()),
         now=utcnow(),
-        error=error,
+        errors=[*errors, *(error_messages(refused) if refused is not None else [])],
+        typed_for=refused if isinstance(refused, AnswerForForm) else None,
+        typed_mine=refused if _own_answer(refused) else None,
         slot_label=polls.slot_label,
     )
     return page, status
 
 
-def _posted_choices() -> dict[int, str]:
-    """The slot answers in the form (``slot-<id>``); anything else posted (a person's id,
-    say) is not read: one answers for oneself only."""
-    found = {}
-    for name, value in request.form.items():
-        match = SLOT_FIELD.match(name)
-        slot_id = whole_number(match.group(1)) if match else None
-        if slot_id is not None:
-            found[slot_id] = value
-    return found
+def _own_answer(form) -> bool:
+    return isinstance(form, AnswerForm) and not isinstance(form, AnswerForForm)
 
 
 @bp.route("/<int:poll_id>/answer", methods=["POST"])
@@ -209,12 +274,14 @@ def _posted_choices() -> dict[int, str]:
 def answer(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
-    with attempt() as done:
-        polls.answer(db, poll, me(), _posted_choices(), request.form.get("comment", ""), by=me())
-    if not done:
-        return _render_show(polls.load(db, poll_id), access, 400, done.message)
-    flash(_("Your answer has been saved."), "success")
-    return redirect(url_for("polls.show", poll_id=poll.id))
+    form = AnswerForm.for_poll(poll)
+    if form.validate_on_submit():
+        with shown_on(form, refusals=REFUSALS) as done:
+            polls.answer(db, poll, me(), form.answers(), form.comment.data or "", by=me())
+        if done:
+            flash(_("Your answer has been saved."), "success")
+            return redirect(url_for("polls.show", poll_id=poll.id))
+    return _render_show(polls.load(db, poll_id), access, 400, refused=form)
 
 
 @bp.route("/<int:poll_id>/answer-for", methods=["POST"])
@@ -225,19 +292,16 @@ def answer_for(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
     require(access.can_manage)
-    with attempt() as done:
-        polls.answer_for(
-            db,
-            poll,
-            optional_int(request.form.get("person_id")),
-            _posted_choices(),
-            request.form.get("comment", ""),
-            by=me(),
-        )
-    if not done:
-        return _render_show(polls.load(db, poll_id), access, 400, done.message)
-    flash(_("The answer has been entered."), "success")
-    return redirect(url_for("polls.show", poll_id=poll.id) + "#answer-for")
+    form = AnswerForForm.for_poll(poll)
+    if form.validate_on_submit():
+        with shown_on(form, refusals=REFUSALS) as done:
+            polls.answer_for(
+                db, poll, form.person_id.data, form.answers(), form.comment.data or "", by=me()
+            )
+        if done:
+            flash(_("The answer has been entered."), "success")
+            return redirect(url_for("polls.show", poll_id=poll.id) + "#answer-for")
+    return _render_show(polls.load(db, poll_id), access, 400, refused=form)
 
 
 @bp.route("/<int:poll_id>/decide", methods=["POST"])
@@ -247,20 +311,17 @@ def decide(poll_id: int):
     db = get_db()
     poll, access = load_poll(poll_id)
     require(access.can_manage)
-    with attempt() as done:
-        session = polls.decide(
-            db,
-            poll,
-            optional_int(request.form.get("slot_id")),
-            by=me(),
-            place=request.form.get("place", ""),
-        )
+    form = DecideForm()
+    if not form.validate_on_submit():
+        return _render_show(polls.load(db, poll_id), access, 400, refused=form)
+    with shown_on(form, refusals=REFUSALS) as done:
+        session = polls.decide(db, poll, form.slot_id.data, by=me(), place=form.place.data or "")
     if isinstance(done.error, polls.AlreadyDecided):
         # Decided twice (a double click, or two secretaries at once): the first decision
         # stands, and the page shows the session it scheduled.
         return already_saved(url_for("polls.show", poll_id=poll_id), done.error.message)
     if not done:
-        return _render_show(polls.load(db, poll_id), access, 400, done.message)
+        return _render_show(polls.load(db, poll_id), access, 400, refused=form)
     queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
     flash(_("The date has been decided and the session scheduled."), "success")
     mail_dispatch.announce_and_deliver(queued, mail.INVITE)
@@ -275,7 +336,7 @@ def remind(poll_id: int):
     poll, access = load_poll(poll_id)
     require(access.can_manage)
     if not poll.accepts_answers(utcnow()):
-        return _render_show(poll, access, 400, _("This poll no longer takes answers."))
+        return _render_show(poll, access, 400, errors=[_("This poll no longer takes answers.")])
     queued = polls.queue_requests(
         db,
         poll,
@@ -315,30 +376,28 @@ def link(poll_token: str):
     poll, person = polls.load(db, found.poll_id), found.person
     if not policy.poll_access(db, person, poll).is_invitee:
         return _link_refused(404)  # left the poll's bodies: the link answers nothing
-    error = None
-    if request.method == "POST":
-        with attempt() as done:
-            polls.answer(
-                db, poll, person, _posted_choices(), request.form.get("comment", ""), by=None
-            )
-        error = done.message or None
+    form = AnswerForm.for_poll(poll)
+    if form.validate_on_submit():
+        with shown_on(form, refusals=REFUSALS) as done:
+            polls.answer(db, poll, person, form.answers(), form.comment.data or "", by=None)
         if done:
             flash(_("Your answer has been saved."), "success")
             return redirect(url_for("polls.link", poll_token=poll_token))
     poll = polls.load(db, found.poll_id)
     row = next(i for i in poll.invitees if i.person_id == person.id)
-    answers = polls.answers_of(db, poll, person)
+    failed = form.is_submitted()
     page = render_template(
         "polls/link.html",
         poll=poll,
         person=person,
         row=row,
-        answers=answers,
+        answers=form.answers() if failed else polls.answers_of(db, poll, person),
+        comment=(form.comment.data or "") if failed else row.comment,
         choices=list(Choice),
-        error=error,
+        errors=error_messages(form),
         slot_label=polls.slot_label,
     )
-    return _no_store(page), 400 if error else 200
+    return _no_store(page), 400 if failed else 200
 
 
 def _link_refused(status: int):

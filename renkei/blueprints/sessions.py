@@ -46,8 +46,10 @@ from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
     InputForm,
+    OneOf,
     Required,
     TimeField,
+    flash_errors,
     none_choice,
     optional_int,
     query_int,
@@ -498,17 +500,28 @@ def retry_mail(session_id: int):
     return redirect(url_for("sessions.show", session_id=session.id) + "#mail")
 
 
+class StatusForm(InputForm):
+    """Held, or not yet held after all (cancelling is a form of its own)."""
+
+    status = HiddenField(
+        validators=[
+            OneOf((Status.SCHEDULED, Status.HELD), _l("Choose held or not yet held.")),
+        ]
+    )
+
+
 @bp.route("/<int:session_id>/status", methods=["POST"])
 @login_required
 def set_status(session_id: int):
     db = get_db()
     session = load_session(session_id)
     require(session_access_or_404(session).can_manage)
-    status = request.form.get("status", "")
-    if status not in (Status.SCHEDULED.value, Status.HELD.value):
-        abort(400)
-    with flashed():
-        scheduling.set_status(db, session, status, by=me())
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        with flashed():
+            scheduling.set_status(db, session, form.status.data, by=me())
     return redirect(url_for("sessions.show", session_id=session.id))
 
 
@@ -624,6 +637,11 @@ def pledge_page(body_id: int):
     )
 
 
+class PledgeForm(InputForm):
+    person_id = IdSelectField()  # a member's, recorded by the secretariat; none: one's own
+    next = HiddenField()
+
+
 @bp.route("/pledge/<int:body_id>", methods=["POST"])
 @login_required
 @once
@@ -631,9 +649,13 @@ def pledge(body_id: int):
     """Record a pledge: one's own, or (secretariat) a member's, given as ``person_id``."""
     db = get_db()
     body = get_or_404(Body, body_id)
-    person_id = request.form.get("person_id")
-    person = get_or_404(Person, optional_int(person_id)) if person_id else me()
-    back = safe_next(request.form.get("next"))
+    form = PledgeForm()
+    back = safe_next(form.next.data)
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(back)
+    person_id = form.person_id.data
+    person = get_or_404(Person, person_id) if person_id is not None else me()
     with flashed() as done:
         pledges.record_pledge(db, body, person, by=me())
     if done:

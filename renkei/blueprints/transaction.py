@@ -78,10 +78,13 @@ def attempt(
 
 
 @contextmanager
-def shown_on(form: FlaskForm) -> Iterator[Outcome]:
+def shown_on(
+    form: FlaskForm, *, refusals: tuple[type[DomainError], ...] = (NotFound,)
+) -> Iterator[Outcome]:
     """``attempt`` for a form: the error goes on the field it names, or above the form. A
-    ``Forbidden`` is said above the form too, so that the person reads why."""
-    with attempt(refusals=(NotFound,)) as outcome:
+    ``Forbidden`` is said above the form too, so that the person reads why, unless the view
+    names it among the ``refusals`` that go on to their error page."""
+    with attempt(refusals=refusals) as outcome:
         yield outcome
     if outcome.error is not None:
         _put_on_form(form, outcome.error)

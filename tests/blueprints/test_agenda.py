@@ -301,6 +301,26 @@ def test_reorder_with_foreign_or_missing_ids_is_refused(client, world, joint):
     assert titles(world, other) == ["他"]
 
 
+def test_a_move_neither_up_nor_down_is_refused_in_japanese(client, world, joint):
+    client = as_(client, "secretary@example.jp")
+    public = joint.items[2]
+    for direction in ("sideways", "", "UP"):
+        response = client.post(f"/items/{public.id}/move", data={"direction": direction})
+        assert response.status_code == 302 and path(response) == f"/sessions/{joint.id}"
+        assert titles(world, joint) == [CANARY, MEMBERS_ONLY, PUBLIC]
+    assert "Choose up or down." in page(client, joint)
+
+
+def test_an_order_with_a_number_beyond_any_id_is_refused(client, world, joint):
+    secret, members, public = (i.id for i in joint.items)
+    client = as_(client, "secretary@example.jp")
+    for order in (f"{public},{secret},99999999999999999999", f"{public},,{secret},{members}x"):
+        response = client.post(f"/sessions/{joint.id}/items/order", data={"order": order})
+        assert response.status_code == 302
+        assert titles(world, joint) == [CANARY, MEMBERS_ONLY, PUBLIC]
+    assert "The agenda has changed meanwhile." in page(client, joint)
+
+
 def test_delete_renumbers(client, world, joint):
     members = joint.items[1]
     client = as_(client, "secretary@example.jp")

@@ -146,3 +146,99 @@ def test_presence_at_the_confidential_item_is_listed_only_for_those_entitled_to_
     login(client, "member.kyogitai@example.jp")  # on the 協議体 only
     page = client.get(f"/sessions/{held.id}").get_data(as_text=True)
     assert "出席記録による" in page and "の出席者：" not in page and SECRET not in page
+
+
+# --- Bad input: a Japanese message, nothing written ----------------------------------------
+
+EXPIRED = "フォームの有効期限が切れました。ページを再読み込みしてください。"
+NOT_AN_ITEM = "その議題はこの会議の非公開議題ではありません。"
+CHOOSE = "出席・遅刻/早退・代理出席・欠席のいずれかを選んでください。"
+
+
+def saved(world) -> dict[int, str]:
+    world.expire_all()
+    return {a.person_id: a.presence.value for a in world.scalars(select(Attendance))}
+
+
+def other_sessions_item(app, world) -> int:
+    """A confidential item of another held session of the same body."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    other = make_session(world, SUPPORT, day=PAST_DAY, title="別の会議")
+    with app.app_context():
+        item = agenda.add_item(
+            world,
+            other,
+            ItemData(title="別件", body_id=other.bodies[0].id, visibility="confidential"),
+            by=secretary,
+        )
+    world.commit()
+    return item.id
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"person": "abc"}, EXPIRED),  # a person's id that is no number
+        ({"person": "99999999999"}, EXPIRED),  # beyond any id
+        ({"presence": "maybe"}, CHOOSE),
+        ({"presence": ""}, CHOOSE),
+        ({"arrived": "2時"}, "14:00 のように"),
+        ({"item": "x"}, NOT_AN_ITEM),
+        ({"item": "other"}, NOT_AN_ITEM),  # someone else's: another session's item
+        ({"note": "長" * 201}, "200 文字以内で入力してください。"),
+        ({"proxy": "長" * 101}, "100 文字以内で入力してください。"),  # although present
+    ],
+    ids=[
+        "person-not-a-number",
+        "person-beyond-ids",
+        "unknown-presence",
+        "no-presence",
+        "no-time",
+        "item-not-a-number",
+        "item-of-another-session",
+        "long-note",
+        "long-proxy",
+    ],
+)
+def test_bad_input_on_a_line_is_refused_in_japanese_and_changes_nothing(
+    app, as_secretary, world, held, change, message
+):
+    url = f"/sessions/{held.id}/attendance"
+    assert as_secretary.post(url, data=form(world, held)).status_code == 302
+    before = saved(world)
+    both = ids(world)["兼務 三郎"]
+    line = {"presence": "partial", "arrived": "14:30"} | {
+        key: value for key, value in change.items() if key != "person"
+    }
+    if line.get("item") == "other":
+        line["item"] = str(other_sessions_item(app, world))
+    data = form(world, held, **{"兼務 三郎": line})
+    if "person" in change:
+        data["person"] = [*data["person"], change["person"]]
+    response = as_secretary.post(url, data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "何も保存されていません" in page and message in page
+    if "person" not in change:  # said on the line, which keeps what was typed
+        assert 'class="has-error"' in page.split(f'id="row-{both}"')[1].split(">")[0]
+    assert saved(world) == before == dict.fromkeys(before, "absent")
+
+
+def test_someone_not_invited_is_refused_and_nothing_is_written(as_secretary, world, held):
+    """Someone else's id: a person the session did not invite."""
+    outsider = person_by_email(world, "admin@example.jp").id
+    data = form(world, held, **{"兼務 三郎": {"presence": "present"}})
+    data["person"].append(outsider)
+    data[f"presence-{outsider}"] = "present"
+    response = as_secretary.post(f"/sessions/{held.id}/attendance", data=data)
+    assert response.status_code == 302
+    page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+    assert "この会議に招集されていない人が含まれています。" in page
+    assert count(world, Attendance) == 0
+
+
+def test_an_empty_form_is_refused(as_secretary, world, held):
+    response = as_secretary.post(f"/sessions/{held.id}/attendance", data={})
+    assert response.status_code == 400
+    assert "入力がありませんでした。" in response.get_data(as_text=True)
+    assert count(world, Attendance) == 0

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from renkei.models import AuditEntry, Visibility
-from renkei.services import agenda, audit, minutes, pledges
+from renkei.services import agenda, audit, demo, minutes, pledges
 from renkei.services.agenda import ItemData
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
@@ -84,6 +84,17 @@ def test_printing_an_unknown_view_is_refused(client, world, joint):
     login(client, "secretary@example.jp")
     version_id = world.scalar(select(minutes.MinutesVersion.id))
     assert client.post(f"/minutes/{version_id}/printed", data={"view": "x"}).status_code == 400
+    assert entries(world, action="print") == []
+
+
+def test_printing_an_extract_of_an_unknown_body_is_refused(client, world, joint):
+    login(client, "secretary@example.jp")
+    version_id = world.scalar(select(minutes.MinutesVersion.id))
+    elsewhere = body_named(world, demo.COORDINATION)  # not one of the session's bodies
+    for body in ("abc", "99999999999999999999", str(elsewhere.id)):
+        data = {"view": "full", "body": body}
+        response = client.post(f"/minutes/{version_id}/printed", data=data)
+        assert response.status_code == 404, body
     assert entries(world, action="print") == []
 
 

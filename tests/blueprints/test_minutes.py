@@ -653,6 +653,25 @@ def test_returned_minutes_go_back_to_draft_with_the_comment(app, secretary, worl
     assert "差戻し" in message["Subject"] and comment not in decoded(message)
 
 
+def test_a_decision_that_is_neither_is_refused_and_nothing_is_written(
+    app, secretary, world, draft, smtp
+):
+    assert secretary.post(f"/minutes/{draft}/submit", data={}).status_code == 302
+    smtp.clear()
+    chair = client_for(app, "chair.kyogitai")
+    url = approve_url(world, draft, LAYER1)
+    before = snapshot(world, draft)
+    for decision in ("maybe", "", "APPROVE"):
+        response = chair.post(url, data={"decision": decision, "comment": "-"})
+        assert response.status_code == 400, decision
+        page = text(response)
+        assert CHOOSE_DECISION in page and 'href="#decision"' in page and 'id="decision"' in page
+    long_return = chair.post(url, data={"decision": "return", "comment": "長" * 2001})
+    assert long_return.status_code == 400
+    assert "2000 文字以内で入力してください。" in text(long_return)
+    assert snapshot(world, draft) == before and smtp.received == []
+
+
 # --- 5. Views, downloads and extracts -------------------------------------------------------
 
 
@@ -935,6 +954,23 @@ def test_someone_elses_task_cannot_be_marked_done(app, secretary, world, people,
     assert undo.status_code == 302
     world.expire_all()
     assert world.get(ActionItem, open_task.id).done_at is None
+
+
+def test_a_task_marked_neither_done_nor_undone_is_left_as_it_was(
+    app, secretary, world, people, draft
+):
+    decisions = find(world, draft, SectionKind.DECISIONS)
+    add_action(secretary, decisions, "公開の宿題", people["member.both"])
+    (task,) = world.scalars(select(ActionItem)).all()
+    owner = client_for(app, "member.both")
+    for done in ("yes", "", "2"):
+        response = owner.post(f"/actions/{task.id}/done", data={"next": "/", "done": done})
+        assert "完了か未完了かを選んでください。" in follow(owner, response), done
+        world.expire_all()
+        assert world.get(ActionItem, task.id).done_at is None
+    # A next address off the site leads home, as before.
+    response = owner.post(f"/actions/{task.id}/done", data={"next": "https://evil.example/"})
+    assert urlsplit(response.headers["Location"]).path == "/"
 
 
 def test_a_return_comment_on_closed_sections_is_for_those_who_may_read_them(app, world, draft):

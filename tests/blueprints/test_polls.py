@@ -495,3 +495,85 @@ def test_a_poll_past_its_deadline_says_so_until_it_is_decided(app, client, world
     for page in (client.get("/polls/"), client.get(f"/polls/{poll.id}")):
         text = page.get_data(as_text=True)
         assert passed in text and open_label not in text
+
+
+# --- Bad input to the answer and decide forms ---------------------------------------------
+
+
+def checked(page: str) -> list[str]:
+    """The values of the ticked radio buttons, in page order."""
+    return re.findall(r'name="slot-\d+" value="(\w+)" checked', page)
+
+
+def test_an_answer_for_another_polls_slot_is_refused(app, client, world):
+    """Someone else's id: a candidate slot of a poll the member is not answering."""
+    poll = make_poll(world, SUPPORT)
+    other = make_poll(world, SUPPORT, title="別の日程")
+    login(client, "member.both@example.jp")
+    form = answer_form(poll, "yes", "yes", "yes", **{f"slot-{other.slots[0].id}": "no"})
+    response = client.post(f"/polls/{poll.id}/answer", data=form)
+    assert response.status_code == 400
+    assert ja(app, "This candidate slot is not part of the poll.") in response.get_data(
+        as_text=True
+    )
+    assert count(world, PollAnswer) == count(world, PollAnswerChange) == 0
+
+
+def test_a_refused_answer_is_shown_as_it_was_typed(app, client, world):
+    poll = make_poll(world, SUPPORT)
+    login(client, "member.both@example.jp")
+    form = answer_form(poll, "no", "maybe", "", comment="午後なら")
+    response = client.post(f"/polls/{poll.id}/answer", data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert ja(app, "Answer every candidate slot.") in page
+    mine = page.split('id="my-answer"')[1].split("</section>")[0]
+    assert checked(mine) == ["no", "maybe"] and ">午後なら</textarea>" in mine
+    path = link_for(app, world, poll, person_named(world, FUMI))
+    response = client.post(path, data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert checked(page) == ["no", "maybe"] and ">午後なら</textarea>" in page
+    assert count(world, PollAnswer) == 0
+
+
+def test_an_answer_entered_for_someone_with_too_long_a_comment_is_refused(app, client, world):
+    poll = make_poll(world, SUPPORT)
+    fumi = person_named(world, FUMI)
+    login(client, "secretary@example.jp")
+    form = answer_form(poll, "yes", "no", "yes", person_id=fumi.id, comment="長" * 501)
+    response = client.post(f"/polls/{poll.id}/answer-for", data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert ja(app, "Use at most %(max)d characters.", max=500) in page
+    entered = page.split('id="answer-for"')[1].split("</section>")[0]
+    assert "<details open>" in entered and f'value="{fumi.id}" selected' in entered
+    assert checked(entered) == ["yes", "no", "yes"]
+    assert count(world, PollAnswer) == count(world, PollAnswerChange) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Choose one of the candidate slots."),
+        ({"slot_id": "abc"}, "Choose one of the candidate slots."),
+        ({"slot_id": "99999999999999999999"}, "Choose one of the candidate slots."),
+        ({"slot_id": "other"}, "Choose one of the candidate slots."),  # another poll's
+        ({"slot_id": "first", "place": "会" * 201}, "Use at most %(max)d characters."),
+    ],
+    ids=["no-slot", "not-a-number", "beyond-ids", "another-polls-slot", "long-place"],
+)
+def test_deciding_with_bad_input_is_refused_and_nothing_is_written(
+    app, as_secretary, world, smtp, data, message
+):
+    poll = make_poll(world, SUPPORT)
+    other = make_poll(world, SUPPORT, title="別の日程")
+    named = {"other": other.slots[0].id, "first": poll.slots[0].id}
+    if data.get("slot_id") in named:
+        data = {**data, "slot_id": named[data["slot_id"]]}
+    response = as_secretary.post(f"/polls/{poll.id}/decide", data=data)
+    assert response.status_code == 400
+    assert ja(app, message, max=200) in response.get_data(as_text=True)
+    assert count(world, MeetingSession) == 0 and smtp.messages == []
+    world.expire_all()
+    assert {p.status for p in world.scalars(select(Poll))} == {PollStatus.OPEN}

@@ -1,12 +1,15 @@
 import re
 from datetime import date, time
 
+from sqlalchemy import select
+
 from renkei.models import (
     AgendaItem,
     Answer,
     MeetingSession,
     Membership,
     Person,
+    Pledge,
     Reply,
     Role,
     Visibility,
@@ -163,6 +166,32 @@ def test_member_records_a_pledge_and_then_sees_confidential_items(client, world)
     )
     assert response.headers["Location"] == f"/sessions/{session.id}"
     assert "CANARY-ケース検討" in client.get(f"/sessions/{session.id}").get_data(as_text=True)
+
+
+def test_a_status_neither_held_nor_scheduled_is_refused_in_japanese(as_secretary, world):
+    session = make_session(world, SUPPORT)
+    for status in ("cancelled", "HELD", ""):
+        response = as_secretary.post(f"/sessions/{session.id}/status", data={"status": status})
+        assert response.status_code == 302, status
+        page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+        assert "開催済にするか予定に戻すかを選んでください。" in page, status
+        world.expire_all()
+        assert world.get(MeetingSession, session.id).status == "scheduled"
+
+
+def test_a_pledge_for_someone_by_a_bad_or_foreign_id_is_refused(client, world):
+    support = body_named(world, SUPPORT)
+    before = count(world, Pledge)
+    login(client, "secretary@example.jp")
+    for person_id in ("abc", "99999999999999999999", "999999"):
+        response = client.post(f"/sessions/pledge/{support.id}", data={"person_id": person_id})
+        assert response.status_code == 404, person_id
+    # Someone else's id, from a member who is not the secretariat.
+    login(client, "member.both@example.jp")
+    chair = world.scalar(select(Person).where(Person.email == "chair.support@example.jp"))
+    response = client.post(f"/sessions/pledge/{support.id}", data={"person_id": chair.id})
+    assert response.status_code == 403
+    assert count(world, Pledge) == before
 
 
 def _populate(world, session, items: int, extra_members: int) -> None:
