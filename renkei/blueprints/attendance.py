@@ -14,7 +14,7 @@ from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import MeetingSession, Presence, Status
-from renkei.services import attendance, minutes
+from renkei.services import attendance
 from renkei.services.attendance import LineData
 
 bp = Blueprint("attendance", __name__, url_prefix="/sessions")
@@ -53,7 +53,7 @@ def record(session_id: int):
     return page, status
 
 
-def _announce(refreshed: minutes.Refreshed) -> None:
+def _announce(refreshed: attendance.Refreshed) -> None:
     flash(_("The attendance record has been saved."), "success")
     if refreshed.updated:
         flash(_("The attendance in the draft minutes has been brought up to date."), "success")

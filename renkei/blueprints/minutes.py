@@ -47,7 +47,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import minutes, policy, scheduling
+from renkei.services import minutes, minutes_document, policy, scheduling
 from renkei.services.errors import DomainError
 from renkei.services.policy import MinutesView
 
@@ -99,7 +99,7 @@ class ActionForm(InputForm):
 
 def _version(version_id: int):
     """The version and the reader's access; 404 unless the reader may read it."""
-    version = minutes.load_version(get_db(), version_id)
+    version = minutes_document.load_version(get_db(), version_id)
     if version is None:
         abort(404)
     access = session_access_or_404(version.minutes.session)
@@ -130,7 +130,7 @@ def _extract_body(version, raw: str | None = None):
 
 def _sections(version, body) -> list:
     """The sections of the whole minutes, or of one body's extract."""
-    return minutes.body_part(version, body.id) if body else version.sections
+    return minutes_document.body_part(version, body.id) if body else version.sections
 
 
 def _require_view(access, sections, view) -> None:
@@ -142,7 +142,7 @@ def _require_view(access, sections, view) -> None:
 def _document(version, access, view, body):
     sections = _sections(version, body)
     _require_view(access, sections, view)
-    return minutes.document(sections, access, view)
+    return minutes_document.document(sections, access, view)
 
 
 def _managed_section(section_id: int):
@@ -187,7 +187,7 @@ def index(session_id: int):
     db = get_db()
     session = load_session(session_id)
     access = session_access_or_404(session)
-    record = minutes.minutes_of(db, session)
+    record = minutes_document.minutes_of(db, session)
     versions = [v for v in record.versions if policy.can_read_minutes(access, v)] if record else []
     return render_template(
         "minutes/index.html",
@@ -227,7 +227,7 @@ def correct(session_id: int):
     session = load_session(session_id)
     access = session_access_or_404(session)
     require(access.can_manage)
-    record = minutes.minutes_of(db, session)
+    record = minutes_document.minutes_of(db, session)
     if record is None:
         abort(404)
     form = CorrectionForm()
@@ -271,9 +271,11 @@ def show(version_id: int):
         views=_views(version, access, body),
         approvals=minutes.decisions(version, access),
         to_decide=minutes.awaiting_decision(version, access),
-        previous=minutes.previous_version(version),
+        previous=minutes_document.previous_version(version),
         hash_matches=(
-            version.content_hash == minutes.content_hash(version) if version.content_hash else None
+            version.content_hash == minutes_document.content_hash(version)
+            if version.content_hash
+            else None
         ),
     )
 
@@ -365,12 +367,12 @@ def open_static(path: str) -> str:
 @login_required
 def diff(version_id: int):
     version, access = _version(version_id)
-    previous = minutes.previous_version(version)
+    previous = minutes_document.previous_version(version)
     if previous is None:
         abort(404)
     view = _view()
     _require_view(access, version.sections, view)
-    changes = minutes.diff(previous, version)
+    changes = minutes_document.diff(previous, version)
     entries = _diff_entries(changes, access, view)
     _log_shown("view", version, entries, view, None, detail="diff")
     return render_template(
@@ -387,7 +389,7 @@ def diff(version_id: int):
 def _diff_entries(changes, access, view):
     """A changed section is shown only if the reader may see it in both versions: text
     once closed stays closed, even where the newer version opened the section."""
-    entries = minutes.document([c.section for c in changes], access, view)
+    entries = minutes_document.document([c.section for c in changes], access, view)
     for change, entry in zip(changes, entries, strict=True):
         if change.older is not None and not policy.shows_section(access, change.older, view):
             entry.shown = False
@@ -408,7 +410,7 @@ def edit(version_id: int):
         return redirect(url_for("minutes.show", version_id=version.id))
     if minutes.sync_with_agenda(db, version):
         flash(_("Sections for agenda items added since the draft was laid out were added."), "info")
-    document = minutes.document(version.sections, access, MinutesView.FULL)
+    document = minutes_document.document(version.sections, access, MinutesView.FULL)
     _log_shown("view", version, document, MinutesView.FULL, None, detail="editor")
     return _render_editor(version, access)
 
@@ -441,7 +443,7 @@ def _render_editor(version, access, status: int = 200, conflict=None):
         conflict=conflict,
         returned=minutes.returns(version, access),
         max_text=minutes.MAX_TEXT,
-        document=minutes.document(version.sections, access, MinutesView.FULL),
+        document=minutes_document.document(version.sections, access, MinutesView.FULL),
     ), status
 
 
@@ -572,7 +574,9 @@ def approve(version_id: int, body_id: int):
                 flash(_("Your approval has been recorded."), "success")
             mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
             return redirect(url_for("minutes.show", version_id=version.id))
-    document = minutes.document(minutes.body_part(version, body_id), access, MinutesView.FULL)
+    document = minutes_document.document(
+        minutes_document.body_part(version, body_id), access, MinutesView.FULL
+    )
     if request.method == "GET":
         _log_shown("view", version, document, MinutesView.FULL, body, detail="approval")
     return render_form(

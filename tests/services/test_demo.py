@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from renkei.models import MeetingSession, MinutesStatus, MinutesVersion, Person, Programme, Status
-from renkei.services import apportionment, demo, minutes
+from renkei.services import apportionment, demo, minutes_document
 from renkei.services.dates import in_tokyo
 
 
@@ -13,7 +13,7 @@ def test_demo_has_sessions_and_approved_minutes(app, db):
         db.commit()
         version = db.scalars(select(MinutesVersion)).one()
         assert version.status == MinutesStatus.APPROVED
-        assert version.content_hash == minutes.content_hash(version)
+        assert version.content_hash == minutes_document.content_hash(version)
         assert version.minutes.session.status == Status.HELD
         assert db.scalars(
             select(MeetingSession).where(MeetingSession.status == Status.SCHEDULED)

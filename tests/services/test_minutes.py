@@ -17,7 +17,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, minutes, pledges, policy, scheduling
+from renkei.services import agenda, minutes, minutes_document, pledges, policy, scheduling
 from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError, Forbidden
 from renkei.services.policy import MinutesView
@@ -256,7 +256,7 @@ def test_approved_minutes_are_locked_and_hashed(world, draft, people):
     world.rollback()
     # Any change to the stored text no longer matches the hash.
     target.text = "改ざん"
-    assert minutes.content_hash(draft) != draft.content_hash
+    assert minutes_document.content_hash(draft) != draft.content_hash
 
 
 def approve_all(world, version, people):
@@ -350,7 +350,7 @@ def test_correction_is_a_new_version_with_a_diff(world, draft, people):
     world.commit()
     assert (second.number, second.status) == (2, MinutesStatus.DRAFT)
     write(world, second, people, SectionKind.DECISIONS, "- 次回までに資料を整理する\n- 追記")
-    changes = {c.section.kind: c for c in minutes.diff(draft, second)}
+    changes = {c.section.kind: c for c in minutes_document.diff(draft, second)}
     decisions = changes[SectionKind.DECISIONS]
     assert decisions.changed
     assert ("+", "- 追記") in decisions.lines
@@ -358,7 +358,7 @@ def test_correction_is_a_new_version_with_a_diff(world, draft, people):
     assert not changes[SectionKind.HEADER].changed
     # The approved version is untouched and still verifies.
     assert draft.status == MinutesStatus.APPROVED
-    assert minutes.content_hash(draft) == approved_hash
+    assert minutes_document.content_hash(draft) == approved_hash
     # Only one version at a time is being corrected.
     with pytest.raises(DomainError):
         minutes.start_correction(world, draft.minutes, reason="もう一度", by=people["secretary"])
@@ -371,8 +371,12 @@ def test_correction_is_a_new_version_with_a_diff(world, draft, people):
 
 def rendered(world, version, person, view, body=None) -> str:
     access = policy.session_access(world, person, version.minutes.session)
-    sections = minutes.body_part(version, body_named(world, body).id) if body else version.sections
-    parts = minutes.document(sections, access, view)
+    sections = (
+        minutes_document.body_part(version, body_named(world, body).id)
+        if body
+        else version.sections
+    )
+    parts = minutes_document.document(sections, access, view)
     return "\n".join(f"{p.heading}\n{p.section.text if p.shown else ''}" for p in parts)
 
 
