@@ -1,7 +1,6 @@
-"""What the session views do about mail: say what was queued and for whom there is no
-address, then deliver it before answering ("sync") or in a thread after ("thread")."""
-
-import threading
+"""What the views do about mail: say what was queued and for whom there is no address,
+then deliver it once the request's writes are committed, before answering ("sync") or in
+a thread after (``mail.deliver_in_thread``, "thread")."""
 
 from flask import current_app, flash
 
@@ -79,14 +78,7 @@ def deliver(settings: mail.MailSettings, ids: list[int]) -> None:
         after_commit(lambda: _deliver_now(settings, ids))
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxied app
-    after_commit(
-        lambda: threading.Thread(
-            target=_deliver_in_background,
-            args=(app, settings, ids),
-            name="renkei-mail",
-            daemon=True,
-        ).start()
-    )
+    after_commit(lambda: mail.deliver_in_thread(app, settings, ids))
 
 
 def _deliver_now(settings: mail.MailSettings, ids: list[int]) -> None:
@@ -100,12 +92,3 @@ def _deliver_now(settings: mail.MailSettings, ids: list[int]) -> None:
             ),
             "error",
         )
-
-
-def _deliver_in_background(app, settings: mail.MailSettings, ids: list[int]) -> None:
-    """The thread's own app context and database session; failures stay on the rows."""
-    with app.app_context():
-        try:
-            mail.deliver(get_db(), settings, ids)
-        except Exception:
-            app.logger.exception("delivering mail %s failed", ids)

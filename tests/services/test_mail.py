@@ -13,6 +13,7 @@ from sqlalchemy import select
 from renkei.models import AgendaItem, Guest, MailMessage, Pledge, Visibility
 from renkei.services import mail, scheduling
 from renkei.services.dates import today
+from renkei.services.mail import delivery
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session
 from tests.smtp import use_smtp
@@ -171,14 +172,14 @@ def test_a_message_claimed_by_another_worker_is_left_alone(
     session = make_session(world, SUPPORT)
     ids = queue(world, session).ids
     other = app.extensions["renkei.sessionmaker"]()
-    real_claim = mail._claim
+    real_claim = delivery._claim
 
     def racing_claim(db, message_id):
         if message_id == ids[0]:
             assert real_claim(other, message_id)  # the other worker is first
         return real_claim(db, message_id)
 
-    monkeypatch.setattr(mail, "_claim", racing_claim)
+    monkeypatch.setattr(delivery, "_claim", racing_claim)
     try:
         result = mail.deliver(world, settings_for(app), ids)
     finally:
@@ -195,8 +196,8 @@ def test_two_workers_claim_each_message_once(app, world, ctx):
     ids = queue(world, session).ids
     other = app.extensions["renkei.sessionmaker"]()
     try:
-        assert mail._claim(world, ids[0]) is True
-        assert mail._claim(other, ids[0]) is False
+        assert delivery._claim(world, ids[0]) is True
+        assert delivery._claim(other, ids[0]) is False
     finally:
         other.close()
 
