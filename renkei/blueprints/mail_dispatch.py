@@ -4,7 +4,7 @@ a thread after (``mail.deliver_in_thread``, "thread")."""
 
 from flask import current_app, flash
 
-from renkei.blueprints.common import me
+from renkei.blueprints.common import links, me
 from renkei.blueprints.transaction import after_commit
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -19,12 +19,9 @@ def mail_settings() -> mail.MailSettings:
 
 
 def mail_args() -> dict:
-    """Who the messages come from: the secretary acting, through Renkei's address."""
-    return {
-        "organizer": me(),
-        "base_url": current_app.config["BASE_URL"],
-        "sender": mail_settings().sender,
-    }
+    """Who the messages come from (the secretary acting, through Renkei's address) and
+    where their links point."""
+    return {"organizer": me(), "links": links(), "sender": mail_settings().sender}
 
 
 def announce_and_deliver(queued: mail.QueueResult, kind: str) -> None:

@@ -26,6 +26,7 @@ from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
     audit_confidential,
     get_or_404,
+    links,
     me,
     render_form,
     require,
@@ -169,12 +170,6 @@ def _log_shown(action: str, version, document, view, body, detail: str = "") -> 
         subject_type="minutes_version",
         subject_id=version.id,
         detail=" ".join(p for p in parts if p),
-    )
-
-
-def _links() -> minutes.Links:
-    return minutes.Links(
-        base_url=current_app.config["BASE_URL"], sender=mail_dispatch.mail_settings().sender
     )
 
 
@@ -513,7 +508,9 @@ def submit(version_id: int):
     version, access = _version(version_id)
     require(access.can_manage)
     with flashed() as done:
-        queued = minutes.submit(db, version, by=me(), links=_links())
+        queued = minutes.submit(
+            db, version, by=me(), links=links(), sender=mail_dispatch.mail_settings().sender
+        )
     if not done:
         return redirect(url_for("minutes.edit", version_id=version.id))
     flash(_("Approval has been asked of the chairs."), "success")
@@ -562,7 +559,8 @@ def approve(version_id: int, body_id: int):
                 approve=approve,
                 comment=form.comment.data or "",
                 by=me(),
-                links=_links(),
+                links=links(),
+                sender=mail_dispatch.mail_settings().sender,
             )
         if done:
             remember(url_for("minutes.show", version_id=version.id))

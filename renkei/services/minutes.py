@@ -23,6 +23,7 @@ from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
+from renkei.links import Links
 from renkei.models import (
     ActionItem,
     AgendaItem,
@@ -449,19 +450,10 @@ def _is_empty(version: MinutesVersion) -> bool:
     return not any(s.text.strip() for s in version.sections if s.kind in written)
 
 
-@dataclass
-class Links:
-    """Where notices point and who they come from (the view knows the site's address)."""
-
-    base_url: str
-    sender: str
-
-    def version(self, version: MinutesVersion) -> str:
-        return f"{self.base_url.rstrip('/')}/minutes/{version.id}"
-
-
-def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) -> mail.QueueResult:
-    """Ask the chair of every body served for approval, by e-mail."""
+def submit(
+    db: Session, version: MinutesVersion, *, by: Person, links: Links, sender: str
+) -> mail.QueueResult:
+    """Ask the chair of every body served for approval, by e-mail from ``sender``."""
     session = version.minutes.session
     _require_manager(db, session, by)
     if version.status != MinutesStatus.DRAFT:
@@ -507,13 +499,13 @@ def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) ->
                 "of %(body)s.",
                 body=body.name,
             ),
-            link=links.version(version) + f"/approve/{body.id}",
+            link=links.approval(version.id, body.id),
         )
         for body in session.bodies
         for chair in found[body.id]
     ]
     _log_workflow(db, by, "submit", version)
-    return mail.queue_notices(db, session, notices, organizer=by, sender=links.sender)
+    return mail.queue_notices(db, session, notices, organizer=by, sender=sender)
 
 
 def _take(db: Session, version: MinutesVersion, status: MinutesStatus) -> None:
@@ -552,6 +544,7 @@ def decide(
     comment: str = "",
     by: Person,
     links: Links,
+    sender: str,
 ) -> mail.QueueResult:
     """A chair approves their body's part, or returns the minutes to draft with a comment."""
     session = version.minutes.session
@@ -589,7 +582,7 @@ def decide(
         lock(version)
     db.flush()
     _log_workflow(db, by, "approve" if approve else "return", version, body_ids=[body_id])
-    return _notify_secretary(db, version, approval, kind, by=by, links=links)
+    return _notify_secretary(db, version, approval, kind, by=by, links=links, sender=sender)
 
 
 def lock(version: MinutesVersion) -> None:
@@ -606,6 +599,7 @@ def _notify_secretary(
     *,
     by: Person,
     links: Links,
+    sender: str,
 ) -> mail.QueueResult:
     submitter = version.submitted_by
     if submitter is None:
@@ -631,9 +625,9 @@ def _notify_secretary(
         key=f"{kind}:{approval.id}",
         subject=subject,
         intro=intro,
-        link=links.version(version),
+        link=links.minutes(version.id),
     )
-    return mail.queue_notices(db, session, [notice], organizer=by, sender=links.sender)
+    return mail.queue_notices(db, session, [notice], organizer=by, sender=sender)
 
 
 # --- Corrections --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from renkei import textnorm
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
+from renkei.links import Links
 from renkei.models import MeetingSession, Person
 from renkei.services import calendar
 from renkei.services.dates import now_tokyo, tokyo_date
@@ -107,12 +108,12 @@ def agenda(session: MeetingSession, recipient: calendar.Recipient) -> list[str]:
     return [_("Agenda"), *(f"  {line}" for line in lines)] if lines else []
 
 
-def page(session: MeetingSession, recipient: calendar.Recipient, base_url: str) -> list[str]:
+def page(session: MeetingSession, recipient: calendar.Recipient, links: Links) -> list[str]:
     """The session page, for those who can log in to see it (guests cannot)."""
     person = recipient.person
     if person is None or not person.has_login:
         return []
-    return [line(_("Session page"), f"{base_url.rstrip('/')}/sessions/{session.id}")]
+    return [line(_("Session page"), links.session(session.id))]
 
 
 def calendar_note(method: str, filename: str, *, series: bool = False) -> str:

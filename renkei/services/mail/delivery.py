@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from renkei.db import get_db, rowcount, table_of, utcnow
+from renkei.links import Links
 from renkei.models import MailMessage, MailStatus
 from renkei.services.mail.compose import default_sender
 from renkei.services.mail.queue import QueueResult, queue_reminders
@@ -272,10 +273,10 @@ def _deliver_in_background(app: Flask, settings: MailSettings, ids: list[int]) -
 
 
 def send_reminders(
-    db: Session, settings: MailSettings, *, days: int, base_url: str
+    db: Session, settings: MailSettings, *, days: int, links: Links
 ) -> ReminderResult:
     """Remind the invitees of every session (not cancelled) that starts on the Tokyo date
     ``days`` from today, once per session, address and date; then deliver what is pending."""
-    sessions, queued = queue_reminders(db, days=days, base_url=base_url, sender=settings.sender)
+    sessions, queued = queue_reminders(db, days=days, links=links, sender=settings.sender)
     db.commit()
     return ReminderResult(sessions, queued, deliver(db, settings))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
+from renkei.links import Links
 from renkei.models import (
     Answer,
     MailMessage,
@@ -160,11 +161,11 @@ def _queue(
     key_prefix: str,
     *,
     organizer: Person | None,
-    base_url: str,
+    links: Links,
     sender: str | None,
     only: set[str] | None = None,
 ) -> QueueResult:
-    sender = sender or default_sender(base_url)
+    sender = sender or default_sender(links.base_url)
     addressees, missing = _addressees(db, session)
     if only is not None:
         wanted = {address.lower() for address in only}
@@ -184,7 +185,7 @@ def _queue(
                 continue
             recipient = addressee.recipient
             ics = calendar.invite(
-                session, recipient, organizer=organizer, answer=addressee.answer, base_url=base_url
+                session, recipient, organizer=organizer, answer=addressee.answer, links=links
             )
             body = compose.body(
                 recipient.name,
@@ -192,7 +193,7 @@ def _queue(
                 [
                     compose.facts(session),
                     compose.agenda(session, recipient),
-                    compose.page(session, recipient, base_url),
+                    compose.page(session, recipient, links),
                 ],
                 compose.calendar_note(method, filename),
             )
@@ -217,7 +218,7 @@ def queue_session_mail(
     kind: str,
     *,
     organizer: Person | None,
-    base_url: str,
+    links: Links,
     sender: str | None = None,
     only: set[str] | None = None,
 ) -> QueueResult:
@@ -227,7 +228,7 @@ def queue_session_mail(
     "cancel" (the session is cancelled; the file says METHOD:CANCEL). The same kind for the
     same version (SEQUENCE) of the session is queued once per address, however often this
     is called. ``only`` limits the recipients to these addresses (a guest added later).
-    ``sender`` is the From address (default ``renkei@<host of base_url>``). Nothing is
+    ``sender`` is the From address (default ``renkei@<host of BASE_URL>``). Nothing is
     committed or sent.
     """
     if kind not in SESSION_KINDS:
@@ -240,7 +241,7 @@ def queue_session_mail(
         kind,
         f"{kind}:{session.id}:{session.sequence}",
         organizer=organizer,
-        base_url=base_url,
+        links=links,
         sender=sender,
         only=only,
     )
@@ -251,7 +252,7 @@ def queue_series_mail(
     series: Series,
     *,
     organizer: Person | None,
-    base_url: str,
+    links: Links,
     kind: str = INVITE,
     sender: str | None = None,
 ) -> QueueResult:
@@ -263,7 +264,7 @@ def queue_series_mail(
     """
     if kind not in SERIES_KINDS:
         raise ValueError(f"unknown kind of series mail: {kind!r}")
-    sender = sender or default_sender(base_url)
+    sender = sender or default_sender(links.base_url)
     occurrences = sorted(series.sessions, key=lambda s: (s.original_start, s.id))
     if not occurrences:
         return QueueResult()
@@ -292,12 +293,12 @@ def queue_series_mail(
                 continue
             recipient = addressee.recipient
             ics = calendar.series_invite(
-                series, recipient, organizer=organizer, answer=None, base_url=base_url
+                series, recipient, organizer=organizer, answer=None, links=links
             )
             body = compose.body(
                 recipient.name,
                 compose.intro(kind, series=True),
-                [facts, dates, compose.page(live[0], recipient, base_url)],
+                [facts, dates, compose.page(live[0], recipient, links)],
                 compose.calendar_note("REQUEST", filename, series=True),
             )
             content = compose.message(
@@ -441,7 +442,7 @@ def _creator(session: MeetingSession) -> Person | None:
 
 
 def queue_reminders(
-    db: Session, *, days: int, base_url: str, sender: str
+    db: Session, *, days: int, links: Links, sender: str
 ) -> tuple[int, QueueResult]:
     """Queue a reminder to the invitees of every session (not cancelled) that starts on the
     Tokyo date ``days`` from today, once per session, address and date. Returns the number
@@ -473,7 +474,7 @@ def queue_reminders(
                 REMINDER,
                 f"{REMINDER}:{session.id}:{day.isoformat()}",
                 organizer=_creator(session),
-                base_url=base_url,
+                links=links,
                 sender=sender,
             )
         )
