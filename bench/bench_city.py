@@ -63,7 +63,7 @@ from renkei.models import (
 )
 from renkei.models.minutes import MinutesSection
 from renkei.models.sessions import SessionChange, session_bodies
-from renkei.services import demo, feeds, minutes, scheduling
+from renkei.services import demo, feeds, minutes, minutes_document, scheduling
 
 MEMBER = "member.both@example.jp"
 SECRETARY = "secretary@example.jp"
@@ -504,7 +504,7 @@ def bulk_minutes(
                 }
             )
             section_id += 1
-        digest = minutes.content_hash(
+        digest = minutes_document.content_hash(
             SimpleNamespace(
                 minutes=SimpleNamespace(session_id=session_id), number=1, sections=shaped
             )

@@ -6,6 +6,7 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from renkei import migrate
 from renkei.db import get_db
+from renkei.links import Links
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -73,9 +74,7 @@ def register(app: Flask) -> None:
         from renkei.services import mail
 
         settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
-        result = mail.send_reminders(
-            get_db(), settings, days=days, base_url=current_app.config["BASE_URL"]
-        )
+        result = mail.send_reminders(get_db(), settings, days=days, links=Links.of(app))
         click.echo(
             f"sessions: {result.sessions}, reminders queued: {len(result.queued.messages)}, "
             f"already queued earlier: {result.queued.already_queued}"
@@ -101,9 +100,7 @@ def register(app: Flask) -> None:
         from renkei.services import mail, polls
 
         settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
-        result = polls.send_reminders(
-            get_db(), settings, days=days, base_url=current_app.config["BASE_URL"]
-        )
+        result = polls.send_reminders(get_db(), settings, days=days, links=Links.of(app))
         click.echo(
             f"polls: {result.polls}, reminders queued: {len(result.queued.messages)}, "
             f"already queued earlier: {result.queued.already_queued}"

@@ -12,11 +12,13 @@ from wtforms import SelectChoice, SelectField, SelectMultipleField
 
 from renkei import create_app, migrate
 from renkei.db import Base, make_engine
+from renkei.links import Links
 from renkei.services import demo
 from tests.helpers import body_named
 from tests.smtp import smtp, smtp_server  # noqa: F401 (fixtures for every test)
 
 DEMO_PASSWORD = demo.DEMO_PASSWORD
+BASE_URL = "https://renkei.example.jp"  # the site's address in the links fixture
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -133,6 +135,13 @@ def db(app):
     session = app.extensions["renkei.sessionmaker"]()
     yield session
     session.close()
+
+
+@pytest.fixture
+def links(app) -> Links:
+    """The addresses of pages on BASE_URL, as the services put them in mail and calendar
+    files: made from the app's routes, with no request or app context."""
+    return Links(app.url_map, BASE_URL)
 
 
 @pytest.fixture

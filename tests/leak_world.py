@@ -21,6 +21,7 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
+from renkei.links import Links
 from renkei.models import (
     ActionItem,
     AgendaItem,
@@ -175,7 +176,7 @@ def _write(db, version, kind, text, by, title=""):
     return section
 
 
-def _minutes(db, joint, support, layer1) -> None:
+def _minutes(db, joint, support, layer1, links: Links) -> None:
     """The joint session held and minuted: version 1 approved by both chairs, version 2 (a
     correction) in draft, and a task from the confidential section for the secretary."""
     secretary = person_by_email(db, "secretary@example.jp")
@@ -184,11 +185,11 @@ def _minutes(db, joint, support, layer1) -> None:
     secret = _write(db, first, SectionKind.ITEM, MINUTES_TITLE_SECTION, secretary, JOINT_TITLE)
     _write(db, first, SectionKind.ITEM, MINUTES_MEMBERS_SECTION, secretary, MEMBERS_TITLE)
     _write(db, first, SectionKind.DECISIONS, f"- {MINUTES_DECISIONS}", secretary)
-    links = minutes.Links(base_url=BASE_URL, sender="renkei@example.jp")
-    minutes.submit(db, first, by=secretary, links=links)
+    sender = "renkei@example.jp"
+    minutes.submit(db, first, by=secretary, links=links, sender=sender)
     for body, chair in ((support, "chair.support"), (layer1, "chair.kyogitai")):
         chair = person_by_email(db, f"{chair}@example.jp")
-        minutes.decide(db, first, body.id, approve=True, by=chair, links=links)
+        minutes.decide(db, first, body.id, approve=True, by=chair, links=links, sender=sender)
     minutes.add_action(
         db, secret, text=MINUTES_TASK, owner_id=secretary.id, due_on=None, by=secretary
     )
@@ -223,10 +224,10 @@ def build(app, db) -> LeakWorld:
     before returning: each request of the test client gets its own context.
     """
     with app.app_context():
-        return _build(db)
+        return _build(db, Links(app.url_map, BASE_URL))
 
 
-def _build(db) -> LeakWorld:
+def _build(db, links: Links) -> LeakWorld:
     secretary = person_by_email(db, "secretary@example.jp")
     support, layer1 = body_named(db, SUPPORT), body_named(db, LAYER1)
     # A second secretariat member of both bodies, without a pledge: manages the sessions
@@ -319,11 +320,11 @@ def _build(db) -> LeakWorld:
         by=secretary,
     )
 
-    _minutes(db, joint, support, layer1)
+    _minutes(db, joint, support, layer1, links)
     _attendance(db, joint)
 
     # Invitations on record, so that the secretariat's session page lists mail (one failed).
-    queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, base_url=BASE_URL)
+    queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, links=links)
     queued.messages[0].status = MailStatus.FAILED
     queued.messages[0].error = "550 test failure"
     db.commit()

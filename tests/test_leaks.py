@@ -401,7 +401,7 @@ def _ics_recipients(db, session):
     return recipients, guests
 
 
-def test_no_invitation_file_carries_confidential_content(app, world, leaky):
+def test_no_invitation_file_carries_confidential_content(app, world, leaky, links):
     """calendar.invite for every invitee and guest of every session, and series_invite for
     the series, written by the pledged secretary."""
     secretary = person_by_email(world, "secretary@example.jp")
@@ -412,7 +412,7 @@ def test_no_invitation_file_carries_confidential_content(app, world, leaky):
             members, guests = _ics_recipients(world, session)
             for recipient in members + guests:
                 ics = calendar.invite(
-                    session, recipient, organizer=secretary, answer=None, base_url=BASE_URL
+                    session, recipient, organizer=secretary, answer=None, links=links
                 )
                 text = readable(ics.decode("utf-8"))
                 forbidden = set(CONFIDENTIAL) | (set() if recipient.is_member else set(MEMBERS))
@@ -426,7 +426,7 @@ def test_no_invitation_file_carries_confidential_content(app, world, leaky):
         members, guests = _ics_recipients(world, weekly.sessions[0])
         for recipient in members + guests:
             ics = calendar.series_invite(
-                weekly, recipient, organizer=secretary, answer=None, base_url=BASE_URL
+                weekly, recipient, organizer=secretary, answer=None, links=links
             )
             text = readable(ics.decode("utf-8"))
             failures += [
@@ -437,11 +437,11 @@ def test_no_invitation_file_carries_confidential_content(app, world, leaky):
     assert not failures, "\n".join(failures)
 
 
-def test_no_mail_carries_confidential_content(app, world, leaky):
+def test_no_mail_carries_confidential_content(app, world, leaky, links):
     """Invitations, change notices, a series invitation, a cancellation and reminders, as
     the pledged secretary sends them; every message decoded, attachments included."""
     secretary = person_by_email(world, "secretary@example.jp")
-    args = {"organizer": secretary, "base_url": BASE_URL}
+    args = {"organizer": secretary, "links": links}
     with app.app_context():
         sessions = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).all()
         for session in sessions:
@@ -454,9 +454,7 @@ def test_no_mail_carries_confidential_content(app, world, leaky):
         mail.queue_session_mail(world, solo, mail.CANCEL, **args)
         world.commit()
         settings = mail.MailSettings.from_config(app.config, app.instance_path)
-        reminded = mail.send_reminders(
-            world, settings, days=(DAY - today()).days, base_url=BASE_URL
-        )
+        reminded = mail.send_reminders(world, settings, days=(DAY - today()).days, links=links)
         assert reminded.sessions >= 1 and reminded.queued.messages
         messages = world.scalars(select(MailMessage).order_by(MailMessage.id)).all()
 

@@ -24,7 +24,7 @@ from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import MeetingSession, Presence, Status
-from renkei.services import attendance, minutes
+from renkei.services import attendance
 from renkei.services.attendance import LineData
 
 bp = Blueprint("attendance", __name__, url_prefix="/sessions")
@@ -145,7 +145,7 @@ def _save(session: MeetingSession, form: AttendanceForm, shown):
     return redirect(url_for("sessions.show", session_id=session.id) + "#attendance")
 
 
-def _announce(refreshed: minutes.Refreshed) -> None:
+def _announce(refreshed: attendance.Refreshed) -> None:
     flash(_("The attendance record has been saved."), "success")
     if refreshed.updated:
         flash(_("The attendance in the draft minutes has been brought up to date."), "success")

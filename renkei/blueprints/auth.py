@@ -18,7 +18,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import me, render_form, safe_next
+from renkei.blueprints.common import links, me, render_form, safe_next
 from renkei.blueprints.fields import InputForm, NewPasswordForm
 from renkei.blueprints.transaction import after_commit, keep_writes, shown_on
 from renkei.db import get_db
@@ -125,8 +125,7 @@ def account():
             login_user(person)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
-    base = current_app.config["BASE_URL"].rstrip("/")
-    feed_url = base + url_for("calendar.feed", token=me().feed_token)
+    feed_url = links().feed(me().feed_token)
     return render_form(
         "auth/account.html",
         form,
@@ -146,9 +145,7 @@ def forgot_password():
         return render_form("auth/forgot.html", form)
     db = get_db()
     settings = mail_dispatch.mail_settings()
-    message = logins.request_reset(
-        db, form.email.data, base_url=current_app.config["BASE_URL"], sender=settings.sender
-    )
+    message = logins.request_reset(db, form.email.data, links=links(), sender=settings.sender)
     if message is not None:
         _deliver_quietly(settings, [message.id])
     return render_template("auth/reset_requested.html")

@@ -2,11 +2,11 @@
 
 import gzip
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import login_required
 
-from renkei.blueprints.common import me, session_access_or_404
+from renkei.blueprints.common import links, me, session_access_or_404
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -22,8 +22,7 @@ ICS = "text/calendar; charset=utf-8"
 def feed(token: str):
     """The feed calendar apps poll. Unknown and renewed tokens alike get the same bare 404."""
     db = get_db()
-    base_url = current_app.config["BASE_URL"]
-    current = feeds.version_for_token(db, token, locale=str(get_locale()), base_url=base_url)
+    current = feeds.version_for_token(db, token, locale=str(get_locale()), links=links())
     if current is None:
         return "Not Found", 404, {"Content-Type": "text/plain; charset=utf-8"}
     response = make_response()
@@ -43,7 +42,7 @@ def feed(token: str):
         return response
     person = db.get(Person, current.person_id)
     name = _("Renkei: %(name)s", name=person.name)
-    data = feeds.gzipped(db, person, current, base_url=base_url, name=name)
+    data = feeds.gzipped(db, person, current, links=links(), name=name)
     # Calendar apps accept gzip; the few that do not get the feed unpacked.
     if request.accept_encodings.quality("gzip") > 0:
         response.content_encoding = "gzip"
@@ -79,7 +78,7 @@ def invitation(session_id: int):
         calendar.Recipient(person.name, person.email or "", person),
         organizer=None,
         answer=answer,
-        base_url=current_app.config["BASE_URL"],
+        links=links(),
     )
     response = make_response(content)
     response.content_type = ICS

@@ -4,11 +4,12 @@ import csv
 import io
 from urllib.parse import urlsplit
 
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, current_app, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from renkei.db import get_db
+from renkei.links import Links
 from renkei.services import audit, policy
 
 
@@ -33,6 +34,12 @@ def render_form(template: str, form: FlaskForm, **context):
 
 def me():
     return current_user._get_current_object()
+
+
+def links() -> Links:
+    """Addresses of pages for mail, calendar files and feeds: on BASE_URL, not on the host
+    this request came to."""
+    return Links.of(current_app)
 
 
 def safe_next(target: str | None) -> str:

@@ -1,11 +1,10 @@
-"""What the session views do about mail: say what was queued and for whom there is no
-address, then deliver it before answering ("sync") or in a thread after ("thread")."""
-
-import threading
+"""What the views do about mail: say what was queued and for whom there is no address,
+then deliver it once the request's writes are committed, before answering ("sync") or in
+a thread after (``mail.deliver_in_thread``, "thread")."""
 
 from flask import current_app, flash
 
-from renkei.blueprints.common import me
+from renkei.blueprints.common import links, me
 from renkei.blueprints.transaction import after_commit
 from renkei.db import get_db
 from renkei.i18n import gettext as _
@@ -20,12 +19,9 @@ def mail_settings() -> mail.MailSettings:
 
 
 def mail_args() -> dict:
-    """Who the messages come from: the secretary acting, through Renkei's address."""
-    return {
-        "organizer": me(),
-        "base_url": current_app.config["BASE_URL"],
-        "sender": mail_settings().sender,
-    }
+    """Who the messages come from (the secretary acting, through Renkei's address) and
+    where their links point."""
+    return {"organizer": me(), "links": links(), "sender": mail_settings().sender}
 
 
 def announce_and_deliver(queued: mail.QueueResult, kind: str) -> None:
@@ -79,14 +75,7 @@ def deliver(settings: mail.MailSettings, ids: list[int]) -> None:
         after_commit(lambda: _deliver_now(settings, ids))
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxied app
-    after_commit(
-        lambda: threading.Thread(
-            target=_deliver_in_background,
-            args=(app, settings, ids),
-            name="renkei-mail",
-            daemon=True,
-        ).start()
-    )
+    after_commit(lambda: mail.deliver_in_thread(app, settings, ids))
 
 
 def _deliver_now(settings: mail.MailSettings, ids: list[int]) -> None:
@@ -100,12 +89,3 @@ def _deliver_now(settings: mail.MailSettings, ids: list[int]) -> None:
             ),
             "error",
         )
-
-
-def _deliver_in_background(app, settings: mail.MailSettings, ids: list[int]) -> None:
-    """The thread's own app context and database session; failures stay on the rows."""
-    with app.app_context():
-        try:
-            mail.deliver(get_db(), settings, ids)
-        except Exception:
-            app.logger.exception("delivering mail %s failed", ids)

@@ -10,7 +10,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import get_or_404, me, render_form, require
+from renkei.blueprints.common import get_or_404, links, me, render_form, require
 from renkei.blueprints.fields import (
     DATE_MESSAGE,
     DateField,
@@ -81,8 +81,7 @@ def _announce(body: Body, changes: list[tuple[str, Membership]]) -> None:
         changes,
         by=me(),
         sender=mail_dispatch.mail_settings().sender,
-        link=current_app.config["BASE_URL"].rstrip("/")
-        + url_for("bodies.show", body_id=body.id, _anchor="members"),
+        link=links().body_members(body.id),
     )
     if queued.messages:
         mail_dispatch.deliver(mail_dispatch.mail_settings(), queued.ids)

@@ -26,6 +26,7 @@ from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
     audit_confidential,
     get_or_404,
+    links,
     me,
     render_form,
     require,
@@ -55,7 +56,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import minutes, policy, scheduling
+from renkei.services import minutes, minutes_document, policy, scheduling
 from renkei.services.policy import MinutesView
 
 bp = Blueprint("minutes", __name__)
@@ -127,7 +128,7 @@ class ActionForm(InputForm):
 
 def _version(version_id: int):
     """The version and the reader's access; 404 unless the reader may read it."""
-    version = minutes.load_version(get_db(), version_id)
+    version = minutes_document.load_version(get_db(), version_id)
     if version is None:
         abort(404)
     access = session_access_or_404(version.minutes.session)
@@ -158,7 +159,7 @@ def _extract_body(version, raw: str | None = None):
 
 def _sections(version, body) -> list:
     """The sections of the whole minutes, or of one body's extract."""
-    return minutes.body_part(version, body.id) if body else version.sections
+    return minutes_document.body_part(version, body.id) if body else version.sections
 
 
 def _require_view(access, sections, view) -> None:
@@ -170,7 +171,7 @@ def _require_view(access, sections, view) -> None:
 def _document(version, access, view, body):
     sections = _sections(version, body)
     _require_view(access, sections, view)
-    return minutes.document(sections, access, view)
+    return minutes_document.document(sections, access, view)
 
 
 def _managed_section(section_id: int):
@@ -200,12 +201,6 @@ def _log_shown(action: str, version, document, view, body, detail: str = "") -> 
     )
 
 
-def _links() -> minutes.Links:
-    return minutes.Links(
-        base_url=current_app.config["BASE_URL"], sender=mail_dispatch.mail_settings().sender
-    )
-
-
 # --- The session's minutes ----------------------------------------------------------------
 
 
@@ -215,7 +210,7 @@ def index(session_id: int):
     db = get_db()
     session = load_session(session_id)
     access = session_access_or_404(session)
-    record = minutes.minutes_of(db, session)
+    record = minutes_document.minutes_of(db, session)
     versions = [v for v in record.versions if policy.can_read_minutes(access, v)] if record else []
     return render_template(
         "minutes/index.html",
@@ -255,7 +250,7 @@ def correct(session_id: int):
     session = load_session(session_id)
     access = session_access_or_404(session)
     require(access.can_manage)
-    record = minutes.minutes_of(db, session)
+    record = minutes_document.minutes_of(db, session)
     if record is None:
         abort(404)
     form = CorrectionForm()
@@ -299,9 +294,11 @@ def show(version_id: int):
         views=_views(version, access, body),
         approvals=minutes.decisions(version, access),
         to_decide=minutes.awaiting_decision(version, access),
-        previous=minutes.previous_version(version),
+        previous=minutes_document.previous_version(version),
         hash_matches=(
-            version.content_hash == minutes.content_hash(version) if version.content_hash else None
+            version.content_hash == minutes_document.content_hash(version)
+            if version.content_hash
+            else None
         ),
     )
 
@@ -393,12 +390,12 @@ def open_static(path: str) -> str:
 @login_required
 def diff(version_id: int):
     version, access = _version(version_id)
-    previous = minutes.previous_version(version)
+    previous = minutes_document.previous_version(version)
     if previous is None:
         abort(404)
     view = _view()
     _require_view(access, version.sections, view)
-    changes = minutes.diff(previous, version)
+    changes = minutes_document.diff(previous, version)
     entries = _diff_entries(changes, access, view)
     _log_shown("view", version, entries, view, None, detail="diff")
     return render_template(
@@ -415,7 +412,7 @@ def diff(version_id: int):
 def _diff_entries(changes, access, view):
     """A changed section is shown only if the reader may see it in both versions: text
     once closed stays closed, even where the newer version opened the section."""
-    entries = minutes.document([c.section for c in changes], access, view)
+    entries = minutes_document.document([c.section for c in changes], access, view)
     for change, entry in zip(changes, entries, strict=True):
         if change.older is not None and not policy.shows_section(access, change.older, view):
             entry.shown = False
@@ -436,7 +433,7 @@ def edit(version_id: int):
         return redirect(url_for("minutes.show", version_id=version.id))
     if minutes.sync_with_agenda(db, version):
         flash(_("Sections for agenda items added since the draft was laid out were added."), "info")
-    document = minutes.document(version.sections, access, MinutesView.FULL)
+    document = minutes_document.document(version.sections, access, MinutesView.FULL)
     _log_shown("view", version, document, MinutesView.FULL, None, detail="editor")
     return _render_editor(version, access)
 
@@ -469,7 +466,7 @@ def _render_editor(version, access, status: int = 200, conflict=None):
         conflict=conflict,
         returned=minutes.returns(version, access),
         max_text=minutes.MAX_TEXT,
-        document=minutes.document(version.sections, access, MinutesView.FULL),
+        document=minutes_document.document(version.sections, access, MinutesView.FULL),
     ), status
 
 
@@ -539,7 +536,9 @@ def submit(version_id: int):
     version, access = _version(version_id)
     require(access.can_manage)
     with flashed() as done:
-        queued = minutes.submit(db, version, by=me(), links=_links())
+        queued = minutes.submit(
+            db, version, by=me(), links=links(), sender=mail_dispatch.mail_settings().sender
+        )
     if not done:
         return redirect(url_for("minutes.edit", version_id=version.id))
     flash(_("Approval has been asked of the chairs."), "success")
@@ -585,7 +584,8 @@ def approve(version_id: int, body_id: int):
                 approve=approve,
                 comment=form.comment.data or "",
                 by=me(),
-                links=_links(),
+                links=links(),
+                sender=mail_dispatch.mail_settings().sender,
             )
         if done:
             remember(url_for("minutes.show", version_id=version.id))
@@ -597,7 +597,9 @@ def approve(version_id: int, body_id: int):
                 flash(_("Your approval has been recorded."), "success")
             mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
             return redirect(url_for("minutes.show", version_id=version.id))
-    document = minutes.document(minutes.body_part(version, body_id), access, MinutesView.FULL)
+    document = minutes_document.document(
+        minutes_document.body_part(version, body_id), access, MinutesView.FULL
+    )
     if request.method == "GET":
         _log_shown("view", version, document, MinutesView.FULL, body, detail="approval")
     return render_form(

@@ -10,7 +10,7 @@ from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from renkei.blueprints import mail_dispatch
-from renkei.blueprints.common import csv_download, me, render_form, require
+from renkei.blueprints.common import csv_download, links, me, render_form, require
 from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
@@ -208,7 +208,7 @@ def new():
                 db,
                 poll,
                 organizer=me(),
-                base_url=mail_args()["base_url"],
+                links=links(),
                 sender=settings.sender,
             )
             shown = url_for("polls.show", poll_id=poll.id)
@@ -341,7 +341,7 @@ def remind(poll_id: int):
         db,
         poll,
         organizer=me(),
-        base_url=mail_args()["base_url"],
+        links=links(),
         sender=mail_dispatch.mail_settings().sender,
         reminder=True,
     )

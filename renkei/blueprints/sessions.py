@@ -77,6 +77,7 @@ from renkei.services import (
     attendance,
     mail,
     minutes,
+    minutes_document,
     pledges,
     policy,
     quorum,
@@ -337,7 +338,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         "guest_form": GuestForm(formdata=None) if access.can_manage else None,
     }
     context.update(forms)
-    record = minutes.attendances_of(db, session)
+    record = attendance.attendances_of(db, session)
     page = render_template(
         "sessions/show.html",
         session=session,
@@ -361,7 +362,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         present_for=attendance.present_for(
             access.confidential_items_seen(session.items), people, record
         ),
-        partial_times=minutes.partial_times,
+        partial_times=attendance.partial_times,
         **context,
     )
     if request.method == "GET":  # a refused form's page commits nothing, not even this
@@ -370,7 +371,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
 
 
 def _minutes_versions(session: MeetingSession, access: policy.SessionAccess) -> list:
-    record = minutes.minutes_of(get_db(), session)
+    record = minutes_document.minutes_of(get_db(), session)
     if record is None:
         return []
     return [v for v in record.versions if policy.can_read_minutes(access, v)]

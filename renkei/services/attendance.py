@@ -6,14 +6,22 @@ present sat through the public and members-only items; for each confidential ite
 record says who was in the room, and only those entitled to the item may be (docs/architecture.md,
 "Confidentiality"). The record feeds the quorum on the session page and in the minutes,
 and the apportionment of meeting hours between programmes.
+
+The minutes' attendance section of each body is written here too: laid out from the record
+(or, before there is one, from the replies), and following the record while the draft still
+reads as it was laid out.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
 
+from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     AgendaItem,
@@ -21,14 +29,18 @@ from renkei.models import (
     Attendance,
     ItemPresence,
     MeetingSession,
+    MinutesSection,
+    MinutesStatus,
     Person,
     Presence,
     Reply,
+    SectionKind,
     Status,
 )
-from renkei.services import audit, minutes, policy, scheduling
+from renkei.services import audit, policy, quorum, scheduling
 from renkei.services.dates import in_tokyo, tokyo_date, tokyo_to_utc
 from renkei.services.errors import DomainError
+from renkei.services.minutes_document import minutes_of
 
 MAX_PROXY = 100
 MAX_NOTE = 200
@@ -99,6 +111,14 @@ class Record:
         return {line.person.id: line.attendance for line in self.lines if line.attendance}
 
 
+@dataclass
+class Refreshed:
+    """What saving the attendance record did to the minutes' attendance sections."""
+
+    updated: int = 0
+    kept: int = 0  # edited by hand, or awaiting approval or approved: left as they were
+
+
 class RecordErrors(DomainError):
     """Some lines are wrong; ``lines`` maps a person id to {field: message}."""
 
@@ -111,6 +131,16 @@ def _local_time(moment: datetime | None) -> time | None:
     return in_tokyo(moment).time() if moment is not None else None
 
 
+def attendances_of(db: Session, session: MeetingSession) -> dict[int, Attendance]:
+    """The session's attendance record (出席記録), by person id; empty until recorded."""
+    rows = db.scalars(
+        select(Attendance)
+        .where(Attendance.session_id == session.id)
+        .options(selectinload(Attendance.items))
+    )
+    return {row.person_id: row for row in rows}
+
+
 def record_of(db: Session, session: MeetingSession) -> Record:
     invitees = scheduling.invitees(db, session)
     confidential = policy.confidential_items(session.items)
@@ -118,7 +148,7 @@ def record_of(db: Session, session: MeetingSession) -> Record:
         db, {i.body_id for i in confidential}, tokyo_date(session.start_at)
     )
     replies = {reply.person_id: reply for reply in session.replies}
-    saved = minutes.attendances_of(db, session)
+    saved = attendances_of(db, session)
     lines = [
         Line(
             invitee=invitee,
@@ -140,7 +170,7 @@ def check_recordable(session: MeetingSession) -> None:
 
 def save_record(
     db: Session, session: MeetingSession, entries: list[LineData], *, by: Person, shown: set[int]
-) -> tuple[list[Attendance], minutes.Refreshed]:
+) -> tuple[list[Attendance], Refreshed]:
     """Record attendance as ``by``. ``shown`` are the confidential items whose presence the
     form showed (those ``by`` may see); presence for any other item is kept as it was.
     Either every line is valid and saved, or ``RecordErrors`` and nothing is written."""
@@ -161,12 +191,12 @@ def save_record(
             errors[entry.person_id] = problems
     if errors:
         raise RecordErrors(errors)
-    before = minutes.attendance_texts(db, session)
+    before = attendance_texts(db, session)
     saved = [_apply(db, session, lines[e.person_id], e, shown, by) for e in entries]
     db.flush()
     seen = [confidential[item_id] for item_id in shown if item_id in confidential]
     audit.content_shown(db, by, "edit", session, seen, subject_type="attendance")
-    return saved, minutes.refresh_attendance(db, session, before)
+    return saved, refresh_attendance(db, session, before)
 
 
 def _check(
@@ -304,3 +334,127 @@ def present_for(
         )
         for item in items
     ]
+
+
+# --- The attendance sections of the minutes -----------------------------------------------
+
+
+def attendance_texts(db: Session, session: MeetingSession) -> dict[int, str]:
+    """Each body's attendance section as laid out: from the attendance record, with the
+    quorum, once there is one; from the replies before."""
+    people = scheduling.invitees(db, session)
+    record = attendances_of(db, session)
+    answers = {reply.person_id: reply for reply in session.replies}
+    reckoning = quorum.of_session(session, people, record)
+    quorums = {q.body.id: q for q in reckoning.quorums}
+    texts = {}
+    for body in session.bodies:
+        members = [i for i in people if body in i.bodies]
+        if reckoning.recorded:
+            texts[body.id] = _recorded(members, record, quorums[body.id])
+        else:
+            texts[body.id] = _replied(members, answers)
+    return texts
+
+
+def _listed(groups: dict[str, list[str]], labels: dict[str, str]) -> list[str]:
+    return [
+        f"- **{labels[key]}**（{len(groups[key])}）: {'、'.join(groups[key])}"
+        for key in labels
+        if key in groups
+    ]
+
+
+def _replied(members: Iterable[scheduling.Invitee], answers: dict[int, Reply]) -> str:
+    groups: dict[str, list[str]] = {}
+    for invitee in members:
+        reply = answers.get(invitee.person.id)
+        name = invitee.person.name
+        if reply is None or reply.answer == Answer.UNDECIDED:
+            key = "unknown"
+        elif reply.answer == Answer.PROXY:
+            key, name = "proxy", _("%(name)s (proxy: %(proxy)s)", name=name, proxy=reply.proxy_name)
+        else:
+            key = reply.answer.value
+        groups.setdefault(key, []).append(name)
+    labels = {
+        "attend": _("Present"),
+        "proxy": _("Attending by proxy"),
+        "absent": _("Absent"),
+        "unknown": _("Not known"),
+    }
+    return "\n".join(_listed(groups, labels))
+
+
+def _recorded(
+    members: Iterable[scheduling.Invitee], record: dict[int, Attendance], counted: quorum.Quorum
+) -> str:
+    groups: dict[str, list[str]] = {}
+    for invitee in members:
+        entry = record.get(invitee.person.id)
+        name = invitee.person.name
+        if entry is None:
+            key = "unknown"
+        elif entry.presence == Presence.PARTIAL:
+            key, name = "present", f"{name}（{partial_times(entry)}）"
+        elif entry.presence == Presence.PROXY:
+            key, name = "proxy", _("%(name)s (proxy: %(proxy)s)", name=name, proxy=entry.proxy_name)
+        else:
+            key = entry.presence.value
+        groups.setdefault(key, []).append(name)
+    labels = {
+        "present": _("Present"),
+        "proxy": _("Attending by proxy"),
+        "absent": _("Absent"),
+        "unknown": _("Not recorded"),
+    }
+    return "\n".join([f"- **{_('Quorum')}**: {quorum_text(counted)}", *_listed(groups, labels)])
+
+
+def partial_times(entry: Attendance) -> str:
+    """ "from 14:10", "until 15:00" or "14:10–15:00": the part of the session attended."""
+    arrived = format_tokyo(entry.arrived_at, "time") if entry.arrived_at else None
+    left = format_tokyo(entry.left_at, "time") if entry.left_at else None
+    if arrived and left:
+        return f"{arrived}–{left}"
+    if arrived:
+        return _("from %(time)s", time=arrived)
+    return _("until %(time)s", time=left)
+
+
+def quorum_text(counted: quorum.Quorum) -> str:
+    values = {"present": counted.present, "total": counted.total, "needed": counted.required}
+    if counted.met:
+        return _("%(present)d of %(total)d members present (%(needed)d needed): quorate", **values)
+    return _("%(present)d of %(total)d members present (%(needed)d needed): not quorate", **values)
+
+
+def refresh_attendance(db: Session, session: MeetingSession, before: dict[int, str]) -> Refreshed:
+    """The attendance record changed (``before``: the texts it gave until now). The draft's
+    attendance sections that still read as laid out follow it; a section someone has
+    written in is kept, and so is any version awaiting approval or approved."""
+    record = minutes_of(db, session)
+    if record is None:
+        return Refreshed()
+    after = attendance_texts(db, session)
+    result = Refreshed()
+    version = record.latest
+    for section in version.sections:
+        body_id = section.body_id
+        if section.kind != SectionKind.ATTENDANCE or body_id is None:
+            continue
+        new = after.get(body_id)
+        if new is None or section.text == new:
+            continue
+        if version.status != MinutesStatus.DRAFT or section.text != before.get(body_id):
+            result.kept += 1
+            continue
+        done = db.execute(
+            update(MinutesSection)
+            .where(MinutesSection.id == section.id, MinutesSection.revision == section.revision)
+            .values(text=new, revision=section.revision + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.refresh(section)
+        result.updated += rowcount(done)
+    return result

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
 
 from renkei.i18n import gettext as _
+from renkei.links import Links
 from renkei.models import Answer, MeetingSession, Person, Series, Status
 from renkei.services import policy
 from renkei.services.dates import in_tokyo
@@ -37,16 +38,16 @@ class Recipient:
     is_member: bool = True
 
 
-def _domain(base_url: str) -> str:
-    return urlsplit(base_url).hostname or "renkei.invalid"
+def _domain(links: Links) -> str:
+    return urlsplit(links.base_url).hostname or "renkei.invalid"
 
 
-def session_uid(session: MeetingSession, base_url: str) -> str:
+def session_uid(session: MeetingSession, links: Links) -> str:
     """Stable per session; a series shares one UID, its occurrences told apart by
     RECURRENCE-ID."""
     if session.series_id is not None:
-        return f"series-{session.series_id}@{_domain(base_url)}"
-    return f"session-{session.id}@{_domain(base_url)}"
+        return f"series-{session.series_id}@{_domain(links)}"
+    return f"session-{session.id}@{_domain(links)}"
 
 
 def agenda_lines(session: MeetingSession, is_member: bool) -> list[str]:
@@ -63,22 +64,22 @@ def agenda_lines(session: MeetingSession, is_member: bool) -> list[str]:
     return lines
 
 
-def _description(session: MeetingSession, is_member: bool, base_url: str) -> str:
+def _description(session: MeetingSession, is_member: bool, links: Links) -> str:
     lines = agenda_lines(session, is_member)
     parts = [" / ".join(b.name for b in session.bodies)]
     if lines:
         parts.append(_("Agenda") + "\n" + "\n".join(lines))
     if session.online_url:
         parts.append(_("Online meeting link") + ": " + session.online_url)
-    parts.append(f"{base_url.rstrip('/')}/sessions/{session.id}")
+    parts.append(links.session(session.id))
     return "\n\n".join(parts)
 
 
 def _event(
-    session: MeetingSession, base_url: str, *, is_member: bool, sequence: int | None = None
+    session: MeetingSession, links: Links, *, is_member: bool, sequence: int | None = None
 ) -> Event:
     event = Event()
-    event.add("uid", session_uid(session, base_url))
+    event.add("uid", session_uid(session, links))
     # The time of the last revision: the same file for the same state of the session.
     event.add("dtstamp", session.updated_at)
     event.add("dtstart", in_tokyo(session.start_at))
@@ -89,7 +90,7 @@ def _event(
         event.add("location", session.place)
     if session.online_url:
         event.add("url", session.online_url)
-    event.add("description", _description(session, is_member, base_url))
+    event.add("description", _description(session, is_member, links))
     event.add("last-modified", session.updated_at)
     if session.status == Status.CANCELLED:
         event.add("status", "CANCELLED")
@@ -98,8 +99,8 @@ def _event(
     return event
 
 
-def _organizer(event: Event, organizer: Person | None, base_url: str) -> None:
-    address = organizer.email if organizer and organizer.email else f"noreply@{_domain(base_url)}"
+def _organizer(event: Event, organizer: Person | None, links: Links) -> None:
+    address = organizer.email if organizer and organizer.email else f"noreply@{_domain(links)}"
     value = vCalAddress(f"mailto:{address}")
     value.params["cn"] = vText(organizer.name if organizer else "Renkei")
     event.add("organizer", value)
@@ -129,13 +130,13 @@ def _finish(calendar: Calendar) -> bytes:
     return ical
 
 
-def _series_events(series: Series, base_url: str, *, is_member: bool) -> list[Event]:
+def _series_events(series: Series, links: Links, *, is_member: bool) -> list[Event]:
     """One VEVENT with RRULE and EXDATE for the series, plus one per moved or changed
     occurrence with its RECURRENCE-ID."""
     occurrences = sorted(series.sessions, key=lambda s: s.rule_start)
     first = occurrences[0]
     sequence = max(s.sequence for s in occurrences)
-    master = _event(first, base_url, is_member=is_member, sequence=sequence)
+    master = _event(first, links, is_member=is_member, sequence=sequence)
     # The master carries the rule's own times, even when its first occurrence was moved.
     master["dtstart"] = vDDDTypes(in_tokyo(first.rule_start))
     master["dtend"] = vDDDTypes(in_tokyo(first.rule_start + (first.end_at - first.start_at)))
@@ -147,7 +148,7 @@ def _series_events(series: Series, base_url: str, *, is_member: bool) -> list[Ev
     events = [master]
     for occurrence in occurrences:
         if occurrence.status != Status.CANCELLED and _differs(occurrence, first):
-            event = _event(occurrence, base_url, is_member=is_member, sequence=sequence)
+            event = _event(occurrence, links, is_member=is_member, sequence=sequence)
             event.add("recurrence-id", in_tokyo(occurrence.rule_start))
             events.append(event)
     return events
@@ -171,7 +172,7 @@ def invite(
     *,
     organizer: Person | None,
     answer: Answer | None,
-    base_url: str,
+    links: Links,
 ) -> bytes:
     """METHOD:REQUEST for one invitee (METHOD:CANCEL once the session is cancelled).
 
@@ -180,10 +181,10 @@ def invite(
     """
     cancelled = session.status == Status.CANCELLED
     calendar = _calendar("CANCEL" if cancelled else "REQUEST")
-    event = _event(session, base_url, is_member=recipient.is_member)
+    event = _event(session, links, is_member=recipient.is_member)
     if session.series_id is not None:
         event.add("recurrence-id", in_tokyo(session.rule_start))
-    _organizer(event, organizer, base_url)
+    _organizer(event, organizer, links)
     _attendee(event, recipient, answer)
     calendar.add_component(event)
     return _finish(calendar)
@@ -195,12 +196,12 @@ def series_invite(
     *,
     organizer: Person | None,
     answer: Answer | None,
-    base_url: str,
+    links: Links,
 ) -> bytes:
     """METHOD:REQUEST for a whole series: the recurring event and its exceptions."""
     calendar = _calendar("REQUEST")
-    for event in _series_events(series, base_url, is_member=recipient.is_member):
-        _organizer(event, organizer, base_url)
+    for event in _series_events(series, links, is_member=recipient.is_member):
+        _organizer(event, organizer, links)
         _attendee(event, recipient, answer)
         calendar.add_component(event)
     return _finish(calendar)
@@ -211,7 +212,7 @@ def feed(
     sessions: list[MeetingSession],
     *,
     name: str,
-    base_url: str,
+    links: Links,
     is_invited: Callable[[MeetingSession], bool],
 ) -> bytes:
     """METHOD:PUBLISH with the person's sessions. A series the person is invited to in every
@@ -228,11 +229,11 @@ def feed(
         if series is not None and series.id not in whole_series:
             whole_series[series.id] = all(map(is_invited, series.sessions))
             if whole_series[series.id]:
-                for event in _series_events(series, base_url, is_member=True):
+                for event in _series_events(series, links, is_member=True):
                     calendar.add_component(event)
         if series is None or not whole_series[series.id]:
-            event = _event(session, base_url, is_member=True)
+            event = _event(session, links, is_member=True)
             # An occurrence on its own: its own UID, not the series' (no rule goes with it).
-            event["uid"] = vText(f"session-{session.id}@{_domain(base_url)}")
+            event["uid"] = vText(f"session-{session.id}@{_domain(links)}")
             calendar.add_component(event)
     return _finish(calendar)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
+from renkei.links import Links
 from renkei.models import AgendaItem, Body, FeedCopy, MeetingSession, Membership, Person, Series
 from renkei.models.people import new_login_token
 from renkei.services import calendar, policy, scheduling
@@ -69,28 +70,28 @@ _STAMPS = (
 _StampRow = Row[int, datetime | None, int | None, date | None, date | None, datetime | None]
 
 
-def version_for_token(db: Session, token: str, *, locale: str, base_url: str) -> FeedVersion | None:
+def version_for_token(db: Session, token: str, *, locale: str, links: Links) -> FeedVersion | None:
     """The version of the feed behind ``token``; None for an unknown or renewed token, or
     a person no longer active."""
     rows = db.execute(_STAMPS.where(Person.feed_token == token)).all()
-    return _version(rows, locale, base_url) if rows else None
+    return _version(rows, locale, links) if rows else None
 
 
-def version(db: Session, person: Person, *, locale: str, base_url: str) -> FeedVersion:
+def version(db: Session, person: Person, *, locale: str, links: Links) -> FeedVersion:
     rows = db.execute(_STAMPS.where(Person.id == person.id)).all()
-    return _version(rows, locale, base_url)
+    return _version(rows, locale, links)
 
 
-def _version(rows: Sequence[_StampRow], locale: str, base_url: str) -> FeedVersion:
+def _version(rows: Sequence[_StampRow], locale: str, links: Links) -> FeedVersion:
     """ETag and Last-Modified from the stamps of the person's bodies and terms
     (models/calendar_stamps.py): one small query, however many sessions the feed holds.
 
-    The locale is part of the ETag because the feed's words are translated; the site's
-    address, because links carry it. The day is not: a session passing the year's edge
-    leaves the feed at its next change, rather than every feed in town being rebuilt at
-    midnight."""
+    The locale is part of the ETag because the feed's words are translated; a session
+    page's address (the site's address and the route's path), because the events link to
+    it. The day is not: a session passing the year's edge leaves the feed at its next
+    change, rather than every feed in town being rebuilt at midnight."""
     stamps = [stamp for stamp in {rows[0][1], *(row[5] for row in rows)} if stamp]
-    parts = [FORMAT, locale, base_url, *map(tuple, rows)]
+    parts = [FORMAT, locale, links.session(0), *map(tuple, rows)]
     digest = hashlib.sha256("|".join(map(str, parts)).encode())
     return FeedVersion(
         person_id=rows[0][0],
@@ -99,15 +100,13 @@ def _version(rows: Sequence[_StampRow], locale: str, base_url: str) -> FeedVersi
     )
 
 
-def gzipped(
-    db: Session, person: Person, current: FeedVersion, *, base_url: str, name: str
-) -> bytes:
+def gzipped(db: Session, person: Person, current: FeedVersion, *, links: Links, name: str) -> bytes:
     """The feed for ``current``, gzipped: the stored copy while the version stands, else
     built, stored and returned. Two requests building at once both answer; one copy stays."""
     copy = db.get(FeedCopy, person.id)
     if copy is not None and copy.etag == current.etag:
         return copy.gzipped
-    data = gzip.compress(render(db, person, base_url=base_url, name=name), mtime=0)
+    data = gzip.compress(render(db, person, links=links, name=name), mtime=0)
     try:
         with db.begin_nested():
             if copy is None:
@@ -119,7 +118,7 @@ def gzipped(
     return data
 
 
-def render(db: Session, person: Person, *, base_url: str, name: str) -> bytes:
+def render(db: Session, person: Person, *, links: Links, name: str) -> bytes:
     since = utcnow() - HISTORY
     sessions = scheduling.upcoming_for(
         db,
@@ -140,7 +139,7 @@ def render(db: Session, person: Person, *, base_url: str, name: str) -> bytes:
         person,
         sessions,
         name=name,
-        base_url=base_url,
+        links=links,
         is_invited=scheduling.invitation_test(db, person),
     )
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from renkei.db import rowcount, utcnow
 from renkei.i18n import gettext as _
+from renkei.links import Links
 from renkei.models import LoginFailure, MailMessage, PasswordReset, Person
 from renkei.services import audit, mail
 from renkei.services.accounts import normalise_email, set_password
@@ -42,7 +43,6 @@ RESET_VALIDITY = timedelta(hours=1)
 RESET_LIMIT = 3  # reset e-mails per account within RESET_LIMIT_WINDOW
 RESET_LIMIT_WINDOW = timedelta(hours=1)
 RESET_KIND = "password-reset"  # MailMessage.kind
-RESET_PATH = "/password/reset/"
 MAX_TOKEN_LENGTH = 100  # ours are 43 characters; anything much longer is not one of ours
 
 
@@ -197,7 +197,7 @@ def request_reset(
     db: Session,
     email: str | None,
     *,
-    base_url: str,
+    links: Links,
     sender: str,
     now: datetime | None = None,
 ) -> MailMessage | None:
@@ -217,17 +217,17 @@ def request_reset(
     )
     db.add(reset)
     db.flush()
-    message = _reset_message(person, token, f"{RESET_KIND}:{reset.id}", base_url, sender)
+    message = _reset_message(person, token, f"{RESET_KIND}:{reset.id}", links, sender)
     db.add(message)
     db.flush()
     return message
 
 
-def _reset_message(person: Person, token: str, key: str, base_url: str, sender: str) -> MailMessage:
+def _reset_message(person: Person, token: str, key: str, links: Links, sender: str) -> MailMessage:
     """The e-mail with the link, in Japanese like every message, with no attachment."""
     if person.email is None:  # _resettable lets only a person with an address through
         raise ValueError("a reset link goes only to a person with an address")
-    link = f"{base_url.rstrip('/')}{RESET_PATH}{token}"
+    link = links.password_reset(token)
     with force_locale(mail.MAIL_LOCALE):
         return mail.plain_message(
             person,

@@ -8,28 +8,26 @@ version is approved, locked and hashed when the last approval is in. A correctio
 version copied from the approved one, which goes through approval again.
 
 Who may read or change what is asked of the policy module; this module only enforces it.
+What a page shows of a version (a reader's sections, a body's part, differences, the hash)
+is in ``minutes_document``; the attendance sections' texts are the attendance record's
+(``attendance``).
 """
 
-import difflib
-import hashlib
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
+from renkei.links import Links
 from renkei.models import (
     ActionItem,
     AgendaItem,
-    Answer,
     Approval,
-    Attendance,
     Body,
     Confidentiality,
     Decision,
@@ -40,15 +38,13 @@ from renkei.models import (
     MinutesStatus,
     MinutesVersion,
     Person,
-    Presence,
-    Reply,
     Role,
     SectionKind,
     Status,
     Visibility,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import audit, mail, policy, quorum, scheduling
+from renkei.services import attendance, audit, mail, minutes_document, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
@@ -70,45 +66,6 @@ class EditConflict(DomainError):
         super().__init__(_l("Someone else has updated this section."), "text")
         self.section = section
         self.yours = yours
-
-
-# --- Loading ------------------------------------------------------------------------------
-
-
-def minutes_of(db: Session, session: MeetingSession) -> Minutes | None:
-    return db.scalar(
-        select(Minutes)
-        .where(Minutes.session_id == session.id)
-        .options(
-            selectinload(Minutes.versions).selectinload(MinutesVersion.approvals),
-        )
-    )
-
-
-def load_version(db: Session, version_id: int) -> MinutesVersion | None:
-    """A version with all a page shows of it, in a fixed number of queries."""
-    return db.scalar(
-        select(MinutesVersion)
-        .where(MinutesVersion.id == version_id)
-        .options(
-            selectinload(MinutesVersion.sections).joinedload(MinutesSection.body),
-            selectinload(MinutesVersion.sections)
-            .selectinload(MinutesSection.actions)
-            .joinedload(ActionItem.owner),
-            selectinload(MinutesVersion.sections).joinedload(MinutesSection.updated_by),
-            selectinload(MinutesVersion.approvals).joinedload(Approval.person),
-            selectinload(MinutesVersion.approvals).joinedload(Approval.body),
-            joinedload(MinutesVersion.minutes).selectinload(Minutes.versions),
-            joinedload(MinutesVersion.minutes)
-            .joinedload(Minutes.session)
-            .selectinload(MeetingSession.bodies),
-        )
-    )
-
-
-def previous_version(version: MinutesVersion) -> MinutesVersion | None:
-    earlier = [v for v in version.minutes.versions if v.number < version.number]
-    return earlier[-1] if earlier else None
 
 
 # --- The draft ----------------------------------------------------------------------------
@@ -137,7 +94,7 @@ def open_minutes(db: Session, session: MeetingSession, *, by: Person) -> Minutes
     _require_manager(db, session, by)
     if session.status != Status.HELD:
         raise DomainError(_l("Minutes can be written once the session is marked as held."))
-    existing = minutes_of(db, session)
+    existing = minutes_document.minutes_of(db, session)
     if existing is not None:
         raise AlreadyStarted(existing.latest)
     minutes = Minutes(session=session)
@@ -154,7 +111,7 @@ def open_minutes(db: Session, session: MeetingSession, *, by: Person) -> Minutes
 def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
     """The sections of a new draft: outline, attendance per body, one per agenda item (as
     closed as the item), decisions, next session."""
-    texts = attendance_texts(db, session)
+    texts = attendance.attendance_texts(db, session)
     sections = [_section(SectionKind.HEADER, Visibility.PUBLIC, text=_outline(session))]
     for body in session.bodies:
         sections.append(
@@ -217,145 +174,6 @@ def _outline(session: MeetingSession) -> str:
     if session.presiding_person is not None:
         lines.append(f"- **{_('Presiding')}**: {session.presiding_person.name}")
     return "\n".join(lines)
-
-
-def attendances_of(db: Session, session: MeetingSession) -> dict[int, Attendance]:
-    """The session's attendance record (出席記録), by person id; empty until recorded."""
-    rows = db.scalars(
-        select(Attendance)
-        .where(Attendance.session_id == session.id)
-        .options(selectinload(Attendance.items))
-    )
-    return {row.person_id: row for row in rows}
-
-
-def attendance_texts(db: Session, session: MeetingSession) -> dict[int, str]:
-    """Each body's attendance section as laid out: from the attendance record, with the
-    quorum, once there is one; from the replies before."""
-    people = scheduling.invitees(db, session)
-    record = attendances_of(db, session)
-    answers = {reply.person_id: reply for reply in session.replies}
-    reckoning = quorum.of_session(session, people, record)
-    quorums = {q.body.id: q for q in reckoning.quorums}
-    texts = {}
-    for body in session.bodies:
-        members = [i for i in people if body in i.bodies]
-        if reckoning.recorded:
-            texts[body.id] = _recorded(members, record, quorums[body.id])
-        else:
-            texts[body.id] = _replied(members, answers)
-    return texts
-
-
-def _listed(groups: dict[str, list[str]], labels: dict[str, str]) -> list[str]:
-    return [
-        f"- **{labels[key]}**（{len(groups[key])}）: {'、'.join(groups[key])}"
-        for key in labels
-        if key in groups
-    ]
-
-
-def _replied(members: Iterable[scheduling.Invitee], answers: dict[int, Reply]) -> str:
-    groups: dict[str, list[str]] = {}
-    for invitee in members:
-        reply = answers.get(invitee.person.id)
-        name = invitee.person.name
-        if reply is None or reply.answer == Answer.UNDECIDED:
-            key = "unknown"
-        elif reply.answer == Answer.PROXY:
-            key, name = "proxy", _("%(name)s (proxy: %(proxy)s)", name=name, proxy=reply.proxy_name)
-        else:
-            key = reply.answer.value
-        groups.setdefault(key, []).append(name)
-    labels = {
-        "attend": _("Present"),
-        "proxy": _("Attending by proxy"),
-        "absent": _("Absent"),
-        "unknown": _("Not known"),
-    }
-    return "\n".join(_listed(groups, labels))
-
-
-def _recorded(
-    members: Iterable[scheduling.Invitee], record: dict[int, Attendance], counted: quorum.Quorum
-) -> str:
-    groups: dict[str, list[str]] = {}
-    for invitee in members:
-        entry = record.get(invitee.person.id)
-        name = invitee.person.name
-        if entry is None:
-            key = "unknown"
-        elif entry.presence == Presence.PARTIAL:
-            key, name = "present", f"{name}（{partial_times(entry)}）"
-        elif entry.presence == Presence.PROXY:
-            key, name = "proxy", _("%(name)s (proxy: %(proxy)s)", name=name, proxy=entry.proxy_name)
-        else:
-            key = entry.presence.value
-        groups.setdefault(key, []).append(name)
-    labels = {
-        "present": _("Present"),
-        "proxy": _("Attending by proxy"),
-        "absent": _("Absent"),
-        "unknown": _("Not recorded"),
-    }
-    return "\n".join([f"- **{_('Quorum')}**: {quorum_text(counted)}", *_listed(groups, labels)])
-
-
-def partial_times(entry: Attendance) -> str:
-    """ "from 14:10", "until 15:00" or "14:10–15:00": the part of the session attended."""
-    arrived = format_tokyo(entry.arrived_at, "time") if entry.arrived_at else None
-    left = format_tokyo(entry.left_at, "time") if entry.left_at else None
-    if arrived and left:
-        return f"{arrived}–{left}"
-    if arrived:
-        return _("from %(time)s", time=arrived)
-    return _("until %(time)s", time=left)
-
-
-def quorum_text(counted: quorum.Quorum) -> str:
-    values = {"present": counted.present, "total": counted.total, "needed": counted.required}
-    if counted.met:
-        return _("%(present)d of %(total)d members present (%(needed)d needed): quorate", **values)
-    return _("%(present)d of %(total)d members present (%(needed)d needed): not quorate", **values)
-
-
-@dataclass
-class Refreshed:
-    """What saving the attendance record did to the minutes' attendance sections."""
-
-    updated: int = 0
-    kept: int = 0  # edited by hand, or awaiting approval or approved: left as they were
-
-
-def refresh_attendance(db: Session, session: MeetingSession, before: dict[int, str]) -> Refreshed:
-    """The attendance record changed (``before``: the texts it gave until now). The draft's
-    attendance sections that still read as laid out follow it; a section someone has
-    written in is kept, and so is any version awaiting approval or approved."""
-    record = minutes_of(db, session)
-    if record is None:
-        return Refreshed()
-    after = attendance_texts(db, session)
-    result = Refreshed()
-    version = record.latest
-    for section in version.sections:
-        body_id = section.body_id
-        if section.kind != SectionKind.ATTENDANCE or body_id is None:
-            continue
-        new = after.get(body_id)
-        if new is None or section.text == new:
-            continue
-        if version.status != MinutesStatus.DRAFT or section.text != before.get(body_id):
-            result.kept += 1
-            continue
-        done = db.execute(
-            update(MinutesSection)
-            .where(MinutesSection.id == section.id, MinutesSection.revision == section.revision)
-            .values(text=new, revision=section.revision + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.refresh(section)
-        result.updated += rowcount(done)
-    return result
 
 
 def _next(db: Session, session: MeetingSession) -> str:
@@ -634,19 +452,10 @@ def _is_empty(version: MinutesVersion) -> bool:
     return not any(s.text.strip() for s in version.sections if s.kind in written)
 
 
-@dataclass
-class Links:
-    """Where notices point and who they come from (the view knows the site's address)."""
-
-    base_url: str
-    sender: str
-
-    def version(self, version: MinutesVersion) -> str:
-        return f"{self.base_url.rstrip('/')}/minutes/{version.id}"
-
-
-def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) -> mail.QueueResult:
-    """Ask the chair of every body served for approval, by e-mail."""
+def submit(
+    db: Session, version: MinutesVersion, *, by: Person, links: Links, sender: str
+) -> mail.QueueResult:
+    """Ask the chair of every body served for approval, by e-mail from ``sender``."""
     session = version.minutes.session
     _require_manager(db, session, by)
     if version.status != MinutesStatus.DRAFT:
@@ -692,13 +501,13 @@ def submit(db: Session, version: MinutesVersion, *, by: Person, links: Links) ->
                 "of %(body)s.",
                 body=body.name,
             ),
-            link=links.version(version) + f"/approve/{body.id}",
+            link=links.approval(version.id, body.id),
         )
         for body in session.bodies
         for chair in found[body.id]
     ]
     _log_workflow(db, by, "submit", version)
-    return mail.queue_notices(db, session, notices, organizer=by, sender=links.sender)
+    return mail.queue_notices(db, session, notices, organizer=by, sender=sender)
 
 
 def _take(db: Session, version: MinutesVersion, status: MinutesStatus) -> None:
@@ -737,6 +546,7 @@ def decide(
     comment: str = "",
     by: Person,
     links: Links,
+    sender: str,
 ) -> mail.QueueResult:
     """A chair approves their body's part, or returns the minutes to draft with a comment."""
     session = version.minutes.session
@@ -753,7 +563,8 @@ def decide(
         raise DomainError(_l("Use at most %(max)d characters.", max=MAX_COMMENT), "comment")
     if not approve and not comment:
         raise DomainError(_l("Say what should be changed."), "comment")
-    if approve and not policy.can_use_full_view(access, body_part(version, body_id)):
+    part = minutes_document.body_part(version, body_id)
+    if approve and not policy.can_use_full_view(access, part):
         raise DomainError(
             _l("Record your confidentiality pledge first: you cannot approve what you cannot see.")
         )
@@ -773,19 +584,13 @@ def decide(
         lock(version)
     db.flush()
     _log_workflow(db, by, "approve" if approve else "return", version, body_ids=[body_id])
-    return _notify_secretary(db, version, approval, kind, by=by, links=links)
-
-
-def body_part(version: MinutesVersion, body_id: int) -> list[MinutesSection]:
-    """The sections one body's chair approves, and its extract (抄本) holds: the general
-    sections and that body's own."""
-    return [s for s in version.sections if s.body_id in (None, body_id)]
+    return _notify_secretary(db, version, approval, kind, by=by, links=links, sender=sender)
 
 
 def lock(version: MinutesVersion) -> None:
     version.status = MinutesStatus.APPROVED
     version.approved_at = utcnow()
-    version.content_hash = content_hash(version)
+    version.content_hash = minutes_document.content_hash(version)
 
 
 def _notify_secretary(
@@ -796,6 +601,7 @@ def _notify_secretary(
     *,
     by: Person,
     links: Links,
+    sender: str,
 ) -> mail.QueueResult:
     submitter = version.submitted_by
     if submitter is None:
@@ -821,59 +627,9 @@ def _notify_secretary(
         key=f"{kind}:{approval.id}",
         subject=subject,
         intro=intro,
-        link=links.version(version),
+        link=links.minutes(version.id),
     )
-    return mail.queue_notices(db, session, [notice], organizer=by, sender=links.sender)
-
-
-def content_hash(version: MinutesVersion) -> str:
-    """SHA-256 of what was approved: every section's place, owner, visibility and text."""
-    content = {
-        "session": version.minutes.session_id,
-        "version": version.number,
-        # A case number only where there is one: hashes stored before case numbers
-        # existed must still match.
-        "sections": [
-            [s.position, s.kind.value, s.body_id, s.visibility.value, s.title, s.text]
-            + ([s.case_number] if s.case_number else [])
-            for s in version.sections
-        ],
-    }
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-# --- Rendering ----------------------------------------------------------------------------
-
-
-@dataclass
-class ShownSection:
-    """A section as one reader sees it in one view: its heading, and whether its text is
-    there. A hidden item's heading says only that it is closed, never its title."""
-
-    section: MinutesSection
-    heading: str
-    shown: bool
-
-
-def document(
-    sections: list[MinutesSection], access: policy.SessionAccess, view: policy.MinutesView
-) -> list[ShownSection]:
-    result, number = [], 0
-    for section in sections:
-        shown = policy.shows_section(access, section, view)
-        if section.kind == SectionKind.ITEM:
-            number += 1
-            title = section.title if shown else _("Closed agenda item")
-            if shown and section.case_number:
-                title = _("%(title)s (case %(case)s)", title=title, case=section.case_number)
-            heading = _("Item %(n)d: %(title)s", n=number, title=title)
-        elif section.kind == SectionKind.ATTENDANCE and section.body is not None:
-            heading = _("Attendance: %(body)s", body=section.body.name)
-        else:
-            heading = str(section.kind.label)
-        result.append(ShownSection(section, heading, shown))
-    return result
+    return mail.queue_notices(db, session, [notice], organizer=by, sender=sender)
 
 
 # --- Corrections --------------------------------------------------------------------------
@@ -913,40 +669,6 @@ def start_correction(db: Session, minutes: Minutes, *, reason: str, by: Person) 
     db.flush()
     _log_workflow(db, by, "correct", version)
     return version
-
-
-# --- Differences between versions ---------------------------------------------------------
-
-
-@dataclass
-class SectionDiff:
-    section: MinutesSection  # in the newer version (or the older, if removed)
-    older: MinutesSection | None  # its counterpart in the older version
-    lines: list[tuple[str, str]] = field(default_factory=list)  # (" ", "+", "-"), text
-    changed: bool = False
-
-
-def diff(older: MinutesVersion, newer: MinutesVersion) -> list[SectionDiff]:
-    """Line by line, section by section (matched by kind and item or body)."""
-    before = {s.key: s for s in older.sections}
-    result = []
-    for section in newer.sections:
-        old = before.pop(section.key, None)
-        result.append(_diff_section(section, old, old.text if old else "", section.text))
-    for section in before.values():
-        result.append(_diff_section(section, section, section.text, ""))
-    return result
-
-
-def _diff_section(
-    section: MinutesSection, older: MinutesSection | None, old: str, new: str
-) -> SectionDiff:
-    lines = []
-    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
-        tag = line[:1]
-        if tag in (" ", "+", "-"):
-            lines.append((tag, line[2:]))
-    return SectionDiff(section=section, older=older, lines=lines, changed=old != new)
 
 
 # --- Action items -------------------------------------------------------------------------

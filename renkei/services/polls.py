@@ -23,6 +23,7 @@ from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
+from renkei.links import Links
 from renkei.models import (
     Body,
     Choice,
@@ -49,7 +50,6 @@ TITLE_LENGTH = 200
 COMMENT_LENGTH = 500  # PollInvitee.comment
 MAX_TOKEN_LENGTH = 100  # anything longer is no token of ours: not even hashed
 REQUEST, REMINDER = "poll", "poll-reminder"  # MailMessage.kind
-LINK_PATH = "/polls/answer/"
 
 
 @dataclass
@@ -559,7 +559,7 @@ def queue_requests(
     poll: Poll,
     *,
     organizer: Person | None,
-    base_url: str,
+    links: Links,
     sender: str,
     reminder: bool = False,
     now: datetime | None = None,
@@ -588,7 +588,7 @@ def queue_requests(
             if keys[row.id] in existing:
                 result.already_queued += 1
                 continue
-            link = _link_for(db, poll, person, base_url)
+            link = _link_for(db, poll, person, links)
             message = _request_message(poll, person, address, link, keys[row.id], reminder)
             message_row = mail.plain_message(
                 person, address, organizer=organizer, sender=sender, **message
@@ -599,11 +599,10 @@ def queue_requests(
     return result
 
 
-def _link_for(db: Session, poll: Poll, person: Person, base_url: str) -> str:
-    base = base_url.rstrip("/")
+def _link_for(db: Session, poll: Poll, person: Person, links: Links) -> str:
     if person.has_login:
-        return f"{base}/polls/{poll.id}"
-    return f"{base}{LINK_PATH}{issue_link(db, poll, person)}"
+        return links.poll(poll.id)
+    return links.poll_answer(issue_link(db, poll, person))
 
 
 class _Request(TypedDict):
@@ -687,7 +686,7 @@ def send_reminders(
     settings: mail.MailSettings,
     *,
     days: int,
-    base_url: str,
+    links: Links,
     now: datetime | None = None,
 ) -> ReminderRun:
     """Remind those who have not answered the polls due within ``days`` days (once per
@@ -701,7 +700,7 @@ def send_reminders(
                 db,
                 poll,
                 organizer=poll.created_by,
-                base_url=base_url,
+                links=links,
                 sender=settings.sender,
                 reminder=True,
                 now=now,

@@ -351,8 +351,8 @@ def test_a_task_added_twice_is_one_task(secretary, world, draft):  # noqa: F811
     assert second.headers["Location"] == first.headers["Location"]
 
 
-def test_an_approval_sent_twice_is_one_approval(app, world, people, draft):  # noqa: F811
-    submit_through_services(app, world, people, draft)
+def test_an_approval_sent_twice_is_one_approval(app, world, people, draft, links):  # noqa: F811
+    submit_through_services(app, world, people, draft, links)
     chair = client_for(app, "chair.kyogitai")
     url = approve_url(world, draft, LAYER1)
     data = {"decision": "approve", "form_token": token_of(text(chair.get(url)), url)}

@@ -36,7 +36,7 @@ SECRET = "CANARY-議事録-秘密-7731"  # the text of the 支援会議's confid
 SECRET_TITLE = "個別ケース検討-CANARY-TITLE-5520"  # and its title
 LAYER1_TEXT = "地域資源マップの更新を報告した-L1-3390"
 DECISIONS = "- 行A 資料を整理する\n- 行B 次回に報告する"
-LINKS = minutes.Links(base_url="https://renkei.example.jp", sender="renkei@example.jp")
+SENDER = "renkei@example.jp"
 
 # What users read (renkei/translations/ja/LC_MESSAGES/messages.po).
 NOT_HELD = "議事録は、開催回を「開催済」にしてから作成できます。"
@@ -218,12 +218,12 @@ def draft(app, secretary, world, people, joint):
     return version_id
 
 
-def approve_all(app, world, people, version_id):
+def approve_all(app, world, people, version_id, links):
     """Submitted and approved by both chairs through the services (the pages' own workflow
     is tested below)."""
     with app.app_context():
         version = version_of(world, version_id)
-        minutes.submit(world, version, by=people["secretary"], links=LINKS)
+        minutes.submit(world, version, by=people["secretary"], links=links, sender=SENDER)
         for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
             minutes.decide(
                 world,
@@ -231,21 +231,24 @@ def approve_all(app, world, people, version_id):
                 body_named(world, body).id,
                 approve=True,
                 by=people[chair],
-                links=LINKS,
+                links=links,
+                sender=SENDER,
             )
         world.commit()
     assert version_of(world, version_id).status == MinutesStatus.APPROVED
 
 
 @pytest.fixture
-def approved(app, world, people, draft):
-    approve_all(app, world, people, draft)
+def approved(app, world, people, draft, links):
+    approve_all(app, world, people, draft, links)
     return draft
 
 
-def submit_through_services(app, world, people, version_id):
+def submit_through_services(app, world, people, version_id, links):
     with app.app_context():
-        minutes.submit(world, version_of(world, version_id), by=people["secretary"], links=LINKS)
+        minutes.submit(
+            world, version_of(world, version_id), by=people["secretary"], links=links, sender=SENDER
+        )
         world.commit()
 
 
@@ -462,11 +465,11 @@ def test_only_the_secretariat_saves_a_draft(app, world, draft):
 
 
 @pytest.mark.parametrize("state", ["submitted", "approved"])
-def test_locked_minutes_cannot_be_edited(app, secretary, world, people, draft, state):
+def test_locked_minutes_cannot_be_edited(app, secretary, world, people, draft, state, links):
     if state == "submitted":
-        submit_through_services(app, world, people, draft)
+        submit_through_services(app, world, people, draft, links)
     else:
-        approve_all(app, world, people, draft)
+        approve_all(app, world, people, draft, links)
     target = find(world, draft, SectionKind.DECISIONS)
     before = snapshot(world, draft)
 
@@ -500,7 +503,7 @@ HOSTILE = "\n\n".join(
 FORBIDDEN = ("<script>alert", "onerror", "javascript:", "data:text/html", "<iframe")
 
 
-def test_hostile_markdown_is_rendered_harmless(app, secretary, world, people, draft):
+def test_hostile_markdown_is_rendered_harmless(app, secretary, world, people, draft, links):
     # The decisions are made public, so that every view renders the text.
     target = find(world, draft, SectionKind.DECISIONS)
     assert save(secretary, target, HOSTILE, visibility="public").status_code == 302
@@ -515,7 +518,7 @@ def test_hostile_markdown_is_rendered_harmless(app, secretary, world, people, dr
         for bad in FORBIDDEN:
             assert bad not in page, bad
 
-    approve_all(app, world, people, draft)
+    approve_all(app, world, people, draft, links)
     member = client_for(app, "member.kyogitai")
     page = text(member.get(f"/minutes/{draft}"))
     assert "<strong>太字は残る</strong>" in page
@@ -973,7 +976,9 @@ def test_a_task_marked_neither_done_nor_undone_is_left_as_it_was(
     assert urlsplit(response.headers["Location"]).path == "/"
 
 
-def test_a_return_comment_on_closed_sections_is_for_those_who_may_read_them(app, world, draft):
+def test_a_return_comment_on_closed_sections_is_for_those_who_may_read_them(
+    app, world, draft, links
+):
     """The 支援会議's chair returns its (confidential) part with a comment; a second
     secretary without the pledge sees that it was returned, not what was said."""
     secretary = person_by_email(world, "secretary@example.jp")
@@ -981,10 +986,17 @@ def test_a_return_comment_on_closed_sections_is_for_those_who_may_read_them(app,
     support = body_named(world, SUPPORT)
     with app.app_context():
         version = world.get(MinutesVersion, draft)
-        minutes.submit(world, version, by=secretary, links=LINKS)
+        minutes.submit(world, version, by=secretary, links=links, sender=SENDER)
         comment = "COMMENT-ABOUT-THE-CASE-77"
         minutes.decide(
-            world, version, support.id, approve=False, comment=comment, by=chair, links=LINKS
+            world,
+            version,
+            support.id,
+            approve=False,
+            comment=comment,
+            by=chair,
+            links=links,
+            sender=SENDER,
         )
         second = Person(name="事務 次郎", email="second@example.jp")
         second.password_hash = secretary.password_hash

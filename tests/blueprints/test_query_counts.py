@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from renkei.links import Links
 from renkei.models import MeetingSession, Membership, Person, Pledge, Post, Role
 from renkei.services import agenda, attendance, minutes, scheduling
 from renkei.services.agenda import ItemData
@@ -66,7 +67,7 @@ def minuted_session(app, db, items: int) -> tuple[int, int]:
     section, corrected once: (approved version id, correction id)."""
     secretary = person_by_email(db, "secretary@example.jp")
     support = body_named(db, SUPPORT)
-    links = minutes.Links(base_url="http://localhost", sender="renkei@localhost")
+    links, sender = Links(app.url_map, "http://localhost"), "renkei@localhost"
     with app.app_context():
         session = make_session(db, SUPPORT, LAYER1)
         for n in range(items):
@@ -79,11 +80,17 @@ def minuted_session(app, db, items: int) -> tuple[int, int]:
             minutes.add_action(
                 db, section, text="確認", owner_id=secretary.id, due_on=None, by=secretary
             )
-        minutes.submit(db, version, by=secretary, links=links)
+        minutes.submit(db, version, by=secretary, links=links, sender=sender)
         for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
             chair = person_by_email(db, f"{chair}@example.jp")
             minutes.decide(
-                db, version, body_named(db, body).id, approve=True, by=chair, links=links
+                db,
+                version,
+                body_named(db, body).id,
+                approve=True,
+                by=chair,
+                links=links,
+                sender=sender,
             )
         correction = minutes.start_correction(db, version.minutes, reason="訂正", by=secretary)
         db.commit()

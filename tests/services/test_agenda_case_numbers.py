@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from renkei.models import AgendaItem, CaseNumberCounter, MinutesSection, Pledge
-from renkei.services import agenda, minutes
+from renkei.services import agenda, minutes, minutes_document
 from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError
 from tests.helpers import body_named, count
@@ -130,6 +130,6 @@ def test_the_minutes_section_carries_the_case_number(world, secretary, ctx):
     section = world.scalar(select(MinutesSection).where(MinutesSection.agenda_item_id == item.id))
     assert section.case_number == "R8-0001"
     # The hash covers it: a case number changed after approval would show.
-    hashed = minutes.content_hash(version)
+    hashed = minutes_document.content_hash(version)
     section.case_number = "R8-0002"
-    assert minutes.content_hash(version) != hashed
+    assert minutes_document.content_hash(version) != hashed

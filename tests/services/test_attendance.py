@@ -69,7 +69,7 @@ def everyone(world, session, presence="absent", **overrides) -> list[LineData]:
 def quorum_by_body(world, session) -> dict:
     """The quorum per body from the saved record, as the session page reckons it."""
     people = scheduling.invitees(world, session)
-    record = minutes.attendances_of(world, session)
+    record = attendance.attendances_of(world, session)
     return {q.body.name: q for q in quorum.from_record(session.bodies, people, record)}
 
 
@@ -162,7 +162,7 @@ def test_partial_attendance_is_kept_with_its_times(world, secretary, held):
     world.commit()
     row = attendance.record_of(world, held).attendances[named(world, "兼務 三郎").id]
     assert row.presence == "partial" and row.left_at is None
-    assert minutes.partial_times(row) == "14:40から"
+    assert attendance.partial_times(row) == "14:40から"
 
 
 @pytest.mark.parametrize(
@@ -331,14 +331,14 @@ def test_the_quorum_is_expected_from_the_replies_until_there_is_a_record(world, 
     for name, answer in (("兼務 三郎", "attend"), ("民生 ふみ", "attend"), ("生協 実", "proxy")):
         scheduling.set_reply(world, held, named(world, name), answer, proxy_name="代理人")
     world.commit()
-    expected = quorum.of_session(held, people, minutes.attendances_of(world, held))
+    expected = quorum.of_session(held, people, attendance.attendances_of(world, held))
     assert not expected.recorded
     by_body = {q.body.name: q.present for q in expected.quorums}
     assert by_body == {SUPPORT: 2, LAYER1: 3}  # the 支援会議 does not count proxies
     lines = everyone(world, held, **{"兼務 三郎": present()})
     attendance.save_record(world, held, lines, by=secretary, shown=set())
     world.commit()
-    recorded = quorum.of_session(held, people, minutes.attendances_of(world, held))
+    recorded = quorum.of_session(held, people, attendance.attendances_of(world, held))
     assert recorded.recorded
     assert {q.body.name: q.present for q in recorded.quorums} == {SUPPORT: 1, LAYER1: 1}
 
@@ -351,7 +351,7 @@ def test_presence_at_each_item_lists_the_invitees_recorded_for_it(world, secreta
     attendance.save_record(world, held, lines, by=secretary, shown={secret.id})
     world.commit()
     people = scheduling.invitees(world, held)
-    record = minutes.attendances_of(world, held)
+    record = attendance.attendances_of(world, held)
     assert attendance.present_for([secret], people, record) == [(secret, ["兼務 三郎"])]
     assert attendance.present_for([], people, record) == []
 

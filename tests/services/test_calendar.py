@@ -11,7 +11,6 @@ from renkei.services.dates import TOKYO, tokyo_to_utc
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_data
 
-BASE = "https://renkei.example.jp"
 CANARY = "CANARY-秘密の事例"
 
 
@@ -47,12 +46,12 @@ def joint(world):
     return session
 
 
-def invite(session, who, answer=None):
-    return calendar.invite(session, who, organizer=None, answer=answer, base_url=BASE)
+def invite(session, who, links, answer=None):
+    return calendar.invite(session, who, organizer=None, answer=answer, links=links)
 
 
-def test_invite_times_uid_attendee_and_timezone(world, joint):
-    content = invite(joint, recipient(world), answer="attend")
+def test_invite_times_uid_attendee_and_timezone(world, joint, links):
+    content = invite(joint, recipient(world), links, answer="attend")
     parsed = parse(content)
     assert parsed.method.value == "REQUEST"
     event = parsed.vevent
@@ -66,22 +65,24 @@ def test_invite_times_uid_attendee_and_timezone(world, joint):
     assert parsed.vtimezone.tzid.value == "Asia/Tokyo"
 
 
-def test_nothing_confidential_in_an_invite_whoever_receives_it(world, joint):
+def test_nothing_confidential_in_an_invite_whoever_receives_it(world, joint, links):
     secretary = recipient(world, "secretary@example.jp")  # entitled, with or without pledge
     guest = calendar.Recipient("外部 講師", "guest@example.jp", is_member=False)
     for who in (secretary, recipient(world), guest):
-        content = invite(joint, who)
+        content = invite(joint, who, links)
         assert CANARY.encode() not in content
         description = parse(content).vevent.description.value
         assert "非公開議題" in description or "Closed agenda item" in description
-    assert "地域資源の共有" in parse(invite(joint, recipient(world))).vevent.description.value
-    assert "地域資源の共有" not in parse(invite(joint, guest)).vevent.description.value
-    assert "開会" in parse(invite(joint, guest)).vevent.description.value
+    assert (
+        "地域資源の共有" in parse(invite(joint, recipient(world), links)).vevent.description.value
+    )
+    assert "地域資源の共有" not in parse(invite(joint, guest, links)).vevent.description.value
+    assert "開会" in parse(invite(joint, guest, links)).vevent.description.value
 
 
-def test_long_japanese_lines_fold_without_splitting_a_character(world, joint):
+def test_long_japanese_lines_fold_without_splitting_a_character(world, joint, links):
     joint.place = "みどり町役場" * 30
-    content = invite(joint, recipient(world))
+    content = invite(joint, recipient(world), links)
     assert content.count(b"\r\n") == content.count(b"\n")  # every line ends with CRLF
     for line in content.split(b"\r\n"):
         assert len(line) <= 75
@@ -89,18 +90,18 @@ def test_long_japanese_lines_fold_without_splitting_a_character(world, joint):
     assert parse(content).vevent.location.value == "みどり町役場" * 30
 
 
-def test_cancel_is_method_cancel_with_a_higher_sequence(world, joint):
+def test_cancel_is_method_cancel_with_a_higher_sequence(world, joint, links):
     secretary = person_by_email(world, "secretary@example.jp")
-    before = int(parse(invite(joint, recipient(world))).vevent.sequence.value)
+    before = int(parse(invite(joint, recipient(world), links)).vevent.sequence.value)
     scheduling.cancel_session(world, joint, by=secretary)
-    parsed = parse(invite(joint, recipient(world)))
+    parsed = parse(invite(joint, recipient(world), links))
     assert parsed.method.value == "CANCEL"
     assert parsed.vevent.status.value == "CANCELLED"
     assert int(parsed.vevent.sequence.value) > before
     assert parsed.vevent.uid.value == f"session-{joint.id}@renkei.example.jp"
 
 
-def test_series_rrule_exdate_and_moved_occurrence(world):
+def test_series_rrule_exdate_and_moved_occurrence(world, links):
     secretary = person_by_email(world, "secretary@example.jp")
     created = series.create_series(
         world,
@@ -115,7 +116,7 @@ def test_series_rrule_exdate_and_moved_occurrence(world):
     world.commit()
 
     content = calendar.series_invite(
-        created, recipient(world), organizer=None, answer=None, base_url=BASE
+        created, recipient(world), organizer=None, answer=None, links=links
     )
     parsed = parse(content)
     master, override = parsed.vevent_list
@@ -127,7 +128,7 @@ def test_series_rrule_exdate_and_moved_occurrence(world):
     assert override.dtstart.value.astimezone(TOKYO).time() == time(10)
 
 
-def test_one_moved_occurrence_is_sent_with_its_recurrence_id(world):
+def test_one_moved_occurrence_is_sent_with_its_recurrence_id(world, links):
     secretary = person_by_email(world, "secretary@example.jp")
     created = series.create_series(
         world, session_data(world, SUPPORT), series.RepeatRule("weekly", count=3), by=secretary
@@ -137,21 +138,19 @@ def test_one_moved_occurrence_is_sent_with_its_recurrence_id(world):
     scheduling.update_session(
         world, occurrence, session_data(world, SUPPORT, day=date(2026, 12, 18)), by=secretary
     )
-    event = parse(invite(occurrence, recipient(world))).vevent
+    event = parse(invite(occurrence, recipient(world), links)).vevent
     assert event.recurrence_id.value == original.astimezone(TOKYO)
     assert event.uid.value == f"series-{created.id}@renkei.example.jp"
     assert event.sequence.value == "1"
 
 
-def test_cutting_a_series_short_raises_its_sequence(world):
+def test_cutting_a_series_short_raises_its_sequence(world, links):
     secretary = person_by_email(world, "secretary@example.jp")
     created = series.create_series(
         world, session_data(world, SUPPORT), series.RepeatRule("weekly", count=4), by=secretary
     )
     before = parse(
-        calendar.series_invite(
-            created, recipient(world), organizer=None, answer=None, base_url=BASE
-        )
+        calendar.series_invite(created, recipient(world), organizer=None, answer=None, links=links)
     ).vevent.sequence.value
     third = created.sessions[2]
     series.update_following(
@@ -161,9 +160,7 @@ def test_cutting_a_series_short_raises_its_sequence(world):
         by=secretary,
     )
     after = parse(
-        calendar.series_invite(
-            created, recipient(world), organizer=None, answer=None, base_url=BASE
-        )
+        calendar.series_invite(created, recipient(world), organizer=None, answer=None, links=links)
     )
     assert int(after.vevent.sequence.value) > int(before)
     assert len(list(after.vevent.getrruleset())) == 2

@@ -15,7 +15,7 @@ from renkei.models import (
     Programme,
     Status,
 )
-from renkei.services import apportionment, case_numbers, dates, demo, minutes
+from renkei.services import apportionment, case_numbers, dates, demo, minutes_document
 from renkei.services.dates import in_tokyo
 
 
@@ -25,7 +25,7 @@ def test_demo_has_sessions_and_approved_minutes(app, db):
         db.commit()
         version = db.scalars(select(MinutesVersion)).one()
         assert version.status == MinutesStatus.APPROVED
-        assert version.content_hash == minutes.content_hash(version)
+        assert version.content_hash == minutes_document.content_hash(version)
         assert version.minutes.session.status == Status.HELD
         assert db.scalars(
             select(MeetingSession).where(MeetingSession.status == Status.SCHEDULED)

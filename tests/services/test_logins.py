@@ -67,7 +67,7 @@ def test_failures_too_old_to_count_are_deleted(db):
     assert db.scalars(select(LoginFailure.email)).all() == ["y@example.jp"]
 
 
-def test_overlong_input_is_stored_cut_short(db):
+def test_overlong_input_is_stored_cut_short(db, links):
     logins.record_failure(db, "a" * 300 + "@example.jp", "f" * 60)
     db.commit()
     failure = db.scalar(select(LoginFailure))
@@ -77,10 +77,8 @@ def test_overlong_input_is_stored_cut_short(db):
 # --- Reset links --------------------------------------------------------------------------
 
 
-def request(db, email=MEMBER, at=0):
-    return logins.request_reset(
-        db, email, base_url=BASE_URL, sender="renkei@example.jp", now=minutes(at)
-    )
+def request(db, links, email=MEMBER, at=0):
+    return logins.request_reset(db, email, links=links, sender="renkei@example.jp", now=minutes(at))
 
 
 def token_of(message) -> str:
@@ -89,8 +87,8 @@ def token_of(message) -> str:
     return body.split(f"{BASE_URL}/password/reset/", 1)[1].split()[0]
 
 
-def test_a_reset_link_is_stored_hashed_and_mailed_pending(world, ctx):
-    message = request(world)
+def test_a_reset_link_is_stored_hashed_and_mailed_pending(world, ctx, links):
+    message = request(world, links)
     token = token_of(message)
     reset = world.scalar(select(PasswordReset))
     assert reset.token_hash == logins.token_hash(token) and len(token) >= 40
@@ -99,8 +97,8 @@ def test_a_reset_link_is_stored_hashed_and_mailed_pending(world, ctx):
     assert message.dedupe_key == f"password-reset:{reset.id}"
 
 
-def test_a_link_works_once_and_within_the_hour(world, ctx):
-    token = token_of(request(world))
+def test_a_link_works_once_and_within_the_hour(world, ctx, links):
+    token = token_of(request(world, links))
     assert logins.find_reset(world, token, now=minutes(59)) is not None
     assert logins.find_reset(world, token, now=minutes(60)) is None
     person = logins.use_reset(world, token, "a-long-new-password", now=minutes(5))
@@ -109,8 +107,8 @@ def test_a_link_works_once_and_within_the_hour(world, ctx):
         logins.use_reset(world, token, "another-long-password", now=minutes(6))
 
 
-def test_a_password_against_the_rules_leaves_the_link_unused_after_rollback(world, ctx):
-    token = token_of(request(world))
+def test_a_password_against_the_rules_leaves_the_link_unused_after_rollback(world, ctx, links):
+    token = token_of(request(world, links))
     world.commit()
     with pytest.raises(DomainError):
         logins.use_reset(world, token, "short", now=minutes(1))
@@ -118,19 +116,19 @@ def test_a_password_against_the_rules_leaves_the_link_unused_after_rollback(worl
     assert logins.find_reset(world, token, now=minutes(1)) is not None
 
 
-def test_a_newer_link_voids_the_older_and_three_an_hour_are_the_most(world, ctx):
-    first = token_of(request(world, at=0))
-    request(world, at=10)
+def test_a_newer_link_voids_the_older_and_three_an_hour_are_the_most(world, ctx, links):
+    first = token_of(request(world, links, at=0))
+    request(world, links, at=10)
     assert logins.find_reset(world, first, now=minutes(11)) is None
-    request(world, at=20)
-    assert request(world, at=30) is None  # the fourth within the hour: silently nothing
+    request(world, links, at=20)
+    assert request(world, links, at=30) is None  # the fourth within the hour: silently nothing
     assert count(world, PasswordReset) == 3
-    assert request(world, at=61) is not None  # the first has left the hour
+    assert request(world, links, at=61) is not None  # the first has left the hour
 
 
-def test_no_link_for_an_unknown_address_or_a_deactivated_account(world, ctx):
+def test_no_link_for_an_unknown_address_or_a_deactivated_account(world, ctx, links):
     person_by_email(world, MEMBER).active = False
-    assert request(world) is None
-    assert request(world, "nobody@example.jp") is None
-    assert request(world, "") is None
+    assert request(world, links) is None
+    assert request(world, links, "nobody@example.jp") is None
+    assert request(world, links, "") is None
     assert count(world, PasswordReset) == 0

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from renkei.models import AgendaItem, Guest, MailMessage, Pledge, Visibility
 from renkei.services import mail, scheduling
 from renkei.services.dates import today
+from renkei.services.mail import delivery
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session
 from tests.smtp import use_smtp
@@ -34,9 +35,9 @@ def settings_for(app) -> mail.MailSettings:
     return mail.MailSettings.from_config(app.config, app.instance_path)
 
 
-def queue(db, session, kind="invite"):
+def queue(db, session, links, kind="invite"):
     secretary = person_by_email(db, "secretary@example.jp")
-    result = mail.queue_session_mail(db, session, kind, organizer=secretary, base_url=BASE_URL)
+    result = mail.queue_session_mail(db, session, kind, organizer=secretary, links=links)
     db.commit()
     return result
 
@@ -83,10 +84,10 @@ def test_settings_defaults(app):
 # --- Queueing and composing ----------------------------------------------------------------
 
 
-def test_one_message_per_address_and_names_without_one(app, world, ctx, smtp_server):
+def test_one_message_per_address_and_names_without_one(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT, LAYER1, title="合同会議", place="役場 第1会議室")
-    result = queue(world, session)
+    result = queue(world, session, links)
     assert {m.to_address for m in result.messages} == JOINT_ADDRESSES
     assert len(result.messages) == len(JOINT_ADDRESSES)  # 兼務 三郎 once, not per body
     assert set(result.without_address) == JOINT_WITHOUT_ADDRESS
@@ -120,11 +121,11 @@ def test_one_message_per_address_and_names_without_one(app, world, ctx, smtp_ser
     assert event["UID"] == f"session-{session.id}@renkei.example.jp"
 
 
-def test_a_guest_with_a_members_address_gets_one_message(app, world, ctx):
+def test_a_guest_with_a_members_address_gets_one_message(app, world, ctx, links):
     session = make_session(world, SUPPORT)
     world.add(Guest(session=session, name="兼務 三郎（個人）", email="Member.Both@example.jp"))
     world.commit()
-    result = queue(world, session)
+    result = queue(world, session, links)
     addresses = [m.to_address.lower() for m in result.messages]
     assert addresses.count("member.both@example.jp") == 1
     assert len(addresses) == len(set(addresses)) == 3
@@ -135,11 +136,12 @@ def test_asking_twice_queues_once_and_delivering_twice_sends_once(
     world,
     ctx,
     smtp_server,
+    links,
 ):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
-    first = queue(world, session)
-    second = queue(world, session)
+    first = queue(world, session, links)
+    second = queue(world, session, links)
     assert first.messages and not second.messages
     assert second.already_queued == len(first.messages)
     assert mail.deliver(world, settings_for(app)).sent == len(first.messages)
@@ -147,13 +149,13 @@ def test_asking_twice_queues_once_and_delivering_twice_sends_once(
     assert len(smtp_server.received) == len(first.messages) == count(world, MailMessage)
 
 
-def test_existing_keys_are_looked_up_in_one_query(app, world, ctx):
+def test_existing_keys_are_looked_up_in_one_query(app, world, ctx, links):
     from tests.helpers import counting
 
     session = make_session(world, SUPPORT, LAYER1)
-    queue(world, session)
+    queue(world, session, links)
     with counting(app.extensions["renkei.engine"]) as statements:
-        queue(world, session)
+        queue(world, session, links)
     lookups = [s for s in statements if "dedupe_key" in s and s.lstrip().startswith("SELECT")]
     assert len(lookups) == 1
 
@@ -164,21 +166,22 @@ def test_a_message_claimed_by_another_worker_is_left_alone(
     ctx,
     smtp_server,
     monkeypatch,
+    links,
 ):
     """Another worker claims the first message between this one's look-up and its claim:
     this one sends the others only."""
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
-    ids = queue(world, session).ids
+    ids = queue(world, session, links).ids
     other = app.extensions["renkei.sessionmaker"]()
-    real_claim = mail._claim
+    real_claim = delivery._claim
 
     def racing_claim(db, message_id):
         if message_id == ids[0]:
             assert real_claim(other, message_id)  # the other worker is first
         return real_claim(db, message_id)
 
-    monkeypatch.setattr(mail, "_claim", racing_claim)
+    monkeypatch.setattr(delivery, "_claim", racing_claim)
     try:
         result = mail.deliver(world, settings_for(app), ids)
     finally:
@@ -190,23 +193,23 @@ def test_a_message_claimed_by_another_worker_is_left_alone(
     assert claimed.status == "sending" and claimed.to_address not in rcpts
 
 
-def test_two_workers_claim_each_message_once(app, world, ctx):
+def test_two_workers_claim_each_message_once(app, world, ctx, links):
     session = make_session(world, SUPPORT)
-    ids = queue(world, session).ids
+    ids = queue(world, session, links).ids
     other = app.extensions["renkei.sessionmaker"]()
     try:
-        assert mail._claim(world, ids[0]) is True
-        assert mail._claim(other, ids[0]) is False
+        assert delivery._claim(world, ids[0]) is True
+        assert delivery._claim(other, ids[0]) is False
     finally:
         other.close()
 
 
-def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server):
+def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
     world.add(Guest(session=session, name="外部 講師", email="refused@example.jp"))
     world.commit()
-    ids = queue(world, session).ids
+    ids = queue(world, session, links).ids
     result = mail.deliver(world, settings_for(app))
     assert result.failed == 1 and result.sent == len(ids) - 1
     world.expire_all()
@@ -215,10 +218,10 @@ def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server):
     assert len(smtp_server.received) == len(ids) - 1
 
 
-def test_server_down_fails_then_retry_sends(app, world, ctx, smtp_server):
+def test_server_down_fails_then_retry_sends(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
-    ids = queue(world, session).ids
+    ids = queue(world, session, links).ids
     smtp_server.stop()
     result = mail.deliver(world, settings_for(app))
     assert result.failed == len(ids) and result.sent == 0
@@ -234,10 +237,10 @@ def test_server_down_fails_then_retry_sends(app, world, ctx, smtp_server):
     assert len(smtp_server.received) == len(ids)
 
 
-def test_without_smtp_host_messages_go_to_the_outbox(app, world, ctx):
+def test_without_smtp_host_messages_go_to_the_outbox(app, world, ctx, links):
     use_smtp(app, None)
     session = make_session(world, SUPPORT)
-    ids = queue(world, session).ids
+    ids = queue(world, session, links).ids
     result = mail.deliver(world, settings_for(app))
     assert result.sent == len(ids)
     files = sorted(settings_for(app).outbox.glob("*.eml"))
@@ -246,17 +249,17 @@ def test_without_smtp_host_messages_go_to_the_outbox(app, world, ctx):
     assert calendar_part(message).get_param("method") == "REQUEST"
 
 
-def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_server):
+def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT)
-    queue(world, session)
+    queue(world, session, links)
     secretary = person_by_email(world, "secretary@example.jp")
     with pytest.raises(ValueError):
-        queue(world, session, "cancel")  # not cancelled yet
+        queue(world, session, links, "cancel")  # not cancelled yet
     scheduling.cancel_session(world, session, by=secretary)
     with pytest.raises(ValueError):
-        queue(world, session, "update")  # nothing to update in a cancelled session
-    queue(world, session, "cancel")
+        queue(world, session, links, "update")  # nothing to update in a cancelled session
+    queue(world, session, links, "cancel")
     mail.deliver(world, settings_for(app))
     invite, cancel = smtp_server.to("member.both@example.jp")
     part = calendar_part(cancel)
@@ -265,7 +268,7 @@ def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_se
     assert event_of(cancel)[0]["UID"] == event_of(invite)[0]["UID"]
 
 
-def test_no_confidential_title_in_any_message(app, world, ctx, smtp_server):
+def test_no_confidential_title_in_any_message(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
     session = make_session(world, SUPPORT, LAYER1)
     support, layer1 = body_named(world, SUPPORT), body_named(world, LAYER1)
@@ -291,10 +294,10 @@ def test_no_confidential_title_in_any_message(app, world, ctx, smtp_server):
         )
     world.add(Guest(session=session, name="外部 講師", email="guest@example.jp"))
     world.commit()
-    queue(world, session)
+    queue(world, session, links)
     secretary = person_by_email(world, "secretary@example.jp")
     scheduling.cancel_session(world, session, by=secretary)
-    queue(world, session, "cancel")
+    queue(world, session, links, "cancel")
     mail.deliver(world, settings_for(app))
 
     received = smtp_server.received
@@ -313,7 +316,7 @@ def test_no_confidential_title_in_any_message(app, world, ctx, smtp_server):
 # --- Series -------------------------------------------------------------------------------
 
 
-def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server):
+def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server, links):
     from renkei.services import series
     from tests.sessions_helpers import session_data
 
@@ -325,8 +328,8 @@ def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server):
         series.RepeatRule(frequency="weekly", count=4),
         by=secretary,
     )
-    result = mail.queue_series_mail(world, created, organizer=secretary, base_url=BASE_URL)
-    again = mail.queue_series_mail(world, created, organizer=secretary, base_url=BASE_URL)
+    result = mail.queue_series_mail(world, created, organizer=secretary, links=links)
+    again = mail.queue_series_mail(world, created, organizer=secretary, links=links)
     world.commit()
     assert result.messages and not again.messages
     mail.deliver(world, settings_for(app))
@@ -339,7 +342,7 @@ def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server):
 # --- Reminders ----------------------------------------------------------------------------
 
 
-def test_reminders_once_per_session_and_day(app, world, ctx, smtp_server):
+def test_reminders_once_per_session_and_day(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
     soon = make_session(
         world, SUPPORT, day=today() + timedelta(days=3), start=time(10), end=time(11)
@@ -350,8 +353,8 @@ def test_reminders_once_per_session_and_day(app, world, ctx, smtp_server):
     scheduling.cancel_session(world, cancelled, by=secretary)
     world.commit()
     settings = settings_for(app)
-    first = mail.send_reminders(world, settings, days=3, base_url=BASE_URL)
-    second = mail.send_reminders(world, settings, days=3, base_url=BASE_URL)
+    first = mail.send_reminders(world, settings, days=3, links=links)
+    second = mail.send_reminders(world, settings, days=3, links=links)
     assert first.sessions == 1 and first.delivery.sent == len(first.queued.messages) > 0
     assert not second.queued.messages and second.delivery.sent == 0
     assert {m.session_id for m in first.queued.messages} == {soon.id}

@@ -17,7 +17,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, minutes, pledges, policy, scheduling
+from renkei.services import agenda, minutes, minutes_document, pledges, policy, scheduling
 from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError, Forbidden
 from renkei.services.policy import MinutesView
@@ -25,7 +25,7 @@ from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held
 
 SECRET = "CANARY-MINUTES-SECRET-4411"
-LINKS = minutes.Links(base_url="https://renkei.example.jp", sender="renkei@example.jp")
+SENDER = "renkei@example.jp"
 
 
 @pytest.fixture
@@ -189,15 +189,15 @@ def test_an_item_added_later_gets_a_section(world, joint, draft, people):
 # --- Approval --------------------------------------------------------------------------------
 
 
-def test_empty_minutes_cannot_be_submitted(world, joint, people):
+def test_empty_minutes_cannot_be_submitted(world, joint, people, links):
     version = minutes.open_minutes(world, joint, by=people["secretary"])
     with pytest.raises(DomainError, match="空"):
-        minutes.submit(world, version, by=people["secretary"], links=LINKS)
+        minutes.submit(world, version, by=people["secretary"], links=links, sender=SENDER)
     assert version.status == MinutesStatus.DRAFT
 
 
-def test_joint_minutes_need_every_chair(world, draft, people):
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+def test_joint_minutes_need_every_chair(world, draft, people, links):
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     world.commit()
     requests = world.scalars(select(MailMessage).where(MailMessage.kind == minutes.REQUEST)).all()
     assert {m.to_address for m in requests} == {
@@ -207,22 +207,50 @@ def test_joint_minutes_need_every_chair(world, draft, people):
     assert not any(SECRET.encode() in m.content for m in requests)
 
     support, layer1 = body_named(world, SUPPORT), body_named(world, LAYER1)
-    minutes.decide(world, draft, support.id, approve=True, by=people["chair.support"], links=LINKS)
+    minutes.decide(
+        world,
+        draft,
+        support.id,
+        approve=True,
+        by=people["chair.support"],
+        links=links,
+        sender=SENDER,
+    )
     world.commit()
     assert draft.status == MinutesStatus.SUBMITTED  # the 協議体's chair has not approved yet
 
     with pytest.raises(DomainError, match="すでに"):
         minutes.decide(
-            world, draft, support.id, approve=True, by=people["chair.support"], links=LINKS
+            world,
+            draft,
+            support.id,
+            approve=True,
+            by=people["chair.support"],
+            links=links,
+            sender=SENDER,
         )
     world.rollback()
     with pytest.raises(Forbidden):  # not the chair of the 支援会議
         minutes.decide(
-            world, draft, support.id, approve=True, by=people["chair.kyogitai"], links=LINKS
+            world,
+            draft,
+            support.id,
+            approve=True,
+            by=people["chair.kyogitai"],
+            links=links,
+            sender=SENDER,
         )
     world.rollback()
 
-    minutes.decide(world, draft, layer1.id, approve=True, by=people["chair.kyogitai"], links=LINKS)
+    minutes.decide(
+        world,
+        draft,
+        layer1.id,
+        approve=True,
+        by=people["chair.kyogitai"],
+        links=links,
+        sender=SENDER,
+    )
     world.commit()
     assert draft.status == MinutesStatus.APPROVED
     assert draft.approved_at is not None
@@ -230,8 +258,8 @@ def test_joint_minutes_need_every_chair(world, draft, people):
     assert {m.to_address for m in answers} == {"secretary@example.jp"}
 
 
-def test_approved_minutes_are_locked_and_hashed(world, draft, people):
-    approve_all(world, draft, people)
+def test_approved_minutes_are_locked_and_hashed(world, draft, people, links):
+    approve_all(world, draft, people, links)
     expected = hashlib.sha256(
         json.dumps(
             {
@@ -256,25 +284,37 @@ def test_approved_minutes_are_locked_and_hashed(world, draft, people):
     world.rollback()
     # Any change to the stored text no longer matches the hash.
     target.text = "改ざん"
-    assert minutes.content_hash(draft) != draft.content_hash
+    assert minutes_document.content_hash(draft) != draft.content_hash
 
 
-def approve_all(world, version, people):
-    minutes.submit(world, version, by=people["secretary"], links=LINKS)
+def approve_all(world, version, people, links):
+    minutes.submit(world, version, by=people["secretary"], links=links, sender=SENDER)
     for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
         minutes.decide(
-            world, version, body_named(world, body).id, approve=True, by=people[chair], links=LINKS
+            world,
+            version,
+            body_named(world, body).id,
+            approve=True,
+            by=people[chair],
+            links=links,
+            sender=SENDER,
         )
     world.commit()
 
 
-def test_return_with_comment_goes_back_to_draft(world, draft, people):
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+def test_return_with_comment_goes_back_to_draft(world, draft, people, links):
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     world.commit()
     layer1 = body_named(world, LAYER1)
     with pytest.raises(DomainError, match="コメント"):
         minutes.decide(
-            world, draft, layer1.id, approve=False, by=people["chair.kyogitai"], links=LINKS
+            world,
+            draft,
+            layer1.id,
+            approve=False,
+            by=people["chair.kyogitai"],
+            links=links,
+            sender=SENDER,
         )
     world.rollback()
     minutes.decide(
@@ -284,7 +324,8 @@ def test_return_with_comment_goes_back_to_draft(world, draft, people):
         approve=False,
         comment="出席者の記載を確認してください",
         by=people["chair.kyogitai"],
-        links=LINKS,
+        links=links,
+        sender=SENDER,
     )
     world.commit()
     assert draft.status == MinutesStatus.DRAFT
@@ -295,24 +336,30 @@ def test_return_with_comment_goes_back_to_draft(world, draft, people):
 
     # Submitted again: the earlier round's decisions no longer count.
     write(world, draft, people, SectionKind.DECISIONS, "- 修正済み")
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     assert minutes.current_approvals(draft) == {}
-    approve_all_again(world, draft, people)
+    approve_all_again(world, draft, people, links)
     assert draft.status == MinutesStatus.APPROVED
 
 
-def approve_all_again(world, version, people):
+def approve_all_again(world, version, people, links):
     for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
         minutes.decide(
-            world, version, body_named(world, body).id, approve=True, by=people[chair], links=LINKS
+            world,
+            version,
+            body_named(world, body).id,
+            approve=True,
+            by=people[chair],
+            links=links,
+            sender=SENDER,
         )
     world.commit()
 
 
-def test_a_chair_without_a_pledge_cannot_approve_what_they_cannot_see(world, draft, people):
+def test_a_chair_without_a_pledge_cannot_approve_what_they_cannot_see(world, draft, people, links):
     world.execute(delete(Pledge).where(Pledge.person_id == people["chair.support"].id))
     world.commit()
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     with pytest.raises(DomainError, match="守秘義務"):
         minutes.decide(
             world,
@@ -320,12 +367,13 @@ def test_a_chair_without_a_pledge_cannot_approve_what_they_cannot_see(world, dra
             body_named(world, SUPPORT).id,
             approve=True,
             by=people["chair.support"],
-            links=LINKS,
+            links=links,
+            sender=SENDER,
         )
 
 
-def test_withdrawn_minutes_can_be_edited_again(world, draft, people):
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+def test_withdrawn_minutes_can_be_edited_again(world, draft, people, links):
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     world.commit()
     target = section(draft, SectionKind.DECISIONS)
     with pytest.raises(DomainError):
@@ -339,8 +387,8 @@ def test_withdrawn_minutes_can_be_edited_again(world, draft, people):
 # --- Corrections -----------------------------------------------------------------------------
 
 
-def test_correction_is_a_new_version_with_a_diff(world, draft, people):
-    approve_all(world, draft, people)
+def test_correction_is_a_new_version_with_a_diff(world, draft, people, links):
+    approve_all(world, draft, people, links)
     approved_hash = draft.content_hash
     with pytest.raises(DomainError, match="理由"):
         minutes.start_correction(world, draft.minutes, reason=" ", by=people["secretary"])
@@ -350,7 +398,7 @@ def test_correction_is_a_new_version_with_a_diff(world, draft, people):
     world.commit()
     assert (second.number, second.status) == (2, MinutesStatus.DRAFT)
     write(world, second, people, SectionKind.DECISIONS, "- 次回までに資料を整理する\n- 追記")
-    changes = {c.section.kind: c for c in minutes.diff(draft, second)}
+    changes = {c.section.kind: c for c in minutes_document.diff(draft, second)}
     decisions = changes[SectionKind.DECISIONS]
     assert decisions.changed
     assert ("+", "- 追記") in decisions.lines
@@ -358,11 +406,11 @@ def test_correction_is_a_new_version_with_a_diff(world, draft, people):
     assert not changes[SectionKind.HEADER].changed
     # The approved version is untouched and still verifies.
     assert draft.status == MinutesStatus.APPROVED
-    assert minutes.content_hash(draft) == approved_hash
+    assert minutes_document.content_hash(draft) == approved_hash
     # Only one version at a time is being corrected.
     with pytest.raises(DomainError):
         minutes.start_correction(world, draft.minutes, reason="もう一度", by=people["secretary"])
-    approve_all(world, second, people)
+    approve_all(world, second, people, links)
     assert second.content_hash and second.content_hash != approved_hash
 
 
@@ -371,8 +419,12 @@ def test_correction_is_a_new_version_with_a_diff(world, draft, people):
 
 def rendered(world, version, person, view, body=None) -> str:
     access = policy.session_access(world, person, version.minutes.session)
-    sections = minutes.body_part(version, body_named(world, body).id) if body else version.sections
-    parts = minutes.document(sections, access, view)
+    sections = (
+        minutes_document.body_part(version, body_named(world, body).id)
+        if body
+        else version.sections
+    )
+    parts = minutes_document.document(sections, access, view)
     return "\n".join(f"{p.heading}\n{p.section.text if p.shown else ''}" for p in parts)
 
 
@@ -466,10 +518,10 @@ def test_an_item_opened_later_does_not_open_its_section(world, joint, draft, peo
     assert (secret.title, secret.visibility) == ("改題", Visibility.CONFIDENTIAL)
 
 
-def test_a_save_after_submission_is_refused(world, draft, people):
+def test_a_save_after_submission_is_refused(world, draft, people, links):
     target = section(draft, SectionKind.DECISIONS)
     revision = target.revision
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     world.commit()
     with pytest.raises(DomainError, match="編集できません"):
         minutes.save_section(
@@ -477,25 +529,35 @@ def test_a_save_after_submission_is_refused(world, draft, people):
         )
 
 
-def test_a_chair_without_a_login_is_named_before_submission(world, draft, people):
+def test_a_chair_without_a_login_is_named_before_submission(world, draft, people, links):
     people["chair.kyogitai"].password_hash = None
     world.commit()
     with pytest.raises(DomainError, match="ログイン"):
-        minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+        minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     assert draft.status == MinutesStatus.DRAFT
 
 
-def test_the_chairs_still_to_decide_and_the_returns_as_each_reader_sees_them(world, draft, people):
+def test_the_chairs_still_to_decide_and_the_returns_as_each_reader_sees_them(
+    world, draft, people, links
+):
     support, layer1 = body_named(world, SUPPORT), body_named(world, LAYER1)
 
     def access(name):
         return policy.session_access(world, people[name], draft.minutes.session)
 
     assert minutes.awaiting_decision(draft, access("chair.support")) == []  # not submitted
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     assert minutes.awaiting_decision(draft, access("chair.support")) == [support]
     assert minutes.awaiting_decision(draft, access("secretary")) == []
-    minutes.decide(world, draft, support.id, approve=True, by=people["chair.support"], links=LINKS)
+    minutes.decide(
+        world,
+        draft,
+        support.id,
+        approve=True,
+        by=people["chair.support"],
+        links=links,
+        sender=SENDER,
+    )
     assert minutes.awaiting_decision(draft, access("chair.support")) == []
     assert list(minutes.decisions(draft, access("secretary"))) == [support.id]
     comment = "個別ケースの記載を確認してください"
@@ -506,7 +568,8 @@ def test_the_chairs_still_to_decide_and_the_returns_as_each_reader_sees_them(wor
         approve=False,
         comment=comment,
         by=people["chair.kyogitai"],
-        links=LINKS,
+        links=links,
+        sender=SENDER,
     )
     world.commit()
     returned = minutes.returns(draft, access("secretary"))
@@ -516,10 +579,10 @@ def test_the_chairs_still_to_decide_and_the_returns_as_each_reader_sees_them(wor
 
 
 def test_a_returned_comment_stays_hidden_from_a_reader_not_entitled_to_the_closed_sections(
-    world, draft, people
+    world, draft, people, links
 ):
     support = body_named(world, SUPPORT)
-    minutes.submit(world, draft, by=people["secretary"], links=LINKS)
+    minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     minutes.decide(
         world,
         draft,
@@ -527,7 +590,8 @@ def test_a_returned_comment_stays_hidden_from_a_reader_not_entitled_to_the_close
         approve=False,
         comment=SECRET,
         by=people["chair.support"],
-        links=LINKS,
+        links=links,
+        sender=SENDER,
     )
     world.commit()
     world.execute(delete(Pledge).where(Pledge.person_id == people["secretary"].id))

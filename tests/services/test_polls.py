@@ -273,12 +273,12 @@ def test_deciding_a_slot_now_past_or_unknown_is_refused(ctx, world, secretary):
 
 
 def test_requests_go_to_invitees_with_an_address_and_links_to_those_without_a_login(
-    ctx, world, secretary
+    ctx, world, secretary, links
 ):
     fumi = person_named(world, "民生 ふみ")
     fumi.email = "fumi@example.jp"  # a member without a login, with an address
     poll = make_poll(world, SUPPORT)
-    args = {"organizer": secretary, "base_url": "https://renkei.example.jp", "sender": "r@x.jp"}
+    args = {"organizer": secretary, "links": links, "sender": "r@x.jp"}
     queued = polls.queue_requests(world, poll, **args)
     world.commit()
     assert {m.to_address for m in queued.messages} == {

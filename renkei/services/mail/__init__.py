@@ -1,0 +1,74 @@
+"""E-mail about sessions: invitations, change and cancellation notices, reminders, and the
+plain notices of the minutes workflow, polls, memberships and password resets.
+
+Queueing and delivering are two steps, in three modules:
+
+- ``compose``: the subjects and texts, in Japanese (``MAIL_LOCALE``) whatever language the
+  secretary's browser uses, and one whole RFC 5322 message with the iCalendar file from
+  ``calendar`` attached;
+- ``queue``: one ``MailMessage`` row per recipient in the caller's transaction
+  (``queue_session_mail``, ``queue_series_mail``, ``queue_notices``, ``plain_message``,
+  ``address_message``), so a session and the news of it are saved together; a unique
+  ``dedupe_key`` queues each message once;
+- ``delivery``: the stored messages sent afterwards over one SMTP connection, or written to
+  the outbox folder when no SMTP server is configured (``deliver``, in a thread with
+  ``deliver_in_thread``); a worker claims a message with a conditional UPDATE before
+  sending it, so two workers never send the same one.
+
+Nothing confidential goes into a message: the agenda in the body is worked out by the policy
+module exactly as for the attached calendar file (``policy.calendar_access``), and calendar
+files never carry confidential content. No Flask request is used here; gettext needs an
+application context, as elsewhere in the services.
+"""
+
+from renkei.services.mail.compose import (
+    CANCEL,
+    INVITE,
+    MAIL_LOCALE,
+    REMINDER,
+    UPDATE,
+    valid_address,
+)
+from renkei.services.mail.delivery import (
+    DeliveryResult,
+    MailSettings,
+    ReminderResult,
+    deliver,
+    deliver_in_thread,
+    send_reminders,
+)
+from renkei.services.mail.queue import (
+    Notice,
+    QueueResult,
+    address_message,
+    existing_keys,
+    plain_message,
+    queue_notices,
+    queue_series_mail,
+    queue_session_mail,
+    session_messages,
+)
+
+__all__ = [
+    "CANCEL",
+    "INVITE",
+    "MAIL_LOCALE",
+    "REMINDER",
+    "UPDATE",
+    "DeliveryResult",
+    "MailSettings",
+    "Notice",
+    "QueueResult",
+    "ReminderResult",
+    "address_message",
+    "deliver",
+    "deliver_in_thread",
+    "existing_keys",
+    "plain_message",
+    "queue_notices",
+    "queue_series_mail",
+    "queue_session_mail",
+    "send_reminders",
+    "session_messages",
+    "valid_address",
+]

@@ -1,0 +1,188 @@
+"""Composing e-mail: subjects and texts in Japanese (``MAIL_LOCALE``), and one whole RFC 5322
+message, with the iCalendar file from ``calendar`` attached when there is one.
+
+Nothing confidential goes into a message: the agenda is worked out by the policy module
+exactly as for the attached calendar file (``calendar.agenda_lines``). The caller forces
+``MAIL_LOCALE``; gettext needs an application context, as elsewhere in the services.
+"""
+
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+
+from renkei import textnorm
+from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
+from renkei.links import Links
+from renkei.models import MeetingSession, Person
+from renkei.services import calendar
+from renkei.services.dates import now_tokyo, tokyo_date
+
+MAIL_LOCALE = "ja"
+INVITE, UPDATE, CANCEL, REMINDER = "invite", "update", "cancel", "reminder"
+
+
+# --- Addresses ----------------------------------------------------------------------------
+
+
+def valid_address(value: str | None) -> str | None:
+    """The address if a mail header can carry it, else None."""
+    value = (value or "").strip()
+    if "@" not in value:
+        return None
+    try:
+        Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+    return value
+
+
+def default_sender(base_url: str) -> str:
+    return f"renkei@{urlsplit(base_url).hostname or 'localhost'}"
+
+
+# --- Texts --------------------------------------------------------------------------------
+
+
+def when(session: MeetingSession) -> str:
+    if tokyo_date(session.start_at) == tokyo_date(session.end_at):
+        return f"{format_tokyo(session.start_at)}–{format_tokyo(session.end_at, 'time')}"
+    return f"{format_tokyo(session.start_at)} – {format_tokyo(session.end_at)}"
+
+
+def subject(kind: str, title: str, when: str) -> str:
+    if kind == INVITE:
+        text = _("Invitation: %(title)s (%(when)s)", title=title, when=when)
+    elif kind == UPDATE:
+        text = _("Changed: %(title)s (%(when)s)", title=title, when=when)
+    elif kind == CANCEL:
+        text = _("Cancelled: %(title)s (%(when)s)", title=title, when=when)
+    else:
+        text = _("Reminder: %(title)s (%(when)s)", title=title, when=when)
+    return text[:300]
+
+
+def intro(kind: str, *, series: bool = False) -> str:
+    if series:
+        if kind == INVITE:
+            return _("You are invited to the following series of sessions.")
+        return _("The following series of sessions has been changed. The new details are below.")
+    if kind == INVITE:
+        return _("You are invited to the following session.")
+    if kind == UPDATE:
+        return _("The following session has been changed. The new details are below.")
+    if kind == CANCEL:
+        return _("The following session has been cancelled.")
+    return _("This is a reminder of the following session.")
+
+
+def line(label: str, value: str) -> str:
+    return f"{label}: {value}"
+
+
+def facts(session: MeetingSession, *, with_time: bool = True) -> list[str]:
+    """Title, time, how and where, bodies: what the session page shows everyone invited."""
+    bodies = " / ".join(body.name for body in session.bodies)
+    if session.is_joint:
+        bodies += f"（{_('Joint session')}）"
+    lines = [f"■ {session.title}"]
+    if with_time:
+        lines.append(line(_("Date and time"), when(session)))
+    lines.append(line(_("How it is held"), session.mode.label))
+    if session.place:
+        lines.append(line(_("Place"), session.place))
+    if session.online_url:
+        lines.append(line(_("Online meeting link"), session.online_url))
+    lines.append(line(_("Bodies served"), bodies))
+    if session.presiding_person is not None:
+        lines.append(line(_("Presiding"), session.presiding_person.name))
+    return lines
+
+
+def agenda(session: MeetingSession, recipient: calendar.Recipient) -> list[str]:
+    """The agenda exactly as the attached calendar file carries it to this recipient."""
+    lines = calendar.agenda_lines(session, recipient.is_member)
+    return [_("Agenda"), *(f"  {line}" for line in lines)] if lines else []
+
+
+def page(session: MeetingSession, recipient: calendar.Recipient, links: Links) -> list[str]:
+    """The session page, for those who can log in to see it (guests cannot)."""
+    person = recipient.person
+    if person is None or not person.has_login:
+        return []
+    return [line(_("Session page"), links.session(session.id))]
+
+
+def calendar_note(method: str, filename: str, *, series: bool = False) -> str:
+    if method == "CANCEL":
+        return _(
+            "Open the attached file (%(file)s) to remove the session from your calendar.",
+            file=filename,
+        )
+    if series:
+        return _(
+            "Open the attached file (%(file)s) to add these sessions to your calendar "
+            "or update them there.",
+            file=filename,
+        )
+    return _(
+        "Open the attached file (%(file)s) to add the session to your calendar or update it there.",
+        file=filename,
+    )
+
+
+def body(greeting_name: str, intro: str, blocks: list[list[str]], note: str) -> str:
+    parts = [_("Dear %(name)s,", name=greeting_name), intro]
+    parts += ["\n".join(block) for block in blocks if block]
+    parts += [note, "-- \nRenkei"] if note else ["-- \nRenkei"]
+    return "\n\n".join(parts) + "\n"
+
+
+# --- The message --------------------------------------------------------------------------
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2] or "localhost"
+
+
+def message(
+    *,
+    subject: str,
+    body: str,
+    ics: bytes | None,
+    method: str,
+    filename: str,
+    recipient: calendar.Recipient,
+    organizer: Person | None,
+    sender: str,
+) -> bytes:
+    """One whole message to ``recipient``, from Renkei's ``sender`` on behalf of
+    ``organizer`` (who gets the replies); ``ics``, when given, attached as ``filename``."""
+    email = EmailMessage(policy=SMTP_POLICY)
+    # A header is one line. Text is normalised as it is stored (renkei.db); a row written
+    # before that was may still hold a line break, which would make this message fail.
+    one_line = textnorm.one_line
+    email["Subject"] = one_line(subject)
+    display = _("%(name)s via Renkei", name=one_line(organizer.name)) if organizer else "Renkei"
+    email["From"] = Address(display_name=display, addr_spec=sender)
+    email["To"] = Address(display_name=one_line(recipient.name), addr_spec=recipient.email)
+    reply_to = valid_address(organizer.email) if organizer else None
+    if reply_to and organizer:
+        email["Reply-To"] = Address(display_name=one_line(organizer.name), addr_spec=reply_to)
+    email["Date"] = format_datetime(now_tokyo())
+    email["Message-ID"] = make_msgid(domain=_domain(sender))
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
+    email.set_content(body, charset="utf-8")
+    if ics is None:
+        return email.as_bytes()
+    email.add_attachment(
+        ics,
+        maintype="text",
+        subtype="calendar",
+        filename=filename,
+        params={"method": method, "charset": "UTF-8"},
+    )
+    return email.as_bytes()
