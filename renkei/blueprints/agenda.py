@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, request, url
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from renkei.blueprints.common import (
@@ -77,8 +77,21 @@ class ItemForm(InputForm):
         default="",
         validate_choice=False,  # the service names an unknown choice
         description=_l(
-            "By default, items of a body with a statutory duty of secrecy are confidential "
-            "and other items are for members only."
+            "Public: anyone; the title appears in calendars and e-mails. Session attendees "
+            "only: everyone convened to this session, of every body. Body members only: the "
+            "members of the owning body alone; in a joint session the other bodies' members "
+            "see “Closed agenda item”. Confidential (statutory secrecy): members of the "
+            "owning body who have pledged confidentiality. The default follows the owning "
+            "body: confidential for support meetings and community care meetings, body "
+            "members only for support coordination meetings and other bodies, public for "
+            "consultative bodies. Calendars and e-mails carry public titles only."
+        ),
+    )
+    confirm_wider = BooleanField(
+        _l("I confirm that this item may be seen more widely than its body's rule allows"),
+        description=_l(
+            "Needed only for a visibility wider than the owning body's default; the change "
+            "is recorded in the audit log."
         ),
     )
 
@@ -91,6 +104,7 @@ def _data(form: ItemForm) -> ItemData:
         planned_minutes=form.planned_minutes.data,
         description=form.description.data or "",
         visibility=form.visibility.data or None,
+        confirm_wider=bool(form.confirm_wider.data),
     )
 
 
@@ -133,6 +147,23 @@ def _log(action: str, item: AgendaItem, detail: str, *, confidential: bool = Fal
         )
 
 
+def _log_widening(item: AgendaItem, changed: list[str] | None = None) -> None:
+    """An item set wider than its body allows (confirmed on the form) goes to its body's
+    log: a new one, or one whose visibility or owner changed."""
+    if changed is not None and not {"visibility", "body_id"} & set(changed):
+        return
+    if agenda.is_wider(item):
+        audit_log(
+            audit.CONTENT,
+            "widen",
+            subject_type="agenda_item",
+            subject_id=item.id,
+            body_id=item.body_id,
+            session_id=item.session_id,
+            detail=f"visibility {item.visibility.value}",
+        )
+
+
 def _back(session: MeetingSession):
     return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
 
@@ -169,6 +200,7 @@ def new(session_id: int):
             show_error(form, error)
         else:
             _log("edit", item, "added")
+            _log_widening(item)
             remember(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
             db.commit()
             flash(_("The agenda item has been added."), "success")
@@ -199,6 +231,7 @@ def edit(item_id: int):
         else:
             # Made public or for members: that is an edit of confidential content too.
             _log("edit", item, "changed: " + ",".join(changed), confidential=was_confidential)
+            _log_widening(item, changed)
             db.commit()
             flash(_("The changes have been saved."), "success")
             return _back(session)

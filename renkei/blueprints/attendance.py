@@ -28,7 +28,7 @@ def record(session_id: int):
     session = load_session(session_id)
     access = session_access_or_404(session)
     require(access.can_manage)
-    shown = access.confidential_items_seen(session.items)
+    shown = access.owned_items_seen(session.items)
     errors: dict[int, dict[str, object]]
     entered, errors, status = None, {}, 200
     if request.method == "POST":

@@ -312,9 +312,7 @@ def show(version_id: int):
         approvals=minutes.decisions(version, access),
         to_decide=minutes.awaiting_decision(version, access),
         previous=minutes.previous_version(version),
-        hash_matches=(
-            version.content_hash == minutes.content_hash(version) if version.content_hash else None
-        ),
+        hash_matches=minutes.matches_hash(version) if version.content_hash else None,
     )
 
 

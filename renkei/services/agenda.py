@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from renkei.db import utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
 from renkei.services import minutes, policy, scheduling
@@ -43,11 +44,41 @@ class ItemData:
     planned_minutes: int | None = 0
     description: str = ""
     visibility: str | None = None  # None: the default for the owning body
+    # The secretariat confirms a visibility wider than the owning body allows.
+    confirm_wider: bool = False
 
 
-def default_visibility(body: Body) -> Visibility:
-    """Items of a body with a statutory duty of secrecy start confidential, others members."""
-    return Visibility.CONFIDENTIAL if body.has_duty_of_secrecy else Visibility.MEMBERS
+def widens(body: Body, visibility: Visibility, before: AgendaItem | None = None) -> bool:
+    """Whether saving ``visibility`` for an item of ``body`` sets it wider than the body
+    allows (``policy.is_wider_than_allowed``): a new item, or one whose visibility or
+    owner changes. An item left as it was, already confirmed, is not asked again."""
+    if not policy.is_wider_than_allowed(body, visibility):
+        return False
+    return before is None or (before.body_id, before.visibility) != (body.id, visibility)
+
+
+def is_wider(item: AgendaItem) -> bool:
+    """Whether the item, as saved, is wider than its owning body allows: what the audit
+    log records when it was set so (the owner read from the session, which holds it even
+    before the item's own relationship is reloaded)."""
+    body = next(b for b in item.session.bodies if b.id == item.body_id)
+    return policy.is_wider_than_allowed(body, item.visibility)
+
+
+def _wider_message(body: Body, visibility: Visibility) -> LazyText:
+    if body.has_duty_of_secrecy:
+        return _l(
+            "The members of %(body)s are bound by a statutory duty of secrecy, so its items "
+            "are confidential. To make this item “%(chosen)s”, tick the confirmation below.",
+            body=body.name,
+            chosen=visibility.label,
+        )
+    return _l(
+        "The items of %(body)s are for its members only. To make this item “%(chosen)s”, "
+        "tick the confirmation below.",
+        body=body.name,
+        chosen=visibility.label,
+    )
 
 
 # --- Checks -------------------------------------------------------------------------------
@@ -73,8 +104,11 @@ def _require_visible(access: policy.SessionAccess, item: AgendaItem) -> None:
         )
 
 
-def validate(session: MeetingSession, data: ItemData) -> dict[str, object]:
-    """Raise DomainError for the first thing wrong; return the values to store."""
+def validate(
+    session: MeetingSession, data: ItemData, before: AgendaItem | None = None
+) -> dict[str, object]:
+    """Raise DomainError for the first thing wrong; return the values to store. ``before``:
+    the item being changed (None for a new one)."""
     title = (data.title or "").strip()
     if not title:
         raise DomainError(_l("Enter a title."), "title")
@@ -105,12 +139,14 @@ def validate(session: MeetingSession, data: ItemData) -> dict[str, object]:
             "description",
         )
     if data.visibility in (None, ""):
-        visibility = default_visibility(body)
+        visibility = policy.default_visibility(body)
     else:
         try:
             visibility = Visibility(data.visibility)
         except ValueError:
             raise DomainError(_l("Choose who may see this item."), "visibility") from None
+    if widens(body, visibility, before) and not data.confirm_wider:
+        raise DomainError(_wider_message(body, visibility), "visibility")
     return {
         "title": title,
         "body_id": body.id,
@@ -159,7 +195,7 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
     session = item.session
     access = _require_manager(db, session, by)
     _require_visible(access, item)
-    values = validate(session, data)
+    values = validate(session, data, item)
     changed = [name for name, value in values.items() if getattr(item, name) != value]
     if not changed:
         return []

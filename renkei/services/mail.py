@@ -11,11 +11,12 @@ Nothing is sent twice: every message has a unique ``dedupe_key`` (asking again f
 version of a session queues nothing), and a worker claims a message with a conditional
 UPDATE before sending it, so two workers never send the same one.
 
-Nothing confidential goes into a message: the agenda in the body is worked out by the policy
-module exactly as for the attached calendar file (``policy.calendar_access``), and calendar
-files never carry confidential content. No Flask request is used here; gettext needs an
-application context, as elsewhere in the services, and messages are always written in
-Japanese (``MAIL_LOCALE``), whatever language the secretary's browser uses.
+No closed item goes into a message: the agenda in the body is worked out by the policy
+module exactly as for the attached calendar file (``policy.calendar_access``), which carries
+public item titles only, whoever receives it; the message links to the session page. No
+Flask request is used here; gettext needs an application context, as elsewhere in the
+services, and messages are always written in Japanese (``MAIL_LOCALE``), whatever language
+the secretary's browser uses.
 """
 
 import contextlib
@@ -189,11 +190,9 @@ def _addressees(
     the session's bodies is one invitee); and the names of those without an address."""
     answers = {reply.person_id: reply.answer for reply in session.replies}
     found, missing, seen = [], [], set()
-    people = [
-        (i.person.name, i.person.email, i.person, True) for i in scheduling.invitees(db, session)
-    ]
-    guests = [(g.name, g.email, None, False) for g in session.guests] if with_guests else []
-    for name, email, person, is_member in people + guests:
+    people = [(i.person.name, i.person.email, i.person) for i in scheduling.invitees(db, session)]
+    guests = [(g.name, g.email, None) for g in session.guests] if with_guests else []
+    for name, email, person in people + guests:
         address = valid_address(email)
         if address is None:
             missing.append(name)
@@ -202,7 +201,7 @@ def _addressees(
             continue
         seen.add(address.lower())
         answer = answers.get(person.id) if person is not None else None
-        found.append(_Addressee(calendar.Recipient(name, address, person, is_member), answer))
+        found.append(_Addressee(calendar.Recipient(name, address, person), answer))
     return found, missing
 
 
@@ -278,9 +277,9 @@ def _facts(session: MeetingSession, *, with_time: bool = True) -> list[str]:
     return lines
 
 
-def _agenda(session: MeetingSession, recipient: calendar.Recipient) -> list[str]:
-    """The agenda exactly as the attached calendar file carries it to this recipient."""
-    lines = calendar.agenda_lines(session, recipient.is_member)
+def _agenda(session: MeetingSession) -> list[str]:
+    """The agenda exactly as the attached calendar file carries it: public titles only."""
+    lines = calendar.agenda_lines(session)
     return [_("Agenda"), *(f"  {line}" for line in lines)] if lines else []
 
 
@@ -415,6 +414,7 @@ def _queue(
     method, filename = ("CANCEL", "cancel.ics") if cancelled else ("REQUEST", "invite.ics")
     with force_locale(MAIL_LOCALE):
         subject = _subject(kind, session.title, format_tokyo(session.start_at))
+        agenda = _agenda(session)  # the same for everyone: public titles only
         for addressee in addressees:
             key = keys[id(addressee)]
             if key in existing:
@@ -429,7 +429,7 @@ def _queue(
                 _intro(kind),
                 [
                     _facts(session),
-                    _agenda(session, recipient),
+                    agenda,
                     _page(session, recipient, base_url),
                 ],
                 _calendar_note(method, filename),
@@ -620,7 +620,7 @@ def plain_message(
 ) -> MailMessage:
     """One pending message without a calendar file, to ``person`` at ``address``; the caller
     writes the texts (in MAIL_LOCALE) and adds the row to the database."""
-    recipient = calendar.Recipient(person.name, address, person, True)
+    recipient = calendar.Recipient(person.name, address, person)
     content = _compose(
         subject=subject[:300],
         body=_body(person.name, intro, blocks, note),
@@ -649,7 +649,7 @@ def address_message(
         ics=None,
         method="",
         filename="",
-        recipient=calendar.Recipient("", address, None, False),
+        recipient=calendar.Recipient("", address),
         organizer=None,
         sender=sender,
     )
