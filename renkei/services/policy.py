@@ -341,7 +341,7 @@ def owned_items(items: Iterable[C]) -> list[C]:
     return [item for item in items if is_owned(item)]
 
 
-def unreadable_items(items: Iterable[AgendaItem], reader: "SessionAccess") -> frozenset[int]:
+def unreadable_items(items: Iterable[AgendaItem], reader: SessionAccess) -> frozenset[int]:
     """Ids of the items of ``items`` closed to all but their owning body that ``reader``
     (``reader_access``) may not see: who was present for them is not theirs to know."""
     return frozenset(item.id for item in owned_items(items) if not reader.can_see_item(item))
