@@ -2,8 +2,11 @@
 items carry canary strings in every field that may be closed to a reader.
 
 - a joint session of the 支援会議 (SUPPORT, statutory secrecy) and the 第1層 協議体 (LAYER1)
-  with a public item, a members-only item of LAYER1 and a confidential item of SUPPORT, and a
-  guest with an e-mail address;
+  with a public item, an attendees' (`session`) item of LAYER1 and a confidential item of
+  SUPPORT, and a guest with an e-mail address;
+- a joint session of the 支援調整会議 (COORDINATION, closed) and LAYER1 with a public item
+  and the 支援調整会議's plan review (`body`), held, with attendance and approved minutes,
+  and a member of LAYER1 alone (kyogitai.only@example.jp) invited to it;
 - a SUPPORT-only session whose items are all confidential;
 - a weekly SUPPORT series whose occurrences carry different confidential items (so that
   calendar files write the series with an exception event of its own);
@@ -12,8 +15,9 @@ items carry canary strings in every field that may be closed to a reader.
 - invitations queued (and one marked failed) so that the session pages list mail.
 
 Canaries are grouped: ``CONFIDENTIAL`` ones may reach only the pledged current members of
-SUPPORT (and never a calendar file or e-mail); ``MEMBERS`` ones only members of the joint
-session's bodies (docs/architecture.md: `members` means members of the session's bodies).
+SUPPORT; ``BODY`` ones only the members of COORDINATION; ``ATTENDEES`` ones only those
+convened to the SUPPORT + LAYER1 session (docs/architecture.md, "The confidentiality
+rule"). None of them ever reaches a calendar file or an e-mail, whoever receives it.
 """
 
 from dataclasses import dataclass, field
@@ -45,7 +49,15 @@ from renkei.services import agenda, attendance, mail, minutes, polls, scheduling
 from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held, session_data
+from tests.sessions_helpers import (
+    COORDINATION,
+    DAY,
+    LAYER1,
+    SUPPORT,
+    make_session,
+    mark_held,
+    session_data,
+)
 
 BASE_URL = "https://renkei.example.jp"
 PLEDGED = ("secretary@example.jp", "chair.support@example.jp")
@@ -71,18 +83,27 @@ SOLO_SECOND_TITLE = "CANARY-SOLO-SECOND-TITLE-91c2"
 SERIES_TITLES = tuple(f"CANARY-SERIES-TITLE-{n}-5d0e" for n in range(1, 4))
 SERIES_DESCRIPTION = "CANARY-SERIES-DESCRIPTION-5d0e"
 SERIES_PRESENTER = "CANARY-SERIES-PRESENTER-5d0e"
-# The joint session's members-only item (owned by LAYER1).
-MEMBERS_TITLE = "MEMBERS-CANARY-TITLE-b8e1"
-MEMBERS_DESCRIPTION = "MEMBERS-CANARY-DESCRIPTION-b8e1"
-MEMBERS_PRESENTER = "MEMBERS-CANARY-PRESENTER-b8e1"
+# The joint session's attendees' item (`session`, owned by LAYER1).
+ATTENDEES_TITLE = "SESSION-CANARY-TITLE-b8e1"
+ATTENDEES_DESCRIPTION = "SESSION-CANARY-DESCRIPTION-b8e1"
+ATTENDEES_PRESENTER = "SESSION-CANARY-PRESENTER-b8e1"
 # The joint session's minutes: the confidential item's section (approved version 1 and the
-# correction being drafted as version 2), a task taken from it, the members-only item's
-# section and the decisions (members only by default).
+# correction being drafted as version 2), a task taken from it, the attendees' item's
+# section and the decisions (for the attendees by default).
 MINUTES_TITLE_SECTION = "CANARY-MINUTES-SECTION-c41d"
 MINUTES_CORRECTION = "CANARY-MINUTES-CORRECTION-c41d"
 MINUTES_TASK = "CANARY-MINUTES-TASK-c41d"
-MINUTES_MEMBERS_SECTION = "MEMBERS-CANARY-MINUTES-SECTION-e2a7"
-MINUTES_DECISIONS = "MEMBERS-CANARY-MINUTES-DECISIONS-e2a7"
+MINUTES_ATTENDEES_SECTION = "SESSION-CANARY-MINUTES-SECTION-e2a7"
+MINUTES_DECISIONS = "SESSION-CANARY-MINUTES-DECISIONS-e2a7"
+# The 支援調整会議 + 協議体 session: the 支援調整会議's plan review (`body`), named by a case
+# number, and its minutes section; and the public item beside it.
+COORDINATION_JOINT_TITLE = "支援調整会議・協議体（漏えい試験）"
+BODY_TITLE = "プラン協議：R8-0003（BODY-CANARY-TITLE-6c2b）"
+BODY_DESCRIPTION = "BODY-CANARY-DESCRIPTION-6c2b"
+BODY_PRESENTER = "BODY-CANARY-PRESENTER-6c2b"
+MINUTES_BODY_SECTION = "BODY-CANARY-MINUTES-SECTION-6c2b"
+COORDINATION_PUBLIC_TITLE = "PUBLIC-COORDINATION-ITEM-open"
+KYOGITAI_ONLY = "kyogitai.only@example.jp"
 # A date poll of the 支援会議 alone: its title and an invitee's comment are for the
 # 支援会議's members (invitees) and secretariat only; to anyone else the poll does not exist.
 # The personal link of one invitee (民生 ふみ, no login) shows the title to its holder only,
@@ -114,17 +135,21 @@ CONFIDENTIAL = (
     MINUTES_CORRECTION,
     MINUTES_TASK,
 )
-MEMBERS_ITEM = (MEMBERS_TITLE, MEMBERS_DESCRIPTION, MEMBERS_PRESENTER)
-MEMBERS = (
-    *MEMBERS_ITEM,
-    MINUTES_MEMBERS_SECTION,
+ATTENDEES_ITEM = (ATTENDEES_TITLE, ATTENDEES_DESCRIPTION, ATTENDEES_PRESENTER)
+ATTENDEES = (
+    *ATTENDEES_ITEM,
+    MINUTES_ATTENDEES_SECTION,
     MINUTES_DECISIONS,
 )
+BODY_ITEM = (BODY_TITLE, BODY_DESCRIPTION, BODY_PRESENTER)
+BODY = (*BODY_ITEM, MINUTES_BODY_SECTION)
 
 
 @dataclass
 class LeakWorld:
     joint_id: int
+    coordination_joint_id: int
+    coordination_version_id: int
     solo_id: int
     series_id: int
     series_session_ids: list[int]
@@ -141,8 +166,10 @@ class LeakWorld:
     post_ids: list[int]
     # feed token -> e-mail (or name, for people without one) of its holder
     feed_tokens: dict[str, str]
-    # holders (e-mail or name) invited to the joint session: its members-only item is theirs
+    # holders (e-mail or name) invited to the joint session: its attendees' item is theirs
     joint_invitees: set[str] = field(default_factory=set)
+    # holders invited to the 支援調整会議 + 協議体 session
+    coordination_invitees: set[str] = field(default_factory=set)
     # the 支援会議 poll, then the joint poll (支援会議 and 第1層協議体)
     poll_ids: list[int] = field(default_factory=list)
     # personal answer-link token -> name of its holder
@@ -164,6 +191,7 @@ def _item(db, session, body, title, visibility, *, description="", presenter="",
             planned_minutes=15,
             description=description,
             visibility=visibility.value,
+            confirm_wider=True,  # the draft of the confidential item was for the attendees
         ),
         by=by,
     )
@@ -183,7 +211,7 @@ def _minutes(db, joint, support, layer1, links: Links) -> None:
     mark_held(db, joint)
     first = minutes.open_minutes(db, joint, by=secretary)
     secret = _write(db, first, SectionKind.ITEM, MINUTES_TITLE_SECTION, secretary, JOINT_TITLE)
-    _write(db, first, SectionKind.ITEM, MINUTES_MEMBERS_SECTION, secretary, MEMBERS_TITLE)
+    _write(db, first, SectionKind.ITEM, MINUTES_ATTENDEES_SECTION, secretary, ATTENDEES_TITLE)
     _write(db, first, SectionKind.DECISIONS, f"- {MINUTES_DECISIONS}", secretary)
     sender = "renkei@example.jp"
     minutes.submit(db, first, by=secretary, links=links, sender=sender)
@@ -197,17 +225,66 @@ def _minutes(db, joint, support, layer1, links: Links) -> None:
     _write(db, second, SectionKind.ITEM, MINUTES_CORRECTION, secretary, JOINT_TITLE)
 
 
+def _coordination_joint(db, layer1, secretary) -> tuple[MeetingSession, MinutesVersion]:
+    """The 支援調整会議 and the 第1層 協議体 sit together: a public item of the 協議体 and
+    the 支援調整会議's plan review for its members only (`body`, no pledge needed). Held,
+    everyone present (the plan review's presence recorded for the 支援調整会議's members),
+    minutes approved by both chairs; and a member of the 協議体 alone, with a login."""
+    coordination = body_named(db, COORDINATION)
+    only = Person(
+        name="協議 のみ",
+        kana="きょうぎ のみ",
+        email=KYOGITAI_ONLY,
+        password_hash=secretary.password_hash,  # the demo password
+    )
+    db.add(only)
+    db.add(Membership(person=only, body=layer1, role=Role.MEMBER, term_start=TERM_START))
+    db.flush()
+    session = make_session(
+        db, COORDINATION, LAYER1, title=COORDINATION_JOINT_TITLE, day=DAY + timedelta(days=2)
+    )
+    _item(db, session, layer1, COORDINATION_PUBLIC_TITLE, Visibility.PUBLIC, by=secretary)
+    _item(
+        db,
+        session,
+        coordination,
+        BODY_TITLE,
+        Visibility.BODY,
+        description=f"- {BODY_DESCRIPTION}",
+        presenter=BODY_PRESENTER,
+        by=secretary,
+    )
+    mark_held(db, session)
+    _everyone_present(db, session, secretary)
+    version = minutes.open_minutes(db, session, by=secretary)
+    _write(db, version, SectionKind.ITEM, MINUTES_BODY_SECTION, secretary, BODY_TITLE)
+    links = minutes.Links(base_url=BASE_URL, sender="renkei@example.jp")
+    minutes.submit(db, version, by=secretary, links=links)
+    for body, chair in ((coordination, "chair.support"), (layer1, "chair.kyogitai")):
+        chair = person_by_email(db, f"{chair}@example.jp")
+        minutes.decide(db, version, body.id, approve=True, by=chair, links=links)
+    db.commit()
+    return session, version
+
+
+def _everyone_present(db, session, secretary) -> None:
+    """Everyone present, and for each closed item those entitled to it."""
+    owned = {
+        i.id for i in session.items if i.visibility in (Visibility.BODY, Visibility.CONFIDENTIAL)
+    }
+    record = attendance.record_of(db, session)
+    lines = [
+        attendance.LineData(line.person.id, "present", item_ids=line.may_hear & owned)
+        for line in record.lines
+    ]
+    attendance.save_record(db, session, lines, by=secretary, shown=owned)
+
+
 def _attendance(db, joint) -> None:
     """Everyone present at the joint session, the pledged entitled for its confidential item;
     and member.both holding both posts, so that the apportionment report has lines."""
     secretary = person_by_email(db, "secretary@example.jp")
-    secret = {i.id for i in joint.items if i.visibility == Visibility.CONFIDENTIAL}
-    record = attendance.record_of(db, joint)
-    lines = [
-        attendance.LineData(line.person.id, "present", item_ids=line.may_hear & secret)
-        for line in record.lines
-    ]
-    attendance.save_record(db, joint, lines, by=secretary, shown=secret)
+    _everyone_present(db, joint, secretary)
     both = person_by_email(db, "member.both@example.jp")
     for programme, title in (
         ("livelihood", "相談支援員"),
@@ -250,20 +327,21 @@ def _build(db, links: Links) -> LeakWorld:
         db,
         joint,
         layer1,
-        MEMBERS_TITLE,
-        Visibility.MEMBERS,
-        description=f"- {MEMBERS_DESCRIPTION}",
-        presenter=MEMBERS_PRESENTER,
+        ATTENDEES_TITLE,
+        Visibility.SESSION,
+        description=f"- {ATTENDEES_DESCRIPTION}",
+        presenter=ATTENDEES_PRESENTER,
         by=secretary,
     )
-    # Added as a members' draft, then made confidential with its final text by the pledged
-    # secretary: the history records the change, and must not carry the draft's text either.
+    # Added as a draft for the attendees, then made confidential with its final text by the
+    # pledged secretary: the history records the change, and must not carry the draft's
+    # text either.
     draft = _item(
         db,
         joint,
         support,
         DRAFT_TITLE,
-        Visibility.MEMBERS,
+        Visibility.SESSION,
         description=DRAFT_DESCRIPTION,
         by=secretary,
     )
@@ -322,6 +400,7 @@ def _build(db, links: Links) -> LeakWorld:
 
     _minutes(db, joint, support, layer1, links)
     _attendance(db, joint)
+    coordination, coordination_version = _coordination_joint(db, layer1, secretary)
 
     # Invitations on record, so that the secretariat's session page lists mail (one failed).
     queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, links=links)
@@ -334,10 +413,13 @@ def _build(db, links: Links) -> LeakWorld:
 
     people = db.scalars(select(Person).order_by(Person.id)).all()
     invited = {_holder(i.person) for i in scheduling.invitees(db, joint)}
+    coordination_invited = {_holder(i.person) for i in scheduling.invitees(db, coordination)}
     sessions = db.scalars(select(MeetingSession.id).order_by(MeetingSession.id)).all()
     assert db.scalar(select(MailMessage.id).limit(1)) is not None
     return LeakWorld(
         joint_id=joint.id,
+        coordination_joint_id=coordination.id,
+        coordination_version_id=coordination_version.id,
         solo_id=solo.id,
         series_id=weekly.id,
         series_session_ids=[s.id for s in weekly.sessions],
@@ -354,6 +436,7 @@ def _build(db, links: Links) -> LeakWorld:
         post_ids=list(db.scalars(select(Post.id).order_by(Post.id))),
         feed_tokens={p.feed_token: _holder(p) for p in people},
         joint_invitees=invited,
+        coordination_invitees=coordination_invited,
         poll_ids=poll_ids,
         poll_tokens=poll_tokens,
     )

@@ -188,7 +188,7 @@ def test_new_people_bodies_items_and_polls_are_stored_on_one_line(as_admin, worl
     item = {
         "title": "議題\x1c一",
         "body_id": body_named(world, SUPPORT).id,
-        "visibility": "members",
+        "visibility": "confidential",
     }
     response = as_admin.post(f"/sessions/{session.id}/items/new", data=item)
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -2,13 +2,14 @@
 "Confidentiality").
 
 The world (tests/leak_world.py) puts canary strings in the title, description and presenter
-of confidential items (owned by the 支援会議) and of a members-only item (owned by the 第1層
-協議体). For each role, every rule in ``app.url_map`` is requested with every value the world
-has for its parameters: GET where the rule allows it, and an empty form with a valid CSRF
-token for POST-only rules. Any 5xx fails, and so does a canary in a response body or header
-the role may not read. Calendar files (feeds and invitation downloads) and e-mail may never
-carry a confidential canary, whoever receives them. Positive controls make sure the canaries
-are rendered at all where they are allowed.
+of confidential items (owned by the 支援会議), of an attendees' item (`session`, owned by the
+第1層 協議体) and of the 支援調整会議's plan review (`body`) in a session it holds jointly
+with the 協議体. For each role, every rule in ``app.url_map`` is requested with every value
+the world has for its parameters: GET where the rule allows it, and an empty form with a
+valid CSRF token for POST-only rules. Any 5xx fails, and so does a canary in a response body
+or header the role may not read. Calendar files (feeds and invitation downloads) and e-mail
+carry public titles only: no canary at all, whoever receives them. Positive controls make
+sure the canaries are rendered at all where they are allowed.
 
 A new route whose parameter this file does not know makes the test fail (see
 ``parameter_values``) rather than being skipped.
@@ -23,19 +24,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from renkei.models import MailMessage, MeetingSession, Person, Pledge, Series
+from renkei.models import MailMessage, MeetingSession, Pledge, Series
 from renkei.services import calendar, mail, minutes, scheduling
 from renkei.services.dates import today
 from tests import leak_world
 from tests.conftest import login
-from tests.helpers import person_by_email
-from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS, MEMBERS_ITEM, POLLS
-from tests.sessions_helpers import DAY
+from tests.helpers import body_named, person_by_email
+from tests.leak_world import ATTENDEES, ATTENDEES_ITEM, BASE_URL, BODY, CONFIDENTIAL, POLLS
+from tests.sessions_helpers import COORDINATION, DAY
 
 CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
 
-# Calendar files: never a confidential canary, whoever fetches them.
+# Calendar files: public titles only, whoever fetches them.
 CALENDAR_ENDPOINTS = {"calendar.feed", "calendar.invitation"}
+NOT_PUBLIC = (*CONFIDENTIAL, *ATTENDEES, *BODY)
 
 # POST-only rules that change state even with an empty form (delete, deactivate, renew the
 # feed address, record the poster's pledge, log out): posted last, in this order, so that
@@ -81,7 +83,7 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
 @dataclass
 class Role:
     email: str | None
-    # Canaries no page may show this role (calendar files add CONFIDENTIAL for everyone).
+    # Canaries no page may show this role (calendar files add NOT_PUBLIC for everyone).
     forbidden: tuple[str, ...]
     # Positive controls: path (formatted with the world) -> strings the response must show.
     must_see: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -92,46 +94,67 @@ SUPPORT_POLL = "/polls/{w.poll_ids[0]}"
 SOLO_PAGE = "/sessions/{w.solo_id}"
 APPROVED_MINUTES = "/minutes/{w.version_ids[0]}"  # the member view, by default
 DRAFT_EDITOR = "/minutes/{w.version_ids[1]}/edit"
-MINUTES_MEMBERS = (leak_world.MINUTES_MEMBERS_SECTION, leak_world.MINUTES_DECISIONS, CLOSED)
+MINUTES_ATTENDEES = (leak_world.MINUTES_ATTENDEES_SECTION, leak_world.MINUTES_DECISIONS, CLOSED)
+COORDINATION_PAGE = "/sessions/{w.coordination_joint_id}"
+COORDINATION_MINUTES = "/minutes/{w.coordination_version_id}"
+# What a 協議体 member reads of the 支援調整会議 + 協議体 session: the public item, the plan
+# review as a closed item (with its visibility), and its minutes' section closed too.
+COORDINATION_AS_KYOGITAI = {
+    COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED, "構成員限り"),
+    COORDINATION_MINUTES: (CLOSED,),
+}
 
 ROLES = {
-    # Member of the other body of the joint session (協議体 第1層): no 支援会議 content, and
-    # the 支援会議's own sessions do not exist for them.
+    # The 協議体-only member of a joint 支援調整会議 + 協議体 session (no other body): the
+    # public item only of the session, the 支援調整会議's plan review as 非公開議題.
+    "kyogitai.only": Role(
+        leak_world.KYOGITAI_ONLY,
+        CONFIDENTIAL + BODY + POLLS + (leak_world.SERIES_SESSION_TITLE,),
+        {**COORDINATION_AS_KYOGITAI, JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED)},
+    ),
+    # Member of the other body of both joint sessions (協議体 第1層, and the 第2層's chair):
+    # no 支援会議 or 支援調整会議 content, and the 支援会議's own sessions do not exist for them.
     "member.kyogitai": Role(
         "member.kyogitai@example.jp",
-        CONFIDENTIAL + POLLS + (leak_world.SERIES_SESSION_TITLE,),
+        CONFIDENTIAL + BODY + POLLS + (leak_world.SERIES_SESSION_TITLE,),
         {
-            JOINT_PAGE: (*MEMBERS_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
-            APPROVED_MINUTES: MINUTES_MEMBERS,
+            **COORDINATION_AS_KYOGITAI,
+            JOINT_PAGE: (*ATTENDEES_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
+            APPROVED_MINUTES: MINUTES_ATTENDEES,
         },
     ),
-    # Current member of the 支援会議 without a pledge.
+    # Current member of the 支援会議 without a pledge, and of the 協議体 (not the 支援調整会議).
     "member.both": Role(
         "member.both@example.jp",
-        CONFIDENTIAL,
+        CONFIDENTIAL + BODY,
         {
-            JOINT_PAGE: (*MEMBERS_ITEM, CLOSED),
+            **COORDINATION_AS_KYOGITAI,
+            JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED),
             SOLO_PAGE: (CLOSED,),
-            APPROVED_MINUTES: MINUTES_MEMBERS,
+            APPROVED_MINUTES: MINUTES_ATTENDEES,
             SUPPORT_POLL: POLLS,  # their own poll and their own comment
         },
     ),
     # Administrator: manages everything, entitled to no content by that role.
     "admin": Role(
         "admin@example.jp",
-        CONFIDENTIAL + MEMBERS + POLLS,
-        {JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED)},
+        CONFIDENTIAL + ATTENDEES + BODY + POLLS,
+        {
+            JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED),
+            COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
+        },
     ),
-    "logged_out": Role(None, CONFIDENTIAL + MEMBERS + POLLS),
-    # Secretariat of every body served, so manager of the sessions (history, replies, mail,
-    # agenda buttons and forms), but without a pledge.
+    "logged_out": Role(None, CONFIDENTIAL + ATTENDEES + BODY + POLLS),
+    # Secretariat of the 支援会議 and the 協議体, so manager of their sessions (history,
+    # replies, mail, agenda buttons and forms), but without a pledge; not of the 支援調整会議.
     "secretary.unpledged": Role(
         leak_world.UNPLEDGED_SECRETARY,
-        CONFIDENTIAL,
+        CONFIDENTIAL + BODY,
         {
-            JOINT_PAGE: (*MEMBERS_ITEM, CLOSED),
+            JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED),
             SOLO_PAGE: (CLOSED,),
-            DRAFT_EDITOR: (leak_world.MINUTES_MEMBERS_SECTION, CLOSED),
+            DRAFT_EDITOR: (leak_world.MINUTES_ATTENDEES_SECTION, CLOSED),
+            COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
         },
     ),
     # The pledged secretary: the positive control. Pages may show every current canary (and
@@ -145,7 +168,7 @@ ROLES = {
                 leak_world.JOINT_TITLE,
                 leak_world.JOINT_DESCRIPTION,
                 leak_world.JOINT_PRESENTER,
-                *MEMBERS_ITEM,
+                *ATTENDEES_ITEM,
             ),
             SOLO_PAGE: (
                 leak_world.SOLO_TITLE,
@@ -153,11 +176,15 @@ ROLES = {
                 leak_world.SOLO_PRESENTER,
                 leak_world.SOLO_SECOND_TITLE,
             ),
-            DRAFT_EDITOR: (leak_world.MINUTES_CORRECTION, leak_world.MINUTES_MEMBERS_SECTION),
+            DRAFT_EDITOR: (leak_world.MINUTES_CORRECTION, leak_world.MINUTES_ATTENDEES_SECTION),
             "/": (leak_world.MINUTES_TASK,),
             # Presence for the confidential item is recorded under its title.
             JOINT_PAGE + "/attendance": (leak_world.JOINT_TITLE,),
             SUPPORT_POLL: POLLS,
+            # A member of the 支援調整会議: its plan review, without any pledge.
+            COORDINATION_PAGE: leak_world.BODY_ITEM,
+            COORDINATION_PAGE + "/attendance": (leak_world.BODY_TITLE,),
+            COORDINATION_MINUTES: (leak_world.MINUTES_BODY_SECTION,),
         },
     ),
 }
@@ -249,20 +276,16 @@ def requests_for(app, world: leak_world.LeakWorld) -> list[Request]:
 def forbidden_for(role: Role, request: Request, world: leak_world.LeakWorld) -> set[str]:
     if request.endpoint == "calendar.feed":
         # A feed is its holder's, whoever fetches it (no login: the address is the key):
-        # never confidential content, and members' items only of the holder's sessions.
-        token = request.path.removeprefix("/calendar/").removesuffix(".ics")
-        forbidden = set(CONFIDENTIAL)
-        if world.feed_tokens[token] not in world.joint_invitees:
-            forbidden |= set(MEMBERS)
-        return forbidden
+        # public titles only, whoever holds it.
+        return set(NOT_PUBLIC)
     if request.endpoint == "polls.link":
         # A personal answer link is its holder's, whoever opens it (no login: the address
         # is the key): the poll's title, but nobody else's answers or comments, and no
         # agenda content at all.
-        return set(CONFIDENTIAL) | set(MEMBERS) | {leak_world.POLL_COMMENT}
+        return set(NOT_PUBLIC) | {leak_world.POLL_COMMENT}
     forbidden = set(role.forbidden)
     if request.endpoint in CALENDAR_ENDPOINTS:
-        forbidden |= set(CONFIDENTIAL)
+        forbidden |= set(NOT_PUBLIC)
     return forbidden
 
 
@@ -337,7 +360,7 @@ def test_no_minutes_rendering_leaks_to(role_name, app, client, world, leaky):
         assert leak_world.MINUTES_TITLE_SECTION in response_text(full)
         download = client.get(f"/minutes/{leaky.version_ids[0]}/download?view=full")
         assert leak_world.MINUTES_TITLE_SECTION in response_text(download)
-    if role_name in ("member.kyogitai", "member.both"):
+    if role_name in ("member.kyogitai", "member.both", "kyogitai.only"):
         assert 200 in statuses and 403 in statuses  # they read the member view, not the full
 
 
@@ -358,28 +381,28 @@ def test_csrf_token_is_accepted_on_posts(app, client, world, leaky):
     accepted = client.post(path, data={"csrf_token": token})
     assert refused.status_code == accepted.status_code == 400
     page = accepted.get_data(as_text=True)
-    assert "reply" in page and leak_world.MEMBERS_TITLE in page  # the session page again
+    assert "reply" in page and leak_world.ATTENDEES_TITLE in page  # the session page again
     assert leak_world.JOINT_TITLE not in page
 
 
 # --- Feeds --------------------------------------------------------------------------------
 
 
-def test_no_feed_carries_confidential_content(app, world, leaky):
+def test_no_feed_carries_anything_but_public_titles(app, world, leaky):
     """Every person's feed, fetched by whoever holds the address (no login). The pledged
-    secretary's feed too: feeds never carry confidential content, whoever owns them."""
+    secretary's feed too: feeds carry public titles only, whoever owns them."""
     feed_reader = app.test_client()
     failures = []
     for token, holder in leaky.feed_tokens.items():
         response = feed_reader.get(f"/calendar/{token}.ics")
         assert response.status_code == 200, holder
         text = response_text(response)
-        forbidden = set(CONFIDENTIAL)
-        if holder not in leaky.joint_invitees:
-            forbidden |= set(MEMBERS)
-        failures += [f"feed of {holder} shows {c}" for c in sorted(leaked(text, forbidden))]
+        failures += [f"feed of {holder} shows {c}" for c in sorted(leaked(text, NOT_PUBLIC))]
+        if holder in (leak_world.KYOGITAI_ONLY, "secretary@example.jp"):  # positive control
+            for wanted in (leak_world.COORDINATION_JOINT_TITLE, CLOSED):
+                assert wanted in text, f"the feed of {holder} lacks {wanted}"
         if holder == "secretary@example.jp":  # positive control: the feed has the agenda
-            for wanted in ("合同会議（漏えい試験）", leak_world.PUBLIC_TITLE, MEMBERS[0], CLOSED):
+            for wanted in ("合同会議（漏えい試験）", leak_world.PUBLIC_TITLE, CLOSED):
                 assert wanted in text, f"the secretary's feed lacks {wanted}"
             assert "RRULE:FREQ=WEEKLY" in text and "RECURRENCE-ID" in text
     assert not failures, "\n".join(failures)
@@ -394,14 +417,12 @@ def _ics_recipients(db, session):
         calendar.Recipient(i.person.name, i.person.email or "", i.person)
         for i in scheduling.invitees(db, session)
     ]
-    guests = [calendar.Recipient(g.name, g.email, is_member=False) for g in session.guests]
-    guests.append(
-        calendar.Recipient(leak_world.GUEST_NAME, leak_world.GUEST_EMAIL, is_member=False)
-    )
+    guests = [calendar.Recipient(g.name, g.email) for g in session.guests]
+    guests.append(calendar.Recipient(leak_world.GUEST_NAME, leak_world.GUEST_EMAIL))
     return recipients, guests
 
 
-def test_no_invitation_file_carries_confidential_content(app, world, leaky, links):
+def test_no_invitation_file_carries_anything_but_public_titles(app, world, leaky, links):
     """calendar.invite for every invitee and guest of every session, and series_invite for
     the series, written by the pledged secretary."""
     secretary = person_by_email(world, "secretary@example.jp")
@@ -415,13 +436,14 @@ def test_no_invitation_file_carries_confidential_content(app, world, leaky, link
                     session, recipient, organizer=secretary, answer=None, links=links
                 )
                 text = readable(ics.decode("utf-8"))
-                forbidden = set(CONFIDENTIAL) | (set() if recipient.is_member else set(MEMBERS))
                 failures += [
                     f"invite.ics of session {session.id} for {recipient.name} shows {c}"
-                    for c in sorted(leaked(text, forbidden))
+                    for c in sorted(leaked(text, NOT_PUBLIC))
                 ]
                 if session.id == leaky.joint_id:
                     assert leak_world.PUBLIC_TITLE in text and CLOSED in text
+                if session.id == leaky.coordination_joint_id:
+                    assert leak_world.COORDINATION_PUBLIC_TITLE in text and CLOSED in text
         weekly = world.get(Series, leaky.series_id)
         members, guests = _ics_recipients(world, weekly.sessions[0])
         for recipient in members + guests:
@@ -431,13 +453,13 @@ def test_no_invitation_file_carries_confidential_content(app, world, leaky, link
             text = readable(ics.decode("utf-8"))
             failures += [
                 f"series invite.ics for {recipient.name} shows {c}"
-                for c in sorted(leaked(text, CONFIDENTIAL))
+                for c in sorted(leaked(text, NOT_PUBLIC))
             ]
             assert "RECURRENCE-ID" in text  # the occurrences differ: exceptions are written
     assert not failures, "\n".join(failures)
 
 
-def test_no_mail_carries_confidential_content(app, world, leaky, links):
+def test_no_mail_carries_anything_but_public_titles(app, world, leaky, links):
     """Invitations, change notices, a series invitation, a cancellation and reminders, as
     the pledged secretary sends them; every message decoded, attachments included."""
     secretary = person_by_email(world, "secretary@example.jp")
@@ -467,26 +489,25 @@ def test_no_mail_carries_confidential_content(app, world, leaky, links):
         minutes.REQUEST,
         minutes.APPROVED,
     }
-    member_addresses = {
-        p.email for p in world.scalars(select(Person)) if p.email in leaky.joint_invitees
-    }
     failures = []
     for message in messages:
         text = message_text(message.content)
-        forbidden = set(CONFIDENTIAL)
-        if message.to_address not in member_addresses:
-            forbidden |= set(MEMBERS)
         failures += [
             f"{message.kind} mail {message.id} (session {message.session_id}) to "
             f"{message.to_address} shows {c}"
-            for c in sorted(leaked(text, forbidden))
+            for c in sorted(leaked(text, NOT_PUBLIC))
         ]
         if message.session_id == leaky.joint_id and message.kind == mail.INVITE:
             assert leak_world.PUBLIC_TITLE in text and CLOSED in text  # positive control
-            if message.to_address == "secretary@example.jp":
-                assert leak_world.MEMBERS_TITLE in text
+        if message.session_id == leaky.coordination_joint_id and message.kind == mail.UPDATE:
+            assert leak_world.COORDINATION_PUBLIC_TITLE in text and CLOSED in text
     addresses = {m.to_address for m in messages}
-    assert {"secretary@example.jp", "chair.support@example.jp", leak_world.GUEST_EMAIL} <= addresses
+    assert {
+        "secretary@example.jp",
+        "chair.support@example.jp",
+        leak_world.GUEST_EMAIL,
+        leak_world.KYOGITAI_ONLY,
+    } <= addresses
     assert not failures, "\n".join(failures)
 
 
@@ -496,5 +517,9 @@ def test_world_is_what_the_leak_test_assumes(world, leaky):
     assert pledged == set(leak_world.PLEDGED)  # member.both and the second secretary: none
     assert {"member.kyogitai@example.jp", "member.both@example.jp"} <= leaky.joint_invitees
     assert "admin@example.jp" not in leaky.joint_invitees
+    # The 協議体-only member sits in the 支援調整会議 + 協議体 session, on no 支援調整会議.
+    assert leak_world.KYOGITAI_ONLY in leaky.coordination_invitees
+    only = person_by_email(world, leak_world.KYOGITAI_ONLY)
+    assert all(m.person_id != only.id for m in body_named(world, COORDINATION).memberships)
     assert leaky.guest_ids and len(leaky.series_session_ids) == 3
     assert today() < DAY - timedelta(days=1)  # the sessions lie ahead: feeds and pages show them

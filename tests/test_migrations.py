@@ -1,7 +1,14 @@
 """The Alembic migrations build exactly the schema the models describe."""
 
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import make_url, text
+from sqlalchemy.orm import Session
 
 import renkei.models  # noqa: F401  (registers every table on Base.metadata)
 from renkei.db import Base, make_engine
@@ -19,8 +26,6 @@ def test_migrations_match_the_models(database_url):
 def test_upgrading_keeps_every_row(tmp_path):
     """A migration that rebuilds a table (SQLite batch mode) must not cascade-delete the rows
     that refer to it: people's memberships survived neither the copy nor the drop once."""
-    from sqlalchemy import text
-
     from renkei import migrate
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
@@ -52,4 +57,161 @@ def test_upgrading_keeps_every_row(tmp_path):
         token = connection.execute(text("SELECT feed_token FROM people")).scalar()
         assert token and token != "tok"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no tables: a SQLite file, or on PostgreSQL (RENKEI_TEST_DATABASE_URL)
+    a schema of its own, so that migrations can be run from the start."""
+    url = os.environ.get("RENKEI_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    schema = f"migration_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    options = {"options": f"-csearch_path={schema}"}
+    yield make_url(url).update_query_dict(options).render_as_string(hide_password=False)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+KINDS = {
+    "support_meeting": "statutory",
+    "community_care": "statutory",
+    "support_coordination": "closed",
+    "other": "closed",
+    "consultative_body": "public",
+}
+
+
+def _members_rows(engine) -> dict[str, int]:
+    """A session serving a body of each kind, with an agenda item of each and its minutes
+    (an item section per item, an attendance section per body, the decisions), all stored
+    as `members` as before 0014; and a public and a confidential item that stay as they are.
+    Returns the body ids by kind."""
+    from renkei.models import (
+        AgendaItem,
+        Body,
+        MeetingSession,
+        Minutes,
+        MinutesSection,
+        MinutesVersion,
+        SectionKind,
+    )
+
+    with Session(engine) as db:
+        bodies = {
+            kind: Body(name=kind, kind=kind, programme="other", confidentiality=confidentiality)
+            for kind, confidentiality in KINDS.items()
+        }
+        start = datetime(2026, 4, 9, 5, tzinfo=UTC)
+        session = MeetingSession(
+            title="定例会",
+            host_body=bodies["support_meeting"],
+            start_at=start,
+            end_at=start + timedelta(hours=2),
+            bodies=list(bodies.values()),
+        )
+        version = MinutesVersion(minutes=Minutes(session=session), number=1)
+        for position, (kind, body) in enumerate(bodies.items(), start=1):
+            item = AgendaItem(body=body, position=position, title=kind, visibility="public")
+            session.items.append(item)
+            for section_kind, agenda_item in ((SectionKind.ITEM, item), ("attendance", None)):
+                version.sections.append(
+                    MinutesSection(
+                        position=len(version.sections) + 1,
+                        kind=section_kind,
+                        agenda_item=agenda_item,
+                        body=body,
+                        visibility="public",
+                    )
+                )
+        version.sections.append(MinutesSection(position=99, kind="decisions", visibility="public"))
+        for title, visibility in (("公開のまま", "public"), ("守秘のまま", "confidential")):
+            session.items.append(
+                AgendaItem(
+                    body=bodies["support_coordination"],
+                    position=len(session.items) + 1,
+                    title=title,
+                    visibility=visibility,
+                )
+            )
+        db.add_all([session, version])
+        db.commit()
+        ids = {kind: body.id for kind, body in bodies.items()}
+    # `members` is no value of today's enum: written as the old code wrote it.
+    with engine.begin() as connection:
+        for table in ("agenda_items", "minutes_sections"):
+            connection.execute(
+                text(
+                    f"UPDATE {table} SET visibility = 'members' "
+                    "WHERE visibility = 'public' AND (title IS NULL OR title NOT LIKE '公開%')"
+                )
+            )
+    return ids
+
+
+def _visibilities(engine) -> tuple[dict, dict]:
+    with engine.connect() as connection:
+        items = dict(
+            connection.execute(
+                text(
+                    "SELECT bodies.kind || ':' || agenda_items.title, agenda_items.visibility "
+                    "FROM agenda_items JOIN bodies ON bodies.id = agenda_items.body_id"
+                )
+            ).all()
+        )
+        sections = dict(
+            connection.execute(
+                text(
+                    "SELECT minutes_sections.kind || ':' || COALESCE(bodies.kind, '-'), "
+                    "minutes_sections.visibility FROM minutes_sections "
+                    "LEFT JOIN bodies ON bodies.id = minutes_sections.body_id"
+                )
+            ).all()
+        )
+    return items, sections
+
+
+def test_members_becomes_body_or_session_by_the_owning_body_and_back(empty_database_url):
+    """0014: `members` items of a 支援調整会議 or an `other` body become `body`, all others
+    `session`; only an item's section follows its owner, the general ones become `session`.
+    Downgrading writes `members` again; public and confidential rows never change."""
+    from renkei import migrate
+
+    url = empty_database_url
+    migrate.upgrade(url, "0013")
+    engine = make_engine(url)
+    _members_rows(engine)
+    migrate.upgrade(url, "0014")
+    items, sections = _visibilities(engine)
+    assert items == {
+        "support_meeting:support_meeting": "session",
+        "community_care:community_care": "session",
+        "support_coordination:support_coordination": "body",
+        "other:other": "body",
+        "consultative_body:consultative_body": "session",
+        "support_coordination:公開のまま": "public",
+        "support_coordination:守秘のまま": "confidential",
+    }
+    assert sections == {
+        "item:support_meeting": "session",
+        "item:community_care": "session",
+        "item:support_coordination": "body",
+        "item:other": "body",
+        "item:consultative_body": "session",
+        **{f"attendance:{kind}": "session" for kind in KINDS},
+        "decisions:-": "session",
+    }
+    command.downgrade(migrate.alembic_config(url), "0013")
+    items, sections = _visibilities(engine)
+    assert set(sections.values()) == {"members"}
+    assert {v for k, v in items.items() if "のまま" not in k} == {"members"}
+    assert items["support_coordination:公開のまま"] == "public"
+    assert items["support_coordination:守秘のまま"] == "confidential"
     engine.dispose()

@@ -89,8 +89,21 @@ class ItemForm(InputForm):
         default="",
         validate_choice=False,  # the service names an unknown choice
         description=_l(
-            "By default, items of a body with a statutory duty of secrecy are confidential "
-            "and other items are for members only."
+            "Public: anyone; the title appears in calendars and e-mails. Session attendees "
+            "only: everyone convened to this session, of every body. Body members only: the "
+            "members of the owning body alone; in a joint session the other bodies' members "
+            "see “Closed agenda item”. Confidential (statutory secrecy): members of the "
+            "owning body who have pledged confidentiality. The default follows the owning "
+            "body: confidential for support meetings and community care meetings, body "
+            "members only for support coordination meetings and other bodies, public for "
+            "consultative bodies. Calendars and e-mails carry public titles only."
+        ),
+    )
+    confirm_wider = BooleanField(
+        _l("I confirm that this item may be seen more widely than its body's rule allows"),
+        description=_l(
+            "Needed only for a visibility wider than the owning body's default; the change "
+            "is recorded in the audit log."
         ),
     )
 
@@ -118,6 +131,7 @@ def _data(form: ItemForm) -> ItemData:
         case_number=form.case_number.data or "",
         assign_case_number=bool(form.assign_case_number.data),
         case_prefix=current_app.config.get("CASE_NUMBER_PREFIX", ""),
+        confirm_wider=bool(form.confirm_wider.data),
     )
 
 

@@ -30,7 +30,7 @@ from renkei.services.attendance import LineData
 bp = Blueprint("attendance", __name__, url_prefix="/sessions")
 
 EXPIRED = _l("The form has expired. Reload the page.")
-NOT_AN_ITEM = _l("That item is not a confidential item of this session.")
+NOT_AN_ITEM = _l("That item is not one of the closed items of this session.")
 # A time as the browser's time field sends it, with or without seconds.
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 
@@ -114,7 +114,7 @@ def record(session_id: int):
     session = load_session(session_id)
     access = session_access_or_404(session)
     require(access.can_manage)
-    shown = access.confidential_items_seen(session.items)
+    shown = access.owned_items_seen(session.items)
     form = AttendanceForm(shown_ids={item.id for item in shown})
     if form.validate_on_submit():
         answer = _save(session, form, shown)

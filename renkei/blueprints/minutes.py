@@ -295,11 +295,7 @@ def show(version_id: int):
         approvals=minutes.decisions(version, access),
         to_decide=minutes.awaiting_decision(version, access),
         previous=minutes_document.previous_version(version),
-        hash_matches=(
-            version.content_hash == minutes_document.content_hash(version)
-            if version.content_hash
-            else None
-        ),
+        hash_matches=minutes_document.matches_hash(version) if version.content_hash else None,
     )
 
 

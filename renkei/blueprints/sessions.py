@@ -359,9 +359,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         minutes_versions=_minutes_versions(session, access),
         record=record,
         reckoning=quorum.of_session(session, people, record),
-        present_for=attendance.present_for(
-            access.confidential_items_seen(session.items), people, record
-        ),
+        present_for=attendance.present_for(access.owned_items_seen(session.items), people, record),
         partial_times=attendance.partial_times,
         **context,
     )

@@ -68,16 +68,21 @@ class Answer(LabelledEnum):
 
 
 class Visibility(LabelledEnum):
-    PUBLIC = "public"
-    MEMBERS = "members"
-    CONFIDENTIAL = "confidential"
+    """Who may see an agenda item or minutes section, widest first; ``policy`` reads it
+    (docs/architecture.md, "The confidentiality rule")."""
+
+    PUBLIC = "public"  # 公開: anyone, every calendar and e-mail
+    SESSION = "session"  # 出席者限り: everyone convened to the session, of every body
+    BODY = "body"  # 構成員限り: the convened members of the owning body only
+    CONFIDENTIAL = "confidential"  # 非公開（守秘義務）: those of the owning body with a pledge
 
     @classmethod
     def _labels(cls) -> dict[Self, LazyText]:
         return {
             cls.PUBLIC: _l("Public"),
-            cls.MEMBERS: _l("Members only"),
-            cls.CONFIDENTIAL: _l("Confidential"),
+            cls.SESSION: _l("Session attendees only"),
+            cls.BODY: _l("Body members only"),
+            cls.CONFIDENTIAL: _l("Confidential (statutory secrecy)"),
         }
 
 

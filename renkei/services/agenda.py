@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from renkei.db import utcnow
+from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
 from renkei.services import audit, case_numbers, minutes, policy, scheduling
@@ -48,11 +49,41 @@ class ItemData:
     case_number: str = ""  # typed: one issued before (a case discussed again); "" for none
     assign_case_number: bool = False  # issue the next number of the session's fiscal year
     case_prefix: str = ""  # the installation's CASE_NUMBER_PREFIX
+    # The secretariat confirms a visibility wider than the owning body allows.
+    confirm_wider: bool = False
 
 
-def default_visibility(body: Body) -> Visibility:
-    """Items of a body with a statutory duty of secrecy start confidential, others members."""
-    return Visibility.CONFIDENTIAL if body.has_duty_of_secrecy else Visibility.MEMBERS
+def widens(body: Body, visibility: Visibility, before: AgendaItem | None = None) -> bool:
+    """Whether saving ``visibility`` for an item of ``body`` sets it wider than the body
+    allows (``policy.is_wider_than_allowed``): a new item, or one whose visibility or
+    owner changes. An item left as it was, already confirmed, is not asked again."""
+    if not policy.is_wider_than_allowed(body, visibility):
+        return False
+    return before is None or (before.body_id, before.visibility) != (body.id, visibility)
+
+
+def is_wider(item: AgendaItem) -> bool:
+    """Whether the item, as saved, is wider than its owning body allows: what the audit
+    log records when it was set so (the owner read from the session, which holds it even
+    before the item's own relationship is reloaded)."""
+    body = next(b for b in item.session.bodies if b.id == item.body_id)
+    return policy.is_wider_than_allowed(body, item.visibility)
+
+
+def _wider_message(body: Body, visibility: Visibility) -> LazyText:
+    if body.has_duty_of_secrecy:
+        return _l(
+            "The members of %(body)s are bound by a statutory duty of secrecy, so its items "
+            "are confidential. To make this item “%(chosen)s”, tick the confirmation below.",
+            body=body.name,
+            chosen=visibility.label,
+        )
+    return _l(
+        "The items of %(body)s are for its members only. To make this item “%(chosen)s”, "
+        "tick the confirmation below.",
+        body=body.name,
+        chosen=visibility.label,
+    )
 
 
 # --- Checks -------------------------------------------------------------------------------
@@ -78,8 +109,11 @@ def _require_visible(access: policy.SessionAccess, item: AgendaItem) -> None:
         )
 
 
-def validate(session: MeetingSession, data: ItemData) -> dict[str, object]:
-    """Raise DomainError for the first thing wrong; return the values to store."""
+def validate(
+    session: MeetingSession, data: ItemData, before: AgendaItem | None = None
+) -> dict[str, object]:
+    """Raise DomainError for the first thing wrong; return the values to store. ``before``:
+    the item being changed (None for a new one)."""
     title = (data.title or "").strip()
     if not title:
         raise DomainError(_l("Enter a title."), "title")
@@ -110,12 +144,14 @@ def validate(session: MeetingSession, data: ItemData) -> dict[str, object]:
             "description",
         )
     if data.visibility in (None, ""):
-        visibility = default_visibility(body)
+        visibility = policy.default_visibility(body)
     else:
         try:
             visibility = Visibility(data.visibility)
         except ValueError:
             raise DomainError(_l("Choose who may see this item."), "visibility") from None
+    if widens(body, visibility, before) and not data.confirm_wider:
+        raise DomainError(_wider_message(body, visibility), "visibility")
     return {
         "title": title,
         "body_id": body.id,
@@ -185,6 +221,7 @@ def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person
     db.flush()
     _record(db, session, by, str(_l("Item No.%(n)d added.", n=position)))
     _audit(db, by, "edit", item, "added")
+    _audit_widening(db, by, item)
     db.flush()
     return item
 
@@ -214,12 +251,29 @@ def _audit(
         )
 
 
+def _audit_widening(db: Session, by: Person, item: AgendaItem) -> None:
+    """An item set wider than its body allows (confirmed on the form) goes to its body's
+    log: a new one, or one whose visibility or owner changed."""
+    if is_wider(item):
+        audit.record(
+            db,
+            by,
+            audit.CONTENT,
+            "widen",
+            subject_type="agenda_item",
+            subject_id=item.id,
+            body_id=item.body_id,
+            session_id=item.session_id,
+            detail=f"visibility {item.visibility.value}",
+        )
+
+
 def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) -> list[str]:
     """Change an item; return the names of the fields that changed."""
     session = item.session
     access = _require_manager(db, session, by)
     _require_visible(access, item)
-    values = validate(session, data)
+    values = validate(session, data, item)
     values["case_number"] = case_number(
         db, session, data, values["body_id"], current=item.case_number
     )
@@ -251,6 +305,8 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
     minutes.follow_item(db, item)
     _record(db, session, by, "\n".join(lines))
     _audit(db, by, "edit", item, "changed: " + ",".join(changed), was_confidential=was_confidential)
+    if {"visibility", "body_id"} & set(changed):
+        _audit_widening(db, by, item)
     db.flush()
     return changed
 

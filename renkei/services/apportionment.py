@@ -11,10 +11,11 @@ in plain words:
    to their planned minutes, the items taken in agenda order. Time outside any item
    (opening, closing, unassigned) is so shared in the same proportions.
 3. Only the part of each item's share that falls while the person was there counts, and
-   none of a confidential item the person was not recorded as present for. Who was present
-   for a confidential item is itself closed: a report read by someone else, not entitled to
-   the item, counts the person as present for it whenever they were there (the line says
-   so), so that the figures never tell that reader who stepped out.
+   none of an item closed to all but its owning body (``body`` or ``confidential``) the
+   person was not recorded as present for. Who was present for such an item is itself
+   closed: a report read by someone else, not entitled to the item, counts the person as
+   present for it whenever they were there (the line says so), so that the figures never
+   tell that reader who stepped out.
 4. Each item's time is charged to the programme of the body that owns it.
 5. A session whose items have no planned minutes is shared equally among the bodies served.
 6. Each session's figures are rounded to whole minutes, their sum to the nearest minute and
@@ -130,7 +131,7 @@ def split(
 ) -> dict[Programme, Fraction]:
     """The minutes of ``session`` charged to each programme for the person of
     ``attendance``, exactly (rules 2 to 5 of the module's docstring). Presence for the
-    confidential items of the bodies in ``closed_to_reader`` is not read (rule 3)."""
+    items whose ids are in ``closed_to_reader`` is not read (rule 3)."""
     length = _seconds(session.start_at, session.end_at)
     there_from = max(_seconds(session.start_at, attendance.arrived_at or session.start_at), 0)
     there_to = min(_seconds(session.start_at, attendance.left_at or session.end_at), length)
@@ -144,9 +145,7 @@ def split(
             (
                 item.body.programme,
                 item.planned_minutes,
-                not policy.is_confidential(item)
-                or item.body_id in closed_to_reader
-                or item.id in present_for,
+                not policy.is_owned(item) or item.id in closed_to_reader or item.id in present_for,
             )
             for item in session.items
         ]
@@ -185,7 +184,7 @@ class SessionLine:
     attendance: Attendance
     minutes: dict[Programme, int]
     unposted: set[Programme]  # charged to a programme the person held no post in that day
-    # Presence for its confidential items was not read: the reader may not know it (rule 3).
+    # Presence for its closed items was not read: the reader may not know it (rule 3).
     presence_withheld: bool = False
 
     @property
@@ -236,13 +235,13 @@ def report(db: Session, period: Period, people: list[Person], *, reader: Person)
     number of queries however many sessions they attended."""
     held = posts.posts_by_person(db, {p.id for p in people})
     reports = {p.id: PersonReport(person=p, posts=held.get(p.id, [])) for p in people}
-    readable = policy.confidential_body_ids(db, reader)
+    readable = policy.reader_access(db, reader)
     for attendance in _attendances(db, period, set(reports)):
         person_report = reports[attendance.person_id]
         session = attendance.session
         closed: frozenset[int] = frozenset()
         if attendance.person_id != reader.id:
-            closed = policy.unreadable_owners(session.items, readable)
+            closed = policy.unreadable_items(session.items, readable)
         minutes = whole_minutes(split(session, attendance, closed))
         day = tokyo_date(session.start_at)
         posted = {p.programme for p in person_report.posts if p.is_held(day)}

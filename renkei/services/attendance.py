@@ -2,10 +2,11 @@
 
 The secretariat records, for every invitee, whether they were present, late or left early
 (with times), represented by a proxy, or absent, starting from the replies. Everyone
-present sat through the public and members-only items; for each confidential item the
-record says who was in the room, and only those entitled to the item may be (docs/architecture.md,
-"Confidentiality"). The record feeds the quorum on the session page and in the minutes,
-and the apportionment of meeting hours between programmes.
+present sat through the public and session items; for each item closed to all but its owning
+body (``body`` or ``confidential``: in a joint session the other bodies' members leave the
+room) the record says who was in the room, and only those entitled to the item may be
+(docs/architecture.md, "The confidentiality rule"). The record feeds the quorum on the
+session page and in the minutes, and the apportionment of meeting hours between programmes.
 
 The minutes' attendance section of each body is written here too: laid out from the record
 (or, before there is one, from the replies), and following the record while the draft still
@@ -20,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import rowcount, utcnow
-from renkei.i18n import format_tokyo
+from renkei.i18n import LazyText, format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
@@ -64,7 +65,7 @@ class LineData:
     left: time | None = None
     proxy_name: str = ""
     note: str = ""
-    item_ids: set[int] = field(default_factory=set)  # confidential items present for
+    item_ids: set[int] = field(default_factory=set)  # owned items present for
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Line:
     invitee: scheduling.Invitee
     reply: Reply | None
     attendance: Attendance | None
-    may_hear: set[int]  # confidential items this person may be present for
+    may_hear: set[int]  # owned items (``policy.owned_items``) this person may be present for
 
     @property
     def person(self) -> Person:
@@ -104,7 +105,7 @@ class Line:
 class Record:
     session: MeetingSession
     lines: list[Line]
-    confidential_items: list[AgendaItem]
+    owned_items: list[AgendaItem]  # presence is recorded for each of them
 
     @property
     def attendances(self) -> dict[int, Attendance]:
@@ -143,10 +144,8 @@ def attendances_of(db: Session, session: MeetingSession) -> dict[int, Attendance
 
 def record_of(db: Session, session: MeetingSession) -> Record:
     invitees = scheduling.invitees(db, session)
-    confidential = policy.confidential_items(session.items)
-    entitled = policy.may_hear_confidential(
-        db, {i.body_id for i in confidential}, tokyo_date(session.start_at)
-    )
+    owned = policy.owned_items(session.items)
+    entitled = policy.may_be_present(db, owned, tokyo_date(session.start_at))
     replies = {reply.person_id: reply for reply in session.replies}
     saved = attendances_of(db, session)
     lines = [
@@ -154,11 +153,11 @@ def record_of(db: Session, session: MeetingSession) -> Record:
             invitee=invitee,
             reply=replies.get(invitee.person.id),
             attendance=saved.get(invitee.person.id),
-            may_hear={i.id for i in confidential if (invitee.person.id, i.body_id) in entitled},
+            may_hear={i.id for i in owned if (invitee.person.id, i.id) in entitled},
         )
         for invitee in invitees
     ]
-    return Record(session=session, lines=lines, confidential_items=confidential)
+    return Record(session=session, lines=lines, owned_items=owned)
 
 
 def check_recordable(session: MeetingSession) -> None:
@@ -171,14 +170,14 @@ def check_recordable(session: MeetingSession) -> None:
 def save_record(
     db: Session, session: MeetingSession, entries: list[LineData], *, by: Person, shown: set[int]
 ) -> tuple[list[Attendance], Refreshed]:
-    """Record attendance as ``by``. ``shown`` are the confidential items whose presence the
-    form showed (those ``by`` may see); presence for any other item is kept as it was.
+    """Record attendance as ``by``. ``shown`` are the owned items whose presence the form
+    showed (those ``by`` may see); presence for any other item is kept as it was.
     Either every line is valid and saved, or ``RecordErrors`` and nothing is written."""
     scheduling.require_manager(db, session, by)
     check_recordable(session)
     record = record_of(db, session)
     lines = {line.person.id: line for line in record.lines}
-    confidential = {item.id: item for item in record.confidential_items}
+    owned = {item.id: item for item in record.owned_items}
     if len({entry.person_id for entry in entries}) != len(entries):
         raise DomainError(_l("Someone is in the form twice. Reload the page and try again."))
     errors: dict[int, dict[str, object]] = {}
@@ -186,7 +185,7 @@ def save_record(
         line = lines.get(entry.person_id)
         if line is None:
             raise DomainError(_l("One of the people in the form is not invited to this session."))
-        problems = _check(session, line, entry, confidential, shown)
+        problems = _check(session, line, entry, owned, shown)
         if problems:
             errors[entry.person_id] = problems
     if errors:
@@ -194,7 +193,7 @@ def save_record(
     before = attendance_texts(db, session)
     saved = [_apply(db, session, lines[e.person_id], e, shown, by) for e in entries]
     db.flush()
-    seen = [confidential[item_id] for item_id in shown if item_id in confidential]
+    seen = [owned[item_id] for item_id in shown if item_id in owned]
     audit.content_shown(db, by, "edit", session, seen, subject_type="attendance")
     return saved, refresh_attendance(db, session, before)
 
@@ -203,7 +202,7 @@ def _check(
     session: MeetingSession,
     line: Line,
     entry: LineData,
-    confidential: dict[int, AgendaItem],
+    owned: dict[int, AgendaItem],
     shown: set[int],
 ) -> dict[str, object]:
     problems: dict[str, object] = {}
@@ -221,7 +220,7 @@ def _check(
     if presence == Presence.PARTIAL:
         problems.update(_check_times(session, entry))
     if presence.attended:
-        problems.update(_check_items(line, entry, confidential, shown))
+        problems.update(_check_items(line, entry, owned, shown))
     return problems
 
 
@@ -265,22 +264,28 @@ def _moment(session: MeetingSession, at: time | None) -> datetime | None:
 
 
 def _check_items(
-    line: Line, entry: LineData, confidential: dict[int, AgendaItem], shown: set[int]
+    line: Line, entry: LineData, owned: dict[int, AgendaItem], shown: set[int]
 ) -> dict[str, object]:
     for item_id in sorted(entry.item_ids & shown):
-        if item_id not in confidential:
-            return {"items": _l("That item is not a confidential item of this session.")}
+        if item_id not in owned:
+            return {"items": _l("That item is not a closed item of this session.")}
         if item_id not in line.may_hear:
-            item = confidential[item_id]
-            message = _l(
-                "%(name)s may not be present for item %(n)d: only members of %(body)s "
-                "who have pledged confidentiality may be.",
-                name=line.person.name,
-                n=item.position,
-                body=item.body.name,
-            )
-            return {"items": message}
+            return {"items": _not_entitled(line, owned[item_id])}
     return {}
+
+
+def _not_entitled(line: Line, item: AgendaItem) -> LazyText:
+    values = {"name": line.person.name, "n": item.position, "body": item.body.name}
+    if policy.is_confidential(item):
+        return _l(
+            "%(name)s may not be present for item %(n)d: only members of %(body)s "
+            "who have pledged confidentiality may be.",
+            **values,
+        )
+    return _l(
+        "%(name)s may not be present for item %(n)d: only members of %(body)s may be.",
+        **values,
+    )
 
 
 def _apply(
@@ -320,8 +325,8 @@ def present_for(
     items: list[AgendaItem], invitees: list[scheduling.Invitee], record: dict[int, Attendance]
 ) -> list[tuple[AgendaItem, list[str]]]:
     """Each of ``items`` with the names of the invitees (``scheduling.Invitee``, in their
-    order) the record says were present for it. ``items`` are the confidential items the
-    reader may see (``SessionAccess.confidential_items_seen``): nobody else's presence is
+    order) the record says were present for it. ``items`` are the owned items the reader
+    may see (``SessionAccess.owned_items_seen``): nobody else's presence is
     recorded item by item, and nobody may read presence at an item closed to them."""
     return [
         (

@@ -36,6 +36,7 @@ ACTIONS = {
     "view": _l("Viewed confidential content"),
     "edit": _l("Edited confidential content"),
     "delete": _l("Deleted confidential content"),
+    "widen": _l("Opened an agenda item wider than its body's rule"),
     "export": _l("Downloaded confidential content"),
     "print": _l("Printed confidential content"),
     "submit": _l("Asked for approval of minutes"),

@@ -1,8 +1,10 @@
 """iCalendar files: an invitation or cancellation per session and invitee, and personal feeds.
 
-Nothing confidential leaves in a calendar file, whoever receives it: calendar apps are
-shared, synced and previewed. The agenda in DESCRIPTION is worked out by the policy module
-as for a viewer without any pledge, so confidential items appear only as 非公開議題.
+A calendar file carries public item titles only, whoever receives it: calendar apps are
+shared, synced to services the municipality does not control, and previewed. The agenda in
+DESCRIPTION is worked out by the policy module (``policy.calendar_access``): every other
+item appears only as 非公開議題, and the session page it links to shows the rest to those
+entitled.
 """
 
 from collections.abc import Callable
@@ -30,12 +32,12 @@ PARTSTAT: dict[Answer | None, str] = {
 
 @dataclass
 class Recipient:
-    """Who a file is for: a member (``person``) or a guest (name and address only)."""
+    """Who a file is for: a member (``person``) or a guest (name and address only). What
+    the file carries does not depend on it."""
 
     name: str
     email: str
     person: Person | None = None
-    is_member: bool = True
 
 
 def _domain(links: Links) -> str:
@@ -50,10 +52,10 @@ def session_uid(session: MeetingSession, links: Links) -> str:
     return f"session-{session.id}@{_domain(links)}"
 
 
-def agenda_lines(session: MeetingSession, is_member: bool) -> list[str]:
+def agenda_lines(session: MeetingSession) -> list[str]:
     """The agenda as a calendar file or e-mail may carry it ("3. 非公開議題 (40 min)"): the
-    policy's calendar rule, so confidential items never by title, whoever receives it."""
-    access = policy.calendar_access(session, is_member)
+    policy's calendar rule, so public titles only, whoever receives it."""
+    access = policy.calendar_access(session)
     # Translated once per session, not per item: a feed may carry ten thousand items.
     closed, minutes = _("Closed agenda item"), _(" (%(n)d min)")
     lines = []
@@ -64,8 +66,8 @@ def agenda_lines(session: MeetingSession, is_member: bool) -> list[str]:
     return lines
 
 
-def _description(session: MeetingSession, is_member: bool, links: Links) -> str:
-    lines = agenda_lines(session, is_member)
+def _description(session: MeetingSession, links: Links) -> str:
+    lines = agenda_lines(session)
     parts = [" / ".join(b.name for b in session.bodies)]
     if lines:
         parts.append(_("Agenda") + "\n" + "\n".join(lines))
@@ -75,9 +77,7 @@ def _description(session: MeetingSession, is_member: bool, links: Links) -> str:
     return "\n\n".join(parts)
 
 
-def _event(
-    session: MeetingSession, links: Links, *, is_member: bool, sequence: int | None = None
-) -> Event:
+def _event(session: MeetingSession, links: Links, *, sequence: int | None = None) -> Event:
     event = Event()
     event.add("uid", session_uid(session, links))
     # The time of the last revision: the same file for the same state of the session.
@@ -90,7 +90,7 @@ def _event(
         event.add("location", session.place)
     if session.online_url:
         event.add("url", session.online_url)
-    event.add("description", _description(session, is_member, links))
+    event.add("description", _description(session, links))
     event.add("last-modified", session.updated_at)
     if session.status == Status.CANCELLED:
         event.add("status", "CANCELLED")
@@ -130,13 +130,13 @@ def _finish(calendar: Calendar) -> bytes:
     return ical
 
 
-def _series_events(series: Series, links: Links, *, is_member: bool) -> list[Event]:
+def _series_events(series: Series, links: Links) -> list[Event]:
     """One VEVENT with RRULE and EXDATE for the series, plus one per moved or changed
     occurrence with its RECURRENCE-ID."""
     occurrences = sorted(series.sessions, key=lambda s: s.rule_start)
     first = occurrences[0]
     sequence = max(s.sequence for s in occurrences)
-    master = _event(first, links, is_member=is_member, sequence=sequence)
+    master = _event(first, links, sequence=sequence)
     # The master carries the rule's own times, even when its first occurrence was moved.
     master["dtstart"] = vDDDTypes(in_tokyo(first.rule_start))
     master["dtend"] = vDDDTypes(in_tokyo(first.rule_start + (first.end_at - first.start_at)))
@@ -148,7 +148,7 @@ def _series_events(series: Series, links: Links, *, is_member: bool) -> list[Eve
     events = [master]
     for occurrence in occurrences:
         if occurrence.status != Status.CANCELLED and _differs(occurrence, first):
-            event = _event(occurrence, links, is_member=is_member, sequence=sequence)
+            event = _event(occurrence, links, sequence=sequence)
             event.add("recurrence-id", in_tokyo(occurrence.rule_start))
             events.append(event)
     return events
@@ -181,7 +181,7 @@ def invite(
     """
     cancelled = session.status == Status.CANCELLED
     calendar = _calendar("CANCEL" if cancelled else "REQUEST")
-    event = _event(session, links, is_member=recipient.is_member)
+    event = _event(session, links)
     if session.series_id is not None:
         event.add("recurrence-id", in_tokyo(session.rule_start))
     _organizer(event, organizer, links)
@@ -200,7 +200,7 @@ def series_invite(
 ) -> bytes:
     """METHOD:REQUEST for a whole series: the recurring event and its exceptions."""
     calendar = _calendar("REQUEST")
-    for event in _series_events(series, links, is_member=recipient.is_member):
+    for event in _series_events(series, links):
         _organizer(event, organizer, links)
         _attendee(event, recipient, answer)
         calendar.add_component(event)
@@ -229,10 +229,10 @@ def feed(
         if series is not None and series.id not in whole_series:
             whole_series[series.id] = all(map(is_invited, series.sessions))
             if whole_series[series.id]:
-                for event in _series_events(series, links, is_member=True):
+                for event in _series_events(series, links):
                     calendar.add_component(event)
         if series is None or not whole_series[series.id]:
-            event = _event(session, links, is_member=True)
+            event = _event(session, links)
             # An occurrence on its own: its own UID, not the series' (no rule goes with it).
             event["uid"] = vText(f"session-{session.id}@{_domain(links)}")
             calendar.add_component(event)

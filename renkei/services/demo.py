@@ -269,9 +269,10 @@ def _last_months_minutes(
             False,
         ),
         (
+            # Figures only, for everyone in the room: wider than a 支援会議's rule, confirmed.
             "自立相談支援の実施状況",
             SUPPORT,
-            Visibility.MEMBERS,
+            Visibility.SESSION,
             "- 新規相談は前月比で1割増えた。",
             False,
         ),
@@ -292,6 +293,7 @@ def _last_months_minutes(
                 planned_minutes=40,
                 visibility=visibility,
                 assign_case_number=case,
+                confirm_wider=True,
             ),
             by=secretary,
         )
@@ -328,7 +330,7 @@ PRESENT = ("事務 花子", "支援 一郎", "協議 次郎", "税務 健", "介
 def _attendance(db: Session, past: MeetingSession, secretary: Person) -> None:
     """The record of last month's session, and 兼務 三郎's two posts, so that the quorum,
     the minutes' attendance and the apportionment report have something to show."""
-    secret = {item.id for item in policy.confidential_items(past.items)}
+    secret = {item.id for item in policy.owned_items(past.items)}
     lines = []
     for line in attendance.record_of(db, past).lines:
         name = line.person.name
@@ -386,7 +388,7 @@ def _load_sessions(db: Session) -> None:
             "地域資源マップの更新",
             KYOGITAI,
             30,
-            Visibility.MEMBERS,
+            Visibility.SESSION,
             "- 北地区の配食サービス\n- サロンの新設（2か所）",
         ),
         (
@@ -421,6 +423,7 @@ def _load_sessions(db: Session) -> None:
     scheduling.set_reply(db, joint, people["member.both@example.jp"], "attend")
     scheduling.set_reply(db, joint, people["chair.kyogitai@example.jp"], "absent")
     _last_months_minutes(db, bodies, people)
+    _coordination_with_kyogitai(db, bodies, secretary)
 
     series.create_series(
         db,
@@ -452,3 +455,47 @@ def _load_sessions(db: Session) -> None:
         by=secretary,
     )
     db.flush()
+
+
+def _coordination_with_kyogitai(db: Session, bodies: Mapping[str, Body], secretary: Person) -> None:
+    """A joint session of the 支援調整会議 and the 第1層 協議体: the 協議体 hears the public
+    and session items, and sees the 支援調整会議's plan review only as 「非公開議題」. The
+    case is named by its case number, never by the person's name."""
+    joint = scheduling.create_session(
+        db,
+        _session(
+            bodies,
+            "支援調整会議・協議体 共同開催",
+            _next(4, 2),
+            time(13, 30),
+            time(15, 30),
+            serves=[COORDINATION, KYOGITAI],
+            host=COORDINATION,
+            place="社協会館 第1会議室",
+        ),
+        by=secretary,
+    )
+    for title, body, planned, visibility, description in [
+        ("就労体験の受入れ先の開拓", KYOGITAI, 30, Visibility.PUBLIC, "- 商店会への呼びかけ"),
+        ("家計改善支援の利用状況", COORDINATION, 20, Visibility.SESSION, "- 件数の推移"),
+        (
+            "プラン協議：R8-0003（家計改善）",
+            COORDINATION,
+            40,
+            Visibility.BODY,
+            "- 支援プラン案の確認\n- 関係機関の役割分担",
+        ),
+    ]:
+        agenda.add_item(
+            db,
+            joint,
+            agenda.ItemData(
+                title=title,
+                body_id=bodies[body].id,
+                planned_minutes=planned,
+                visibility=visibility.value,
+                description=description,
+                confirm_wider=True,  # the session item: figures for everyone in the room
+            ),
+            by=secretary,
+        )

@@ -29,7 +29,6 @@ from renkei.models import (
     AgendaItem,
     Approval,
     Body,
-    Confidentiality,
     Decision,
     MeetingSession,
     Membership,
@@ -52,7 +51,8 @@ MAX_TEXT = 50_000  # characters per section: a long meeting's record fits many t
 MAX_COMMENT = 2_000
 MAX_REASON = 500
 MAX_ACTION = 500
-GENERAL_VISIBILITIES = (Visibility.PUBLIC, Visibility.MEMBERS)
+# A section of no agenda item speaks to the whole session: no owning body to close it to.
+GENERAL_VISIBILITIES = (Visibility.PUBLIC, Visibility.SESSION)
 
 LOCKED = _l("Minutes awaiting approval or approved cannot be edited.")
 
@@ -117,31 +117,23 @@ def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
         sections.append(
             _section(
                 SectionKind.ATTENDANCE,
-                attendance_visibility(body),
+                policy.general_visibility([body]),
                 body_id=body.id,
                 text=texts[body.id],
             )
         )
     for item in session.items:
         sections.append(_item_section(item))
-    sections.append(_section(SectionKind.DECISIONS, Visibility.MEMBERS))
+    # Decisions may touch any item: for the attendees until the secretariat opens them.
+    sections.append(_section(SectionKind.DECISIONS, Visibility.SESSION))
     sections.append(
-        _section(SectionKind.NEXT_SESSION, _general_default(session), text=_next(db, session))
+        _section(
+            SectionKind.NEXT_SESSION,
+            policy.general_visibility(session.bodies),
+            text=_next(db, session),
+        )
     )
     return sections
-
-
-def _general_default(session: MeetingSession) -> Visibility:
-    """Public only if every body served is public."""
-    public = all(attendance_visibility(b) == Visibility.PUBLIC for b in session.bodies)
-    return Visibility.PUBLIC if public else Visibility.MEMBERS
-
-
-def attendance_visibility(body: Body) -> Visibility:
-    """Who attended a public body's meeting is public; any other body's, for members."""
-    if body.confidentiality == Confidentiality.PUBLIC:
-        return Visibility.PUBLIC
-    return Visibility.MEMBERS
 
 
 def _section(kind: SectionKind, visibility: Visibility, **values: object) -> MinutesSection:
@@ -233,9 +225,6 @@ def _insert_before_closing(version: MinutesVersion, section: MinutesSection) -> 
         each.position = position
 
 
-STRICTNESS = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.CONFIDENTIAL: 2}
-
-
 def follow_item(db: Session, item: AgendaItem) -> None:
     """An agenda item changed: its sections in versions not yet approved follow it."""
     rows = db.execute(
@@ -254,7 +243,7 @@ def follow(section: MinutesSection, item: AgendaItem, *, draft: bool) -> None:
     """A section follows its item, but is never opened by it: what was written as closed
     discussion stays closed until the secretariat opens the section itself. A version
     awaiting approval only closes further, so chairs approve what they were shown."""
-    if STRICTNESS[item.visibility] > STRICTNESS[section.visibility]:
+    if policy.STRICTNESS[item.visibility] > policy.STRICTNESS[section.visibility]:
         section.visibility = item.visibility
     if draft:
         section.title = item.title

@@ -23,6 +23,7 @@ from renkei.models import (
     MinutesSection,
     MinutesVersion,
     SectionKind,
+    Visibility,
 )
 from renkei.services import policy
 
@@ -74,21 +75,42 @@ def body_part(version: MinutesVersion, body_id: int) -> list[MinutesSection]:
     return [s for s in version.sections if s.body_id in (None, body_id)]
 
 
-def content_hash(version: MinutesVersion) -> str:
+# Until migration 0014 the visibilities `session` and `body` were one, stored as "members":
+# a version approved before then was hashed (and printed with its hash) so.
+BEFORE_FOUR_VISIBILITIES = {Visibility.SESSION: "members", Visibility.BODY: "members"}
+
+
+def content_hash(version: MinutesVersion, *, before_four_visibilities: bool = False) -> str:
     """SHA-256 of what was approved: every section's place, owner, visibility and text."""
+    names = BEFORE_FOUR_VISIBILITIES if before_four_visibilities else {}
     content = {
         "session": version.minutes.session_id,
         "version": version.number,
         # A case number only where there is one: hashes stored before case numbers
         # existed must still match.
         "sections": [
-            [s.position, s.kind.value, s.body_id, s.visibility.value, s.title, s.text]
+            [
+                s.position,
+                s.kind.value,
+                s.body_id,
+                names.get(s.visibility, s.visibility.value),
+                s.title,
+                s.text,
+            ]
             + ([s.case_number] if s.case_number else [])
             for s in version.sections
         ],
     }
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def matches_hash(version: MinutesVersion) -> bool:
+    """Whether an approved version is still what was approved: its content hashes to the
+    stored hash, as written now or as written before migration 0014 (which changed no
+    content, only the name of a visibility)."""
+    stored = version.content_hash
+    return stored in (content_hash(version), content_hash(version, before_four_visibilities=True))
 
 
 # --- Rendering ----------------------------------------------------------------------------

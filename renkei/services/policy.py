@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from renkei.models import (
+    AgendaItem,
     Approval,
     Body,
     Confidentiality,
@@ -266,24 +267,36 @@ class SessionAccess:
         """The meeting link lets anyone who has it join: on the page, for members only."""
         return self.is_member
 
+    @property
+    def is_convened(self) -> bool:
+        """Convened to this session: a member of a served body (today, or on the session's
+        date). Who may see its ``session`` items; not a guest, who has no page, and not an
+        administrator as such."""
+        return self.is_member or self.invited
+
     def can_see_item(self, item: Closable) -> bool:
-        """The one rule for agenda items (title, description, minutes section, attendance)."""
+        """The one rule for agenda items (title, description, minutes section, attendance).
+        ``body`` and ``confidential`` items are their owning body's alone, whoever else
+        sits in the session."""
         visibility = visibility_of(item)
         if visibility is Visibility.PUBLIC:
             return self.can_view or self.is_guest
-        if visibility is Visibility.MEMBERS:
-            return self.is_member
-        return item.body_id in self.entitled_body_ids and item.body_id in self.pledged_body_ids
+        if visibility is Visibility.SESSION:
+            return self.is_convened
+        entitled = item.body_id in self.entitled_body_ids
+        if visibility is Visibility.BODY:
+            return entitled
+        return entitled and item.body_id in self.pledged_body_ids
 
     def closed_items(self, items: Iterable[C]) -> list[C]:
         """The items (or sections) of ``items`` this person may not see: each shows only
         that it exists (「非公開議題」)."""
         return [item for item in items if not self.can_see_item(item)]
 
-    def confidential_items_seen(self, items: Iterable[C]) -> list[C]:
-        """The confidential items of ``items`` this person may see: those whose presence
-        they may read or record, and whose showing goes to the audit log."""
-        return [item for item in confidential_items(items) if self.can_see_item(item)]
+    def owned_items_seen(self, items: Iterable[C]) -> list[C]:
+        """The items of ``items`` closed to all but their owning body (``owned_items``) that
+        this person may see: those whose presence they may read or record."""
+        return [item for item in owned_items(items) if self.can_see_item(item)]
 
     def needs_pledge_for(self, body_id: int) -> bool:
         """Entitled by role to a body's confidential items but without a pledge for it."""
@@ -306,21 +319,71 @@ def visibility_of(thing: Closable) -> Visibility:
 
 
 def is_confidential(thing: Closable) -> bool:
-    """Closed to all but the pledged members of the owning body (an item or a section)."""
+    """Closed to all but the pledged members of the owning body (an item or a section):
+    the statutory secret, whose every showing goes to the audit log."""
     return visibility_of(thing) is Visibility.CONFIDENTIAL
 
 
 def confidential_items(items: Iterable[C]) -> list[C]:
-    """The confidential items (or sections) of ``items``, whoever asks: those for which
-    presence is recorded item by item, and only for the people entitled to them."""
+    """The confidential items (or sections) of ``items``, whoever asks."""
     return [item for item in items if is_confidential(item)]
 
 
-def unreadable_owners(items: Iterable[C], readable_body_ids: set[int]) -> frozenset[int]:
-    """Bodies owning a confidential item of ``items`` that a reader whose readable bodies
-    are ``readable_body_ids`` (``confidential_body_ids``) may not see."""
-    owners = {item.body_id for item in confidential_items(items)}
-    return frozenset(b for b in owners if b is not None and b not in readable_body_ids)
+def is_owned(thing: Closable) -> bool:
+    """Closed to all but the owning body (``body`` or ``confidential``): in a joint session
+    the other bodies' members leave the room for it, so who was present is recorded item
+    by item, and only those entitled to the item may be (``may_be_present``)."""
+    return visibility_of(thing) in (Visibility.BODY, Visibility.CONFIDENTIAL)
+
+
+def owned_items(items: Iterable[C]) -> list[C]:
+    """The items (or sections) of ``items`` closed to all but their owning body."""
+    return [item for item in items if is_owned(item)]
+
+
+def unreadable_items(items: Iterable[AgendaItem], reader: SessionAccess) -> frozenset[int]:
+    """Ids of the items of ``items`` closed to all but their owning body that ``reader``
+    (``reader_access``) may not see: who was present for them is not theirs to know."""
+    return frozenset(item.id for item in owned_items(items) if not reader.can_see_item(item))
+
+
+# --- Defaults and widening ------------------------------------------------------------------
+
+# How closed each visibility is: a section follows its item only towards the closed end, and
+# an item is "wider than its body allows" when it is less closed than the body's default.
+STRICTNESS = {
+    Visibility.PUBLIC: 0,
+    Visibility.SESSION: 1,
+    Visibility.BODY: 2,
+    Visibility.CONFIDENTIAL: 3,
+}
+
+DEFAULT_VISIBILITY = {
+    Confidentiality.STATUTORY: Visibility.CONFIDENTIAL,
+    Confidentiality.CLOSED: Visibility.BODY,
+    Confidentiality.PUBLIC: Visibility.PUBLIC,
+}
+
+
+def default_visibility(body: Body) -> Visibility:
+    """An item's visibility unless the secretariat chooses another: from the body's
+    confidentiality, which its kind proposes (支援会議, 地域ケア会議: confidential;
+    支援調整会議, other: body; 協議体: public)."""
+    return DEFAULT_VISIBILITY[body.confidentiality]
+
+
+def general_visibility(bodies: Iterable[Body]) -> Visibility:
+    """The default of a minutes section of no agenda item (attendance, decisions, next
+    session) about ``bodies``: public if each of them is public, else for the session's
+    attendees, who were all in the room for it."""
+    public = all(default_visibility(body) is Visibility.PUBLIC for body in bodies)
+    return Visibility.PUBLIC if public else Visibility.SESSION
+
+
+def is_wider_than_allowed(body: Body, visibility: Visibility) -> bool:
+    """Less closed than the body's confidentiality allows (a public item of a 支援会議, a
+    session item of a 支援調整会議): only with an explicit confirmation, and audited."""
+    return STRICTNESS[visibility] < STRICTNESS[default_visibility(body)]
 
 
 def session_access(db: Session, person: Person | None, session: MeetingSession) -> SessionAccess:
@@ -370,21 +433,50 @@ def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int
     return set(rows)
 
 
-def confidential_body_ids(db: Session, person: Person) -> set[int]:
-    """Bodies whose confidential items the person may see today: an entitled role and a
-    pledge in the current term (the rule of ``SessionAccess.can_see_item``)."""
+def reader_access(db: Session, person: Person) -> SessionAccess:
+    """What ``person`` may read today of the items closed to all but their owning body, in
+    any session (``body``: an entitled role; ``confidential``: and a pledge in the current
+    term): for reports across sessions, such as the apportionment of another's hours."""
     roles = _current_roles(db, person.id, today())
     entitled = set().union(*(roles.get(role, set()) for role in ENTITLED_ROLES))
-    return pledged_body_ids(db, person, entitled) if entitled else set()
+    return SessionAccess(
+        person=person,
+        session_body_ids=set(),
+        entitled_body_ids=entitled,
+        pledged_body_ids=pledged_body_ids(db, person, entitled) if entitled else set(),
+    )
 
 
-def may_hear_confidential(db: Session, body_ids: set[int], day: date) -> set[tuple[int, int]]:
-    """(person id, body id) pairs entitled to a body's confidential items on ``day``: an
-    entitled role in a term current that day, and a pledge recorded in that term (pledges
-    are often entered after the meeting they cover). Only they may be recorded as present
-    for such an item."""
-    if not body_ids:
+def may_be_present(db: Session, items: Iterable[AgendaItem], day: date) -> set[tuple[int, int]]:
+    """(person id, item id) pairs of who may be recorded as present for each of ``items``
+    closed to all but their owning body, on ``day``: an entitled role on the owning body in
+    a term current that day, and for a confidential item a pledge recorded in that term
+    (pledges are often entered after the meeting they cover). Two queries at most."""
+    owned = owned_items(items)
+    if not owned:
         return set()
+    body_ids = {item.body_id for item in owned}
+    rows = db.execute(
+        select(Membership.person_id, Membership.body_id).where(
+            Membership.body_id.in_(body_ids),
+            Membership.role.in_(ENTITLED_ROLES),
+            current_membership_filter(day),
+        )
+    )
+    entitled = {(row.person_id, row.body_id) for row in rows}
+    secret = {item.body_id for item in owned if is_confidential(item)}
+    pledged = _pledged_on(db, secret, day) if secret else set()
+    return {
+        (person_id, item.id)
+        for item in owned
+        for person_id, body_id in (pledged if is_confidential(item) else entitled)
+        if body_id == item.body_id
+    }
+
+
+def _pledged_on(db: Session, body_ids: set[int], day: date) -> set[tuple[int, int]]:
+    """(person id, body id) pairs with an entitled role on ``day`` and a pledge recorded in
+    that term."""
     same = (Membership.person_id == Pledge.person_id) & (Membership.body_id == Pledge.body_id)
     rows = db.execute(
         select(Membership.person_id, Membership.body_id)
@@ -423,7 +515,9 @@ def can_read_minutes(access: SessionAccess, version: MinutesVersion) -> bool:
 
 def shows_section(access: SessionAccess, section: Closable, view: MinutesView) -> bool:
     """Whether a minutes section's text appears in ``view`` for this reader. A section is
-    as closed as an agenda item; a view can only close more, never open."""
+    as closed as an agenda item; a view can only close more, never open. The member view
+    leaves out the confidential sections only: ``session`` and ``body`` sections are shown
+    there to those who may see them."""
     if not access.can_see_item(section):
         return False
     if view == MinutesView.PUBLIC:
@@ -436,14 +530,12 @@ def shows_section(access: SessionAccess, section: Closable, view: MinutesView) -
 def can_read_comment(
     access: SessionAccess, approval: Approval, sections: Iterable[MinutesSection]
 ) -> bool:
-    """A chair's comment on returned minutes may speak of their body's confidential
-    sections: where there are any, only for those of the secretariat and chairs who may
-    read them."""
+    """A chair's comment on returned minutes may speak of any of their body's sections:
+    only for those of the secretariat and chairs who may read every one of them."""
     body_id = approval.body_id
     if not (access.can_manage or body_id in access.chair_body_ids):
         return False
-    closed = [s for s in confidential_items(sections) if s.body_id == body_id]
-    return all(access.can_see_item(s) for s in closed)
+    return all(access.can_see_item(s) for s in sections if s.body_id == body_id)
 
 
 def can_use_full_view(access: SessionAccess, sections: Iterable[Closable]) -> bool:
@@ -478,15 +570,13 @@ def readable_sections(db: Session, person: Person, sections: Iterable[MinutesSec
     return readable
 
 
-def calendar_access(session: MeetingSession, is_member: bool) -> SessionAccess:
-    """What a calendar file about ``session`` may carry: public items, members' items for a
-    member, and never a confidential one, whoever receives it (docs/architecture.md)."""
-    body_ids = {body.id for body in session.bodies}
+def calendar_access(session: MeetingSession) -> SessionAccess:
+    """What a calendar file or an e-mail about ``session`` may carry: public items only,
+    whoever receives it (docs/architecture.md). A calendar syncs to phones and services
+    the municipality does not control, and a message is forwarded: every other item is
+    「非公開議題」 there, its content on the session page."""
     return SessionAccess(
-        person=None,
-        session_body_ids=body_ids,
-        member_body_ids=set(body_ids) if is_member else set(),
-        is_guest=not is_member,
+        person=None, session_body_ids={body.id for body in session.bodies}, is_guest=True
     )
 
 

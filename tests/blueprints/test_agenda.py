@@ -8,15 +8,16 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from renkei.blueprints.agenda import PREVIEW_MAX
-from renkei.models import AgendaItem, Pledge, SessionChange, Visibility
+from renkei.models import AgendaItem, AuditEntry, Pledge, SessionChange, Visibility
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session
 
 CANARY = "CANARY-SECRET-123"
-MEMBERS_ONLY = "MEMBERS-ONLY-456"
+SESSION_ONLY = "SESSION-ONLY-456"
 PUBLIC = "PUBLIC-789"
 
 
@@ -57,7 +58,7 @@ def item(world, session, body, visibility, title, **extra) -> AgendaItem:
 @pytest.fixture
 def joint(world):
     """A joint session of the 支援会議 and the 第1層 協議体 with a confidential item of the
-    支援会議, a members-only and a public item of the 協議体."""
+    支援会議, an attendees' (session) and a public item of the 協議体."""
     session = make_session(world, SUPPORT, LAYER1)
     item(
         world,
@@ -69,7 +70,7 @@ def joint(world):
         description=f"**{CANARY}** description",
         planned_minutes=30,
     )
-    item(world, session, LAYER1, Visibility.MEMBERS, MEMBERS_ONLY, planned_minutes=20)
+    item(world, session, LAYER1, Visibility.SESSION, SESSION_ONLY, planned_minutes=20)
     item(world, session, LAYER1, Visibility.PUBLIC, PUBLIC, planned_minutes=10)
     return session
 
@@ -139,9 +140,9 @@ def test_member_with_a_pledge_sees_the_confidential_item(client, world, joint):
     assert "Closed agenda item" not in text
 
 
-def test_members_items_are_hidden_from_administrators(client, world, joint):
-    assert MEMBERS_ONLY not in page(as_(client, "admin@example.jp"), joint)
-    assert MEMBERS_ONLY in page(as_(client, "member.kyogitai@example.jp"), joint)
+def test_session_items_are_hidden_from_administrators(client, world, joint):
+    assert SESSION_ONLY not in page(as_(client, "admin@example.jp"), joint)
+    assert SESSION_ONLY in page(as_(client, "member.kyogitai@example.jp"), joint)
 
 
 def test_secretary_without_a_pledge_cannot_open_the_edit_form(client, world, joint):
@@ -174,7 +175,7 @@ def test_markdown_is_rendered_and_neutralised(client, world, joint):
         world,
         joint,
         LAYER1,
-        Visibility.MEMBERS,
+        Visibility.SESSION,
         "Markdown",
         description=(
             "**太字**\n\n<script>alert('x')</script>\n\n"
@@ -205,7 +206,7 @@ def test_secretary_adds_an_item_with_the_default_visibility(client, world, joint
     assert added.position == 4 and added.visibility == Visibility.CONFIDENTIAL
     response = client.post(f"/sessions/{joint.id}/items/new", data=form(world, LAYER1))
     world.expire_all()
-    assert world.get(type(joint), joint.id).items[-1].visibility == Visibility.MEMBERS
+    assert world.get(type(joint), joint.id).items[-1].visibility == Visibility.PUBLIC
 
 
 def test_item_of_a_body_the_session_does_not_serve_is_refused(client, world, joint):
@@ -238,17 +239,17 @@ def test_invalid_item_is_refused_with_a_clear_message(client, world, joint, extr
 
 
 def test_secretary_edits_an_item(client, world, joint):
-    members_item = joint.items[1]
+    session_item = joint.items[1]
     client = as_(client, "secretary@example.jp")
-    edit_page = client.get(f"/items/{members_item.id}/edit").get_data(as_text=True)
-    assert MEMBERS_ONLY in edit_page
+    edit_page = client.get(f"/items/{session_item.id}/edit").get_data(as_text=True)
+    assert SESSION_ONLY in edit_page
     response = client.post(
-        f"/items/{members_item.id}/edit",
+        f"/items/{session_item.id}/edit",
         data=form(world, title="改題", visibility="public", planned_minutes="25"),
     )
     assert response.status_code == 302 and path(response) == f"/sessions/{joint.id}"
     world.expire_all()
-    changed = world.get(AgendaItem, members_item.id)
+    changed = world.get(AgendaItem, session_item.id)
     assert (changed.title, changed.visibility, changed.planned_minutes) == (
         "改題",
         Visibility.PUBLIC,
@@ -271,9 +272,9 @@ def test_up_and_down_buttons_work_without_script(client, world, joint):
     public = joint.items[2]
     response = client.post(f"/items/{public.id}/move", data={"direction": "up"})
     assert response.status_code == 302 and path(response) == f"/sessions/{joint.id}"
-    assert titles(world, joint) == [CANARY, PUBLIC, MEMBERS_ONLY]
+    assert titles(world, joint) == [CANARY, PUBLIC, SESSION_ONLY]
     client.post(f"/items/{public.id}/move", data={"direction": "up"})
-    assert titles(world, joint) == [PUBLIC, CANARY, MEMBERS_ONLY]
+    assert titles(world, joint) == [PUBLIC, CANARY, SESSION_ONLY]
 
 
 def test_reorder_posts_the_full_order(client, world, joint):
@@ -283,7 +284,7 @@ def test_reorder_posts_the_full_order(client, world, joint):
         f"/sessions/{joint.id}/items/order", data={"order": f"{public},{secret},{members}"}
     )
     assert response.status_code == 302 and path(response) == f"/sessions/{joint.id}"
-    assert titles(world, joint) == [PUBLIC, CANARY, MEMBERS_ONLY]
+    assert titles(world, joint) == [PUBLIC, CANARY, SESSION_ONLY]
 
 
 def test_reorder_with_foreign_or_missing_ids_is_refused(client, world, joint):
@@ -295,7 +296,7 @@ def test_reorder_with_foreign_or_missing_ids_is_refused(client, world, joint):
                   f"{public},{secret},{foreign}", "a,b,c"):  # fmt: skip
         response = client.post(f"/sessions/{joint.id}/items/order", data={"order": order})
         assert response.status_code == 302
-        assert titles(world, joint) == [CANARY, MEMBERS_ONLY, PUBLIC]
+        assert titles(world, joint) == [CANARY, SESSION_ONLY, PUBLIC]
     text = client.get(f"/sessions/{joint.id}").get_data(as_text=True)
     assert "The agenda has changed meanwhile." in text
     assert titles(world, other) == ["他"]
@@ -307,7 +308,7 @@ def test_a_move_neither_up_nor_down_is_refused_in_japanese(client, world, joint)
     for direction in ("sideways", "", "UP"):
         response = client.post(f"/items/{public.id}/move", data={"direction": direction})
         assert response.status_code == 302 and path(response) == f"/sessions/{joint.id}"
-        assert titles(world, joint) == [CANARY, MEMBERS_ONLY, PUBLIC]
+        assert titles(world, joint) == [CANARY, SESSION_ONLY, PUBLIC]
     assert "Choose up or down." in page(client, joint)
 
 
@@ -317,7 +318,7 @@ def test_an_order_with_a_number_beyond_any_id_is_refused(client, world, joint):
     for order in (f"{public},{secret},99999999999999999999", f"{public},,{secret},{members}x"):
         response = client.post(f"/sessions/{joint.id}/items/order", data={"order": order})
         assert response.status_code == 302
-        assert titles(world, joint) == [CANARY, MEMBERS_ONLY, PUBLIC]
+        assert titles(world, joint) == [CANARY, SESSION_ONLY, PUBLIC]
     assert "The agenda has changed meanwhile." in page(client, joint)
 
 
@@ -362,7 +363,7 @@ def test_viewers_who_do_not_manage_get_403_and_write_nothing(client, world, join
     assert client.get(f"/sessions/{joint.id}/items/new").status_code == 403
     assert client.get(f"/items/{joint.items[2].id}/edit").status_code == 403
     assert (count(world, AgendaItem), count(world, SessionChange)) == before
-    assert titles(world, joint) == [CANARY, MEMBERS_ONLY, PUBLIC]
+    assert titles(world, joint) == [CANARY, SESSION_ONLY, PUBLIC]
     text = page(client, joint)
     assert "/move" not in text and "Add agenda item" not in text
 
@@ -404,7 +405,7 @@ def test_missing_csrf_token_is_refused_and_writes_nothing(client, world, joint):
         assert client.post(url, data=data, csrf=False).status_code == 400, url
     assert client.post("/markdown/preview", data={"text": "x"}, csrf=False).status_code == 400
     assert (count(world, AgendaItem), count(world, SessionChange)) == before
-    assert titles(world, joint) == [CANARY, MEMBERS_ONLY, PUBLIC]
+    assert titles(world, joint) == [CANARY, SESSION_ONLY, PUBLIC]
 
 
 # --- Markdown preview ---------------------------------------------------------------------
@@ -436,3 +437,95 @@ def test_preview_needs_a_login(client, world):
     response = client.post("/markdown/preview", data={"text": "**x**"})
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
+
+
+# --- The four visibilities in a joint 支援調整会議 + 協議体 session ------------------------
+
+TITLES = {v: f"COORDINATION-{v.value.upper()}-ITEM" for v in Visibility}
+
+
+@pytest.fixture
+def coordination_joint(world):
+    """A joint session of the 支援調整会議 (closed) and the 第1層 協議体, with an item of the
+    支援調整会議 for each visibility."""
+    session = make_session(world, COORDINATION, LAYER1)
+    for visibility, title in TITLES.items():
+        item(world, session, COORDINATION, visibility, title)
+    return session
+
+
+@pytest.mark.parametrize(
+    ("email", "seen"),
+    [
+        # 支援一郎 chairs the 支援調整会議 (no pledge): all but the confidential item.
+        ("chair.support@example.jp", {"public", "session", "body"}),
+        # 地域 さくら (NPO) sits on the 協議体 only: the attendees' items, not the body's own.
+        ("member.kyogitai@example.jp", {"public", "session"}),
+        ("admin@example.jp", {"public"}),
+    ],
+)
+def test_each_visibility_on_the_session_page(client, world, coordination_joint, email, seen):
+    text = page(as_(client, email), coordination_joint)
+    shown = {v.value for v, title in TITLES.items() if title in text}
+    assert shown == seen
+    assert text.count("Closed agenda item") == 4 - len(seen)
+    # Every item says who may see it, closed or not.
+    for label in ("Public", "Session attendees only", "Body members only"):
+        assert f">{label}</span>" in text
+    assert ">Confidential (statutory secrecy)</span>" in text
+
+
+def test_the_visibilities_are_explained_on_the_form_in_japanese(client, world, joint):
+    text = login(client, "secretary@example.jp").get(f"/sessions/{joint.id}/items/new")
+    text = text.get_data(as_text=True)
+    for label in ("公開", "出席者限り", "構成員限り", "非公開（守秘義務）"):
+        assert f">{label}</option>" in text
+    assert "共同開催の他の会議体の構成員には「非公開議題」と表示されます" in text
+    assert "カレンダーとメールには公開の議題名だけが載ります" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "visibility"), [(SUPPORT, "public"), (SUPPORT, "body"), (COORDINATION, "session")]
+)
+def test_a_wider_visibility_needs_the_confirmation_and_is_audited(
+    client, world, joint, body, visibility
+):
+    session = make_session(world, body, LAYER1)
+    login(client, "secretary@example.jp")
+    before = count(world, AgendaItem), count(world, SessionChange), count(world, AuditEntry)
+    data = form(world, body, title="統計の報告", visibility=visibility)
+    refused = client.post(f"/sessions/{session.id}/items/new", data=data)
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "確認欄にチェックを入れてください" in text and body in text
+    assert (count(world, AgendaItem), count(world, SessionChange), count(world, AuditEntry)) == (
+        before
+    )
+    confirmed = client.post(
+        f"/sessions/{session.id}/items/new", data={**data, "confirm_wider": "y"}
+    )
+    assert confirmed.status_code == 302
+    world.expire_all()
+    added = world.get(type(session), session.id).items[-1]
+    assert added.visibility == Visibility(visibility)
+    widened = world.scalars(
+        select(AuditEntry).where(AuditEntry.action == "widen", AuditEntry.subject_id == added.id)
+    ).one()
+    assert widened.body_id == body_named(world, body).id
+    assert widened.detail == f"visibility {visibility}"  # no title in the log
+
+
+def test_an_edit_that_leaves_a_wider_item_as_it_was_is_not_audited_again(client, world, joint):
+    session = make_session(world, COORDINATION)
+    login(client, "secretary@example.jp")
+    data = form(world, COORDINATION, title="統計", visibility="public", confirm_wider="y")
+    client.post(f"/sessions/{session.id}/items/new", data=data)
+    world.expire_all()
+    added = world.get(type(session), session.id).items[-1]
+    response = client.post(
+        f"/items/{added.id}/edit",
+        data=form(world, COORDINATION, title="統計2", visibility="public"),
+    )
+    assert response.status_code == 302
+    widened = world.scalars(select(AuditEntry).where(AuditEntry.action == "widen")).all()
+    assert len(widened) == 1

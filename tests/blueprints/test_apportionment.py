@@ -38,7 +38,7 @@ def hours(app, world):
             for body, minutes, visibility in (
                 (SUPPORT, 40, "confidential"),
                 (LAYER1, 30, "public"),
-                (LAYER1, 10, "members"),
+                (LAYER1, 10, "session"),
             ):
                 data = ItemData(
                     title="議題",

@@ -99,7 +99,7 @@ def held_session(app, world, people, *bodies, items=()):
 @pytest.fixture
 def joint(app, world, people):
     """A held joint session of the 支援会議 and the 第1層 協議体: a confidential item of the
-    支援会議 and a members-only item of the 協議体. The secretary and the 支援会議's chair
+    支援会議 and an attendees' (session) item of the 協議体. The secretary and the 支援会議's chair
     have recorded their pledge for the 支援会議; 兼務 三郎 (member.both) has not."""
     with app.app_context():
         support = body_named(world, SUPPORT)
@@ -112,7 +112,7 @@ def joint(app, world, people):
         people,
         SUPPORT,
         LAYER1,
-        items=[(SECRET_TITLE, SUPPORT, "confidential"), ("地域資源の報告", LAYER1, "members")],
+        items=[(SECRET_TITLE, SUPPORT, "confidential"), ("地域資源の報告", LAYER1, "session")],
     )
 
 

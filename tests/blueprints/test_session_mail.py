@@ -2,6 +2,8 @@
 should to a real SMTP server (aiosmtpd), once; failures show on the page and can be retried;
 without a mail server the messages land in the outbox; reminders come from the CLI."""
 
+import email
+import email.policy
 import time as clock
 from datetime import time, timedelta
 from pathlib import Path
@@ -12,7 +14,7 @@ from flask_babel import force_locale, gettext, ngettext
 from markupsafe import escape
 from sqlalchemy import select
 
-from renkei.models import AgendaItem, MailMessage, MeetingSession, Visibility
+from renkei.models import AgendaItem, MailMessage, MeetingSession, Person, Visibility
 from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, count
@@ -201,6 +203,56 @@ def test_no_confidential_title_reaches_any_message(as_secretary, world, smtp):
     for received in smtp.received:
         assert CANARY.encode() not in received.content
         assert CANARY not in decoded(received.message)
+
+
+PLAN_REVIEW = "プラン協議：R8-0003"
+
+
+def test_a_body_item_of_a_joint_session_reaches_no_calendar_and_no_mail(
+    app, client, as_secretary, world, smtp
+):
+    """A joint session of the 支援調整会議 and the 協議体 with the 支援調整会議's plan review
+    (`body`): the 協議体-only member's invitation, download and feed do not carry its title,
+    nor does any e-mail (invitation, change, reminder); and neither does the calendar of
+    the 支援調整会議's own chair, who reads it on the session page."""
+    from renkei.services.dates import tokyo_date
+    from tests.sessions_helpers import COORDINATION
+
+    form = session_form(world, COORDINATION, LAYER1)
+    post_and_follow(as_secretary, "/sessions/new", form)
+    session = world.scalars(select(MeetingSession)).one()
+    item = {"title": PLAN_REVIEW, "body_id": body_named(world, COORDINATION).id}
+    post_and_follow(
+        as_secretary, f"/sessions/{session.id}/items/new", {**item, "visibility": "body"}
+    )
+    url = f"/sessions/{session.id}/edit"
+    post_and_follow(as_secretary, url, edit_form(world, session, place="社協会館"))
+    days = (tokyo_date(session.start_at) - today()).days
+    reminded = app.test_cli_runner().invoke(args=["send-reminders", "--days", str(days)])
+    assert reminded.exit_code == 0, reminded.output
+    assert set(kinds(world)) == {"invite", "update", "reminder"}
+    assert "member.kyogitai@example.jp" in {a for r in smtp.received for a in r.rcpt_tos}
+    for received in smtp.received:
+        assert PLAN_REVIEW not in decoded(received.message)
+        assert PLAN_REVIEW.encode() not in received.content
+    later = world.scalars(select(MailMessage).where(MailMessage.kind != "invite")).all()
+    for message in later:  # the agenda is there, the plan review as 非公開議題
+        parsed = email.message_from_bytes(message.content, policy=email.policy.default)
+        assert "非公開議題" in decoded(parsed) and PLAN_REVIEW not in decoded(parsed)
+    assert later
+    for address, on_page in (
+        ("member.kyogitai@example.jp", False),
+        ("chair.support@example.jp", True),
+    ):
+        reader = login(app.test_client(), address)
+        page = reader.get(f"/sessions/{session.id}").get_data(as_text=True)
+        assert (PLAN_REVIEW in page) is on_page
+        token = world.scalar(select(Person.feed_token).where(Person.email == address))
+        for path in (f"/sessions/{session.id}/invite.ics", f"/calendar/{token}.ics"):
+            response = reader.get(path)
+            assert response.status_code == 200, path
+            text = response.get_data(as_text=True).replace("\r\n ", "")
+            assert PLAN_REVIEW not in text and "非公開議題" in text, (address, path)
 
 
 def test_a_guest_added_later_is_invited_alone(as_secretary, world, smtp):

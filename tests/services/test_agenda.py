@@ -43,18 +43,75 @@ def test_default_visibility_follows_the_owning_body(world, joint, secretary):
     secret = add(world, joint, secretary, body=SUPPORT)
     open_ = add(world, joint, secretary, body=LAYER1)
     assert secret.visibility == Visibility.CONFIDENTIAL
-    assert open_.visibility == Visibility.MEMBERS
+    assert open_.visibility == Visibility.PUBLIC
 
 
-def test_closed_but_not_statutory_body_defaults_to_members(world, secretary):
+def test_closed_but_not_statutory_body_defaults_to_its_members(world, secretary):
     session = make_session(world, COORDINATION)
     item = add(world, session, secretary, body=COORDINATION)
-    assert item.visibility == Visibility.MEMBERS
+    assert item.visibility == Visibility.BODY
 
 
 def test_explicit_visibility_is_kept(world, joint, secretary):
-    item = add(world, joint, secretary, body=SUPPORT, visibility="public")
-    assert item.visibility == Visibility.PUBLIC
+    item = add(world, joint, secretary, body=LAYER1, visibility="session")
+    assert item.visibility == Visibility.SESSION
+
+
+@pytest.mark.parametrize(
+    ("body", "visibility"),
+    [
+        (SUPPORT, "public"),
+        (SUPPORT, "session"),
+        (SUPPORT, "body"),
+        (COORDINATION, "public"),
+        (COORDINATION, "session"),
+    ],
+)
+def test_a_visibility_wider_than_the_body_allows_needs_a_confirmation(
+    world, secretary, body, visibility
+):
+    session = make_session(world, body, LAYER1)
+    before = count(world, AgendaItem), count(world, SessionChange)
+    with pytest.raises(DomainError) as error:
+        agenda.add_item(world, session, data(world, body=body, visibility=visibility), by=secretary)
+    assert error.value.field == "visibility"
+    assert "tick the confirmation" in str(error.value.message)
+    world.rollback()
+    assert (count(world, AgendaItem), count(world, SessionChange)) == before
+    item = add(world, session, secretary, body=body, visibility=visibility, confirm_wider=True)
+    assert item.visibility == Visibility(visibility) and agenda.is_wider(item)
+
+
+@pytest.mark.parametrize(
+    ("body", "visibility"),
+    [(SUPPORT, "confidential"), (COORDINATION, "body"), (COORDINATION, "confidential")]
+    + [(LAYER1, v.value) for v in Visibility],
+)
+def test_the_bodys_own_rule_or_a_closer_one_needs_no_confirmation(
+    world, secretary, body, visibility
+):
+    session = make_session(world, body)
+    item = add(world, session, secretary, body=body, visibility=visibility)
+    assert item.visibility == Visibility(visibility) and not agenda.is_wider(item)
+
+
+def test_a_confirmed_item_is_not_asked_again_until_its_visibility_or_owner_changes(
+    world, joint, secretary
+):
+    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
+    item = add(world, joint, secretary, body=SUPPORT, visibility="session", confirm_wider=True)
+    agenda.update_item(world, item, data(world, title="改題", visibility="session"), by=secretary)
+    assert item.title == "改題"
+    with pytest.raises(DomainError) as error:  # wider still
+        agenda.update_item(world, item, data(world, visibility="public"), by=secretary)
+    assert error.value.field == "visibility"
+    world.rollback()
+    opened = add(world, joint, secretary, body=LAYER1, visibility="public")
+    with pytest.raises(DomainError) as error:  # moved to a body with a duty of secrecy
+        agenda.update_item(world, opened, data(world, visibility="public"), by=secretary)
+    assert error.value.field == "visibility"
+    world.rollback()
+    assert world.get(AgendaItem, opened.id).body_id == body_named(world, LAYER1).id
 
 
 def test_items_are_appended_at_the_end(world, joint, secretary):
@@ -136,7 +193,7 @@ def test_only_the_secretariat_of_every_body_changes_the_agenda(world, joint, sec
 
 
 def test_update_changes_the_item_and_can_reset_the_visibility(world, joint, secretary):
-    item = add(world, joint, secretary, body=LAYER1, visibility="public")
+    item = add(world, joint, secretary, body=LAYER1, visibility="session")
     changed = agenda.update_item(
         world,
         item,
@@ -145,7 +202,7 @@ def test_update_changes_the_item_and_can_reset_the_visibility(world, joint, secr
     )
     world.commit()
     assert set(changed) == {"title", "planned_minutes", "visibility"}
-    assert item.title == "新しい題" and item.visibility == Visibility.MEMBERS
+    assert item.title == "新しい題" and item.visibility == Visibility.PUBLIC
     assert (
         agenda.update_item(
             world,
@@ -168,9 +225,10 @@ def test_secretary_without_a_pledge_cannot_edit_a_confidential_item(world, joint
     assert world.get(AgendaItem, item.id).visibility == Visibility.CONFIDENTIAL
     world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
     world.commit()
-    agenda.update_item(world, item, data(world, title=CANARY, visibility="members"), by=secretary)
+    wider = data(world, title=CANARY, visibility="session", confirm_wider=True)
+    agenda.update_item(world, item, wider, by=secretary)
     world.commit()
-    assert item.visibility == Visibility.MEMBERS
+    assert item.visibility == Visibility.SESSION
 
 
 def test_move_swaps_with_the_neighbour(world, joint, secretary):

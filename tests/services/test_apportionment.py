@@ -45,6 +45,7 @@ def held_session(world, secretary, items, day=PAST_DAY, start=time(14), end=time
             body_id=body_named(world, body).id,
             planned_minutes=minutes,
             visibility=visibility,
+            confirm_wider=True,  # a public item of the 支援会議 in some examples
         )
         agenda.add_item(world, session, data, by=secretary)
     scheduling.set_status(world, session, "held", by=secretary)
@@ -59,7 +60,7 @@ def record(world, session, secretary, person, line: LineData):
         for i in scheduling.invitees(world, session)
         if i.person.id != person.id
     ]
-    shown = {i.id for i in session.items if i.visibility == "confidential"}
+    shown = {i.id for i in session.items if i.visibility in ("body", "confidential")}
     attendance.save_record(world, session, lines, by=secretary, shown=shown)
     world.commit()
     return attendance.record_of(world, session).attendances[person.id]
@@ -70,8 +71,8 @@ def record(world, session, secretary, person, line: LineData):
 # session (the 40 minutes nobody planned, opening and closing included, are shared alike):
 #   item 1, 支援会議 (livelihood), confidential: 40 × 1.5 = 60 min, 14:00–15:00
 #   item 2, 協議体 (care insurance), public:     30 × 1.5 = 45 min, 15:00–15:45
-#   item 3, 協議体 (care insurance), members:    10 × 1.5 = 15 min, 15:45–16:00
-WORKED = [(SUPPORT, 40, "confidential"), (LAYER1, 30, "public"), (LAYER1, 10, "members")]
+#   item 3, 協議体 (care insurance), session:    10 × 1.5 = 15 min, 15:45–16:00
+WORKED = [(SUPPORT, 40, "confidential"), (LAYER1, 30, "public"), (LAYER1, 10, "session")]
 
 
 def test_a_joint_session_is_split_between_the_two_programmes(world, secretary, both):
@@ -106,6 +107,29 @@ def test_a_confidential_item_not_sat_in_is_not_charged(world, secretary, both):
     # Not ticked for item 1: its 60 minutes are not charged; items 2 and 3 give 60.
     out = record(world, session, secretary, both, LineData(0, "present"))
     assert apportionment.split(session, out) == {CARE: 60}
+
+
+def test_a_body_item_is_charged_as_sat_through_and_its_presence_is_the_bodys(
+    world, secretary, both
+):
+    """A 支援会議 `body` item: the 協議体's members left the room for it, so it is charged
+    only to those recorded present; who was is for the 支援会議's members to read. 地域 さくら
+    (協議体 only) reads 兼務 三郎's hours as if he sat through it (the line says so)."""
+    items = [(SUPPORT, 40, "body"), (LAYER1, 30, "public"), (LAYER1, 10, "session")]
+    session = held_session(world, secretary, items)
+    out = record(world, session, secretary, both, LineData(0, "present"))
+    assert apportionment.split(session, out) == {CARE: 60}
+    period = apportionment.parse_period("2026")
+    other = person_by_email(world, "member.kyogitai@example.jp")
+    support_member = person_by_email(world, "chair.support@example.jp")  # no pledge needed
+    for reader, minutes, withheld in (
+        (both, {LIVELIHOOD: 0, CARE: 60}, False),
+        (support_member, {LIVELIHOOD: 0, CARE: 60}, False),
+        (other, {LIVELIHOOD: 60, CARE: 60}, True),
+    ):
+        (line,) = apportionment.report(world, period, [both], reader=reader).people[0].lines
+        assert {p: line.minutes.get(p, 0) for p in (LIVELIHOOD, CARE)} == minutes
+        assert line.presence_withheld is withheld
 
 
 def test_without_planned_minutes_the_bodies_share_alike(world, secretary, both):

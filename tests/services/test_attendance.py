@@ -34,7 +34,7 @@ def held(world, secretary):
     for title, body, minutes_, visibility in (
         ("個別ケース（A氏）", SUPPORT, 40, "confidential"),
         ("地域資源マップ", LAYER1, 30, "public"),
-        ("担い手の確保", LAYER1, 10, "members"),
+        ("担い手の確保", LAYER1, 10, "session"),
     ):
         agenda.add_item(
             world,
@@ -204,6 +204,43 @@ def test_nobody_unentitled_is_present_for_a_confidential_item(world, secretary, 
         assert f"{name}さんは議題1に出席できません" in message and SUPPORT in message
         assert "個別ケース" not in message  # the error names the item by number only
     assert count(world, Attendance) == 0 and count(world, ItemPresence) == 0
+
+
+def add_body_item(world, secretary, session):
+    """A 支援会議 item for its members only (no pledge needed), fourth on the agenda."""
+    data = ItemData(
+        title="支援方針の共有",
+        body_id=body_named(world, SUPPORT).id,
+        planned_minutes=10,
+        visibility="body",
+        confirm_wider=True,
+    )
+    item = agenda.add_item(world, session, data, by=secretary)
+    world.commit()
+    return item
+
+
+def test_presence_at_a_body_item_is_recorded_for_its_members_only(world, secretary, held):
+    """In a joint session the 協議体's members leave the room for a 支援会議 `body` item:
+    民生 ふみ (支援会議 member, no pledge) may be present for it, 地域 さくら (協議体 only)
+    may not; a first record starts from the members of the owning body present."""
+    item = add_body_item(world, secretary, held)
+    record = attendance.record_of(world, held)
+    assert [i.id for i in record.owned_items] == [secret_item(held).id, item.id]
+    lines = everyone(world, held, **{"地域 さくら": present(item_ids={item.id})})
+    with pytest.raises(RecordErrors) as refused:
+        attendance.save_record(world, held, lines, by=secretary, shown={item.id})
+    world.rollback()
+    message = str(refused.value.lines[named(world, "地域 さくら").id]["items"])
+    assert "地域 さくらさんは議題4に出席できません" in message and SUPPORT in message
+    assert "守秘義務" not in message
+    assert count(world, Attendance) == 0
+    lines = everyone(world, held, **{"民生 ふみ": present(), "地域 さくら": present()})
+    attendance.save_record(world, held, lines, by=secretary, shown=set())
+    world.commit()
+    saved = attendance.record_of(world, held).attendances
+    assert saved[named(world, "民生 ふみ").id].item_ids == {item.id}
+    assert saved[named(world, "地域 さくら").id].item_ids == set()
 
 
 def test_presence_for_items_the_form_did_not_show_is_kept(world, secretary, held):

@@ -34,7 +34,7 @@ def test_demo_has_sessions_and_approved_minutes(app, db):
 
 def test_demo_has_an_attendance_record_and_hours_to_apportion(app, db):
     """兼務 三郎 came at 14:20 to last month's 14:00–16:00 session of three 40-minute items:
-    the 協議体's (14:00–14:40: 20 min from 14:20), the 支援会議's members-only one (40 min),
+    the 協議体's (14:00–14:40: 20 min from 14:20), the 支援会議's attendees' (session) one (40 min),
     and a confidential one he was not entitled to (not counted)."""
     with app.app_context():
         demo.load(db)
@@ -67,3 +67,31 @@ def test_the_support_meetings_cases_carry_case_numbers_and_no_names(app, db):
     texts = [f"{i.title}\n{i.description}" for i in items]
     texts += [f"{s.title}\n{s.text}" for s in db.scalars(select(MinutesSection))]
     assert [name for text in texts for name in case_numbers.personal_names(text)] == []
+
+
+def test_demo_shows_a_body_item_closed_to_the_other_body_of_a_joint_session(app, db):
+    """The 支援調整会議's plan review, named by case number, in a session it holds jointly
+    with the 協議体: its own members see it, the 協議体-only NPO member sees 非公開議題."""
+    from renkei.models import AgendaItem, Visibility
+    from renkei.services import policy
+
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+        review = db.scalars(
+            select(AgendaItem).where(AgendaItem.title.startswith("プラン協議"))
+        ).one()
+        assert review.title == "プラン協議：R8-0003（家計改善）"
+        assert review.visibility is Visibility.BODY and review.body.name == demo.COORDINATION
+        session = review.session
+        assert {b.name for b in session.bodies} == {demo.COORDINATION, demo.KYOGITAI}
+        for email, sees in (
+            ("member.kyogitai@example.jp", False),
+            ("chair.support@example.jp", True),
+        ):
+            person = db.scalar(select(Person).where(Person.email == email))
+            access = policy.session_access(db, person, session)
+            assert access.can_view and access.can_see_item(review) is sees
+        # Renkei holds no names of the people supported: no title says さん, 様 or 氏.
+        titles = db.scalars(select(AgendaItem.title)).all()
+        assert not [t for t in titles if any(mark in t for mark in ("さん", "様", "氏"))]

@@ -39,18 +39,19 @@ def people(world):
 @pytest.fixture
 def joint(world, people, ctx):
     """A held joint session of the 支援会議 and the 第1層 協議体 with a confidential item of
-    the 支援会議 and a members-only item of the 協議体."""
+    the 支援会議 and an attendees' item (session) of the 協議体."""
     support = body_named(world, SUPPORT)
     for name in ("secretary", "chair.support"):
         pledges.record_pledge(world, support, people[name], by=people[name])
     session = make_session(world, SUPPORT, LAYER1)
-    for title, body in (("個別ケース検討", SUPPORT), ("地域資源の報告", LAYER1)):
-        agenda.add_item(
-            world,
-            session,
-            ItemData(title=title, body_id=body_named(world, body).id, planned_minutes=30),
-            by=people["secretary"],
+    for title, body, visibility in (
+        ("個別ケース検討", SUPPORT, None),
+        ("地域資源の報告", LAYER1, "session"),
+    ):
+        data = ItemData(
+            title, body_named(world, body).id, planned_minutes=30, visibility=visibility
         )
+        agenda.add_item(world, session, data, by=people["secretary"])
     scheduling.set_reply(world, session, people["member.both"], "attend")
     mark_held(world, session)
     world.commit()
@@ -95,7 +96,16 @@ def test_draft_is_laid_out_from_the_session(world, joint, people):
     ]
     secret = section(version, SectionKind.ITEM, SUPPORT, world)
     assert (secret.title, secret.visibility) == ("個別ケース検討", Visibility.CONFIDENTIAL)
-    assert section(version, SectionKind.ITEM, LAYER1, world).visibility == Visibility.MEMBERS
+    assert section(version, SectionKind.ITEM, LAYER1, world).visibility == Visibility.SESSION
+    # Sections of no item speak to the session: for its attendees, as the bodies are not
+    # all public (the 協議体's own attendance is public).
+    assert [(s.kind, s.visibility) for s in version.sections if s.agenda_item_id is None] == [
+        (SectionKind.HEADER, Visibility.PUBLIC),
+        (SectionKind.ATTENDANCE, Visibility.SESSION),
+        (SectionKind.ATTENDANCE, Visibility.PUBLIC),
+        (SectionKind.DECISIONS, Visibility.SESSION),
+        (SectionKind.NEXT_SESSION, Visibility.SESSION),
+    ]
     header = version.sections[0].text
     assert SUPPORT in header and LAYER1 in header and "12月10日" in header
     # Attendance comes from the replies, per body: the shared member is in both.
@@ -285,6 +295,33 @@ def test_approved_minutes_are_locked_and_hashed(world, draft, people, links):
     # Any change to the stored text no longer matches the hash.
     target.text = "改ざん"
     assert minutes_document.content_hash(draft) != draft.content_hash
+
+
+def test_minutes_approved_before_the_four_visibilities_still_match_their_hash(
+    world, draft, people, links
+):
+    """Migration 0014 renamed `members` to `session` or `body` in approved versions too; the
+    hash they were approved (and printed) with was taken over `members`, and still holds."""
+    approve_all(world, draft, people, links)
+    assert minutes_document.matches_hash(draft)
+
+    def hashed(sections) -> str:
+        content = {"session": draft.minutes.session_id, "version": 1, "sections": sections}
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    old = {"session": "members", "body": "members"}
+    draft.content_hash = hashed(
+        [
+            [s.position, s.kind.value, s.body_id, old.get(s.visibility.value, s.visibility.value)]
+            + [s.title, s.text]
+            for s in draft.sections
+        ]
+    )
+    assert any(s.visibility is Visibility.SESSION for s in draft.sections)
+    assert minutes_document.matches_hash(draft)
+    section(draft, SectionKind.DECISIONS).text = "改ざん"
+    assert not minutes_document.matches_hash(draft)
 
 
 def approve_all(world, version, people, links):
@@ -512,7 +549,7 @@ def test_next_session_is_named_only_if_it_serves_every_body(world, joint, people
 
 def test_an_item_opened_later_does_not_open_its_section(world, joint, draft, people):
     item = next(i for i in joint.items if i.title == "個別ケース検討")
-    data = ItemData(title="改題", body_id=item.body_id, visibility="public")
+    data = ItemData(title="改題", body_id=item.body_id, visibility="public", confirm_wider=True)
     agenda.update_item(world, item, data, by=people["secretary"])
     secret = next(s for s in draft.sections if s.agenda_item_id == item.id)
     assert (secret.title, secret.visibility) == ("改題", Visibility.CONFIDENTIAL)

@@ -3,23 +3,22 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from renkei.models import AgendaItem, Pledge, Visibility
+from renkei.models import AgendaItem, Body, BodyKind, Confidentiality, Person, Pledge, Visibility
 from renkei.services import memberships, policy
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session
 
 SEES, PLACEHOLDER = True, False
 
 
-@pytest.fixture
-def joint(world):
-    """A joint session of the 支援会議 and the 協議体, one item of each visibility per body."""
-    session = make_session(world, SUPPORT, LAYER1)
+def joint_of(world, *bodies):
+    """A joint session of ``bodies``, one item of each visibility per body."""
+    session = make_session(world, *bodies)
     for position, (body, visibility) in enumerate(
-        (body, visibility) for body in (SUPPORT, LAYER1) for visibility in Visibility
+        (body, visibility) for body in bodies for visibility in Visibility
     ):
         world.add(
             AgendaItem(
@@ -32,6 +31,12 @@ def joint(world):
         )
     world.commit()
     return session
+
+
+@pytest.fixture
+def joint(world):
+    """A joint session of the 支援会議 and the 協議体, one item of each visibility per body."""
+    return joint_of(world, SUPPORT, LAYER1)
 
 
 def pledge(world, email, body):
@@ -47,46 +52,118 @@ def pledge(world, email, body):
 
 def sees(world, email, session, body, visibility) -> bool:
     access = policy.session_access(world, person_by_email(world, email), session)
-    item = next(i for i in session.items if i.body.name == body and i.visibility == visibility)
-    return access.can_see_item(item)
+    return access.can_see_item(item_of(session, body, visibility))
+
+
+def item_of(session, body, visibility) -> AgendaItem:
+    return next(i for i in session.items if i.body.name == body and i.visibility == visibility)
+
+
+def person_named(world, name) -> Person:
+    return world.scalar(select(Person).where(Person.name == name))
+
+
+ALL = {"public", "session", "body", "confidential"}
+BUT_CONFIDENTIAL = {"public", "session", "body"}
+ATTENDEES = {"public", "session"}
 
 
 @pytest.mark.parametrize(
-    ("email", "pledged", "expected"),
+    ("owner", "viewer", "pledged", "seen"),
     [
-        # 支援会議 member with a pledge: everything of the 支援会議.
-        ("member.both@example.jp", True, {"public": SEES, "members": SEES, "confidential": SEES}),
-        # Same member without a pledge: placeholder for confidential.
-        (
-            "member.both@example.jp",
-            False,
-            {"public": SEES, "members": SEES, "confidential": PLACEHOLDER},
-        ),
-        # Member of the other body of the joint session only.
-        (
-            "member.kyogitai@example.jp",
-            False,
-            {"public": SEES, "members": SEES, "confidential": PLACEHOLDER},
-        ),
-        (
-            "member.kyogitai@example.jp",
-            True,
-            {"public": SEES, "members": SEES, "confidential": PLACEHOLDER},
-        ),
-        # Administrator: not entitled by that role alone.
-        (
-            "admin@example.jp",
-            False,
-            {"public": SEES, "members": PLACEHOLDER, "confidential": PLACEHOLDER},
-        ),
+        # The owning body's member: all but confidential; with a pledge, everything.
+        (SUPPORT, "member.both@example.jp", False, BUT_CONFIDENTIAL),
+        (SUPPORT, "member.both@example.jp", True, ALL),
+        (COORDINATION, "chair.support@example.jp", False, BUT_CONFIDENTIAL),
+        (COORDINATION, "chair.support@example.jp", True, ALL),
+        # Member of the other body (the 協議体) of the joint session only: public and session
+        # items, never the owning body's own, pledge or not (a pledge counts for members).
+        (SUPPORT, "member.kyogitai@example.jp", False, ATTENDEES),
+        (SUPPORT, "member.kyogitai@example.jp", True, ATTENDEES),
+        (COORDINATION, "member.kyogitai@example.jp", False, ATTENDEES),
+        (COORDINATION, "member.kyogitai@example.jp", True, ATTENDEES),
+        # Administrator: knows of the session, entitled to nothing closed by that role alone.
+        (SUPPORT, "admin@example.jp", False, {"public"}),
+        (COORDINATION, "admin@example.jp", False, {"public"}),
     ],
 )
-def test_support_meeting_items(world, joint, email, pledged, expected):
+def test_each_visibility_for_each_role(world, owner, viewer, pledged, seen):
+    """The owning body's items in a joint session of ``owner`` and the 第1層 協議体."""
+    session = joint_of(world, owner, LAYER1)
     if pledged:
-        # A pledge for the 支援会議 only counts for someone who is its member.
-        pledge(world, email, SUPPORT)
-    for visibility, outcome in expected.items():
-        assert sees(world, email, joint, SUPPORT, visibility) is outcome, visibility
+        pledge(world, viewer, owner)
+    assert {v.value for v in Visibility if sees(world, viewer, session, owner, v)} == seen
+
+
+@pytest.mark.parametrize("owner", [SUPPORT, COORDINATION])
+def test_nobody_outside_the_bodies_sees_any_item(world, owner):
+    """北 町子 sits on the 第2層 協議体 only: the joint session does not exist for her."""
+    session = joint_of(world, owner, LAYER1)
+    access = policy.session_access(world, person_named(world, "北 町子"), session)
+    assert not access.can_view
+    assert access.closed_items(session.items) == list(session.items)
+
+
+@pytest.mark.parametrize("owner", [SUPPORT, COORDINATION])
+def test_a_guest_and_every_calendar_see_public_items_only(world, owner):
+    """A guest (invited by name, no page) and whatever calendar file or e-mail is written,
+    for whomever: public titles only."""
+    session = joint_of(world, owner, LAYER1)
+    access = policy.calendar_access(session)
+    shown = {(i.body.name, i.visibility) for i in session.items if access.can_see_item(i)}
+    assert shown == {(owner, Visibility.PUBLIC), (LAYER1, Visibility.PUBLIC)}
+
+
+def test_an_observer_sees_session_items_but_not_the_body_items_of_that_body(world):
+    """社協 大地 is a member of the 支援調整会議 and an observer of the 協議体: an observer
+    attends but is not bound as a member is."""
+    session = joint_of(world, COORDINATION, LAYER1)
+    access = policy.session_access(world, person_named(world, "社協 大地"), session)
+    assert access.can_see_item(item_of(session, LAYER1, Visibility.SESSION))
+    assert not access.can_see_item(item_of(session, LAYER1, Visibility.BODY))
+    assert access.can_see_item(item_of(session, COORDINATION, Visibility.BODY))
+
+
+def test_a_member_of_a_body_on_the_sessions_date_only_is_convened(world, joint):
+    """A term starting after today but by the session's date: invited, so the session's
+    items for attendees are theirs; the body's own items follow today's terms."""
+    access = policy.SessionAccess(person=None, session_body_ids={1}, invited=True)
+    assert access.is_convened
+    assert access.can_see_item(item_of(joint, LAYER1, Visibility.SESSION))
+    assert not access.can_see_item(item_of(joint, LAYER1, Visibility.BODY))
+
+
+@pytest.mark.parametrize(
+    ("kind", "default"),
+    [
+        (BodyKind.SUPPORT_MEETING, Visibility.CONFIDENTIAL),
+        (BodyKind.COMMUNITY_CARE, Visibility.CONFIDENTIAL),
+        (BodyKind.SUPPORT_COORDINATION, Visibility.BODY),
+        (BodyKind.OTHER, Visibility.BODY),
+        (BodyKind.CONSULTATIVE_BODY, Visibility.PUBLIC),
+    ],
+)
+def test_default_visibility_by_kind_of_body(kind, default):
+    body = Body(name="x", kind=kind, confidentiality=kind.default_confidentiality)
+    assert policy.default_visibility(body) is default
+    assert not policy.is_wider_than_allowed(body, default)
+    wider = [v for v in Visibility if policy.STRICTNESS[v] < policy.STRICTNESS[default]]
+    assert all(policy.is_wider_than_allowed(body, v) for v in wider)
+
+
+def test_the_default_follows_the_bodys_confidentiality_not_its_kind():
+    """An "other" body an administrator made public defaults to public items."""
+    body = Body(name="x", kind=BodyKind.OTHER, confidentiality=Confidentiality.PUBLIC)
+    assert policy.default_visibility(body) is Visibility.PUBLIC
+
+
+def test_general_sections_are_public_only_when_every_body_is():
+    public = Body(name="p", kind=BodyKind.CONSULTATIVE_BODY, confidentiality=Confidentiality.PUBLIC)
+    closed = Body(
+        name="c", kind=BodyKind.SUPPORT_COORDINATION, confidentiality=Confidentiality.CLOSED
+    )
+    assert policy.general_visibility([public]) is Visibility.PUBLIC
+    assert policy.general_visibility([public, closed]) is Visibility.SESSION
 
 
 def test_pledge_for_one_body_does_not_open_the_other(world, joint):
@@ -147,15 +224,18 @@ def test_closed_items_are_those_the_person_may_not_see(world, joint):
     assert closed == {
         (body, visibility)
         for body in (SUPPORT, LAYER1)
-        for visibility in (Visibility.MEMBERS, Visibility.CONFIDENTIAL)
+        for visibility in (Visibility.SESSION, Visibility.BODY, Visibility.CONFIDENTIAL)
     }
     pledge(world, "member.both@example.jp", SUPPORT)
     both = policy.session_access(world, person_by_email(world, "member.both@example.jp"), joint)
     assert [(i.body.name, i.visibility) for i in both.closed_items(joint.items)] == [
         (LAYER1, Visibility.CONFIDENTIAL)
     ]
-    assert [(i.body.name, i.visibility) for i in both.confidential_items_seen(joint.items)] == [
-        (SUPPORT, Visibility.CONFIDENTIAL)
+    # Presence is recorded for the items closed to all but their owner: those they see.
+    assert [(i.body.name, i.visibility) for i in both.owned_items_seen(joint.items)] == [
+        (SUPPORT, Visibility.BODY),
+        (SUPPORT, Visibility.CONFIDENTIAL),
+        (LAYER1, Visibility.BODY),
     ]
 
 

@@ -213,7 +213,7 @@ def test_a_body_that_owns_items_cannot_be_taken_off_the_session(world, secretary
             body=body_named(world, LAYER1),
             position=1,
             title="議題",
-            visibility="members",
+            visibility="session",
         )
     )
     world.commit()

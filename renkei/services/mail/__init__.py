@@ -15,10 +15,11 @@ Queueing and delivering are two steps, in three modules:
   ``deliver_in_thread``); a worker claims a message with a conditional UPDATE before
   sending it, so two workers never send the same one.
 
-Nothing confidential goes into a message: the agenda in the body is worked out by the policy
-module exactly as for the attached calendar file (``policy.calendar_access``), and calendar
-files never carry confidential content. No Flask request is used here; gettext needs an
-application context, as elsewhere in the services.
+No closed item goes into a message: the agenda in the body is worked out by the policy
+module exactly as for the attached calendar file (``policy.calendar_access``), which carries
+public item titles only, whoever receives it; the message links to the session page. No
+Flask request is used here; gettext needs an application context, as elsewhere in the
+services.
 """
 
 from renkei.services.mail.compose import (

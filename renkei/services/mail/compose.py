@@ -1,8 +1,9 @@
 """Composing e-mail: subjects and texts in Japanese (``MAIL_LOCALE``), and one whole RFC 5322
 message, with the iCalendar file from ``calendar`` attached when there is one.
 
-Nothing confidential goes into a message: the agenda is worked out by the policy module
-exactly as for the attached calendar file (``calendar.agenda_lines``). The caller forces
+No closed item goes into a message: the agenda is worked out by the policy module exactly
+as for the attached calendar file (``calendar.agenda_lines``), which carries public item
+titles only, whoever receives it; the message links to the session page. The caller forces
 ``MAIL_LOCALE``; gettext needs an application context, as elsewhere in the services.
 """
 
@@ -102,9 +103,9 @@ def facts(session: MeetingSession, *, with_time: bool = True) -> list[str]:
     return lines
 
 
-def agenda(session: MeetingSession, recipient: calendar.Recipient) -> list[str]:
-    """The agenda exactly as the attached calendar file carries it to this recipient."""
-    lines = calendar.agenda_lines(session, recipient.is_member)
+def agenda(session: MeetingSession) -> list[str]:
+    """The agenda exactly as the attached calendar file carries it: public titles only."""
+    lines = calendar.agenda_lines(session)
     return [_("Agenda"), *(f"  {line}" for line in lines)] if lines else []
 
 

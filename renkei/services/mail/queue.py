@@ -91,11 +91,9 @@ def _addressees(
     the session's bodies is one invitee); and the names of those without an address."""
     answers = {reply.person_id: reply.answer for reply in session.replies}
     found, missing, seen = [], [], set()
-    people = [
-        (i.person.name, i.person.email, i.person, True) for i in scheduling.invitees(db, session)
-    ]
-    guests = [(g.name, g.email, None, False) for g in session.guests] if with_guests else []
-    for name, email, person, is_member in people + guests:
+    people = [(i.person.name, i.person.email, i.person) for i in scheduling.invitees(db, session)]
+    guests = [(g.name, g.email, None) for g in session.guests] if with_guests else []
+    for name, email, person in people + guests:
         address = valid_address(email)
         if address is None:
             missing.append(name)
@@ -104,7 +102,7 @@ def _addressees(
             continue
         seen.add(address.lower())
         answer = answers.get(person.id) if person is not None else None
-        found.append(_Addressee(calendar.Recipient(name, address, person, is_member), answer))
+        found.append(_Addressee(calendar.Recipient(name, address, person), answer))
     return found, missing
 
 
@@ -178,6 +176,7 @@ def _queue(
     method, filename = ("CANCEL", "cancel.ics") if cancelled else ("REQUEST", "invite.ics")
     with force_locale(MAIL_LOCALE):
         subject = compose.subject(kind, session.title, format_tokyo(session.start_at))
+        agenda = compose.agenda(session)  # the same for everyone: public titles only
         for addressee in addressees:
             key = keys[id(addressee)]
             if key in existing:
@@ -192,7 +191,7 @@ def _queue(
                 compose.intro(kind),
                 [
                     compose.facts(session),
-                    compose.agenda(session, recipient),
+                    agenda,
                     compose.page(session, recipient, links),
                 ],
                 compose.calendar_note(method, filename),
@@ -383,7 +382,7 @@ def plain_message(
 ) -> MailMessage:
     """One pending message without a calendar file, to ``person`` at ``address``; the caller
     writes the texts (in MAIL_LOCALE) and adds the row to the database."""
-    recipient = calendar.Recipient(person.name, address, person, True)
+    recipient = calendar.Recipient(person.name, address, person)
     content = compose.message(
         subject=subject[:300],
         body=compose.body(person.name, intro, blocks, note),
@@ -412,7 +411,7 @@ def address_message(
         ics=None,
         method="",
         filename="",
-        recipient=calendar.Recipient("", address, None, False),
+        recipient=calendar.Recipient("", address),
         organizer=None,
         sender=sender,
     )
