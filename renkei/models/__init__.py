@@ -12,6 +12,13 @@ from renkei.models.bodies import (
     QuorumRule,
     Role,
 )
+from renkei.models.convening import (
+    Participant,
+    SelectedMember,
+    Selection,
+    SessionPledge,
+    participant_items,
+)
 from renkei.models.feeds import FeedCopy
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
@@ -54,6 +61,11 @@ from renkei.models.sessions import (
 from renkei.models.submissions import FormSubmission
 
 __all__ = [
+    "Participant",
+    "SelectedMember",
+    "Selection",
+    "SessionPledge",
+    "participant_items",
     "FeedCopy",
     "FormSubmission",
     "Attendance",
