@@ -14,7 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
-from renkei.models import AgendaItem, Body, FeedCopy, MeetingSession, Membership, Person, Series
+from renkei.models import (
+    AgendaItem,
+    Body,
+    FeedCopy,
+    MeetingSession,
+    Membership,
+    Person,
+    Selection,
+    Series,
+)
 from renkei.models.people import new_login_token
 from renkei.services import calendar, policy, scheduling
 
@@ -133,6 +142,7 @@ def render(db: Session, person: Person, *, base_url: str, name: str) -> bytes:
             .options(
                 selectinload(MeetingSession.items).joinedload(AgendaItem.body),
                 selectinload(MeetingSession.bodies),
+                selectinload(MeetingSession.selections).selectinload(Selection.members),
             ),
         ),
     )

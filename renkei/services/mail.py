@@ -185,15 +185,20 @@ def valid_address(value: str | None) -> str | None:
 def _addressees(
     db: Session, session: MeetingSession, *, with_guests: bool = True
 ) -> tuple[list[_Addressee], list[str]]:
-    """Every invitee and guest with an address, each address once (a member of several of
-    the session's bodies is one invitee); and the names of those without an address."""
+    """Every invitee, participant and guest with an address, each address once (a member of
+    several of the session's bodies is one invitee); and the names of those without an
+    address. Participants and guests are written to as non-members (public items only);
+    like guests, they are invited to one occurrence, not to a series."""
     answers = {reply.person_id: reply.answer for reply in session.replies}
     found, missing, seen = [], [], set()
     people = [
         (i.person.name, i.person.email, i.person, True) for i in scheduling.invitees(db, session)
     ]
-    guests = [(g.name, g.email, None, False) for g in session.guests] if with_guests else []
-    for name, email, person, is_member in people + guests:
+    others: list[tuple[str, str | None, Person | None, bool]] = []
+    if with_guests:
+        others += [(p.person.name, p.person.email, p.person, False) for p in session.participants]
+        others += [(g.name, g.email, None, False) for g in session.guests]
+    for name, email, person, is_member in people + others:
         address = valid_address(email)
         if address is None:
             missing.append(name)
