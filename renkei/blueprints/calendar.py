@@ -69,14 +69,15 @@ def invitation(session_id: int):
     """The viewer's own invitation for one session, to add it to a calendar by hand."""
     db = get_db()
     session = load_session(session_id)
-    session_access_or_404(session)
+    access = session_access_or_404(session)
     person = me()
     if not scheduling.is_invitee(db, session, person):
         abort(404)
     answer = next((r.answer for r in session.replies if r.person_id == person.id), None)
     content = calendar.invite(
         session,
-        calendar.Recipient(person.name, person.email or "", person),
+        # A participant's file is a guest's: public items only, as in their invitation.
+        calendar.Recipient(person.name, person.email or "", person, is_member=access.is_member),
         organizer=None,
         answer=answer,
         base_url=current_app.config["BASE_URL"],

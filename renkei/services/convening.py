@@ -319,6 +319,16 @@ def _assignment(participant: Participant) -> str:
     return f"person {participant.person_id}; items: {items}; minutes: {minutes}"
 
 
+def session_pledges(db: Session, session: MeetingSession) -> set[tuple[int, int]]:
+    """(person id, body id) of every pledge recorded for ``session``: one query."""
+    rows = db.execute(
+        select(SessionPledge.person_id, SessionPledge.body_id).where(
+            SessionPledge.session_id == session.id
+        )
+    )
+    return {(row.person_id, row.body_id) for row in rows}
+
+
 def participant_of(session: MeetingSession, person: Person) -> Participant | None:
     return next((p for p in session.participants if p.person_id == person.id), None)
 

@@ -24,6 +24,7 @@ from renkei.models import (
     MinutesSection,
     MinutesStatus,
     MinutesVersion,
+    Participant,
     Person,
     Pledge,
     Poll,
@@ -304,6 +305,14 @@ class SessionAccess:
         if visibility is Visibility.MEMBERS:
             return self.is_member
         return item.body_id in self.entitled_body_ids and item.body_id in self.pledged_body_ids
+
+    def can_see_participant(self, participant: Participant) -> bool:
+        """Who takes part for which items: for the secretariat, and for members convened
+        who may see every item the participant is assigned to (that someone is asked about
+        an item says something of it)."""
+        if self.can_manage:
+            return True
+        return self.is_member and all(self.can_see_item(item) for item in participant.items)
 
     def is_assigned(self, thing: Closable) -> bool:
         """An agenda item assigned to this participant, or the minutes section of one when
