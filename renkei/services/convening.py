@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
@@ -48,6 +48,7 @@ def members_on_the_day(db: Session, session: MeetingSession, body: Body) -> list
             Membership.body_id == body.id,
             policy.current_membership_filter(tokyo_date(session.start_at)),
         )
+        .options(contains_eager(Membership.person))
         .order_by(Person.kana, Person.name, Person.id)
     )
     found: dict[int, Membership] = {}
