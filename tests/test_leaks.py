@@ -29,7 +29,16 @@ from renkei.services.dates import today
 from tests import leak_world
 from tests.conftest import login
 from tests.helpers import person_by_email
-from tests.leak_world import BASE_URL, CONFIDENTIAL, MEMBERS, MEMBERS_ITEM, POLLS
+from tests.leak_world import (
+    BASE_URL,
+    CASE2,
+    CONFIDENTIAL,
+    MEMBERS,
+    MEMBERS_ITEM,
+    POLLS,
+    SELECTED,
+    SELECTED_MEMBERS,
+)
 from tests.sessions_helpers import DAY
 
 CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
@@ -48,6 +57,8 @@ LAST = (
     "agenda.delete",
     "people.delete_post",
     "sessions.remove_guest",
+    "convening.remove_participant",
+    "convening.pledge",
     "polls.remind",
     "people.set_account",
     "calendar.renew",
@@ -72,6 +83,7 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "post_id": world.post_ids,
         "token": list(world.feed_tokens),
         "poll_id": world.poll_ids,
+        "participant_id": world.participant_ids,
         # Its holder's link, and one nobody was given.
         "poll_token": [*world.poll_tokens, "forged-poll-token"],
         "code": ["ja"],
@@ -93,13 +105,20 @@ SOLO_PAGE = "/sessions/{w.solo_id}"
 APPROVED_MINUTES = "/minutes/{w.version_ids[0]}"  # the member view, by default
 DRAFT_EDITOR = "/minutes/{w.version_ids[1]}/edit"
 MINUTES_MEMBERS = (leak_world.MINUTES_MEMBERS_SECTION, leak_world.MINUTES_DECISIONS, CLOSED)
+SELECTED_PAGE = "/sessions/{w.selected_id}"
+# Sessions a participant of the selected session may not know of, even by title.
+OTHER_SESSIONS = (
+    "合同会議（漏えい試験）",
+    "支援会議（漏えい試験）",
+    leak_world.SERIES_SESSION_TITLE,
+)
 
 ROLES = {
     # Member of the other body of the joint session (協議体 第1層): no 支援会議 content, and
     # the 支援会議's own sessions do not exist for them.
     "member.kyogitai": Role(
         "member.kyogitai@example.jp",
-        CONFIDENTIAL + POLLS + (leak_world.SERIES_SESSION_TITLE,),
+        CONFIDENTIAL + SELECTED_MEMBERS + POLLS + (leak_world.SERIES_SESSION_TITLE,),
         {
             JOINT_PAGE: (*MEMBERS_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
             APPROVED_MINUTES: MINUTES_MEMBERS,
@@ -108,7 +127,7 @@ ROLES = {
     # Current member of the 支援会議 without a pledge.
     "member.both": Role(
         "member.both@example.jp",
-        CONFIDENTIAL,
+        CONFIDENTIAL + SELECTED_MEMBERS,
         {
             JOINT_PAGE: (*MEMBERS_ITEM, CLOSED),
             SOLO_PAGE: (CLOSED,),
@@ -119,15 +138,15 @@ ROLES = {
     # Administrator: manages everything, entitled to no content by that role.
     "admin": Role(
         "admin@example.jp",
-        CONFIDENTIAL + MEMBERS + POLLS,
+        CONFIDENTIAL + MEMBERS + SELECTED_MEMBERS + POLLS,
         {JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED)},
     ),
-    "logged_out": Role(None, CONFIDENTIAL + MEMBERS + POLLS),
+    "logged_out": Role(None, CONFIDENTIAL + MEMBERS + SELECTED_MEMBERS + POLLS),
     # Secretariat of every body served, so manager of the sessions (history, replies, mail,
     # agenda buttons and forms), but without a pledge.
     "secretary.unpledged": Role(
         leak_world.UNPLEDGED_SECRETARY,
-        CONFIDENTIAL,
+        CONFIDENTIAL + SELECTED_MEMBERS,
         {
             JOINT_PAGE: (*MEMBERS_ITEM, CLOSED),
             SOLO_PAGE: (CLOSED,),
@@ -155,12 +174,38 @@ ROLES = {
             ),
             DRAFT_EDITOR: (leak_world.MINUTES_CORRECTION, leak_world.MINUTES_MEMBERS_SECTION),
             "/": (leak_world.MINUTES_TASK,),
+            # Convened to the selected session: every item of it.
+            SELECTED_PAGE: (*SELECTED_MEMBERS, *CASE2, leak_world.CASE3_TITLE),
             # Presence for the confidential item is recorded under its title.
             JOINT_PAGE + "/attendance": (leak_world.JOINT_TITLE,),
             SUPPORT_POLL: POLLS,
         },
     ),
 }
+
+
+# A member of the 支援会議, pledged, not convened to the session of selected members: the
+# session exists for them (its public facts), nothing closed in it does; every other
+# session of the 支援会議 is theirs in full.
+ROLES["member.uncalled"] = Role(
+    leak_world.UNCALLED,
+    SELECTED,
+    {
+        SELECTED_PAGE: (leak_world.SELECTED_SESSION_TITLE, CLOSED),
+        SOLO_PAGE: (leak_world.SOLO_TITLE,),  # pledged: only the selection keeps them out
+    },
+)
+# A participant of case 2 (item 2), pledged for that session, looking for case 3 and for
+# anything else: the minutes of case 2 are not theirs either (no leave given).
+ROLES["participant"] = Role(
+    leak_world.PARTICIPANT,
+    tuple(c for c in CONFIDENTIAL if c not in CASE2)
+    + MEMBERS
+    + SELECTED_MEMBERS
+    + POLLS
+    + OTHER_SESSIONS,
+    {SELECTED_PAGE: (*CASE2, CLOSED)},
+)
 
 
 # --- Reading what came back -----------------------------------------------------------------
@@ -254,6 +299,8 @@ def forbidden_for(role: Role, request: Request, world: leak_world.LeakWorld) -> 
         forbidden = set(CONFIDENTIAL)
         if world.feed_tokens[token] not in world.joint_invitees:
             forbidden |= set(MEMBERS)
+        if world.feed_tokens[token] not in leak_world.CONVENED:
+            forbidden |= set(SELECTED_MEMBERS)
         return forbidden
     if request.endpoint == "polls.link":
         # A personal answer link is its holder's, whoever opens it (no login: the address
@@ -377,6 +424,8 @@ def test_no_feed_carries_confidential_content(app, world, leaky):
         forbidden = set(CONFIDENTIAL)
         if holder not in leaky.joint_invitees:
             forbidden |= set(MEMBERS)
+        if holder not in leak_world.CONVENED:
+            forbidden |= set(SELECTED_MEMBERS) | {leak_world.SELECTED_SESSION_TITLE}
         failures += [f"feed of {holder} shows {c}" for c in sorted(leaked(text, forbidden))]
         if holder == "secretary@example.jp":  # positive control: the feed has the agenda
             for wanted in ("合同会議（漏えい試験）", leak_world.PUBLIC_TITLE, MEMBERS[0], CLOSED):
@@ -395,6 +444,10 @@ def _ics_recipients(db, session):
         for i in scheduling.invitees(db, session)
     ]
     guests = [calendar.Recipient(g.name, g.email, is_member=False) for g in session.guests]
+    guests += [
+        calendar.Recipient(p.person.name, p.person.email or "", p.person, is_member=False)
+        for p in session.participants
+    ]
     guests.append(
         calendar.Recipient(leak_world.GUEST_NAME, leak_world.GUEST_EMAIL, is_member=False)
     )
@@ -415,7 +468,8 @@ def test_no_invitation_file_carries_confidential_content(app, world, leaky):
                     session, recipient, organizer=secretary, answer=None, base_url=BASE_URL
                 )
                 text = readable(ics.decode("utf-8"))
-                forbidden = set(CONFIDENTIAL) | (set() if recipient.is_member else set(MEMBERS))
+                closed = set(MEMBERS) | set(SELECTED_MEMBERS)
+                forbidden = set(CONFIDENTIAL) | (set() if recipient.is_member else closed)
                 failures += [
                     f"invite.ics of session {session.id} for {recipient.name} shows {c}"
                     for c in sorted(leaked(text, forbidden))
@@ -472,12 +526,17 @@ def test_no_mail_carries_confidential_content(app, world, leaky):
     member_addresses = {
         p.email for p in world.scalars(select(Person)) if p.email in leaky.joint_invitees
     }
+    uncalled = {leak_world.UNCALLED, "member.both@example.jp", leak_world.UNPLEDGED_SECRETARY}
     failures = []
     for message in messages:
         text = message_text(message.content)
         forbidden = set(CONFIDENTIAL)
         if message.to_address not in member_addresses:
             forbidden |= set(MEMBERS)
+        if message.to_address not in leak_world.CONVENED:
+            forbidden |= set(SELECTED_MEMBERS)
+        if message.session_id == leaky.selected_id:
+            assert message.to_address not in uncalled, "invited though not convened"
         failures += [
             f"{message.kind} mail {message.id} (session {message.session_id}) to "
             f"{message.to_address} shows {c}"
@@ -489,13 +548,20 @@ def test_no_mail_carries_confidential_content(app, world, leaky):
                 assert leak_world.MEMBERS_TITLE in text
     addresses = {m.to_address for m in messages}
     assert {"secretary@example.jp", "chair.support@example.jp", leak_world.GUEST_EMAIL} <= addresses
+    assert leak_world.PARTICIPANT in addresses  # the participant's invitation
     assert not failures, "\n".join(failures)
 
 
 def test_world_is_what_the_leak_test_assumes(world, leaky):
     """The pledges and invitees the roles above rely on."""
     pledged = {p.person.email for p in world.scalars(select(Pledge))}
-    assert pledged == set(leak_world.PLEDGED)  # member.both and the second secretary: none
+    # member.both and the second secretary: none; the member not convened: one.
+    assert pledged == {*leak_world.PLEDGED, leak_world.UNCALLED}
+    assert leak_world.UNCALLED in leaky.joint_invitees
+    selected = world.get(MeetingSession, leaky.selected_id)
+    convened = {i.person.email for i in scheduling.invitees(world, selected)}
+    assert convened == set(leak_world.CONVENED)
+    assert [p.person.email for p in selected.participants] == [leak_world.PARTICIPANT]
     assert {"member.kyogitai@example.jp", "member.both@example.jp"} <= leaky.joint_invitees
     assert "admin@example.jp" not in leaky.joint_invitees
     assert leaky.guest_ids and len(leaky.series_session_ids) == 3
