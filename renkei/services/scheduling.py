@@ -25,6 +25,7 @@ from renkei.models import (
     MeetingSession,
     Membership,
     Mode,
+    Participant,
     Person,
     Reply,
     SelectedMember,
@@ -676,6 +677,23 @@ def upcoming_for(
         .order_by(MeetingSession.start_at, MeetingSession.id)
     )
     return list(db.scalars(query.limit(limit) if limit else query))
+
+
+def participating_in(
+    db: Session, person: Person, since: datetime, limit: int = 50
+) -> list[MeetingSession]:
+    """Sessions ending at ``since`` or later to which the person is invited as a participant
+    (関係者), in order: on their home page with those they are invited to as a member. A
+    feed does not carry them: a participant is invited to one session, by its message."""
+    query = (
+        select(MeetingSession)
+        .join(Participant, Participant.session_id == MeetingSession.id)
+        .where(Participant.person_id == person.id, MeetingSession.end_at >= since)
+        .options(selectinload(MeetingSession.bodies))
+        .order_by(MeetingSession.start_at, MeetingSession.id)
+        .limit(limit)
+    )
+    return list(db.scalars(query))
 
 
 def body_sessions(

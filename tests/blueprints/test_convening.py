@@ -222,6 +222,10 @@ def test_a_participant_answers_and_takes_a_calendar_file_without_closed_titles(
     assert (
         client.post(f"/sessions/{session.id}/reply", data={"answer": "attend"}).status_code == 302
     )
+    assert "支援会議 個別ケース検討" in client.get("/").get_data(as_text=True)  # on their home page
+    page = as_secretary.get(f"/sessions/{session.id}").get_data(as_text=True)
+    replies = _section(page, "convening")
+    assert "出席" in replies and "未回答" not in replies  # the secretariat reads their reply
     ics = client.get(f"/sessions/{session.id}/invite.ics")
     assert ics.status_code == 200
     text = ics.get_data(as_text=True)
