@@ -1,8 +1,10 @@
 """Scheduling sessions: creating, changing and cancelling them, their invitees and replies.
 
 Invitees are the union of the current members (on the session's date, in Tokyo) of every
-body the session serves, each person once however many of those bodies they sit on, plus
-named guests. Holidays and clashes are warnings, never walls: the secretary may go on.
+body the session serves, each person once however many of those bodies they sit on (of a
+body convened with selected members, only those chosen), plus named guests and the
+session's participants. Holidays and clashes are warnings, never walls: the secretary may
+go on.
 """
 
 from collections import Counter
