@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
+from renkei.db import utcnow
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     AgendaItem,
@@ -84,7 +85,7 @@ def set_selection(
     if selection is None:
         selection = Selection(body_id=body.id)
         session.selections.append(selection)
-    selection.set_by_id = by.id
+    selection.set_by_id, selection.set_at = by.id, utcnow()
     selection.members = [m for m in selection.members if m.person_id in chosen]
     kept = selection.person_ids
     selection.members.extend(SelectedMember(person_id=p) for p in sorted(chosen - kept))

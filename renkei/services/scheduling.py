@@ -580,7 +580,8 @@ def _terms(db: Session, person: Person) -> Sequence[_TermRow]:
 
 def invitation_test(db: Session, person: Person) -> Callable[[MeetingSession], bool]:
     """A test, in Python, of whether the person is invited to a session already loaded with
-    its bodies: one of their terms covers its date in Tokyo on a body it serves."""
+    its bodies and selections: one of their terms covers its date in Tokyo on a body it
+    serves and convenes them for."""
     terms = _terms(db, person)
 
     def is_invited(session: MeetingSession) -> bool:
@@ -671,11 +672,7 @@ def upcoming_for(
             MeetingSession.end_at >= since,
             _invited_clause(terms, since, person.id),
         )
-        .options(
-            selectinload(MeetingSession.bodies),
-            selectinload(MeetingSession.selections).selectinload(Selection.members),
-            *options,
-        )
+        .options(selectinload(MeetingSession.bodies), *options)
         .order_by(MeetingSession.start_at, MeetingSession.id)
     )
     return list(db.scalars(query.limit(limit) if limit else query))
