@@ -42,6 +42,9 @@ submitted_at
 approved_at
 updated_by_id
 recorded_by
+set_by_id  # who chose the members convened (models/convening.py), for the record
+set_at
+added_by_id
 closed_at
 
 # Read only by templates.

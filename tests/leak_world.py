@@ -12,7 +12,12 @@ items carry canary strings in every field that may be closed to a reader.
   calendar files write the series with an exception event of its own);
 - pledges for the SUPPORT body of secretary@example.jp and chair.support@example.jp only;
 - a second secretary of SUPPORT and LAYER1 (secretary.unpledged@example.jp) with no pledge;
-- invitations queued (and one marked failed) so that the session pages list mail.
+- invitations queued (and one marked failed) so that the session pages list mail;
+- a 支援会議 個別ケース検討 convened with selected members (選定招集: the pledged secretary and
+  chair only), whose three items are a members-only one and two confidential cases; a
+  participant (関係者, with a login, on no body) is assigned to case 2 and has pledged for the
+  session, without leave to read the minutes; a pledged member of the 支援会議 is not
+  convened (member.uncalled@example.jp). Its approved minutes hold both cases' sections.
 
 Canaries are grouped: ``CONFIDENTIAL`` ones may reach only the pledged current members of
 SUPPORT; ``BODY`` ones only the members of COORDINATION; ``ATTENDEES`` ones only those
@@ -45,7 +50,16 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, attendance, mail, minutes, polls, scheduling, series
+from renkei.services import (
+    agenda,
+    attendance,
+    convening,
+    mail,
+    minutes,
+    polls,
+    scheduling,
+    series,
+)
 from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
 from tests.helpers import body_named, person_by_email
@@ -117,6 +131,37 @@ SERIES_SESSION_TITLE = "支援会議（定例・漏えい試験）"
 # The joint session's public item: no canary, the positive control for calendars and mail.
 PUBLIC_TITLE = "PUBLIC-ITEM-TITLE-open"
 
+# The selected-members session (選定招集): item 2, assigned to the participant, and item 3.
+SELECTED_SESSION_TITLE = "個別ケース検討（選定招集・漏えい試験）"
+CASE2_TITLE = "CANARY-CASE2-TITLE-a61b"
+CASE2_DESCRIPTION = "CANARY-CASE2-DESCRIPTION-a61b"
+CASE2_PRESENTER = "CANARY-CASE2-PRESENTER-a61b"
+CASE3_TITLE = "CANARY-CASE3-TITLE-a61b"
+CASE3_DESCRIPTION = "CANARY-CASE3-DESCRIPTION-a61b"
+CASE3_PRESENTER = "CANARY-CASE3-PRESENTER-a61b"
+# Their minutes sections: the participant may not read case 2's (no leave), nor case 3's.
+CASE2_MINUTES = "CANARY-CASE2-MINUTES-a61b"
+CASE3_MINUTES = "CANARY-CASE3-MINUTES-a61b"
+# Its members-only item: for the members convened (the secretary and the chair) alone.
+SELECTED_MEMBERS_TITLE = "SELECTED-MEMBERS-CANARY-TITLE-d09c"
+SELECTED_MEMBERS_DESCRIPTION = "SELECTED-MEMBERS-CANARY-DESCRIPTION-d09c"
+UNCALLED = "member.uncalled@example.jp"
+PARTICIPANT = "participant@school.example.jp"
+CONVENED = ("secretary@example.jp", "chair.support@example.jp")
+
+CASE2 = (CASE2_TITLE, CASE2_DESCRIPTION, CASE2_PRESENTER)
+SELECTED_MEMBERS = (SELECTED_MEMBERS_TITLE, SELECTED_MEMBERS_DESCRIPTION)
+# Everything closed in the selected session: the member not convened reads none of it.
+SELECTED = (
+    *CASE2,
+    CASE3_TITLE,
+    CASE3_DESCRIPTION,
+    CASE3_PRESENTER,
+    CASE2_MINUTES,
+    CASE3_MINUTES,
+    *SELECTED_MEMBERS,
+)
+
 CONFIDENTIAL = (
     JOINT_TITLE,
     JOINT_DESCRIPTION,
@@ -134,6 +179,7 @@ CONFIDENTIAL = (
     MINUTES_TITLE_SECTION,
     MINUTES_CORRECTION,
     MINUTES_TASK,
+    *(canary for canary in SELECTED if canary not in SELECTED_MEMBERS),
 )
 ATTENDEES_ITEM = (ATTENDEES_TITLE, ATTENDEES_DESCRIPTION, ATTENDEES_PRESENTER)
 ATTENDEES = (
@@ -174,6 +220,9 @@ class LeakWorld:
     poll_ids: list[int] = field(default_factory=list)
     # personal answer-link token -> name of its holder
     poll_tokens: dict[str, str] = field(default_factory=dict)
+    # the session convened with selected members, and its participants
+    selected_id: int = 0
+    participant_ids: list[int] = field(default_factory=list)
 
 
 def _holder(person: Person) -> str:
@@ -408,6 +457,9 @@ def _build(db, links: Links) -> LeakWorld:
     queued.messages[0].error = "550 test failure"
     db.commit()
 
+    selected_id, participant_ids = _selected(db, support, secretary)
+    db.commit()
+
     poll_ids, poll_tokens = _polls(db, support, layer1, secretary)
     db.commit()
 
@@ -439,7 +491,74 @@ def _build(db, links: Links) -> LeakWorld:
         coordination_invitees=coordination_invited,
         poll_ids=poll_ids,
         poll_tokens=poll_tokens,
+        selected_id=selected_id,
+        participant_ids=participant_ids,
     )
+
+
+def _with_login(db, name, kana, email, like):
+    person = Person(name=name, kana=kana, email=email, password_hash=like.password_hash)
+    db.add(person)
+    return person
+
+
+def _selected(db, support, secretary) -> tuple[int, list[int]]:
+    """The 個別ケース検討 convened with the pledged secretary and chair only; a pledged member
+    not convened; a participant of case 2 pledged for the session, without the minutes."""
+    uncalled = _with_login(db, "選外 四郎", "せんがい しろう", UNCALLED, secretary)
+    db.add(Membership(person=uncalled, body=support, role=Role.MEMBER, term_start=TERM_START))
+    db.add(Pledge(person=uncalled, body=support, pledged_on=today()))
+    outsider = _with_login(db, "関係 五郎", "かんけい ごろう", PARTICIPANT, secretary)
+    db.flush()
+    session = make_session(db, SUPPORT, title=SELECTED_SESSION_TITLE, day=DAY + timedelta(days=2))
+    _item(
+        db,
+        session,
+        support,
+        SELECTED_MEMBERS_TITLE,
+        Visibility.SESSION,
+        description=SELECTED_MEMBERS_DESCRIPTION,
+        by=secretary,
+    )
+    case2 = _item(
+        db,
+        session,
+        support,
+        CASE2_TITLE,
+        Visibility.CONFIDENTIAL,
+        description=CASE2_DESCRIPTION,
+        presenter=CASE2_PRESENTER,
+        by=secretary,
+    )
+    _item(
+        db,
+        session,
+        support,
+        CASE3_TITLE,
+        Visibility.CONFIDENTIAL,
+        description=CASE3_DESCRIPTION,
+        presenter=CASE3_PRESENTER,
+        by=secretary,
+    )
+    convened = [person_by_email(db, email).id for email in CONVENED]
+    convening.set_selection(db, session, support.id, convened, by=secretary)
+    data = convening.ParticipantData(item_ids=[case2.id], person_id=outsider.id)
+    participant = convening.add_participant(db, session, data, by=secretary)
+    convening.record_session_pledge(db, session, support.id, outsider, by=outsider)
+    _selected_minutes(db, session, secretary)
+    mail.queue_session_mail(db, session, mail.INVITE, organizer=secretary, base_url=BASE_URL)
+    return session.id, [participant.id]
+
+
+def _selected_minutes(db, session, secretary) -> None:
+    mark_held(db, session)
+    version = minutes.open_minutes(db, session, by=secretary)
+    _write(db, version, SectionKind.ITEM, CASE2_MINUTES, secretary, CASE2_TITLE)
+    _write(db, version, SectionKind.ITEM, CASE3_MINUTES, secretary, CASE3_TITLE)
+    links = minutes.Links(base_url=BASE_URL, sender="renkei@example.jp")
+    minutes.submit(db, version, by=secretary, links=links)
+    chair = person_by_email(db, "chair.support@example.jp")
+    minutes.decide(db, version, session.host_body_id, approve=True, by=chair, links=links)
 
 
 def _polls(db, support, layer1, secretary) -> tuple[list[int], dict[str, str]]:

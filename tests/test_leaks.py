@@ -30,14 +30,24 @@ from renkei.services.dates import today
 from tests import leak_world
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
-from tests.leak_world import ATTENDEES, ATTENDEES_ITEM, BASE_URL, BODY, CONFIDENTIAL, POLLS
+from tests.leak_world import (
+    ATTENDEES,
+    ATTENDEES_ITEM,
+    BASE_URL,
+    BODY,
+    CASE2,
+    CONFIDENTIAL,
+    POLLS,
+    SELECTED,
+    SELECTED_MEMBERS,
+)
 from tests.sessions_helpers import COORDINATION, DAY
 
 CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
 
 # Calendar files: public titles only, whoever fetches them.
 CALENDAR_ENDPOINTS = {"calendar.feed", "calendar.invitation"}
-NOT_PUBLIC = (*CONFIDENTIAL, *ATTENDEES, *BODY)
+NOT_PUBLIC = (*CONFIDENTIAL, *ATTENDEES, *BODY, *SELECTED_MEMBERS)
 
 # POST-only rules that change state even with an empty form (delete, deactivate, renew the
 # feed address, record the poster's pledge, log out): posted last, in this order, so that
@@ -50,6 +60,8 @@ LAST = (
     "agenda.delete",
     "people.delete_post",
     "sessions.remove_guest",
+    "convening.remove_participant",
+    "convening.pledge",
     "polls.remind",
     "people.set_account",
     "calendar.renew",
@@ -74,6 +86,7 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "post_id": world.post_ids,
         "token": list(world.feed_tokens),
         "poll_id": world.poll_ids,
+        "participant_id": world.participant_ids,
         # Its holder's link, and one nobody was given.
         "poll_token": [*world.poll_tokens, "forged-poll-token"],
         "code": ["ja"],
@@ -103,6 +116,14 @@ COORDINATION_AS_KYOGITAI = {
     COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED, "構成員限り"),
     COORDINATION_MINUTES: (CLOSED,),
 }
+SELECTED_PAGE = "/sessions/{w.selected_id}"
+# Sessions a participant of the selected session may not know of, even by title.
+OTHER_SESSIONS = (
+    "合同会議（漏えい試験）",
+    "支援会議（漏えい試験）",
+    leak_world.SERIES_SESSION_TITLE,
+    leak_world.COORDINATION_JOINT_TITLE,
+)
 
 ROLES = {
     # The 協議体-only member of a joint 支援調整会議 + 協議体 session (no other body): the
@@ -116,7 +137,7 @@ ROLES = {
     # no 支援会議 or 支援調整会議 content, and the 支援会議's own sessions do not exist for them.
     "member.kyogitai": Role(
         "member.kyogitai@example.jp",
-        CONFIDENTIAL + BODY + POLLS + (leak_world.SERIES_SESSION_TITLE,),
+        CONFIDENTIAL + BODY + SELECTED_MEMBERS + POLLS + (leak_world.SERIES_SESSION_TITLE,),
         {
             **COORDINATION_AS_KYOGITAI,
             JOINT_PAGE: (*ATTENDEES_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
@@ -126,7 +147,7 @@ ROLES = {
     # Current member of the 支援会議 without a pledge, and of the 協議体 (not the 支援調整会議).
     "member.both": Role(
         "member.both@example.jp",
-        CONFIDENTIAL + BODY,
+        CONFIDENTIAL + BODY + SELECTED_MEMBERS,
         {
             **COORDINATION_AS_KYOGITAI,
             JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED),
@@ -138,18 +159,18 @@ ROLES = {
     # Administrator: manages everything, entitled to no content by that role.
     "admin": Role(
         "admin@example.jp",
-        CONFIDENTIAL + ATTENDEES + BODY + POLLS,
+        CONFIDENTIAL + ATTENDEES + BODY + SELECTED_MEMBERS + POLLS,
         {
             JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED),
             COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
         },
     ),
-    "logged_out": Role(None, CONFIDENTIAL + ATTENDEES + BODY + POLLS),
+    "logged_out": Role(None, CONFIDENTIAL + ATTENDEES + BODY + SELECTED_MEMBERS + POLLS),
     # Secretariat of the 支援会議 and the 協議体, so manager of their sessions (history,
     # replies, mail, agenda buttons and forms), but without a pledge; not of the 支援調整会議.
     "secretary.unpledged": Role(
         leak_world.UNPLEDGED_SECRETARY,
-        CONFIDENTIAL + BODY,
+        CONFIDENTIAL + BODY + SELECTED_MEMBERS,
         {
             JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED),
             SOLO_PAGE: (CLOSED,),
@@ -178,6 +199,8 @@ ROLES = {
             ),
             DRAFT_EDITOR: (leak_world.MINUTES_CORRECTION, leak_world.MINUTES_ATTENDEES_SECTION),
             "/": (leak_world.MINUTES_TASK,),
+            # Convened to the selected session: every item of it.
+            SELECTED_PAGE: (*SELECTED_MEMBERS, *CASE2, leak_world.CASE3_TITLE),
             # Presence for the confidential item is recorded under its title.
             JOINT_PAGE + "/attendance": (leak_world.JOINT_TITLE,),
             SUPPORT_POLL: POLLS,
@@ -188,6 +211,31 @@ ROLES = {
         },
     ),
 }
+
+
+# A member of the 支援会議, pledged, not convened to the session of selected members: the
+# session exists for them (its public facts), nothing closed in it does; every other
+# session of the 支援会議 is theirs in full.
+ROLES["member.uncalled"] = Role(
+    leak_world.UNCALLED,
+    SELECTED,
+    {
+        SELECTED_PAGE: (leak_world.SELECTED_SESSION_TITLE, CLOSED),
+        SOLO_PAGE: (leak_world.SOLO_TITLE,),  # pledged: only the selection keeps them out
+    },
+)
+# A participant of case 2 (item 2), pledged for that session, looking for case 3 and for
+# anything else: the minutes of case 2 are not theirs either (no leave given).
+ROLES["participant"] = Role(
+    leak_world.PARTICIPANT,
+    tuple(c for c in CONFIDENTIAL if c not in CASE2)
+    + ATTENDEES
+    + BODY
+    + SELECTED_MEMBERS
+    + POLLS
+    + OTHER_SESSIONS,
+    {SELECTED_PAGE: (*CASE2, CLOSED)},
+)
 
 
 # --- Reading what came back -----------------------------------------------------------------
@@ -397,7 +445,10 @@ def test_no_feed_carries_anything_but_public_titles(app, world, leaky):
         response = feed_reader.get(f"/calendar/{token}.ics")
         assert response.status_code == 200, holder
         text = response_text(response)
-        failures += [f"feed of {holder} shows {c}" for c in sorted(leaked(text, NOT_PUBLIC))]
+        forbidden = set(NOT_PUBLIC)
+        if holder not in leak_world.CONVENED:
+            forbidden |= {leak_world.SELECTED_SESSION_TITLE}
+        failures += [f"feed of {holder} shows {c}" for c in sorted(leaked(text, forbidden))]
         if holder in (leak_world.KYOGITAI_ONLY, "secretary@example.jp"):  # positive control
             for wanted in (leak_world.COORDINATION_JOINT_TITLE, CLOSED):
                 assert wanted in text, f"the feed of {holder} lacks {wanted}"
@@ -419,6 +470,10 @@ def _ics_recipients(db, session):
     ]
     guests = [calendar.Recipient(g.name, g.email) for g in session.guests]
     guests.append(calendar.Recipient(leak_world.GUEST_NAME, leak_world.GUEST_EMAIL))
+    guests += [
+        calendar.Recipient(p.person.name, p.person.email or "", p.person)
+        for p in session.participants
+    ]
     return recipients, guests
 
 
@@ -489,9 +544,12 @@ def test_no_mail_carries_anything_but_public_titles(app, world, leaky, links):
         minutes.REQUEST,
         minutes.APPROVED,
     }
+    uncalled = {leak_world.UNCALLED, "member.both@example.jp", leak_world.UNPLEDGED_SECRETARY}
     failures = []
     for message in messages:
         text = message_text(message.content)
+        if message.session_id == leaky.selected_id:
+            assert message.to_address not in uncalled, "invited though not convened"
         failures += [
             f"{message.kind} mail {message.id} (session {message.session_id}) to "
             f"{message.to_address} shows {c}"
@@ -508,13 +566,20 @@ def test_no_mail_carries_anything_but_public_titles(app, world, leaky, links):
         leak_world.GUEST_EMAIL,
         leak_world.KYOGITAI_ONLY,
     } <= addresses
+    assert leak_world.PARTICIPANT in addresses  # the participant's invitation
     assert not failures, "\n".join(failures)
 
 
 def test_world_is_what_the_leak_test_assumes(world, leaky):
     """The pledges and invitees the roles above rely on."""
     pledged = {p.person.email for p in world.scalars(select(Pledge))}
-    assert pledged == set(leak_world.PLEDGED)  # member.both and the second secretary: none
+    # member.both and the second secretary: none; the member not convened: one.
+    assert pledged == {*leak_world.PLEDGED, leak_world.UNCALLED}
+    assert leak_world.UNCALLED in leaky.joint_invitees
+    selected = world.get(MeetingSession, leaky.selected_id)
+    convened = {i.person.email for i in scheduling.invitees(world, selected)}
+    assert convened == set(leak_world.CONVENED)
+    assert [p.person.email for p in selected.participants] == [leak_world.PARTICIPANT]
     assert {"member.kyogitai@example.jp", "member.both@example.jp"} <= leaky.joint_invitees
     assert "admin@example.jp" not in leaky.joint_invitees
     # The 協議体-only member sits in the 支援調整会議 + 協議体 session, on no 支援調整会議.

@@ -17,6 +17,12 @@ bp = Blueprint("home", __name__)
 def index():
     db = get_db()
     upcoming = scheduling.upcoming_for(db, me(), since=utcnow())
+    # A participant's sessions (関係者) join those they are invited to as a member.
+    taking_part = [
+        s for s in scheduling.participating_in(db, me(), since=utcnow()) if s not in upcoming
+    ]
+    if taking_part:
+        upcoming = sorted([*upcoming, *taking_part], key=lambda s: (s.start_at, s.id))
     return render_template(
         "home/index.html",
         current=memberships.current_terms_of(db, me(), today()),

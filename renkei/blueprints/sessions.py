@@ -70,11 +70,14 @@ from renkei.models import (
     MailStatus,
     MeetingSession,
     Mode,
+    Participant,
     Person,
+    Selection,
     Status,
 )
 from renkei.services import (
     attendance,
+    convening,
     mail,
     minutes,
     minutes_document,
@@ -244,6 +247,11 @@ def load_session(session_id: int) -> MeetingSession:
             selectinload(MeetingSession.guests),
             selectinload(MeetingSession.replies),
             selectinload(MeetingSession.changes),
+            selectinload(MeetingSession.selections).selectinload(Selection.members),
+            selectinload(MeetingSession.participants).options(
+                selectinload(Participant.items),
+                joinedload(Participant.person).joinedload(Person.organisation),
+            ),
             joinedload(MeetingSession.host_body),
             joinedload(MeetingSession.presiding_person),
         )
@@ -332,7 +340,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     people = scheduling.invitees(db, session)
     person = me()
     my_reply = next((r for r in session.replies if r.person_id == person.id), None)
-    invited = any(i.person.id == person.id for i in people)
+    invited = access.is_participant or any(i.person.id == person.id for i in people)
     context = {
         "reply_form": ReplyForm(formdata=None, obj=my_reply) if invited else None,
         "guest_form": GuestForm(formdata=None) if access.can_manage else None,
@@ -349,6 +357,9 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
         invited=invited,
         pledge_bodies=access.bodies_needing_pledge(session),
+        session_pledge_bodies=access.bodies_needing_session_pledge(session),
+        participants=[p for p in session.participants if access.can_see_participant(p)],
+        session_pledges=convening.session_pledges(db, session) if access.can_manage else set(),
         holiday=holiday_name(tokyo_date(session.start_at)),
         others=_series_others(session),
         change_labels=CHANGE_LABELS,

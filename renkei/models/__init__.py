@@ -13,6 +13,13 @@ from renkei.models.bodies import (
     Role,
 )
 from renkei.models.case_numbers import CaseNumberCounter
+from renkei.models.convening import (
+    Participant,
+    SelectedMember,
+    Selection,
+    SessionPledge,
+    participant_items,
+)
 from renkei.models.feeds import FeedCopy
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
@@ -56,6 +63,11 @@ from renkei.models.submissions import FormSubmission
 
 __all__ = [
     "CaseNumberCounter",
+    "Participant",
+    "SelectedMember",
+    "Selection",
+    "SessionPledge",
+    "participant_items",
     "FeedCopy",
     "FormSubmission",
     "Attendance",

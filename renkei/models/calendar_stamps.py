@@ -8,7 +8,9 @@ transaction, and the feed's version is read from those stamps (``services.feeds.
 - a session created, changed, cancelled or deleted, or the bodies it serves changed, and
   any change to its agenda stamp every body it serves (before and after the change);
 - a body renamed stamps every body, since joint sessions show their other bodies' names;
-- a person's terms added, changed or removed, or their name changed, stamp the person.
+- a person's terms added, changed or removed, or their name changed, stamp the person;
+- a body convened with selected members, or its selection changed (選定招集), stamps the
+  bodies the session serves: who of their members has it in their feed changed.
 
 Replies, minutes and attendance do not appear in feeds and stamp nothing.
 """
@@ -20,6 +22,7 @@ from sqlalchemy.orm import InstanceState, Session, UOWTransaction
 
 from renkei.db import table_of, utcnow
 from renkei.models.bodies import Body, Membership
+from renkei.models.convening import SelectedMember, Selection
 from renkei.models.people import Person
 from renkei.models.sessions import AgendaItem, MeetingSession, Series, session_bodies
 
@@ -56,6 +59,19 @@ class _Changes:
                 self.person_ids.add(person_id)
         elif isinstance(obj, Person) and obj.id is not None and _changed(obj, "name"):
             self.person_ids.add(obj.id)
+        elif isinstance(obj, SelectedMember):
+            self._selection(obj.selection if obj.session_id is None else obj)
+        elif isinstance(obj, Selection):
+            self._selection(obj)
+
+    def _selection(self, row: Selection | SelectedMember | None) -> None:
+        if row is None:
+            return
+        session_id = row.session_id
+        if session_id is None and isinstance(row, Selection):
+            session_id = _id(row.session)
+        if session_id is not None:
+            self.session_ids.add(session_id)
 
     def _session(self, db: Session, session: MeetingSession) -> None:
         state = inspect(session)

@@ -7,7 +7,7 @@ that one occurrence can be moved or cancelled without touching the rest.
 """
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,6 +19,9 @@ from renkei.models.bodies import Body
 from renkei.models.case_numbers import CASE_NUMBER_LENGTH
 from renkei.models.labels import LabelledEnum
 from renkei.models.people import Person
+
+if TYPE_CHECKING:
+    from renkei.models.convening import Participant, Selection
 
 
 class Mode(LabelledEnum):
@@ -157,6 +160,13 @@ class MeetingSession(Base):
     changes: Mapped[list["SessionChange"]] = relationship(
         back_populates="session", order_by="SessionChange.id", cascade="all, delete-orphan"
     )
+    # Bodies convened with selected members, and participants (models/convening.py).
+    selections: Mapped[list["Selection"]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+    participants: Mapped[list["Participant"]] = relationship(
+        back_populates="session", order_by="Participant.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_joint(self) -> bool:
@@ -177,6 +187,17 @@ class MeetingSession(Base):
     @property
     def minutes_long(self) -> int:
         return int((self.end_at - self.start_at).total_seconds() // 60)
+
+    def selection_of(self, body_id: int) -> "Selection | None":
+        """The body's selection (選定招集) for this session; None: every member is convened."""
+        return next((s for s in self.selections if s.body_id == body_id), None)
+
+    def convenes(self, body_id: int, person_id: int) -> bool:
+        """Whether a member of ``body_id`` (their term is the caller's to check) is convened
+        to this session as such: always, unless the body was convened with selected members
+        and they are not among them."""
+        selection = self.selection_of(body_id)
+        return selection is None or person_id in selection.person_ids
 
     def __repr__(self) -> str:
         return f"<MeetingSession {self.id} {self.title}>"

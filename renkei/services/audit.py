@@ -47,6 +47,12 @@ ACTIONS = {
     "membership_added": _l("Added a member"),
     "membership_changed": _l("Changed a membership"),
     "membership_removed": _l("Removed a membership"),
+    "convened_selected": _l("Convened selected members to a session"),
+    "convened_all": _l("Convened every member to a session"),
+    "participant_added": _l("Added a participant to a session"),
+    "participant_changed": _l("Changed a participant's items"),
+    "participant_removed": _l("Removed a participant from a session"),
+    "session_pledge": _l("Recorded a participant's confidentiality pledge for a session"),
 }
 
 

@@ -27,7 +27,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, attendance, minutes, policy, scheduling, series
+from renkei.services import agenda, attendance, convening, minutes, policy, scheduling, series
 from renkei.services.accounts import PersonData, create_person, hash_method
 from renkei.services.dates import holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
@@ -323,6 +323,69 @@ def _last_months_minutes(
     db.flush()
 
 
+# The participant (関係者) of the case review: a school's staff member, with a login.
+PARTICIPANT = "school.staff@example.jp"
+
+
+def _case_review(
+    db: Session, bodies: Mapping[str, Body], people: Mapping[str | None, Person]
+) -> None:
+    """A 支援会議 個別ケース検討 convened with selected members (選定招集: the secretariat,
+    the chair and the two agencies concerned) and a school's staff member as participant
+    (関係者) for one case. Cases go by case number: no supported person's name."""
+    secretary = people["secretary@example.jp"]
+    support = bodies[SUPPORT]
+    review = scheduling.create_session(
+        db,
+        _session(
+            bodies,
+            "支援会議 個別ケース検討",
+            _next(4, 2),
+            time(15),
+            time(16, 30),
+            serves=[SUPPORT],
+            host=SUPPORT,
+            place="みどり町役場 3階 相談室",
+            presiding_person_id=people["chair.support@example.jp"].id,
+        ),
+        by=secretary,
+    )
+    items = [
+        agenda.add_item(
+            db,
+            review,
+            agenda.ItemData(
+                title=title,
+                body_id=support.id,
+                planned_minutes=40,
+                visibility=Visibility.CONFIDENTIAL.value,
+                description=description,
+            ),
+            by=secretary,
+        )
+        for title, description in [
+            ("個別ケース検討：R8-0007", "学校から見た登校状況と家庭の様子を共有する。"),
+            ("個別ケース検討：R8-0008", "家計改善支援と住まいの確保について役割を分担する。"),
+        ]
+    ]
+    chosen = ["事務 花子", "支援 一郎", "相談 愛", "介護 由美"]
+    ids = [p.id for p in db.scalars(select(Person).where(Person.name.in_(chosen)))]
+    convening.set_selection(db, review, support.id, ids, by=secretary)
+    school = Organisation(name="みどり町立北小学校", kind=OrganisationKind.OTHER, contact="")
+    db.add(school)
+    db.flush()
+    staff = create_person(
+        db,
+        PersonData(
+            name="山田 良子", kana="やまだ よしこ", email=PARTICIPANT, organisation_id=school.id
+        ),
+    )
+    staff.password_hash = _demo_password_hash()
+    data = convening.ParticipantData(item_ids=[items[0].id], person_id=staff.id)
+    convening.add_participant(db, review, data, by=secretary)
+    db.flush()
+
+
 # Last month's attendance: who came (and 兼務 三郎 from 14:20, holding both posts).
 PRESENT = ("事務 花子", "支援 一郎", "協議 次郎", "税務 健", "介護 由美", "地域 さくら", "生協 実")
 
@@ -424,6 +487,7 @@ def _load_sessions(db: Session) -> None:
     scheduling.set_reply(db, joint, people["chair.kyogitai@example.jp"], "absent")
     _last_months_minutes(db, bodies, people)
     _coordination_with_kyogitai(db, bodies, secretary)
+    _case_review(db, bodies, people)
 
     series.create_series(
         db,

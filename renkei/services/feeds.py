@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
 from renkei.links import Links
-from renkei.models import AgendaItem, Body, FeedCopy, MeetingSession, Membership, Person, Series
+from renkei.models import (
+    AgendaItem,
+    Body,
+    FeedCopy,
+    MeetingSession,
+    Membership,
+    Person,
+    Selection,
+    Series,
+)
 from renkei.models.people import new_login_token
 from renkei.services import calendar, policy, scheduling
 
@@ -132,6 +141,7 @@ def render(db: Session, person: Person, *, links: Links, name: str) -> bytes:
             .options(
                 selectinload(MeetingSession.items).joinedload(AgendaItem.body),
                 selectinload(MeetingSession.bodies),
+                selectinload(MeetingSession.selections).selectinload(Selection.members),
             ),
         ),
     )

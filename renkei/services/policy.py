@@ -24,11 +24,15 @@ from renkei.models import (
     MinutesSection,
     MinutesStatus,
     MinutesVersion,
+    Participant,
     Person,
     Pledge,
     Poll,
     PollInvitee,
     Role,
+    SelectedMember,
+    Selection,
+    SessionPledge,
     Visibility,
 )
 from renkei.services.dates import in_tokyo, today
@@ -239,17 +243,38 @@ class SessionAccess:
     invited: bool = False  # has a term on a served body on the session's own date
     is_admin: bool = False
     is_guest: bool = False  # invited by name: receives invitations, has no page
+    # Served bodies convened with selected members (選定招集) that the person sits on but
+    # was not chosen for: they know the session exists, and nothing closed in it. The sets
+    # above hold only the bodies the person is convened for.
+    uncalled_body_ids: set[int] = field(default_factory=set)
+    # A participant (関係者): the agenda items they are assigned to, whether they may read
+    # those items' minutes sections, and the owning bodies they pledged for this session.
+    is_participant: bool = False
+    participant_item_ids: set[int] = field(default_factory=set)
+    participant_minutes: bool = False
+    session_pledged_body_ids: set[int] = field(default_factory=set)
 
     @property
     def is_member(self) -> bool:
+        """A member of a served body convened to this session (not merely sitting on a
+        body convened with others selected)."""
         return bool(self.member_body_ids)
 
     @property
     def can_view(self) -> bool:
         """Members of a served body (today, or on the session's date: a member whose term
-        starts next week sees next week's session) and administrators. To anyone else the
-        session does not exist (404): even a 支援会議's date can say who is discussed."""
-        return self.is_member or self.invited or self.is_admin
+        starts next week sees next week's session), participants and administrators. A
+        member not chosen for a body convened with selected members still sees that the
+        session exists (the body's list of sessions shows it to every member), with every
+        closed item as 「非公開議題」. To anyone else the session does not exist (404): even
+        a 支援会議's date can say who is discussed."""
+        return (
+            self.is_member
+            or self.invited
+            or self.is_admin
+            or self.is_participant
+            or bool(self.uncalled_body_ids)
+        )
 
     @property
     def can_manage(self) -> bool:
@@ -264,8 +289,9 @@ class SessionAccess:
 
     @property
     def can_see_online_link(self) -> bool:
-        """The meeting link lets anyone who has it join: on the page, for members only."""
-        return self.is_member
+        """The meeting link lets anyone who has it join: on the page, for those convened
+        (members, and participants, whose invitation carries it as a guest's does)."""
+        return self.is_member or self.is_participant
 
     @property
     def is_convened(self) -> bool:
@@ -277,16 +303,37 @@ class SessionAccess:
     def can_see_item(self, item: Closable) -> bool:
         """The one rule for agenda items (title, description, minutes section, attendance).
         ``body`` and ``confidential`` items are their owning body's alone, whoever else
-        sits in the session."""
+        sits in the session (of a body convened with selected members, those convened).
+        A participant sees the items assigned to them (a confidential one once pledged for
+        the session) and nothing else that is closed."""
         visibility = visibility_of(item)
         if visibility is Visibility.PUBLIC:
             return self.can_view or self.is_guest
+        if self.is_assigned(item):
+            return not is_confidential(item) or item.body_id in self.session_pledged_body_ids
         if visibility is Visibility.SESSION:
             return self.is_convened
         entitled = item.body_id in self.entitled_body_ids
         if visibility is Visibility.BODY:
             return entitled
         return entitled and item.body_id in self.pledged_body_ids
+
+    def can_see_participant(self, participant: Participant) -> bool:
+        """Who takes part for which items: for the secretariat, and for members convened
+        who may see every item the participant is assigned to (that someone is asked about
+        an item says something of it)."""
+        if self.can_manage:
+            return True
+        return self.is_member and all(self.can_see_item(item) for item in participant.items)
+
+    def is_assigned(self, thing: Closable) -> bool:
+        """An agenda item assigned to this participant, or the minutes section of one when
+        the secretariat lets them read it."""
+        if isinstance(thing, AgendaItem):
+            return thing.id in self.participant_item_ids
+        if isinstance(thing, MinutesSection) and self.participant_minutes:
+            return thing.agenda_item_id in self.participant_item_ids
+        return False
 
     def closed_items(self, items: Iterable[C]) -> list[C]:
         """The items (or sections) of ``items`` this person may not see: each shows only
@@ -307,6 +354,18 @@ class SessionAccess:
         the body would open: those the page offers to pledge for."""
         owners = {item.body_id for item in self.closed_items(session.items)}
         return [b for b in session.bodies if b.id in owners and self.needs_pledge_for(b.id)]
+
+    def bodies_needing_session_pledge(self, session: MeetingSession) -> list[Body]:
+        """The owning bodies of the confidential items assigned to this participant that
+        they have not pledged for in this session: those the page asks them to pledge for,
+        each to the text of the body's law."""
+        owners = {
+            item.body_id
+            for item in confidential_items(session.items)
+            if item.id in self.participant_item_ids
+        }
+        missing = owners - self.session_pledged_body_ids
+        return [b for b in session.bodies if b.id in missing]
 
 
 def visibility_of(thing: Closable) -> Visibility:
@@ -398,19 +457,48 @@ def session_access(db: Session, person: Person | None, session: MeetingSession) 
         )
     ).all()
     session_day = in_tokyo(session.start_at).date()
-    access.invited = any(term.is_current(session_day) for term in terms)
+    on_either = [t for t in terms if t.is_current(today()) or t.is_current(session_day)]
+    # 選定招集: a term on a body convened with selected members counts for content only if
+    # the person was chosen; managing and chairing are the role's, whoever is convened.
+    called = [t for t in on_either if session.convenes(t.body_id, person.id)]
+    access.uncalled_body_ids = {t.body_id for t in on_either if t not in called}
+    access.invited = any(term.is_current(session_day) for term in called)
     # Entitlement to content is decided on today's terms, whatever the session's date.
     for term in (t for t in terms if t.is_current(today())):
         body_id, role = term.body_id, term.role
-        access.member_body_ids.add(body_id)
-        if role in ENTITLED_ROLES:
-            access.entitled_body_ids.add(body_id)
+        if term in called:
+            access.member_body_ids.add(body_id)
+            if role in ENTITLED_ROLES:
+                access.entitled_body_ids.add(body_id)
         if role == Role.SECRETARY:
             access.secretary_body_ids.add(body_id)
         if role == Role.CHAIR:
             access.chair_body_ids.add(body_id)
     access.pledged_body_ids = pledged_body_ids(db, person, body_ids)
+    _participation(db, access, session, person)
     return access
+
+
+def _participation(
+    db: Session, access: SessionAccess, session: MeetingSession, person: Person
+) -> None:
+    """A participant's items, minutes permission and session pledges (one query for the
+    pledges, none more if the session's participants are loaded)."""
+    participant = next((p for p in session.participants if p.person_id == person.id), None)
+    if participant is None:
+        return
+    access.is_participant = True
+    access.participant_item_ids = participant.item_ids
+    access.participant_minutes = participant.may_read_minutes
+    access.session_pledged_body_ids = set(
+        db.scalars(
+            select(SessionPledge.body_id).where(
+                SessionPledge.session_id == session.id,
+                SessionPledge.person_id == person.id,
+                SessionPledge.pledged_on <= today(),
+            )
+        )
+    )
 
 
 def pledged_body_ids(db: Session, person: Person, body_ids: set[int]) -> set[int]:
@@ -523,7 +611,8 @@ def shows_section(access: SessionAccess, section: Closable, view: MinutesView) -
     if view == MinutesView.PUBLIC:
         return visibility_of(section) is Visibility.PUBLIC
     if view == MinutesView.MEMBER:
-        return not is_confidential(section)
+        # A participant reads minutes in this view: their own section stays in it.
+        return not is_confidential(section) or access.is_assigned(section)
     return True
 
 
@@ -554,9 +643,12 @@ def readable_sections(db: Session, person: Person, sections: Iterable[MinutesSec
     member = {t.body_id for t in terms}
     entitled = {t.body_id for t in terms if t.role in ENTITLED_ROLES}
     pledged = pledged_body_ids(db, person, entitled)
+    sections = list(sections)
+    uncalled = _uncalled(db, person, {s.version.minutes.session_id for s in sections})
     readable = set()
     for section in sections:
-        served = {body.id for body in section.version.minutes.session.bodies}
+        session = section.version.minutes.session
+        served = {body.id for body in session.bodies} - uncalled.get(session.id, set())
         access = SessionAccess(
             person=person,
             session_body_ids=served,
@@ -568,6 +660,31 @@ def readable_sections(db: Session, person: Person, sections: Iterable[MinutesSec
         if access.can_see_item(section):
             readable.add(section.id)
     return readable
+
+
+def _uncalled(db: Session, person: Person, session_ids: set[int]) -> dict[int, set[int]]:
+    """Session id -> the bodies of it convened with selected members that did not choose
+    ``person``: one query for all the sessions."""
+    if not session_ids:
+        return {}
+    chosen = (
+        select(SelectedMember.person_id)
+        .where(
+            SelectedMember.session_id == Selection.session_id,
+            SelectedMember.body_id == Selection.body_id,
+            SelectedMember.person_id == person.id,
+        )
+        .exists()
+    )
+    rows = db.execute(
+        select(Selection.session_id, Selection.body_id).where(
+            Selection.session_id.in_(session_ids), ~chosen
+        )
+    )
+    found: dict[int, set[int]] = {}
+    for session_id, body_id in rows:
+        found.setdefault(session_id, set()).add(body_id)
+    return found
 
 
 def calendar_access(session: MeetingSession) -> SessionAccess:

@@ -1,8 +1,10 @@
 """Scheduling sessions: creating, changing and cancelling them, their invitees and replies.
 
 Invitees are the union of the current members (on the session's date, in Tokyo) of every
-body the session serves, each person once however many of those bodies they sit on, plus
-named guests. Holidays and clashes are warnings, never walls: the secretary may go on.
+body the session serves, each person once however many of those bodies they sit on (of a
+body convened with selected members, only those chosen), plus named guests and the
+session's participants. Holidays and clashes are warnings, never walls: the secretary may
+go on.
 """
 
 from collections import Counter
@@ -25,8 +27,11 @@ from renkei.models import (
     MeetingSession,
     Membership,
     Mode,
+    Participant,
     Person,
     Reply,
+    SelectedMember,
+    Selection,
     SessionChange,
     Status,
 )
@@ -264,15 +269,26 @@ def _terms_between(db: Session, body_ids: set[int], first: date, last: date) -> 
 
 
 def invitees(db: Session, session: MeetingSession) -> list[Invitee]:
-    """Each current member of a served body once, with the bodies that bring them in."""
-    return invitees_of(db, session.bodies, tokyo_date(session.start_at))
+    """Each current member of a served body convened to the session once, with the bodies
+    that bring them in: of a body convened with selected members (選定招集), only those
+    chosen. Participants (関係者) are not members and are listed apart
+    (``session.participants``)."""
+    return invitees_of(db, session.bodies, tokyo_date(session.start_at), session.convenes)
 
 
-def invitees_of(db: Session, bodies: Iterable[Body], day: date) -> list[Invitee]:
+def invitees_of(
+    db: Session,
+    bodies: Iterable[Body],
+    day: date,
+    convenes: Callable[[int, int], bool] | None = None,
+) -> list[Invitee]:
     """Each member of ``bodies`` current on ``day`` once, with the bodies that bring them
-    in: the invitees of a session, or of a date poll before there is a session."""
+    in: the invitees of a session, or of a date poll before there is a session.
+    ``convenes(body id, person id)`` leaves out the members a session does not convene."""
     by_person: dict[int, Invitee] = {}
     for term in _current_terms(db, {b.id for b in bodies}, day):
+        if convenes is not None and not convenes(term.body_id, term.person_id):
+            continue
         invitee = by_person.setdefault(term.person_id, Invitee(person=term.person))
         if term.body not in invitee.bodies:
             invitee.bodies.append(term.body)
@@ -281,19 +297,19 @@ def invitees_of(db: Session, bodies: Iterable[Body], day: date) -> list[Invitee]
 
 
 def is_invitee(db: Session, session: MeetingSession, person: Person) -> bool:
+    """Convened to the session: a member of a served body on its date whom it convenes, or
+    one of its participants. They answer attendance and may take the invitation file."""
+    if any(p.person_id == person.id for p in session.participants):
+        return True
     day = tokyo_date(session.start_at)
-    return (
-        db.scalar(
-            select(Membership.id)
-            .where(
-                Membership.person_id == person.id,
-                Membership.body_id.in_([b.id for b in session.bodies]),
-                policy.current_membership_filter(day),
-            )
-            .limit(1)
+    body_ids = db.scalars(
+        select(Membership.body_id).where(
+            Membership.person_id == person.id,
+            Membership.body_id.in_([b.id for b in session.bodies]),
+            policy.current_membership_filter(day),
         )
-        is not None
     )
+    return any(session.convenes(body_id, person.id) for body_id in body_ids)
 
 
 # --- Changes ------------------------------------------------------------------------------
@@ -322,6 +338,9 @@ def _apply(session: MeetingSession, data: SessionData, bodies: list[Body]) -> li
         setattr(session, name, value)
     if {b.id for b in session.bodies} != {b.id for b in bodies}:
         session.bodies = bodies
+        # A body no longer served convenes nobody: its selection of members goes with it.
+        served = {b.id for b in bodies}
+        session.selections = [s for s in session.selections if s.body_id in served]
         changed.append("bodies")
     return changed
 
@@ -561,7 +580,8 @@ def _terms(db: Session, person: Person) -> Sequence[_TermRow]:
 
 def invitation_test(db: Session, person: Person) -> Callable[[MeetingSession], bool]:
     """A test, in Python, of whether the person is invited to a session already loaded with
-    its bodies: one of their terms covers its date in Tokyo on a body it serves."""
+    its bodies and selections: one of their terms covers its date in Tokyo on a body it
+    serves and convenes them for."""
     terms = _terms(db, person)
 
     def is_invited(session: MeetingSession) -> bool:
@@ -571,15 +591,18 @@ def invitation_test(db: Session, person: Person) -> Callable[[MeetingSession], b
             t.body_id in served
             and t.term_start <= day
             and (t.term_end is None or t.term_end >= day)
+            and session.convenes(t.body_id, person.id)
             for t in terms
         )
 
     return is_invited
 
 
-def _invited_clause(terms: Sequence[_TermRow], since: datetime) -> Exists:
-    """SQL for "one of ``terms`` covers the session's date in Tokyo, on a body it serves"
-    (a term runs from its first day's midnight to the midnight after its last day).
+def _invited_clause(terms: Sequence[_TermRow], since: datetime, person_id: int) -> Exists:
+    """SQL for "one of ``terms`` covers the session's date in Tokyo, on a body it serves
+    and convenes the person for" (a term runs from its first day's midnight to the
+    midnight after its last day; a body convened with selected members convenes only
+    those chosen).
 
     Terms open since before the window starts hold for every session in it: their bodies
     go in one IN list, so that the usual case (a person on thirty bodies for years) is one
@@ -606,7 +629,24 @@ def _invited_clause(terms: Sequence[_TermRow], since: datetime) -> Exists:
         if t.term_end is not None:
             term.append(MeetingSession.start_at < tokyo_to_utc(t.term_end + ONE_DAY, time(0)))
         within.append(and_(*term))
-    return exists().where(session_bodies.c.session_id == MeetingSession.id, or_(*within))
+    return exists().where(
+        session_bodies.c.session_id == MeetingSession.id,
+        or_(*within),
+        _convenes_clause(person_id),
+    )
+
+
+def _convenes_clause(person_id: int) -> ColumnElement[bool]:
+    """SQL for "the session_bodies row's body is convened whole, or chose the person"."""
+    same = (Selection.session_id == session_bodies.c.session_id) & (
+        Selection.body_id == session_bodies.c.body_id
+    )
+    chosen = (
+        (SelectedMember.session_id == session_bodies.c.session_id)
+        & (SelectedMember.body_id == session_bodies.c.body_id)
+        & (SelectedMember.person_id == person_id)
+    )
+    return ~exists().where(same) | exists().where(chosen)
 
 
 def upcoming_for(
@@ -630,12 +670,29 @@ def upcoming_for(
         .where(
             MeetingSession.start_at >= since - MAX_LENGTH,
             MeetingSession.end_at >= since,
-            _invited_clause(terms, since),
+            _invited_clause(terms, since, person.id),
         )
         .options(selectinload(MeetingSession.bodies), *options)
         .order_by(MeetingSession.start_at, MeetingSession.id)
     )
     return list(db.scalars(query.limit(limit) if limit else query))
+
+
+def participating_in(
+    db: Session, person: Person, since: datetime, limit: int = 50
+) -> list[MeetingSession]:
+    """Sessions ending at ``since`` or later to which the person is invited as a participant
+    (関係者), in order: on their home page with those they are invited to as a member. A
+    feed does not carry them: a participant is invited to one session, by its message."""
+    query = (
+        select(MeetingSession)
+        .join(Participant, Participant.session_id == MeetingSession.id)
+        .where(Participant.person_id == person.id, MeetingSession.end_at >= since)
+        .options(selectinload(MeetingSession.bodies))
+        .order_by(MeetingSession.start_at, MeetingSession.id)
+        .limit(limit)
+    )
+    return list(db.scalars(query))
 
 
 def body_sessions(

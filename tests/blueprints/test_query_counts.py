@@ -200,3 +200,52 @@ def test_poll_pages_do_not_query_per_invitee_or_slot(app, as_secretary, world, u
     small = queries_for(app, as_secretary, url.format(poll=_poll_with(app, world, 2, 0, 2)))
     large = queries_for(app, as_secretary, url.format(poll=_poll_with(app, world, 40, 2, 9)))
     assert small == large
+
+
+def _convened_session(app, db, people: int) -> int:
+    """A 支援会議 session convened with ``people`` added members selected (and the
+    secretary), with ``people`` participants each assigned to one item of their own."""
+    from renkei.services import convening
+
+    secretary = person_by_email(db, "secretary@example.jp")
+    support = body_named(db, SUPPORT)
+    with app.app_context():
+        session = make_session(db, SUPPORT)
+        chosen = [secretary.id]
+        for n in range(people):
+            member = Person(name=f"選定 {n}", kana=f"せんてい {n:04d}")
+            guest = Person(name=f"関係 {n}", kana=f"かんけい {n:04d}")
+            db.add_all([member, guest])
+            db.add(
+                Membership(
+                    person=member, body=support, role=Role.MEMBER, term_start=date(2025, 4, 1)
+                )
+            )
+            db.flush()
+            chosen.append(member.id)
+            item = agenda.add_item(
+                db, session, ItemData(title=f"ケース{n}", body_id=support.id), by=secretary
+            )
+            data = convening.ParticipantData(item_ids=[item.id], person_id=guest.id)
+            convening.add_participant(db, session, data, by=secretary)
+            scheduling.set_reply(db, session, member, "attend")
+        convening.set_selection(db, session, support.id, chosen, by=secretary)
+        db.commit()
+    return session.id
+
+
+@pytest.mark.parametrize(
+    "url", ["/sessions/{session}", "/sessions/{session}/convene/{support}", "/"]
+)
+def test_convened_pages_do_not_query_per_member_or_participant(app, as_secretary, world, url):
+    secretary = person_by_email(world, "secretary@example.jp")
+    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
+    world.commit()
+    support = body_named(world, SUPPORT).id
+    small = queries_for(
+        app, as_secretary, url.format(session=_convened_session(app, world, 2), support=support)
+    )
+    large = queries_for(
+        app, as_secretary, url.format(session=_convened_session(app, world, 12), support=support)
+    )
+    assert small == large

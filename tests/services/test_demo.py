@@ -95,3 +95,32 @@ def test_demo_shows_a_body_item_closed_to_the_other_body_of_a_joint_session(app,
         # Renkei holds no names of the people supported: no title says さん, 様 or 氏.
         titles = db.scalars(select(AgendaItem.title)).all()
         assert not [t for t in titles if any(mark in t for mark in ("さん", "様", "氏"))]
+
+
+def test_demo_has_a_case_review_with_selected_members_and_a_participant(app, db):
+    """A 支援会議 個別ケース検討 convened with selected members, one participant assigned to
+    one case, cases by case number only; the participant sees the public facts and, once
+    pledged, their case and not the other."""
+    import re
+
+    from renkei.services import convening, policy
+
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+        review = db.scalar(
+            select(MeetingSession).where(MeetingSession.title.contains("個別ケース検討"))
+        )
+        assert [s.body.name for s in review.selections] == [demo.SUPPORT]
+        (participant,) = review.participants
+        assert participant.person.email == demo.PARTICIPANT
+        assert [i.position for i in participant.items] == [1]
+        assert all(re.fullmatch(r"個別ケース検討：R\d+-\d{4}", i.title) for i in review.items)
+        staff = participant.person
+        before = policy.session_access(db, staff, review)
+        assert before.can_view and not any(before.can_see_item(i) for i in review.items)
+        convening.record_session_pledge(db, review, review.host_body_id, staff, by=staff)
+        after = policy.session_access(db, staff, review)
+        assert [after.can_see_item(i) for i in review.items] == [True, False]
+        both = db.scalar(select(Person).where(Person.email == "member.both@example.jp"))
+        assert not policy.session_access(db, both, review).is_member  # not chosen

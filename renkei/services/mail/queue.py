@@ -87,13 +87,17 @@ class _Addressee:
 def _addressees(
     db: Session, session: MeetingSession, *, with_guests: bool = True
 ) -> tuple[list[_Addressee], list[str]]:
-    """Every invitee and guest with an address, each address once (a member of several of
-    the session's bodies is one invitee); and the names of those without an address."""
+    """Every invitee, participant and guest with an address, each address once (a member of
+    several of the session's bodies is one invitee); and the names of those without an
+    address. Participants, like guests, are invited to one occurrence, not to a series."""
     answers = {reply.person_id: reply.answer for reply in session.replies}
     found, missing, seen = [], [], set()
     people = [(i.person.name, i.person.email, i.person) for i in scheduling.invitees(db, session)]
-    guests = [(g.name, g.email, None) for g in session.guests] if with_guests else []
-    for name, email, person in people + guests:
+    others: list[tuple[str, str | None, Person | None]] = []
+    if with_guests:
+        others += [(p.person.name, p.person.email, p.person) for p in session.participants]
+        others += [(g.name, g.email, None) for g in session.guests]
+    for name, email, person in people + others:
         address = valid_address(email)
         if address is None:
             missing.append(name)
