@@ -44,7 +44,11 @@ def _case_session(db, **kwargs):
             db,
             session,
             agenda.ItemData(
-                title=title, body_id=support.id, visibility=visibility.value, description=text
+                title=title,
+                body_id=support.id,
+                visibility=visibility.value,
+                description=text,
+                confirm_wider=True,  # the opening is public: the secretariat confirms it
             ),
             by=secretary,
         )

@@ -274,7 +274,9 @@ def _minutes(db, joint, support, layer1, links: Links) -> None:
     _write(db, second, SectionKind.ITEM, MINUTES_CORRECTION, secretary, JOINT_TITLE)
 
 
-def _coordination_joint(db, layer1, secretary) -> tuple[MeetingSession, MinutesVersion]:
+def _coordination_joint(
+    db, layer1, secretary, links: Links
+) -> tuple[MeetingSession, MinutesVersion]:
     """The 支援調整会議 and the 第1層 協議体 sit together: a public item of the 協議体 and
     the 支援調整会議's plan review for its members only (`body`, no pledge needed). Held,
     everyone present (the plan review's presence recorded for the 支援調整会議's members),
@@ -307,11 +309,11 @@ def _coordination_joint(db, layer1, secretary) -> tuple[MeetingSession, MinutesV
     _everyone_present(db, session, secretary)
     version = minutes.open_minutes(db, session, by=secretary)
     _write(db, version, SectionKind.ITEM, MINUTES_BODY_SECTION, secretary, BODY_TITLE)
-    links = minutes.Links(base_url=BASE_URL, sender="renkei@example.jp")
-    minutes.submit(db, version, by=secretary, links=links)
+    sender = "renkei@example.jp"
+    minutes.submit(db, version, by=secretary, links=links, sender=sender)
     for body, chair in ((coordination, "chair.support"), (layer1, "chair.kyogitai")):
         chair = person_by_email(db, f"{chair}@example.jp")
-        minutes.decide(db, version, body.id, approve=True, by=chair, links=links)
+        minutes.decide(db, version, body.id, approve=True, by=chair, links=links, sender=sender)
     db.commit()
     return session, version
 
@@ -449,7 +451,7 @@ def _build(db, links: Links) -> LeakWorld:
 
     _minutes(db, joint, support, layer1, links)
     _attendance(db, joint)
-    coordination, coordination_version = _coordination_joint(db, layer1, secretary)
+    coordination, coordination_version = _coordination_joint(db, layer1, secretary, links)
 
     # Invitations on record, so that the secretariat's session page lists mail (one failed).
     queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, links=links)
@@ -457,7 +459,7 @@ def _build(db, links: Links) -> LeakWorld:
     queued.messages[0].error = "550 test failure"
     db.commit()
 
-    selected_id, participant_ids = _selected(db, support, secretary)
+    selected_id, participant_ids = _selected(db, support, secretary, links)
     db.commit()
 
     poll_ids, poll_tokens = _polls(db, support, layer1, secretary)
@@ -502,7 +504,7 @@ def _with_login(db, name, kana, email, like):
     return person
 
 
-def _selected(db, support, secretary) -> tuple[int, list[int]]:
+def _selected(db, support, secretary, links: Links) -> tuple[int, list[int]]:
     """The 個別ケース検討 convened with the pledged secretary and chair only; a pledged member
     not convened; a participant of case 2 pledged for the session, without the minutes."""
     uncalled = _with_login(db, "選外 四郎", "せんがい しろう", UNCALLED, secretary)
@@ -545,20 +547,22 @@ def _selected(db, support, secretary) -> tuple[int, list[int]]:
     data = convening.ParticipantData(item_ids=[case2.id], person_id=outsider.id)
     participant = convening.add_participant(db, session, data, by=secretary)
     convening.record_session_pledge(db, session, support.id, outsider, by=outsider)
-    _selected_minutes(db, session, secretary)
-    mail.queue_session_mail(db, session, mail.INVITE, organizer=secretary, base_url=BASE_URL)
+    _selected_minutes(db, session, secretary, links)
+    mail.queue_session_mail(db, session, mail.INVITE, organizer=secretary, links=links)
     return session.id, [participant.id]
 
 
-def _selected_minutes(db, session, secretary) -> None:
+def _selected_minutes(db, session, secretary, links: Links) -> None:
     mark_held(db, session)
     version = minutes.open_minutes(db, session, by=secretary)
     _write(db, version, SectionKind.ITEM, CASE2_MINUTES, secretary, CASE2_TITLE)
     _write(db, version, SectionKind.ITEM, CASE3_MINUTES, secretary, CASE3_TITLE)
-    links = minutes.Links(base_url=BASE_URL, sender="renkei@example.jp")
-    minutes.submit(db, version, by=secretary, links=links)
+    sender = "renkei@example.jp"
+    minutes.submit(db, version, by=secretary, links=links, sender=sender)
     chair = person_by_email(db, "chair.support@example.jp")
-    minutes.decide(db, version, session.host_body_id, approve=True, by=chair, links=links)
+    minutes.decide(
+        db, version, session.host_body_id, approve=True, by=chair, links=links, sender=sender
+    )
 
 
 def _polls(db, support, layer1, secretary) -> tuple[list[int], dict[str, str]]:

@@ -360,12 +360,16 @@ def _case_review(
                 planned_minutes=40,
                 visibility=Visibility.CONFIDENTIAL.value,
                 description=description,
+                assign_case_number=True,  # named by its case number, never by a name
             ),
             by=secretary,
         )
         for title, description in [
-            ("個別ケース検討：R8-0007", "学校から見た登校状況と家庭の様子を共有する。"),
-            ("個別ケース検討：R8-0008", "家計改善支援と住まいの確保について役割を分担する。"),
+            ("個別ケース検討（学校との情報共有）", "学校から見た登校状況と家庭の様子を共有する。"),
+            (
+                "個別ケース検討（家計と住まい）",
+                "家計改善支援と住まいの確保について役割を分担する。",
+            ),
         ]
     ]
     chosen = ["事務 花子", "支援 一郎", "相談 愛", "介護 由美"]

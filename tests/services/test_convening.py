@@ -30,8 +30,6 @@ from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_data
 from tests.test_leaks import message_text
 
-URL = "https://renkei.example.jp"
-
 
 @pytest.fixture
 def case(app, world):
@@ -209,7 +207,7 @@ def test_quorum_of_a_selection_is_a_majority_of_those_convened(world, case):
     assert reckoned.met
 
 
-def test_invitations_go_to_those_convened_and_participants(app, world, case, ctx):
+def test_invitations_go_to_those_convened_and_participants(app, world, case, ctx, links):
     secretary, chair = (
         person(world, "secretary@example.jp"),
         person(world, "chair.support@example.jp"),
@@ -225,7 +223,7 @@ def test_invitations_go_to_those_convened_and_participants(app, world, case, ctx
         by=secretary,
     )
     world.commit()
-    queued = mail.queue_session_mail(world, case, mail.INVITE, organizer=secretary, base_url=URL)
+    queued = mail.queue_session_mail(world, case, mail.INVITE, organizer=secretary, links=links)
     addresses = {m.to_address for m in queued.messages}
     assert addresses == {
         "secretary@example.jp",
@@ -237,14 +235,14 @@ def test_invitations_go_to_those_convened_and_participants(app, world, case, ctx
     assert OPENING in text and "非公開議題" in text and CASE2 not in text
 
 
-def test_a_member_not_chosen_has_the_session_out_of_their_feed(world, case):
+def test_a_member_not_chosen_has_the_session_out_of_their_feed(world, case, links):
     both = person(world, "member.both@example.jp")
     since = utcnow() - timedelta(days=1)
     assert case.id in {s.id for s in scheduling.upcoming_for(world, both, since)}
-    before = feeds.version(world, both, locale="ja", base_url=URL).etag
+    before = feeds.version(world, both, locale="ja", links=links).etag
     select_members(world, case, person(world, "chair.support@example.jp"))
     assert case.id not in {s.id for s in scheduling.upcoming_for(world, both, since)}
-    assert feeds.version(world, both, locale="ja", base_url=URL).etag != before
+    assert feeds.version(world, both, locale="ja", links=links).etag != before
     chair = person(world, "chair.support@example.jp")
     assert case.id in {s.id for s in scheduling.upcoming_for(world, chair, since)}
     test = scheduling.invitation_test(world, both)
@@ -382,7 +380,7 @@ def test_session_pledges_are_the_participants(world, case, ctx):
     world.commit()
     assert count(world, SessionPledge) == 1
     # A session pledge is no body pledge: nothing of the 支援会議 opens elsewhere.
-    assert policy.confidential_body_ids(world, sakura) == set()
+    assert policy.reader_access(world, sakura).pledged_body_ids == set()
     assert world.scalar(select(Body.id).where(Body.name == SUPPORT)) not in (
         policy.pledged_body_ids(world, sakura, {case.host_body_id})
     )

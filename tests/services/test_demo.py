@@ -115,7 +115,7 @@ def test_demo_has_a_case_review_with_selected_members_and_a_participant(app, db)
         (participant,) = review.participants
         assert participant.person.email == demo.PARTICIPANT
         assert [i.position for i in participant.items] == [1]
-        assert all(re.fullmatch(r"個別ケース検討：R\d+-\d{4}", i.title) for i in review.items)
+        assert all(re.fullmatch(r"R\d+-\d{4}", i.case_number or "") for i in review.items)
         staff = participant.person
         before = policy.session_access(db, staff, review)
         assert before.can_view and not any(before.can_see_item(i) for i in review.items)
