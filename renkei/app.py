@@ -10,7 +10,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from renkei import cli, db, errors
+from renkei import cli, db, errors, notice_timer
 from renkei.blueprints import (
     agenda,
     apportionment,
@@ -46,6 +46,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def _setting(value: object, *, default: bool) -> bool:
+    return default if value in (None, "") else str(value).lower() in ("1", "true", "yes")
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -104,6 +108,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         app.register_blueprint(blueprint)
 
     app.before_request(_no_nul_in_path)
+    if _setting(app.config.get("NOTICE_TIMER"), default=not app.config.get("TESTING")):
+        app.before_request(lambda: notice_timer.start_once(app))
     app.after_request(_security_headers)
     app.context_processor(_navigation)
     errors.register(app)

@@ -60,6 +60,15 @@ def register(app: Flask) -> None:
         if result.failed:
             raise SystemExit(1)
 
+    @app.cli.command("send-notices")
+    def send_notices_command():
+        """Send the change notices that have waited NOTICE_DELAY_MINUTES (cron, every
+        minute, when the servers' own timer is off: NOTICE_TIMER=0)."""
+        from renkei import notice_timer
+
+        queued = notice_timer.send_due(app)
+        click.echo(f"change notices queued: {len(queued.messages)}")
+
     @app.cli.command("send-reminders")
     @click.option(
         "--days",

@@ -116,4 +116,8 @@ def _mail_config() -> dict:
         "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT") or 10),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
         "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "").strip(),
+        # Change notices wait this long for further changes, then go in one message per
+        # person; each server's timer sends them (NOTICE_TIMER=0: cron runs send-notices).
+        "NOTICE_DELAY_MINUTES": os.environ.get("NOTICE_DELAY_MINUTES", "").strip(),
+        "NOTICE_TIMER": os.environ.get("NOTICE_TIMER", "").strip(),
     }

@@ -29,11 +29,20 @@ def session_data(db, *body_names, day=DAY, start=time(14), end=time(16), **extra
     )
 
 
-def make_session(db, *body_names, **kwargs):
+def make_session(db, *body_names, convened=True, **kwargs):
+    """A session on DAY by the demo secretary; ``convened`` (unless asked otherwise) as a
+    session saved before notices were kept is: members see it, and no message was recorded
+    (tests of the notices convene through ``services.notices`` themselves)."""
     secretary = person_by_email(db, "secretary@example.jp")
     session = scheduling.create_session(db, session_data(db, *body_names, **kwargs), by=secretary)
+    if convened and session.status == Status.PREPARED:
+        mark_convened(session)
     db.commit()
     return session
+
+
+def mark_convened(session) -> None:
+    session.status, session.convened_at = Status.CONVENED, session.created_at
 
 
 def session_form(db, *body_names, **extra) -> dict:

@@ -7,10 +7,11 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from renkei.blueprints.common import links, me, session_access_or_404
+from renkei.blueprints.mail_dispatch import mail_settings
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db
 from renkei.i18n import gettext as _
-from renkei.models import Person
+from renkei.models import MeetingSession, Person, Status
 from renkei.services import calendar, feeds, scheduling
 
 bp = Blueprint("calendar", __name__)
@@ -42,7 +43,8 @@ def feed(token: str):
         return response
     person = db.get(Person, current.person_id)
     name = _("Renkei: %(name)s", name=person.name)
-    data = feeds.gzipped(db, person, current, links=links(), name=name)
+    issuer = calendar.issuer(db, links(), mail_settings().sender)
+    data = feeds.gzipped(db, person, current, issuer=issuer, name=name)
     # Calendar apps accept gzip; the few that do not get the feed unpacked.
     if request.accept_encodings.quality("gzip") > 0:
         response.content_encoding = "gzip"
@@ -62,6 +64,19 @@ def renew():
     return redirect(url_for("auth.account") + "#feed")
 
 
+def _theirs(session: MeetingSession, person: Person) -> list[MeetingSession]:
+    """The sessions of the session's UID the person is convened to: the session, or the
+    occurrences of its series, as their invitation by e-mail carries them."""
+    if session.series is None:
+        return [session]
+    convened = scheduling.invitation_test(get_db(), person)
+    return [
+        s
+        for s in session.series.sessions
+        if s.status not in (Status.PREPARED, Status.CANCELLED) and convened(s)
+    ] or [session]
+
+
 @bp.route("/sessions/<int:session_id>/invite.ics")
 @login_required
 def invitation(session_id: int):
@@ -72,13 +87,8 @@ def invitation(session_id: int):
     person = me()
     if not scheduling.is_invitee(db, session, person):
         abort(404)
-    answer = next((r.answer for r in session.replies if r.person_id == person.id), None)
-    content = calendar.invite(
-        session,
-        calendar.Recipient(person.name, person.email or "", person),
-        organizer=None,
-        answer=answer,
-        links=links(),
+    content = calendar.download(
+        _theirs(session, person), calendar.issuer(db, links(), mail_settings().sender)
     )
     response = make_response(content)
     response.content_type = ICS

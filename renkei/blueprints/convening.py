@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
     get_or_404,
+    links,
     me,
     render_form,
     require,
@@ -18,19 +19,20 @@ from renkei.blueprints.common import (
 from renkei.blueprints.fields import (
     IdSelectField,
     InputForm,
+    flash_errors,
     none_choice,
     optional_int,
     row_choices,
 )
-from renkei.blueprints.mail_dispatch import mail_args
+from renkei.blueprints.mail_dispatch import mail_settings, notice_args
 from renkei.blueprints.once import once, remember
 from renkei.blueprints.sessions import CheckboxesField, load_session
-from renkei.blueprints.transaction import flashed, shown_on
+from renkei.blueprints.transaction import attempt, flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import MeetingSession, Participant, Person, Status
-from renkei.services import convening, mail, organisations, policy
+from renkei.models import MeetingSession, Participant, Person
+from renkei.services import convening, mail, notices, organisations, policy
 from renkei.services.accounts import PersonData
 
 bp = Blueprint("convening", __name__)
@@ -85,6 +87,7 @@ def select_members(session_id: int, body_id: int):
         if done:
             if changed:
                 flash(_("Who is convened from %(body)s has been saved.", body=body.name), "success")
+                mail_dispatch.announce_pending(session)
             return redirect(url_for("sessions.show", session_id=session.id) + "#convening")
     return render_form("convening/select.html", form, session=session, body=body)
 
@@ -165,21 +168,13 @@ def new_participant(session_id: int):
         with shown_on(form) as done:
             participant = convening.add_participant(db, session, _participant_data(form), by=me())
         if done:
-            queued = None
-            email = mail.valid_address(participant.person.email)
-            if email and session.status == Status.SCHEDULED:
-                # The participant alone: the others have had this session's invitation.
-                queued = mail.queue_session_mail(
-                    db, session, mail.INVITE, only={email}, **mail_args()
-                )
             shown = url_for("sessions.show", session_id=session.id) + "#participants"
             remember(shown)
             flash(
                 _("%(name)s has been added as a participant.", name=participant.person.name),
                 "success",
             )
-            if queued is not None:
-                mail_dispatch.announce_and_deliver(queued, mail.INVITE)
+            mail_dispatch.announce_pending(session)
             return redirect(shown)
     return render_form("convening/participant.html", form, session=session, participant=None)
 
@@ -228,6 +223,7 @@ def remove_participant(participant_id: int):
         convening.remove_participant(db, participant, by=me())
     if done:
         flash(_("%(name)s is no longer a participant.", name=name), "success")
+        mail_dispatch.announce_pending(session)
     return redirect(url_for("sessions.show", session_id=session.id) + "#participants")
 
 
@@ -257,3 +253,57 @@ def pledge(session_id: int, body_id: int):
             "success",
         )
     return redirect(back)
+
+
+# --- The convening notice and change notices ------------------------------------------------
+
+
+class SendForm(InputForm):
+    """A button: the CSRF token is its only field."""
+
+
+@bp.route("/sessions/<int:session_id>/convene", methods=["GET", "POST"])
+@login_required
+def convene(session_id: int):
+    """The convening notice (招集通知): read what goes to whom, then send it."""
+    db = get_db()
+    session = load_session(session_id)
+    require(session_access_or_404(session).can_manage)
+    form = SendForm()
+    if form.validate_on_submit():
+        with shown_on(form) as done:
+            queued = notices.convene(db, session, **notice_args())
+        if done:
+            flash(_("The convening notice has been sent."), "success")
+            mail_dispatch.announce_and_deliver(queued, mail.INVITE)
+            return redirect(url_for("sessions.show", session_id=session.id))
+    with attempt() as previewed:
+        plan = notices.preview(db, session, links=links(), sender=mail_settings().sender)
+    if not previewed.ok:
+        flash(previewed.message, "error")
+        return redirect(url_for("sessions.show", session_id=session.id))
+    return render_form(
+        "convening/convene.html",
+        form,
+        session=session,
+        plan=plan,
+        occurrences=notices.convenable(session),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/notices", methods=["POST"])
+@login_required
+def send_notices(session_id: int):
+    """Send the session's waiting change notices now, not with the next few minutes'."""
+    db = get_db()
+    session = load_session(session_id)
+    require(session_access_or_404(session).can_manage)
+    form = SendForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        queued = notices.send_now(db, session, **notice_args())
+        if not queued.messages:
+            flash(_("No one needed to be told of a change."), "info")
+        mail_dispatch.announce_and_deliver(queued, mail.UPDATE)
+    return redirect(url_for("sessions.show", session_id=session.id) + "#mail")

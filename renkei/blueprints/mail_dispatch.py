@@ -2,6 +2,8 @@
 then deliver it once the request's writes are committed, before answering ("sync") or in
 a thread after (``mail.deliver_in_thread``, "thread")."""
 
+from datetime import timedelta
+
 from flask import current_app, flash
 
 from renkei.blueprints.common import links, me
@@ -9,7 +11,8 @@ from renkei.blueprints.transaction import after_commit
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import ngettext
-from renkei.services import mail
+from renkei.models import MeetingSession
+from renkei.services import mail, notices
 
 NOTICE = "notice"  # a message without a calendar file (the minutes workflow)
 
@@ -22,6 +25,28 @@ def mail_args() -> dict:
     """Who the messages come from (the secretary acting, through Renkei's address) and
     where their links point."""
     return {"organizer": me(), "links": links(), "sender": mail_settings().sender}
+
+
+def notice_delay() -> timedelta:
+    """How long change notices wait for the next changes (NOTICE_DELAY_MINUTES)."""
+    return notices.configured_delay(current_app.config.get("NOTICE_DELAY_MINUTES"))
+
+
+def notice_args() -> dict:
+    """Who is acting, where links point and the sender: what ``services.notices`` takes."""
+    return {"by": me(), "links": links(), "sender": mail_settings().sender}
+
+
+def announce_pending(session: MeetingSession) -> None:
+    """After a change to a convened session: say when the people concerned hear of it."""
+    if session.notice_pending_since is not None:
+        flash(
+            _(
+                "Those convened will be told of the changes in a few minutes, in one message "
+                "each. To tell them now, use Send the change notices now on the session page."
+            ),
+            "info",
+        )
 
 
 def announce_and_deliver(queued: mail.QueueResult, kind: str) -> None:

@@ -21,7 +21,6 @@ from renkei.blueprints.fields import (
     optional_int,
     row_choices,
 )
-from renkei.blueprints.mail_dispatch import mail_args
 from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
 from renkei.blueprints.transaction import shown_on
@@ -29,7 +28,7 @@ from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Choice, Poll
-from renkei.services import mail, policy, polls
+from renkei.services import policy, polls
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import tokyo_to_utc
 from renkei.services.errors import DomainError, Forbidden, NotFound
@@ -322,10 +321,14 @@ def decide(poll_id: int):
         return already_saved(url_for("polls.show", poll_id=poll_id), done.error.message)
     if not done:
         return _render_show(polls.load(db, poll_id), access, 400, refused=form)
-    queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
-    flash(_("The date has been decided and the session scheduled."), "success")
-    mail_dispatch.announce_and_deliver(queued, mail.INVITE)
-    return redirect(url_for("polls.show", poll_id=poll.id))
+    flash(
+        _(
+            "The date has been decided and the session saved as being prepared. Read the "
+            "convening notice and send it."
+        ),
+        "success",
+    )
+    return redirect(url_for("convening.convene", session_id=session.id))
 
 
 @bp.route("/<int:poll_id>/remind", methods=["POST"])

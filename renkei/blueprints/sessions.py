@@ -1,7 +1,7 @@
 """Sessions (開催回): schedule, show, edit, cancel; guests, replies and pledges."""
 
 import hashlib
-from datetime import time
+from datetime import datetime, time
 
 from flask import (
     Blueprint,
@@ -55,10 +55,10 @@ from renkei.blueprints.fields import (
     query_int,
     row_choices,
 )
-from renkei.blueprints.mail_dispatch import mail_args
+from renkei.blueprints.mail_dispatch import notice_args
 from renkei.blueprints.once import once, remember
 from renkei.blueprints.transaction import flashed, shown_on
-from renkei.db import get_db
+from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.i18n import ngettext
@@ -81,6 +81,7 @@ from renkei.services import (
     mail,
     minutes,
     minutes_document,
+    notices,
     pledges,
     policy,
     quorum,
@@ -304,27 +305,27 @@ def _fingerprint(found: list[scheduling.SchedulingWarning]) -> str:
 def _create(data: SessionData, rule):
     db = get_db()
     if rule is None:
-        session = scheduling.create_session(db, data, by=me())
-        queued = mail.queue_session_mail(db, session, mail.INVITE, **mail_args())
-        shown = url_for("sessions.show", session_id=session.id)
-        remember(shown)
-        flash(_("The session has been scheduled."), "success")
-        mail_dispatch.announce_and_deliver(queued, mail.INVITE)
-        return redirect(shown)
-    created = series.create_series(db, data, rule, by=me())
-    queued = mail.queue_series_mail(db, created, kind=mail.INVITE, **mail_args())
-    shown = url_for("sessions.show", session_id=created.sessions[0].id)
+        first = scheduling.create_session(db, data, by=me())
+        count = 1
+    else:
+        created = series.create_series(db, data, rule, by=me())
+        first, count = created.sessions[0], len(created.sessions)
+    shown = url_for("sessions.show", session_id=first.id)
     remember(shown)
-    flash(_("%(n)d sessions have been scheduled.", n=len(created.sessions)), "success")
-    mail_dispatch.announce_and_deliver(queued, mail.INVITE)
+    if first.status == Status.HELD:
+        flash(_("The session has been recorded as held. No notice is sent."), "success")
+    else:
+        flash(
+            ngettext(
+                "The session has been saved as being prepared. Members see it once you send "
+                "the convening notice.",
+                "%(num)d sessions have been saved as being prepared. Members see them once "
+                "you send the convening notice.",
+                count,
+            ),
+            "success",
+        )
     return redirect(shown)
-
-
-def _calendar_changed(session: MeetingSession, changed: list[str]) -> bool:
-    """Whether invitees' calendars must hear of an edit (not of a cancelled session's)."""
-    return session.status != Status.CANCELLED and any(
-        name in scheduling.CALENDAR_FIELDS for name in changed
-    )
 
 
 @bp.route("/<int:session_id>")
@@ -361,6 +362,8 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         participants=[p for p in session.participants if access.can_see_participant(p)],
         session_pledges=convening.session_pledges(db, session) if access.can_manage else set(),
         holiday=holiday_name(tokyo_date(session.start_at)),
+        started=session.start_at <= utcnow(),
+        notices_pending=_notices_pending(session) if access.can_manage else None,
         others=_series_others(session),
         change_labels=CHANGE_LABELS,
         mail_messages=mail.session_messages(db, session) if access.can_manage else [],
@@ -377,6 +380,13 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     if request.method == "GET":  # a refused form's page commits nothing, not even this
         audit_confidential("view", session, [i for i in session.items if access.can_see_item(i)])
     return page, status
+
+
+def _notices_pending(session: MeetingSession) -> datetime | None:
+    """When the session's waiting change notices go out (its series' are sent together)."""
+    sessions = session.series.sessions if session.series is not None else [session]
+    marks = [s.notice_pending_since for s in sessions if s.notice_pending_since is not None]
+    return min(marks) + mail_dispatch.notice_delay() if marks else None
 
 
 def _minutes_versions(session: MeetingSession, access: policy.SessionAccess) -> list:
@@ -418,36 +428,14 @@ def edit(session_id: int):
             found_warnings = scheduling.warnings(db, data, by=me(), exclude_ids={session.id})
             if not found_warnings or form.confirmed.data == _fingerprint(found_warnings):
                 if form.scope.data == "following" and session.series_id is not None:
-                    queued = _update_following(session, data)
+                    series.update_following(db, session, data, by=me())
                 else:
-                    changed = scheduling.update_session(db, session, data, by=me())
-                    queued = None
-                    if _calendar_changed(session, changed):
-                        queued = mail.queue_session_mail(db, session, mail.UPDATE, **mail_args())
+                    scheduling.update_session(db, session, data, by=me())
                 flash(_("The changes have been saved."), "success")
-                if queued is not None:
-                    mail_dispatch.announce_and_deliver(queued, mail.UPDATE)
+                mail_dispatch.announce_pending(session)
                 return redirect(url_for("sessions.show", session_id=session.id))
             form.confirmed.data = _fingerprint(found_warnings)
     return render_form("sessions/form.html", form, session=session, warnings=found_warnings)
-
-
-def _update_following(session: MeetingSession, data: SessionData) -> mail.QueueResult | None:
-    """Change this and the following occurrences; if calendars must learn of it (a time,
-    place or status changed, or the series was split in two), queue the whole series anew:
-    the earlier part with its shortened rule, and the part that now holds this session."""
-    db = get_db()
-    old = session.series
-    rule = old.rrule
-    sequences = {s.id: s.sequence for s in old.sessions}
-    target = series.update_following(db, session, data, by=me())
-    changed = any(s.sequence != sequences.get(s.id) for s in target.sessions)
-    if not changed and target is old and old.rrule == rule:
-        return None
-    queued = mail.queue_series_mail(db, target, kind=mail.UPDATE, **mail_args())
-    if target is not old and old.sessions:
-        queued.merge(mail.queue_series_mail(db, old, kind=mail.UPDATE, **mail_args()))
-    return queued
 
 
 def _prefill(form: SessionForm, session: MeetingSession) -> None:
@@ -482,7 +470,8 @@ def cancel(session_id: int):
         with shown_on(form) as done:
             scheduling.cancel_session(db, session, by=me(), reason=form.reason.data or "")
         if done:
-            queued = mail.queue_session_mail(db, session, mail.CANCEL, **mail_args())
+            # A cancellation goes at once, not with the next few minutes' changes.
+            queued = notices.send_now(db, session, **notice_args())
             flash(_("The session has been cancelled."), "success")
             mail_dispatch.announce_and_deliver(queued, mail.CANCEL)
             return redirect(url_for("sessions.show", session_id=session.id))
@@ -515,7 +504,7 @@ class StatusForm(InputForm):
 
     status = HiddenField(
         validators=[
-            OneOf((Status.SCHEDULED, Status.HELD), _l("Choose held or not yet held.")),
+            OneOf((Status.CONVENED, Status.HELD), _l("Choose held or not yet held.")),
         ]
     )
 
@@ -603,17 +592,10 @@ def add_guest(session_id: int):
                 by=me(),
             )
         if done:
-            queued = None
-            if guest.email and session.status == Status.SCHEDULED:
-                # The guest alone: the others have had this session's invitation already.
-                queued = mail.queue_session_mail(
-                    db, session, mail.INVITE, only={guest.email}, **mail_args()
-                )
             shown = url_for("sessions.show", session_id=session.id) + "#invitees"
             remember(shown)
-            flash(_("The guest has been added."), "success")
-            if queued is not None:
-                mail_dispatch.announce_and_deliver(queued, mail.INVITE)
+            flash(_("%(name)s has been added as a guest.", name=guest.name), "success")
+            mail_dispatch.announce_pending(session)
             return redirect(shown)
     return _render_show(session, 400, guest_form=form)
 
@@ -627,6 +609,7 @@ def remove_guest(guest_id: int):
     require(session_access_or_404(session).can_manage)
     scheduling.remove_guest(db, guest, by=me())
     flash(_("The guest has been removed."), "success")
+    mail_dispatch.announce_pending(session)
     return redirect(url_for("sessions.show", session_id=session.id) + "#invitees")
 
 

@@ -12,6 +12,7 @@ from renkei.models.bodies import (
     QuorumRule,
     Role,
 )
+from renkei.models.calendar_copies import CalendarCopy
 from renkei.models.case_numbers import CaseNumberCounter
 from renkei.models.convening import (
     Participant,
@@ -21,6 +22,7 @@ from renkei.models.convening import (
     participant_items,
 )
 from renkei.models.feeds import FeedCopy
+from renkei.models.installation import Installation
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
 from renkei.models.minutes import (
@@ -62,6 +64,8 @@ from renkei.models.sessions import (
 from renkei.models.submissions import FormSubmission
 
 __all__ = [
+    "CalendarCopy",
+    "Installation",
     "CaseNumberCounter",
     "Participant",
     "SelectedMember",

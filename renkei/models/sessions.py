@@ -41,14 +41,19 @@ class Mode(LabelledEnum):
 
 
 class Status(LabelledEnum):
-    SCHEDULED = "scheduled"
-    HELD = "held"
-    CANCELLED = "cancelled"
+    """A session's lifecycle: prepared (the secretariat's alone) → convened (the notice was
+    sent) → held; or cancelled. A session recorded after its time is held at once."""
+
+    PREPARED = "prepared"  # 準備中
+    CONVENED = "convened"  # 招集済
+    HELD = "held"  # 開催済
+    CANCELLED = "cancelled"  # 中止
 
     @classmethod
     def _labels(cls) -> dict[Self, LazyText]:
         return {
-            cls.SCHEDULED: _l("Scheduled"),
+            cls.PREPARED: _l("Being prepared"),
+            cls.CONVENED: _l("Convened"),
             cls.HELD: _l("Held"),
             cls.CANCELLED: _l("Cancelled"),
         }
@@ -107,6 +112,8 @@ class Series(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rrule: Mapped[str] = mapped_column(String(500))
+    # The series' iCalendar SEQUENCE: one UID, so one counter for it and every occurrence.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sessions: Mapped[list["MeetingSession"]] = relationship(
@@ -135,11 +142,16 @@ class MeetingSession(Base):
     online_url: Mapped[str] = mapped_column(String(500), default="")
     mode: Mapped[Mode] = mapped_column(enum_type(Mode), default=Mode.IN_PERSON)
     notes: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.SCHEDULED)
+    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.PREPARED)
+    # When the convening notice (招集通知) went out; None: never (prepared, or recorded after).
+    convened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first change since the last notice that calendars have not heard of yet: changes
+    # are sent together a few minutes after it (services/notices.py).
+    notice_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
     # The start the series rule gave this occurrence: its RECURRENCE-ID, even once moved.
     original_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Rises on every change of time, place or status (iCalendar SEQUENCE).
+    # The iCalendar SEQUENCE of a session outside a series: rises with every change notice.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -187,6 +199,16 @@ class MeetingSession(Base):
     @property
     def minutes_long(self) -> int:
         return int((self.end_at - self.start_at).total_seconds() // 60)
+
+    @property
+    def is_prepared(self) -> bool:
+        return self.status == Status.PREPARED
+
+    def note_change(self) -> None:
+        """Something calendars show, or who is convened, changed: once convened, the people
+        concerned are told (with the other changes of the next few minutes)."""
+        if self.convened_at is not None and self.notice_pending_since is None:
+            self.notice_pending_since = utcnow()
 
     def selection_of(self, body_id: int) -> "Selection | None":
         """The body's selection (選定招集) for this session; None: every member is convened."""

@@ -206,8 +206,10 @@ def _refresh(db: Session, session: MeetingSession) -> None:
 
 def _record(db: Session, session: MeetingSession, by: Person, detail: str) -> None:
     scheduling.record(db, session, "agenda", by, detail)
-    # The agenda is part of what calendars show: a feed must look changed.
+    # The agenda is part of what calendars show: a feed must look changed, and those
+    # convened are told (only if the public titles they see changed, services/notices.py).
     session.updated_at = utcnow()
+    session.note_change()
 
 
 def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person) -> AgendaItem:

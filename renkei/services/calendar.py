@@ -9,15 +9,15 @@ entitled.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
+from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
 from renkei.links import Links
-from renkei.models import Answer, MeetingSession, Person, Series, Status
-from renkei.services import policy
+from renkei.models import Answer, MeetingSession, Person, Status
+from renkei.services import installation, policy
 from renkei.services.dates import in_tokyo
 
 PRODID = "-//Renkei//Joint meetings of welfare bodies//JA"
@@ -40,16 +40,34 @@ class Recipient:
     person: Person | None = None
 
 
-def _domain(links: Links) -> str:
-    return urlsplit(links.base_url).hostname or "renkei.invalid"
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues calendar objects, the same in e-mail, downloads and feeds, so that a
+    calendar app sees one event however it came: the install's UID domain (stable whatever
+    BASE_URL says, ``services.installation``), Renkei's sender address as the ORGANIZER, and
+    the links to the pages."""
+
+    links: Links
+    uid_domain: str
+    address: str
 
 
-def session_uid(session: MeetingSession, links: Links) -> str:
+def issuer(db: Session, links: Links, sender: str) -> Issuer:
+    return Issuer(links, installation.uid_domain(db), sender)
+
+
+def session_uid(session: MeetingSession, issuer: Issuer) -> str:
     """Stable per session; a series shares one UID, its occurrences told apart by
     RECURRENCE-ID."""
     if session.series_id is not None:
-        return f"series-{session.series_id}@{_domain(links)}"
-    return f"session-{session.id}@{_domain(links)}"
+        return f"series-{session.series_id}@{issuer.uid_domain}"
+    return f"session-{session.id}@{issuer.uid_domain}"
+
+
+def sequence_of(session: MeetingSession) -> int:
+    """The SEQUENCE of the session's UID: the series' for an occurrence, since every
+    message about any occurrence speaks for the one UID."""
+    return session.series.sequence if session.series is not None else session.sequence
 
 
 def agenda_lines(session: MeetingSession) -> list[str]:
@@ -77,32 +95,35 @@ def _description(session: MeetingSession, links: Links) -> str:
     return "\n\n".join(parts)
 
 
-def _event(session: MeetingSession, links: Links, *, sequence: int | None = None) -> Event:
+def _event(
+    session: MeetingSession, issuer: Issuer, *, sequence: int, dtstamp: datetime | None = None
+) -> Event:
     event = Event()
-    event.add("uid", session_uid(session, links))
-    # The time of the last revision: the same file for the same state of the session.
-    event.add("dtstamp", session.updated_at)
+    event.add("uid", session_uid(session, issuer))
+    # A message's DTSTAMP is when it was made; a download's or feed's, when this version of
+    # the session was (the same text for the same state, so a feed can be kept and reused).
+    event.add("dtstamp", dtstamp or session.updated_at)
     event.add("dtstart", in_tokyo(session.start_at))
     event.add("dtend", in_tokyo(session.end_at))
-    event.add("sequence", session.sequence if sequence is None else sequence)
+    event.add("sequence", sequence)
     event.add("summary", session.title)
     if session.place:
         event.add("location", session.place)
     if session.online_url:
         event.add("url", session.online_url)
-    event.add("description", _description(session, links))
+    event.add("description", _description(session, issuer.links))
     event.add("last-modified", session.updated_at)
-    if session.status == Status.CANCELLED:
-        event.add("status", "CANCELLED")
-    else:
-        event.add("status", "CONFIRMED")
+    event.add("status", "CANCELLED" if session.status == Status.CANCELLED else "CONFIRMED")
+    _organizer(event, session, issuer)
     return event
 
 
-def _organizer(event: Event, organizer: Person | None, links: Links) -> None:
-    address = organizer.email if organizer and organizer.email else f"noreply@{_domain(links)}"
-    value = vCalAddress(f"mailto:{address}")
-    value.params["cn"] = vText(organizer.name if organizer else "Renkei")
+def _organizer(event: Event, session: MeetingSession, issuer: Issuer) -> None:
+    """The host body's secretariat at Renkei's address: the same for every message,
+    download and feed of the session, whoever of the secretariat made the change (a
+    calendar app takes a new ORGANIZER for another event)."""
+    value = vCalAddress(f"mailto:{issuer.address}")
+    value.params["cn"] = vText(_("%(body)s secretariat", body=session.host_body.name))
     event.add("organizer", value)
 
 
@@ -130,27 +151,40 @@ def _finish(calendar: Calendar) -> bytes:
     return ical
 
 
-def _series_events(series: Series, links: Links) -> list[Event]:
-    """One VEVENT with RRULE and EXDATE for the series, plus one per moved or changed
-    occurrence with its RECURRENCE-ID."""
-    occurrences = sorted(series.sessions, key=lambda s: s.rule_start)
+def series_events(
+    occurrences: list[MeetingSession],
+    issuer: Issuer,
+    *,
+    shown: Callable[[MeetingSession], bool],
+    sequence: int,
+    dtstamp: datetime | None = None,
+    cancelled_shown: bool = False,
+) -> list[Event]:
+    """One VEVENT with RRULE for the series, plus one per occurrence that differs from the
+    rule and the first occurrence, with its RECURRENCE-ID. Occurrences not ``shown`` to this
+    person (not convened, or cancelled) are EXDATEs; with ``cancelled_shown`` (a feed), a
+    cancelled occurrence the person was convened to stays, marked STATUS:CANCELLED."""
+    occurrences = sorted(occurrences, key=lambda s: s.rule_start)
     first = occurrences[0]
-    sequence = max(s.sequence for s in occurrences)
-    master = _event(first, links, sequence=sequence)
+    series = first.series
+    assert series is not None
+    master = _event(first, issuer, sequence=sequence, dtstamp=dtstamp)
     # The master carries the rule's own times, even when its first occurrence was moved.
     master["dtstart"] = vDDDTypes(in_tokyo(first.rule_start))
     master["dtend"] = vDDDTypes(in_tokyo(first.rule_start + (first.end_at - first.start_at)))
     master.add("rrule", vRecur.from_ical(series.rrule))
     master["status"] = "CONFIRMED"
-    cancelled = [in_tokyo(s.rule_start) for s in occurrences if s.status == Status.CANCELLED]
-    if cancelled:
-        master.add("exdate", cancelled)
-    events = [master]
+    events, excluded = [master], []
     for occurrence in occurrences:
-        if occurrence.status != Status.CANCELLED and _differs(occurrence, first):
-            event = _event(occurrence, links, sequence=sequence)
+        cancelled = occurrence.status == Status.CANCELLED
+        if not shown(occurrence) or (cancelled and not cancelled_shown):
+            excluded.append(in_tokyo(occurrence.rule_start))
+        elif cancelled or _differs(occurrence, first):
+            event = _event(occurrence, issuer, sequence=sequence, dtstamp=dtstamp)
             event.add("recurrence-id", in_tokyo(occurrence.rule_start))
             events.append(event)
+    if excluded:
+        master.add("exdate", excluded)
     return events
 
 
@@ -159,81 +193,143 @@ def _differs(occurrence: MeetingSession, first: MeetingSession) -> bool:
     return (
         occurrence.is_moved
         or occurrence.end_at - occurrence.start_at != first.end_at - first.start_at
-        or (occurrence.title, occurrence.place, occurrence.online_url, occurrence.status)
-        != (first.title, first.place, first.online_url, first.status)
+        or (occurrence.title, occurrence.place, occurrence.online_url)
+        != (first.title, first.place, first.online_url)
         or [(i.title, i.visibility) for i in occurrence.items]
         != [(i.title, i.visibility) for i in first.items]
+        or [b.id for b in occurrence.bodies] != [b.id for b in first.bodies]
     )
 
 
-def invite(
-    session: MeetingSession,
-    recipient: Recipient,
+def events_for(
+    sessions: list[MeetingSession],
+    issuer: Issuer,
     *,
-    organizer: Person | None,
-    answer: Answer | None,
-    links: Links,
-) -> bytes:
-    """METHOD:REQUEST for one invitee (METHOD:CANCEL once the session is cancelled).
+    dtstamp: datetime | None = None,
+    cancelled_shown: bool = False,
+) -> list[Event]:
+    """What a person's calendar holds for one UID: ``sessions`` are those of the UID the
+    person is convened to (one session, or occurrences of one series)."""
+    first = sessions[0]
+    sequence = sequence_of(first)
+    if first.series is None:
+        return [_event(first, issuer, sequence=sequence, dtstamp=dtstamp)]
+    ids = {s.id for s in sessions}
+    return series_events(
+        first.series.sessions,
+        issuer,
+        shown=lambda s: s.id in ids,
+        sequence=sequence,
+        dtstamp=dtstamp,
+        cancelled_shown=cancelled_shown,
+    )
 
-    An occurrence of a series is sent as that occurrence alone, with its RECURRENCE-ID, so
-    that moving or cancelling it touches nothing else in the invitee's calendar.
-    """
-    cancelled = session.status == Status.CANCELLED
-    calendar = _calendar("CANCEL" if cancelled else "REQUEST")
-    event = _event(session, links)
-    if session.series_id is not None:
-        event.add("recurrence-id", in_tokyo(session.rule_start))
-    _organizer(event, organizer, links)
-    _attendee(event, recipient, answer)
-    calendar.add_component(event)
-    return _finish(calendar)
 
-
-def series_invite(
-    series: Series,
+def request(
+    sessions: list[MeetingSession],
     recipient: Recipient,
+    issuer: Issuer,
     *,
-    organizer: Person | None,
     answer: Answer | None,
-    links: Links,
+    dtstamp: datetime,
 ) -> bytes:
-    """METHOD:REQUEST for a whole series: the recurring event and its exceptions."""
+    """METHOD:REQUEST: an invitation or an update, the UID whole as the recipient has it."""
     calendar = _calendar("REQUEST")
-    for event in _series_events(series, links):
-        _organizer(event, organizer, links)
+    for event in events_for(sessions, issuer, dtstamp=dtstamp):
         _attendee(event, recipient, answer)
         calendar.add_component(event)
     return _finish(calendar)
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    """An event as a recipient last received it (services.notices keeps it), to be
+    withdrawn: the session may since have moved to another UID or been deleted."""
+
+    uid: str
+    title: str
+    start: datetime
+    end: datetime
+    recurrence_id: datetime | None  # None: the whole UID
+
+
+def cancel(
+    withdrawn: list[Withdrawn],
+    recipient: Recipient,
+    issuer: Issuer,
+    *,
+    organizer_body: str,
+    sequence: int,
+    dtstamp: datetime,
+) -> bytes:
+    """METHOD:CANCEL of a whole UID, or of some of its occurrences (RECURRENCE-ID)."""
+    calendar = _calendar("CANCEL")
+    for gone in withdrawn:
+        event = Event()
+        event.add("uid", gone.uid)
+        event.add("dtstamp", dtstamp)
+        event.add("dtstart", in_tokyo(gone.start))
+        event.add("dtend", in_tokyo(gone.end))
+        if gone.recurrence_id is not None:
+            event.add("recurrence-id", in_tokyo(gone.recurrence_id))
+        event.add("sequence", sequence)
+        event.add("summary", gone.title)
+        event.add("status", "CANCELLED")
+        organizer = vCalAddress(f"mailto:{issuer.address}")
+        organizer.params["cn"] = vText(_("%(body)s secretariat", body=organizer_body))
+        event.add("organizer", organizer)
+        _attendee(event, recipient, None)
+        calendar.add_component(event)
+    return _finish(calendar)
+
+
+def download(sessions: list[MeetingSession], issuer: Issuer) -> bytes:
+    """METHOD:PUBLISH with what the person's e-mailed invitation carries for the UID (same
+    ORGANIZER and SEQUENCE), to add to a calendar by hand."""
+    calendar = _calendar("PUBLISH")
+    for event in events_for(sessions, issuer):
+        calendar.add_component(event)
+    return _finish(calendar)
+
+
 def feed(
-    person: Person,
     sessions: list[MeetingSession],
     *,
     name: str,
-    links: Links,
+    issuer: Issuer,
     is_invited: Callable[[MeetingSession], bool],
 ) -> bytes:
-    """METHOD:PUBLISH with the person's sessions. A series the person is invited to in every
-    occurrence goes as its recurring event; otherwise only the occurrences they are invited
-    to go, each as an event of its own, since the rule would show them the others."""
+    """METHOD:PUBLISH with the person's sessions, each UID as their e-mail carries it: a
+    series as its recurring event with the occurrences they are not convened to excluded.
+
+    A cancelled session stays in the feed as STATUS:CANCELLED, a one-off and an occurrence
+    alike (an occurrence as an override with its RECURRENCE-ID): a subscribed calendar is
+    replaced whole at every poll, and a meeting that silently vanished would leave a member
+    unsure whether it was cancelled or their invitation lost."""
     calendar = _calendar("PUBLISH")
+    calendar.add("name", name)  # RFC 7986
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Asia/Tokyo")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
-    whole_series: dict[int, bool] = {}
+    done: set[int] = set()
     for session in sessions:
+        if session.status == Status.PREPARED:
+            continue
         series = session.series
-        if series is not None and series.id not in whole_series:
-            whole_series[series.id] = all(map(is_invited, series.sessions))
-            if whole_series[series.id]:
-                for event in _series_events(series, links):
-                    calendar.add_component(event)
-        if series is None or not whole_series[series.id]:
-            event = _event(session, links)
-            # An occurrence on its own: its own UID, not the series' (no rule goes with it).
-            event["uid"] = vText(f"session-{session.id}@{_domain(links)}")
+        if series is None:
+            calendar.add_component(_event(session, issuer, sequence=session.sequence))
+            continue
+        if series.id in done:
+            continue
+        done.add(series.id)
+        events = series_events(
+            series.sessions,
+            issuer,
+            shown=lambda s: s.status != Status.PREPARED and is_invited(s),
+            sequence=series.sequence,
+            cancelled_shown=True,
+        )
+        for event in events:
             calendar.add_component(event)
     return _finish(calendar)

@@ -76,6 +76,7 @@ def set_selection(
         if selection is None:
             return False
         session.selections.remove(selection)
+        session.note_change()
         db.flush()
         _audit(db, by, "convened_all", session, body.id, _change(before, None))
         return True
@@ -89,6 +90,7 @@ def set_selection(
     selection.members = [m for m in selection.members if m.person_id in chosen]
     kept = selection.person_ids
     selection.members.extend(SelectedMember(person_id=p) for p in sorted(chosen - kept))
+    session.note_change()
     db.flush()
     _audit(db, by, "convened_selected", session, body.id, _change(before, chosen))
     return True
@@ -187,6 +189,7 @@ def add_participant(
         person=person, items=items, may_read_minutes=data.may_read_minutes, added_by_id=by.id
     )
     session.participants.append(participant)
+    session.note_change()
     db.flush()
     for body_id in _owners(items):
         _audit(db, by, "participant_added", session, body_id, _assignment(participant))
@@ -228,6 +231,7 @@ def remove_participant(db: Session, participant: Participant, *, by: Person) -> 
     owners = _owners(participant.items) or {session.host_body_id}
     detail = f"person {participant.person_id}"
     session.participants.remove(participant)
+    session.note_change()
     db.flush()
     for body_id in sorted(owners):
         _audit(db, by, "participant_removed", session, body_id, detail)

@@ -80,7 +80,7 @@ def _outstanding(db: Session, theirs: Select[int]) -> list[tuple[int, int]]:
         .join(Membership, Membership.body_id == session_bodies.c.body_id)
         .where(
             MeetingSession.id.in_(theirs),
-            MeetingSession.status == Status.SCHEDULED,
+            MeetingSession.status == Status.CONVENED,
             MeetingSession.start_at >= utcnow(),
             policy.current_membership_filter(on),
             ~select(Reply.id)

@@ -5,10 +5,12 @@ import functools
 from collections.abc import Mapping
 from datetime import date, time, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from renkei.links import Links
 from renkei.models import (
     Approval,
     Body,
@@ -27,7 +29,17 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import agenda, attendance, convening, minutes, policy, scheduling, series
+from renkei.services import (
+    agenda,
+    attendance,
+    convening,
+    mail,
+    minutes,
+    notices,
+    policy,
+    scheduling,
+    series,
+)
 from renkei.services.accounts import PersonData, create_person, hash_method
 from renkei.services.dates import holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
@@ -387,6 +399,7 @@ def _case_review(
     staff.password_hash = _demo_password_hash()
     data = convening.ParticipantData(item_ids=[items[0].id], person_id=staff.id)
     convening.add_participant(db, review, data, by=secretary)
+    _convene(db, review, secretary)
     db.flush()
 
 
@@ -417,6 +430,14 @@ def _attendance(db: Session, past: MeetingSession, secretary: Person) -> None:
     ):
         db.add(Post(person=both, programme=programme, title=title, start_on=TERM_START))
     db.flush()
+
+
+def _convene(db: Session, session: MeetingSession, by: Person) -> None:
+    """Send the convening notice, as the secretariat would once the agenda is ready (the
+    messages wait in the queue, and show on the session page). The demo is loaded from the
+    command line or a test, in the app's context: its links and sender are the app's."""
+    settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
+    notices.convene(db, session, by=by, links=Links.of(current_app), sender=settings.sender)
 
 
 def _load_sessions(db: Session) -> None:
@@ -487,13 +508,14 @@ def _load_sessions(db: Session) -> None:
             ),
             by=secretary,
         )
+    _convene(db, joint, secretary)
     scheduling.set_reply(db, joint, people["member.both@example.jp"], "attend")
     scheduling.set_reply(db, joint, people["chair.kyogitai@example.jp"], "absent")
     _last_months_minutes(db, bodies, people)
     _coordination_with_kyogitai(db, bodies, secretary)
     _case_review(db, bodies, people)
 
-    series.create_series(
+    regular = series.create_series(
         db,
         _session(
             bodies,
@@ -508,6 +530,8 @@ def _load_sessions(db: Session) -> None:
         series.RepeatRule(frequency="monthly_by_weekday", count=6),
         by=secretary,
     )
+    _convene(db, regular.sessions[0], secretary)
+    # Left prepared: the secretariat meets a session whose notice is still to be sent.
     scheduling.create_session(
         db,
         _session(
@@ -567,3 +591,4 @@ def _coordination_with_kyogitai(db: Session, bodies: Mapping[str, Body], secreta
             ),
             by=secretary,
         )
+    _convene(db, joint, secretary)

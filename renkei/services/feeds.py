@@ -109,13 +109,15 @@ def _version(rows: Sequence[_StampRow], locale: str, links: Links) -> FeedVersio
     )
 
 
-def gzipped(db: Session, person: Person, current: FeedVersion, *, links: Links, name: str) -> bytes:
+def gzipped(
+    db: Session, person: Person, current: FeedVersion, *, issuer: calendar.Issuer, name: str
+) -> bytes:
     """The feed for ``current``, gzipped: the stored copy while the version stands, else
     built, stored and returned. Two requests building at once both answer; one copy stays."""
     copy = db.get(FeedCopy, person.id)
     if copy is not None and copy.etag == current.etag:
         return copy.gzipped
-    data = gzip.compress(render(db, person, links=links, name=name), mtime=0)
+    data = gzip.compress(render(db, person, issuer=issuer, name=name), mtime=0)
     try:
         with db.begin_nested():
             if copy is None:
@@ -127,7 +129,7 @@ def gzipped(db: Session, person: Person, current: FeedVersion, *, links: Links, 
     return data
 
 
-def render(db: Session, person: Person, *, links: Links, name: str) -> bytes:
+def render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -> bytes:
     since = utcnow() - HISTORY
     sessions = scheduling.upcoming_for(
         db,
@@ -146,11 +148,7 @@ def render(db: Session, person: Person, *, links: Links, name: str) -> bytes:
         ),
     )
     return calendar.feed(
-        person,
-        sessions,
-        name=name,
-        links=links,
-        is_invited=scheduling.invitation_test(db, person),
+        sessions, name=name, issuer=issuer, is_invited=scheduling.invitation_test(db, person)
     )
 
 

@@ -23,7 +23,7 @@ from renkei.db import table_of
 from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, Membership, Organisation, Person, Role
-from renkei.services import audit, policy
+from renkei.services import audit, notices, policy
 from renkei.services.accounts import validate_email
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
@@ -244,6 +244,7 @@ def commit(db: Session, body: Body, text: str, *, by: Person) -> list[Membership
         db.add(membership)
         added.append(membership)
     db.flush()
+    notices.body_changed(db, body.id)
     audit.record(
         db,
         by,

@@ -18,7 +18,7 @@ from renkei.models import (
     Person,
     Role,
 )
-from renkei.services import audit, mail, policy
+from renkei.services import audit, mail, notices, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
 
@@ -166,7 +166,9 @@ def add_membership(db: Session, body: Body, data: MembershipData, *, by: Person)
 
 
 def _log(db: Session, by: Person, action: str, membership: Membership) -> None:
-    """Membership and role changes go to the body's audit log: they decide who sees what."""
+    """Membership and role changes go to the body's audit log: they decide who sees what;
+    and to the body's coming sessions: they decide who is convened."""
+    notices.body_changed(db, membership.body_id)
     audit.record(
         db,
         by,

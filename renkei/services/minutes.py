@@ -179,7 +179,7 @@ def _next(db: Session, session: MeetingSession) -> str:
         .where(
             session_bodies.c.body_id == session.host_body_id,
             MeetingSession.start_at > session.start_at,
-            MeetingSession.status == Status.SCHEDULED,
+            MeetingSession.status == Status.CONVENED,
         )
         .order_by(MeetingSession.start_at)
         .limit(20)

@@ -33,6 +33,7 @@ from renkei.models import (
     SelectedMember,
     Selection,
     SessionPledge,
+    Status,
     Visibility,
 )
 from renkei.services.dates import in_tokyo, today
@@ -253,6 +254,8 @@ class SessionAccess:
     participant_item_ids: set[int] = field(default_factory=set)
     participant_minutes: bool = False
     session_pledged_body_ids: set[int] = field(default_factory=set)
+    # Prepared (準備中): the secretariat's alone until the convening notice goes out.
+    is_prepared: bool = False
 
     @property
     def is_member(self) -> bool:
@@ -267,7 +270,10 @@ class SessionAccess:
         member not chosen for a body convened with selected members still sees that the
         session exists (the body's list of sessions shows it to every member), with every
         closed item as 「非公開議題」. To anyone else the session does not exist (404): even
-        a 支援会議's date can say who is discussed."""
+        a 支援会議's date can say who is discussed. A prepared session exists only for the
+        secretariat of a body it serves."""
+        if self.is_prepared:
+            return bool(self.session_body_ids & self.secretary_body_ids)
         return (
             self.is_member
             or self.invited
@@ -447,7 +453,9 @@ def is_wider_than_allowed(body: Body, visibility: Visibility) -> bool:
 
 def session_access(db: Session, person: Person | None, session: MeetingSession) -> SessionAccess:
     body_ids = {body.id for body in session.bodies}
-    access = SessionAccess(person=person, session_body_ids=body_ids)
+    access = SessionAccess(
+        person=person, session_body_ids=body_ids, is_prepared=session.status == Status.PREPARED
+    )
     if person is None or not body_ids:
         return access
     access.is_admin = person.is_admin

@@ -314,8 +314,6 @@ def is_invitee(db: Session, session: MeetingSession, person: Person) -> bool:
 
 # --- Changes ------------------------------------------------------------------------------
 
-# Fields whose change must reach calendars (iCalendar SEQUENCE rises).
-CALENDAR_FIELDS = ("start_at", "end_at", "place", "online_url", "status")
 HISTORY_FIELDS = ("title", "start_at", "end_at", "place", "online_url", "mode", "notes",
                   "host_body_id", "presiding_person_id", "status")  # fmt: skip
 
@@ -403,6 +401,8 @@ def create_sessions(
         check_times(data)
         session = MeetingSession(**extra)
         _apply(session, data, bodies)
+        # Prepared, for the secretariat to convene; recorded after its time: held, unannounced.
+        session.status = Status.HELD if data.start <= utcnow() else Status.PREPARED
         db.add(session)
         record(db, session, "created", by)
         created.append(session)
@@ -429,8 +429,7 @@ def update_session(
     changed = _apply(session, data, bodies)
     if not changed:
         return []
-    if any(name in CALENDAR_FIELDS for name in changed):
-        session.sequence += 1
+    session.note_change()
     moved = "start_at" in changed or "end_at" in changed
     db.flush()
     db.expire(session, ["host_body", "presiding_person"])
@@ -448,24 +447,26 @@ def cancel_session(db: Session, session: MeetingSession, *, by: Person, reason: 
     if session.status == Status.CANCELLED:
         raise DomainError(_l("This session is already cancelled."))
     session.status = Status.CANCELLED
-    session.sequence += 1
+    session.note_change()
     record(db, session, "cancelled", by, reason.strip())
     db.flush()
 
 
 def set_status(db: Session, session: MeetingSession, status: str, *, by: Person) -> None:
-    """Mark held (or back to scheduled). Cancelling goes through ``cancel_session``."""
+    """Mark held, or not held after all (``convened``: back to convened, or to prepared if
+    it never was). Cancelling goes through ``cancel_session``; calendars show neither."""
     require_manager(db, session, by)
+    held = Status(status) == Status.HELD
     if session.status == Status.CANCELLED:
         raise DomainError(_l("This session has been cancelled."))
-    status = Status(status)
+    if held and session.start_at > utcnow():
+        raise DomainError(_l("A session that has not started yet cannot be marked as held."))
+    not_held = Status.CONVENED if session.convened_at is not None else Status.PREPARED
+    status = Status.HELD if held else not_held
     if status == session.status:
         return
-    if status == Status.HELD and session.start_at > utcnow():
-        raise DomainError(_l("A session that has not started yet cannot be marked as held."))
     old = session.status
     session.status = status
-    session.sequence += 1
     record(db, session, "status", by, _describe("status", old, status))
     db.flush()
 
@@ -495,13 +496,15 @@ def add_guest(
         organisation=organisation.strip(),
     )
     db.add(guest)
+    session.note_change()
     db.flush()
     return guest
 
 
 def remove_guest(db: Session, guest: Guest, *, by: Person) -> None:
     require_manager(db, guest.session, by)
-    db.delete(guest)
+    guest.session.note_change()
+    guest.session.guests.remove(guest)  # deleted (orphan), and gone from the loaded list
     db.flush()
 
 

@@ -348,10 +348,9 @@ def update_following(
         old_parts = {name: setting for name, setting in parts.items() if name != "COUNT"}
         old_parts["UNTIL"] = f"{(cut - timedelta(seconds=1)).astimezone(UTC):{UNTIL_FORMAT}}"
         old.rrule = _join(old_parts)
-        # The earlier part's rule changed: calendars take the update only with a higher
-        # SEQUENCE, and the series' SEQUENCE is the highest of its occurrences'.
+        # The earlier part's rule changed: its calendars are told (services/notices.py).
         for row in earlier:
-            row.sequence += 1
+            row.note_change()
         target = Series(rrule=value)
         db.add(target)
     else:

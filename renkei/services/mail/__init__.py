@@ -7,9 +7,9 @@ Queueing and delivering are two steps, in three modules:
   secretary's browser uses, and one whole RFC 5322 message with the iCalendar file from
   ``calendar`` attached;
 - ``queue``: one ``MailMessage`` row per recipient in the caller's transaction
-  (``queue_session_mail``, ``queue_series_mail``, ``queue_notices``, ``plain_message``,
-  ``address_message``), so a session and the news of it are saved together; a unique
-  ``dedupe_key`` queues each message once;
+  (``queue_notices``, ``plain_message``, ``address_message``, reminders), so a change and
+  the news of it are saved together; a unique ``dedupe_key`` queues each message once. The
+  convening and change notices with their calendar files are ``services.notices``';
 - ``delivery``: the stored messages sent afterwards over one SMTP connection, or written to
   the outbox folder when no SMTP server is configured (``deliver``, in a thread with
   ``deliver_in_thread``); a worker claims a message with a conditional UPDATE before
@@ -39,18 +39,20 @@ from renkei.services.mail.delivery import (
     send_reminders,
 )
 from renkei.services.mail.queue import (
+    Addressee,
     Notice,
     QueueResult,
     address_message,
+    addressees,
     existing_keys,
     plain_message,
     queue_notices,
-    queue_series_mail,
-    queue_session_mail,
     session_messages,
 )
 
 __all__ = [
+    "Addressee",
+    "addressees",
     "CANCEL",
     "INVITE",
     "MAIL_LOCALE",
@@ -67,8 +69,6 @@ __all__ = [
     "existing_keys",
     "plain_message",
     "queue_notices",
-    "queue_series_mail",
-    "queue_session_mail",
     "send_reminders",
     "session_messages",
     "valid_address",

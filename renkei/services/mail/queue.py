@@ -1,9 +1,9 @@
 """Queueing e-mail: one ``MailMessage`` row per recipient, in the caller's transaction, so a
-session and the news of it are saved together; ``delivery`` sends the rows afterwards.
+change and the news of it are saved together; ``delivery`` sends the rows afterwards.
 
-Nothing is queued twice: every message has a unique ``dedupe_key`` (asking again for the
-same version of a session queues nothing). The addressees are the session's invitees and
-guests, each address once.
+Nothing is queued twice: every message has a unique ``dedupe_key``. Who a session convenes
+(``addressees``) is worked out here; the convening and change notices with their calendar
+files are ``services.notices``'; the reminders and plain notices are here.
 """
 
 import hashlib
@@ -15,7 +15,6 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
-from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.links import Links
 from renkei.models import (
@@ -24,7 +23,6 @@ from renkei.models import (
     MailStatus,
     MeetingSession,
     Person,
-    Series,
     SessionChange,
     Status,
 )
@@ -32,17 +30,11 @@ from renkei.services import calendar, scheduling
 from renkei.services.dates import today, tokyo_day_bounds
 from renkei.services.mail import compose
 from renkei.services.mail.compose import (
-    CANCEL,
-    INVITE,
     MAIL_LOCALE,
     REMINDER,
-    UPDATE,
-    default_sender,
     valid_address,
 )
 
-SESSION_KINDS = (INVITE, UPDATE, CANCEL)
-SERIES_KINDS = (INVITE, UPDATE)
 KEY_LENGTH = 200  # MailMessage.dedupe_key
 
 
@@ -79,25 +71,26 @@ class QueueResult:
 
 
 @dataclass
-class _Addressee:
+class Addressee:
     recipient: calendar.Recipient
     answer: Answer | None = None
 
 
-def _addressees(
-    db: Session, session: MeetingSession, *, with_guests: bool = True
-) -> tuple[list[_Addressee], list[str]]:
-    """Every invitee, participant and guest with an address, each address once (a member of
-    several of the session's bodies is one invitee); and the names of those without an
-    address. Participants, like guests, are invited to one occurrence, not to a series."""
+def addressees(
+    db: Session, session: MeetingSession, *, organizer: str = ""
+) -> tuple[list[Addressee], list[str]]:
+    """Everyone the session convenes — members, participants and guests — with a usable
+    address, each address once (a member of several of its bodies is one invitee), and the
+    names of those without one. ``organizer``, the address of the calendar ORGANIZER, is
+    never among them: an organizer is not sent their own invitation."""
     answers = {reply.person_id: reply.answer for reply in session.replies}
-    found, missing, seen = [], [], set()
-    people = [(i.person.name, i.person.email, i.person) for i in scheduling.invitees(db, session)]
-    others: list[tuple[str, str | None, Person | None]] = []
-    if with_guests:
-        others += [(p.person.name, p.person.email, p.person) for p in session.participants]
-        others += [(g.name, g.email, None) for g in session.guests]
-    for name, email, person in people + others:
+    people: list[tuple[str, str | None, Person | None]] = [
+        (i.person.name, i.person.email, i.person) for i in scheduling.invitees(db, session)
+    ]
+    people += [(p.person.name, p.person.email, p.person) for p in session.participants]
+    people += [(g.name, g.email, None) for g in session.guests]
+    found, missing, seen = [], [], {organizer.lower()}
+    for name, email, person in people:
         address = valid_address(email)
         if address is None:
             missing.append(name)
@@ -106,15 +99,8 @@ def _addressees(
             continue
         seen.add(address.lower())
         answer = answers.get(person.id) if person is not None else None
-        found.append(_Addressee(calendar.Recipient(name, address, person), answer))
+        found.append(Addressee(calendar.Recipient(name, address, person), answer))
     return found, missing
-
-
-def _key(prefix: str, address: str) -> str:
-    key = f"{prefix}:{address.lower()}"
-    if len(key) > KEY_LENGTH:  # a very long address: keep the key unique and short
-        key = f"{prefix}:sha256-{hashlib.sha256(address.lower().encode()).hexdigest()}"
-    return key
 
 
 def existing_keys(db: Session, keys: Iterable[str]) -> set[str]:
@@ -122,201 +108,6 @@ def existing_keys(db: Session, keys: Iterable[str]) -> set[str]:
     if not keys:
         return set()
     return set(db.scalars(select(MailMessage.dedupe_key).where(MailMessage.dedupe_key.in_(keys))))
-
-
-def _add_message(
-    db: Session,
-    result: "QueueResult",
-    session: MeetingSession,
-    addressee: _Addressee,
-    kind: str,
-    key: str,
-    subject: str,
-    content: bytes,
-) -> None:
-    """Add one pending message to the outgoing rows and to ``result``."""
-    recipient = addressee.recipient
-    row = MailMessage(
-        session=session,
-        person=recipient.person,
-        recipient_name=recipient.name[:100],
-        to_address=recipient.email,
-        kind=kind,
-        subject=subject,
-        content=content,
-        dedupe_key=key,
-        status=MailStatus.PENDING,
-        attempts=0,
-        error="",
-    )
-    db.add(row)
-    result.messages.append(row)
-
-
-# --- Queueing -----------------------------------------------------------------------------
-
-
-def _queue(
-    db: Session,
-    session: MeetingSession,
-    kind: str,
-    key_prefix: str,
-    *,
-    organizer: Person | None,
-    links: Links,
-    sender: str | None,
-    only: set[str] | None = None,
-) -> QueueResult:
-    sender = sender or default_sender(links.base_url)
-    addressees, missing = _addressees(db, session)
-    if only is not None:
-        wanted = {address.lower() for address in only}
-        addressees = [a for a in addressees if a.recipient.email.lower() in wanted]
-        missing = []
-    keys = {id(a): _key(key_prefix, a.recipient.email) for a in addressees}
-    existing = existing_keys(db, keys.values())
-    result = QueueResult(without_address=missing)
-    cancelled = session.status == Status.CANCELLED
-    method, filename = ("CANCEL", "cancel.ics") if cancelled else ("REQUEST", "invite.ics")
-    with force_locale(MAIL_LOCALE):
-        subject = compose.subject(kind, session.title, format_tokyo(session.start_at))
-        agenda = compose.agenda(session)  # the same for everyone: public titles only
-        for addressee in addressees:
-            key = keys[id(addressee)]
-            if key in existing:
-                result.already_queued += 1
-                continue
-            recipient = addressee.recipient
-            ics = calendar.invite(
-                session, recipient, organizer=organizer, answer=addressee.answer, links=links
-            )
-            body = compose.body(
-                recipient.name,
-                compose.intro(kind),
-                [
-                    compose.facts(session),
-                    agenda,
-                    compose.page(session, recipient, links),
-                ],
-                compose.calendar_note(method, filename),
-            )
-            content = compose.message(
-                subject=subject,
-                body=body,
-                ics=ics,
-                method=method,
-                filename=filename,
-                recipient=recipient,
-                organizer=organizer,
-                sender=sender,
-            )
-            _add_message(db, result, session, addressee, kind, key, subject, content)
-    db.flush()
-    return result
-
-
-def queue_session_mail(
-    db: Session,
-    session: MeetingSession,
-    kind: str,
-    *,
-    organizer: Person | None,
-    links: Links,
-    sender: str | None = None,
-    only: set[str] | None = None,
-) -> QueueResult:
-    """Queue one message per invitee and guest with an address about ``session``.
-
-    ``kind``: "invite" (a new session), "update" (time, place or status changed) or
-    "cancel" (the session is cancelled; the file says METHOD:CANCEL). The same kind for the
-    same version (SEQUENCE) of the session is queued once per address, however often this
-    is called. ``only`` limits the recipients to these addresses (a guest added later).
-    ``sender`` is the From address (default ``renkei@<host of BASE_URL>``). Nothing is
-    committed or sent.
-    """
-    if kind not in SESSION_KINDS:
-        raise ValueError(f"unknown kind of session mail: {kind!r}")
-    if (kind == CANCEL) != (session.status == Status.CANCELLED):
-        raise ValueError(f"cannot send {kind!r} about a session whose status is {session.status}")
-    return _queue(
-        db,
-        session,
-        kind,
-        f"{kind}:{session.id}:{session.sequence}",
-        organizer=organizer,
-        links=links,
-        sender=sender,
-        only=only,
-    )
-
-
-def queue_series_mail(
-    db: Session,
-    series: Series,
-    *,
-    organizer: Person | None,
-    links: Links,
-    kind: str = INVITE,
-    sender: str | None = None,
-) -> QueueResult:
-    """Queue one message per invitee with the whole series in one calendar file.
-
-    Invitees are those of the series' first occurrence (guests are invited per
-    occurrence, not to a series). The message belongs to the first occurrence's page. Queued
-    once per series, kind, highest SEQUENCE of its occurrences and address.
-    """
-    if kind not in SERIES_KINDS:
-        raise ValueError(f"unknown kind of series mail: {kind!r}")
-    sender = sender or default_sender(links.base_url)
-    occurrences = sorted(series.sessions, key=lambda s: (s.original_start, s.id))
-    if not occurrences:
-        return QueueResult()
-    first = occurrences[0]
-    live = [s for s in occurrences if s.status != Status.CANCELLED] or occurrences
-    sequence = max(s.sequence for s in occurrences)
-    addressees, missing = _addressees(db, live[0], with_guests=False)
-    prefix = f"series-{series.id}:{kind}:{sequence}"
-    keys = {id(a): _key(prefix, a.recipient.email) for a in addressees}
-    existing = existing_keys(db, keys.values())
-    result = QueueResult(without_address=missing)
-    filename = "invite.ics"
-    with force_locale(MAIL_LOCALE):
-        subject = compose.subject(kind, first.title, format_tokyo(live[0].start_at))
-        dates = [_("Sessions (%(n)d)", n=len(occurrences))]
-        for occurrence in occurrences:
-            line = f"  {compose.when(occurrence)}"
-            if occurrence.status == Status.CANCELLED:
-                line += f"（{_('Cancelled')}）"
-            dates.append(line)
-        facts = compose.facts(live[0], with_time=False)
-        for addressee in addressees:
-            key = keys[id(addressee)]
-            if key in existing:
-                result.already_queued += 1
-                continue
-            recipient = addressee.recipient
-            ics = calendar.series_invite(
-                series, recipient, organizer=organizer, answer=None, links=links
-            )
-            body = compose.body(
-                recipient.name,
-                compose.intro(kind, series=True),
-                [facts, dates, compose.page(live[0], recipient, links)],
-                compose.calendar_note("REQUEST", filename, series=True),
-            )
-            content = compose.message(
-                subject=subject,
-                body=body,
-                ics=ics,
-                method="REQUEST",
-                filename=filename,
-                recipient=recipient,
-                organizer=organizer,
-                sender=sender,
-            )
-            _add_message(db, result, first, addressee, kind, key, subject, content)
-    db.flush()
-    return result
 
 
 @dataclass
@@ -440,16 +231,17 @@ def _pending(address: str, *, kind: str, key: str, subject: str, content: bytes)
 
 
 def _creator(session: MeetingSession) -> Person | None:
-    """Who scheduled the session: the organizer of its invitations."""
+    """Who scheduled the session: whose name its reminders go out in."""
     return next((c.person for c in session.changes if c.kind == "created"), None)
 
 
 def queue_reminders(
     db: Session, *, days: int, links: Links, sender: str
 ) -> tuple[int, QueueResult]:
-    """Queue a reminder to the invitees of every session (not cancelled) that starts on the
-    Tokyo date ``days`` from today, once per session, address and date. Returns the number
-    of those sessions and what was queued; nothing is committed or sent."""
+    """Queue a reminder to those convened to every convened session that starts on the
+    Tokyo date ``days`` from today, once per session, address and date. A reminder carries
+    no calendar file: the calendar is the convening and change notices' to keep. Returns the
+    number of those sessions and what was queued; nothing is committed or sent."""
     day = today() + timedelta(days=days)
     start, end = tokyo_day_bounds(day)
     sessions = db.scalars(
@@ -457,7 +249,7 @@ def queue_reminders(
         .where(
             MeetingSession.start_at >= start,
             MeetingSession.start_at < end,
-            MeetingSession.status != Status.CANCELLED,
+            MeetingSession.status == Status.CONVENED,
         )
         .options(
             selectinload(MeetingSession.bodies),
@@ -469,19 +261,64 @@ def queue_reminders(
         .order_by(MeetingSession.start_at, MeetingSession.id)
     ).all()
     queued = QueueResult()
-    for session in sessions:
-        queued.merge(
-            _queue(
-                db,
-                session,
-                REMINDER,
-                f"{REMINDER}:{session.id}:{day.isoformat()}",
-                organizer=_creator(session),
-                links=links,
-                sender=sender,
-            )
-        )
+    with force_locale(MAIL_LOCALE):
+        for session in sessions:
+            queued.merge(_reminders(db, session, day.isoformat(), links=links, sender=sender))
+    db.flush()
     return len(sessions), queued
+
+
+def _reminders(
+    db: Session, session: MeetingSession, day: str, *, links: Links, sender: str
+) -> QueueResult:
+    found, missing = addressees(db, session)
+    result = QueueResult(without_address=missing)
+    keys = {
+        a.recipient.email: _key(f"{REMINDER}:{session.id}:{day}", a.recipient.email) for a in found
+    }
+    existing = existing_keys(db, keys.values())
+    subject = compose.subject(REMINDER, session.title, compose.when(session))
+    for addressee in found:
+        recipient = addressee.recipient
+        key = keys[recipient.email]
+        if key in existing:
+            result.already_queued += 1
+            continue
+        body = compose.body(
+            recipient.name,
+            compose.intro(REMINDER),
+            [
+                compose.facts(session),
+                compose.agenda(session),
+                compose.page(session, recipient, links),
+            ],
+            "",
+        )
+        content = compose.message(
+            subject=subject,
+            body=body,
+            ics=None,
+            method="",
+            filename="",
+            recipient=recipient,
+            organizer=_creator(session),
+            sender=sender,
+        )
+        message = _pending(
+            recipient.email, kind=REMINDER, key=key, subject=subject, content=content
+        )
+        message.session, message.person = session, recipient.person
+        message.recipient_name = recipient.name[:100]
+        db.add(message)
+        result.messages.append(message)
+    return result
+
+
+def _key(prefix: str, address: str) -> str:
+    key = f"{prefix}:{address.lower()}"
+    if len(key) > KEY_LENGTH:  # a very long address: keep the key unique and short
+        key = f"{prefix}:sha256-{hashlib.sha256(address.lower().encode()).hexdigest()}"
+    return key
 
 
 # --- Reading ------------------------------------------------------------------------------

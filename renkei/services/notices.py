@@ -1,0 +1,636 @@
+"""Convening notices (招集通知) and change notices: every change reaches exactly the people
+concerned, in their calendars as on the session page.
+
+A session is prepared by its secretariat, unseen by members, then convened: ``convene`` sends
+the notice with the agenda as it then stands. From then on whatever changes what a calendar
+shows (time, place, link, title, public agenda titles, status) or who is convened (bodies,
+selected members, participants, guests, terms) marks the session
+(``MeetingSession.note_change``). A few minutes after the first mark (``send_due``, from the
+timer or cron), or at once when the secretary asks (``send_now``), each UID concerned is
+*reconciled*: per recipient, what their calendar should show now is compared with what they
+were last sent (``CalendarCopy``), and each gets one message — an invitation if newly
+convened, an update if their event changed, a cancellation if no longer convened — or none.
+
+Messages are per UID: a one-off session, or a whole series as the recipient has it (the
+occurrences they are not convened to excluded). SEQUENCE is one counter per UID
+(``MeetingSession.sequence``, ``Series.sequence``), raised once per round that updates or
+cancels, above anything ever sent for the UID; downloads and feeds carry the same counter.
+A UID whose sessions went elsewhere (the later part of a split series) is reconciled before
+the UID that now holds them, so the old series is shortened before the new one arrives.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import force_locale
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from renkei.db import rowcount, utcnow
+from renkei.errors import DomainError
+from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
+from renkei.i18n import lazy_gettext as _l
+from renkei.links import Links
+from renkei.models import (
+    AgendaItem,
+    CalendarCopy,
+    MailMessage,
+    MailStatus,
+    MeetingSession,
+    Participant,
+    Person,
+    Selection,
+    SessionChange,
+    Status,
+)
+from renkei.models.sessions import session_bodies
+from renkei.services import audit, calendar, scheduling
+from renkei.services.mail import compose
+from renkei.services.mail.compose import CANCEL, INVITE, MAIL_LOCALE, UPDATE
+from renkei.services.mail.queue import Addressee, QueueResult, addressees
+
+# Edits within this time of the first are sent together, one message per person.
+DEFAULT_DELAY = timedelta(minutes=5)
+
+
+def configured_delay(minutes: object) -> timedelta:
+    """The wait set by NOTICE_DELAY_MINUTES (None: the default)."""
+    return DEFAULT_DELAY if minutes in (None, "") else timedelta(minutes=float(str(minutes)))
+
+
+MAX_CHANGE_LINES = 20
+KEY_LENGTH = 200
+
+LOADING = (
+    selectinload(MeetingSession.bodies),
+    selectinload(MeetingSession.items).joinedload(AgendaItem.body),
+    selectinload(MeetingSession.guests),
+    selectinload(MeetingSession.replies),
+    selectinload(MeetingSession.selections).selectinload(Selection.members),
+    selectinload(MeetingSession.participants).joinedload(Participant.person),
+    selectinload(MeetingSession.changes).joinedload(SessionChange.person),
+    joinedload(MeetingSession.host_body),
+    joinedload(MeetingSession.presiding_person),
+    joinedload(MeetingSession.series),
+)
+
+
+@dataclass
+class Planned:
+    """One message to one person about one UID."""
+
+    addressee: Addressee
+    kind: str  # INVITE, UPDATE or CANCEL
+    uid: str
+    sessions: list[MeetingSession] = field(default_factory=list)  # theirs now (REQUEST)
+    withdrawn: list[CalendarCopy] = field(default_factory=list)  # what goes (CANCEL)
+    changes: list[str] = field(default_factory=list)  # what changed, in words
+
+    @property
+    def is_instances(self) -> bool:
+        """A cancellation of some occurrences of a series the person keeps."""
+        return self.kind == CANCEL and bool(self.sessions)
+
+
+@dataclass
+class Plan:
+    """What a round of notices would send (a preview), or sent."""
+
+    planned: list[Planned] = field(default_factory=list)
+    without_address: list[str] = field(default_factory=list)  # names, to be sent a letter
+    sample: tuple[str, str] | None = None  # the subject and text of the first message
+
+
+# --- Convening ----------------------------------------------------------------------------
+
+
+def convenable(session: MeetingSession) -> list[MeetingSession]:
+    """The sessions one convening notice convenes: the session, or every prepared
+    occurrence of its series (one invitation for the series)."""
+    if session.series is None:
+        return [session]
+    return [s for s in session.series.sessions if s.status == Status.PREPARED]
+
+
+def check_convenable(session: MeetingSession) -> None:
+    if session.status != Status.PREPARED:
+        raise DomainError(_l("The convening notice of this session has been sent already."))
+    if session.start_at <= utcnow():
+        raise DomainError(
+            _l(
+                "This session has already started, so no convening notice can be sent. "
+                "Mark it as held to record it."
+            )
+        )
+
+
+def preview(db: Session, session: MeetingSession, *, links: Links, sender: str) -> Plan:
+    """What ``convene`` would send, for the secretary to read first (nothing is written)."""
+    check_convenable(session)
+    issuer = calendar.issuer(db, links, sender)
+    targets = {s.id for s in convenable(session)}
+    plan = _plan(db, _uid(session, issuer), issuer, as_convened=targets)
+    if plan.planned:
+        with force_locale(MAIL_LOCALE):
+            plan.sample = _request_text(plan.planned[0], issuer)
+    return plan
+
+
+def convene(
+    db: Session, session: MeetingSession, *, by: Person, links: Links, sender: str
+) -> QueueResult:
+    """Send the convening notice: the session (or the series' prepared occurrences) becomes
+    convened and every person convened is sent the invitation with the agenda as it
+    stands."""
+    scheduling.require_manager(db, session, by)
+    check_convenable(session)
+    now = utcnow()
+    for target in convenable(session):
+        if target.start_at > now:
+            target.status, target.convened_at = Status.CONVENED, now
+            scheduling.record(db, target, "convened", by)
+    db.flush()
+    audit.record(db, by, "session", "convene", subject_type="session", subject_id=session.id,
+                 session_id=session.id)  # fmt: skip
+    return _send(db, [session], by=by, links=links, sender=sender)
+
+
+# --- Change notices -----------------------------------------------------------------------
+
+
+def pending(db: Session, session: MeetingSession, *, links: Links, sender: str) -> Plan:
+    """The change notices waiting to go about the session's UID (a preview)."""
+    issuer = calendar.issuer(db, links, sender)
+    return _plan(db, _uid(session, issuer), issuer)
+
+
+def send_now(
+    db: Session, session: MeetingSession, *, by: Person | None, links: Links, sender: str
+) -> QueueResult:
+    """Send the session's waiting change notices without waiting for the batch."""
+    return _send(db, [session], by=by, links=links, sender=sender)
+
+
+def send_due(
+    db: Session,
+    *,
+    links: Links,
+    sender: str,
+    delay: timedelta = DEFAULT_DELAY,
+    now: datetime | None = None,
+) -> QueueResult:
+    """Send the change notices of every session first changed ``delay`` ago or more. A
+    session is claimed with a conditional UPDATE, so two servers never send the same."""
+    limit = (now or utcnow()) - delay
+    due = db.execute(
+        select(MeetingSession.id, MeetingSession.notice_pending_since).where(
+            MeetingSession.notice_pending_since <= limit
+        )
+    ).all()
+    claimed = []
+    for session_id, since in due:
+        taken = db.execute(
+            update(MeetingSession)
+            .where(MeetingSession.id == session_id, MeetingSession.notice_pending_since == since)
+            .values(notice_pending_since=None)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(taken):
+            claimed.append(session_id)
+    if not claimed:
+        return QueueResult()
+    sessions = list(db.scalars(select(MeetingSession).where(MeetingSession.id.in_(claimed))))
+    return _send(db, sessions, by=None, links=links, sender=sender)
+
+
+def body_changed(db: Session, body_id: int) -> None:
+    """The members of a body changed (a term added, ended or moved): every convened
+    session of it still to come must tell those it now convenes or no longer does."""
+    coming = select(session_bodies.c.session_id).where(session_bodies.c.body_id == body_id)
+    db.execute(
+        update(MeetingSession)
+        .where(
+            MeetingSession.id.in_(coming),
+            MeetingSession.convened_at.is_not(None),
+            MeetingSession.notice_pending_since.is_(None),
+            MeetingSession.end_at >= utcnow(),
+        )
+        .values(notice_pending_since=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- Reconciling --------------------------------------------------------------------------
+
+
+def _uid(session: MeetingSession, issuer: calendar.Issuer) -> str:
+    return calendar.session_uid(session, issuer)
+
+
+def _send(
+    db: Session,
+    sessions: Iterable[MeetingSession],
+    *,
+    by: Person | None,
+    links: Links,
+    sender: str,
+) -> QueueResult:
+    """Reconcile the UIDs of ``sessions``: those their recipients were last sent them under
+    first (a split series' old part, an old install domain), then their own."""
+    issuer = calendar.issuer(db, links, sender)
+    sessions = list(sessions)
+    for session in sessions:
+        if session.series is not None:
+            for other in session.series.sessions:
+                other.notice_pending_since = None
+        session.notice_pending_since = None
+    uids = list(dict.fromkeys(_uid(s, issuer) for s in sessions))
+    ids = [s.id for s in sessions]
+    if any(s.series is not None for s in sessions):
+        ids += [o.id for s in sessions if s.series is not None for o in s.series.sessions]
+    earlier = db.scalars(
+        select(CalendarCopy.uid).where(CalendarCopy.session_id.in_(ids)).distinct()
+    ).all()
+    result = QueueResult()
+    for uid in [u for u in earlier if u not in uids] + uids:
+        plan = _plan(db, uid, issuer)
+        result.merge(_deliver_plan(db, plan, uid, issuer, by=by, sender=sender))
+    return result
+
+
+def _sessions_of(db: Session, uid: str, issuer: calendar.Issuer) -> list[MeetingSession]:
+    """The sessions the UID stands for now (none: one of another install domain, or a
+    session since joined to a series)."""
+    name, _at, domain = uid.partition("@")
+    kind, _dash, number = name.partition("-")
+    if domain != issuer.uid_domain or not number.isdigit():
+        return []
+    query = select(MeetingSession).options(*LOADING)
+    if kind == "series":
+        query = query.where(MeetingSession.series_id == int(number))
+    elif kind == "session":
+        query = query.where(MeetingSession.id == int(number), MeetingSession.series_id.is_(None))
+    else:
+        return []
+    return list(db.scalars(query))
+
+
+def _live(session: MeetingSession, as_convened: set[int]) -> bool:
+    """Whether the session belongs in calendars: convened (or held after convening)."""
+    if session.id in as_convened:
+        return True
+    return session.convened_at is not None and session.status in (Status.CONVENED, Status.HELD)
+
+
+def snapshot(session: MeetingSession, issuer: calendar.Issuer) -> dict[str, Any]:
+    """What a calendar shows of the session (and what the notice's text says changed)."""
+    return {
+        "title": session.title,
+        "start": session.start_at.isoformat(),
+        "end": session.end_at.isoformat(),
+        "place": session.place,
+        "online_url": session.online_url,
+        "agenda": calendar.agenda_lines(session),
+        "bodies": " / ".join(b.name for b in session.bodies),
+        "rrule": session.series.rrule if session.series is not None else "",
+        "recurrence_id": (
+            session.original_start.isoformat() if session.original_start is not None else None
+        ),
+        "host": session.host_body.name,
+    }
+
+
+def _plan(
+    db: Session, uid: str, issuer: calendar.Issuer, *, as_convened: set[int] | None = None
+) -> Plan:
+    as_convened = as_convened or set()
+    sessions = [s for s in _sessions_of(db, uid, issuer) if _live(s, as_convened)]
+    snaps = {s.id: snapshot(s, issuer) for s in sessions}
+    wanted: dict[str, tuple[Addressee, list[MeetingSession]]] = {}
+    plan = Plan()
+    for session in sorted(sessions, key=lambda s: (s.start_at, s.id)):
+        found, missing = addressees(db, session, organizer=issuer.address)
+        plan.without_address += [n for n in missing if n not in plan.without_address]
+        for addressee in found:
+            key = addressee.recipient.email.lower()
+            wanted.setdefault(key, (addressee, []))[1].append(session)
+    held: dict[str, list[CalendarCopy]] = defaultdict(list)
+    for row in db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)):
+        held[row.address].append(row)
+    for address in list(wanted) + [a for a in held if a not in wanted]:
+        entry = wanted.get(address)
+        rows = held.get(address, [])
+        planned = _decide(uid, entry[0] if entry else None, entry[1] if entry else [], rows, snaps)
+        if planned is not None:
+            plan.planned.append(planned)
+    return plan
+
+
+def _decide(
+    uid: str,
+    addressee: Addressee | None,
+    theirs: list[MeetingSession],
+    rows: list[CalendarCopy],
+    snaps: dict[int, dict[str, Any]],
+) -> Planned | None:
+    """The one message a person needs about a UID, or None."""
+    had = {row.session_id: row for row in rows}
+    if addressee is None:  # convened to none of it any more
+        if not rows:
+            return None
+        first = rows[0]
+        recipient = calendar.Recipient(first.name, first.address, None)
+        return Planned(Addressee(recipient), CANCEL, uid, withdrawn=rows)
+    if not rows:
+        return Planned(addressee, INVITE, uid, sessions=theirs)
+    now_ids = {s.id for s in theirs}
+    same = all(had[s.id].snapshot == snaps[s.id] for s in theirs if s.id in had)
+    if same and now_ids == set(had):
+        return None
+    gone = [row for row in rows if row.session_id not in now_ids]
+    if same and now_ids < set(had):
+        return Planned(addressee, CANCEL, uid, sessions=theirs, withdrawn=gone)
+    changes = _changes(theirs, had, snaps) + [_gone_line(row) for row in gone]
+    return Planned(addressee, UPDATE, uid, sessions=theirs, withdrawn=gone, changes=changes)
+
+
+# --- Words --------------------------------------------------------------------------------
+
+
+def _when(snap: dict[str, Any]) -> str:
+    start, end = datetime.fromisoformat(snap["start"]), datetime.fromisoformat(snap["end"])
+    same_day = format_tokyo(start, "date") == format_tokyo(end, "date")
+    return f"{format_tokyo(start)}–{format_tokyo(end, 'time' if same_day else 'datetime')}"
+
+
+def _changes(
+    theirs: list[MeetingSession], had: dict[int, CalendarCopy], snaps: dict[int, dict[str, Any]]
+) -> list[str]:
+    lines = []
+    several = len(theirs) > 1
+    for session in theirs:
+        now = snaps[session.id]
+        row = had.get(session.id)
+        if row is None:
+            lines.append(_("You are now convened to the session of %(when)s.", when=_when(now)))
+            continue
+        before = row.snapshot
+        prefix = f"{format_tokyo(session.start_at, 'date')}: " if several else ""
+        for line in _differences(before, now):
+            lines.append(prefix + line)
+    return lines[:MAX_CHANGE_LINES]
+
+
+def _differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    lines = []
+    if (before["start"], before["end"]) != (now["start"], now["end"]):
+        old, new = _when(before), _when(now)
+        lines.append(_("The date and time have changed: %(old)s → %(new)s", old=old, new=new))
+    if before["title"] != now["title"]:
+        lines.append(
+            _("The title has changed: %(old)s → %(new)s", old=before["title"], new=now["title"])
+        )
+    if before["place"] != now["place"]:
+        lines.append(
+            _(
+                "The place has changed: %(old)s → %(new)s",
+                old=before["place"] or "—",
+                new=now["place"] or "—",
+            )
+        )
+    if before["online_url"] != now["online_url"]:
+        lines.append(_("The online meeting link has changed."))
+    if before["agenda"] != now["agenda"]:
+        lines.append(_("The agenda has changed."))
+    if before["bodies"] != now["bodies"]:
+        lines.append(_("The bodies served have changed: %(new)s", new=now["bodies"]))
+    if before["rrule"] != now["rrule"] or before["recurrence_id"] != now["recurrence_id"]:
+        lines.append(_("The dates of the series have changed."))
+    return lines
+
+
+def _gone_line(row: CalendarCopy) -> str:
+    return _(
+        "The session of %(when)s has been taken out of your calendar.", when=_when(row.snapshot)
+    )
+
+
+def _cancel_reason(sessions: list[MeetingSession], rows: list[CalendarCopy]) -> str:
+    """Why a person's event is withdrawn: the session's cancellation and its reason, or
+    that they are no longer convened."""
+    by_id = {s.id: s for s in sessions}
+    cancelled = [by_id[r.session_id] for r in rows if r.session_id in by_id]
+    cancelled = [s for s in cancelled if s.status == Status.CANCELLED]
+    if cancelled and len(cancelled) == len(rows):
+        reasons = [c.detail for c in cancelled[0].changes if c.kind == "cancelled" and c.detail]
+        text = _("The session has been cancelled.")
+        return text + (" " + _("Reason: %(reason)s", reason=reasons[-1]) if reasons else "")
+    if not by_id:
+        return _("The session is now sent to your calendar as a new entry, in another message.")
+    return _(
+        "You are no longer convened to this session (the bodies, members or participants "
+        "it convenes have changed)."
+    )
+
+
+# --- Sending ------------------------------------------------------------------------------
+
+
+def _deliver_plan(
+    db: Session, plan: Plan, uid: str, issuer: calendar.Issuer, *, by: Person | None, sender: str
+) -> QueueResult:
+    """Queue the plan's messages, raise the UID's SEQUENCE if it updates or cancels, and
+    record what each recipient now holds."""
+    result = QueueResult(without_address=plan.without_address)
+    if not plan.planned:
+        return result
+    sessions = _sessions_of(db, uid, issuer)
+    rows = list(db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)))
+    sequence = _sequence(sessions, rows, plan)
+    now = utcnow()
+    with force_locale(MAIL_LOCALE):
+        for planned in plan.planned:
+            message = _message(db, planned, issuer, sessions, sequence, now, by, sender)
+            db.add(message)
+            result.messages.append(message)
+            _record(db, planned, issuer, sequence, now)
+    db.flush()
+    return result
+
+
+def _sequence(sessions: list[MeetingSession], rows: list[CalendarCopy], plan: Plan) -> int:
+    """The UID's SEQUENCE for this round: raised (above anything ever sent for it) when
+    anyone's event is updated or cancelled; an invitation alone keeps it."""
+    counter = calendar.sequence_of(sessions[0]) if sessions else 0
+    sent = max((row.sequence for row in rows), default=-1)
+    if all(p.kind == INVITE for p in plan.planned):
+        return max(counter, sent)
+    raised = max(counter, sent) + 1
+    if sessions:
+        owner = sessions[0].series if sessions[0].series is not None else sessions[0]
+        owner.sequence = raised
+    return raised
+
+
+def _record(
+    db: Session, planned: Planned, issuer: calendar.Issuer, sequence: int, now: datetime
+) -> None:
+    for row in planned.withdrawn:
+        db.delete(row)
+    db.flush()  # the rows go before any of the same session and address is written again
+    address = planned.addressee.recipient.email.lower()
+    person = planned.addressee.recipient.person
+    if planned.kind == CANCEL and not planned.sessions:
+        return
+    existing = {
+        row.session_id: row
+        for row in db.scalars(
+            select(CalendarCopy).where(
+                CalendarCopy.address == address,
+                CalendarCopy.session_id.in_([s.id for s in planned.sessions]),
+            )
+        )
+    }
+    for session in planned.sessions:
+        row = existing.get(session.id) or CalendarCopy(session_id=session.id, address=address)
+        row.uid, row.snapshot, row.sequence, row.sent_at = (
+            planned.uid,
+            snapshot(session, issuer),
+            sequence,
+            now,
+        )
+        row.person_id = person.id if person is not None else row.person_id
+        row.name = planned.addressee.recipient.name[:100]
+        db.add(row)
+
+
+def _message(
+    db: Session,
+    planned: Planned,
+    issuer: calendar.Issuer,
+    sessions: list[MeetingSession],
+    sequence: int,
+    now: datetime,
+    by: Person | None,
+    sender: str,
+) -> MailMessage:
+    recipient = planned.addressee.recipient
+    if planned.kind == CANCEL:
+        ics, subject, body, about = _cancellation(planned, issuer, sessions, sequence, now)
+        method, filename = "CANCEL", "cancel.ics"
+    else:
+        ics = calendar.request(
+            planned.sessions, recipient, issuer, answer=planned.addressee.answer, dtstamp=now
+        )
+        subject, body = _request_text(planned, issuer)
+        about = planned.sessions[0]
+        method, filename = "REQUEST", "invite.ics"
+    organizer = by or _last_editor(about)
+    content = compose.message(
+        subject=subject,
+        body=body,
+        ics=ics,
+        method=method,
+        filename=filename,
+        recipient=recipient,
+        organizer=organizer,
+        sender=sender,
+    )
+    key = f"{planned.kind}:{planned.uid}:{sequence}:{recipient.email.lower()}"
+    return MailMessage(
+        session_id=about.id if about is not None else None,
+        person=recipient.person,
+        recipient_name=recipient.name[:100],
+        to_address=recipient.email,
+        kind=planned.kind,
+        subject=subject[:300],
+        content=content,
+        dedupe_key=key[:KEY_LENGTH],
+        status=MailStatus.PENDING,
+        attempts=0,
+        error="",
+    )
+
+
+def _last_editor(session: MeetingSession | None) -> Person | None:
+    """Whose name the message goes out in when no one is acting (the batch): the last
+    person to change the session."""
+    if session is None:
+        return None
+    people = [c.person for c in session.changes if c.person is not None]
+    return people[-1] if people else None
+
+
+def _request_text(planned: Planned, issuer: calendar.Issuer) -> tuple[str, str]:
+    theirs = planned.sessions
+    first = theirs[0]
+    series = first.series is not None
+    recipient = planned.addressee.recipient
+    subject = compose.subject(planned.kind, first.title, compose.when(first))
+    blocks: list[list[str]] = []
+    if planned.changes:
+        blocks.append([_("What has changed"), *(f"  ・{line}" for line in planned.changes)])
+    if series:
+        dates = [_("Sessions (%(n)d)", n=len(theirs))]
+        dates += [f"  {compose.when(s)}" for s in theirs]
+        blocks += [compose.facts(first, with_time=False), dates]
+    else:
+        blocks += [compose.facts(first), compose.agenda(first)]
+    blocks.append(compose.page(first, recipient, issuer.links))
+    body = compose.body(
+        recipient.name,
+        compose.intro(planned.kind, series=series),
+        blocks,
+        compose.calendar_note("REQUEST", "invite.ics", series=series),
+    )
+    return subject, body
+
+
+def _cancellation(
+    planned: Planned,
+    issuer: calendar.Issuer,
+    sessions: list[MeetingSession],
+    sequence: int,
+    now: datetime,
+) -> tuple[bytes, str, str, MeetingSession | None]:
+    """A cancellation of the person's whole event, or of some occurrences they had."""
+    rows = sorted(planned.withdrawn, key=lambda r: r.snapshot["start"])
+    whole = not planned.sessions
+    withdrawn = [
+        calendar.Withdrawn(
+            uid=planned.uid,
+            title=row.snapshot["title"],
+            start=datetime.fromisoformat(row.snapshot["start"]),
+            end=datetime.fromisoformat(row.snapshot["end"]),
+            recurrence_id=(
+                None
+                if whole or row.snapshot["recurrence_id"] is None
+                else datetime.fromisoformat(row.snapshot["recurrence_id"])
+            ),
+        )
+        for row in (rows[:1] if whole else rows)
+    ]
+    recipient = planned.addressee.recipient
+    ics = calendar.cancel(
+        withdrawn,
+        recipient,
+        issuer,
+        organizer_body=rows[0].snapshot.get("host", ""),
+        sequence=sequence,
+        dtstamp=now,
+    )
+    first = rows[0].snapshot
+    subject = _("Cancelled: %(title)s (%(when)s)", title=first["title"], when=_when(first))[:300]
+    lines = [f"■ {first['title']}"] + [f"  {_when(row.snapshot)}" for row in rows]
+    body = compose.body(
+        recipient.name,
+        _cancel_reason(sessions, rows),
+        [lines],
+        compose.calendar_note("CANCEL", "cancel.ics"),
+    )
+    by_id = {s.id: s for s in sessions}
+    return ics, subject, body, by_id.get(rows[0].session_id)
