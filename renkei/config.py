@@ -7,6 +7,8 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from renkei.services.dates import DATE_STYLES, WAREKI
+
 # A generated audit key is 64 hex digits; one given by hand must not be much weaker.
 AUDIT_KEY_MIN_LENGTH = 32
 
@@ -72,6 +74,13 @@ def _case_number_prefix() -> str:
     return prefix
 
 
+def _date_style() -> str:
+    style = os.environ.get("DATE_STYLE", "").strip().lower() or WAREKI
+    if style not in DATE_STYLES:
+        raise ValueError("DATE_STYLE must be wareki (令和8年) or seireki (2026年)")
+    return style
+
+
 def load_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'renkei.sqlite3'}"
@@ -97,6 +106,8 @@ def load_config(instance_path: Path) -> dict:
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
         # Before every case number issued here: "A" gives A-R8-0012, none gives R8-0012.
         "CASE_NUMBER_PREFIX": _case_number_prefix(),
+        # How letters and notices write dates: 令和8年12月10日 (wareki) or 2026年12月10日.
+        "DATE_STYLE": _date_style(),
         **_mail_config(),
     }
 

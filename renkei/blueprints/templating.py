@@ -1,5 +1,5 @@
 """What the templates are given besides a view's own values: the enumerations they compare
-with, and the attributes of a form field.
+with, the attributes of a form field, and dates as letters write them (和暦, DATE_STYLE).
 
 Templates compare an enum with an enum (``session.status == Status.HELD``), never with its
 value as a string: a misspelt string compares unequal to everything, and on a page that
@@ -7,6 +7,9 @@ decides what is shown a silent ``False`` can open as easily as close. A misspelt
 (``Status.HLED``) stops the page with an error instead.
 """
 
+from datetime import date, datetime, time
+
+from flask import current_app
 from jinja2 import Environment
 from jinja2.exceptions import UndefinedError
 
@@ -22,6 +25,7 @@ from renkei.models import (
     Status,
     Visibility,
 )
+from renkei.services import dates
 from renkei.services.pledges import pledge_text
 from renkei.services.policy import MinutesView
 
@@ -77,7 +81,39 @@ def field_attributes(field, required: bool = False) -> dict:
     return attributes
 
 
+def date_style() -> str:
+    """The install's DATE_STYLE (renkei.config): 和暦 unless it chose the Western calendar."""
+    return current_app.config.get("DATE_STYLE", dates.WAREKI)
+
+
+def _day(value: date | datetime) -> date:
+    """A date as it is; a stored (UTC) time as its day in Tokyo."""
+    return dates.tokyo_date(value) if isinstance(value, datetime) else value
+
+
+def japanese_date(value: date | datetime | None, weekday: bool = True) -> str:
+    """``{{ day|japanese_date }}``: 令和8年12月10日（木）, in the install's DATE_STYLE."""
+    return "" if value is None else dates.japanese_date(_day(value), date_style(), weekday=weekday)
+
+
+def japanese_time(value: datetime | time | None) -> str:
+    """``{{ moment|japanese_time }}``: 14時00分 (Tokyo time), or 14:00 in the seireki style."""
+    if value is None:
+        return ""
+    moment = dates.in_tokyo(value).time() if isinstance(value, datetime) else value
+    return dates.japanese_time(moment, date_style())
+
+
+def japanese_fiscal_year(value: int | date | datetime) -> str:
+    """``{{ fiscal_year|japanese_fiscal_year }}`` (or of a day): 令和8年度."""
+    year = value if isinstance(value, int) else dates.fiscal_year_of(_day(value))
+    return dates.japanese_fiscal_year(year, date_style())
+
+
 def install(jinja_env: Environment) -> None:
     jinja_env.globals.update({enum.__name__: StrictEnum(enum) for enum in ENUMS})
+    jinja_env.filters["japanese_date"] = japanese_date
+    jinja_env.filters["japanese_time"] = japanese_time
+    jinja_env.filters["japanese_fiscal_year"] = japanese_fiscal_year
     jinja_env.globals["field_attributes"] = field_attributes
     jinja_env.globals["pledge_text"] = pledge_text
