@@ -167,7 +167,8 @@ def version(event: icalendar.Event) -> Version:
 
 
 def recurrence_key(event: icalendar.Event) -> RecurrenceKey:
-    """RECURRENCE-ID in UTC: the same instance may be named in any time zone."""
+    """RECURRENCE-ID, in UTC for readable records (the same instant named in any zone
+    compares and hashes equal anyway)."""
     assert "RANGE" not in event["RECURRENCE-ID"].params, "RANGE=THISANDFUTURE: not supported"
     value = event.decoded("RECURRENCE-ID")
     return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value

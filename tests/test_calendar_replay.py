@@ -145,6 +145,15 @@ def test_an_override_below_the_series_sequence_is_ignored():
     assert all("below its series' 3" in i.reason for i in store.ignored)
 
 
+def test_an_instance_named_in_utc_is_the_same_instance_as_in_tokyo():
+    series = vevent(tokyo(4, 10), rrule="FREQ=MONTHLY;COUNT=2")
+    moved = vevent(tokyo(5, 20), sequence=2, rid=tokyo(5, 10))
+    older = vevent(tokyo(5, 21), sequence=1, stamp=STAMP + LATER, rid=utc(tokyo(5, 10)))
+    store = replay(("REQUEST", series), ("REQUEST", moved), ("REQUEST", older))
+    assert starts(store) == [utc(tokyo(4, 10)), utc(tokyo(5, 20))]
+    assert [i.recurrence_id for i in store.ignored] == [utc(tokyo(5, 10))]
+
+
 def test_an_override_in_the_same_message_is_judged_against_that_message_s_master():
     series = vevent(tokyo(4, 10), sequence=2, rrule="FREQ=MONTHLY;COUNT=2")
     stale = vevent(tokyo(5, 20), sequence=1, rid=tokyo(5, 10))
