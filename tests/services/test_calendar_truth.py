@@ -15,7 +15,9 @@ from renkei.links import Links
 from renkei.models import Guest, MeetingSession, Membership, Status
 from renkei.services import (
     agenda,
+    calendar,
     convening,
+    feeds,
     mail,
     memberships,
     notices,
@@ -25,7 +27,7 @@ from renkei.services import (
 )
 from renkei.services.dates import tokyo_to_utc
 from renkei.services.errors import DomainError
-from tests.calendar_replay import Mailboxes
+from tests.calendar_replay import CalendarStore, Mailboxes, load_feed
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import COORDINATION, DAY, LAYER1, LAYER2, SUPPORT, session_data
 
@@ -150,13 +152,13 @@ def test_a_session_through_its_life_reaches_exactly_those_concerned(town):
     town.check()
 
     # A body added, then taken away again.
-    layer2 = body_named(db, LAYER2)
     both = session_data(db, COORDINATION, LAYER2, start=time(15), end=time(17))
     both = replace(both, title=session.title, place=session.place)
     scheduling.update_session(db, session, both, by=secretary)
     town.send_now(session)
     town.check()
-    scheduling.update_session(db, session, replace(both, body_ids=[session.host_body_id]), by=secretary)
+    alone = replace(both, body_ids=[session.host_body_id])
+    scheduling.update_session(db, session, alone, by=secretary)
     town.send_now(session)
     town.check()
 
@@ -191,7 +193,8 @@ def test_a_session_through_its_life_reaches_exactly_those_concerned(town):
 def test_a_series_with_moves_cancellations_a_split_and_bodies_reaches_everyone(town):
     db, secretary = town.db, town.secretary
     data = session_data(db, LAYER1, title="協議体 定例会")
-    made = series.create_series(db, data, series.RepeatRule("monthly_by_weekday", count=6), by=secretary)
+    monthly = series.RepeatRule("monthly_by_weekday", count=6)
+    made = series.create_series(db, data, monthly, by=secretary)
     db.commit()
     occurrences = sorted(made.sessions, key=lambda s: s.start_at)
     town.convene(occurrences[0])
@@ -223,7 +226,21 @@ def test_a_series_with_moves_cancellations_a_split_and_bodies_reaches_everyone(t
         db, fifth, replace(data, start=start, end=start + timedelta(hours=2)), by=secretary
     )
     town.send_now(fifth)
-    town.check()
+    stores = town.check()
+
+    # The feed and the session page's download show each member what their mail did.
+    issuer = calendar.issuer(db, town.links, town.settings.sender)
+    for invitee in scheduling.invitees(db, occurrences[0]):
+        person = invitee.person
+        if not person.email:
+            continue
+        fed = load_feed(feeds.render(db, person, issuer=issuer, name="Renkei"))
+        assert fed.events(*WINDOW) == stores[person.email.lower()].events(*WINDOW)
+        theirs = [s for s in made.sessions if s.status == Status.CONVENED]
+        downloaded = CalendarStore()
+        downloaded.receive("PUBLISH", calendar.download(theirs, issuer))
+        mailed = stores[person.email.lower()].events(*WINDOW)
+        assert set(downloaded.events(*WINDOW)) <= set(mailed)
 
 
 def test_a_poll_decided_into_a_session_is_convened_like_any_other(town):
