@@ -74,14 +74,14 @@ class MailPolicy(EmailPolicy):
     """The SMTP policy (CRLF line ends), writing non-ASCII subjects and display names as
     above."""
 
-    def fold(self, name, value):
+    def fold(self, name: str, value: str) -> str:
         return self._by_hand(name, value) or super().fold(name, value)
 
-    def fold_binary(self, name, value):
+    def fold_binary(self, name: str, value: str) -> bytes:
         folded = self._by_hand(name, value)
         return folded.encode("ascii") if folded else super().fold_binary(name, value)
 
-    def _by_hand(self, name: str, value) -> str | None:
+    def _by_hand(self, name: str, value: str) -> str | None:
         field = name.lower()
         if field == "subject" and not str(value).isascii():
             return _subject(name, str(value), self.linesep)
