@@ -5,14 +5,31 @@ Japanese that say how to answer."""
 import email
 import email.policy
 import re
+from datetime import timedelta
 from email.header import decode_header, make_header
 
 import icalendar
 import pytest
 import vobject
+from sqlalchemy import select
 
-from renkei.services import calendar, mail
+from renkei.models import Guest, MailMessage, Membership, Role, SectionKind
+from renkei.services import (
+    audit_chain,
+    calendar,
+    logins,
+    mail,
+    memberships,
+    minutes,
+    polls,
+    scheduling,
+    series,
+)
+from renkei.services.dates import today
 from renkei.services.mail import compose
+from tests.helpers import body_named, person_by_email
+from tests.polls_helpers import make_poll
+from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held, session_data
 
 ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 ICS = (
@@ -152,3 +169,191 @@ def test_a_long_name_is_split_into_short_encoded_words(ctx):
     assert all(len(line) <= 78 for line in f"To: {written}".split("\r\n"))
     decoded = str(make_header(decode_header(written.replace("\r\n", ""))))
     assert decoded.replace(" <", "<") == f"{name}<member@example.jp>"
+
+
+# --- Every message the app sends ------------------------------------------------------------
+
+# Two or more ASCII words in a row: an English phrase left untranslated.
+ENGLISH = re.compile(r"\b[A-Za-z]+(?:[ \t]+[A-Za-z]+)+\b")
+NOT_TEXT = [
+    re.compile(r"https?://\S+"),  # page links
+    re.compile(r"[\w.+-]+@[\w.-]+"),  # addresses
+    re.compile(r"[\w-]+\.ics\b"),  # calendar file names
+    re.compile(r"^-- \nRenkei\n?\Z", re.M),  # the signature
+    # The audit log's failure notice quotes the command's own output, for the operator to
+    # match it with what the command prints.
+    re.compile(r"^audit-verify: .*$", re.M),
+]
+GUEST = "guest@example.jp"
+MEMBER = "member.both@example.jp"  # a member with a login
+
+
+def plain_text(message) -> str:
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    for pattern in NOT_TEXT:
+        text = pattern.sub(" ", text)
+    return text
+
+
+@pytest.fixture
+def sent(app, world, ctx, smtp, links):
+    """Every kind of message the app sends, through its services, delivered over SMTP:
+    {MailMessage.kind: [the messages received]}."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    settings = mail.MailSettings.from_config(app.config, app.instance_path)
+    _session_mail(world, secretary, links)
+    _series_mail(world, secretary, links)
+    _poll_mail(world, secretary, links, settings.sender)
+    logins.request_reset(world, MEMBER, links=links, sender=settings.sender)
+    _minutes_mail(world, secretary, links, settings.sender)
+    _membership_mail(world, secretary, links, settings.sender)
+    _anchor_mail(world, settings.sender)
+    world.commit()
+    mail.deliver(world, settings)
+    mail.send_reminders(world, settings, days=3, links=links)
+    rows = world.scalars(select(MailMessage).order_by(MailMessage.id)).all()
+    by_address = {}
+    for received in smtp.received:
+        by_address.setdefault(received.rcpt_tos[0], []).append(received.message)
+    found: dict[str, list] = {}
+    for row in rows:  # in the order sent, to each address
+        found.setdefault(row.kind, []).append(by_address[row.to_address].pop(0))
+    return found
+
+
+def _session_mail(world, secretary, links):
+    session = make_session(world, SUPPORT, title="定例会", place="役場 第1会議室")
+    world.add(Guest(session=session, name="外部 講師", email=GUEST))
+    world.commit()
+    mail.queue_session_mail(world, session, mail.INVITE, organizer=secretary, links=links)
+    session.place = "役場 第2会議室"
+    mail.queue_session_mail(world, session, mail.UPDATE, organizer=secretary, links=links)
+    scheduling.cancel_session(world, session, by=secretary)
+    mail.queue_session_mail(world, session, mail.CANCEL, organizer=secretary, links=links)
+    soon = make_session(world, SUPPORT, day=today() + timedelta(days=3))
+    world.add(Guest(session=soon, name="外部 講師", email=GUEST))
+
+
+def _series_mail(world, secretary, links):
+    created = series.create_series(
+        world,
+        session_data(world, LAYER1),
+        series.RepeatRule(frequency="weekly", count=3),
+        by=secretary,
+    )
+    mail.queue_series_mail(world, created, organizer=secretary, links=links)
+
+
+def _poll_mail(world, secretary, links, sender):
+    poll = make_poll(world, SUPPORT)
+    for reminder in (False, True):
+        polls.queue_requests(
+            world, poll, organizer=secretary, links=links, sender=sender, reminder=reminder
+        )
+
+
+def _minutes_mail(world, secretary, links, sender):
+    """Submitted to both chairs, returned by one, submitted again, approved by both."""
+    session = make_session(world, SUPPORT, LAYER1, title="合同会議")
+    mark_held(world, session)
+    version = minutes.open_minutes(world, session, by=secretary)
+    decisions = next(s for s in version.sections if s.kind == SectionKind.DECISIONS)
+    minutes.save_section(
+        world, decisions, "- 次回までに資料を整理する", revision=decisions.revision, by=secretary
+    )
+    chairs = {
+        body_named(world, name).id: person_by_email(world, address)
+        for name, address in (
+            (SUPPORT, "chair.support@example.jp"),
+            (LAYER1, "chair.kyogitai@example.jp"),
+        )
+    }
+    args = {"links": links, "sender": sender}
+    minutes.submit(world, version, by=secretary, **args)
+    body_id, chair = next(iter(chairs.items()))
+    minutes.decide(world, version, body_id, approve=False, comment="修正を", by=chair, **args)
+    minutes.submit(world, version, by=secretary, **args)
+    for body_id, chair in chairs.items():
+        minutes.decide(world, version, body_id, approve=True, by=chair, **args)
+
+
+def _membership_mail(world, secretary, links, sender):
+    support = body_named(world, SUPPORT)
+    membership = world.scalar(
+        select(Membership).where(Membership.body_id == support.id, Membership.role == Role.MEMBER)
+    )
+    memberships.announce_to_chairs(
+        world,
+        support,
+        [("added", membership), ("ended", membership)],
+        by=secretary,
+        sender=sender,
+        link=links.body_members(support.id),
+    )
+
+
+def _anchor_mail(world, sender):
+    anchor = audit_chain.Anchor(12, "0" * 64, "2026-12-01T09:00:00+09:00")
+    for kept, problem in ((anchor, ""), (None, "at entry 3: the log was rewritten")):
+        world.add(
+            audit_chain.anchor_message(
+                "archive@example.jp", anchor=kept, problem=problem, sender=sender
+            )
+        )
+
+
+EVERY_KIND = {
+    "invite",
+    "update",
+    "cancel",
+    "reminder",
+    "poll",
+    "poll-reminder",
+    "password-reset",
+    "minutes_request",
+    "minutes_returned",
+    "minutes_approved",
+    "membership-change",
+    "audit_anchor",
+}
+
+
+def test_every_kind_of_message_is_written_in_japanese(sent):
+    assert set(sent) >= EVERY_KIND
+    english = {
+        kind: found
+        for kind, messages in sent.items()
+        for message in messages
+        if (found := ENGLISH.findall(plain_text(message)))
+    }
+    assert english == {}
+
+
+def test_every_message_is_well_formed(sent):
+    for kind, messages in sent.items():
+        for message in messages:
+            calendars = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+            if calendars:
+                assert message.get_content_type() == "multipart/mixed", kind
+                assert calendars[0].get_param("method") in ("REQUEST", "CANCEL"), kind
+            else:
+                assert message.get_content_type() == "text/plain", kind
+            assert message["Subject"] and "=?" not in message["Subject"], kind
+
+
+def test_an_invitation_says_how_to_answer(sent):
+    """On the session page's reply form for a member who logs in; by a reply to the
+    secretariat for a guest, who has no page; a cancellation asks for no answer."""
+    for kind in ("invite", "update", "reminder"):
+        (member,) = [m for m in sent[kind] if m["To"].addresses[0].addr_spec == MEMBER][:1]
+        text = member.get_body(("plain",)).get_content()
+        assert re.search(
+            r"出欠は次のページから回答してください：https://\S+/sessions/\d+#reply", text
+        )
+        guest = [m for m in sent[kind] if m["To"].addresses[0].addr_spec == GUEST]
+        if guest:
+            text = guest[0].get_body(("plain",)).get_content()
+            assert "出欠は、このメールに返信して事務局にお知らせください。" in text
+            assert "/sessions/" not in text
+    for message in sent["cancel"]:
+        assert "出欠" not in message.get_body(("plain",)).get_content()

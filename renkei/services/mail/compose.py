@@ -17,7 +17,7 @@ from renkei import textnorm
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.links import Links
-from renkei.models import MeetingSession, Person
+from renkei.models import MeetingSession, Person, Status
 from renkei.services import calendar
 from renkei.services.dates import now_tokyo, tokyo_date
 from renkei.services.mail.headers import POLICY
@@ -110,11 +110,17 @@ def agenda(session: MeetingSession) -> list[str]:
 
 
 def page(session: MeetingSession, recipient: calendar.Recipient, links: Links) -> list[str]:
-    """The session page, for those who can log in to see it (guests cannot)."""
+    """How to answer whether one will attend: on the session page for those who can log in
+    to see it, by a reply to the message for the others (guests, people without a login),
+    whose replies go to the organizer (Reply-To). A cancelled session: its page only."""
     person = recipient.person
-    if person is None or not person.has_login:
-        return []
-    return [line(_("Session page"), links.session(session.id))]
+    can_log_in = person is not None and person.has_login
+    if session.status == Status.CANCELLED:
+        return [line(_("Session page"), links.session(session.id))] if can_log_in else []
+    if can_log_in:
+        link = links.session_reply(session.id)
+        return [_("Please answer whether you will attend on this page: %(link)s", link=link)]
+    return [_("Please tell the secretariat whether you will attend by replying to this e-mail.")]
 
 
 def calendar_note(method: str, filename: str, *, series: bool = False) -> str:
