@@ -1,5 +1,6 @@
 """Composing e-mail: subjects and texts in Japanese (``MAIL_LOCALE``), and one whole RFC 5322
-message, with the iCalendar file from ``calendar`` attached when there is one.
+message; with the iCalendar file from ``calendar``, an iMIP message (RFC 6047) that mail
+clients show as an invitation. Japanese headers are written by ``headers``.
 
 No closed item goes into a message: the agenda is worked out by the policy module exactly
 as for the attached calendar file (``calendar.agenda_lines``), which carries public item
