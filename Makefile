@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The port `make run` serves on; without BASE_URL the app's links use it too (renkei/config.py).
 PORT ?= 5000
+export PORT
 # Tests run in parallel, one process per core; a test file stays in one process (the browser
 # journeys of a file build on each other).
 PARALLEL ?= -n auto --dist loadfile

@@ -4,7 +4,7 @@ import click
 from flask import Flask, current_app
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from renkei import migrate
+from renkei import config, migrate
 from renkei.db import get_db
 from renkei.links import Links
 
@@ -20,9 +20,18 @@ class QuietRequestHandler(WSGIRequestHandler):
 def register(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+    @click.option(
+        "--port",
+        type=click.IntRange(1, 65535),
+        default=config.DEFAULT_PORT,
+        envvar="PORT",
+        show_default=True,
+    )
     def serve_command(host: str, port: int):
-        """Serve Renkei to try it on this machine (`make run`); production runs gunicorn."""
+        """Serve Renkei to try it on this machine (`make run`); production runs gunicorn.
+        Without BASE_URL, links in mail, calendar files and feeds point at this port."""
+        if not config.base_url_configured():
+            app.config["BASE_URL"] = config.local_base_url(port)
         run_simple(
             host,
             port,

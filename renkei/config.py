@@ -11,6 +11,7 @@ from renkei.services.dates import DATE_STYLES, WAREKI
 
 # A generated audit key is 64 hex digits; one given by hand must not be much weaker.
 AUDIT_KEY_MIN_LENGTH = 32
+DEFAULT_PORT = 5000  # `make run` and `flask serve` without PORT
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -81,6 +82,32 @@ def _date_style() -> str:
     return style
 
 
+def port() -> int:
+    """PORT, the port `make run` serves on (``DEFAULT_PORT`` without it)."""
+    value = os.environ.get("PORT", "").strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ValueError("PORT must be a port number from 1 to 65535")
+    return int(value)
+
+
+def local_base_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def base_url_configured() -> bool:
+    return bool(os.environ.get("BASE_URL", "").strip())
+
+
+def _base_url() -> str:
+    """BASE_URL as configured; without it, this machine on PORT, where `make run` serves:
+    every link in mail, calendar files and feeds is made from it."""
+    if base_url_configured():
+        return os.environ["BASE_URL"].strip()
+    return local_base_url(port())
+
+
 def load_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'renkei.sqlite3'}"
@@ -88,7 +115,7 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "AUDIT_KEY": _audit_key(instance_path),
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": _base_url(),
         "BABEL_DEFAULT_LOCALE": "ja",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
         "LANGUAGES": ["ja", "en"],

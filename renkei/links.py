@@ -28,6 +28,10 @@ class Links:
     def session(self, session_id: int) -> str:
         return self._page("sessions.show", session_id=session_id)
 
+    def session_reply(self, session_id: int) -> str:
+        """Where an invitee answers whether they will attend: the session page's form."""
+        return self._page("sessions.show", anchor="reply", session_id=session_id)
+
     def minutes(self, version_id: int) -> str:
         return self._page("minutes.show", version_id=version_id)
 

@@ -10,6 +10,7 @@ BASE = "https://renkei.example.jp"
 
 def test_each_address_is_base_url_and_the_path_of_its_route(app, links):
     assert links.session(7) == f"{BASE}/sessions/7"
+    assert links.session_reply(7) == f"{BASE}/sessions/7#reply"
     assert links.minutes(3) == f"{BASE}/minutes/3"
     assert links.approval(3, 4) == f"{BASE}/minutes/3/approve/4"
     assert links.poll(2) == f"{BASE}/polls/2"

@@ -1,6 +1,7 @@
 """The interface is Japanese first: every string the code and templates use has a Japanese
 translation in the catalog, so nobody meets English text by accident."""
 
+import ast
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -18,6 +19,24 @@ def used_messages() -> set[str]:
         ROOT / "renkei", METHODS, keywords=KEYWORDS
     ):
         found.add(message if isinstance(message, str) else message[0])
+    return found | called_in_python()
+
+
+def called_in_python() -> set[str]:
+    """Every constant a gettext function is called with, those inside f-strings included:
+    Babel's extractor does not look into f-strings (``f"{_('Answer here')}: ..."``)."""
+    found = set()
+    for path in (ROOT / "renkei").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in KEYWORDS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
     return found
 
 

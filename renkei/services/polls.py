@@ -629,7 +629,7 @@ def _request_message(
     blocks = [facts, slots]
     if poll.comment:
         blocks.append([poll.comment])
-    blocks.append([f"{_('Answer here')}: {link}"])
+    blocks.append([_("Answer on this page: %(link)s", link=link)])
     if reminder:
         subject = _("Reminder: please answer the date poll “%(title)s”", title=poll.title)
         intro = _("You have not answered this date poll yet.")

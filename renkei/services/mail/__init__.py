@@ -4,8 +4,10 @@ plain notices of the minutes workflow, polls, memberships and password resets.
 Queueing and delivering are two steps, in three modules:
 
 - ``compose``: the subjects and texts, in Japanese (``MAIL_LOCALE``) whatever language the
-  secretary's browser uses, and one whole RFC 5322 message with the iCalendar file from
-  ``calendar`` attached;
+  secretary's browser uses, and one whole RFC 5322 message, an iMIP message (RFC 6047:
+  the text with the calendar object inline, and the .ics file attached) when it carries
+  the iCalendar file from ``calendar``; ``headers`` writes its Japanese subject and names
+  as RFC 2047 encoded words that keep every space;
 - ``queue``: one ``MailMessage`` row per recipient in the caller's transaction
   (``queue_notices``, ``plain_message``, ``address_message``, reminders), so a change and
   the news of it are saved together; a unique ``dedupe_key`` queues each message once. The

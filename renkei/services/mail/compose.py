@@ -1,5 +1,6 @@
 """Composing e-mail: subjects and texts in Japanese (``MAIL_LOCALE``), and one whole RFC 5322
-message, with the iCalendar file from ``calendar`` attached when there is one.
+message; with the iCalendar file from ``calendar``, an iMIP message (RFC 6047) that mail
+clients show as an invitation. Japanese headers are written by ``headers``.
 
 No closed item goes into a message: the agenda is worked out by the policy module exactly
 as for the attached calendar file (``calendar.agenda_lines``), which carries public item
@@ -10,7 +11,6 @@ titles only, whoever receives it; the message links to the session page. The cal
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
@@ -18,9 +18,10 @@ from renkei import textnorm
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.links import Links
-from renkei.models import MeetingSession, Person
+from renkei.models import MeetingSession, Person, Status
 from renkei.services import calendar
 from renkei.services.dates import now_tokyo, tokyo_date
+from renkei.services.mail.headers import POLICY
 
 MAIL_LOCALE = "ja"
 INVITE, UPDATE, CANCEL, REMINDER = "invite", "update", "cancel", "reminder"
@@ -110,11 +111,17 @@ def agenda(session: MeetingSession) -> list[str]:
 
 
 def page(session: MeetingSession, recipient: calendar.Recipient, links: Links) -> list[str]:
-    """The session page, for those who can log in to see it (guests cannot)."""
+    """How to answer whether one will attend: on the session page for those who can log in
+    to see it, by a reply to the message for the others (guests, people without a login),
+    whose replies go to the organizer (Reply-To). A cancelled session: its page only."""
     person = recipient.person
-    if person is None or not person.has_login:
-        return []
-    return [line(_("Session page"), links.session(session.id))]
+    can_log_in = person is not None and person.has_login
+    if session.status == Status.CANCELLED:
+        return [line(_("Session page"), links.session(session.id))] if can_log_in else []
+    if can_log_in:
+        link = links.session_reply(session.id)
+        return [_("Please answer whether you will attend on this page: %(link)s", link=link)]
+    return [_("Please tell the secretariat whether you will attend by replying to this e-mail.")]
 
 
 def calendar_note(method: str, filename: str, *, series: bool = False) -> str:
@@ -161,8 +168,11 @@ def message(
     sender: str,
 ) -> bytes:
     """One whole message to ``recipient``, from Renkei's ``sender`` on behalf of
-    ``organizer`` (who gets the replies); ``ics``, when given, attached as ``filename``."""
-    email = EmailMessage(policy=SMTP_POLICY)
+    ``organizer`` (who gets the replies). With ``ics``, an iMIP message (RFC 6047) as
+    Exchange writes one: multipart/mixed holding multipart/alternative (the text, and the
+    calendar object inline as ``text/calendar; method=...``, which clients show as an
+    invitation) and the same bytes again as the attachment ``filename``."""
+    email = EmailMessage(policy=POLICY)
     # A header is one line. Text is normalised as it is stored (renkei.db); a row written
     # before that was may still hold a line break, which would make this message fail.
     one_line = textnorm.one_line
@@ -176,14 +186,32 @@ def message(
     email["Date"] = format_datetime(now_tokyo())
     email["Message-ID"] = make_msgid(domain=_domain(sender))
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
-    email.set_content(body, charset="utf-8")
-    if ics is None:
-        return email.as_bytes()
-    email.add_attachment(
+    # base64 whatever the text: 8bit would need every relay to speak 8BITMIME.
+    email.set_content(body, charset="utf-8", cte="base64")
+    if ics is not None:
+        _add_calendar(email, ics, method, filename)
+    return email.as_bytes()
+
+
+def _add_calendar(email: EmailMessage, ics: bytes, method: str, filename: str) -> None:
+    """The text becomes multipart/alternative with the inline calendar part, then
+    multipart/mixed with the attachment (base64: the file's lines stay short whatever
+    the text)."""
+    email.add_alternative(
         ics,
         maintype="text",
         subtype="calendar",
-        filename=filename,
+        cte="base64",
         params={"method": method, "charset": "UTF-8"},
     )
-    return email.as_bytes()
+    email.add_attachment(
+        ics,
+        maintype="application",
+        subtype="ics",
+        cte="base64",
+        filename=filename,
+        params={"name": filename},
+    )
+    for part in email.walk():  # each new part got one; only the message has a MIME-Version
+        if part is not email:
+            del part["MIME-Version"]
