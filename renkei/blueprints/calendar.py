@@ -43,8 +43,8 @@ def feed(token: str):
         return response
     person = db.get(Person, current.person_id)
     name = _("Renkei: %(name)s", name=person.name)
-    issuer = calendar.issuer(db, links(), mail_settings().sender)
-    data = feeds.gzipped(db, person, current, issuer=issuer, name=name)
+    sender = mail_settings().sender
+    data = feeds.gzipped(db, person, current, links=links(), sender=sender, name=name)
     # Calendar apps accept gzip; the few that do not get the feed unpacked.
     if request.accept_encodings.quality("gzip") > 0:
         response.content_encoding = "gzip"
@@ -64,17 +64,18 @@ def renew():
     return redirect(url_for("auth.account") + "#feed")
 
 
-def _theirs(session: MeetingSession, person: Person) -> list[MeetingSession]:
-    """The sessions of the session's UID the person is convened to: the session, or the
-    occurrences of its series, as their invitation by e-mail carries them."""
-    if session.series is None:
-        return [session]
-    convened = scheduling.invitation_test(get_db(), person)
-    return [
-        s
-        for s in session.series.sessions
-        if s.status not in (Status.PREPARED, Status.CANCELLED) and convened(s)
-    ] or [session]
+def _theirs(
+    session: MeetingSession, person: Person, issuer: calendar.Issuer
+) -> tuple[list[MeetingSession], str]:
+    """What the person's e-mailed invitation carries for the session, and its UID: the
+    series, if they are convened to every occurrence; else the session under its own UID."""
+    series = session.series
+    if series is not None:
+        convened = scheduling.invitation_test(get_db(), person)
+        live = [s for s in series.sessions if s.status not in (Status.PREPARED, Status.CANCELLED)]
+        if live and all(map(convened, live)):
+            return live, calendar.session_uid(session, issuer)
+    return [session], calendar.occurrence_uid(session, issuer)
 
 
 @bp.route("/sessions/<int:session_id>/invite.ics")
@@ -87,9 +88,9 @@ def invitation(session_id: int):
     person = me()
     if not scheduling.is_invitee(db, session, person):
         abort(404)
-    content = calendar.download(
-        _theirs(session, person), calendar.issuer(db, links(), mail_settings().sender)
-    )
+    issuer = calendar.issuer(db, links(), mail_settings().sender)
+    sessions, uid = _theirs(session, person, issuer)
+    content = calendar.download(sessions, issuer, uid=uid)
     response = make_response(content)
     response.content_type = ICS
     response.headers["Content-Disposition"] = f'attachment; filename="session-{session.id}.ics"'

@@ -61,13 +61,26 @@ def session_uid(session: MeetingSession, issuer: Issuer) -> str:
     RECURRENCE-ID."""
     if session.series_id is not None:
         return f"series-{session.series_id}@{issuer.uid_domain}"
+    return occurrence_uid(session, issuer)
+
+
+def occurrence_uid(session: MeetingSession, issuer: Issuer) -> str:
+    """A session's own UID: a one-off's, or an occurrence's for those convened to some
+    occurrences of its series only, who must not be sent the series' rule (it would show
+    them the other occurrences, which may be another body's to know)."""
     return f"session-{session.id}@{issuer.uid_domain}"
 
 
-def sequence_of(session: MeetingSession) -> int:
-    """The SEQUENCE of the session's UID: the series' for an occurrence, since every
-    message about any occurrence speaks for the one UID."""
-    return session.series.sequence if session.series is not None else session.sequence
+def is_series_uid(uid: str) -> bool:
+    return uid.startswith("series-")
+
+
+def sequence_of(session: MeetingSession, uid: str) -> int:
+    """The SEQUENCE of ``uid``: the series' for the series' UID (every message about any
+    occurrence speaks for the one UID), else the session's own."""
+    if is_series_uid(uid) and session.series is not None:
+        return session.series.sequence
+    return session.sequence
 
 
 def agenda_lines(session: MeetingSession) -> list[str]:
@@ -205,15 +218,19 @@ def events_for(
     sessions: list[MeetingSession],
     issuer: Issuer,
     *,
+    uid: str,
     dtstamp: datetime | None = None,
     cancelled_shown: bool = False,
 ) -> list[Event]:
-    """What a person's calendar holds for one UID: ``sessions`` are those of the UID the
-    person is convened to (one session, or occurrences of one series)."""
+    """What a person's calendar holds for ``uid``: ``sessions`` are those of the UID the
+    person is convened to — a one-off, one occurrence under its own UID, or (the series'
+    UID, for those convened to every occurrence) the occurrences of one series."""
     first = sessions[0]
-    sequence = sequence_of(first)
-    if first.series is None:
-        return [_event(first, issuer, sequence=sequence, dtstamp=dtstamp)]
+    sequence = sequence_of(first, uid)
+    if not is_series_uid(uid) or first.series is None:
+        event = _event(first, issuer, sequence=sequence, dtstamp=dtstamp)
+        event["uid"] = vText(uid)
+        return [event]
     ids = {s.id for s in sessions}
     return series_events(
         first.series.sessions,
@@ -230,12 +247,13 @@ def request(
     recipient: Recipient,
     issuer: Issuer,
     *,
+    uid: str,
     answer: Answer | None,
     dtstamp: datetime,
 ) -> bytes:
     """METHOD:REQUEST: an invitation or an update, the UID whole as the recipient has it."""
     calendar = _calendar("REQUEST")
-    for event in events_for(sessions, issuer, dtstamp=dtstamp):
+    for event in events_for(sessions, issuer, uid=uid, dtstamp=dtstamp):
         _attendee(event, recipient, answer)
         calendar.add_component(event)
     return _finish(calendar)
@@ -283,11 +301,11 @@ def cancel(
     return _finish(calendar)
 
 
-def download(sessions: list[MeetingSession], issuer: Issuer) -> bytes:
+def download(sessions: list[MeetingSession], issuer: Issuer, *, uid: str) -> bytes:
     """METHOD:PUBLISH with what the person's e-mailed invitation carries for the UID (same
     ORGANIZER and SEQUENCE), to add to a calendar by hand."""
     calendar = _calendar("PUBLISH")
-    for event in events_for(sessions, issuer):
+    for event in events_for(sessions, issuer, uid=uid):
         calendar.add_component(event)
     return _finish(calendar)
 
@@ -300,7 +318,9 @@ def feed(
     is_invited: Callable[[MeetingSession], bool],
 ) -> bytes:
     """METHOD:PUBLISH with the person's sessions, each UID as their e-mail carries it: a
-    series as its recurring event with the occurrences they are not convened to excluded.
+    series they are convened to in every occurrence as its recurring event; otherwise the
+    occurrences they are convened to, each under its own UID (the rule would show them the
+    others).
 
     A cancelled session stays in the feed as STATUS:CANCELLED, a one-off and an occurrence
     alike (an occurrence as an override with its RECURRENCE-ID): a subscribed calendar is
@@ -312,24 +332,25 @@ def feed(
     calendar.add("x-wr-timezone", "Asia/Tokyo")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
-    done: set[int] = set()
+    whole: dict[int, bool] = {}
     for session in sessions:
         if session.status == Status.PREPARED:
             continue
         series = session.series
-        if series is None:
-            calendar.add_component(_event(session, issuer, sequence=session.sequence))
-            continue
-        if series.id in done:
-            continue
-        done.add(series.id)
-        events = series_events(
-            series.sessions,
-            issuer,
-            shown=lambda s: s.status != Status.PREPARED and is_invited(s),
-            sequence=series.sequence,
-            cancelled_shown=True,
-        )
-        for event in events:
-            calendar.add_component(event)
+        if series is not None and series.id not in whole:
+            live = [s for s in series.sessions if s.status != Status.PREPARED]
+            whole[series.id] = all(map(is_invited, live))
+            if whole[series.id]:
+                for event in series_events(
+                    series.sessions,
+                    issuer,
+                    shown=lambda s: s.status != Status.PREPARED,
+                    sequence=series.sequence,
+                    cancelled_shown=True,
+                ):
+                    calendar.add_component(event)
+        if series is None or not whole[series.id]:
+            uid = occurrence_uid(session, issuer)
+            for event in events_for([session], issuer, uid=uid):
+                calendar.add_component(event)
     return _finish(calendar)

@@ -110,13 +110,14 @@ def _version(rows: Sequence[_StampRow], locale: str, links: Links) -> FeedVersio
 
 
 def gzipped(
-    db: Session, person: Person, current: FeedVersion, *, issuer: calendar.Issuer, name: str
+    db: Session, person: Person, current: FeedVersion, *, links: Links, sender: str, name: str
 ) -> bytes:
     """The feed for ``current``, gzipped: the stored copy while the version stands, else
     built, stored and returned. Two requests building at once both answer; one copy stays."""
     copy = db.get(FeedCopy, person.id)
     if copy is not None and copy.etag == current.etag:
         return copy.gzipped
+    issuer = calendar.issuer(db, links, sender)
     data = gzip.compress(render(db, person, issuer=issuer, name=name), mtime=0)
     try:
         with db.begin_nested():

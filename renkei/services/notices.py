@@ -133,7 +133,9 @@ def preview(db: Session, session: MeetingSession, *, links: Links, sender: str) 
     check_convenable(session)
     issuer = calendar.issuer(db, links, sender)
     targets = {s.id for s in convenable(session)}
-    plan = _plan(db, _uid(session, issuer), issuer, as_convened=targets)
+    plan = Plan()
+    for uid in _uids(session, issuer):
+        _merge(plan, _plan(db, uid, issuer, as_convened=targets))
     if plan.planned:
         with force_locale(MAIL_LOCALE):
             plan.sample = _request_text(plan.planned[0], issuer)
@@ -165,7 +167,15 @@ def convene(
 def pending(db: Session, session: MeetingSession, *, links: Links, sender: str) -> Plan:
     """The change notices waiting to go about the session's UID (a preview)."""
     issuer = calendar.issuer(db, links, sender)
-    return _plan(db, _uid(session, issuer), issuer)
+    plan = Plan()
+    for uid in _uids(session, issuer):
+        _merge(plan, _plan(db, uid, issuer))
+    return plan
+
+
+def _merge(plan: Plan, other: Plan) -> None:
+    plan.planned += other.planned
+    plan.without_address += [n for n in other.without_address if n not in plan.without_address]
 
 
 def send_now(
@@ -227,8 +237,14 @@ def body_changed(db: Session, body_id: int) -> None:
 # --- Reconciling --------------------------------------------------------------------------
 
 
-def _uid(session: MeetingSession, issuer: calendar.Issuer) -> str:
-    return calendar.session_uid(session, issuer)
+def _uids(session: MeetingSession, issuer: calendar.Issuer) -> list[str]:
+    """The UIDs a session may be in calendars under: its own, and for an occurrence, its
+    series' (for those convened to every occurrence) and each occurrence's (for the rest)."""
+    if session.series is None:
+        return [calendar.occurrence_uid(session, issuer)]
+    others = sorted(session.series.sessions, key=lambda s: s.rule_start)
+    series_uid = calendar.session_uid(session, issuer)
+    return [series_uid] + [calendar.occurrence_uid(s, issuer) for s in others]
 
 
 def _send(
@@ -248,7 +264,7 @@ def _send(
             for other in session.series.sessions:
                 other.notice_pending_since = None
         session.notice_pending_since = None
-    uids = list(dict.fromkeys(_uid(s, issuer) for s in sessions))
+    uids = list(dict.fromkeys(uid for s in sessions for uid in _uids(s, issuer)))
     ids = [s.id for s in sessions]
     if any(s.series is not None for s in sessions):
         ids += [o.id for s in sessions if s.series is not None for o in s.series.sessions]
@@ -263,8 +279,8 @@ def _send(
 
 
 def _sessions_of(db: Session, uid: str, issuer: calendar.Issuer) -> list[MeetingSession]:
-    """The sessions the UID stands for now (none: one of another install domain, or a
-    session since joined to a series)."""
+    """The sessions the UID stands for now: a series' occurrences, or one session (none:
+    a UID of another install domain, or of a session since deleted)."""
     name, _at, domain = uid.partition("@")
     kind, _dash, number = name.partition("-")
     if domain != issuer.uid_domain or not number.isdigit():
@@ -273,7 +289,7 @@ def _sessions_of(db: Session, uid: str, issuer: calendar.Issuer) -> list[Meeting
     if kind == "series":
         query = query.where(MeetingSession.series_id == int(number))
     elif kind == "session":
-        query = query.where(MeetingSession.id == int(number), MeetingSession.series_id.is_(None))
+        query = query.where(MeetingSession.id == int(number))
     else:
         return []
     return list(db.scalars(query))
@@ -286,8 +302,10 @@ def _live(session: MeetingSession, as_convened: set[int]) -> bool:
     return session.convened_at is not None and session.status in (Status.CONVENED, Status.HELD)
 
 
-def snapshot(session: MeetingSession, issuer: calendar.Issuer) -> dict[str, Any]:
-    """What a calendar shows of the session (and what the notice's text says changed)."""
+def snapshot(session: MeetingSession, *, in_series: bool) -> dict[str, Any]:
+    """What a calendar shows of the session (and what the notice's text says changed);
+    ``in_series``: as an occurrence of its series' recurring event."""
+    series = session.series if in_series else None
     return {
         "title": session.title,
         "start": session.start_at.isoformat(),
@@ -296,10 +314,8 @@ def snapshot(session: MeetingSession, issuer: calendar.Issuer) -> dict[str, Any]
         "online_url": session.online_url,
         "agenda": calendar.agenda_lines(session),
         "bodies": " / ".join(b.name for b in session.bodies),
-        "rrule": session.series.rrule if session.series is not None else "",
-        "recurrence_id": (
-            session.original_start.isoformat() if session.original_start is not None else None
-        ),
+        "rrule": series.rrule if series is not None else "",
+        "recurrence_id": (session.rule_start.isoformat() if series is not None else None),
         "host": session.host_body.name,
     }
 
@@ -307,17 +323,30 @@ def snapshot(session: MeetingSession, issuer: calendar.Issuer) -> dict[str, Any]
 def _plan(
     db: Session, uid: str, issuer: calendar.Issuer, *, as_convened: set[int] | None = None
 ) -> Plan:
+    """Per person, the message ``uid`` needs: the series' UID goes to those convened to
+    every live occurrence, an occurrence's own UID to those convened to it but not to all."""
     as_convened = as_convened or set()
-    sessions = [s for s in _sessions_of(db, uid, issuer) if _live(s, as_convened)]
-    snaps = {s.id: snapshot(s, issuer) for s in sessions}
-    wanted: dict[str, tuple[Addressee, list[MeetingSession]]] = {}
+    found = _sessions_of(db, uid, issuer)
+    in_series = calendar.is_series_uid(uid)
+    family = found[0].series.sessions if found and found[0].series is not None else found
+    live = [s for s in family if _live(s, as_convened)]
     plan = Plan()
-    for session in sorted(sessions, key=lambda s: (s.start_at, s.id)):
-        found, missing = addressees(db, session, organizer=issuer.address)
-        plan.without_address += [n for n in missing if n not in plan.without_address]
-        for addressee in found:
+    convened: dict[str, tuple[Addressee, list[MeetingSession]]] = {}
+    for session in sorted(live, key=lambda s: (s.start_at, s.id)):
+        people, missing = addressees(db, session, organizer=issuer.address)
+        if session in found:
+            plan.without_address += [n for n in missing if n not in plan.without_address]
+        for addressee in people:
             key = addressee.recipient.email.lower()
-            wanted.setdefault(key, (addressee, []))[1].append(session)
+            convened.setdefault(key, (addressee, []))[1].append(session)
+    wanted = {}
+    for address, (addressee, theirs) in convened.items():
+        whole = len(theirs) == len(live)
+        if in_series and whole:
+            wanted[address] = (addressee, theirs)
+        elif not in_series and (found[0] in theirs) and not (whole and found[0].series):
+            wanted[address] = (addressee, [found[0]])
+    snaps = {s.id: snapshot(s, in_series=in_series) for s in live}
     held: dict[str, list[CalendarCopy]] = defaultdict(list)
     for row in db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)):
         held[row.address].append(row)
@@ -450,35 +479,36 @@ def _deliver_plan(
         return result
     sessions = _sessions_of(db, uid, issuer)
     rows = list(db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)))
-    sequence = _sequence(sessions, rows, plan)
+    sequence = _sequence(sessions, rows, plan, uid)
     now = utcnow()
     with force_locale(MAIL_LOCALE):
         for planned in plan.planned:
             message = _message(db, planned, issuer, sessions, sequence, now, by, sender)
             db.add(message)
             result.messages.append(message)
-            _record(db, planned, issuer, sequence, now)
+            _record(db, planned, sequence, now)
     db.flush()
     return result
 
 
-def _sequence(sessions: list[MeetingSession], rows: list[CalendarCopy], plan: Plan) -> int:
+def _sequence(
+    sessions: list[MeetingSession], rows: list[CalendarCopy], plan: Plan, uid: str
+) -> int:
     """The UID's SEQUENCE for this round: raised (above anything ever sent for it) when
     anyone's event is updated or cancelled; an invitation alone keeps it."""
-    counter = calendar.sequence_of(sessions[0]) if sessions else 0
+    counter = calendar.sequence_of(sessions[0], uid) if sessions else 0
     sent = max((row.sequence for row in rows), default=-1)
     if all(p.kind == INVITE for p in plan.planned):
         return max(counter, sent)
     raised = max(counter, sent) + 1
     if sessions:
-        owner = sessions[0].series if sessions[0].series is not None else sessions[0]
+        series = sessions[0].series
+        owner = series if series is not None and calendar.is_series_uid(uid) else sessions[0]
         owner.sequence = raised
     return raised
 
 
-def _record(
-    db: Session, planned: Planned, issuer: calendar.Issuer, sequence: int, now: datetime
-) -> None:
+def _record(db: Session, planned: Planned, sequence: int, now: datetime) -> None:
     for row in planned.withdrawn:
         db.delete(row)
     db.flush()  # the rows go before any of the same session and address is written again
@@ -499,7 +529,7 @@ def _record(
         row = existing.get(session.id) or CalendarCopy(session_id=session.id, address=address)
         row.uid, row.snapshot, row.sequence, row.sent_at = (
             planned.uid,
-            snapshot(session, issuer),
+            snapshot(session, in_series=calendar.is_series_uid(planned.uid)),
             sequence,
             now,
         )
@@ -524,7 +554,12 @@ def _message(
         method, filename = "CANCEL", "cancel.ics"
     else:
         ics = calendar.request(
-            planned.sessions, recipient, issuer, answer=planned.addressee.answer, dtstamp=now
+            planned.sessions,
+            recipient,
+            issuer,
+            uid=planned.uid,
+            answer=planned.addressee.answer,
+            dtstamp=now,
         )
         subject, body = _request_text(planned, issuer)
         about = planned.sessions[0]

@@ -12,6 +12,7 @@ from renkei.models import (
     Pledge,
     Reply,
     Role,
+    Status,
     Visibility,
 )
 from renkei.services.dates import tokyo_to_utc
@@ -132,7 +133,7 @@ def test_missing_csrf_token_changes_nothing(as_secretary, world):
     response = as_secretary.post(f"/sessions/{session.id}/cancel", data={}, csrf=False)
     assert response.status_code == 400
     world.expire_all()
-    assert world.get(MeetingSession, session.id).status == "scheduled"
+    assert world.get(MeetingSession, session.id).status == Status.CONVENED
 
 
 def test_guest_is_invited_by_name(as_secretary, world):
@@ -176,7 +177,7 @@ def test_a_status_neither_held_nor_scheduled_is_refused_in_japanese(as_secretary
         page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
         assert "開催済にするか予定に戻すかを選んでください。" in page, status
         world.expire_all()
-        assert world.get(MeetingSession, session.id).status == "scheduled"
+        assert world.get(MeetingSession, session.id).status == Status.CONVENED
 
 
 def test_a_pledge_for_someone_by_a_bad_or_foreign_id_is_refused(client, world):

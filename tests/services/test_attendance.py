@@ -6,7 +6,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import select
 
-from renkei.models import Attendance, ItemPresence, Person, QuorumRule, SectionKind
+from renkei.models import Attendance, ItemPresence, Person, QuorumRule, SectionKind, Status
 from renkei.services import agenda, attendance, minutes, pledges, quorum, scheduling
 from renkei.services.agenda import ItemData
 from renkei.services.attendance import LineData, RecordErrors
@@ -83,6 +83,7 @@ def secret_item(session):
 
 def test_a_session_not_marked_held_refuses_a_record(world, secretary):
     session = make_session(world, SUPPORT, day=PAST_DAY)
+    session.status = Status.CONVENED  # convened before it took place, never marked held
     with pytest.raises(DomainError) as refused:
         attendance.save_record(world, session, everyone(world, session), by=secretary, shown=set())
     assert "開催済" in str(refused.value.message)
@@ -94,7 +95,7 @@ def test_a_session_still_ahead_cannot_be_marked_held(world, secretary):
     with pytest.raises(DomainError) as refused:
         scheduling.set_status(world, session, "held", by=secretary)
     assert "まだ始まっていない" in str(refused.value.message)
-    assert session.status == "scheduled"
+    assert session.status == Status.CONVENED
 
 
 def test_quorum_per_body_in_a_joint_session(world, secretary, held):

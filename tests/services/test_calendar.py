@@ -1,12 +1,14 @@
 """Calendar files, read back with a second, independent parser (vobject)."""
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 import vobject
+from sqlalchemy.orm import object_session
 
+from renkei.db import utcnow
 from renkei.models import AgendaItem, Visibility
-from renkei.services import calendar, scheduling, series
+from renkei.services import calendar, installation, scheduling, series
 from renkei.services.dates import TOKYO, tokyo_to_utc
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, session_data
@@ -46,8 +48,17 @@ def joint(world):
     return session
 
 
+SENDER = "renkei@renkei.example.jp"
+
+
 def invite(session, who, links, answer=None):
-    return calendar.invite(session, who, organizer=None, answer=answer, links=links)
+    issuer = calendar.issuer(object_session(session), links, SENDER)
+    uid = calendar.session_uid(session, issuer)
+    return calendar.request([session], who, issuer, uid=uid, answer=answer, dtstamp=utcnow())
+
+
+def uid(world, kind, number):
+    return f"{kind}-{number}@{installation.uid_domain(world)}"
 
 
 def test_invite_times_uid_attendee_and_timezone(world, joint, links):
@@ -58,8 +69,11 @@ def test_invite_times_uid_attendee_and_timezone(world, joint, links):
     assert event.dtstart.value == tokyo_to_utc(DAY, time(14)).astimezone(TOKYO)
     assert event.dtstart.value.utcoffset() == timedelta(hours=9)
     assert b"DTSTART;TZID=Asia/Tokyo:20261210T140000\r\n" in content
-    assert event.uid.value == f"session-{joint.id}@renkei.example.jp"
+    assert event.uid.value == uid(world, "session", joint.id)
+    assert event.uid.value.endswith(".renkei")  # the install's, not BASE_URL's host
     assert event.sequence.value == "0"
+    assert event.organizer.value == f"mailto:{SENDER}"
+    assert event.organizer.params["CN"][0].startswith(joint.host_body.name)  # its secretariat
     assert event.attendee.value == "mailto:member.both@example.jp"
     assert event.attendee.params["PARTSTAT"] == ["ACCEPTED"]
     assert parsed.vtimezone.tzid.value == "Asia/Tokyo"
@@ -91,15 +105,24 @@ def test_long_japanese_lines_fold_without_splitting_a_character(world, joint, li
     assert parse(content).vevent.location.value == "みどり町役場" * 30
 
 
-def test_cancel_is_method_cancel_with_a_higher_sequence(world, joint, links):
-    secretary = person_by_email(world, "secretary@example.jp")
-    before = int(parse(invite(joint, recipient(world), links)).vevent.sequence.value)
-    scheduling.cancel_session(world, joint, by=secretary)
-    parsed = parse(invite(joint, recipient(world), links))
+def test_a_cancellation_withdraws_the_uid_with_the_sequence_given(world, joint, links):
+    issuer = calendar.issuer(world, links, SENDER)
+    gone = calendar.Withdrawn(
+        uid=uid(world, "session", joint.id),
+        title=joint.title,
+        start=joint.start_at,
+        end=joint.end_at,
+        recurrence_id=None,
+    )
+    content = calendar.cancel(
+        [gone], recipient(world), issuer, organizer_body="支援会議", sequence=3, dtstamp=utcnow()
+    )
+    parsed = parse(content)
     assert parsed.method.value == "CANCEL"
     assert parsed.vevent.status.value == "CANCELLED"
-    assert int(parsed.vevent.sequence.value) > before
-    assert parsed.vevent.uid.value == f"session-{joint.id}@renkei.example.jp"
+    assert parsed.vevent.sequence.value == "3"
+    assert parsed.vevent.uid.value == uid(world, "session", joint.id)
+    assert not hasattr(parsed.vevent, "recurrence_id")
 
 
 def test_series_rrule_exdate_and_moved_occurrence(world, links):
@@ -116,12 +139,18 @@ def test_series_rrule_exdate_and_moved_occurrence(world, links):
     scheduling.update_session(world, third, moved, by=secretary)
     world.commit()
 
-    content = calendar.series_invite(
-        created, recipient(world), organizer=None, answer=None, links=links
+    issuer = calendar.issuer(world, links, SENDER)
+    content = calendar.request(
+        [first, third, fourth],
+        recipient(world),
+        issuer,
+        uid=calendar.session_uid(first, issuer),
+        answer=None,
+        dtstamp=utcnow(),
     )
     parsed = parse(content)
     master, override = parsed.vevent_list
-    assert master.uid.value == override.uid.value == f"series-{created.id}@renkei.example.jp"
+    assert master.uid.value == override.uid.value == uid(world, "series", created.id)
     starts = [d.astimezone(TOKYO) for d in master.getrruleset()]
     assert [s.date() for s in starts] == [DAY, DAY + timedelta(weeks=2), DAY + timedelta(weeks=3)]
     assert override.recurrence_id.value == third.original_start.astimezone(TOKYO)
@@ -129,39 +158,20 @@ def test_series_rrule_exdate_and_moved_occurrence(world, links):
     assert override.dtstart.value.astimezone(TOKYO).time() == time(10)
 
 
-def test_one_moved_occurrence_is_sent_with_its_recurrence_id(world, links):
+def test_an_occurrence_alone_goes_under_its_own_uid_without_the_rule(world, links):
+    """Someone convened to one occurrence only (their body joined it) is sent it under the
+    occurrence's own UID: no RRULE, no RECURRENCE-ID, nothing of the other occurrences."""
     secretary = person_by_email(world, "secretary@example.jp")
     created = series.create_series(
         world, session_data(world, SUPPORT), series.RepeatRule("weekly", count=3), by=secretary
     )
-    occurrence = created.sessions[1]
-    original = occurrence.original_start
-    scheduling.update_session(
-        world, occurrence, session_data(world, SUPPORT, day=date(2026, 12, 18)), by=secretary
-    )
-    event = parse(invite(occurrence, recipient(world), links)).vevent
-    assert event.recurrence_id.value == original.astimezone(TOKYO)
-    assert event.uid.value == f"series-{created.id}@renkei.example.jp"
-    assert event.sequence.value == "1"
-
-
-def test_cutting_a_series_short_raises_its_sequence(world, links):
-    secretary = person_by_email(world, "secretary@example.jp")
-    created = series.create_series(
-        world, session_data(world, SUPPORT), series.RepeatRule("weekly", count=4), by=secretary
-    )
-    before = parse(
-        calendar.series_invite(created, recipient(world), organizer=None, answer=None, links=links)
-    ).vevent.sequence.value
-    third = created.sessions[2]
-    series.update_following(
-        world,
-        third,
-        session_data(world, SUPPORT, day=DAY + timedelta(weeks=2), place="公民館"),
-        by=secretary,
-    )
-    after = parse(
-        calendar.series_invite(created, recipient(world), organizer=None, answer=None, links=links)
-    )
-    assert int(after.vevent.sequence.value) > int(before)
-    assert len(list(after.vevent.getrruleset())) == 2
+    second = created.sessions[1]
+    second.sequence = 2
+    issuer = calendar.issuer(world, links, SENDER)
+    uid = calendar.occurrence_uid(second, issuer)
+    content = calendar.request([second], recipient(world), issuer, uid=uid, answer=None,
+                               dtstamp=utcnow())  # fmt: skip
+    event = parse(content).vevent
+    assert event.uid.value == f"session-{second.id}@{installation.uid_domain(world)}"
+    assert b"RRULE" not in content and b"RECURRENCE-ID" not in content
+    assert event.sequence.value == "2"

@@ -10,6 +10,7 @@ from renkei.services.dates import in_tokyo, tokyo_to_utc
 from renkei.services.errors import DomainError
 from renkei.services.series import RepeatRule
 from tests.helpers import body_named, count
+from tests.sessions_helpers import mark_convened
 
 SUPPORT = "みどり町支援会議"
 
@@ -209,6 +210,8 @@ def test_moving_one_occurrence_leaves_the_others_and_shows_as_an_override(world,
     made = series.create_series(
         world, data_for(body, date(2026, 1, 8)), RepeatRule("weekly", count=4), by=secretary
     )
+    for occurrence in made.sessions:
+        mark_convened(occurrence)
     second = made.sessions[1]
     scheduling.update_session(
         world, second, data_for(body, date(2026, 1, 16), time(10), time(11)), by=secretary
@@ -216,7 +219,7 @@ def test_moving_one_occurrence_leaves_the_others_and_shows_as_an_override(world,
     world.commit()
     assert second.is_moved
     assert in_tokyo(second.original_start).replace(tzinfo=None) == at(date(2026, 1, 15))
-    assert second.sequence == 1
+    assert second.notice_pending_since is not None  # its calendars are told
     assert series.overrides(made) == [second]
     assert series.exdates(made) == []
     for other in (made.sessions[0], made.sessions[2], made.sessions[3]):
@@ -247,6 +250,8 @@ def test_changing_the_third_of_six_and_the_following(world, secretary, body):
         world, data_for(body, first_day), RepeatRule("weekly", count=6), by=secretary
     )
     occurrences = list(made.sessions)
+    for occurrence in occurrences:
+        mark_convened(occurrence)
     first_start = occurrences[0].start_at
     scheduling.cancel_session(world, occurrences[4], by=secretary)
     world.commit()
@@ -264,7 +269,8 @@ def test_changing_the_third_of_six_and_the_following(world, secretary, body):
     assert [s.id for s in made.sessions] == [occurrences[0].id, occurrences[1].id]
     for old in made.sessions:
         assert old.place == "役場 第1会議室"
-        assert old.sequence == 1  # their rule was cut: calendars must take the update
+        # Their rule was cut: their calendars are told (the SEQUENCE rises as it is sent).
+        assert old.notice_pending_since is not None
         assert not old.is_moved
     assert "COUNT" not in made.rrule
     assert "UNTIL=20260122T045959Z" in made.rrule  # 13:59:59 Tokyo on the 22nd
@@ -287,12 +293,12 @@ def test_changing_the_third_of_six_and_the_following(world, secretary, body):
             assert occurrence.status == Status.CANCELLED
             assert occurrence.place == "役場 第1会議室"
             continue
-        assert occurrence.status == Status.SCHEDULED
+        assert occurrence.status == Status.CONVENED
         assert in_tokyo(occurrence.start_at).replace(tzinfo=None) == expected
         assert occurrence.minutes_long == 60
         assert occurrence.place == "保健センター 研修室"
         assert not occurrence.is_moved
-        assert occurrence.sequence == 1
+        assert occurrence.notice_pending_since is not None
         assert occurrence.changes[-1].kind == "rescheduled"
     assert series.exdates(new) == [new.sessions[2].original_start]
     assert series.overrides(new) == []
