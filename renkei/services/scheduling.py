@@ -30,6 +30,7 @@ from renkei.models import (
     Participant,
     Person,
     Reply,
+    Role,
     SelectedMember,
     Selection,
     SessionChange,
@@ -65,6 +66,11 @@ class Invitee:
     person: Person
     bodies: list[Body] = field(default_factory=list)
     roles: dict[int, str] = field(default_factory=dict)  # body id -> role
+
+    @property
+    def is_secretariat_only(self) -> bool:
+        """Brought in as 事務局 only: the organizing side, not an attendee."""
+        return bool(self.roles) and all(role == Role.SECRETARY for role in self.roles.values())
 
 
 @dataclass
@@ -673,6 +679,7 @@ def upcoming_for(
         .where(
             MeetingSession.start_at >= since - MAX_LENGTH,
             MeetingSession.end_at >= since,
+            MeetingSession.status != Status.PREPARED,  # not convened: the secretariat's alone
             _invited_clause(terms, since, person.id),
         )
         .options(selectinload(MeetingSession.bodies), *options)
@@ -690,7 +697,11 @@ def participating_in(
     query = (
         select(MeetingSession)
         .join(Participant, Participant.session_id == MeetingSession.id)
-        .where(Participant.person_id == person.id, MeetingSession.end_at >= since)
+        .where(
+            Participant.person_id == person.id,
+            MeetingSession.end_at >= since,
+            MeetingSession.status != Status.PREPARED,
+        )
         .options(selectinload(MeetingSession.bodies))
         .order_by(MeetingSession.start_at, MeetingSession.id)
         .limit(limit)
@@ -699,10 +710,13 @@ def participating_in(
 
 
 def body_sessions(
-    db: Session, body: Body, *, page: int, per_page: int = 20
+    db: Session, body: Body, *, page: int, per_page: int = 20, with_prepared: bool = False
 ) -> tuple[Sequence[MeetingSession], int, int]:
-    """A body's sessions, newest first, one page of them, and the number of pages."""
+    """A body's sessions, newest first, one page of them, and the number of pages; those
+    still being prepared only ``with_prepared`` (for its secretariat)."""
     base = select(MeetingSession).join(MeetingSession.bodies).where(Body.id == body.id)
+    if not with_prepared:
+        base = base.where(MeetingSession.status != Status.PREPARED)
     total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)

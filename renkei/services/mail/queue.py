@@ -81,11 +81,14 @@ def addressees(
 ) -> tuple[list[Addressee], list[str]]:
     """Everyone the session convenes — members, participants and guests — with a usable
     address, each address once (a member of several of its bodies is one invitee), and the
-    names of those without one. ``organizer``, the address of the calendar ORGANIZER, is
-    never among them: an organizer is not sent their own invitation."""
+    names of those without one. The organizing side is not sent its own invitation: the
+    secretariat (members of the session's bodies as 事務局 only, whose office is the
+    ORGANIZER) and the ORGANIZER's address itself (``organizer``)."""
     answers = {reply.person_id: reply.answer for reply in session.replies}
     people: list[tuple[str, str | None, Person | None]] = [
-        (i.person.name, i.person.email, i.person) for i in scheduling.invitees(db, session)
+        (i.person.name, i.person.email, i.person)
+        for i in scheduling.invitees(db, session)
+        if not i.is_secretariat_only
     ]
     people += [(p.person.name, p.person.email, p.person) for p in session.participants]
     people += [(g.name, g.email, None) for g in session.guests]
