@@ -48,6 +48,7 @@ added_by_id
 closed_at
 
 # Read only by templates.
+_.sample  # Plan.sample: the convening notice's preview (convening/convene.html)
 _.chosen_slot  # polls/show.html
 _.status_label  # polls/index.html, polls/show.html
 _.minutes_long  # agenda/_items.html

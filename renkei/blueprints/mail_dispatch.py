@@ -21,12 +21,6 @@ def mail_settings() -> mail.MailSettings:
     return mail.MailSettings.from_config(current_app.config, current_app.instance_path)
 
 
-def mail_args() -> dict:
-    """Who the messages come from (the secretary acting, through Renkei's address) and
-    where their links point."""
-    return {"organizer": me(), "links": links(), "sender": mail_settings().sender}
-
-
 def notice_delay() -> timedelta:
     """How long change notices wait for the next changes (NOTICE_DELAY_MINUTES)."""
     return notices.configured_delay(current_app.config.get("NOTICE_DELAY_MINUTES"))

@@ -90,11 +90,6 @@ class Planned:
     withdrawn: list[CalendarCopy] = field(default_factory=list)  # what goes (CANCEL)
     changes: list[str] = field(default_factory=list)  # what changed, in words
 
-    @property
-    def is_instances(self) -> bool:
-        """A cancellation of some occurrences of a series the person keeps."""
-        return self.kind == CANCEL and bool(self.sessions)
-
 
 @dataclass
 class Plan:
@@ -162,15 +157,6 @@ def convene(
 
 
 # --- Change notices -----------------------------------------------------------------------
-
-
-def pending(db: Session, session: MeetingSession, *, links: Links, sender: str) -> Plan:
-    """The change notices waiting to go about the session's UID (a preview)."""
-    issuer = calendar.issuer(db, links, sender)
-    plan = Plan()
-    for uid in _uids(session, issuer):
-        _merge(plan, _plan(db, uid, issuer))
-    return plan
 
 
 def _merge(plan: Plan, other: Plan) -> None:
