@@ -96,7 +96,8 @@ bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
 TOO_LONG = _l("Use at most %(max)d characters.")
 CHANGE_LABELS = {
-    "created": _l("Scheduled"),
+    "created": _l("Registered"),
+    "convened": _l("Convening notice sent"),
     "rescheduled": _l("Rescheduled"),
     "edited": _l("Details changed"),
     "cancelled": _l("Cancelled"),

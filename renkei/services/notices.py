@@ -151,8 +151,17 @@ def convene(
             target.status, target.convened_at = Status.CONVENED, now
             scheduling.record(db, target, "convened", by)
     db.flush()
-    audit.record(db, by, "session", "convene", subject_type="session", subject_id=session.id,
-                 session_id=session.id)  # fmt: skip
+    # Convening opens the session to those convened: who sees what, so the body's log.
+    audit.record(
+        db,
+        by,
+        audit.CONTENT,
+        "session_convened",
+        subject_type="session",
+        subject_id=session.id,
+        body_id=session.host_body_id,
+        session_id=session.id,
+    )
     return _send(db, [session], by=by, links=links, sender=sender)
 
 
