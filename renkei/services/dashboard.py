@@ -31,6 +31,8 @@ class SecretaryTile:
     awaiting_replies: list[tuple[MeetingSession, int]] = field(default_factory=list)
     awaiting_approval: list[MinutesVersion] = field(default_factory=list)
     approvals_total: int = 0
+    # Coming sessions whose convening notice is still to be sent, soonest first.
+    to_convene: list[MeetingSession] = field(default_factory=list)
 
 
 def _month_bounds(on: date) -> tuple[datetime, datetime]:
@@ -59,7 +61,18 @@ def secretary_tile(db: Session, person: Person) -> SecretaryTile | None:
     outstanding = _outstanding(db, theirs)
     sessions = _sessions(db, [session_id for session_id, _ in outstanding[:LISTED]])
     versions, approvals_total = _awaiting_approval(db, theirs)
+    to_convene = db.scalars(
+        select(MeetingSession)
+        .where(
+            MeetingSession.id.in_(theirs),
+            MeetingSession.status == Status.PREPARED,
+            MeetingSession.start_at >= utcnow(),
+        )
+        .order_by(MeetingSession.start_at, MeetingSession.id)
+        .limit(LISTED)
+    )
     return SecretaryTile(
+        to_convene=list(to_convene),
         sessions_this_month=this_month,
         replies_outstanding=sum(n for _, n in outstanding),
         awaiting_replies=[(sessions[sid], n) for sid, n in outstanding[:LISTED]],
