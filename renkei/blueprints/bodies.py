@@ -124,7 +124,9 @@ def show(body_id: int):
     sessions, page, pages = [], 1, 1
     show_sessions = policy.can_see_body_sessions(db, person, body)
     if show_sessions:
-        sessions, page, pages = scheduling.body_sessions(db, body, page=query_int("page", 1))
+        sessions, page, pages = scheduling.body_sessions(
+            db, body, viewer=person, page=query_int("page", 1)
+        )
     return render_template(
         "bodies/show.html",
         body=body,

@@ -652,6 +652,21 @@ def _convenes_clause(person_id: int) -> ColumnElement[bool]:
     return ~exists().where(same) | exists().where(chosen)
 
 
+def _known_to(db: Session, person: Person) -> ColumnElement[bool]:
+    """SQL for "the person may know of the session": a session being prepared is its
+    secretariat's alone until the convening notice goes out (``policy.SessionAccess``)."""
+    convened = MeetingSession.status != Status.PREPARED
+    preparing = policy.secretary_body_ids(db, person)
+    if not preparing:
+        return convened
+    # An alias: a query joining the session's bodies (a body's list) must not correlate it.
+    bodies = session_bodies.alias()
+    served = exists().where(
+        bodies.c.session_id == MeetingSession.id, bodies.c.body_id.in_(preparing)
+    )
+    return or_(convened, served)
+
+
 def upcoming_for(
     db: Session,
     person: Person,
@@ -674,6 +689,7 @@ def upcoming_for(
             MeetingSession.start_at >= since - MAX_LENGTH,
             MeetingSession.end_at >= since,
             _invited_clause(terms, since, person.id),
+            _known_to(db, person),
         )
         .options(selectinload(MeetingSession.bodies), *options)
         .order_by(MeetingSession.start_at, MeetingSession.id)
@@ -690,7 +706,11 @@ def participating_in(
     query = (
         select(MeetingSession)
         .join(Participant, Participant.session_id == MeetingSession.id)
-        .where(Participant.person_id == person.id, MeetingSession.end_at >= since)
+        .where(
+            Participant.person_id == person.id,
+            MeetingSession.end_at >= since,
+            _known_to(db, person),
+        )
         .options(selectinload(MeetingSession.bodies))
         .order_by(MeetingSession.start_at, MeetingSession.id)
         .limit(limit)
@@ -699,10 +719,15 @@ def participating_in(
 
 
 def body_sessions(
-    db: Session, body: Body, *, page: int, per_page: int = 20
+    db: Session, body: Body, *, viewer: Person, page: int, per_page: int = 20
 ) -> tuple[Sequence[MeetingSession], int, int]:
-    """A body's sessions, newest first, one page of them, and the number of pages."""
-    base = select(MeetingSession).join(MeetingSession.bodies).where(Body.id == body.id)
+    """A body's sessions the viewer may know of, newest first, one page of them, and the
+    number of pages."""
+    base = (
+        select(MeetingSession)
+        .join(MeetingSession.bodies)
+        .where(Body.id == body.id, _known_to(db, viewer))
+    )
     total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
