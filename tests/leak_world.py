@@ -12,17 +12,26 @@ items carry canary strings in every field that may be closed to a reader.
   calendar files write the series with an exception event of its own);
 - pledges for the SUPPORT body of secretary@example.jp and chair.support@example.jp only;
 - a second secretary of SUPPORT and LAYER1 (secretary.unpledged@example.jp) with no pledge;
-- invitations queued (and one marked failed) so that the session pages list mail;
+- the joint session and the series prepared, then convened by their convening notices
+  (one invitation marked failed, so that the session pages list mail); the other sessions
+  convened as sessions from before the notices were kept (no message recorded);
 - a 支援会議 個別ケース検討 convened with selected members (選定招集: the pledged secretary and
   chair only), whose three items are a members-only one and two confidential cases; a
   participant (関係者, with a login, on no body) is assigned to case 2 and has pledged for the
   session, without leave to read the minutes; a pledged member of the 支援会議 is not
-  convened (member.uncalled@example.jp). Its approved minutes hold both cases' sections.
+  convened (member.uncalled@example.jp). Its approved minutes hold both cases' sections;
+- a session of the 支援会議 and the 協議体 still being prepared (準備中): its convening
+  notice not sent, so it exists for the secretariat of its bodies alone. Its title, place
+  and public item are canaries (``PREPARED``) for everyone else — members, the participant
+  assigned to it, a guest and the administrator — and it overlaps a slot of both polls, so
+  that their pages would name it as a clash.
 
 Canaries are grouped: ``CONFIDENTIAL`` ones may reach only the pledged current members of
 SUPPORT; ``BODY`` ones only the members of COORDINATION; ``ATTENDEES`` ones only those
 convened to the SUPPORT + LAYER1 session (docs/architecture.md, "The confidentiality
 rule"). None of them ever reaches a calendar file or an e-mail, whoever receives it.
+``PREPARED`` ones only the secretariat of the prepared session's bodies, and no calendar
+file or e-mail until it is convened.
 """
 
 from dataclasses import dataclass, field
@@ -54,8 +63,8 @@ from renkei.services import (
     agenda,
     attendance,
     convening,
-    mail,
     minutes,
+    notices,
     polls,
     scheduling,
     series,
@@ -74,6 +83,7 @@ from tests.sessions_helpers import (
 )
 
 BASE_URL = "https://renkei.example.jp"
+SENDER = "renkei@example.jp"
 PLEDGED = ("secretary@example.jp", "chair.support@example.jp")
 UNPLEDGED_SECRETARY = "secretary.unpledged@example.jp"
 GUEST_NAME = "来賓 一葉"
@@ -149,6 +159,19 @@ UNCALLED = "member.uncalled@example.jp"
 PARTICIPANT = "participant@school.example.jp"
 CONVENED = ("secretary@example.jp", "chair.support@example.jp")
 
+# The session being prepared (準備中) by the secretariat of the 支援会議 and the 協議体: its
+# title, place and public item, its confidential item, and a guest of it. The participant
+# (PARTICIPANT) is assigned to its public item.
+PREPARED_TITLE = "PREPARED-CANARY-SESSION-TITLE-4b7d"
+PREPARED_PLACE = "PREPARED-CANARY-PLACE-4b7d"
+PREPARED_ITEM_TITLE = "PREPARED-CANARY-ITEM-TITLE-4b7d"
+PREPARED_SECRET_TITLE = "CANARY-PREPARED-SECRET-TITLE-4b7d"
+PREPARED_SECRET_DESCRIPTION = "CANARY-PREPARED-SECRET-DESCRIPTION-4b7d"
+PREPARED_GUEST_EMAIL = "guest.prepared@example.org"
+PREPARED = (PREPARED_TITLE, PREPARED_PLACE, PREPARED_ITEM_TITLE)
+# Who may know of it: the secretariat of its bodies.
+PREPARERS = ("secretary@example.jp", UNPLEDGED_SECRETARY)
+
 CASE2 = (CASE2_TITLE, CASE2_DESCRIPTION, CASE2_PRESENTER)
 SELECTED_MEMBERS = (SELECTED_MEMBERS_TITLE, SELECTED_MEMBERS_DESCRIPTION)
 # Everything closed in the selected session: the member not convened reads none of it.
@@ -180,6 +203,8 @@ CONFIDENTIAL = (
     MINUTES_CORRECTION,
     MINUTES_TASK,
     *(canary for canary in SELECTED if canary not in SELECTED_MEMBERS),
+    PREPARED_SECRET_TITLE,
+    PREPARED_SECRET_DESCRIPTION,
 )
 ATTENDEES_ITEM = (ATTENDEES_TITLE, ATTENDEES_DESCRIPTION, ATTENDEES_PRESENTER)
 ATTENDEES = (
@@ -223,6 +248,10 @@ class LeakWorld:
     # the session convened with selected members, and its participants
     selected_id: int = 0
     participant_ids: list[int] = field(default_factory=list)
+    # the session being prepared, its items and the 支援会議 (the body of its page)
+    prepared_id: int = 0
+    prepared_item_ids: list[int] = field(default_factory=list)
+    support_id: int = 0
 
 
 def _holder(person: Person) -> str:
@@ -372,7 +401,9 @@ def _build(db, links: Links) -> LeakWorld:
         db.add(Membership(person=unpledged, body=body, role=Role.SECRETARY, term_start=TERM_START))
     db.flush()
 
-    joint = make_session(db, SUPPORT, LAYER1, title="合同会議（漏えい試験）", place="役場")
+    joint = make_session(
+        db, SUPPORT, LAYER1, title="合同会議（漏えい試験）", place="役場", convened=False
+    )
     _item(db, joint, layer1, PUBLIC_TITLE, Visibility.PUBLIC, by=secretary)
     _item(
         db,
@@ -418,6 +449,7 @@ def _build(db, links: Links) -> LeakWorld:
         by=secretary,
     )
     db.flush()
+    assert all(s.is_prepared for s in weekly.sessions)
     for occurrence, title in zip(weekly.sessions, SERIES_TITLES, strict=True):
         _item(
             db,
@@ -448,18 +480,24 @@ def _build(db, links: Links) -> LeakWorld:
         ),
         by=secretary,
     )
+    # The convening notices of the joint session (with its agenda as it now stands) and of
+    # the series (one for its three occurrences): invitations on record, so that the
+    # secretariat's session page lists mail (one failed).
+    queued = notices.convene(db, joint, by=secretary, links=links, sender=SENDER)
+    queued.messages[0].status = MailStatus.FAILED
+    queued.messages[0].error = "550 test failure"
+    notices.convene(db, weekly.sessions[0], by=secretary, links=links, sender=SENDER)
+    db.commit()
 
     _minutes(db, joint, support, layer1, links)
     _attendance(db, joint)
     coordination, coordination_version = _coordination_joint(db, layer1, secretary, links)
 
-    # Invitations on record, so that the secretariat's session page lists mail (one failed).
-    queued = mail.queue_session_mail(db, joint, mail.INVITE, organizer=secretary, links=links)
-    queued.messages[0].status = MailStatus.FAILED
-    queued.messages[0].error = "550 test failure"
     db.commit()
 
     selected_id, participant_ids = _selected(db, support, secretary, links)
+    db.commit()
+    prepared = _prepared(db, support, layer1, secretary)
     db.commit()
 
     poll_ids, poll_tokens = _polls(db, support, layer1, secretary)
@@ -494,7 +532,10 @@ def _build(db, links: Links) -> LeakWorld:
         poll_ids=poll_ids,
         poll_tokens=poll_tokens,
         selected_id=selected_id,
-        participant_ids=participant_ids,
+        participant_ids=[*participant_ids, *(p.id for p in prepared.participants)],
+        prepared_id=prepared.id,
+        prepared_item_ids=[i.id for i in prepared.items],
+        support_id=support.id,
     )
 
 
@@ -512,7 +553,9 @@ def _selected(db, support, secretary, links: Links) -> tuple[int, list[int]]:
     db.add(Pledge(person=uncalled, body=support, pledged_on=today()))
     outsider = _with_login(db, "関係 五郎", "かんけい ごろう", PARTICIPANT, secretary)
     db.flush()
-    session = make_session(db, SUPPORT, title=SELECTED_SESSION_TITLE, day=DAY + timedelta(days=2))
+    session = make_session(
+        db, SUPPORT, title=SELECTED_SESSION_TITLE, day=DAY + timedelta(days=2), convened=False
+    )
     _item(
         db,
         session,
@@ -547,9 +590,42 @@ def _selected(db, support, secretary, links: Links) -> tuple[int, list[int]]:
     data = convening.ParticipantData(item_ids=[case2.id], person_id=outsider.id)
     participant = convening.add_participant(db, session, data, by=secretary)
     convening.record_session_pledge(db, session, support.id, outsider, by=outsider)
+    notices.convene(db, session, by=secretary, links=links, sender=SENDER)
     _selected_minutes(db, session, secretary, links)
-    mail.queue_session_mail(db, session, mail.INVITE, organizer=secretary, links=links)
     return session.id, [participant.id]
+
+
+def _prepared(db, support, layer1, secretary) -> MeetingSession:
+    """A session of the 支援会議 and the 協議体 two weeks after DAY, at the hour of the
+    polls' second slot, being prepared: a public item (the participant assigned to it), a
+    confidential one, and a guest. No convening notice: nothing is mailed."""
+    session = make_session(
+        db,
+        SUPPORT,
+        LAYER1,
+        title=PREPARED_TITLE,
+        place=PREPARED_PLACE,
+        day=DAY + timedelta(days=14),
+        convened=False,
+    )
+    public = _item(db, session, layer1, PREPARED_ITEM_TITLE, Visibility.PUBLIC, by=secretary)
+    _item(
+        db,
+        session,
+        support,
+        PREPARED_SECRET_TITLE,
+        Visibility.CONFIDENTIAL,
+        description=PREPARED_SECRET_DESCRIPTION,
+        by=secretary,
+    )
+    outsider = person_by_email(db, PARTICIPANT)
+    data = convening.ParticipantData(item_ids=[public.id], person_id=outsider.id)
+    convening.add_participant(db, session, data, by=secretary)
+    scheduling.add_guest(
+        db, session, name="来賓 準備", email=PREPARED_GUEST_EMAIL, organisation="", by=secretary
+    )
+    assert session.is_prepared
+    return session
 
 
 def _selected_minutes(db, session, secretary, links: Links) -> None:

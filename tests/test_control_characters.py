@@ -7,9 +7,10 @@ without anyone remembering it) and submits each text field with the control-char
 corpus: CR, LF, VT, FF, the information separators, NEL, the line and paragraph
 separators, NUL, DEL, a C1 control and a decomposed accent. The other fields keep what the
 page filled in (or a plausible value), so that the corpus gets past validation and into
-the database. Then every page is requested again, every calendar file is parsed and every
-queued message is read: no answer may be a 5xx, and no stored text may keep a control
-character.
+the database. Then every session the walk scheduled is convened and every change notice
+sent (a session is mailed from its convening notice on), every page is requested again,
+every calendar file is parsed and every queued message is read: no answer may be a 5xx, no
+stored text may keep a control character, and no message header carries one.
 
 Numbers get the same treatment: every hidden, numeric or choice field, and every number in
 a link's query string, is sent as a number far beyond any integer column.
@@ -30,8 +31,9 @@ from sqlalchemy import String, Text, select
 
 from renkei import textnorm
 from renkei.blueprints import once
-from renkei.db import Base
-from renkei.models import MeetingSession
+from renkei.db import Base, utcnow
+from renkei.models import MailMessage, MeetingSession, Status
+from renkei.services import mail
 from tests import leak_world
 from tests.conftest import login
 from tests.sessions_helpers import DAY
@@ -334,7 +336,8 @@ def test_every_text_field_survives_the_control_character_corpus(app, client, wor
     } <= covered, sorted(covered)
 
     login(client, WALKERS[0])  # who may read every page
-    results = [fetch(client, r.path) for r in walked]
+    results = notify(client, world)
+    results += [fetch(client, r.path) for r in walked]
     assert not server_errors(results), "\n".join(server_errors(results))
     assert not stored_controls(world), stored_controls(world)
     # Positive control: the corpus got past validation into the columns of the finding.
@@ -353,11 +356,42 @@ def test_every_text_field_survives_the_control_character_corpus(app, client, wor
     } <= set(stored_corpus(world)), stored_corpus(world)
     assert_calendars_parse(client, world)
     assert_messages_parse(app)
+    # Positive control: the corpus reached the subject of a session's notice, as the title
+    # normalised (on one line), through the convening and change notices the walk's
+    # sessions were sent.
+    notified = world.scalars(
+        select(MailMessage.subject).where(MailMessage.kind.in_([mail.INVITE, mail.UPDATE]))
+    )
+    assert any(textnorm.one_line(sent_corpus()) in subject for subject in notified)
+
+
+def sent_corpus() -> str:
+    return CORPUS[-1].replace("\x00", "")  # the request drops NUL before any form sees it
+
+
+def notify(client, db) -> list[str]:
+    """As the secretary: the convening notice of every session the walk scheduled (still
+    to come), then the change notices of every session the walk changed, sent now."""
+    db.expire_all()
+    results = []
+    for session in db.scalars(select(MeetingSession).order_by(MeetingSession.id)):
+        if session.status == Status.PREPARED and session.start_at > utcnow():
+            response = client.post(f"/sessions/{session.id}/convene", data={})
+            results.append(f"{response.status_code} POST convene {session.id}")
+    db.expire_all()
+    pending = db.scalars(
+        select(MeetingSession.id).where(MeetingSession.notice_pending_since.is_not(None))
+    )
+    for session_id in list(pending):
+        response = client.post(f"/sessions/{session_id}/notices", data={})
+        results.append(f"{response.status_code} POST notices {session_id}")
+    assert results, "the walk scheduled and changed no session"
+    return results
 
 
 def stored_corpus(db) -> list[str]:
     """The text columns (Class.column) that hold the corpus as normalised."""
-    sent = CORPUS[-1].replace("\x00", "")  # the request drops NUL before any form sees it
+    sent = sent_corpus()
     found = []
     for mapper, column, lines in text_columns():
         expected = (textnorm.multi_line if lines else textnorm.one_line)(sent)

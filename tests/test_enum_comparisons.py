@@ -105,6 +105,6 @@ def test_every_enum_member_a_template_names_exists():
 def test_a_misspelt_member_stops_the_page_rather_than_comparing_unequal(app):
     template = app.jinja_env.from_string("{{ status == Status.HELD }}")
     assert template.render(status=Status.HELD) == "True"
-    assert template.render(status=Status.SCHEDULED) == "False"
+    assert template.render(status=Status.CONVENED) == "False"
     with pytest.raises(UndefinedError):
         app.jinja_env.from_string("{{ status == Status.HLED }}").render(status=Status.HELD)

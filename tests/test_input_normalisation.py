@@ -69,6 +69,19 @@ def schedule(client, world, **fields):
     return world.scalar(select(MeetingSession).order_by(MeetingSession.id.desc()).limit(1))
 
 
+def convene(client, session) -> None:
+    """Send the session's convening notice, as its secretary (members see it from then on,
+    and those convened are mailed)."""
+    response = client.post(f"/sessions/{session.id}/convene", data={})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def send_notices(client, session) -> None:
+    """Send the session's change notices now, rather than after the few minutes' wait."""
+    response = client.post(f"/sessions/{session.id}/notices", data={})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
 def assert_pages_work(client, session, body) -> None:
     """The session's pages and every session form of its body."""
     for path in (
@@ -96,6 +109,7 @@ def test_a_session_title_with_a_control_character_is_kept_on_one_line(as_secreta
     body = body_named(world, SUPPORT)
     for n, character in enumerate(CHARACTERS):
         session = schedule(as_secretary, world, title=f"第{n}回{character}定例会")
+        convene(as_secretary, session)
 
         # NUL never reaches a form: the request drops it (renkei.app.NulFree).
         title = f"第{n}回定例会" if character == "\x00" else f"第{n}回 定例会"
@@ -143,6 +157,7 @@ def test_a_guest_name_with_a_control_character_is_invited_on_one_line(as_secreta
         )
 
         assert response.status_code == 302, (character, response.get_data(as_text=True))
+        send_notices(as_secretary, session)
         guest = world.scalar(select(Guest).where(Guest.email == address))
         assert guest.name == "来賓 一葉"
         (invitation,) = [m for m in outbox() if address in str(m["To"])]
@@ -167,6 +182,7 @@ def test_a_person_name_with_a_control_character_does_not_break_their_bodys_sessi
 
         login(client, "secretary@example.jp")
         session = schedule(client, world, title=f"定例会{n}")
+        convene(client, session)
         invitations = [m for m in outbox() if member.email in str(m["To"])]
         assert invitations[-1]["To"].addresses[0].display_name == "兼務 三郎"
         assert summary_of(client, session) == f"定例会{n}"
@@ -358,17 +374,22 @@ def test_nul_in_a_path_or_query_names_nothing(as_secretary, world):
 
 def test_a_title_stored_before_is_still_mailed_on_one_line(as_secretary, world, outbox):
     """Text written before normalisation (here, straight into the table) may hold a line
-    break; a message's headers still carry it on one line."""
-    session = make_session(world, SUPPORT)
+    break; a message's headers still carry it on one line: the convening notice's, and the
+    cancellation's, which names the session as the invitation did."""
+    session = make_session(world, SUPPORT, convened=False)
     world.execute(
         MeetingSession.__table__.update()
         .where(MeetingSession.id == session.id)
         .values(title="古い\r\n件名")
     )
     world.commit()
+    convene(as_secretary, session)
+    invited = [str(m["Subject"]) for m in outbox()]
+    assert invited and all("古い 件名" in s for s in invited)
     response = as_secretary.post(
         f"/sessions/{session.id}/cancel", data={"reason": "都合により\r\n中止"}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     subjects = [str(m["Subject"]) for m in outbox()]
-    assert subjects and all("古い 件名" in s for s in subjects)
+    assert len(subjects) == 2 * len(invited)
+    assert all("古い 件名" in s for s in subjects)

@@ -8,8 +8,10 @@ with the 協議体. For each role, every rule in ``app.url_map`` is requested wi
 the world has for its parameters: GET where the rule allows it, and an empty form with a
 valid CSRF token for POST-only rules. Any 5xx fails, and so does a canary in a response body
 or header the role may not read. Calendar files (feeds and invitation downloads) and e-mail
-carry public titles only: no canary at all, whoever receives them. Positive controls make
-sure the canaries are rendered at all where they are allowed.
+carry public titles only: no canary at all, whoever receives them. A session still being
+prepared (準備中) exists for the secretariat of its bodies alone: to anyone else its pages
+are not found and no list, feed, poll or message names it. Positive controls make sure the
+canaries are rendered at all where they are allowed.
 
 A new route whose parameter this file does not know makes the test fail (see
 ``parameter_values``) rather than being skipped.
@@ -19,14 +21,26 @@ import email
 import email.policy
 import html
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from renkei.models import MailMessage, MeetingSession, Pledge, Series
-from renkei.services import calendar, mail, minutes, scheduling
-from renkei.services.dates import today
+from renkei.db import utcnow
+from renkei.models import (
+    MailMessage,
+    MeetingSession,
+    Membership,
+    Person,
+    Pledge,
+    Series,
+    Status,
+    Visibility,
+)
+from renkei.models import Role as TermRole
+from renkei.services import agenda, calendar, mail, minutes, polls, scheduling
+from renkei.services.dates import in_tokyo, today, tokyo_to_utc
+from renkei.services.demo import TERM_START
 from tests import leak_world
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
@@ -38,10 +52,11 @@ from tests.leak_world import (
     CASE2,
     CONFIDENTIAL,
     POLLS,
+    PREPARED,
     SELECTED,
     SELECTED_MEMBERS,
 )
-from tests.sessions_helpers import COORDINATION, DAY
+from tests.sessions_helpers import COORDINATION, DAY, LAYER1, LAYER2, SUPPORT
 
 CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
 
@@ -60,6 +75,7 @@ LAST = (
     "agenda.delete",
     "people.delete_post",
     "sessions.remove_guest",
+    "convening.send_notices",
     "convening.remove_participant",
     "convening.pledge",
     "polls.remind",
@@ -117,6 +133,8 @@ COORDINATION_AS_KYOGITAI = {
     COORDINATION_MINUTES: (CLOSED,),
 }
 SELECTED_PAGE = "/sessions/{w.selected_id}"
+PREPARED_PAGE = "/sessions/{w.prepared_id}"
+SUPPORT_PAGE = "/bodies/{w.support_id}"
 # Sessions a participant of the selected session may not know of, even by title.
 OTHER_SESSIONS = (
     "合同会議（漏えい試験）",
@@ -130,14 +148,19 @@ ROLES = {
     # public item only of the session, the 支援調整会議's plan review as 非公開議題.
     "kyogitai.only": Role(
         leak_world.KYOGITAI_ONLY,
-        CONFIDENTIAL + BODY + POLLS + (leak_world.SERIES_SESSION_TITLE,),
+        CONFIDENTIAL + BODY + POLLS + PREPARED + (leak_world.SERIES_SESSION_TITLE,),
         {**COORDINATION_AS_KYOGITAI, JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED)},
     ),
     # Member of the other body of both joint sessions (協議体 第1層, and the 第2層's chair):
     # no 支援会議 or 支援調整会議 content, and the 支援会議's own sessions do not exist for them.
     "member.kyogitai": Role(
         "member.kyogitai@example.jp",
-        CONFIDENTIAL + BODY + SELECTED_MEMBERS + POLLS + (leak_world.SERIES_SESSION_TITLE,),
+        CONFIDENTIAL
+        + BODY
+        + SELECTED_MEMBERS
+        + POLLS
+        + PREPARED
+        + (leak_world.SERIES_SESSION_TITLE,),
         {
             **COORDINATION_AS_KYOGITAI,
             JOINT_PAGE: (*ATTENDEES_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
@@ -147,7 +170,7 @@ ROLES = {
     # Current member of the 支援会議 without a pledge, and of the 協議体 (not the 支援調整会議).
     "member.both": Role(
         "member.both@example.jp",
-        CONFIDENTIAL + BODY + SELECTED_MEMBERS,
+        CONFIDENTIAL + BODY + SELECTED_MEMBERS + PREPARED,
         {
             **COORDINATION_AS_KYOGITAI,
             JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED),
@@ -156,16 +179,17 @@ ROLES = {
             SUPPORT_POLL: POLLS,  # their own poll and their own comment
         },
     ),
-    # Administrator: manages everything, entitled to no content by that role.
+    # Administrator: manages everything, entitled to no content by that role, and no
+    # secretariat: a session being prepared is not theirs to know of.
     "admin": Role(
         "admin@example.jp",
-        CONFIDENTIAL + ATTENDEES + BODY + SELECTED_MEMBERS + POLLS,
+        CONFIDENTIAL + ATTENDEES + BODY + SELECTED_MEMBERS + POLLS + PREPARED,
         {
             JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED),
             COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
         },
     ),
-    "logged_out": Role(None, CONFIDENTIAL + ATTENDEES + BODY + SELECTED_MEMBERS + POLLS),
+    "logged_out": Role(None, CONFIDENTIAL + ATTENDEES + BODY + SELECTED_MEMBERS + POLLS + PREPARED),
     # Secretariat of the 支援会議 and the 協議体, so manager of their sessions (history,
     # replies, mail, agenda buttons and forms), but without a pledge; not of the 支援調整会議.
     "secretary.unpledged": Role(
@@ -176,6 +200,8 @@ ROLES = {
             SOLO_PAGE: (CLOSED,),
             DRAFT_EDITOR: (leak_world.MINUTES_ATTENDEES_SECTION, CLOSED),
             COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
+            # Secretariat of the session being prepared: theirs, its confidential item closed.
+            PREPARED_PAGE: (*PREPARED, CLOSED),
         },
     ),
     # The pledged secretary: the positive control. Pages may show every current canary (and
@@ -208,6 +234,11 @@ ROLES = {
             COORDINATION_PAGE: leak_world.BODY_ITEM,
             COORDINATION_PAGE + "/attendance": (leak_world.BODY_TITLE,),
             COORDINATION_MINUTES: (leak_world.MINUTES_BODY_SECTION,),
+            # The session being prepared: its page, its body's list of sessions, and the
+            # download of the joint session's invitation (public titles only there).
+            PREPARED_PAGE: (*PREPARED, leak_world.PREPARED_SECRET_TITLE),
+            SUPPORT_PAGE: (leak_world.PREPARED_TITLE,),
+            JOINT_PAGE + "/invite.ics": (leak_world.PUBLIC_TITLE, CLOSED),
         },
     ),
 }
@@ -218,14 +249,15 @@ ROLES = {
 # session of the 支援会議 is theirs in full.
 ROLES["member.uncalled"] = Role(
     leak_world.UNCALLED,
-    SELECTED,
+    SELECTED + PREPARED,
     {
         SELECTED_PAGE: (leak_world.SELECTED_SESSION_TITLE, CLOSED),
         SOLO_PAGE: (leak_world.SOLO_TITLE,),  # pledged: only the selection keeps them out
     },
 )
 # A participant of case 2 (item 2), pledged for that session, looking for case 3 and for
-# anything else: the minutes of case 2 are not theirs either (no leave given).
+# anything else: the minutes of case 2 are not theirs either (no leave given). Assigned to
+# the public item of the session being prepared too: it is not theirs until convened.
 ROLES["participant"] = Role(
     leak_world.PARTICIPANT,
     tuple(c for c in CONFIDENTIAL if c not in CASE2)
@@ -233,9 +265,12 @@ ROLES["participant"] = Role(
     + BODY
     + SELECTED_MEMBERS
     + POLLS
-    + OTHER_SESSIONS,
+    + OTHER_SESSIONS
+    + PREPARED,
     {SELECTED_PAGE: (*CASE2, CLOSED)},
 )
+# The secretariat of the session being prepared: the only roles that may know of it.
+PREPARERS = {"secretary", "secretary.unpledged"}
 
 
 # --- Reading what came back -----------------------------------------------------------------
@@ -324,13 +359,13 @@ def requests_for(app, world: leak_world.LeakWorld) -> list[Request]:
 def forbidden_for(role: Role, request: Request, world: leak_world.LeakWorld) -> set[str]:
     if request.endpoint == "calendar.feed":
         # A feed is its holder's, whoever fetches it (no login: the address is the key):
-        # public titles only, whoever holds it.
-        return set(NOT_PUBLIC)
+        # public titles only, whoever holds it, and no session being prepared.
+        return set(NOT_PUBLIC) | set(PREPARED)
     if request.endpoint == "polls.link":
         # A personal answer link is its holder's, whoever opens it (no login: the address
-        # is the key): the poll's title, but nobody else's answers or comments, and no
-        # agenda content at all.
-        return set(NOT_PUBLIC) | {leak_world.POLL_COMMENT}
+        # is the key): the poll's title, but nobody else's answers or comments, no agenda
+        # content at all, and no session being prepared (not even as a clash).
+        return set(NOT_PUBLIC) | {leak_world.POLL_COMMENT} | set(PREPARED)
     forbidden = set(role.forbidden)
     if request.endpoint in CALENDAR_ENDPOINTS:
         forbidden |= set(NOT_PUBLIC)
@@ -433,19 +468,104 @@ def test_csrf_token_is_accepted_on_posts(app, client, world, leaky):
     assert leak_world.JOINT_TITLE not in page
 
 
+# --- A session being prepared ----------------------------------------------------------------
+
+
+def prepared_requests(app, world: leak_world.LeakWorld) -> list[Request]:
+    """Every rule about the prepared session (its id, an item, its participant, one of its
+    bodies): each GET, and each POST with an empty form."""
+    prepared = world.prepared_id
+    values = {
+        "session_id": [prepared],
+        "item_id": world.prepared_item_ids,
+        "participant_id": world.participant_ids[-1:],  # the one assigned to it
+        "body_id": [world.support_id],
+    }
+    found = []
+    for rule in app.url_map.iter_rules():
+        names = set(rule.arguments)
+        if not names & {"session_id", "item_id", "participant_id"} or not names <= set(values):
+            continue
+        combinations = [{}]
+        for name in sorted(names):
+            combinations = [{**c, name: v} for c in combinations for v in values[name]]
+        for combination in combinations:
+            _, path = rule.build(combination, append_unknown=False)
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                found.append(Request(method, path, rule.endpoint))
+    return found
+
+
+@pytest.mark.parametrize("role_name", [name for name in ROLES if name not in PREPARERS])
+def test_a_prepared_session_is_not_found_but_by_its_secretariat(
+    role_name, app, client, world, leaky
+):
+    """Members of its bodies, the participant assigned to it, the administrator: every page
+    and form of the session being prepared answers 404 (the visitor goes to the login), as
+    for a session that does not exist; nothing is written. The lists are the walk's."""
+    role = ROLES[role_name]
+    if role.email:
+        login(client, role.email)
+    expected = 404 if role.email else 302
+    plan = prepared_requests(app, leaky)
+    assert {"sessions.show", "convening.convene", "convening.send_notices"} <= {
+        r.endpoint for r in plan
+    }
+    failures = []
+    for request in plan:
+        response = client.open(request.path, method=request.method, data={})
+        if response.status_code != expected:
+            failures.append(f"{request.method} {request.path} answered {response.status_code}")
+    assert not failures, "\n".join(failures)
+    world.expire_all()
+    assert world.get(MeetingSession, leaky.prepared_id).status == Status.PREPARED
+
+
+def test_a_poll_names_no_prepared_session_but_to_its_secretariat(app, client, world, leaky):
+    """A secretary of the 第2層 who sits on the 協議体 (第1層) as a member asks the 第2層
+    for a date at the hour of the session being prepared, to which the 第2層's chair is
+    convened (as a member of the 協議体): the poll shows the overlap without naming a
+    session its secretary may not know of. To the secretariat of that session, it names it."""
+    layer1, layer2 = body_named(world, LAYER1), body_named(world, LAYER2)
+    secretary = person_by_email(world, "secretary@example.jp")
+    asking = Person(
+        name="第二 事務",
+        kana="だいに じむ",
+        email="secretary.layer2@example.jp",
+        password_hash=secretary.password_hash,  # the demo password
+    )
+    world.add(asking)
+    for body, role in ((layer2, TermRole.SECRETARY), (layer1, TermRole.MEMBER)):
+        world.add(Membership(person=asking, body=body, role=role, term_start=TERM_START))
+    world.flush()
+    day = DAY + timedelta(days=14)
+    slot = polls.SlotData(tokyo_to_utc(day, time(14)), tokyo_to_utc(day, time(16)))
+    with app.app_context():
+        data = polls.PollData("第2層の日程（漏えい試験）", [layer2.id], layer2.id, [slot])
+        poll = polls.create_poll(world, data, by=asking)
+        world.commit()
+    login(client, asking.email)
+    page = response_text(client.get(f"/polls/{poll.id}"))
+    assert "他の開催回と重なっています" in page
+    assert leaked(page, PREPARED) == []
+    login(client, "secretary@example.jp")  # positive control: the overlap is that session
+    assert leak_world.PREPARED_TITLE in response_text(client.get(f"/polls/{poll.id}"))
+
+
 # --- Feeds --------------------------------------------------------------------------------
 
 
 def test_no_feed_carries_anything_but_public_titles(app, world, leaky):
     """Every person's feed, fetched by whoever holds the address (no login). The pledged
-    secretary's feed too: feeds carry public titles only, whoever owns them."""
+    secretary's feed too: feeds carry public titles only, whoever owns them, and no session
+    being prepared."""
     feed_reader = app.test_client()
     failures = []
     for token, holder in leaky.feed_tokens.items():
         response = feed_reader.get(f"/calendar/{token}.ics")
         assert response.status_code == 200, holder
         text = response_text(response)
-        forbidden = set(NOT_PUBLIC)
+        forbidden = set(NOT_PUBLIC) | set(PREPARED)
         if holder not in leak_world.CONVENED:
             forbidden |= {leak_world.SELECTED_SESSION_TITLE}
         failures += [f"feed of {holder} shows {c}" for c in sorted(leaked(text, forbidden))]
@@ -459,81 +579,114 @@ def test_no_feed_carries_anything_but_public_titles(app, world, leaky):
     assert not failures, "\n".join(failures)
 
 
-# --- E-mail and invitation files ----------------------------------------------------------
+# --- E-mail and calendar files ------------------------------------------------------------
 
 
-def _ics_recipients(db, session):
-    """Every invitee as a member, and a guest (no login, not a member)."""
-    recipients = [
-        calendar.Recipient(i.person.name, i.person.email or "", i.person)
-        for i in scheduling.invitees(db, session)
-    ]
-    guests = [calendar.Recipient(g.name, g.email) for g in session.guests]
-    guests.append(calendar.Recipient(leak_world.GUEST_NAME, leak_world.GUEST_EMAIL))
-    guests += [
-        calendar.Recipient(p.person.name, p.person.email or "", p.person)
-        for p in session.participants
-    ]
-    return recipients, guests
+def _recipients(db, session) -> list[calendar.Recipient]:
+    """Everyone a session convenes (members, participants, guests), and a guest more."""
+    found, _missing = mail.addressees(db, session)
+    recipients = [a.recipient for a in found]
+    recipients.append(calendar.Recipient(leak_world.GUEST_NAME, leak_world.GUEST_EMAIL))
+    return recipients
 
 
-def test_no_invitation_file_carries_anything_but_public_titles(app, world, leaky, links):
-    """calendar.invite for every invitee and guest of every session, and series_invite for
-    the series, written by the pledged secretary."""
-    secretary = person_by_email(world, "secretary@example.jp")
+def test_no_calendar_file_carries_anything_but_public_titles(app, world, leaky, links):
+    """The invitation (REQUEST) for everyone each session convenes, and the download
+    (PUBLISH), of every session (the one being prepared too) and of the whole series."""
     failures = []
     with app.app_context():
+        issuer = calendar.issuer(world, links, leak_world.SENDER)
         sessions = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).all()
-        for session in sessions:
-            members, guests = _ics_recipients(world, session)
-            for recipient in members + guests:
-                ics = calendar.invite(
-                    session, recipient, organizer=secretary, answer=None, links=links
+        weekly = world.get(Series, leaky.series_id)
+        for theirs in [*([s] for s in sessions), list(weekly.sessions)]:
+            files = {"download": calendar.download(theirs, issuer)}
+            for recipient in _recipients(world, theirs[0]):
+                files[f"request for {recipient.name}"] = calendar.request(
+                    theirs, recipient, issuer, answer=None, dtstamp=utcnow()
                 )
+            for what, ics in files.items():
                 text = readable(ics.decode("utf-8"))
                 failures += [
-                    f"invite.ics of session {session.id} for {recipient.name} shows {c}"
+                    f"{what} of sessions {[s.id for s in theirs]} shows {c}"
                     for c in sorted(leaked(text, NOT_PUBLIC))
                 ]
-                if session.id == leaky.joint_id:
+                ids = {s.id for s in theirs}
+                if ids == {leaky.joint_id}:  # positive controls
                     assert leak_world.PUBLIC_TITLE in text and CLOSED in text
-                if session.id == leaky.coordination_joint_id:
+                if ids == {leaky.coordination_joint_id}:
                     assert leak_world.COORDINATION_PUBLIC_TITLE in text and CLOSED in text
-        weekly = world.get(Series, leaky.series_id)
-        members, guests = _ics_recipients(world, weekly.sessions[0])
-        for recipient in members + guests:
-            ics = calendar.series_invite(
-                weekly, recipient, organizer=secretary, answer=None, links=links
-            )
-            text = readable(ics.decode("utf-8"))
-            failures += [
-                f"series invite.ics for {recipient.name} shows {c}"
-                for c in sorted(leaked(text, NOT_PUBLIC))
-            ]
-            assert "RECURRENCE-ID" in text  # the occurrences differ: exceptions are written
+                if ids == {leaky.prepared_id}:
+                    assert leak_world.PREPARED_ITEM_TITLE in text and CLOSED in text
+                if len(ids) > 1:  # the occurrences differ: exceptions are written
+                    assert "RECURRENCE-ID" in text
     assert not failures, "\n".join(failures)
 
 
-def test_no_mail_carries_anything_but_public_titles(app, world, leaky, links):
-    """Invitations, change notices, a series invitation, a cancellation and reminders, as
-    the pledged secretary sends them; every message decoded, attachments included."""
-    secretary = person_by_email(world, "secretary@example.jp")
-    args = {"organizer": secretary, "links": links}
+# Confidential items added after convening: the change notices may say the agenda changed,
+# never what it now holds.
+LATE_TITLE = "CANARY-LATE-TITLE-0e6f"
+LATE_DESCRIPTION = "CANARY-LATE-DESCRIPTION-0e6f"
+LATE_CASE_PREFIX = "LATE0E6F"
+LATE = (LATE_TITLE, LATE_DESCRIPTION, f"{LATE_CASE_PREFIX}-R")
+
+
+def _add_late_items(app, db, leaky) -> list[int]:
+    """A confidential item (of the 支援会議 where it sits, else of the host), with a case
+    number, added to every session convened or held by the pledged secretary: the sessions
+    whose notices are now pending."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    support = body_named(db, SUPPORT)
+    changed = []
     with app.app_context():
-        sessions = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).all()
-        for session in sessions:
-            if session.series_id is None:
-                mail.queue_session_mail(world, session, mail.INVITE, **args)
-            mail.queue_session_mail(world, session, mail.UPDATE, **args)
-        mail.queue_series_mail(world, world.get(Series, leaky.series_id), **args)
-        solo = world.get(MeetingSession, leaky.solo_id)
-        scheduling.cancel_session(world, solo, by=secretary)
-        mail.queue_session_mail(world, solo, mail.CANCEL, **args)
-        world.commit()
+        for session in db.scalars(select(MeetingSession).order_by(MeetingSession.id)):
+            if session.status not in (Status.CONVENED, Status.HELD):
+                continue
+            owner = support if support in session.bodies else session.host_body
+            data = agenda.ItemData(
+                title=LATE_TITLE,
+                body_id=owner.id,
+                description=LATE_DESCRIPTION,
+                visibility=Visibility.CONFIDENTIAL.value,
+                assign_case_number=True,
+                case_prefix=LATE_CASE_PREFIX,
+            )
+            agenda.add_item(db, session, data, by=secretary)
+            changed.append(session.id)
+        db.commit()
+    return changed
+
+
+def test_no_mail_carries_anything_but_public_titles(app, client, world, leaky, links):
+    """Every message, decoded with its attachments: the convening notices of the world (the
+    joint session, the series, the selected session); then, through the pages as the pledged
+    secretary sends them, the prepared session's convening notice, the change notices of
+    every session after a confidential item is added to it, and a cancellation; reminders;
+    the minutes' requests and approvals."""
+    sent_before = world.scalars(select(MailMessage)).all()
+    assert all(m.session_id != leaky.prepared_id for m in sent_before), "mailed while prepared"
+    assert leak_world.PREPARED_GUEST_EMAIL not in {m.to_address for m in sent_before}
+    preparing = world.scalars(select(MailMessage.content)).all()
+    assert not [c for c in preparing if leaked(message_text(c), PREPARED)]
+
+    login(client, "secretary@example.jp")
+    convened = client.post(f"/sessions/{leaky.prepared_id}/convene", data={})
+    assert convened.status_code == 302, convened.get_data(as_text=True)
+    world.expire_all()  # what the requests wrote
+    changed = _add_late_items(app, world, leaky)
+    assert {leaky.joint_id, leaky.coordination_joint_id, leaky.prepared_id} <= set(changed)
+    for session_id in changed:
+        response = client.post(f"/sessions/{session_id}/notices", data={})
+        assert response.status_code == 302, session_id
+    cancelled = client.post(f"/sessions/{leaky.solo_id}/cancel", data={"reason": "都合により"})
+    assert cancelled.status_code == 302
+    with app.app_context():
         settings = mail.MailSettings.from_config(app.config, app.instance_path)
-        reminded = mail.send_reminders(world, settings, days=(DAY - today()).days, links=links)
+        first = world.get(Series, leaky.series_id).sessions[0]
+        days = (in_tokyo(first.start_at).date() - today()).days
+        reminded = mail.send_reminders(world, settings, days=days, links=links)
         assert reminded.sessions >= 1 and reminded.queued.messages
-        messages = world.scalars(select(MailMessage).order_by(MailMessage.id)).all()
+    world.expire_all()
+    messages = world.scalars(select(MailMessage).order_by(MailMessage.id)).all()
 
     kinds = {m.kind for m in messages}
     assert kinds == {
@@ -545,7 +698,7 @@ def test_no_mail_carries_anything_but_public_titles(app, world, leaky, links):
         minutes.APPROVED,
     }
     uncalled = {leak_world.UNCALLED, "member.both@example.jp", leak_world.UNPLEDGED_SECRETARY}
-    failures = []
+    failures, controls = [], set()
     for message in messages:
         text = message_text(message.content)
         if message.session_id == leaky.selected_id:
@@ -553,25 +706,61 @@ def test_no_mail_carries_anything_but_public_titles(app, world, leaky, links):
         failures += [
             f"{message.kind} mail {message.id} (session {message.session_id}) to "
             f"{message.to_address} shows {c}"
-            for c in sorted(leaked(text, NOT_PUBLIC))
+            for c in sorted(leaked(text, (*NOT_PUBLIC, *LATE)))
         ]
-        if message.session_id == leaky.joint_id and message.kind == mail.INVITE:
-            assert leak_world.PUBLIC_TITLE in text and CLOSED in text  # positive control
-        if message.session_id == leaky.coordination_joint_id and message.kind == mail.UPDATE:
-            assert leak_world.COORDINATION_PUBLIC_TITLE in text and CLOSED in text
+        # Positive controls: the public items, and the closed ones as 非公開議題.
+        for session_id, public in (
+            (leaky.joint_id, leak_world.PUBLIC_TITLE),
+            (leaky.coordination_joint_id, leak_world.COORDINATION_PUBLIC_TITLE),
+            (leaky.prepared_id, leak_world.PREPARED_ITEM_TITLE),
+        ):
+            if message.session_id == session_id and public in text and CLOSED in text:
+                controls.add((session_id, message.kind))
+    assert not failures, "\n".join(failures)
+    assert {
+        (leaky.joint_id, mail.INVITE),
+        (leaky.joint_id, mail.UPDATE),
+        (leaky.prepared_id, mail.INVITE),
+        (leaky.prepared_id, mail.UPDATE),
+    } <= controls, controls
+    assert any(session_id == leaky.coordination_joint_id for session_id, _kind in controls)
     addresses = {m.to_address for m in messages}
     assert {
         "secretary@example.jp",
         "chair.support@example.jp",
         leak_world.GUEST_EMAIL,
         leak_world.KYOGITAI_ONLY,
+        leak_world.PREPARED_GUEST_EMAIL,
     } <= addresses
-    assert leak_world.PARTICIPANT in addresses  # the participant's invitation
-    assert not failures, "\n".join(failures)
+    assert leak_world.PARTICIPANT in addresses  # the participant's invitations
+
+
+def test_the_convening_notice_preview_shows_public_titles_only(client, world, leaky):
+    """The pledged secretary reads every item on the pages; the message the preview shows
+    (what everyone convened receives) and the printed letters carry public titles only."""
+    login(client, "secretary@example.jp")
+    page = client.get(f"/sessions/{leaky.prepared_id}/convene")
+    assert page.status_code == 200
+    text = response_text(page)
+    message = text.split('class="mail-preview"', 1)[1].split("</div>", 1)[0]
+    assert leaked(message, NOT_PUBLIC) == []
+    for wanted in (leak_world.PREPARED_TITLE, leak_world.PREPARED_ITEM_TITLE, CLOSED):
+        assert wanted in message, wanted
+    recipients = text.split('id="recipients-heading"', 1)[1].split("</section>", 1)[0]
+    assert leak_world.PREPARED_GUEST_EMAIL in recipients
+    assert leak_world.PARTICIPANT in recipients
+    for session_id, public in (
+        (leaky.prepared_id, leak_world.PREPARED_ITEM_TITLE),
+        (leaky.joint_id, leak_world.PUBLIC_TITLE),
+    ):
+        letters = client.get(f"/sessions/{session_id}/letters?all=1")
+        assert letters.status_code == 200
+        printed = response_text(letters)
+        assert leaked(printed, NOT_PUBLIC) == [] and public in printed and CLOSED in printed
 
 
 def test_world_is_what_the_leak_test_assumes(world, leaky):
-    """The pledges and invitees the roles above rely on."""
+    """The pledges, invitees and statuses the roles above rely on."""
     pledged = {p.person.email for p in world.scalars(select(Pledge))}
     # member.both and the second secretary: none; the member not convened: one.
     assert pledged == {*leak_world.PLEDGED, leak_world.UNCALLED}
@@ -588,3 +777,15 @@ def test_world_is_what_the_leak_test_assumes(world, leaky):
     assert all(m.person_id != only.id for m in body_named(world, COORDINATION).memberships)
     assert leaky.guest_ids and len(leaky.series_session_ids) == 3
     assert today() < DAY - timedelta(days=1)  # the sessions lie ahead: feeds and pages show them
+    # Convened by their notices, or as sessions from before them; one still being prepared,
+    # which every member of the 協議体 would be invited to, the participant and a guest too.
+    for session_id in (*leaky.series_session_ids, leaky.solo_id):
+        session = world.get(MeetingSession, session_id)
+        assert session.status == Status.CONVENED and session.convened_at is not None
+    prepared = world.get(MeetingSession, leaky.prepared_id)
+    assert prepared.status == Status.PREPARED and prepared.convened_at is None
+    invited = {i.person.email for i in scheduling.invitees(world, prepared)}
+    assert {"member.kyogitai@example.jp", leak_world.KYOGITAI_ONLY, leak_world.UNCALLED} <= invited
+    assert [p.person.email for p in prepared.participants] == [leak_world.PARTICIPANT]
+    assert leak_world.PREPARED_GUEST_EMAIL in {g.email for g in prepared.guests}
+    assert not any(m.session_id == prepared.id for m in world.scalars(select(MailMessage)))

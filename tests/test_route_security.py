@@ -169,6 +169,8 @@ def test_every_post_without_csrf_token_is_refused_and_writes_nothing(walker, app
     plan = post_requests(app, routes)
     endpoints = {r.endpoint for r in plan}
     assert {"auth.login", "auth.logout", "minutes.start", "agenda.edit"} <= endpoints
+    # The convening notice and the change notices (issue 18) are among them.
+    assert {"convening.convene", "convening.send_notices"} <= endpoints
     database = DatabaseState(engine)
     state, outbox = database.digest(), outbox_state(app)
     failures = []
@@ -359,6 +361,10 @@ def test_another_bodys_session_is_not_found_for_a_member(app, client, world, rou
         ("invite.ics", "GET", "/sessions/{}/invite.ics", solo),
         ("session edit", "GET", "/sessions/{}/edit", solo),
         ("session cancel", "GET", "/sessions/{}/cancel", solo),
+        ("convening notice preview", "GET", "/sessions/{}/convene", solo),
+        ("convening notice", "POST", "/sessions/{}/convene", solo),
+        ("change notices now", "POST", "/sessions/{}/notices", solo),
+        ("printed letters", "GET", "/sessions/{}/letters", solo),
         ("new agenda item", "GET", "/sessions/{}/items/new", solo),
         ("attendance reply", "POST", "/sessions/{}/reply", solo),
         ("minutes list", "GET", "/sessions/{}/minutes", solo),
@@ -406,3 +412,32 @@ def test_another_bodys_session_is_not_found_for_a_member(app, client, world, rou
     )
     assert client.get(f"/items/{own_item}/edit").status_code == 403
     assert client.get(f"/sessions/{routes.joint_id}/edit").status_code == 403
+    # ... and its notices the secretariat's: read, sent or printed by no member.
+    for method, path in MANAGER_ROUTES:
+        response = client.open(path.format(routes.joint_id), method=method, data={})
+        assert response.status_code == 403, (method, path)
+    assert database.digest() == state
+
+
+# The convening notice, the change notices and the printed letters (issue 18): the
+# secretariat's, as editing and cancelling are.
+MANAGER_ROUTES = (
+    ("GET", "/sessions/{}/convene"),
+    ("POST", "/sessions/{}/convene"),
+    ("POST", "/sessions/{}/notices"),
+    ("GET", "/sessions/{}/letters"),
+)
+
+
+def test_the_notice_routes_send_a_visitor_to_the_login(app, client, routes):
+    """Not logged in, with a valid CSRF token: the login page, and nothing sent."""
+    database = DatabaseState(app.extensions["renkei.engine"])
+    state, outbox = database.digest(), outbox_state(app)
+    for session_id in (routes.prepared_id, routes.solo_id):
+        for method, pattern in MANAGER_ROUTES:
+            path = pattern.format(session_id)
+            response = client.open(path, method=method, data={})
+            assert response.status_code == 302, (method, path)
+            assert response.location.startswith("/login"), (method, path)
+    assert database.digest() == state
+    assert outbox_state(app) == outbox

@@ -125,10 +125,7 @@ def show(body_id: int):
     show_sessions = policy.can_see_body_sessions(db, person, body)
     if show_sessions:
         sessions, page, pages = scheduling.body_sessions(
-            db,
-            body,
-            page=query_int("page", 1),
-            with_prepared=body.id in policy.secretary_body_ids(db, person),
+            db, body, viewer=person, page=query_int("page", 1)
         )
     return render_template(
         "bodies/show.html",

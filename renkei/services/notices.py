@@ -64,6 +64,10 @@ def configured_delay(minutes: object) -> timedelta:
 
 MAX_CHANGE_LINES = 20
 KEY_LENGTH = 200
+# Plain words, not the enums whose values they share (Status.CANCELLED, Visibility.SESSION):
+# the SessionChange kind scheduling.cancel_session records, and the UIDs' prefixes.
+CANCELLED_CHANGE = "cancelled"
+SERIES_UID, SESSION_UID = "series", "session"
 
 LOADING = (
     selectinload(MeetingSession.bodies),
@@ -281,9 +285,9 @@ def _sessions_of(db: Session, uid: str, issuer: calendar.Issuer) -> list[Meeting
     if domain != issuer.uid_domain or not number.isdigit():
         return []
     query = select(MeetingSession).options(*LOADING)
-    if kind == "series":
+    if kind == SERIES_UID:
         query = query.where(MeetingSession.series_id == int(number))
-    elif kind == "session":
+    elif kind == SESSION_UID:
         query = query.where(MeetingSession.id == int(number))
     else:
         return []
@@ -450,7 +454,8 @@ def _cancel_reason(sessions: list[MeetingSession], rows: list[CalendarCopy]) -> 
     cancelled = [by_id[r.session_id] for r in rows if r.session_id in by_id]
     cancelled = [s for s in cancelled if s.status == Status.CANCELLED]
     if cancelled and len(cancelled) == len(rows):
-        reasons = [c.detail for c in cancelled[0].changes if c.kind == "cancelled" and c.detail]
+        changes = cancelled[0].changes
+        reasons = [c.detail for c in changes if c.kind == CANCELLED_CHANGE and c.detail]
         text = _("The session has been cancelled.")
         return text + (" " + _("Reason: %(reason)s", reason=reasons[-1]) if reasons else "")
     if not by_id:

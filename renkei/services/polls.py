@@ -409,17 +409,21 @@ def results(db: Session, poll: Poll, viewer: Person | None = None) -> PollResult
 def _clashes(db: Session, poll: Poll, viewer: Person | None) -> list[list[Clash]]:
     """Per slot, the sessions of invitees it overlaps. A clashing session is named only to
     a member of one of its bodies (or an administrator): to anyone else its existence at
-    that hour could say who is being discussed."""
+    that hour could say who is being discussed. One being prepared, only to its
+    secretariat (policy.SessionAccess)."""
     windows = [(slot.start_at, slot.end_at) for slot in poll.slots]
     exclude = {poll.session_id} if poll.session_id else set()
     found = scheduling.clashes_in_windows(db, {b.id for b in poll.bodies}, windows, exclude)
     mine = _member_body_ids(db, viewer)
     admin = viewer is not None and viewer.is_admin
+    preparing = policy.secretary_body_ids(db, viewer) if viewer is not None else set()
+
+    def named(other: MeetingSession) -> bool:
+        bodies = {b.id for b in other.bodies}
+        return bool(preparing & bodies) if other.is_prepared else admin or bool(mine & bodies)
+
     return [
-        [
-            Clash(other if admin or mine & {b.id for b in other.bodies} else None, names)
-            for other, names in per_slot
-        ]
+        [Clash(other if named(other) else None, names) for other, names in per_slot]
         for per_slot in found
     ]
 

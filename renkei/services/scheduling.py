@@ -658,6 +658,21 @@ def _convenes_clause(person_id: int) -> ColumnElement[bool]:
     return ~exists().where(same) | exists().where(chosen)
 
 
+def _known_to(db: Session, person: Person) -> ColumnElement[bool]:
+    """SQL for "the person may know of the session": a session being prepared is its
+    secretariat's alone until the convening notice goes out (``policy.SessionAccess``)."""
+    convened = MeetingSession.status != Status.PREPARED
+    preparing = policy.secretary_body_ids(db, person)
+    if not preparing:
+        return convened
+    # An alias: a query joining the session's bodies (a body's list) must not correlate it.
+    bodies = session_bodies.alias()
+    served = exists().where(
+        bodies.c.session_id == MeetingSession.id, bodies.c.body_id.in_(preparing)
+    )
+    return or_(convened, served)
+
+
 def upcoming_for(
     db: Session,
     person: Person,
@@ -681,6 +696,7 @@ def upcoming_for(
             MeetingSession.end_at >= since,
             MeetingSession.status != Status.PREPARED,  # not convened: the secretariat's alone
             _invited_clause(terms, since, person.id),
+            _known_to(db, person),
         )
         .options(selectinload(MeetingSession.bodies), *options)
         .order_by(MeetingSession.start_at, MeetingSession.id)
@@ -700,7 +716,7 @@ def participating_in(
         .where(
             Participant.person_id == person.id,
             MeetingSession.end_at >= since,
-            MeetingSession.status != Status.PREPARED,
+            _known_to(db, person),
         )
         .options(selectinload(MeetingSession.bodies))
         .order_by(MeetingSession.start_at, MeetingSession.id)
@@ -710,13 +726,15 @@ def participating_in(
 
 
 def body_sessions(
-    db: Session, body: Body, *, page: int, per_page: int = 20, with_prepared: bool = False
+    db: Session, body: Body, *, viewer: Person, page: int, per_page: int = 20
 ) -> tuple[Sequence[MeetingSession], int, int]:
-    """A body's sessions, newest first, one page of them, and the number of pages; those
-    still being prepared only ``with_prepared`` (for its secretariat)."""
-    base = select(MeetingSession).join(MeetingSession.bodies).where(Body.id == body.id)
-    if not with_prepared:
-        base = base.where(MeetingSession.status != Status.PREPARED)
+    """A body's sessions the viewer may know of, newest first, one page of them, and the
+    number of pages."""
+    base = (
+        select(MeetingSession)
+        .join(MeetingSession.bodies)
+        .where(Body.id == body.id, _known_to(db, viewer))
+    )
     total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
