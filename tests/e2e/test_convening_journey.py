@@ -143,11 +143,15 @@ def test_secretary_reads_and_sends_the_convening_notice_then_a_change(page: Page
     assert pre_overflow <= 1
     page.set_viewport_size({"width": 1280, "height": 800})
 
-    # On paper: the recipients and the message, without the navigation or the button.
+    # On paper (read before sending, say for approval): which session, the recipients and
+    # the message; not the navigation, the button or the way to the letters.
     page.emulate_media(media="print")
-    expect(page.locator(".site-header")).to_be_hidden()
-    expect(page.locator("main form")).to_be_hidden()
+    for hidden in (".site-header", "main nav.breadcrumbs", "main form", "main p.hint.noprint"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(letters).to_be_hidden()
+    expect(page.locator("main .convene-session")).to_contain_text(TITLE)
     expect(rows.first).to_be_visible()
+    expect(by_post_notice).to_contain_text(by_post[0])
     expect(message).to_be_visible()
     page.emulate_media(media="screen")
 
