@@ -165,6 +165,8 @@ def test_journey_pages_fit_a_phone_screen(phone_page: Page, console):
     overflowing = {}
     phone_page.goto("/bodies/")
     phone_page.get_by_role("link", name=demo.SUPPORT, exact=True).click()
+    # Measured once the body's page is there, not while the click still navigates.
+    expect(phone_page.locator("main h1")).to_contain_text(demo.SUPPORT)
     overflowing[demo.SUPPORT] = horizontal_overflow(phone_page)
     phone_page.goto("/bodies/overlap")
     phone_page.locator("table.matrix td.shared a").first.click()

@@ -1,6 +1,7 @@
 """A date poll in a real browser: the secretary asks the 支援会議 and the 協議体 about three
 slots; a member of both answers from the home page (and changes their mind); the secretary
-reads the quorum per body, decides, and the session exists; the result table fits a phone
+reads the quorum per body, decides, reads the convening notice of the session it made and
+sends it, and the session is convened; the result table fits a phone
 by scrolling inside itself, not the page.
 
 Like the other journeys, it looks for data and structure rather than labels (the catalog
@@ -16,12 +17,14 @@ from playwright.sync_api import Page, expect
 
 from renkei.services import demo
 from renkei.services.dates import today
+from tests.e2e.journeys import ui
 from tests.e2e.test_session_journeys import SECRETARY, exact, horizontal_overflow, log_in, submit
 
 pytestmark = pytest.mark.e2e
 
 MEMBER = "member.both@example.jp"
 POLL_PATH = re.compile(r"/polls/(\d+)$")
+CONVENE_PATH = re.compile(r"/sessions/\d+/convene$")
 TITLE = "合同会議の日程（e2e）"
 
 
@@ -88,11 +91,26 @@ def test_a_joint_poll_from_question_to_session(page: Page, console):
     decide.locator("input[name=place]").fill("役場 大会議室")
     decide.locator("button[type=submit]").click()
     page.wait_for_load_state()
-    expect(page).to_have_url(poll_url)
+    # The session is saved as being prepared, and the secretary is shown its convening
+    # notice: the recipients and the message with the decided place; sending convenes it.
+    expect(page).to_have_url(CONVENE_PATH)
+    expect(page.locator(".flash.flash-success")).to_be_visible()
+    expect(page.locator("main nav.breadcrumbs")).to_contain_text(TITLE)
+    recipients = page.locator("section[aria-labelledby=recipients-heading] tbody tr")
+    expect(recipients.filter(has_text=MEMBER)).to_have_count(1)
+    expect(page.locator(".mail-preview")).to_contain_text("役場 大会議室")
+    page.get_by_role("button", name=ui("Send the convening notice"), exact=True).click()
+    page.wait_for_load_state()
+    expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
+    expect(page.locator("main h1")).to_contain_text(TITLE)
+    expect(page.locator("main h1 .status.status-convened")).to_have_count(1)
+    expect(page.locator("main dl.facts")).to_contain_text("役場 大会議室")
+    session_url = page.url
+    # The poll links the session it decided, and names who cannot come.
+    page.goto(poll_url)
     expect(page.locator("#declined")).to_be_visible()
     page.locator("main dl.facts a[href^='/sessions/']").click()
-    expect(page.locator("main h1")).to_contain_text(TITLE)
-    expect(page.locator("main dl.facts")).to_contain_text("役場 大会議室")
+    expect(page).to_have_url(session_url)
 
     # On a phone the wide table scrolls inside its box; the page itself does not.
     page.set_viewport_size({"width": 375, "height": 812})
