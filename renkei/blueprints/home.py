@@ -6,7 +6,6 @@ from flask_login import login_required
 from renkei.blueprints.common import me, safe_next
 from renkei.db import get_db, utcnow
 from renkei.i18n import LANGUAGE_COOKIE
-from renkei.models import MeetingSession, Status
 from renkei.services import dashboard, memberships, minutes, policy, polls, posts, scheduling
 from renkei.services.dates import today
 
@@ -27,27 +26,13 @@ def index():
     return render_template(
         "home/index.html",
         current=memberships.current_terms_of(db, me(), today()),
-        sessions=_known(upcoming),
+        sessions=upcoming,
         can_schedule=bool(policy.secretary_body_ids(db, me())),
         actions=minutes.open_actions(db, me()),
         tile=dashboard.secretary_tile(db, me()),
         has_posts=bool(posts.posts_of(db, me())),
         open_polls=polls.open_for(db, me()),
     )
-
-
-def _known(sessions: list[MeetingSession]) -> list[MeetingSession]:
-    """Leave out the prepared sessions (準備中) the person may not know of yet: as at their
-    address (``SessionAccess.can_see``), only the secretariat of a body served sees one,
-    since the date of a 支援会議 alone can say who is discussed."""
-    if all(s.status != Status.PREPARED for s in sessions):
-        return sessions
-    secretariat = policy.secretary_body_ids(get_db(), me())
-    return [
-        s
-        for s in sessions
-        if s.status != Status.PREPARED or any(b.id in secretariat for b in s.bodies)
-    ]
 
 
 @bp.route("/language/<code>")
