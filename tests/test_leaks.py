@@ -598,11 +598,14 @@ def test_no_calendar_file_carries_anything_but_public_titles(app, world, leaky, 
         issuer = calendar.issuer(world, links, leak_world.SENDER)
         sessions = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).all()
         weekly = world.get(Series, leaky.series_id)
-        for theirs in [*([s] for s in sessions), list(weekly.sessions)]:
-            files = {"download": calendar.download(theirs, issuer)}
+        # Each session under its own UID, and the whole series under the series'.
+        units = [([s], calendar.occurrence_uid(s, issuer)) for s in sessions]
+        units.append((list(weekly.sessions), calendar.session_uid(weekly.sessions[0], issuer)))
+        for theirs, uid in units:
+            files = {"download": calendar.download(theirs, issuer, uid=uid)}
             for recipient in _recipients(world, theirs[0]):
                 files[f"request for {recipient.name}"] = calendar.request(
-                    theirs, recipient, issuer, answer=None, dtstamp=utcnow()
+                    theirs, recipient, issuer, uid=uid, answer=None, dtstamp=utcnow()
                 )
             for what, ics in files.items():
                 text = readable(ics.decode("utf-8"))
