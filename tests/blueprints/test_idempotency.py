@@ -26,6 +26,7 @@ from renkei.models import (
     AgendaItem,
     Approval,
     Attendance,
+    AuditEntry,
     Body,
     FormSubmission,
     Guest,
@@ -44,6 +45,7 @@ from renkei.models import (
     PollStatus,
     Post,
     SectionKind,
+    SessionChange,
 )
 from renkei.services import demo, scheduling, submissions
 from tests.blueprints.test_minutes import (  # noqa: F401  (fixtures)
@@ -64,6 +66,8 @@ from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session, sess
 ALREADY = "この内容はすでに保存されています。"
 DECIDED = "この日程調整はすでに決定済みです。"
 STARTED = "この開催回の議事録はすでに作成されています。"
+CONVENED = "招集通知を送りました。"
+ALREADY_CONVENED = "この会議の招集通知は送信済みです。"
 TOKEN_FIELD = re.compile(r'<input type="hidden" name="form_token" value="([A-Za-z0-9_-]+)">')
 
 
@@ -547,3 +551,21 @@ def test_a_first_answer_sent_twice_at_once_is_one_answer(app, world):
     assert [a.status_code for a in answers] == [302, 302], [text(a) for a in answers]
     assert count(world, PollAnswer) == len(poll.slots)
     assert count(world, PollAnswerChange) == len(poll.slots)  # the second changed nothing
+
+
+def test_two_convening_notices_at_once_invite_once(app, world):
+    """The second finds the session convened: it is told so, sends nothing, and the session
+    is convened once in its history and in the audit log."""
+    session = make_session(world, SUPPORT, LAYER1, convened=False)
+    url = f"/sessions/{session.id}/convene"
+    clients = [client_for(app, "secretary"), client_for(app, "secretary")]
+    answers = race(app, *(poster(client, url, {}) for client in clients))
+    assert [a.status_code for a in answers] == [302, 302], [text(a) for a in answers]
+    assert {a.headers["Location"] for a in answers} == {f"/sessions/{session.id}"}
+    invited = recipients_once(world, "invite")
+    assert len(invited) == 5 and count(world, MailMessage) == len(invited)
+    assert world.scalars(select(SessionChange.kind)).all().count("convened") == 1
+    assert world.scalars(select(AuditEntry.action)).all().count("convene") == 1
+    said = [text(c.get(a.headers["Location"])) for a, c in zip(answers, clients, strict=True)]
+    assert sorted(CONVENED in page for page in said) == [False, True]
+    assert sorted(ALREADY_CONVENED in page for page in said) == [False, True]
