@@ -409,7 +409,7 @@ def test_convening_twice_is_refused_and_sends_nothing_again(app, as_secretary, w
     first = as_secretary.post(url, data={})
     assert first.status_code == 302 and first.headers["Location"] == f"/sessions/{session.id}"
     sent = count(world, MailMessage)
-    assert sent == 3  # the secretary, the chair and 兼務 三郎 have an address
+    assert sent == 2  # the chair and 兼務 三郎 (the secretary organises it)
     status, convened_at = _status(world, session)
     assert status == "convened" and convened_at is not None
     for again in (lambda: as_secretary.post(url, data={}), lambda: as_secretary.get(url)):
@@ -419,7 +419,7 @@ def test_convening_twice_is_refused_and_sends_nothing_again(app, as_secretary, w
         assert ALREADY_SENT in page
     assert count(world, MailMessage) == sent
     assert _status(world, session) == (status, convened_at)
-    assert world.scalars(select(AuditEntry.action)).all().count("convene") == 1
+    assert world.scalars(select(AuditEntry.action)).all().count("session_convened") == 1
 
 
 def test_a_session_already_started_cannot_be_convened(app, as_secretary, world):
@@ -445,7 +445,7 @@ def test_convening_needs_a_csrf_token(app, as_secretary, world):
     assert response.status_code == 400
     assert _status(world, session) == ("prepared", None)
     assert count(world, MailMessage) == 0
-    assert "convene" not in world.scalars(select(AuditEntry.action)).all()
+    assert "session_convened" not in world.scalars(select(AuditEntry.action)).all()
 
 
 def test_send_the_change_notices_with_nothing_waiting_says_so(app, as_secretary, world):

@@ -226,8 +226,7 @@ def test_invitations_go_to_those_convened_and_participants(app, world, ctx, link
     world.commit()
     queued = notices.convene(world, case, by=secretary, links=links, sender="renkei@example.jp")
     addresses = {m.to_address for m in queued.messages}
-    assert addresses == {
-        "secretary@example.jp",
+    assert addresses == {  # the secretary organises: no invitation of their own
         "chair.support@example.jp",
         "teacher@school.example.jp",
     }
