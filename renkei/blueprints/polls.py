@@ -27,7 +27,7 @@ from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import Choice, Poll
+from renkei.models import Choice, Poll, Status
 from renkei.services import policy, polls
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import tokyo_to_utc
@@ -317,8 +317,8 @@ def decide(poll_id: int):
         session = polls.decide(db, poll, form.slot_id.data, by=me(), place=form.place.data or "")
     if isinstance(done.error, polls.AlreadyDecided):
         # Decided twice (a double click, or two secretaries at once): the first decision
-        # stands, and the page shows the session it scheduled.
-        return already_saved(url_for("polls.show", poll_id=poll_id), done.error.message)
+        # stands, and the answer goes where the first went.
+        return already_saved(_decided(db, poll_id), done.error.message)
     if not done:
         return _render_show(polls.load(db, poll_id), access, 400, refused=form)
     flash(
@@ -329,6 +329,16 @@ def decide(poll_id: int):
         "success",
     )
     return redirect(url_for("convening.convene", session_id=session.id))
+
+
+def _decided(db, poll_id: int) -> str:
+    """Where a decision leads: its session's convening notice while that waits to be sent,
+    else the poll (which links the session)."""
+    poll = polls.load(db, poll_id)
+    session = poll.session if poll is not None else None
+    if session is not None and session.status == Status.PREPARED:
+        return url_for("convening.convene", session_id=session.id)
+    return url_for("polls.show", poll_id=poll_id)
 
 
 @bp.route("/<int:poll_id>/remind", methods=["POST"])

@@ -115,9 +115,12 @@ def convenable(session: MeetingSession) -> list[MeetingSession]:
     return [s for s in session.series.sessions if s.status == Status.PREPARED]
 
 
+ALREADY_CONVENED = _l("The convening notice of this session has been sent already.")
+
+
 def check_convenable(session: MeetingSession) -> None:
     if session.status != Status.PREPARED:
-        raise DomainError(_l("The convening notice of this session has been sent already."))
+        raise DomainError(ALREADY_CONVENED)
     if session.start_at <= utcnow():
         raise DomainError(
             _l(
@@ -152,7 +155,7 @@ def convene(
     now = utcnow()
     for target in convenable(session):
         if target.start_at > now:
-            target.status, target.convened_at = Status.CONVENED, now
+            _claim(db, target, now)
             scheduling.record(db, target, "convened", by)
     db.flush()
     # Convening opens the session to those convened: who sees what, so the body's log.
@@ -167,6 +170,21 @@ def convene(
         session_id=session.id,
     )
     return _send(db, [session], by=by, links=links, sender=sender)
+
+
+def _claim(db: Session, target: MeetingSession, now: datetime) -> None:
+    """Convene ``target`` if it is still prepared, in one conditional UPDATE: of two requests
+    convening at once, the second (waiting for the first's lock) finds it convened and is
+    refused, so the session is convened, recorded and audited once."""
+    claimed = db.execute(
+        update(MeetingSession)
+        .where(MeetingSession.id == target.id, MeetingSession.status == Status.PREPARED)
+        .values(status=Status.CONVENED, convened_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not rowcount(claimed):
+        raise DomainError(ALREADY_CONVENED)
+    db.expire(target, ["status", "convened_at", "updated_at"])
 
 
 # --- Change notices -----------------------------------------------------------------------

@@ -233,7 +233,9 @@ def test_a_participant_answers_and_takes_a_calendar_file_without_closed_titles(
 
 
 def test_a_new_person_is_registered_as_participant_and_invited(app, as_secretary, world):
-    session = case_session(app, world)
+    session = case_session(app, world, convened=False)
+    assert as_secretary.post(f"/sessions/{session.id}/convene", data={}).status_code == 302
+    invited = count(world, MailMessage)
     response = _add(
         as_secretary,
         session,
@@ -245,10 +247,12 @@ def test_a_new_person_is_registered_as_participant_and_invited(app, as_secretary
     assert response.status_code == 302
     participant = world.scalar(select(Participant))
     assert participant.person.name == "学校 先生" and participant.may_read_minutes
-    messages = world.scalars(select(MailMessage)).all()
-    invitation = [m for m in messages if m.to_address == "teacher@school.example.jp"]
-    assert len(invitation) == 1 and invitation[0].kind == "invite"
-    content = invitation[0].content.decode("utf-8", "replace")
+    assert count(world, MailMessage) == invited  # with the change notices, not at once
+    sent = as_secretary.post(f"/sessions/{session.id}/notices", data={})
+    assert sent.status_code == 302
+    messages = world.scalars(select(MailMessage).where(MailMessage.id > invited)).all()
+    assert [(m.to_address, m.kind) for m in messages] == [("teacher@school.example.jp", "invite")]
+    content = messages[0].content.decode("utf-8", "replace")
     assert "R8-0002" not in content  # encoded or not, no closed title
     page = as_secretary.get(f"/sessions/{session.id}").get_data(as_text=True)
     assert "学校 先生" in _section(page, "convening") and CASE2 in _section(page, "convening")
@@ -362,3 +366,94 @@ def test_a_member_cannot_pledge_as_a_participant(app, world):
     assert response.status_code == 302 and count(world, SessionPledge) == 0
     page = member.get(response.headers["Location"]).get_data(as_text=True)
     assert "関係者だけです" in page
+
+
+# --- The convening notice -------------------------------------------------------------------
+
+ALREADY_SENT = "この会議の招集通知は送信済みです。"
+STARTED = "この会議は開始時刻を過ぎているため、招集通知は送れません。開催済にして記録してください。"
+
+
+def _status(db, session):
+    db.expire_all()
+    found = db.get(type(session), session.id)
+    return found.status.value, found.convened_at
+
+
+def test_the_convening_notice_is_the_secretariats(app, world):
+    """A member of the body (or the administrator) may know of a convened session but not
+    send its notice (403); of a prepared one they may not know at all (404), nor may a
+    member of another body know of either."""
+    convened = make_session(world, SUPPORT)
+    prepared = make_session(world, SUPPORT, convened=False, day=DAY + timedelta(days=7))
+    for name in ("member.both", "chair.support", "admin"):
+        client = login(app.test_client(), f"{name}@example.jp")
+        for session, status in ((convened, 403), (prepared, 404)):
+            url = f"/sessions/{session.id}/convene"
+            assert client.get(url).status_code == status, name
+            assert client.post(url, data={}).status_code == status, name
+        assert client.post(f"/sessions/{convened.id}/notices", data={}).status_code == 403
+        assert client.post(f"/sessions/{prepared.id}/notices", data={}).status_code == 404
+    outsider = login(app.test_client(), "member.kyogitai@example.jp")  # the 協議体 only
+    for session in (convened, prepared):
+        assert outsider.get(f"/sessions/{session.id}/convene").status_code == 404
+        assert outsider.post(f"/sessions/{session.id}/convene", data={}).status_code == 404
+        assert outsider.post(f"/sessions/{session.id}/notices", data={}).status_code == 404
+    assert _status(world, prepared) == ("prepared", None)
+    assert count(world, MailMessage) == 0
+
+
+def test_convening_twice_is_refused_and_sends_nothing_again(app, as_secretary, world):
+    session = make_session(world, SUPPORT, convened=False)
+    url = f"/sessions/{session.id}/convene"
+    first = as_secretary.post(url, data={})
+    assert first.status_code == 302 and first.headers["Location"] == f"/sessions/{session.id}"
+    sent = count(world, MailMessage)
+    assert sent == 2  # the chair and 兼務 三郎 (the secretary organises it)
+    status, convened_at = _status(world, session)
+    assert status == "convened" and convened_at is not None
+    for again in (lambda: as_secretary.post(url, data={}), lambda: as_secretary.get(url)):
+        response = again()
+        assert response.status_code == 302
+        page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+        assert ALREADY_SENT in page
+    assert count(world, MailMessage) == sent
+    assert _status(world, session) == (status, convened_at)
+    assert world.scalars(select(AuditEntry.action)).all().count("session_convened") == 1
+
+
+def test_a_session_already_started_cannot_be_convened(app, as_secretary, world):
+    from renkei.db import utcnow
+
+    session = make_session(world, SUPPORT, convened=False)
+    session.start_at = utcnow() - timedelta(minutes=10)  # prepared, and the time has come
+    session.end_at = utcnow() + timedelta(hours=1)
+    world.commit()
+    url = f"/sessions/{session.id}/convene"
+    for attempt in (lambda: as_secretary.get(url), lambda: as_secretary.post(url, data={})):
+        response = attempt()
+        assert response.status_code == 302
+        page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+        assert STARTED in page
+    assert _status(world, session) == ("prepared", None)
+    assert count(world, MailMessage) == 0
+
+
+def test_convening_needs_a_csrf_token(app, as_secretary, world):
+    session = make_session(world, SUPPORT, convened=False)
+    response = as_secretary.post(f"/sessions/{session.id}/convene", data={}, csrf=False)
+    assert response.status_code == 400
+    assert _status(world, session) == ("prepared", None)
+    assert count(world, MailMessage) == 0
+    assert "session_convened" not in world.scalars(select(AuditEntry.action)).all()
+
+
+def test_send_the_change_notices_with_nothing_waiting_says_so(app, as_secretary, world):
+    session = make_session(world, SUPPORT, convened=False)
+    as_secretary.post(f"/sessions/{session.id}/convene", data={})
+    sent = count(world, MailMessage)
+    response = as_secretary.post(f"/sessions/{session.id}/notices", data={})
+    assert response.status_code == 302
+    page = as_secretary.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
+    assert "変更を通知する必要のある方はいませんでした。" in page
+    assert count(world, MailMessage) == sent

@@ -26,6 +26,7 @@ from renkei.models import (
     AgendaItem,
     Approval,
     Attendance,
+    AuditEntry,
     Body,
     FormSubmission,
     Guest,
@@ -44,6 +45,7 @@ from renkei.models import (
     PollStatus,
     Post,
     SectionKind,
+    SessionChange,
 )
 from renkei.services import demo, scheduling, submissions
 from tests.blueprints.test_minutes import (  # noqa: F401  (fixtures)
@@ -64,6 +66,8 @@ from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session, sess
 ALREADY = "この内容はすでに保存されています。"
 DECIDED = "この日程調整はすでに決定済みです。"
 STARTED = "この開催回の議事録はすでに作成されています。"
+CONVENED = "招集通知を送りました。"
+ALREADY_CONVENED = "この会議の招集通知は送信済みです。"
 TOKEN_FIELD = re.compile(r'<input type="hidden" name="form_token" value="([A-Za-z0-9_-]+)">')
 
 
@@ -138,8 +142,7 @@ CREATES = {
         lambda w: "/sessions/new",
         lambda w: "/sessions/new",
         lambda w: session_form(w, SUPPORT),
-        MeetingSession,
-        mails=True,
+        MeetingSession,  # prepared: nothing is sent until its convening notice
     ),
     "series": Create(
         "secretary",
@@ -148,7 +151,6 @@ CREATES = {
         lambda w: session_form(w, SUPPORT, repeat="monthly_by_date", repeat_count="3"),
         MeetingSession,
         adds=3,
-        mails=True,
     ),
     "poll": Create(
         "secretary",
@@ -163,8 +165,7 @@ CREATES = {
         _new_session,
         lambda w: f"{_new_session(w)}/guests",
         lambda w: {"name": "来賓 太郎", "email": "guest@example.jp", "organisation": "県"},
-        Guest,
-        mails=True,
+        Guest,  # invited with the session's next change notices, not at once
     ),
     "agenda item": Create(
         "secretary",
@@ -384,7 +385,14 @@ def test_a_poll_decided_twice_schedules_one_session(app, world):
     second = client.post(f"/polls/{poll.id}/decide", data={"slot_id": poll.slots[0].id})
     assert count(world, MeetingSession) == 1 and mail_count(world) == mails
     assert second.status_code == 302
-    assert second.headers["Location"] == first.headers["Location"] == f"/polls/{poll.id}"
+    (session,) = world.scalars(select(MeetingSession)).all()
+    convene = f"/sessions/{session.id}/convene"
+    assert second.headers["Location"] == first.headers["Location"] == convene
+    assert DECIDED in text(client.get(convene))
+    # Once the notice has gone, a decision posted again leads to the poll.
+    assert client.post(convene, data={}).status_code == 302
+    again = client.post(f"/polls/{poll.id}/decide", data={"slot_id": poll.slots[0].id})
+    assert again.headers["Location"] == f"/polls/{poll.id}"
     assert DECIDED in text(client.get(f"/polls/{poll.id}"))
 
 
@@ -486,13 +494,16 @@ def test_two_decisions_at_once_schedule_one_session_and_invite_once(app, world):
         poster(client_for(app, "secretary"), url, {"slot_id": poll.slots[1].id}),
     )
     assert [a.status_code for a in answers] == [302, 302], [text(a) for a in answers]
-    assert {a.headers["Location"] for a in answers} == {f"/polls/{poll.id}"}
     (session,) = world.scalars(select(MeetingSession)).all()
+    convene = f"/sessions/{session.id}/convene"
+    assert {a.headers["Location"] for a in answers} == {convene}
     world.expire_all()
     assert world.get(Poll, poll.id).status == PollStatus.DECIDED
     assert world.get(Poll, poll.id).session_id == session.id
+    assert mail_count(world) == 0  # prepared: invited by its convening notice
+    assert client_for(app, "secretary").post(convene, data={}).status_code == 302
     invited = recipients_once(world, "invite")
-    assert len(invited) == 5  # the poll's invitees with an address, once each
+    assert len(invited) == 4  # the poll's invitees with an address (not the secretary)
     assert world.scalar(select(func.count()).select_from(MailMessage)) == len(invited)
 
 
@@ -505,7 +516,7 @@ def test_the_same_form_sent_twice_at_once_schedules_one_session(app, world):
     assert [a.status_code for a in answers] == [302, 302], [text(a) for a in answers]
     (session,) = world.scalars(select(MeetingSession)).all()
     assert {a.headers["Location"] for a in answers} == {f"/sessions/{session.id}"}
-    assert len(recipients_once(world, "invite")) == count(world, MailMessage)
+    assert count(world, MailMessage) == 0  # prepared: nothing is sent yet
     assert count(world, FormSubmission) == 1
 
 
@@ -547,3 +558,21 @@ def test_a_first_answer_sent_twice_at_once_is_one_answer(app, world):
     assert [a.status_code for a in answers] == [302, 302], [text(a) for a in answers]
     assert count(world, PollAnswer) == len(poll.slots)
     assert count(world, PollAnswerChange) == len(poll.slots)  # the second changed nothing
+
+
+def test_two_convening_notices_at_once_invite_once(app, world):
+    """The second finds the session convened: it is told so, sends nothing, and the session
+    is convened once in its history and in the audit log."""
+    session = make_session(world, SUPPORT, LAYER1, convened=False)
+    url = f"/sessions/{session.id}/convene"
+    clients = [client_for(app, "secretary"), client_for(app, "secretary")]
+    answers = race(app, *(poster(client, url, {}) for client in clients))
+    assert [a.status_code for a in answers] == [302, 302], [text(a) for a in answers]
+    assert {a.headers["Location"] for a in answers} == {f"/sessions/{session.id}"}
+    invited = recipients_once(world, "invite")
+    assert len(invited) == 4 and count(world, MailMessage) == len(invited)
+    assert world.scalars(select(SessionChange.kind)).all().count("convened") == 1
+    assert world.scalars(select(AuditEntry.action)).all().count("session_convened") == 1
+    said = [text(c.get(a.headers["Location"])) for a, c in zip(answers, clients, strict=True)]
+    assert sorted(CONVENED in page for page in said) == [False, True]
+    assert sorted(ALREADY_CONVENED in page for page in said) == [False, True]

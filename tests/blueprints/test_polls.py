@@ -1,7 +1,8 @@
 """Date polls through the pages, the personal link and the CLI: making a poll (and what is
 refused, in Japanese, with nothing written), answering from the home page and through the
 link (own row only), the result with quorum per body, deciding a slot (the session is
-created and the invitations go through a real SMTP server), reminders and the CSV."""
+prepared, and its convening notice sends the invitations through a real SMTP server),
+reminders and the CSV."""
 
 import re
 from datetime import timedelta
@@ -277,7 +278,7 @@ def test_forged_expired_and_closed_links_are_refused_and_write_nothing(app, clie
 # --- Deciding -----------------------------------------------------------------------------
 
 
-def test_deciding_a_slot_creates_the_session_and_sends_the_invitations(
+def test_deciding_a_slot_prepares_the_session_and_its_convening_notice_sends_the_invitations(
     app, as_secretary, world, smtp
 ):
     poll = make_poll(world, SUPPORT, LAYER1)
@@ -288,14 +289,25 @@ def test_deciding_a_slot_creates_the_session_and_sends_the_invitations(
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     session = world.scalar(select(MeetingSession))
+    assert response.headers["Location"] == f"/sessions/{session.id}/convene"
     assert session.start_at == poll.slots[1].start_at and session.place == "役場 大会議室"
     assert {b.name for b in session.bodies} == {SUPPORT, LAYER1}
+    assert session.status.value == "prepared" and smtp.messages == []  # nothing sent yet
     world.refresh(poll)
     assert poll.status == PollStatus.DECIDED and poll.session_id == session.id
 
+    # The convening notice: whom it goes to, and its text, before it is sent.
+    preview = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+    assert ja(app, "The date has been decided and the session saved as being prepared. "
+              "Read the convening notice and send it.") in preview  # fmt: skip
+    assert "member.kyogitai@example.jp" in preview and "介護 由美" in preview  # no address
+    assert ja(app, "You are invited to the following session.") in preview
+    assert "役場 大会議室" in preview.split('id="message-heading"')[1]
+    sent = as_secretary.post(f"/sessions/{session.id}/convene", data={})
+    assert sent.status_code == 302
     invited = {m["To"].addresses[0].addr_spec for m in smtp.messages}
     assert invited == {
-        "secretary@example.jp", "chair.support@example.jp", "chair.kyogitai@example.jp",
+        "chair.support@example.jp", "chair.kyogitai@example.jp",
         "member.both@example.jp", "member.kyogitai@example.jp"}  # fmt: skip
     message = smtp.to("member.both@example.jp")[0]
     attachments = [p.get_filename() for p in message.iter_attachments()]

@@ -21,7 +21,7 @@ from renkei.models import (
     SessionPledge,
     Visibility,
 )
-from renkei.services import convening, feeds, mail, policy, quorum, scheduling
+from renkei.services import convening, feeds, notices, policy, quorum, scheduling
 from renkei.services.accounts import PersonData
 from renkei.services.convening import ParticipantData
 from renkei.services.errors import DomainError, Forbidden
@@ -207,7 +207,8 @@ def test_quorum_of_a_selection_is_a_majority_of_those_convened(world, case):
     assert reckoned.met
 
 
-def test_invitations_go_to_those_convened_and_participants(app, world, case, ctx, links):
+def test_invitations_go_to_those_convened_and_participants(app, world, ctx, links):
+    case = case_session(app, world, convened=False)
     secretary, chair = (
         person(world, "secretary@example.jp"),
         person(world, "chair.support@example.jp"),
@@ -223,16 +224,43 @@ def test_invitations_go_to_those_convened_and_participants(app, world, case, ctx
         by=secretary,
     )
     world.commit()
-    queued = mail.queue_session_mail(world, case, mail.INVITE, organizer=secretary, links=links)
+    queued = notices.convene(world, case, by=secretary, links=links, sender="renkei@example.jp")
     addresses = {m.to_address for m in queued.messages}
-    assert addresses == {
-        "secretary@example.jp",
+    assert addresses == {  # the secretary organises: no invitation of their own
         "chair.support@example.jp",
         "teacher@school.example.jp",
     }
     teacher = next(m for m in queued.messages if m.to_address == "teacher@school.example.jp")
     text = message_text(teacher.content)
     assert OPENING in text and "非公開議題" in text and CASE2 not in text
+
+
+def test_a_participant_added_after_convening_is_invited_with_the_change_notices(
+    app, world, ctx, links
+):
+    """Those convened already hear nothing of it; the participant is sent the invitation
+    with the next change notices, and the member no longer chosen a cancellation."""
+    case = case_session(app, world, convened=False)
+    secretary = person(world, "secretary@example.jp")
+    args = {"links": links, "sender": "renkei@example.jp"}
+    notices.convene(world, case, by=secretary, **args)
+    world.commit()
+    select_members(world, case, secretary, person(world, "chair.support@example.jp"))
+    convening.add_participant(
+        world,
+        case,
+        ParticipantData(
+            item_ids=[item(case, 2).id],
+            new_person=PersonData(name="学校 先生", email="teacher@school.example.jp"),
+        ),
+        by=secretary,
+    )
+    world.commit()
+    assert world.get(type(case), case.id).notice_pending_since is not None
+    queued = notices.send_now(world, case, by=secretary, **args)
+    sent = {m.to_address: m.kind for m in queued.messages}
+    assert sent == {"teacher@school.example.jp": "invite", "member.both@example.jp": "cancel"}
+    assert not notices.send_now(world, case, by=secretary, **args).messages
 
 
 def test_a_member_not_chosen_has_the_session_out_of_their_feed(world, case, links):

@@ -1,5 +1,6 @@
 """E-mail: composing, queueing once, claiming before sending, failures, outbox, reminders,
-and no confidential agenda item in any message — against a real SMTP server (aiosmtpd)."""
+and no confidential agenda item in any message — against a real SMTP server (aiosmtpd).
+The messages about sessions are the convening and change notices (``services.notices``)."""
 
 import email
 import email.policy
@@ -11,18 +12,20 @@ import pytest
 from sqlalchemy import select
 
 from renkei.models import AgendaItem, Guest, MailMessage, Pledge, Visibility
-from renkei.services import mail, scheduling
+from renkei.services import installation, mail, notices, scheduling
 from renkei.services.dates import today
+from renkei.services.errors import DomainError
 from renkei.services.mail import delivery
+from renkei.services.mail.queue import queue_reminders
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, SUPPORT, make_session, session_data
 from tests.smtp import use_smtp
 
 BASE_URL = "https://renkei.example.jp"
 CANARY = "CANARY-個別ケース-4711"
-# Those with an address among the members of the 支援会議 and the layer-1 協議体.
+# Those with an address among the members of the 支援会議 and the layer-1 協議体 (the
+# secretariat organises: it is not sent its own invitation).
 JOINT_ADDRESSES = {
-    "secretary@example.jp",
     "chair.support@example.jp",
     "chair.kyogitai@example.jp",
     "member.both@example.jp",
@@ -35,11 +38,27 @@ def settings_for(app) -> mail.MailSettings:
     return mail.MailSettings.from_config(app.config, app.instance_path)
 
 
-def queue(db, session, links, kind="invite"):
+def convene(app, db, session, links) -> mail.QueueResult:
+    """Send the session's convening notice (the invitations), as the secretary."""
     secretary = person_by_email(db, "secretary@example.jp")
-    result = mail.queue_session_mail(db, session, kind, organizer=secretary, links=links)
+    sender = settings_for(app).sender
+    result = notices.convene(db, session, by=secretary, links=links, sender=sender)
     db.commit()
     return result
+
+
+def send_now(app, db, session, links) -> mail.QueueResult:
+    """Send the session's waiting change notices (a cancellation among them)."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    sender = settings_for(app).sender
+    result = notices.send_now(db, session, by=secretary, links=links, sender=sender)
+    db.commit()
+    return result
+
+
+def prepared(db, *body_names, **kwargs):
+    """A session being prepared: nothing sent yet."""
+    return make_session(db, *body_names, convened=False, **kwargs)
 
 
 def texts(message) -> str:
@@ -90,14 +109,14 @@ def test_settings_defaults(app):
 
 def test_one_message_per_address_and_names_without_one(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
-    session = make_session(world, SUPPORT, LAYER1, title="合同会議", place="役場 第1会議室")
-    result = queue(world, session, links)
+    session = prepared(world, SUPPORT, LAYER1, title="合同会議", place="役場 第1会議室")
+    result = convene(app, world, session, links)
     assert {m.to_address for m in result.messages} == JOINT_ADDRESSES
     assert len(result.messages) == len(JOINT_ADDRESSES)  # 兼務 三郎 once, not per body
     assert set(result.without_address) == JOINT_WITHOUT_ADDRESS
+    uid = f"session-{session.id}@{installation.uid_domain(world)}"
     assert all(
-        m.dedupe_key == f"invite:{session.id}:{session.sequence}:{m.to_address}"
-        for m in result.messages
+        m.dedupe_key == f"invite:{uid}:{session.sequence}:{m.to_address}" for m in result.messages
     )
 
     delivered = mail.deliver(world, settings_for(app))
@@ -122,17 +141,18 @@ def test_one_message_per_address_and_names_without_one(app, world, ctx, smtp_ser
     assert attachments(message) == ["invite.ics"]
     event, calendar = event_of(message)
     assert str(calendar["METHOD"]) == "REQUEST"
-    assert event["UID"] == f"session-{session.id}@renkei.example.jp"
+    assert event["UID"] == uid
+    assert event["ORGANIZER"] == "mailto:renkei@renkei.example.jp"
 
 
 def test_a_guest_with_a_members_address_gets_one_message(app, world, ctx, links):
-    session = make_session(world, SUPPORT)
+    session = prepared(world, SUPPORT)
     world.add(Guest(session=session, name="兼務 三郎（個人）", email="Member.Both@example.jp"))
     world.commit()
-    result = queue(world, session, links)
+    result = convene(app, world, session, links)
     addresses = [m.to_address.lower() for m in result.messages]
     assert addresses.count("member.both@example.jp") == 1
-    assert len(addresses) == len(set(addresses)) == 3
+    assert len(addresses) == len(set(addresses)) == 2  # and the chair
 
 
 def test_asking_twice_queues_once_and_delivering_twice_sends_once(
@@ -143,23 +163,30 @@ def test_asking_twice_queues_once_and_delivering_twice_sends_once(
     links,
 ):
     use_smtp(app, smtp_server)
-    session = make_session(world, SUPPORT)
-    first = queue(world, session, links)
-    second = queue(world, session, links)
-    assert first.messages and not second.messages
-    assert second.already_queued == len(first.messages)
+    session = prepared(world, SUPPORT)
+    first = convene(app, world, session, links)
+    with pytest.raises(DomainError):  # convened already: refused, nothing queued
+        convene(app, world, session, links)
+    world.rollback()
+    again = send_now(app, world, session, links)  # nothing changed since the notice
+    assert first.messages and not again.messages
     assert mail.deliver(world, settings_for(app)).sent == len(first.messages)
     assert mail.deliver(world, settings_for(app)).sent == 0
     assert len(smtp_server.received) == len(first.messages) == count(world, MailMessage)
 
 
 def test_existing_keys_are_looked_up_in_one_query(app, world, ctx, links):
+    """The reminders of a joint session look up which are queued already in one query,
+    not one per address."""
     from tests.helpers import counting
 
-    session = make_session(world, SUPPORT, LAYER1)
-    queue(world, session, links)
+    make_session(world, SUPPORT, LAYER1, day=today() + timedelta(days=3))
+    args = {"days": 3, "links": links, "sender": settings_for(app).sender}
+    _sessions, first = queue_reminders(world, **args)
+    world.commit()
     with counting(app.extensions["renkei.engine"]) as statements:
-        queue(world, session, links)
+        _sessions, second = queue_reminders(world, **args)
+    assert len(first.messages) == len(JOINT_ADDRESSES) and not second.messages
     lookups = [s for s in statements if "dedupe_key" in s and s.lstrip().startswith("SELECT")]
     assert len(lookups) == 1
 
@@ -175,8 +202,8 @@ def test_a_message_claimed_by_another_worker_is_left_alone(
     """Another worker claims the first message between this one's look-up and its claim:
     this one sends the others only."""
     use_smtp(app, smtp_server)
-    session = make_session(world, SUPPORT)
-    ids = queue(world, session, links).ids
+    session = prepared(world, SUPPORT)
+    ids = convene(app, world, session, links).ids
     other = app.extensions["renkei.sessionmaker"]()
     real_claim = delivery._claim
 
@@ -198,8 +225,8 @@ def test_a_message_claimed_by_another_worker_is_left_alone(
 
 
 def test_two_workers_claim_each_message_once(app, world, ctx, links):
-    session = make_session(world, SUPPORT)
-    ids = queue(world, session, links).ids
+    session = prepared(world, SUPPORT)
+    ids = convene(app, world, session, links).ids
     other = app.extensions["renkei.sessionmaker"]()
     try:
         assert delivery._claim(world, ids[0]) is True
@@ -210,10 +237,10 @@ def test_two_workers_claim_each_message_once(app, world, ctx, links):
 
 def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
-    session = make_session(world, SUPPORT)
+    session = prepared(world, SUPPORT)
     world.add(Guest(session=session, name="外部 講師", email="refused@example.jp"))
     world.commit()
-    ids = queue(world, session, links).ids
+    ids = convene(app, world, session, links).ids
     result = mail.deliver(world, settings_for(app))
     assert result.failed == 1 and result.sent == len(ids) - 1
     world.expire_all()
@@ -224,8 +251,8 @@ def test_a_refused_recipient_fails_alone(app, world, ctx, smtp_server, links):
 
 def test_server_down_fails_then_retry_sends(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
-    session = make_session(world, SUPPORT)
-    ids = queue(world, session, links).ids
+    session = prepared(world, SUPPORT)
+    ids = convene(app, world, session, links).ids
     smtp_server.stop()
     result = mail.deliver(world, settings_for(app))
     assert result.failed == len(ids) and result.sent == 0
@@ -243,8 +270,8 @@ def test_server_down_fails_then_retry_sends(app, world, ctx, smtp_server, links)
 
 def test_without_smtp_host_messages_go_to_the_outbox(app, world, ctx, links):
     use_smtp(app, None)
-    session = make_session(world, SUPPORT)
-    ids = queue(world, session, links).ids
+    session = prepared(world, SUPPORT)
+    ids = convene(app, world, session, links).ids
     result = mail.deliver(world, settings_for(app))
     assert result.sent == len(ids)
     files = sorted(settings_for(app).outbox.glob("*.eml"))
@@ -255,15 +282,15 @@ def test_without_smtp_host_messages_go_to_the_outbox(app, world, ctx, links):
 
 def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_server, links):
     use_smtp(app, smtp_server)
-    session = make_session(world, SUPPORT)
-    queue(world, session, links)
+    session = prepared(world, SUPPORT)
+    invited = convene(app, world, session, links)
+    assert not send_now(app, world, session, links).messages  # nothing to tell yet
     secretary = person_by_email(world, "secretary@example.jp")
-    with pytest.raises(ValueError):
-        queue(world, session, links, "cancel")  # not cancelled yet
     scheduling.cancel_session(world, session, by=secretary)
-    with pytest.raises(ValueError):
-        queue(world, session, links, "update")  # nothing to update in a cancelled session
-    queue(world, session, links, "cancel")
+    cancelled = send_now(app, world, session, links)
+    assert {m.kind for m in cancelled.messages} == {"cancel"}
+    assert {m.to_address for m in cancelled.messages} == {m.to_address for m in invited.messages}
+    assert not send_now(app, world, session, links).messages  # cancelled once
     mail.deliver(world, settings_for(app))
     invite, cancel = smtp_server.to("member.both@example.jp")
     part = calendar_part(cancel)
@@ -275,7 +302,7 @@ def test_cancel_is_method_cancel_with_a_higher_sequence(app, world, ctx, smtp_se
 def test_public_titles_only_in_any_message(app, world, ctx, smtp_server, links):
     """Whoever receives it: a message is forwarded, its calendar file synced elsewhere."""
     use_smtp(app, smtp_server)
-    session = make_session(world, SUPPORT, LAYER1)
+    session = prepared(world, SUPPORT, LAYER1)
     support, layer1 = body_named(world, SUPPORT), body_named(world, LAYER1)
     for position, (title, body, visibility) in enumerate(
         [
@@ -299,21 +326,26 @@ def test_public_titles_only_in_any_message(app, world, ctx, smtp_server, links):
         )
     world.add(Guest(session=session, name="外部 講師", email="guest@example.jp"))
     world.commit()
-    queue(world, session, links)
+    convene(app, world, session, links)
     secretary = person_by_email(world, "secretary@example.jp")
+    scheduling.update_session(
+        world, session, session_data(world, SUPPORT, LAYER1, place="公民館"), by=secretary
+    )
+    send_now(app, world, session, links)
     scheduling.cancel_session(world, session, by=secretary)
-    queue(world, session, links, "cancel")
+    send_now(app, world, session, links)
     mail.deliver(world, settings_for(app))
 
     received = smtp_server.received
-    assert len(received) == 2 * (len(JOINT_ADDRESSES) + 1)
+    assert len(received) == 3 * (len(JOINT_ADDRESSES) + 1)  # invitation, change, cancel
     for item in received:
         for closed in (CANARY, "出席者限りの議題"):
             assert closed.encode() not in item.content
             assert closed not in texts(item.message)
-    member = texts(smtp_server.to("member.both@example.jp")[0])
+    for message in smtp_server.to("member.both@example.jp")[:2]:  # invitation, change
+        member = texts(message)
+        assert "開会・公開の議題" in member and member.count("非公開議題") >= 2
     guest = texts(smtp_server.to("guest@example.jp")[0])
-    assert "開会・公開の議題" in member and member.count("非公開議題") >= 2
     assert "開会・公開の議題" in guest
     member_body = smtp_server.to("member.both@example.jp")[0].get_body(("plain",)).get_content()
     assert f"/sessions/{session.id}" in member_body  # the rest is on the page
@@ -326,7 +358,6 @@ def test_public_titles_only_in_any_message(app, world, ctx, smtp_server, links):
 
 def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server, links):
     from renkei.services import series
-    from tests.sessions_helpers import session_data
 
     use_smtp(app, smtp_server)
     secretary = person_by_email(world, "secretary@example.jp")
@@ -336,10 +367,12 @@ def test_series_invitation_carries_the_rule(app, world, ctx, smtp_server, links)
         series.RepeatRule(frequency="weekly", count=4),
         by=secretary,
     )
-    result = mail.queue_series_mail(world, created, organizer=secretary, links=links)
-    again = mail.queue_series_mail(world, created, organizer=secretary, links=links)
     world.commit()
-    assert result.messages and not again.messages
+    result = convene(app, world, created.sessions[0], links)  # convenes every occurrence
+    with pytest.raises(DomainError):
+        convene(app, world, created.sessions[-1], links)
+    world.rollback()
+    assert result.messages and len(result.messages) == len(result.recipients)
     mail.deliver(world, settings_for(app))
     (message,) = smtp_server.to("member.both@example.jp")
     event, _calendar = event_of(message)

@@ -21,6 +21,7 @@ from renkei.services import (
     mail,
     memberships,
     minutes,
+    notices,
     polls,
     scheduling,
     series,
@@ -201,8 +202,8 @@ def sent(app, world, ctx, smtp, links):
     {MailMessage.kind: [the messages received]}."""
     secretary = person_by_email(world, "secretary@example.jp")
     settings = mail.MailSettings.from_config(app.config, app.instance_path)
-    _session_mail(world, secretary, links)
-    _series_mail(world, secretary, links)
+    _session_mail(world, secretary, links, settings.sender)
+    _series_mail(world, secretary, links, settings.sender)
     _poll_mail(world, secretary, links, settings.sender)
     logins.request_reset(world, MEMBER, links=links, sender=settings.sender)
     _minutes_mail(world, secretary, links, settings.sender)
@@ -221,27 +222,31 @@ def sent(app, world, ctx, smtp, links):
     return found
 
 
-def _session_mail(world, secretary, links):
-    session = make_session(world, SUPPORT, title="定例会", place="役場 第1会議室")
+def _session_mail(world, secretary, links, sender):
+    """Convened (invitations), changed (change notices), cancelled (cancellations)."""
+    args = {"by": secretary, "links": links, "sender": sender}
+    session = make_session(world, SUPPORT, convened=False, title="定例会", place="役場 第1会議室")
     world.add(Guest(session=session, name="外部 講師", email=GUEST))
     world.commit()
-    mail.queue_session_mail(world, session, mail.INVITE, organizer=secretary, links=links)
-    session.place = "役場 第2会議室"
-    mail.queue_session_mail(world, session, mail.UPDATE, organizer=secretary, links=links)
+    notices.convene(world, session, **args)
+    scheduling.update_session(
+        world, session, session_data(world, SUPPORT, place="役場 第2会議室"), by=secretary
+    )
+    notices.send_now(world, session, **args)
     scheduling.cancel_session(world, session, by=secretary)
-    mail.queue_session_mail(world, session, mail.CANCEL, organizer=secretary, links=links)
+    notices.send_now(world, session, **args)
     soon = make_session(world, SUPPORT, day=today() + timedelta(days=3))
     world.add(Guest(session=soon, name="外部 講師", email=GUEST))
 
 
-def _series_mail(world, secretary, links):
+def _series_mail(world, secretary, links, sender):
     created = series.create_series(
         world,
         session_data(world, LAYER1),
         series.RepeatRule(frequency="weekly", count=3),
         by=secretary,
     )
-    mail.queue_series_mail(world, created, organizer=secretary, links=links)
+    notices.convene(world, created.sessions[0], by=secretary, links=links, sender=sender)
 
 
 def _poll_mail(world, secretary, links, sender):
