@@ -302,7 +302,9 @@ def _sessions_of(db: Session, uid: str, issuer: calendar.Issuer) -> list[Meeting
     kind, _dash, number = name.partition("-")
     if domain != issuer.uid_domain or not number.isdigit():
         return []
-    query = select(MeetingSession).options(*LOADING)
+    # Read afresh (the caller's pending changes are flushed first): a session loaded long
+    # ago in the same database session would otherwise be judged as it was then.
+    query = select(MeetingSession).options(*LOADING).execution_options(populate_existing=True)
     if kind == SERIES_UID:
         query = query.where(MeetingSession.series_id == int(number))
     elif kind == SESSION_UID:

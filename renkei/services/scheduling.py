@@ -320,6 +320,8 @@ def is_invitee(db: Session, session: MeetingSession, person: Person) -> bool:
 
 # --- Changes ------------------------------------------------------------------------------
 
+# What calendars show of a session (or whom it convenes): a change is sent to those concerned.
+CALENDAR_FIELDS = {"title", "start_at", "end_at", "place", "online_url", "bodies", "host_body_id"}
 HISTORY_FIELDS = ("title", "start_at", "end_at", "place", "online_url", "mode", "notes",
                   "host_body_id", "presiding_person_id", "status")  # fmt: skip
 
@@ -435,7 +437,8 @@ def update_session(
     changed = _apply(session, data, bodies)
     if not changed:
         return []
-    session.note_change()
+    if CALENDAR_FIELDS & set(changed):
+        session.note_change()
     moved = "start_at" in changed or "end_at" in changed
     db.flush()
     db.expire(session, ["host_body", "presiding_person"])

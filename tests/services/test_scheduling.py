@@ -229,3 +229,15 @@ def test_dates_far_from_now_are_refused(world, secretary):
             world, session_data(world, SUPPORT, day=date(2150, 1, 1)), by=secretary
         )
     assert error.value.field == "start_date"
+
+
+def test_a_change_no_calendar_shows_tells_nobody(world, secretary):
+    """Notes, the way it is held or who presides are on the page, not in calendars: no
+    change notice waits for them."""
+    session = make_session(world, SUPPORT)
+    data = session_data(world, SUPPORT, notes="資料は当日配布します", mode="hybrid")
+    assert "notes" in scheduling.update_session(world, session, data, by=secretary)
+    assert session.notice_pending_since is None
+    moved = session_data(world, SUPPORT, start=time(15), end=time(17))
+    scheduling.update_session(world, session, moved, by=secretary)
+    assert session.notice_pending_since is not None
