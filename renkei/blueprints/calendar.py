@@ -86,8 +86,8 @@ def invitation(session_id: int):
     session = load_session(session_id)
     session_access_or_404(session)
     person = me()
-    if not scheduling.is_invitee(db, session, person):
-        abort(404)
+    if session.is_prepared or not scheduling.is_invitee(db, session, person):
+        abort(404)  # not convened yet: in no one's calendar
     issuer = calendar.issuer(db, links(), mail_settings().sender)
     sessions, uid = _theirs(session, person, issuer)
     content = calendar.download(sessions, issuer, uid=uid)

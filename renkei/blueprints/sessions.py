@@ -342,7 +342,10 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     people = scheduling.invitees(db, session)
     person = me()
     my_reply = next((r for r in session.replies if r.person_id == person.id), None)
-    invited = access.is_participant or any(i.person.id == person.id for i in people)
+    # No one answers or takes the calendar file of a session not yet convened.
+    invited = not session.is_prepared and (
+        access.is_participant or any(i.person.id == person.id for i in people)
+    )
     context = {
         "reply_form": ReplyForm(formdata=None, obj=my_reply) if invited else None,
         "guest_form": GuestForm(formdata=None) if access.can_manage else None,

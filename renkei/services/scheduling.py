@@ -534,6 +534,8 @@ def set_reply(
         raise Forbidden(_l("You are not invited to this session."))
     if session.status == Status.CANCELLED:
         raise DomainError(_l("This session has been cancelled."))
+    if session.status == Status.PREPARED:
+        raise DomainError(_l("This session has not been convened yet."))
     try:
         answer = Answer(answer)
     except ValueError:

@@ -269,3 +269,16 @@ def test_the_online_link_is_shown_to_members_only(client, world):
     login(client, "admin@example.jp")  # may know of the session, is no member
     page = client.get(f"/sessions/{session.id}")
     assert page.status_code == 200 and link not in page.get_data(as_text=True)
+
+
+def test_a_prepared_session_takes_no_reply_and_gives_no_calendar_file(client, world):
+    """Not yet convened: the secretariat (a member too) is offered neither, and a reply
+    sent anyway is refused in Japanese and changes nothing."""
+    session = make_session(world, SUPPORT, convened=False)
+    login(client, "secretary@example.jp")
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert "invite.ics" not in page and 'name="answer"' not in page
+    assert client.get(f"/sessions/{session.id}/invite.ics").status_code == 404
+    response = client.post(f"/sessions/{session.id}/reply", data={"answer": "attend"})
+    assert "この会議はまだ招集されていません。" in response.get_data(as_text=True)
+    assert world.scalars(select(Reply).where(Reply.session_id == session.id)).all() == []
