@@ -93,6 +93,8 @@ class Planned:
     sessions: list[MeetingSession] = field(default_factory=list)  # theirs now (REQUEST)
     withdrawn: list[CalendarCopy] = field(default_factory=list)  # what goes (CANCEL)
     changes: list[str] = field(default_factory=list)  # what changed, in words
+    # Still convened, now under the series' UID or an occurrence's own: another message.
+    moved: bool = False
 
 
 @dataclass
@@ -374,8 +376,25 @@ def _plan(
         rows = held.get(address, [])
         planned = _decide(uid, entry[0] if entry else None, entry[1] if entry else [], rows, snaps)
         if planned is not None:
+            planned.moved = planned.kind == CANCEL and _elsewhere(
+                convened.get(address), live, in_series
+            )
             plan.planned.append(planned)
     return plan
+
+
+def _elsewhere(
+    entry: tuple[Addressee, list[MeetingSession]] | None,
+    live: list[MeetingSession],
+    in_series: bool,
+) -> bool:
+    """Whether someone losing this UID keeps the session under another: the series' UID
+    left for occurrences' own (no longer convened to all), or an occurrence's own UID left
+    for the series' (now convened to all)."""
+    if entry is None:
+        return False
+    whole = len(entry[1]) == len(live)
+    return not whole if in_series else whole
 
 
 def _decide(
@@ -467,7 +486,7 @@ def _gone_line(row: CalendarCopy) -> str:
     )
 
 
-def _cancel_reason(sessions: list[MeetingSession], rows: list[CalendarCopy]) -> str:
+def _cancel_reason(sessions: list[MeetingSession], rows: list[CalendarCopy], *, moved: bool) -> str:
     """Why a person's event is withdrawn: the session's cancellation and its reason, or
     that they are no longer convened."""
     by_id = {s.id: s for s in sessions}
@@ -478,7 +497,7 @@ def _cancel_reason(sessions: list[MeetingSession], rows: list[CalendarCopy]) -> 
         reasons = [c.detail for c in changes if c.kind == CANCELLED_CHANGE and c.detail]
         text = _("The session has been cancelled.")
         return text + (" " + _("Reason: %(reason)s", reason=reasons[-1]) if reasons else "")
-    if not by_id:
+    if moved or not by_id:
         return _("The session is now sent to your calendar as a new entry, in another message.")
     return _(
         "You are no longer convened to this session (the bodies, members or participants "
@@ -683,7 +702,7 @@ def _cancellation(
     lines = [f"■ {first['title']}"] + [f"  {_when(row.snapshot)}" for row in rows]
     body = compose.body(
         recipient.name,
-        _cancel_reason(sessions, rows),
+        _cancel_reason(sessions, rows, moved=planned.moved),
         [lines],
         compose.calendar_note("CANCEL", "cancel.ics"),
     )
