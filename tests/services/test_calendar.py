@@ -70,7 +70,7 @@ def test_invite_times_uid_attendee_and_timezone(world, joint, links):
     assert event.dtstart.value.utcoffset() == timedelta(hours=9)
     assert b"DTSTART;TZID=Asia/Tokyo:20261210T140000\r\n" in content
     assert event.uid.value == uid(world, "session", joint.id)
-    assert event.uid.value.endswith(".renkei")  # the install's, not BASE_URL's host
+    assert not event.uid.value.endswith("@renkei.example.jp")  # the install's, not BASE_URL's
     assert event.sequence.value == "0"
     assert event.organizer.value == f"mailto:{SENDER}"
     assert event.organizer.params["CN"][0].startswith(joint.host_body.name)  # its secretariat

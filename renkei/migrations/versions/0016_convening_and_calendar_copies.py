@@ -6,7 +6,9 @@ Revises: 0015
 Create Date: 2026-12-02 17:30:00
 
 """
+import os
 import secrets
+from urllib.parse import urlsplit
 from typing import Sequence, Union
 
 from alembic import op
@@ -27,10 +29,13 @@ def upgrade() -> None:
     sa.Column('uid_domain', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    # Made once: calendar UIDs end with it, whatever BASE_URL becomes.
+    # Made once: calendar UIDs end with it, whatever BASE_URL becomes. An install upgraded
+    # with its BASE_URL set keeps the host its UIDs were made with until now, so the events
+    # already in members' calendars stay the same events.
+    host = urlsplit(os.environ.get("BASE_URL", "")).hostname
     op.execute(
         sa.text("INSERT INTO installation (id, uid_domain) VALUES (1, :domain)").bindparams(
-            domain=f"{secrets.token_hex(8)}.renkei"
+            domain=host or f"{secrets.token_hex(8)}.renkei"
         )
     )
     op.create_table('calendar_copies',
