@@ -298,6 +298,7 @@ def test_a_link_with_a_line_break_is_refused_when_editing_too(as_secretary, worl
 def test_a_link_with_spaces_around_it_is_taken(as_secretary, world, outbox):
     session = schedule(as_secretary, world, online_url="  https://meet.example.jp/room \r\n")
     assert session.online_url == "https://meet.example.jp/room"
+    convene(as_secretary, session)
     assert as_secretary.get(f"/sessions/{session.id}/invite.ics").status_code == 200
 
 

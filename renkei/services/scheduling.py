@@ -699,7 +699,6 @@ def upcoming_for(
         .where(
             MeetingSession.start_at >= since - MAX_LENGTH,
             MeetingSession.end_at >= since,
-            MeetingSession.status != Status.PREPARED,  # not convened: the secretariat's alone
             _invited_clause(terms, since, person.id),
             _known_to(db, person),
         )

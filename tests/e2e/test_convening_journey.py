@@ -16,6 +16,7 @@ from datetime import time
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from renkei.models import Role
 from renkei.services import demo
 from tests.e2e.journeys import add_item, log_in, submit, ui
 from tests.e2e.test_session_journeys import (
@@ -40,11 +41,16 @@ BODIES = (demo.SUPPORT, demo.KYOGITAI)
 
 
 def convened_people() -> dict[str, str | None]:
-    """Everyone on either body, in any role: name -> e-mail address (None: by post)."""
+    """Everyone on either body but the secretariat (the organizing side is not sent its own
+    invitation): name -> e-mail address (None: by post)."""
+    theirs = [
+        (name, email, [role for body, role in roles.items() if body in BODIES])
+        for email, name, _k, _o, roles in demo.PEOPLE
+    ]
     return {
         name: email
-        for email, name, _k, _o, roles in demo.PEOPLE
-        if any(body in roles for body in BODIES)
+        for name, email, held in theirs
+        if held and any(role != Role.SECRETARY for role in held)
     }
 
 
