@@ -127,16 +127,16 @@ def _event(
     event.add("description", _description(session, issuer.links))
     event.add("last-modified", session.updated_at)
     event.add("status", "CANCELLED" if session.status == Status.CANCELLED else "CONFIRMED")
-    _organizer(event, session, issuer)
+    _organizer(event, session.host_body.name, issuer)
     return event
 
 
-def _organizer(event: Event, session: MeetingSession, issuer: Issuer) -> None:
+def _organizer(event: Event, body_name: str, issuer: Issuer) -> None:
     """The host body's secretariat at Renkei's address: the same for every message,
     download and feed of the session, whoever of the secretariat made the change (a
     calendar app takes a new ORGANIZER for another event)."""
     value = vCalAddress(f"mailto:{issuer.address}")
-    value.params["cn"] = vText(_("%(body)s secretariat", body=session.host_body.name))
+    value.params["cn"] = vText(_("%(body)s secretariat", body=body_name))
     event.add("organizer", value)
 
 
@@ -293,9 +293,7 @@ def cancel(
         event.add("sequence", sequence)
         event.add("summary", gone.title)
         event.add("status", "CANCELLED")
-        organizer = vCalAddress(f"mailto:{issuer.address}")
-        organizer.params["cn"] = vText(_("%(body)s secretariat", body=organizer_body))
-        event.add("organizer", organizer)
+        _organizer(event, organizer_body, issuer)
         _attendee(event, recipient, None)
         calendar.add_component(event)
     return _finish(calendar)

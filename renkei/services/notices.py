@@ -104,6 +104,9 @@ class Plan:
     planned: list[Planned] = field(default_factory=list)
     without_address: list[str] = field(default_factory=list)  # names, to be sent a letter
     sample: tuple[str, str] | None = None  # the subject and text of the first message
+    # What the plan was made from, for sending it: the UID's sessions and what was sent.
+    sessions: list[MeetingSession] = field(default_factory=list)
+    rows: list[CalendarCopy] = field(default_factory=list)
 
 
 # --- Convening ----------------------------------------------------------------------------
@@ -351,7 +354,7 @@ def _plan(
     in_series = calendar.is_series_uid(uid)
     family = found[0].series.sessions if found and found[0].series is not None else found
     live = [s for s in family if _live(s, as_convened)]
-    plan = Plan()
+    plan = Plan(sessions=found)
     convened: dict[str, tuple[Addressee, list[MeetingSession]]] = {}
     for session in sorted(live, key=lambda s: (s.start_at, s.id)):
         people, missing = addressees(db, session, organizer=issuer.address)
@@ -369,7 +372,8 @@ def _plan(
             wanted[address] = (addressee, [found[0]])
     snaps = {s.id: snapshot(s, in_series=in_series) for s in live}
     held: dict[str, list[CalendarCopy]] = defaultdict(list)
-    for row in db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)):
+    plan.rows = list(db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)))
+    for row in plan.rows:
         held[row.address].append(row)
     for address in list(wanted) + [a for a in held if a not in wanted]:
         entry = wanted.get(address)
@@ -516,9 +520,8 @@ def _deliver_plan(
     result = QueueResult(without_address=plan.without_address)
     if not plan.planned:
         return result
-    sessions = _sessions_of(db, uid, issuer)
-    rows = list(db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)))
-    sequence = _sequence(sessions, rows, plan, uid)
+    sessions = plan.sessions
+    sequence = _sequence(sessions, plan.rows, plan, uid)
     now = utcnow()
     with force_locale(MAIL_LOCALE):
         for planned in plan.planned:
