@@ -42,6 +42,17 @@ def past_working_day(weeks_ago: int) -> date:
     return day
 
 
+def horizontal_overflow(page: Page) -> int:
+    """By how many CSS pixels the page is wider than the window (0: no horizontal scroll).
+
+    Measured once the page has loaded: right after a click that navigates, the new document
+    may still be empty."""
+    page.wait_for_load_state("load")
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
 def submit(page: Page) -> None:
     page.locator("main form.form button[type=submit]").click()
     page.wait_for_load_state()

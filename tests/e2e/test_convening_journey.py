@@ -18,12 +18,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from renkei.models import Role
 from renkei.services import demo
-from tests.e2e.journeys import add_item, log_in, submit, ui
-from tests.e2e.test_session_journeys import (
-    fill_session_form,
-    horizontal_overflow,
-    working_day,
-)
+from tests.e2e.journeys import add_item, horizontal_overflow, log_in, submit, ui
+from tests.e2e.test_session_journeys import fill_session_form, working_day
 
 pytestmark = pytest.mark.e2e
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, Response, expect
 
 from renkei.services import demo
+from tests.e2e.journeys import horizontal_overflow
 
 pytestmark = pytest.mark.e2e
 
@@ -140,13 +141,6 @@ def test_wrong_password_shows_an_error_and_stays_on_login(page: Page, console, l
     expect(page).to_have_url(re.compile(r"/login\?next="))
     assert console.csp_violations() == []
     assert [m for m in console if "status of 400" not in m] == []
-
-
-def horizontal_overflow(page: Page) -> int:
-    """By how many CSS pixels the page is wider than the window (0: no horizontal scroll)."""
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
 
 
 def test_bodies_list_fits_a_phone_screen(phone_page: Page, console):

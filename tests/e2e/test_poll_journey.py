@@ -17,8 +17,8 @@ from playwright.sync_api import Page, expect
 
 from renkei.services import demo
 from renkei.services.dates import today
-from tests.e2e.journeys import ui
-from tests.e2e.test_session_journeys import SECRETARY, exact, horizontal_overflow, log_in, submit
+from tests.e2e.journeys import exact, horizontal_overflow, log_in, submit, ui
+from tests.e2e.test_session_journeys import SECRETARY
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from renkei.services import demo
 from renkei.services.dates import today
-from tests.e2e.journeys import exact, log_in, submit
+from tests.e2e.journeys import exact, horizontal_overflow, log_in, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -95,13 +95,6 @@ def agenda_titles(page: Page) -> list[str]:
 def invitee_names(page: Page) -> list[str]:
     cells = page.locator("#invitees table.list:not(.tally) tbody tr td:first-child")
     return [c.strip() for c in cells.all_inner_texts()]
-
-
-def horizontal_overflow(page: Page) -> int:
-    """By how many CSS pixels the page is wider than the window (0: no horizontal scroll)."""
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
 
 
 def add_item(
@@ -391,6 +384,7 @@ def test_session_pages_fit_a_phone_screen(page: Page, console):
     open_from_home(page, DEMO_JOINT)
     overflowing[page.url] = horizontal_overflow(page)
     page.locator("#agenda a[href$='/items/new']").click()
+    expect(page).to_have_url(re.compile(r"/items/new$"))
     overflowing[page.url] = horizontal_overflow(page)
     # A holiday warning does not widen the form either.
     day, _name = next_holiday()
