@@ -17,45 +17,54 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
 # constraints.txt holds the versions CI tested, so a fresh machine installs the same
-# (`make constraints` writes it again from .venv after a deliberate upgrade).
-$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
+# (`make constraints` writes it again from .venv after a deliberate upgrade). Two stamps:
+# running needs the app's own dependencies only; testing adds the [test] extras (pytest,
+# Playwright, ruff, mypy, ...) on top.
+RUNTIME := $(VENV)/.installed-runtime
+TESTING := $(VENV)/.installed-test
+
+$(RUNTIME): pyproject.toml constraints.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(TESTING): $(RUNTIME)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-$(CATALOG).mo: $(CATALOG).po | $(VENV)/.installed
+$(CATALOG).mo: $(CATALOG).po | $(RUNTIME)
 	$(BIN)/pybabel compile --use-fuzzy -d renkei/translations -D messages --statistics
 
 translations: $(CATALOG).mo
 
-run: $(VENV)/.installed translations
+run: $(RUNTIME) translations
 	$(FLASK) migrate
 	$(FLASK) load-demo
 	$(FLASK) serve --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.installed translations
+test: $(TESTING) translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy renkei
 	$(BIN)/vulture
 	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
-format: $(VENV)/.installed
+format: $(TESTING)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 # Code nothing uses (vulture: pyproject.toml, vulture_whitelist.py). Not part of `make test`:
 # it takes an import used only in a quoted annotation for unused.
-deadcode: $(VENV)/.installed
+deadcode: $(TESTING)
 	$(BIN)/vulture
 
 # Re-extract the interface strings after changing templates or code, then translate the new
 # entries in $(CATALOG).po.
-messages: $(VENV)/.installed
+messages: $(RUNTIME)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o renkei/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i renkei/translations/messages.pot -d renkei/translations -D messages --no-fuzzy-matching --ignore-obsolete
 
-constraints: $(VENV)/.installed
+constraints: $(TESTING)
 	$(BIN)/pip freeze --exclude-editable --exclude pip > constraints.txt
 
 clean:
