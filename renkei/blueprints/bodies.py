@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from renkei.blueprints.common import get_or_404, me, render_form, require
 from renkei.blueprints.fields import (
+    DateField,
     IdSelectField,
     InputForm,
     WholeNumberField,
@@ -21,7 +22,16 @@ from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import Body, BodyKind, Confidentiality, MeetingSession, Programme, QuorumRule
+from renkei.models import (
+    Authority,
+    Body,
+    BodyKind,
+    Confidentiality,
+    Layer,
+    MeetingSession,
+    Programme,
+    QuorumRule,
+)
 from renkei.services import bodies, memberships, overlap, policy, quorum, scheduling
 from renkei.services.bodies import BodyData
 
@@ -75,6 +85,29 @@ class BodyForm(InputForm):
         _l("Description"),
         validators=[Length(max=5000, message=_l("Use at most %(max)d characters."))],
     )
+    layer = SelectField(
+        _l("Layer"),
+        description=_l("For a consultative body only: its whole-municipality or district layer."),
+        choices=[none_choice(_l("Not stated (or not a consultative body)")), *Layer.choices()],
+        default="",
+        validate_choice=False,  # the service names a wrong choice in plain words
+    )
+    authority = SelectField(
+        _l("Set up by"),
+        description=_l(
+            "A prefecture sets up the support meeting of towns without a welfare office."
+        ),
+        choices=Authority.choices,
+        default=Authority.MUNICIPALITY.value,
+        validate_choice=False,
+    )
+    rules_title = StringField(
+        _l("Title of the setting-up rules"),
+        description=_l("For example: ○○町支援会議設置要綱"),
+        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+    )
+    rules_enacted_on = DateField(_l("Rules enacted on"), validators=[Optional()])
+    rules_amended_on = DateField(_l("Rules last amended on"), validators=[Optional()])
 
 
 def _parent_choices(exclude: Body | None) -> list[SelectChoice]:
@@ -95,6 +128,11 @@ def _data(form: BodyForm) -> BodyData:
         quorum_rule=form.quorum_rule.data,
         quorum_number=form.quorum_number.data,
         quorum_counts_proxy=form.quorum_counts_proxy.data,
+        authority=form.authority.data or "",
+        layer=form.layer.data or None,
+        rules_title=form.rules_title.data or "",
+        rules_enacted_on=form.rules_enacted_on.data,
+        rules_amended_on=form.rules_amended_on.data,
     )
 
 
@@ -142,6 +180,7 @@ def show(body_id: int):
         can_change_members=policy.can_change_members(db, person, body),
         show_contacts=policy.can_manage_people(db, person),
         fixed_quorum=quorum.fixed_number(body),
+        show_towns=memberships.municipalities_known(current + past + future),
     )
 
 

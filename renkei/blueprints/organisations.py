@@ -13,6 +13,7 @@ from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Organisation, OrganisationKind
+from renkei.models.organisations import MUNICIPALITY_LENGTH
 from renkei.services import organisations, policy
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -27,6 +28,14 @@ class OrganisationForm(InputForm):
         ],
     )
     kind = SelectField(_l("Kind"), choices=OrganisationKind.choices)
+    municipality = StringField(
+        _l("Municipality"),
+        description=_l(
+            "The city, town or village it belongs to, such as さくら町: shown beside its "
+            "members on bodies that draw members from several municipalities."
+        ),
+        validators=[Length(max=MUNICIPALITY_LENGTH, message=_l("Use at most %(max)d characters."))],
+    )
     contact = TextAreaField(
         _l("Contact"),
         description=_l("Address, telephone, e-mail: what members need to reach it."),
@@ -56,6 +65,8 @@ def _save(organisation: Organisation | None):
                 name=form.name.data,
                 kind=form.kind.data,
                 contact=form.contact.data or "",
+                municipality=form.municipality.data or "",
+                by=me(),
             )
         if done:
             if organisation is None:

@@ -4,9 +4,11 @@ from renkei.models import calendar_stamps  # noqa: F401  (registers the flush li
 from renkei.models.attendance import Attendance, ItemPresence, Presence
 from renkei.models.audit import AuditEntry, AuditHead
 from renkei.models.bodies import (
+    Authority,
     Body,
     BodyKind,
     Confidentiality,
+    Layer,
     Membership,
     Programme,
     QuorumRule,
@@ -111,8 +113,10 @@ __all__ = [
     "SessionChange",
     "Status",
     "Visibility",
+    "Authority",
     "Body",
     "BodyKind",
+    "Layer",
     "Confidentiality",
     "Membership",
     "Organisation",

@@ -118,6 +118,38 @@ class QuorumRule(LabelledEnum):
         }
 
 
+class Authority(LabelledEnum):
+    """Who set the body up (設置主体): the municipality; the prefecture, which runs the
+    支援会議 of towns without a welfare office; or a 広域連合 / 一部事務組合."""
+
+    MUNICIPALITY = "municipality"
+    PREFECTURE = "prefecture"
+    WIDE_AREA_UNION = "wide_area_union"
+
+    @classmethod
+    def _labels(cls) -> dict[Self, LazyText]:
+        return {
+            cls.MUNICIPALITY: _l("Municipality"),
+            cls.PREFECTURE: _l("Prefecture"),
+            cls.WIDE_AREA_UNION: _l("Wide-area union or partial affairs association"),
+        }
+
+
+class Layer(LabelledEnum):
+    """A 協議体's layer: the whole municipality (第1層) or a junior-high-school district
+    (第2層). Only 協議体 have one."""
+
+    FIRST = "first"
+    SECOND = "second"
+
+    @classmethod
+    def _labels(cls) -> dict[Self, LazyText]:
+        return {
+            cls.FIRST: _l("Layer 1 (whole municipality)"),
+            cls.SECOND: _l("Layer 2 (junior-high-school district)"),
+        }
+
+
 class Role(LabelledEnum):
     CHAIR = "chair"
     VICE_CHAIR = "vice_chair"
@@ -140,6 +172,14 @@ class Body(Base):
     """A body. A subcommittee (分科会) is a body whose parent is another body."""
 
     __tablename__ = "bodies"
+    __table_args__ = (
+        CheckConstraint(
+            "rules_amended_on IS NULL OR rules_enacted_on IS NULL "
+            "OR rules_amended_on >= rules_enacted_on",
+            name="rules_order",
+        ),
+        CheckConstraint("layer IS NULL OR kind = 'consultative_body'", name="layer_of_kyogitai"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -157,6 +197,15 @@ class Body(Base):
     quorum_counts_proxy: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # 協議体 only: 第1層 or 第2層 (None: not stated, or not a 協議体).
+    layer: Mapped[Layer | None] = mapped_column(enum_type(Layer))
+    authority: Mapped[Authority] = mapped_column(
+        enum_type(Authority), default=Authority.MUNICIPALITY, server_default="municipality"
+    )
+    # The 設置要綱 the body rests on: its title, and when it was enacted and last amended.
+    rules_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    rules_enacted_on: Mapped[date | None] = mapped_column(Date)
+    rules_amended_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When a session this body serves last changed (models/calendar_stamps.py).
     calendar_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

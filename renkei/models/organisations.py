@@ -11,6 +11,8 @@ from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
 from renkei.models.labels import LabelledEnum
 
+MUNICIPALITY_LENGTH = 50  # 「北海道虻田郡洞爺湖町」 is ten characters
+
 
 class OrganisationKind(LabelledEnum):
     CONSULTATION_AGENCY = "consultation_agency"
@@ -43,6 +45,11 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind))
     contact: Mapped[str] = mapped_column(Text, default="")
+    # The municipality it belongs to (市町村名), so that a body set up by a prefecture shows
+    # which town each member comes from. Empty: not stated.
+    municipality: Mapped[str] = mapped_column(
+        String(MUNICIPALITY_LENGTH), default="", server_default=""
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -1,24 +1,28 @@
 """Bodies (会議体): creating and editing them, and the subcommittee tree."""
 
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from renkei import textnorm
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
+    Authority,
     Body,
     BodyKind,
     Confidentiality,
+    Layer,
     Membership,
     Person,
     Programme,
     QuorumRule,
     Role,
 )
-from renkei.services import policy
+from renkei.services import audit, policy
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
 
@@ -35,6 +39,43 @@ class BodyData:
     quorum_rule: str = QuorumRule.MAJORITY
     quorum_number: int | None = None
     quorum_counts_proxy: bool = False
+    authority: str = Authority.MUNICIPALITY.value
+    layer: str | None = None  # 協議体 only: "first" or "second"
+    rules_title: str = ""  # the 設置要綱
+    rules_enacted_on: date | None = None
+    rules_amended_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Register:
+    """A body's register entry as checked: who set it up, on which rules, which layer."""
+
+    authority: Authority
+    layer: Layer | None
+    rules_title: str
+    rules_enacted_on: date | None
+    rules_amended_on: date | None
+
+
+RULES_TITLE_LENGTH = 200  # Body.rules_title
+# What the audit entry of a change lists (by name, never by value).
+REGISTER_FIELDS = (
+    "name",
+    "kind",
+    "area",
+    "parent_id",
+    "programme",
+    "confidentiality",
+    "description",
+    "quorum_rule",
+    "quorum_number",
+    "quorum_counts_proxy",
+    "authority",
+    "layer",
+    "rules_title",
+    "rules_enacted_on",
+    "rules_amended_on",
+)
 
 
 # A body larger than this is not a meeting; a larger quorum is a typing slip.
@@ -119,8 +160,10 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     _check_loosening(db, body, confidentiality, by)
     rule = _enum(QuorumRule, data.quorum_rule, "quorum_rule", _l("Choose a quorum rule."))
     number = _quorum_number(rule, data.quorum_number)
+    register = check_register(kind, data)
 
     created = body is None
+    before = _snapshot(body)
     if body is None:
         body = Body()
         db.add(body)
@@ -130,11 +173,86 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     body.description = data.description.strip()
     body.quorum_rule, body.quorum_number = rule, number
     body.quorum_counts_proxy = data.quorum_counts_proxy
+    body.authority, body.layer = register.authority, register.layer
+    body.rules_title = register.rules_title
+    body.rules_enacted_on = register.rules_enacted_on
+    body.rules_amended_on = register.rules_amended_on
     db.flush()
     if created and not by.is_admin:
         db.add(Membership(person=by, body=body, role=Role.SECRETARY, term_start=today()))
         db.flush()
+    _log(db, body, before, by)
     return body
+
+
+def check_register(kind: BodyKind, data: BodyData) -> Register:
+    """The setting-up authority, the layer and the 設置要綱 of ``data``, checked; a
+    DomainError names the first thing wrong."""
+    authority = _enum(
+        Authority,
+        data.authority,
+        "authority",
+        _l("Choose who set the body up: the municipality, the prefecture or a wide-area union."),
+    )
+    title = _one_line(data.rules_title, "rules_title")
+    if len(title) > RULES_TITLE_LENGTH:
+        raise DomainError(
+            _l("Use at most %(max)d characters.", max=RULES_TITLE_LENGTH), "rules_title"
+        )
+    enacted, amended = data.rules_enacted_on, data.rules_amended_on
+    if (enacted or amended) and not title:
+        raise DomainError(_l("Enter the title of the rules the dates belong to."), "rules_title")
+    if enacted and amended and amended < enacted:
+        raise DomainError(
+            _l("The rules cannot have been amended before they were enacted."),
+            "rules_amended_on",
+        )
+    return Register(authority, _layer(kind, data.layer), title, enacted, amended)
+
+
+def _layer(kind: BodyKind, value: str | None) -> Layer | None:
+    if value is None or value == "":
+        return None
+    if kind != BodyKind.CONSULTATIVE_BODY:
+        raise DomainError(
+            _l("Only a consultative body has a layer: leave the layer empty for this kind."),
+            "layer",
+        )
+    return _enum(Layer, value, "layer", _l("Choose layer 1 or layer 2."))
+
+
+def _one_line(value: str, field: str) -> str:
+    """A one-line text as given to the service: a form has already made its control
+    characters spaces (renkei.textnorm); anything else that sends one is refused, not
+    silently changed."""
+    if textnorm.has_controls(value):
+        raise DomainError(
+            _l("Write this on one line, without line breaks or control characters."), field
+        )
+    return value.strip()
+
+
+def _snapshot(body: Body | None) -> dict[str, object]:
+    return {name: getattr(body, name) for name in REGISTER_FIELDS} if body else {}
+
+
+def _log(db: Session, body: Body, before: dict[str, object], by: Person) -> None:
+    """A body's register entry decides how its content is treated: each creation and change
+    goes to the body's audit log, naming the fields changed (their values are on the page)."""
+    after = _snapshot(body)
+    changed = [name for name in REGISTER_FIELDS if before and before[name] != after[name]]
+    if before and not changed:
+        return
+    audit.record(
+        db,
+        by,
+        audit.CONTENT,
+        "body_changed" if before else "body_created",
+        subject_type="body",
+        subject_id=body.id,
+        body_id=body.id,
+        detail="fields=" + ",".join(changed) if changed else "",
+    )
 
 
 def _quorum_number(rule: QuorumRule, number: int | None) -> int | None:

@@ -1,5 +1,7 @@
 """The demo town, みどり町: the three kinds of body, a layer-2 協議体 under the layer-1 one,
-and members who sit on several of them. Every demo account's password is ``renkei-demo``."""
+and members who sit on several of them; beside them a 支援会議 that the prefecture set up
+for みどり町 and さくら町, towns without a welfare office, with members from both. Every
+demo account's password is ``renkei-demo``."""
 
 import functools
 from collections.abc import Mapping
@@ -13,9 +15,11 @@ from werkzeug.security import generate_password_hash
 from renkei.links import Links
 from renkei.models import (
     Approval,
+    Authority,
     Body,
     BodyKind,
     Decision,
+    Layer,
     MeetingSession,
     Membership,
     Mode,
@@ -47,16 +51,44 @@ from renkei.services.scheduling import SessionData
 DEMO_PASSWORD = "renkei-demo"
 TERM_START = date(2025, 4, 1)
 
+TOWN, NEIGHBOUR, PREFECTURE_NAME = "みどり町", "さくら町", "あおぞら県"
+
+# name, kind, contact, municipality
 ORGANISATIONS = [
-    ("みどり町 福祉課", OrganisationKind.MUNICIPAL_DEPARTMENT, "役場1階 0120-000-001"),
-    ("みどり町 税務課", OrganisationKind.MUNICIPAL_DEPARTMENT, "役場2階"),
-    ("みどり町 介護保険課", OrganisationKind.MUNICIPAL_DEPARTMENT, "役場1階"),
-    ("みどり町 自立相談支援センター", OrganisationKind.CONSULTATION_AGENCY, "社協会館内"),
-    ("みどり町 地域包括支援センター", OrganisationKind.COMMUNITY_SUPPORT_CENTRE, "保健センター内"),
-    ("みどり町 社会福祉協議会", OrganisationKind.SOCIAL_WELFARE_COUNCIL, "社協会館"),
-    ("NPO法人 ささえあいみどり", OrganisationKind.NPO, ""),
-    ("みどり生活協同組合", OrganisationKind.OTHER, ""),
-    ("みどり町 民生委員児童委員協議会", OrganisationKind.WELFARE_COMMISSIONER, ""),
+    ("みどり町 福祉課", OrganisationKind.MUNICIPAL_DEPARTMENT, "役場1階 0120-000-001", TOWN),
+    ("みどり町 税務課", OrganisationKind.MUNICIPAL_DEPARTMENT, "役場2階", TOWN),
+    ("みどり町 介護保険課", OrganisationKind.MUNICIPAL_DEPARTMENT, "役場1階", TOWN),
+    ("みどり町 自立相談支援センター", OrganisationKind.CONSULTATION_AGENCY, "社協会館内", TOWN),
+    (
+        "みどり町 地域包括支援センター",
+        OrganisationKind.COMMUNITY_SUPPORT_CENTRE,
+        "保健センター内",
+        TOWN,
+    ),
+    ("みどり町 社会福祉協議会", OrganisationKind.SOCIAL_WELFARE_COUNCIL, "社協会館", TOWN),
+    ("NPO法人 ささえあいみどり", OrganisationKind.NPO, "", TOWN),
+    ("みどり生活協同組合", OrganisationKind.OTHER, "", TOWN),
+    ("みどり町 民生委員児童委員協議会", OrganisationKind.WELFARE_COMMISSIONER, "", TOWN),
+    # The prefecture's office runs the 支援会議 of the towns without a welfare office.
+    (
+        "あおぞら県 東部福祉事務所",
+        OrganisationKind.MUNICIPAL_DEPARTMENT,
+        "県東部合同庁舎2階 0120-000-101",
+        PREFECTURE_NAME,
+    ),
+    (
+        "あおぞら県 東部自立相談支援センター",
+        OrganisationKind.CONSULTATION_AGENCY,
+        "県東部合同庁舎1階",
+        PREFECTURE_NAME,
+    ),
+    ("さくら町 健康福祉課", OrganisationKind.MUNICIPAL_DEPARTMENT, "さくら町役場1階", NEIGHBOUR),
+    (
+        "さくら町 地域包括支援センター",
+        OrganisationKind.COMMUNITY_SUPPORT_CENTRE,
+        "さくら町保健センター内",
+        NEIGHBOUR,
+    ),
 ]
 
 BODIES = [
@@ -72,6 +104,51 @@ BODIES = [
     ),
 ]
 SUPPORT, COORDINATION, KYOGITAI, NORTH = (b[0] for b in BODIES)
+
+# The 支援会議 the prefecture set up for みどり町 and さくら町 (its own secretariat: the town's
+# secretary is not on it).
+PREFECTURE = "あおぞら県東部地区支援会議"
+PREFECTURE_BODY = (PREFECTURE, BodyKind.SUPPORT_MEETING, "みどり町・さくら町", None)
+PREFECTURE_SECRETARY = "pref.secretary@example.jp"
+
+# Each body's register entry: layer, setting-up authority, 設置要綱 (title, enacted, amended).
+REGISTER = {
+    SUPPORT: (
+        None,
+        Authority.MUNICIPALITY,
+        "みどり町支援会議設置要綱",
+        date(2019, 4, 1),
+        date(2024, 4, 1),
+    ),
+    COORDINATION: (
+        None,
+        Authority.MUNICIPALITY,
+        "みどり町自立相談支援事業実施要綱",
+        date(2015, 4, 1),
+        date(2021, 4, 1),
+    ),
+    KYOGITAI: (
+        Layer.FIRST,
+        Authority.MUNICIPALITY,
+        "みどり町生活支援体制整備事業実施要綱",
+        date(2016, 4, 1),
+        date(2022, 4, 1),
+    ),
+    NORTH: (
+        Layer.SECOND,
+        Authority.MUNICIPALITY,
+        "みどり町生活支援体制整備事業実施要綱",
+        date(2016, 4, 1),
+        date(2022, 4, 1),
+    ),
+    PREFECTURE: (
+        None,
+        Authority.PREFECTURE,
+        "あおぞら県東部地区支援会議設置要綱",
+        date(2019, 4, 1),
+        date(2024, 4, 1),
+    ),
+}
 
 # e-mail (None: no login), name, kana, organisation, {body: role}
 PEOPLE = [
@@ -145,6 +222,42 @@ PEOPLE = [
 ]
 
 
+# The prefecture's 支援会議: its secretariat, and members from both towns (none but the
+# secretary has a login).
+PREFECTURE_PEOPLE = [
+    (
+        PREFECTURE_SECRETARY,
+        "東部 秋子",
+        "とうぶ あきこ",
+        "あおぞら県 東部福祉事務所",
+        {PREFECTURE: Role.SECRETARY},
+    ),
+    (
+        None,
+        "自立 誠",
+        "じりつ まこと",
+        "あおぞら県 東部自立相談支援センター",
+        {PREFECTURE: Role.CHAIR},
+    ),
+    (None, "福祉 正", "ふくし ただし", "みどり町 福祉課", {PREFECTURE: Role.MEMBER}),
+    (
+        None,
+        "包括 恵",
+        "ほうかつ めぐみ",
+        "みどり町 地域包括支援センター",
+        {PREFECTURE: Role.MEMBER},
+    ),
+    (None, "桜井 和子", "さくらい かずこ", "さくら町 健康福祉課", {PREFECTURE: Role.MEMBER}),
+    (
+        None,
+        "春野 大輔",
+        "はるの だいすけ",
+        "さくら町 地域包括支援センター",
+        {PREFECTURE: Role.MEMBER},
+    ),
+]
+
+
 def _demo_password_hash() -> str:
     """One hash for every demo account: the password is published in the README anyway, and
     hashing it once keeps loading the demo (which every test world does) fast."""
@@ -177,11 +290,14 @@ def load(db: Session, *, sessions: bool = True) -> None:
 
 def _load_register(db: Session) -> None:
     organisations: dict[str, Organisation] = {}
-    for name, kind, contact in ORGANISATIONS:
-        organisations[name] = Organisation(name=name, kind=kind, contact=contact)
+    for name, kind, contact, municipality in ORGANISATIONS:
+        organisations[name] = Organisation(
+            name=name, kind=kind, contact=contact, municipality=municipality
+        )
         db.add(organisations[name])
     bodies: dict[str, Body] = {}
-    for name, body_kind, area, parent in BODIES:
+    for name, body_kind, area, parent in [*BODIES, PREFECTURE_BODY]:
+        layer, authority, rules_title, enacted, amended = REGISTER[name]
         bodies[name] = Body(
             name=name,
             kind=body_kind,
@@ -189,10 +305,15 @@ def _load_register(db: Session) -> None:
             parent=bodies.get(parent) if parent else None,
             programme=body_kind.default_programme,
             confidentiality=body_kind.default_confidentiality,
+            layer=layer,
+            authority=authority,
+            rules_title=rules_title,
+            rules_enacted_on=enacted,
+            rules_amended_on=amended,
         )
         db.add(bodies[name])
     db.flush()
-    for email, name, kana, organisation, roles in PEOPLE:
+    for email, name, kana, organisation, roles in [*PEOPLE, *PREFECTURE_PEOPLE]:
         org = organisations.get(organisation) if organisation else None
         person = create_person(
             db,

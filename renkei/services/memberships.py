@@ -63,6 +63,16 @@ def split_current(
     return current, past, future
 
 
+def municipalities_known(terms: list[Membership]) -> bool:
+    """Whether any of the terms' organisations (the one represented, else the person's)
+    records its municipality: the body page then says which town each member is from."""
+    for m in terms:
+        organisation = m.organisation or m.person.organisation
+        if organisation is not None and organisation.municipality:
+            return True
+    return False
+
+
 def current_member_counts(db: Session, on: date | None = None) -> dict[int, int]:
     """Body id -> number of people with a current term, counted in the database."""
     rows = db.execute(
