@@ -217,3 +217,52 @@ def test_members_becomes_body_or_session_by_the_owning_body_and_back(empty_datab
     assert items["support_coordination:公開のまま"] == "public"
     assert items["support_coordination:守秘のまま"] == "confidential"
     engine.dispose()
+
+
+def test_a_kyogitai_keeps_the_layer_its_name_gave_and_the_register_goes_back(empty_database_url):
+    """0017: a 協議体 whose name says 第1層 or 第2層 (in half- or full-width digits) gets that
+    layer as data; another body's name changes nothing. Every body is set up by its
+    municipality until someone says otherwise. Downgrading drops the columns again."""
+    from renkei import migrate
+
+    url = empty_database_url
+    migrate.upgrade(url, "0016")
+    engine = make_engine(url)
+    names = {
+        "みどり町協議体（第1層）": "consultative_body",
+        "北中学校区協議体（第２層）": "consultative_body",
+        "南地区協議体": "consultative_body",
+        "支援会議（第1層の方も出席）": "support_meeting",
+    }
+    with engine.begin() as connection:
+        for number, (name, kind) in enumerate(names.items(), start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO bodies (id, name, kind, area, programme, confidentiality, "
+                    "description, created_at) VALUES (:id, :name, :kind, '', 'other', "
+                    "'public', '', '2025-04-01')"
+                ),
+                {"id": number, "name": name, "kind": kind},
+            )
+        connection.execute(
+            text("INSERT INTO organisations (id, name, kind, contact, created_at) "
+                 "VALUES (1, '福祉課', 'other', '', '2025-04-01')")
+        )  # fmt: skip
+    migrate.upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT name, layer, authority, rules_title FROM bodies ORDER BY id")
+        ).all()
+        town = connection.execute(text("SELECT municipality FROM organisations")).scalar()
+    assert [(name, layer) for name, layer, _, _ in rows] == [
+        ("みどり町協議体（第1層）", "first"),
+        ("北中学校区協議体（第２層）", "second"),
+        ("南地区協議体", None),
+        ("支援会議（第1層の方も出席）", None),
+    ]
+    assert {(authority, title) for _, _, authority, title in rows} == {("municipality", "")}
+    assert town == ""
+    command.downgrade(migrate.alembic_config(url), "0016")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM bodies")).scalar() == 4
+    engine.dispose()

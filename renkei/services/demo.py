@@ -41,6 +41,7 @@ from renkei.services import (
     minutes,
     notices,
     policy,
+    polls,
     scheduling,
     series,
 )
@@ -73,13 +74,13 @@ ORGANISATIONS = [
     (
         "あおぞら県 東部福祉事務所",
         OrganisationKind.MUNICIPAL_DEPARTMENT,
-        "県東部合同庁舎2階 0120-000-101",
+        "県東部総合庁舎2階 0120-000-101",
         PREFECTURE_NAME,
     ),
     (
         "あおぞら県 東部自立相談支援センター",
         OrganisationKind.CONSULTATION_AGENCY,
-        "県東部合同庁舎1階",
+        "県東部総合庁舎1階",
         PREFECTURE_NAME,
     ),
     ("さくら町 健康福祉課", OrganisationKind.MUNICIPAL_DEPARTMENT, "さくら町役場1階", NEIGHBOUR),
@@ -343,6 +344,24 @@ def _next(weekday: int, weeks_ahead: int) -> date:
     return day
 
 
+def _in_last_month(weekday: int) -> date:
+    """The second given weekday of last month, never a public holiday: a session held "last
+    month" whatever day this is (four weeks back can still be this month)."""
+    first = (today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    day = first + timedelta(days=(weekday - first.weekday()) % 7 + 7)
+    while holiday_name(day):
+        day += timedelta(days=7)  # at most the 28th: still last month
+    return day
+
+
+def _days_ago(weekday: int) -> date:
+    """The given weekday within the last seven days (never today), never a public holiday."""
+    day = today() - timedelta(days=(today().weekday() - weekday - 1) % 7 + 1)
+    while holiday_name(day):
+        day -= timedelta(days=7)
+    return day
+
+
 def _session(
     bodies: Mapping[str, Body],
     title: str,
@@ -381,7 +400,7 @@ def _last_months_minutes(
         _session(
             bodies,
             "支援会議・協議体 共同開催（前月）",
-            _next(3, -4),
+            _in_last_month(3),
             time(14),
             time(16),
             serves=[SUPPORT, KYOGITAI],
@@ -553,12 +572,126 @@ def _attendance(db: Session, past: MeetingSession, secretary: Person) -> None:
     db.flush()
 
 
+def _mail_context() -> tuple[Links, str]:
+    """The demo is loaded from the command line or a test, in the app's context: its links
+    and sender are the app's."""
+    settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
+    return Links.of(current_app), settings.sender
+
+
 def _convene(db: Session, session: MeetingSession, by: Person) -> None:
     """Send the convening notice, as the secretariat would once the agenda is ready (the
-    messages wait in the queue, and show on the session page). The demo is loaded from the
-    command line or a test, in the app's context: its links and sender are the app's."""
-    settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
-    notices.convene(db, session, by=by, links=Links.of(current_app), sender=settings.sender)
+    messages wait in the queue, and show on the session page)."""
+    links, sender = _mail_context()
+    notices.convene(db, session, by=by, links=links, sender=sender)
+
+
+# The 協議体's session of last week whose minutes wait for its chair, 協議 次郎.
+AWAITING_APPROVAL = "第1層協議体 定例会（先週）"
+AWAITING_CHAIR = "chair.kyogitai@example.jp"
+
+
+def _minutes_awaiting_approval(
+    db: Session, bodies: Mapping[str, Body], people: Mapping[str | None, Person]
+) -> None:
+    """Last week's 協議体 meeting, held, with its attendance recorded and its minutes sent
+    to the chair for approval (the request waits in the mail queue): the chair approves or
+    returns them from the home page."""
+    secretary = people["secretary@example.jp"]
+    held = scheduling.create_session(
+        db,
+        _session(
+            bodies,
+            AWAITING_APPROVAL,
+            _days_ago(1),
+            time(10),
+            time(11, 30),
+            serves=[KYOGITAI],
+            host=KYOGITAI,
+            place="みどり町 保健センター 研修室",
+            presiding_person_id=people[AWAITING_CHAIR].id,
+        ),
+        by=secretary,
+    )
+    texts = {}
+    for title, text in [
+        ("通いの場の立ち上げ支援", "- 東地区で月2回の体操教室を始める。\n- 会場は公民館を借りる。"),
+        ("買い物支援マップの作成", "- 移動販売の停留所を地図に載せ、民生委員を通じて配る。"),
+    ]:
+        item = agenda.add_item(
+            db,
+            held,
+            agenda.ItemData(
+                title=title,
+                body_id=bodies[KYOGITAI].id,
+                planned_minutes=40,
+                visibility=Visibility.PUBLIC.value,
+            ),
+            by=secretary,
+        )
+        texts[item.id] = text
+    scheduling.set_status(db, held, "held", by=secretary)
+    # 兼務 三郎 sent his apologies: his hours to apportion stay last month's alone.
+    absent = {"生協 実", "兼務 三郎"}
+    lines = [
+        attendance.LineData(line.person.id, "absent" if line.person.name in absent else "present")
+        for line in attendance.record_of(db, held).lines
+    ]
+    attendance.save_record(db, held, lines, by=secretary, shown=set())
+    version = minutes.open_minutes(db, held, by=secretary)
+    for section in version.sections:
+        section.text = texts.get(section.agenda_item_id, section.text)
+        if section.kind == SectionKind.DECISIONS:
+            section.text = "- 体操教室の開始を協議体として後押しする。"
+    links, sender = _mail_context()
+    minutes.submit(db, version, by=secretary, links=links, sender=sender)
+    db.flush()
+
+
+# The open date poll: the 協議体's next meeting, answered by some (one by telephone, entered
+# by the secretariat); the members without a login have not answered yet and get a printed
+# letter with their personal link (the poll's page: 回答用の案内状を印刷).
+POLL_TITLE = "第1層協議体 次回定例会の日程調整"
+POLL_ANSWERS = {
+    "chair.kyogitai@example.jp": ("yes", "maybe", "yes"),
+    "member.both@example.jp": ("yes", "no", "yes"),
+    "member.kyogitai@example.jp": ("maybe", "yes", "yes"),
+}
+POLL_BY_TELEPHONE = ("民生 ふみ", ("yes", "yes", "no"), "電話で回答（午後なら出席できる）")
+
+
+def _open_poll(
+    db: Session, bodies: Mapping[str, Body], people: Mapping[str | None, Person]
+) -> None:
+    secretary = people["secretary@example.jp"]
+    kyogitai = bodies[KYOGITAI]
+    days = [_next(0, 4), _next(2, 4), _next(4, 5)]
+    poll = polls.create_poll(
+        db,
+        polls.PollData(
+            title=POLL_TITLE,
+            body_ids=[kyogitai.id],
+            host_body_id=kyogitai.id,
+            slots=[
+                polls.SlotData(tokyo_to_utc(day, time(14)), tokyo_to_utc(day, time(15, 30)))
+                for day in days
+            ],
+            deadline=today() + timedelta(days=14),
+            comment="会場は役場 2階 大会議室の予定です。",
+        ),
+        by=secretary,
+    )
+    links, sender = _mail_context()
+    polls.queue_requests(db, poll, organizer=secretary, links=links, sender=sender)
+    slot_ids = [slot.id for slot in poll.slots]
+    for email, marks in POLL_ANSWERS.items():
+        person = people[email]
+        polls.answer(db, poll, person, dict(zip(slot_ids, marks, strict=True)), by=person)
+    name, marks, comment = POLL_BY_TELEPHONE
+    caller = next(i.person for i in poll.invitees if i.person.name == name)
+    choices = dict(zip(slot_ids, marks, strict=True))
+    polls.answer_for(db, poll, caller.id, choices, comment, by=secretary)
+    db.flush()
 
 
 def _load_sessions(db: Session) -> None:
@@ -635,6 +768,8 @@ def _load_sessions(db: Session) -> None:
     _last_months_minutes(db, bodies, people)
     _coordination_with_kyogitai(db, bodies, secretary)
     _case_review(db, bodies, people)
+    _minutes_awaiting_approval(db, bodies, people)
+    _open_poll(db, bodies, people)
 
     regular = series.create_series(
         db,

@@ -12,6 +12,7 @@ address is usable when a mail header can carry it (``mail.valid_address``).
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -77,8 +78,11 @@ def addressees(db: Session, session: MeetingSession, *, everyone: bool = False) 
 
 def host(session: MeetingSession) -> Host:
     """The host body with its chair and secretariat current on the session's date."""
-    day = tokyo_date(session.start_at)
-    body = session.host_body
+    return host_of(session.host_body, tokyo_date(session.start_at))
+
+
+def host_of(body: Body, day: date) -> Host:
+    """``body`` with its chair and secretariat current on ``day``."""
     terms = [m for m in body.memberships if m.is_current(day)]
     chair = next((m.person for m in terms if m.role == Role.CHAIR), None)
     secretariat = [m for m in terms if m.role == Role.SECRETARY]
