@@ -1,22 +1,37 @@
-"""The demo town that `make run` loads: sessions, and minutes to read and print."""
+"""The demo town that `make run` loads: sessions, minutes to read, print and approve, and a
+date poll to answer."""
 
 import re
+from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
+from renkei.db import utcnow
 from renkei.models import (
     AgendaItem,
     BodyKind,
+    MailMessage,
     MeetingSession,
     MinutesSection,
     MinutesStatus,
     MinutesVersion,
     Person,
+    Poll,
     Programme,
     Status,
 )
-from renkei.services import apportionment, case_numbers, dates, demo, minutes_document
+from renkei.services import (
+    apportionment,
+    attendance,
+    case_numbers,
+    dates,
+    demo,
+    minutes_document,
+    polls,
+)
 from renkei.services.dates import in_tokyo
+from tests.conftest import login
 
 
 def _approved(db) -> MinutesVersion:
@@ -130,3 +145,98 @@ def test_demo_has_a_case_review_with_selected_members_and_a_participant(app, db)
         assert [after.can_see_item(i) for i in review.items] == [True, False]
         both = db.scalar(select(Person).where(Person.email == "member.both@example.jp"))
         assert not policy.session_access(db, both, review).is_member  # not chosen
+
+
+def _loaded(app, db):
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+
+
+def _by_email(db, email: str) -> Person:
+    return db.scalar(select(Person).where(Person.email == email))
+
+
+def test_last_months_session_is_held_in_the_previous_calendar_month(app, db):
+    """Home shows "last month": four weeks back can still be this month, so the demo puts
+    its held session in the month before this one."""
+    _loaded(app, db)
+    held_on = in_tokyo(_approved(db).minutes.session.start_at).date()
+    first_of_this_month = dates.today().replace(day=1)
+    assert held_on < first_of_this_month
+    assert (first_of_this_month - held_on).days <= 31 and held_on.day >= 8
+    assert dates.holiday_name(held_on) is None
+
+
+@pytest.mark.parametrize(
+    "on",
+    [
+        date(2026, 12, 31),
+        date(2027, 1, 1),
+        date(2026, 3, 1),
+        date(2026, 5, 31),
+        date(2027, 2, 10),  # 成人の日 is January's second Monday
+        date(2026, 11, 15),  # スポーツの日 is October's second Monday
+    ],
+)
+def test_last_month_is_the_previous_calendar_month_whatever_the_day(monkeypatch, on):
+    """The rule on the days where four weeks back would be wrong (a month's end, a new year)
+    and where last month's second week has a public holiday."""
+    monkeypatch.setattr(demo, "today", lambda: on)
+    previous = (on.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for weekday in range(5):
+        day = demo._in_last_month(weekday)
+        assert (day.year, day.month) == (previous.year, previous.month)
+        assert day.weekday() == weekday and dates.holiday_name(day) is None
+
+
+def test_the_demo_has_minutes_awaiting_the_chairs_approval(app, db, client):
+    """Last week's 協議体 meeting: held, its attendance recorded, its minutes submitted; the
+    request waits in the mail queue for 協議 次郎, who can open the approval page."""
+    _loaded(app, db)
+    version = db.scalars(
+        select(MinutesVersion).where(MinutesVersion.status == MinutesStatus.SUBMITTED)
+    ).one()
+    session = version.minutes.session
+    assert session.title == demo.AWAITING_APPROVAL and session.status == Status.HELD
+    assert [b.name for b in session.bodies] == [demo.KYOGITAI]
+    assert in_tokyo(session.end_at).date() < dates.today()
+    assert attendance.attendances_of(db, session)  # recorded: the minutes may be submitted
+    chair = _by_email(db, demo.AWAITING_CHAIR)
+    requests = db.scalars(select(MailMessage).where(MailMessage.person_id == chair.id)).all()
+    assert any(session.title in m.subject and "承認" in m.subject for m in requests)
+    login(client, demo.AWAITING_CHAIR)
+    page = client.get(f"/minutes/{version.id}/approve/{session.host_body_id}")
+    assert page.status_code == 200
+    assert "東地区で月2回の体操教室" in page.get_data(as_text=True)
+
+
+def test_the_demo_has_an_open_poll_with_answers_and_letters_to_print(app, db, client):
+    """The 協議体's open date poll: three members answered online, one by telephone (entered
+    by the secretariat); the members without a login who have not answered get a printed
+    letter each, whose link opens their own answer page."""
+    _loaded(app, db)
+    poll = db.scalars(select(Poll).where(Poll.title == demo.POLL_TITLE)).one()
+    assert poll.accepts_answers(utcnow()) and [b.name for b in poll.bodies] == [demo.KYOGITAI]
+    result = polls.results(db, poll)
+    answered = {r.invitee.person.name for r in result.rows if r.invitee.answered_at}
+    assert answered == {"協議 次郎", "兼務 三郎", "地域 さくら", "民生 ふみ"}
+    assert all(s.counts for s in result.slots)
+    waiting = [p for p in result.unanswered if not p.has_login]
+    assert {p.name for p in waiting} == {"介護 由美", "生協 実", "社協 大地"}
+
+    login(client, "secretary@example.jp")
+    poll_page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert f"/polls/{poll.id}/letters" in poll_page
+    listed = client.get(f"/polls/{poll.id}/letters").get_data(as_text=True)
+    assert all(p.name in listed for p in waiting) and "民生 ふみ" in listed
+    response = client.post(f"/polls/{poll.id}/letters", data={"who": "unanswered"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count('<article class="letter"') == 3 and "民生 ふみ　様" not in page
+    links = re.findall(r'<span class="letter-url">[^<]*(/polls/answer/[\w-]+)</span>', page)
+    assert len(links) == 3
+    client.post("/logout")
+    own = client.get(links[0])
+    assert own.status_code == 200
+    assert any(p.name in own.get_data(as_text=True) for p in waiting)
