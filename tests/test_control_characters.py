@@ -157,6 +157,7 @@ NEEDED = {
     "slots-0-start": "14:00",
     "slots-0-end": "16:00",
     "repeat": "",
+    "layer": "",  # only a 協議体 has a layer: the first choice would be refused elsewhere
 }
 
 

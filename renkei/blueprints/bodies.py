@@ -111,7 +111,16 @@ class BodyForm(InputForm):
 
 
 def _parent_choices(exclude: Body | None) -> list[SelectChoice]:
-    others = [b for b in bodies.list_bodies(get_db()) if exclude is None or b.id != exclude.id]
+    """The bodies this one may be placed under: those the person runs (an administrator, all),
+    and the one it is under now, which may stay."""
+    db = get_db()
+    mine = policy.managed_body_ids(db, me())
+    kept = exclude.parent_id if exclude is not None else None
+    others = [
+        b
+        for b in bodies.list_bodies(db)
+        if (exclude is None or b.id != exclude.id) and (b.id in mine or b.id == kept)
+    ]
     indented = row_choices(others, label=lambda body: "　" * bodies.depth(body) + body.name)
     return [none_choice(_l("(not a subcommittee)")), *indented]
 

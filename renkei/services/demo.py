@@ -613,7 +613,7 @@ def _minutes_awaiting_approval(
         ),
         by=secretary,
     )
-    texts = {}
+    texts: dict[int | None, str] = {}  # by agenda item, as in last month's minutes
     for title, text in [
         ("通いの場の立ち上げ支援", "- 東地区で月2回の体操教室を始める。\n- 会場は公民館を借りる。"),
         ("買い物支援マップの作成", "- 移動販売の停留所を地図に載せ、民生委員を通じて配る。"),

@@ -173,3 +173,12 @@ def test_an_overlong_municipality_is_said_in_japanese_and_changes_nothing(as_adm
     assert "50 文字以内で入力してください。" in response.get_data(as_text=True)
     world.expire_all()
     assert world.get(Organisation, organisation.id).municipality == demo.TOWN
+
+
+def test_a_secretary_is_offered_only_their_own_bodies_as_parent(as_secretary, world):
+    """A subcommittee goes under a body whose secretariat one is: the prefecture's 支援会議,
+    run by its own secretariat, is not offered to the town's secretary."""
+    form = as_secretary.get("/bodies/new").get_data(as_text=True)
+    prefecture = body_named(world, demo.PREFECTURE)
+    assert f'<option value="{prefecture.id}">' not in form
+    assert f'<option value="{body_named(world, demo.SUPPORT).id}">' in form
