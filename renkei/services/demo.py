@@ -401,8 +401,10 @@ def _last_months_minutes(
             bodies,
             "支援会議・協議体 共同開催（前月）",
             _in_last_month(3),
-            time(14),
-            time(16),
+            # Late in the afternoon: the browser tests hold sessions of their own in past
+            # weeks (09:30–10:30, 13:00–15:00), which must not clash with this one.
+            time(15, 30),
+            time(17, 30),
             serves=[SUPPORT, KYOGITAI],
             host=SUPPORT,
             place="みどり町役場 2階 大会議室",
@@ -543,7 +545,7 @@ def _case_review(
     db.flush()
 
 
-# Last month's attendance: who came (and 兼務 三郎 from 14:20, holding both posts).
+# Last month's attendance: who came (and 兼務 三郎 from 15:50, holding both posts).
 PRESENT = ("事務 花子", "支援 一郎", "協議 次郎", "税務 健", "介護 由美", "地域 さくら", "生協 実")
 
 
@@ -555,7 +557,7 @@ def _attendance(db: Session, past: MeetingSession, secretary: Person) -> None:
     for line in attendance.record_of(db, past).lines:
         name = line.person.name
         if name == "兼務 三郎":
-            lines.append(attendance.LineData(line.person.id, "partial", arrived=time(14, 20)))
+            lines.append(attendance.LineData(line.person.id, "partial", arrived=time(15, 50)))
         elif name in PRESENT:
             lines.append(
                 attendance.LineData(line.person.id, "present", item_ids=line.may_hear & secret)

@@ -54,8 +54,8 @@ def test_demo_has_sessions_and_approved_minutes(app, db):
 
 
 def test_demo_has_an_attendance_record_and_hours_to_apportion(app, db):
-    """兼務 三郎 came at 14:20 to last month's 14:00–16:00 session of three 40-minute items:
-    the 協議体's (14:00–14:40: 20 min from 14:20), the 支援会議's attendees' (session) one (40 min),
+    """兼務 三郎 came at 15:50 to last month's 15:30–17:30 session of three 40-minute items:
+    the 協議体's (15:30–16:10: 20 min from 15:50), the 支援会議's attendees' (session) one (40 min),
     and a confidential one he was not entitled to (not counted)."""
     with app.app_context():
         demo.load(db)
