@@ -151,8 +151,8 @@
     var text;
     textarea.setSelectionRange(start, end);
     if (lines.length === 1 && !lines[0].trim()) {
-      text = prefix + sample;
-      replaceSelection(textarea, text, prefix.length, text.length);
+      text = gapBefore(value, start, prefix) + prefix + sample;
+      replaceSelection(textarea, text, text.length - sample.length, text.length);
       return;
     }
     var marked = lines.every(function (line) { return line.indexOf(prefix) === 0 || !line.trim(); });
@@ -165,7 +165,20 @@
         return marked ? bare : prefix + bare;
       })
       .join("\n");
+    if (!marked) {
+      text = gapBefore(value, start, prefix) + text;
+    }
     replaceSelection(textarea, text, 0, text.length);
+  }
+
+  // A list begins only after a blank line, a heading or another list: right under a line
+  // of plain text its marks would read as part of that text, so a blank line goes first.
+  function gapBefore(value, start, prefix) {
+    if (prefix !== PREFIXES.list || start === 0) {
+      return "";
+    }
+    var previous = value.slice(value.lastIndexOf("\n", start - 2) + 1, start - 1);
+    return previous.trim() && !/^\s*([-*+] |\d+\. |#{1,6} )/.test(previous) ? "\n" : "";
   }
 
   function toolbar(editor, textarea) {
