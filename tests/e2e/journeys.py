@@ -66,7 +66,7 @@ REGISTERED_AFTER = "開催後に登録した会議の議題を入力するため
 def add_item(page: Page, title: str, body: str, visibility: str, minutes: int = 20) -> None:
     correction = page.locator("#agenda-correction")
     held = correction.count() > 0
-    if held:
+    if held and correction.get_attribute("open") is None:
         correction.locator("summary").click()
     page.locator("#agenda a[href$='/items/new']").click()
     expect(page).to_have_url(re.compile(r"/sessions/\d+/items/new$"))

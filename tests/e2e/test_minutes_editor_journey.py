@@ -49,7 +49,7 @@ def editor_url(browser: Browser, live_server) -> Iterator[str]:
         option = form.locator("label.checkbox").filter(has_text=exact(demo.KYOGITAI))
         option.locator("input[type=checkbox][name=body_ids]").check()
         form.locator("select[name=host_body_id]").select_option(label=demo.KYOGITAI)
-        form.locator("input[name=start_date]").fill(past_working_day(3).isoformat())
+        form.locator("input[name=start_date]").fill(past_working_day(5).isoformat())
         form.locator("input[name=start_time]").fill("13:30")
         form.locator("input[name=end_time]").fill("15:00")
         submit(page)
