@@ -3,7 +3,7 @@
 from datetime import date, time
 
 from renkei.models import Status
-from renkei.services import scheduling
+from renkei.services import agenda, scheduling
 from renkei.services.dates import tokyo_to_utc
 from renkei.services.scheduling import SessionData
 from tests.helpers import body_named, person_by_email
@@ -64,6 +64,9 @@ def session_form(db, *body_names, **extra) -> dict:
 
 # A Thursday in the past (no public holiday), for sessions that must have taken place.
 PAST_DAY = date(2026, 11, 12)
+# A session registered after its time is held at once: its agenda goes in as a correction
+# after the session, with this reason (services.agenda).
+REGISTERED_AFTER = agenda.Correction("開催後に登録した会議の議題を入力するため")
 
 
 def mark_held(db, session) -> None:
