@@ -194,8 +194,11 @@ def _access(session: MeetingSession, *, manage: bool = True) -> policy.SessionAc
 
 def _back(session: MeetingSession):
     """The agenda on the session page; on a held session, with its correction box open."""
-    extra = {"correcting": 1} if session.status == Status.HELD else {}
-    return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda", **extra))
+    if session.status == Status.HELD:
+        return redirect(
+            url_for("sessions.show", session_id=session.id, correcting=1, _anchor="agenda")
+        )
+    return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
 
 
 def _run(action, session: MeetingSession, form: InputForm | None = None):
