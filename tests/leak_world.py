@@ -79,6 +79,7 @@ from tests.sessions_helpers import (
     SUPPORT,
     make_session,
     mark_held,
+    record_attendance,
     session_data,
 )
 
@@ -287,6 +288,7 @@ def _minutes(db, joint, support, layer1, links: Links) -> None:
     correction) in draft, and a task from the confidential section for the secretary."""
     secretary = person_by_email(db, "secretary@example.jp")
     mark_held(db, joint)
+    record_attendance(db, joint)
     first = minutes.open_minutes(db, joint, by=secretary)
     secret = _write(db, first, SectionKind.ITEM, MINUTES_TITLE_SECTION, secretary, JOINT_TITLE)
     _write(db, first, SectionKind.ITEM, MINUTES_ATTENDEES_SECTION, secretary, ATTENDEES_TITLE)
@@ -630,6 +632,7 @@ def _prepared(db, support, layer1, secretary) -> MeetingSession:
 
 def _selected_minutes(db, session, secretary, links: Links) -> None:
     mark_held(db, session)
+    record_attendance(db, session)
     version = minutes.open_minutes(db, session, by=secretary)
     _write(db, version, SectionKind.ITEM, CASE2_MINUTES, secretary, CASE2_TITLE)
     _write(db, version, SectionKind.ITEM, CASE3_MINUTES, secretary, CASE3_TITLE)

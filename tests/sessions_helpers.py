@@ -3,7 +3,7 @@
 from datetime import date, time
 
 from renkei.models import Status
-from renkei.services import scheduling
+from renkei.services import agenda, scheduling
 from renkei.services.dates import tokyo_to_utc
 from renkei.services.scheduling import SessionData
 from tests.helpers import body_named, person_by_email
@@ -64,6 +64,9 @@ def session_form(db, *body_names, **extra) -> dict:
 
 # A Thursday in the past (no public holiday), for sessions that must have taken place.
 PAST_DAY = date(2026, 11, 12)
+# A session registered after its time is held at once: its agenda goes in as a correction
+# after the session, with this reason (services.agenda).
+REGISTERED_AFTER = agenda.Correction("開催後に登録した会議の議題を入力するため")
 
 
 def mark_held(db, session) -> None:
@@ -71,4 +74,15 @@ def mark_held(db, session) -> None:
     attendance record of a session on DAY. That a session must have started before the
     secretariat marks it held is the service's rule, tested on its own."""
     session.status = Status.HELD
+    db.flush()
+
+
+def record_attendance(db, session) -> None:
+    """Arrange the attendance record of a held session (one invitee present), for fixtures
+    whose minutes are asked for approval: without the record, only with a reason
+    (services.minutes.submit). Recording it through the form is the attendance tests'."""
+    from renkei.models import Attendance, Presence
+
+    first = scheduling.invitees(db, session)[0]
+    db.add(Attendance(session=session, person=first.person, presence=Presence.PRESENT))
     db.flush()

@@ -653,7 +653,10 @@ def _add_late_items(app, db, leaky) -> list[int]:
                 assign_case_number=True,
                 case_prefix=LATE_CASE_PREFIX,
             )
-            agenda.add_item(db, session, data, by=secretary)
+            # A held session's agenda changes only as a correction after the session.
+            held = session.status == Status.HELD
+            correction = agenda.Correction("開催後の訂正") if held else None
+            agenda.add_item(db, session, data, by=secretary, correction=correction)
             changed.append(session.id)
         db.commit()
     return changed

@@ -34,7 +34,7 @@ from renkei.blueprints.transaction import flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import AgendaItem, MeetingSession, Visibility
+from renkei.models import AgendaItem, MeetingSession, Status, Visibility
 from renkei.services import agenda, case_numbers, markdown, minutes, policy
 from renkei.services.agenda import ItemData
 
@@ -48,7 +48,21 @@ MINUTES_MESSAGE = _l(
 )
 
 
-class ItemForm(InputForm):
+class CorrectionFields(InputForm):
+    """On a held session, the agenda changes only as a correction, ticked and explained."""
+
+    as_correction = BooleanField(_l("Record as a correction after the session"))
+    correction_reason = StringField(
+        _l("Reason for the correction"),
+        description=_l(
+            "Shown in the session's history to the secretariat of every body served: name "
+            "no person and no case."
+        ),
+        render_kw={"maxlength": agenda.MAX_REASON},
+    )
+
+
+class ItemForm(CorrectionFields):
     # Lengths and ranges are checked by the service, which says what is wrong in plain words.
     title = StringField(_l("Title"), render_kw={"maxlength": agenda.MAX_TITLE})
     body_id = IdSelectField(
@@ -108,11 +122,15 @@ class ItemForm(InputForm):
     )
 
 
-class MoveForm(InputForm):
+class MoveForm(CorrectionFields):
     direction = HiddenField(validators=[OneOf(("up", "down"), _l("Choose up or down."))])
 
 
-class OrderForm(InputForm):
+class DeleteForm(CorrectionFields):
+    pass
+
+
+class OrderForm(CorrectionFields):
     """The whole agenda's order, as the drag-and-drop script posts it: ``12,10,11``."""
 
     order = CommaNumbersField(
@@ -133,6 +151,12 @@ def _data(form: ItemForm) -> ItemData:
         case_prefix=current_app.config.get("CASE_NUMBER_PREFIX", ""),
         confirm_wider=bool(form.confirm_wider.data),
     )
+
+
+def _correction(form: CorrectionFields) -> agenda.Correction | None:
+    if not form.as_correction.data:
+        return None
+    return agenda.Correction(form.correction_reason.data or "")
 
 
 def _unconfirmed_names(form: ItemForm) -> list[str]:
@@ -169,6 +193,11 @@ def _access(session: MeetingSession, *, manage: bool = True) -> policy.SessionAc
 
 
 def _back(session: MeetingSession):
+    """The agenda on the session page; on a held session, with its correction box open."""
+    if session.status == Status.HELD:
+        return redirect(
+            url_for("sessions.show", session_id=session.id, correcting=1, _anchor="agenda")
+        )
     return redirect(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
 
 
@@ -195,7 +224,7 @@ def new(session_id: int):
     names = _unconfirmed_names(form)
     if form.validate_on_submit() and not names:
         with shown_on(form) as done:
-            agenda.add_item(db, session, _data(form), by=me())
+            agenda.add_item(db, session, _data(form), by=me(), correction=_correction(form))
         if done:
             remember(url_for("sessions.show", session_id=session.id, _anchor="agenda"))
             flash(_("The agenda item has been added."), "success")
@@ -220,7 +249,7 @@ def edit(item_id: int):
     names = _unconfirmed_names(form)
     if form.validate_on_submit() and not names:
         with shown_on(form) as done:
-            agenda.update_item(db, item, _data(form), by=me())
+            agenda.update_item(db, item, _data(form), by=me(), correction=_correction(form))
         if done:
             flash(_("The changes have been saved."), "success")
             return _back(session)
@@ -237,7 +266,11 @@ def move(item_id: int):
     _access(session)
     form = MoveForm()
     return _run(
-        lambda: agenda.move_item(get_db(), item, form.direction.data, by=me()), session, form
+        lambda: agenda.move_item(
+            get_db(), item, form.direction.data, by=me(), correction=_correction(form)
+        ),
+        session,
+        form,
     )
 
 
@@ -248,11 +281,13 @@ def delete(item_id: int):
     session = item.session
     _access(session)
 
+    form = DeleteForm()
+
     def action():
-        agenda.delete_item(get_db(), item, by=me())
+        agenda.delete_item(get_db(), item, by=me(), correction=_correction(form))
         flash(_("The agenda item has been deleted."), "success")
 
-    return _run(action, session)
+    return _run(action, session, form)
 
 
 @bp.route("/sessions/<int:session_id>/items/order", methods=["POST"])
@@ -261,7 +296,13 @@ def order(session_id: int):
     session = _load_session(session_id)
     _access(session)
     form = OrderForm()
-    return _run(lambda: agenda.reorder(get_db(), session, form.order.data, by=me()), session, form)
+    return _run(
+        lambda: agenda.reorder(
+            get_db(), session, form.order.data, by=me(), correction=_correction(form)
+        ),
+        session,
+        form,
+    )
 
 
 @bp.route("/markdown/preview", methods=["POST"])

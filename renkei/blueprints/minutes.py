@@ -56,7 +56,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import minutes, minutes_document, policy, scheduling
+from renkei.services import attendance, minutes, minutes_document, policy, scheduling
 from renkei.services.policy import MinutesView
 
 bp = Blueprint("minutes", __name__)
@@ -110,6 +110,17 @@ class PrintedForm(InputForm):
 class CorrectionForm(InputForm):
     reason = StringField(
         _l("Reason for the correction"), render_kw={"maxlength": minutes.MAX_REASON}
+    )
+
+
+class SubmitForm(InputForm):
+    attendance_reason = TextAreaField(
+        _l("Why the minutes are submitted without the attendance record"),
+        description=_l(
+            "Needed only while the attendance record is not made. The chairs read it with "
+            "the minutes."
+        ),
+        render_kw={"rows": 2, "maxlength": minutes.MAX_REASON},
     )
 
 
@@ -462,6 +473,8 @@ def _render_editor(version, access, status: int = 200, conflict=None):
         conflict=conflict,
         returned=minutes.returns(version, access),
         max_text=minutes.MAX_TEXT,
+        submit_form=SubmitForm(formdata=None),
+        attendance_recorded=attendance.is_recorded(get_db(), session),
         document=minutes_document.document(version.sections, access, MinutesView.FULL),
     ), status
 
@@ -531,12 +544,22 @@ def submit(version_id: int):
     db = get_db()
     version, access = _version(version_id)
     require(access.can_manage)
+    form = SubmitForm()
+    back = redirect(url_for("minutes.edit", version_id=version.id, _anchor="submit"))
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return back
     with flashed() as done:
         queued = minutes.submit(
-            db, version, by=me(), links=links(), sender=mail_dispatch.mail_settings().sender
+            db,
+            version,
+            by=me(),
+            links=links(),
+            sender=mail_dispatch.mail_settings().sender,
+            attendance_reason=form.attendance_reason.data or "",
         )
     if not done:
-        return redirect(url_for("minutes.edit", version_id=version.id))
+        return back
     flash(_("Approval has been asked of the chairs."), "success")
     mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
     return redirect(url_for("minutes.show", version_id=version.id))

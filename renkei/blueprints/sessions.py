@@ -103,6 +103,7 @@ CHANGE_LABELS = {
     "cancelled": _l("Cancelled"),
     "status": _l("Status changed"),
     "agenda": _l("Agenda changed"),
+    "agenda_correction": _l("Agenda corrected after the session"),
 }
 MAIL_KINDS = {
     mail.INVITE: _l("Invitation"),

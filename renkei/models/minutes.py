@@ -99,6 +99,8 @@ class MinutesVersion(Base):
     )
     round: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(500), default="")  # why a correction was made
+    # Why it was submitted while the session had no attendance record ("": it had one).
+    attendance_reason: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_by_id: Mapped[int | None] = mapped_column(

@@ -4,6 +4,10 @@ Only the secretariat of every body a session serves changes its agenda (policy d
 Every change goes into the session's history, which everyone who can see the session reads:
 so the history names items by id and position and lists changed fields, never a title, a
 presenter or a description (any of which may be confidential).
+
+Once a session is held its agenda is what was discussed: it changes only as a correction the
+secretariat asks for knowingly (``Correction``), with its reason, recorded in the history
+and the audit log of every body served.
 """
 
 from dataclasses import dataclass
@@ -13,7 +17,7 @@ from sqlalchemy.orm import Session
 from renkei.db import utcnow
 from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import AgendaItem, Body, MeetingSession, Person, Visibility
+from renkei.models import AgendaItem, Body, MeetingSession, Person, Status, Visibility
 from renkei.services import audit, case_numbers, minutes, policy, scheduling
 from renkei.services.dates import tokyo_date
 from renkei.services.errors import DomainError, Forbidden
@@ -22,6 +26,10 @@ MAX_TITLE = 200
 MAX_PRESENTER = 100
 MAX_MINUTES = 24 * 60
 MAX_DESCRIPTION = 20_000
+MAX_REASON = 500
+
+# The history's and audit log's kind for a correction of a held session's agenda.
+CORRECTION = "agenda_correction"
 
 # Fields whose values may be written to the history; the others are named only.
 PLAIN_FIELDS = ("body_id", "planned_minutes", "visibility")
@@ -86,6 +94,19 @@ def _wider_message(body: Body, visibility: Visibility) -> LazyText:
     )
 
 
+@dataclass(frozen=True)
+class Correction:
+    """An agenda change to a held session, asked for as a correction after the session."""
+
+    reason: str
+
+
+HELD_MESSAGE = _l(
+    "This session has already been held, so its agenda is left as it was discussed. To "
+    "change it, tick “Record as a correction after the session” and give the reason."
+)
+
+
 # --- Checks -------------------------------------------------------------------------------
 
 
@@ -107,6 +128,23 @@ def _require_visible(access: policy.SessionAccess, item: AgendaItem) -> None:
                 "body before you edit it."
             )
         )
+
+
+def correction_reason(session: MeetingSession, correction: Correction | None) -> str:
+    """The reason of a correction to a held session's agenda ("" for a session not yet
+    held, whose agenda changes freely); refused without the correction or its reason."""
+    if session.status != Status.HELD:
+        return ""
+    if correction is None:
+        raise DomainError(HELD_MESSAGE, "as_correction")
+    reason = " ".join(correction.reason.split())
+    if not reason:
+        raise DomainError(_l("Say why the agenda is being corrected."), "correction_reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(
+            _l("Use at most %(max)d characters.", max=MAX_REASON), "correction_reason"
+        )
+    return reason
 
 
 def validate(
@@ -204,24 +242,59 @@ def _refresh(db: Session, session: MeetingSession) -> None:
     db.expire(session, ["items"])
 
 
-def _record(db: Session, session: MeetingSession, by: Person, detail: str) -> None:
-    scheduling.record(db, session, "agenda", by, detail)
+def _record(
+    db: Session, session: MeetingSession, by: Person, detail: str, reason: str = ""
+) -> None:
+    if reason:
+        _record_correction(db, session, by, detail, reason)
+    else:
+        scheduling.record(db, session, "agenda", by, detail)
     # The agenda is part of what calendars show: a feed must look changed, and those
     # convened are told (only if the public titles they see changed, services/notices.py).
     session.updated_at = utcnow()
     session.note_change()
 
 
-def add_item(db: Session, session: MeetingSession, data: ItemData, *, by: Person) -> AgendaItem:
+def _record_correction(
+    db: Session, session: MeetingSession, by: Person, detail: str, reason: str
+) -> None:
+    """A held session's agenda corrected: the reason is in the history beside what changed;
+    the audit log of each body served says which lines changed (never the reason, which is
+    free text, nor a title)."""
+    line = str(_l("Reason for the correction: %(reason)s", reason=reason))
+    scheduling.record(db, session, CORRECTION, by, f"{detail}\n{line}")
+    for body in session.bodies:
+        audit.record(
+            db,
+            by,
+            audit.CONTENT,
+            CORRECTION,
+            subject_type="session",
+            subject_id=session.id,
+            body_id=body.id,
+            session_id=session.id,
+            detail=detail,
+        )
+
+
+def add_item(
+    db: Session,
+    session: MeetingSession,
+    data: ItemData,
+    *,
+    by: Person,
+    correction: Correction | None = None,
+) -> AgendaItem:
     """Append an item at the end of the agenda."""
     _require_manager(db, session, by)
+    reason = correction_reason(session, correction)
     values = validate(session, data)
     values["case_number"] = case_number(db, session, data, values["body_id"], current=None)
     position = max((item.position for item in session.items), default=0) + 1
     item = AgendaItem(position=position, **values)
     session.items.append(item)
     db.flush()
-    _record(db, session, by, str(_l("Item No.%(n)d added.", n=position)))
+    _record(db, session, by, str(_l("Item No.%(n)d added.", n=position)), reason)
     _audit(db, by, "edit", item, "added")
     _audit_widening(db, by, item)
     db.flush()
@@ -270,11 +343,19 @@ def _audit_widening(db: Session, by: Person, item: AgendaItem) -> None:
         )
 
 
-def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) -> list[str]:
+def update_item(
+    db: Session,
+    item: AgendaItem,
+    data: ItemData,
+    *,
+    by: Person,
+    correction: Correction | None = None,
+) -> list[str]:
     """Change an item; return the names of the fields that changed."""
     session = item.session
     access = _require_manager(db, session, by)
     _require_visible(access, item)
+    reason = correction_reason(session, correction)
     values = validate(session, data, item)
     values["case_number"] = case_number(
         db, session, data, values["body_id"], current=item.case_number
@@ -305,7 +386,7 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
     for name, value in values.items():
         setattr(item, name, value)
     minutes.follow_item(db, item)
-    _record(db, session, by, "\n".join(lines))
+    _record(db, session, by, "\n".join(lines), reason)
     _audit(db, by, "edit", item, "changed: " + ",".join(changed), was_confidential=was_confidential)
     if {"visibility", "body_id"} & set(changed):
         _audit_widening(db, by, item)
@@ -313,10 +394,18 @@ def update_item(db: Session, item: AgendaItem, data: ItemData, *, by: Person) ->
     return changed
 
 
-def move_item(db: Session, item: AgendaItem, direction: str, *, by: Person) -> bool:
+def move_item(
+    db: Session,
+    item: AgendaItem,
+    direction: str,
+    *,
+    by: Person,
+    correction: Correction | None = None,
+) -> bool:
     """Swap the item with its neighbour above or below; False when already at that end."""
     session = item.session
     _require_manager(db, session, by)
+    reason = correction_reason(session, correction)
     if direction not in ("up", "down"):
         raise DomainError(_l("Choose up or down."), "direction")
     items = list(session.items)
@@ -332,15 +421,24 @@ def move_item(db: Session, item: AgendaItem, direction: str, *, by: Person) -> b
         session,
         by,
         str(_l("Item No.%(old)d moved to No.%(new)d.", old=old_position, new=item.position)),
+        reason,
     )
     _refresh(db, session)
     return True
 
 
-def reorder(db: Session, session: MeetingSession, item_ids: list[int], *, by: Person) -> bool:
+def reorder(
+    db: Session,
+    session: MeetingSession,
+    item_ids: list[int],
+    *,
+    by: Person,
+    correction: Correction | None = None,
+) -> bool:
     """Put the items in the order given, which must name each of the session's items once.
     Returns False when the order did not change."""
     _require_manager(db, session, by)
+    reason = correction_reason(session, correction)
     items = {item.id: item for item in session.items}
     if len(item_ids) != len(items) or set(item_ids) != set(items):
         raise DomainError(
@@ -349,18 +447,21 @@ def reorder(db: Session, session: MeetingSession, item_ids: list[int], *, by: Pe
     if [item.id for item in session.items] == list(item_ids):
         return False
     _renumber([items[item_id] for item_id in item_ids])
-    _record(db, session, by, str(_l("Items reordered.")))
+    _record(db, session, by, str(_l("Items reordered.")), reason)
     _refresh(db, session)
     return True
 
 
-def delete_item(db: Session, item: AgendaItem, *, by: Person) -> None:
+def delete_item(
+    db: Session, item: AgendaItem, *, by: Person, correction: Correction | None = None
+) -> None:
     """Remove the item and close the gap it leaves."""
     session = item.session
     _require_manager(db, session, by)
+    reason = correction_reason(session, correction)
     position = item.position
     _audit(db, by, "delete", item, f"position {position}")
     session.items.remove(item)  # delete-orphan: the row goes at the flush
     _renumber(list(session.items))
-    _record(db, session, by, str(_l("Item No.%(n)d deleted.", n=position)))
+    _record(db, session, by, str(_l("Item No.%(n)d deleted.", n=position)), reason)
     _refresh(db, session)

@@ -142,6 +142,13 @@ def attendances_of(db: Session, session: MeetingSession) -> dict[int, Attendance
     return {row.person_id: row for row in rows}
 
 
+def is_recorded(db: Session, session: MeetingSession) -> bool:
+    """Whether the session's attendance record has been made (the form saves every line
+    at once: one line means the record)."""
+    found = db.scalar(select(Attendance.id).where(Attendance.session_id == session.id).limit(1))
+    return found is not None
+
+
 def record_of(db: Session, session: MeetingSession) -> Record:
     invitees = scheduling.invitees(db, session)
     owned = policy.owned_items(session.items)

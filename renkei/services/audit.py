@@ -37,6 +37,7 @@ ACTIONS = {
     "edit": _l("Edited confidential content"),
     "delete": _l("Deleted confidential content"),
     "widen": _l("Opened an agenda item wider than its body's rule"),
+    "agenda_correction": _l("Corrected the agenda of a held session"),
     "export": _l("Downloaded confidential content"),
     "print": _l("Printed confidential content"),
     "submit": _l("Asked for approval of minutes"),

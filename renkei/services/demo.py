@@ -413,6 +413,9 @@ def _last_months_minutes(
         by=secretary,
     )
     texts: dict[int | None, str] = {}  # by agenda item; sections of no item have None
+    # Registered after its time, the session is held already: its agenda goes in as a
+    # correction after the session, as the secretariat would enter it.
+    entered_after = agenda.Correction("開催後に登録した会議の議題を入力するため")
     # The last field: whether the item is an individual case, named by a new case number.
     for title, body, visibility, text, case in [
         (
@@ -450,6 +453,7 @@ def _last_months_minutes(
                 confirm_wider=True,
             ),
             by=secretary,
+            correction=entered_after,
         )
         texts[item.id] = text
     for email in ("member.both@example.jp", "chair.kyogitai@example.jp"):

@@ -333,7 +333,12 @@ def save_section(
 
 
 def _log_workflow(
-    db: Session, by: Person, action: str, version: MinutesVersion, body_ids: list[int] | None = None
+    db: Session,
+    by: Person,
+    action: str,
+    version: MinutesVersion,
+    body_ids: list[int] | None = None,
+    extra: str = "",
 ) -> None:
     """Submissions, approvals, returns and corrections: in the log of each body concerned."""
     session = version.minutes.session
@@ -350,7 +355,8 @@ def _log_workflow(
             # The approved content's hash goes into the chain too: rewriting the minutes
             # and their stored hash together would still not match the log.
             detail=f"version {version.number}"
-            + (f" sha256={version.content_hash}" if version.content_hash else ""),
+            + (f" sha256={version.content_hash}" if version.content_hash else "")
+            + extra,
         )
 
 
@@ -441,10 +447,38 @@ def _is_empty(version: MinutesVersion) -> bool:
     return not any(s.text.strip() for s in version.sections if s.kind in written)
 
 
+NO_ATTENDANCE = _l(
+    "The attendance record of this session has not been made yet. Record attendance first, "
+    "or say why the minutes are to be approved without it."
+)
+
+
+def _attendance_reason(db: Session, session: MeetingSession, reason: str) -> str:
+    """Minutes rest on the attendance record: without it, the secretary says why ("" when
+    the record exists: a reason given then means nothing)."""
+    if attendance.is_recorded(db, session):
+        return ""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError(NO_ATTENDANCE, "attendance_reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(
+            _l("Use at most %(max)d characters.", max=MAX_REASON), "attendance_reason"
+        )
+    return reason
+
+
 def submit(
-    db: Session, version: MinutesVersion, *, by: Person, links: Links, sender: str
+    db: Session,
+    version: MinutesVersion,
+    *,
+    by: Person,
+    links: Links,
+    sender: str,
+    attendance_reason: str = "",
 ) -> mail.QueueResult:
-    """Ask the chair of every body served for approval, by e-mail from ``sender``."""
+    """Ask the chair of every body served for approval, by e-mail from ``sender``. Without
+    the session's attendance record, only with ``attendance_reason``: why not."""
     session = version.minutes.session
     _require_manager(db, session, by)
     if version.status != MinutesStatus.DRAFT:
@@ -454,6 +488,7 @@ def submit(
         raise DomainError(
             _l("The minutes are empty: write at least one agenda item or the decisions.")
         )
+    without_record = _attendance_reason(db, session, attendance_reason)
     found = chairs(db, session)
     missing = [b.name for b in session.bodies if not found.get(b.id)]
     if missing:
@@ -478,6 +513,7 @@ def submit(
     version.round += 1
     version.submitted_by = by
     version.submitted_at = utcnow()
+    version.attendance_reason = without_record
     db.flush()
     notices = [
         mail.Notice(
@@ -495,7 +531,8 @@ def submit(
         for body in session.bodies
         for chair in found[body.id]
     ]
-    _log_workflow(db, by, "submit", version)
+    # The reason is free text: the log says only that the record was missing.
+    _log_workflow(db, by, "submit", version, extra=" attendance=missing" if without_record else "")
     return mail.queue_notices(db, session, notices, organizer=by, sender=sender)
 
 

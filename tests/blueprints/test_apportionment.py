@@ -15,7 +15,7 @@ from renkei.services.attendance import LineData
 from renkei.services.posts import PostData
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, PAST_DAY, REGISTERED_AFTER, SUPPORT, make_session
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def hours(app, world):
                     planned_minutes=minutes,
                     visibility=visibility,
                 )
-                agenda.add_item(world, session, data, by=secretary)
+                agenda.add_item(world, session, data, by=secretary, correction=REGISTERED_AFTER)
             scheduling.set_status(world, session, "held", by=secretary)
             record(world, session, both, left, in_the_closed_item=True)
         world.commit()

@@ -8,7 +8,7 @@ from renkei.services import agenda, pledges, scheduling
 from renkei.services.agenda import ItemData
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, PAST_DAY, REGISTERED_AFTER, SUPPORT, make_session
 
 SECRET = "個別ケース（B氏）"
 
@@ -30,6 +30,7 @@ def held(app, world):
                 title=SECRET, body_id=support.id, planned_minutes=30, visibility="confidential"
             ),
             by=secretary,
+            correction=REGISTERED_AFTER,
         )
         scheduling.set_status(world, session, "held", by=secretary)
     world.commit()
@@ -170,6 +171,7 @@ def other_sessions_item(app, world) -> int:
             other,
             ItemData(title="別件", body_id=other.bodies[0].id, visibility="confidential"),
             by=secretary,
+            correction=REGISTERED_AFTER,
         )
     world.commit()
     return item.id

@@ -30,7 +30,14 @@ from renkei.services import agenda, minutes, pledges, scheduling
 from renkei.services.agenda import ItemData
 from tests.conftest import client_for, login
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session, mark_held
+from tests.sessions_helpers import (
+    LAYER1,
+    LAYER2,
+    SUPPORT,
+    make_session,
+    mark_held,
+    record_attendance,
+)
 
 SECRET = "CANARY-議事録-秘密-7731"  # the text of the 支援会議's confidential item
 SECRET_TITLE = "個別ケース検討-CANARY-TITLE-5520"  # and its title
@@ -74,8 +81,9 @@ def people(world):
     return {name: person_by_email(world, f"{name}@example.jp") for name in names}
 
 
-def held_session(app, world, people, *bodies, items=()):
-    """A session of ``bodies`` with ``items`` ((title, body, visibility)), marked held."""
+def held_session(app, world, people, *bodies, items=(), attendance=True):
+    """A session of ``bodies`` with ``items`` ((title, body, visibility)), marked held, and
+    its attendance record made (unless ``attendance`` is false)."""
     with app.app_context():
         session = make_session(world, *bodies)
         for title, body, visibility in items:
@@ -92,6 +100,8 @@ def held_session(app, world, people, *bodies, items=()):
             )
         scheduling.set_reply(world, session, people["member.both"], "attend")
         mark_held(world, session)
+        if attendance:
+            record_attendance(world, session)
         world.commit()
     return session
 

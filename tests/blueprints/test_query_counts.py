@@ -10,7 +10,7 @@ from renkei.services import agenda, attendance, minutes, scheduling
 from renkei.services.agenda import ItemData
 from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
-from tests.sessions_helpers import PAST_DAY, make_session, mark_held
+from tests.sessions_helpers import PAST_DAY, make_session, mark_held, record_attendance
 
 SUPPORT = "みどり町支援会議"
 LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
@@ -74,6 +74,7 @@ def minuted_session(app, db, items: int) -> tuple[int, int]:
             body = support if n % 2 else body_named(db, LAYER1)
             agenda.add_item(db, session, ItemData(title=f"議題{n}", body_id=body.id), by=secretary)
         mark_held(db, session)
+        record_attendance(db, session)
         version = minutes.open_minutes(db, session, by=secretary)
         for section in version.sections:
             section.text = f"- 記録 {section.position}"
@@ -124,9 +125,12 @@ def recorded_session(app, db, day) -> int:
     secretary = person_by_email(db, "secretary@example.jp")
     with app.app_context():
         session = make_session(db, SUPPORT, LAYER1, day=day)
+        # Registered after its time, the session is held already: its agenda is entered
+        # as a correction after the session.
+        recorded = agenda.Correction("開催後に登録したため")
         for body in (SUPPORT, LAYER1):
             data = ItemData(title="議題", body_id=body_named(db, body).id, planned_minutes=30)
-            agenda.add_item(db, session, data, by=secretary)
+            agenda.add_item(db, session, data, by=secretary, correction=recorded)
         scheduling.set_status(db, session, "held", by=secretary)
         lines = [
             attendance.LineData(line.person.id, "present")

@@ -1,7 +1,8 @@
 """Minutes in a real browser, from draft to paper: the secretary writes a held joint session's
-minutes (autosave, a conflict between two tabs, the Markdown preview), both chairs approve
-them, a member of the 協議体 reads them without ever meeting the 支援会議's closed item, and
-the approved minutes print on A4.
+minutes (autosave, a conflict between two tabs, the preview beside the text), asks for
+approval without the attendance record only once she says why, both chairs approve them, a
+member of the 協議体 reads them without ever meeting the 支援会議's closed item, and the
+approved minutes print on A4.
 
 The journeys follow one session of their own, scheduled through the UI once for this module
 (the live server is shared by the whole test session, so the demo's sessions stay as they
@@ -40,6 +41,12 @@ PUBLIC_TEXT = "- 通いの場が3か所増えた。"
 FIRST_DRAFT = f"**{SECRET_WORDS[0]}**について検討した。\n\n- {SECRET_WORDS[1]}とする。"
 SECRET_LINE = f"{SECRET_WORDS[2]}を社協に依頼する。"
 SAVED_TEXT = f"{FIRST_DRAFT}\n- {SECRET_LINE}"
+
+NO_RECORD = ui(
+    "The attendance record of this session has not been made yet. Record attendance first, "
+    "or say why the minutes are to be approved without it."
+)
+NO_RECORD_REASON = "出席簿は紙で保管しており、取り込みは後日行う"
 
 SESSION_PATH = re.compile(r"/sessions/(\d+)$")
 EDIT_PATH = re.compile(r"/minutes/\d+/edit$")
@@ -231,11 +238,9 @@ def test_the_markdown_preview_renders_a_section(page: Page, browse, journey: Jou
     secret = editor_section(page, SECRET_TITLE)
     expect(secret.locator("textarea")).to_have_value(SAVED_TEXT)
 
-    preview_button = secret.locator("button[data-preview-for]")
-    expect(preview_button).to_have_text(ui("Preview the text"))  # プレビュー
-    expect(preview_button).to_be_visible()
-    preview_button.click()
-    preview = secret.locator(".markdown-preview")
+    # The preview stands beside the text, as it will read (live as one types: see
+    # test_minutes_editor_journey).
+    preview = secret.locator(".editor-preview .markdown-preview")
     expect(preview).to_be_visible()
     expect(preview.locator("strong")).to_have_text(SECRET_WORDS[0])
     expect(preview.locator("li")).to_have_text([f"{SECRET_WORDS[1]}とする。", SECRET_LINE])
@@ -251,8 +256,18 @@ def test_both_chairs_approve_and_the_minutes_lock(page: Page, browse, journey: J
     page.goto(f"{journey.version_url}/edit")
     ask = page.locator("section.submit-box form button[type=submit]")
     expect(ask).to_have_text(ui("Ask the chairs for approval"))  # 議長に承認を依頼する
+    # Attendance is not recorded: asked without saying why, nothing is submitted.
+    box = page.locator("section.submit-box")
+    expect(box.locator(".warning-box")).to_contain_text(
+        ui("The attendance record of this session has not been made yet.")
+    )
     ask.click()
+    expect(page).to_have_url(re.compile(r"/minutes/\d+/edit#submit$"))
+    expect(page.locator(".flash.flash-error")).to_contain_text(NO_RECORD)
+    box.locator("textarea[name=attendance_reason]").fill(NO_RECORD_REASON)
+    box.locator("button[type=submit]").click()
     expect(page).to_have_url(journey.version_url)
+    expect(page.locator("main dl.facts dd.attendance-reason")).to_have_text(NO_RECORD_REASON)
     expect(page.locator(".flash.flash-success").first).to_be_visible()
     expect(page.locator(".minutes-meta")).to_contain_text(ui("Awaiting approval"))
     approvals = page.locator("main dl.facts ul.approvals li")
@@ -270,6 +285,8 @@ def test_both_chairs_approve_and_the_minutes_lock(page: Page, browse, journey: J
         expect(chair.locator("main a[href*='/approve/']")).to_have_text([label])
         chair.get_by_role("link", name=label, exact=True).click()
         expect(chair).to_have_url(f"{journey.version_url}/approve/{journey.body_ids[body]}")
+        # Why attendance is not recorded, where they approve.
+        expect(chair.locator("main .attendance-reason")).to_have_text(NO_RECORD_REASON)
         # What they approve: the general sections and their body's own.
         expect(chair.locator("article.minutes-document .minutes-bodies")).to_have_text(body)
         if body == demo.SUPPORT:

@@ -12,7 +12,7 @@ from renkei.services.attendance import LineData
 from renkei.services.errors import DomainError, Forbidden
 from renkei.services.posts import PostData
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, PAST_DAY, REGISTERED_AFTER, SUPPORT, make_session
 
 LIVELIHOOD, CARE = Programme.LIVELIHOOD, Programme.CARE_INSURANCE
 
@@ -47,7 +47,7 @@ def held_session(world, secretary, items, day=PAST_DAY, start=time(14), end=time
             visibility=visibility,
             confirm_wider=True,  # a public item of the 支援会議 in some examples
         )
-        agenda.add_item(world, session, data, by=secretary)
+        agenda.add_item(world, session, data, by=secretary, correction=REGISTERED_AFTER)
     scheduling.set_status(world, session, "held", by=secretary)
     world.commit()
     return session

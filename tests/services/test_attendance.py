@@ -12,7 +12,7 @@ from renkei.services.agenda import ItemData
 from renkei.services.attendance import LineData, RecordErrors
 from renkei.services.errors import DomainError
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, PAST_DAY, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, PAST_DAY, REGISTERED_AFTER, SUPPORT, make_session
 
 
 def named(db, name: str) -> Person:
@@ -46,6 +46,7 @@ def held(world, secretary):
                 visibility=visibility,
             ),
             by=secretary,
+            correction=REGISTERED_AFTER,
         )
     scheduling.set_status(world, session, "held", by=secretary)
     world.commit()
@@ -216,7 +217,7 @@ def add_body_item(world, secretary, session):
         visibility="body",
         confirm_wider=True,
     )
-    item = agenda.add_item(world, session, data, by=secretary)
+    item = agenda.add_item(world, session, data, by=secretary, correction=REGISTERED_AFTER)
     world.commit()
     return item
 

@@ -30,7 +30,14 @@ from renkei.services.dates import today
 from renkei.services.mail import compose
 from tests.helpers import body_named, person_by_email
 from tests.polls_helpers import make_poll
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held, session_data
+from tests.sessions_helpers import (
+    LAYER1,
+    SUPPORT,
+    make_session,
+    mark_held,
+    record_attendance,
+    session_data,
+)
 
 ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 ICS = (
@@ -261,6 +268,7 @@ def _minutes_mail(world, secretary, links, sender):
     """Submitted to both chairs, returned by one, submitted again, approved by both."""
     session = make_session(world, SUPPORT, LAYER1, title="合同会議")
     mark_held(world, session)
+    record_attendance(world, session)
     version = minutes.open_minutes(world, session, by=secretary)
     decisions = next(s for s in version.sections if s.kind == SectionKind.DECISIONS)
     minutes.save_section(

@@ -22,7 +22,14 @@ from renkei.services.agenda import ItemData
 from renkei.services.errors import DomainError, Forbidden
 from renkei.services.policy import MinutesView
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held
+from tests.sessions_helpers import (
+    DAY,
+    LAYER1,
+    SUPPORT,
+    make_session,
+    mark_held,
+    record_attendance,
+)
 
 SECRET = "CANARY-MINUTES-SECRET-4411"
 SENDER = "renkei@example.jp"
@@ -54,8 +61,13 @@ def joint(world, people, ctx):
         agenda.add_item(world, session, data, by=people["secretary"])
     scheduling.set_reply(world, session, people["member.both"], "attend")
     mark_held(world, session)
+    record_attendance(world, session)
     world.commit()
     return session
+
+
+# The agenda of a held session changes only as a correction (services.agenda).
+CORRECTION = agenda.Correction("議事録作成中に判明した誤りの訂正")
 
 
 def section(version, kind, body=None, world=None) -> MinutesSection:
@@ -181,14 +193,18 @@ def test_item_section_visibility_follows_the_item(world, draft, people):
 def test_an_item_made_confidential_closes_its_draft_section(world, joint, draft, people):
     item = next(i for i in joint.items if i.title == "地域資源の報告")
     data = ItemData(title=item.title, body_id=item.body_id, visibility="confidential")
-    agenda.update_item(world, item, data, by=people["secretary"])
+    agenda.update_item(world, item, data, by=people["secretary"], correction=CORRECTION)
     world.commit()
     assert section(draft, SectionKind.ITEM, LAYER1, world).visibility == Visibility.CONFIDENTIAL
 
 
 def test_an_item_added_later_gets_a_section(world, joint, draft, people):
     agenda.add_item(
-        world, joint, ItemData(title="追加議題", body_id=joint.host_body_id), by=people["secretary"]
+        world,
+        joint,
+        ItemData(title="追加議題", body_id=joint.host_body_id),
+        by=people["secretary"],
+        correction=CORRECTION,
     )
     assert minutes.sync_with_agenda(world, draft) == 1
     kinds = [s.kind for s in draft.sections]
@@ -550,7 +566,7 @@ def test_next_session_is_named_only_if_it_serves_every_body(world, joint, people
 def test_an_item_opened_later_does_not_open_its_section(world, joint, draft, people):
     item = next(i for i in joint.items if i.title == "個別ケース検討")
     data = ItemData(title="改題", body_id=item.body_id, visibility="public", confirm_wider=True)
-    agenda.update_item(world, item, data, by=people["secretary"])
+    agenda.update_item(world, item, data, by=people["secretary"], correction=CORRECTION)
     secret = next(s for s in draft.sections if s.agenda_item_id == item.id)
     assert (secret.title, secret.visibility) == ("改題", Visibility.CONFIDENTIAL)
 
