@@ -389,6 +389,10 @@ def _session(
     )
 
 
+# A session registered after its time is held already: its agenda goes in as a correction
+# after the session, as the secretariat would enter it.
+ENTERED_AFTER = agenda.Correction("開催後に登録した会議の議題を入力するため")
+
 def _last_months_minutes(
     db: Session, bodies: Mapping[str, Body], people: Mapping[str | None, Person]
 ) -> None:
@@ -413,9 +417,6 @@ def _last_months_minutes(
         by=secretary,
     )
     texts: dict[int | None, str] = {}  # by agenda item; sections of no item have None
-    # Registered after its time, the session is held already: its agenda goes in as a
-    # correction after the session, as the secretariat would enter it.
-    entered_after = agenda.Correction("開催後に登録した会議の議題を入力するため")
     # The last field: whether the item is an individual case, named by a new case number.
     for title, body, visibility, text, case in [
         (
@@ -453,7 +454,7 @@ def _last_months_minutes(
                 confirm_wider=True,
             ),
             by=secretary,
-            correction=entered_after,
+            correction=ENTERED_AFTER,
         )
         texts[item.id] = text
     for email in ("member.both@example.jp", "chair.kyogitai@example.jp"):
@@ -634,9 +635,9 @@ def _minutes_awaiting_approval(
                 visibility=Visibility.PUBLIC.value,
             ),
             by=secretary,
+            correction=ENTERED_AFTER,
         )
         texts[item.id] = text
-    scheduling.set_status(db, held, "held", by=secretary)
     # 兼務 三郎 sent his apologies: his hours to apportion stay last month's alone.
     absent = {"生協 実", "兼務 三郎"}
     lines = [
