@@ -32,6 +32,7 @@ def index():
         tile=dashboard.secretary_tile(db, me()),
         chair=dashboard.chair_tile(db, me()),
         to_answer=dashboard.replies_open(db, me(), upcoming),
+        listed=dashboard.LISTED,
         last_month=dashboard.last_month(db, me()),
         has_posts=bool(posts.posts_of(db, me())),
         open_polls=polls.open_for(db, me()),
