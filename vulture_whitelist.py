@@ -57,6 +57,7 @@ sessions_this_month  # home/index.html
 replies_outstanding
 awaiting_replies
 awaiting_approval
+awaiting  # ChairTile.awaiting: home/index.html
 _.new_people  # memberships/import.html
 declined  # polls/show.html
 _.quorate

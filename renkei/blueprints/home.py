@@ -6,7 +6,7 @@ from flask_login import login_required
 from renkei.blueprints.common import me, safe_next
 from renkei.db import get_db, utcnow
 from renkei.i18n import LANGUAGE_COOKIE
-from renkei.services import dashboard, memberships, minutes, policy, polls, posts, scheduling
+from renkei.services import dashboard, memberships, policy, polls, posts, scheduling
 from renkei.services.dates import today
 
 bp = Blueprint("home", __name__)
@@ -28,8 +28,12 @@ def index():
         current=memberships.current_terms_of(db, me(), today()),
         sessions=upcoming,
         can_schedule=bool(policy.secretary_body_ids(db, me())),
-        actions=minutes.open_actions(db, me()),
+        actions=dashboard.tasks_of(db, me()),
         tile=dashboard.secretary_tile(db, me()),
+        chair=dashboard.chair_tile(db, me()),
+        to_answer=dashboard.replies_open(db, me(), upcoming),
+        listed=dashboard.LISTED,
+        last_month=dashboard.last_month(db, me()),
         has_posts=bool(posts.posts_of(db, me())),
         open_polls=polls.open_for(db, me()),
     )

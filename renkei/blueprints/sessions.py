@@ -347,8 +347,10 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     invited = not session.is_prepared and (
         access.is_participant or any(i.person.id == person.id for i in people)
     )
+    # Held or cancelled: the reply recorded is shown, and no form to change it.
+    answerable = invited and session.status == Status.CONVENED
     context = {
-        "reply_form": ReplyForm(formdata=None, obj=my_reply) if invited else None,
+        "reply_form": ReplyForm(formdata=None, obj=my_reply) if answerable else None,
         "guest_form": GuestForm(formdata=None) if access.can_manage else None,
     }
     context.update(forms)
@@ -362,6 +364,8 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         replies={r.person_id: r for r in session.replies},
         tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
         invited=invited,
+        my_reply=my_reply,
+        answerable=answerable,
         pledge_bodies=access.bodies_needing_pledge(session),
         session_pledge_bodies=access.bodies_needing_session_pledge(session),
         participants=[p for p in session.participants if access.can_see_participant(p)],
@@ -562,8 +566,9 @@ def reply(session_id: int):
                 comment=form.comment.data or "",
             )
         if done:
-            flash(_("Your reply has been saved."), "success")
-            return redirect(url_for("sessions.show", session_id=session.id) + "#reply")
+            # Shown in the reply section (category "reply"), where the page comes back.
+            flash(_("Your reply has been saved."), "reply")
+            return redirect(url_for("sessions.show", session_id=session.id, _anchor="reply"))
     return _render_show(session, 400, reply_form=form)
 
 

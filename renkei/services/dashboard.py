@@ -1,25 +1,33 @@
-"""The secretary's tile on the home page: what needs doing across the bodies they run."""
+"""What the home page shows each person: the secretary's tile (what needs doing across the
+bodies they run), the minutes a chair is to approve, the tasks one owns, the replies one
+still owes and last month's sessions."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
 from renkei.models import (
+    ActionItem,
+    Approval,
+    Body,
     MeetingSession,
     Membership,
     Minutes,
+    MinutesSection,
     MinutesStatus,
     MinutesVersion,
+    Participant,
     Person,
     Reply,
     Status,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import apportionment, policy
-from renkei.services.dates import today, tokyo_day_bounds
+from renkei.services import apportionment, minutes, policy
+from renkei.services.dates import today, tokyo_day_bounds, tokyo_to_utc
 
 LISTED = 5  # sessions and minutes named in the tile; the counts cover all
 
@@ -131,3 +139,147 @@ def _awaiting_approval(db: Session, theirs: Select[int]) -> tuple[list[MinutesVe
         .options(selectinload(MinutesVersion.minutes).selectinload(Minutes.session))
     )
     return list(listed), total
+
+
+# --- The chair's approvals ----------------------------------------------------------------
+
+
+@dataclass
+class ChairTile:
+    """Minutes awaiting the person's decision as chair: (version, body) pairs, the body
+    being the one whose part they approve, oldest request first."""
+
+    awaiting: list[tuple[MinutesVersion, Body]] = field(default_factory=list)
+    total: int = 0
+
+
+def chair_tile(db: Session, person: Person) -> ChairTile | None:
+    """None for someone who chairs no body. A fixed number of queries."""
+    body_ids = policy.chair_body_ids(db, person)
+    if not body_ids:
+        return None
+    # Decided in the present round (a return sends the version back to draft; a new
+    # submission is a new round, to be decided again).
+    decided = exists().where(
+        Approval.version_id == MinutesVersion.id,
+        Approval.round == MinutesVersion.round,
+        Approval.body_id == session_bodies.c.body_id,
+    )
+    waiting = (
+        select(MinutesVersion, Body)
+        .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
+        .join(session_bodies, session_bodies.c.session_id == Minutes.session_id)
+        .join(Body, Body.id == session_bodies.c.body_id)
+        .where(
+            MinutesVersion.status == MinutesStatus.SUBMITTED,
+            session_bodies.c.body_id.in_(body_ids),
+            ~decided,
+        )
+    )
+    total = db.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+    rows = db.execute(
+        waiting.order_by(MinutesVersion.submitted_at, MinutesVersion.id, Body.id)
+        .limit(LISTED)
+        .options(selectinload(MinutesVersion.minutes).selectinload(Minutes.session))
+    )
+    return ChairTile(awaiting=[(version, body) for version, body in rows], total=total)
+
+
+# --- Tasks --------------------------------------------------------------------------------
+
+DONE_SHOWN_FOR = timedelta(days=30)  # a task done stays in the list this long, below the open
+
+
+def tasks_of(db: Session, person: Person) -> list[ActionItem]:
+    """The person's tasks that they may still read: the open ones first, soonest due
+    first (``minutes.open_actions``), then a few done in the last month, latest done first.
+    A fixed number of queries."""
+    done = db.scalars(
+        select(ActionItem)
+        .where(ActionItem.owner_id == person.id, ActionItem.done_at >= utcnow() - DONE_SHOWN_FOR)
+        .order_by(ActionItem.done_at.desc(), ActionItem.id)
+        .limit(LISTED)
+        .options(
+            selectinload(ActionItem.section)
+            .selectinload(MinutesSection.version)
+            .selectinload(MinutesVersion.minutes)
+            .selectinload(Minutes.session)
+            .selectinload(MeetingSession.bodies)
+        )
+    ).all()
+    readable = policy.readable_sections(db, person, [a.section for a in done]) if done else set()
+    return minutes.open_actions(db, person) + [a for a in done if a.section.id in readable]
+
+
+# --- Replies ------------------------------------------------------------------------------
+
+
+def replies_open(
+    db: Session, person: Person, sessions: Sequence[MeetingSession]
+) -> list[MeetingSession]:
+    """Of ``sessions`` (those on the person's home page, to which they are invited), the
+    convened ones yet to start that the person has not answered, soonest first. One query."""
+    now = utcnow()
+    answerable = [s for s in sessions if s.status == Status.CONVENED and s.start_at > now]
+    if not answerable:
+        return []
+    answered = set(
+        db.scalars(
+            select(Reply.session_id).where(
+                Reply.person_id == person.id,
+                Reply.session_id.in_([s.id for s in answerable]),
+            )
+        )
+    )
+    return [s for s in answerable if s.id not in answered]
+
+
+# --- Last month ---------------------------------------------------------------------------
+
+LAST_MONTH_LISTED = 10
+
+
+def last_month(db: Session, person: Person, on: date | None = None) -> list[MeetingSession]:
+    """The sessions held in the calendar month before ``on`` (today) that the person may
+    see, in order: those of a body they sit on today, or sat on on the session's date, and
+    those they took part in (関係者). Two queries, however many there were."""
+    first = (on or today()).replace(day=1)
+    start, end = _month_bounds(first - timedelta(days=1))
+    terms = db.execute(
+        select(Membership.body_id, Membership.term_start, Membership.term_end).where(
+            Membership.person_id == person.id
+        )
+    ).all()
+    seen = [_seen_by_term(t.body_id, t.term_start, t.term_end) for t in terms]
+    took_part = exists().where(
+        Participant.session_id == MeetingSession.id, Participant.person_id == person.id
+    )
+    sessions = db.scalars(
+        select(MeetingSession)
+        .where(
+            MeetingSession.status == Status.HELD,
+            MeetingSession.start_at >= start,
+            MeetingSession.start_at < end,
+            or_(took_part, *seen),
+        )
+        .order_by(MeetingSession.start_at, MeetingSession.id)
+        .limit(LAST_MONTH_LISTED)
+        .options(selectinload(MeetingSession.bodies))
+    )
+    return list(sessions)
+
+
+def _seen_by_term(body_id: int, start: date, end: date | None) -> ColumnElement[bool]:
+    """SQL for "the session serves ``body_id``, and the term is current today or covered
+    the session's date" (``policy.SessionAccess.can_view``: a member not convened to a
+    session still sees that it was held)."""
+    served = exists().where(
+        session_bodies.c.session_id == MeetingSession.id, session_bodies.c.body_id == body_id
+    )
+    on = today()
+    if start <= on and (end is None or end >= on):
+        return served
+    within = [MeetingSession.start_at >= tokyo_to_utc(start, time(0))]
+    if end is not None:
+        within.append(MeetingSession.start_at < tokyo_to_utc(end + timedelta(days=1), time(0)))
+    return and_(served, *within)

@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from renkei.links import Links
 from renkei.models import (
+    Answer,
     Approval,
     Authority,
     Body,
@@ -29,6 +30,7 @@ from renkei.models import (
     Pledge,
     Post,
     Programme,
+    Reply,
     Role,
     SectionKind,
     Visibility,
@@ -457,8 +459,9 @@ def _last_months_minutes(
             correction=ENTERED_AFTER,
         )
         texts[item.id] = text
+    # Their replies, as given before the session (a held session takes no more replies).
     for email in ("member.both@example.jp", "chair.kyogitai@example.jp"):
-        scheduling.set_reply(db, past, people[email], "attend")
+        db.add(Reply(session=past, person=people[email], answer=Answer.ATTEND))
     scheduling.set_status(db, past, "held", by=secretary)
     _attendance(db, past, secretary)
     version = minutes.open_minutes(db, past, by=secretary)

@@ -536,6 +536,9 @@ def set_reply(
         raise DomainError(_l("This session has been cancelled."))
     if session.status == Status.PREPARED:
         raise DomainError(_l("This session has not been convened yet."))
+    if session.status == Status.HELD:
+        # What was answered stays as it was: the attendance record says who came.
+        raise DomainError(_l("This session has been held: replies are closed."))
     try:
         answer = Answer(answer)
     except ValueError:

@@ -81,3 +81,65 @@ def add_item(page: Page, title: str, body: str, visibility: str, minutes: int = 
     submit(page)
     expect(page).to_have_url(re.compile(r"/sessions/\d+(\?correcting=1)?#agenda$"))
     expect(page.locator(".flash.flash-success")).to_be_visible()
+
+
+def schedule_session(
+    page: Page, title: str, bodies: list[str], day: date, start: str = "09:30", end: str = "10:30"
+) -> str:
+    """Schedule a session through the form, hosted by the first of ``bodies``; its address.
+    On a past day it is recorded held at once."""
+    page.goto("/sessions/new")
+    form = page.locator("main form.form")
+    form.locator("input[name=title]").fill(title)
+    for body in bodies:
+        option = form.locator("label.checkbox").filter(has_text=exact(body))
+        option.locator("input[type=checkbox][name=body_ids]").check()
+    form.locator("select[name=host_body_id]").select_option(label=bodies[0])
+    form.locator("input[name=start_date]").fill(day.isoformat())
+    form.locator("input[name=start_time]").fill(start)
+    form.locator("input[name=end_time]").fill(end)
+    submit(page)
+    expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
+    return page.url
+
+
+def submit_minutes(page: Page, session_url: str, item_title: str, text: str) -> str:
+    """Lay out the minutes of a held session, write ``text`` in the section of the agenda
+    item ``item_title`` and ask the chairs for approval; the version's address."""
+    page.goto(session_url)
+    page.locator("section#minutes a[href$='/minutes']").click()
+    page.locator("main form[action$='/minutes'] button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/minutes/\d+/edit$"))
+    section = page.locator("section.minutes-edit-section").filter(
+        has=page.locator("h2", has_text=item_title)
+    )
+    section.locator("textarea").fill(text)
+    section.locator("form.section-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/minutes/\d+/edit#section-\d+$"))
+    page.locator("section.submit-box form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/minutes/\d+$"))
+    return page.url
+
+
+def tab_to(page: Page, selector: str, limit: int = 150) -> None:
+    """Press Tab until the focused element matches ``selector``, as a keyboard user would
+    move through the page; fail if it never gets there."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def within_viewport(page: Page, locator) -> bool:
+    """Whether the element shows whole in the window, without scrolling."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (
+        box is not None
+        and size is not None
+        and box["y"] >= 0
+        and box["x"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+        and box["x"] + box["width"] <= size["width"]
+    )

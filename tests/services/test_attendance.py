@@ -140,11 +140,19 @@ def test_a_fixed_quorum_and_proxies_follow_the_bodys_rule(world, secretary, held
     assert (by_body[SUPPORT].present, by_body[SUPPORT].met) == (2, False)
 
 
+def replied_before(world, session, person, answer, **extra) -> None:
+    """A reply given while the session was still to come: a held session takes none."""
+    session.status = Status.CONVENED
+    scheduling.set_reply(world, session, person, answer, **extra)
+    session.status = Status.HELD
+    world.flush()
+
+
 def test_the_form_starts_from_the_replies(world, secretary, held):
     both = person_by_email(world, "member.both@example.jp")
     kyogitai = person_by_email(world, "member.kyogitai@example.jp")
-    scheduling.set_reply(world, held, both, "attend")
-    scheduling.set_reply(world, held, kyogitai, "proxy", proxy_name="地域 代理")
+    replied_before(world, held, both, "attend")
+    replied_before(world, held, kyogitai, "proxy", proxy_name="地域 代理")
     world.commit()
     record = attendance.record_of(world, held)
     entered = {line.person.name: line.entered() for line in record.lines}
@@ -368,7 +376,7 @@ def test_the_quorum_is_expected_from_the_replies_until_there_is_a_record(world, 
     layer1 = body_named(world, LAYER1)
     layer1.quorum_counts_proxy = True
     for name, answer in (("兼務 三郎", "attend"), ("民生 ふみ", "attend"), ("生協 実", "proxy")):
-        scheduling.set_reply(world, held, named(world, name), answer, proxy_name="代理人")
+        replied_before(world, held, named(world, name), answer, proxy_name="代理人")
     world.commit()
     expected = quorum.of_session(held, people, attendance.attendances_of(world, held))
     assert not expected.recorded
