@@ -16,7 +16,7 @@ from renkei.services.dates import today
 from tests.blueprints.test_query_counts import add_shared_members, queries_for
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held
+from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held, record_attendance
 
 SENDER = "renkei@localhost"
 SAVED = "回答を保存しました。"
@@ -46,6 +46,7 @@ def submitted(app, db, *bodies, title="承認待ちの会議"):
             )
             agenda.add_item(db, session, data, by=secretary)
         mark_held(db, session)
+        record_attendance(db, session)
         version = minutes.open_minutes(db, session, by=secretary)
         for part in version.sections:
             if part.kind == SectionKind.DECISIONS:

@@ -14,7 +14,7 @@ from renkei.services.agenda import ItemData
 from renkei.services.dates import today
 from renkei.services.errors import DomainError
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session, mark_held
+from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session, mark_held, record_attendance
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -44,6 +44,7 @@ def submitted(db, links, *bodies, title="定例会"):
         )
         agenda.add_item(db, session, item, by=secretary)
     mark_held(db, session)
+    record_attendance(db, session)
     version = minutes.open_minutes(db, session, by=secretary)
     for section in version.sections:
         if section.kind == SectionKind.DECISIONS:
