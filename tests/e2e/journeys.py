@@ -105,7 +105,8 @@ def schedule_session(
 
 def submit_minutes(page: Page, session_url: str, item_title: str, text: str) -> str:
     """Lay out the minutes of a held session, write ``text`` in the section of the agenda
-    item ``item_title`` and ask the chairs for approval; the version's address."""
+    item ``item_title`` and ask the chairs for approval (saying why, if the session has no
+    attendance record); the version's address."""
     page.goto(session_url)
     page.locator("section#minutes a[href$='/minutes']").click()
     page.locator("main form[action$='/minutes'] button[type=submit]").click()
@@ -116,7 +117,11 @@ def submit_minutes(page: Page, session_url: str, item_title: str, text: str) -> 
     section.locator("textarea").fill(text)
     section.locator("form.section-form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/minutes/\d+/edit#section-\d+$"))
-    page.locator("section.submit-box form button[type=submit]").click()
+    submit_box = page.locator("section.submit-box form")
+    reason = submit_box.locator("[name=attendance_reason]")
+    if reason.count():  # no attendance record: the secretary says why
+        reason.fill("出席簿は紙で保管しており、取り込みは後日行う")
+    submit_box.locator("button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/minutes/\d+$"))
     return page.url
 
