@@ -336,3 +336,12 @@ def test_query_count_does_not_grow_with_sessions(app, world, url):
     small = queries()
     _add_sessions(world, 40, 2)
     assert queries() == small
+
+
+def test_on_paper_the_list_says_what_it_was_narrowed_to(app, sessions):
+    """The filter form is not printed: the page names the body, status and fiscal year."""
+    layer1 = body_named(sessions, LAYER1)
+    html = page(
+        client_for(app, "secretary"), f"/sessions/?body={layer1.id}&status=convened&year=2026"
+    )
+    assert f'<p class="print-only">{LAYER1}、招集済、令和8年度</p>' in html
