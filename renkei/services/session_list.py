@@ -184,7 +184,7 @@ def _day(text: str) -> date:
 # --- The list -------------------------------------------------------------------------------
 
 
-def _query(db: Session, person: Person, filters: Filters, on: date) -> Select:
+def _query(db: Session, person: Person, filters: Filters, on: date) -> Select[MeetingSession]:
     query = select(MeetingSession).where(visible_to(db, person, on))
     if filters.body_id is not None:
         query = query.where(
