@@ -67,6 +67,10 @@ _.can_see_invitees  # sessions/show.html
 _.can_see_online_link  # sessions/show.html
 _.answers_online  # letters/_letters.html
 comment_shown  # minutes/edit.html
+in_range  # sessions/_day.html (session_list.Day)
+is_today
+_.is_sunday
+_.is_saturday
 _.audit_origin  # set on flask.g and read back by name (renkei/blueprints/transaction.py)
 __getitem__  # a Protocol's method: what a row mapping offers (renkei/services/audit_chain.py)
 

@@ -113,7 +113,8 @@ def _filled_html(translated: str, variables: dict) -> Markup:
 def format_tokyo(moment, kind: str = "datetime") -> str:
     """A stored UTC time as people read it: Tokyo time, in the interface language.
 
-    ``kind``: "datetime" (2026年12月3日(木) 14:00), "date", "time" or "weekday_date".
+    ``kind``: "datetime" (2026年12月3日(木) 14:00), "date", "time", "day" (12月3日(木)) or
+    "month" (2026年12月).
     """
     if moment is None:
         return ""
@@ -121,8 +122,20 @@ def format_tokyo(moment, kind: str = "datetime") -> str:
 
 
 PATTERNS = {
-    "ja": {"datetime": "y年M月d日(E) H:mm", "date": "y年M月d日(E)", "time": "H:mm"},
-    "en": {"datetime": "EEE d MMM y, H:mm", "date": "EEE d MMM y", "time": "H:mm"},
+    "ja": {
+        "datetime": "y年M月d日(E) H:mm",
+        "date": "y年M月d日(E)",
+        "time": "H:mm",
+        "day": "M月d日(E)",
+        "month": "y年M月",
+    },
+    "en": {
+        "datetime": "EEE d MMM y, H:mm",
+        "date": "EEE d MMM y",
+        "time": "H:mm",
+        "day": "EEE d MMM",
+        "month": "MMMM y",
+    },
 }
 
 

@@ -1,7 +1,7 @@
 """Sessions (開催回): schedule, show, edit, cancel; guests, replies and pledges."""
 
 import hashlib
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from flask import (
     Blueprint,
@@ -87,9 +87,11 @@ from renkei.services import (
     quorum,
     scheduling,
     series,
+    session_list,
 )
 from renkei.services.bodies import list_bodies
-from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
+from renkei.services.dates import holiday_name, in_tokyo, today, tokyo_date, tokyo_to_utc
+from renkei.services.errors import DomainError
 from renkei.services.scheduling import SessionData
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -668,3 +670,82 @@ def pledge(body_id: int):
             "success",
         )
     return redirect(back)
+
+
+# --- The list and the calendar (/sessions/) -------------------------------------------------
+
+VIEWS = ("list", "month", "week")
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Every session the viewer may know of: a list (coming, then past), a month calendar,
+    or a week (the month as phones are offered it). A filter not understood is named on the
+    page and narrows nothing."""
+    db, viewer, on = get_db(), me(), today()
+    bodies = session_list.body_choices(db, viewer)
+    statuses = session_list.status_choices(db, viewer)
+    filters, errors = session_list.parse_filters(request.args, bodies, statuses)
+    view = request.args.get("view", "list")
+    if view not in VIEWS:
+        errors["view"] = _("Choose the list, the month or the week.")
+        view = "list"
+    shown = {"list": _list_view, "month": _month_view, "week": _week_view}[view]
+    values = shown(db, viewer, filters, errors, on)
+    page = render_template(
+        "sessions/index.html",
+        view=view,
+        filters=filters,
+        errors=errors,
+        bodies=bodies,
+        statuses=statuses,
+        years=session_list.known_fiscal_years(db, viewer, on),
+        args=_kept_args(filters),
+        **values,
+    )
+    return page, 400 if errors else 200
+
+
+def _kept_args(filters: session_list.Filters) -> dict:
+    """The filters understood, as links between the views carry them."""
+    args = {"body": filters.body_id, "status": filters.status and filters.status.value}
+    return {name: value for name, value in args.items() if value}
+
+
+def _list_view(db, viewer, filters, errors, on) -> dict:
+    found = session_list.listing(
+        db, viewer, filters, now=utcnow(), on=on, page=query_int("page", 1)
+    )
+    return {"listing": found}
+
+
+def _month_view(db, viewer, filters, errors, on) -> dict:
+    try:
+        month = session_list.parse_month(request.args.get("month"), on)
+    except DomainError as error:
+        errors["month"] = str(error.message)
+        month = on.replace(day=1)
+    return {
+        "month": month,
+        "month_moment": tokyo_to_utc(month, time(12)),
+        "weeks": session_list.month_weeks(db, viewer, filters, month, on=on),
+        "previous_month": session_list.previous_month(month),
+        "next_month": session_list.next_month(month),
+        "week_of": on if month == on.replace(day=1) else month,
+    }
+
+
+def _week_view(db, viewer, filters, errors, on) -> dict:
+    try:
+        sunday = session_list.parse_week(request.args.get("week"), on)
+    except DomainError as error:
+        errors["week"] = str(error.message)
+        sunday = session_list.parse_week(None, on)
+    return {
+        "sunday": sunday,
+        "days": session_list.week_days(db, viewer, filters, sunday, on=on),
+        "previous_week": sunday - timedelta(days=7),
+        "next_week": sunday + timedelta(days=7),
+        "month": sunday.replace(day=1),
+    }
