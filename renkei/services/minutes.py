@@ -112,7 +112,7 @@ def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
     """The sections of a new draft: outline, attendance per body, one per agenda item (as
     closed as the item), decisions, next session."""
     texts = attendance.attendance_texts(db, session)
-    sections = [_section(SectionKind.HEADER, Visibility.PUBLIC, text=_outline(session))]
+    sections = [_section(SectionKind.HEADER, Visibility.PUBLIC, text=outline(session))]
     for body in session.bodies:
         sections.append(
             _section(
@@ -151,7 +151,8 @@ def _item_section(item: AgendaItem) -> MinutesSection:
     )
 
 
-def _outline(session: MeetingSession) -> str:
+def outline(session: MeetingSession) -> str:
+    """The outline section as laid out (the 会議録 prints it only if it was written in)."""
     bodies = "、".join(body.name for body in session.bodies)
     if session.is_joint:
         bodies += f"（{_('Joint session')}）"
