@@ -22,7 +22,7 @@ from flask_login import login_required
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from renkei.blueprints import mail_dispatch
+from renkei.blueprints import mail_dispatch, templating
 from renkei.blueprints import prints as print_views
 from renkei.blueprints.common import (
     audit_confidential,
@@ -375,7 +375,9 @@ def _printed(version, access, view, body, document) -> dict:
     """What the 会議録 prints beside the sections: attendance, approvals, the mark."""
     bodies = [body] if body else version.minutes.session.bodies
     return {
-        "proceedings": prints.proceedings(get_db(), version, bodies, access, view),
+        "proceedings": prints.proceedings(
+            get_db(), version, bodies, access, view, templating.date_style()
+        ),
         "mark": prints.mark_for(prints.shown_content(document)),
     }
 

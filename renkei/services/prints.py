@@ -32,7 +32,7 @@ from renkei.models import (
     Visibility,
 )
 from renkei.models.labels import LabelledEnum
-from renkei.services import attendance, minutes, policy, scheduling
+from renkei.services import attendance, dates, minutes, policy, scheduling
 from renkei.services.minutes_document import ShownSection
 from renkei.services.policy import MinutesView, SessionAccess
 
@@ -133,7 +133,10 @@ def proceedings(
     bodies: list[Body],
     access: SessionAccess,
     view: MinutesView,
+    style: str = dates.WAREKI,
 ) -> Proceedings:
+    """The 会議録's record part for ``bodies`` (the session's, or an extract's one), as
+    ``access`` reads it in ``view``; times written in the install's date ``style``."""
     session = version.minutes.session
     record = attendance.attendances_of(db, session)
     people = scheduling.invitees(db, session)
@@ -142,7 +145,7 @@ def proceedings(
     parts = []
     for body in bodies:
         section = sections.get(body.id)
-        part = _attendance(body, section, people, record, access, view)
+        part = _attendance(body, section, people, record, access, view, style)
         if part.shown and section is not None and _says_more(section, record, laid_out):
             part.note = section.text
         parts.append(part)
@@ -185,6 +188,7 @@ def _attendance(
     record: dict[int, Attendance],
     access: SessionAccess,
     view: MinutesView,
+    style: str,
 ) -> BodyAttendance:
     closable = section or _General(policy.general_visibility([body]), body.id)
     part = BodyAttendance(body, policy.shows_section(access, closable, view), section)
@@ -200,18 +204,32 @@ def _attendance(
             if entry is not None and entry.presence.attended:
                 part.secretariat.append(name)
         elif entry is not None and entry.presence != Presence.ABSENT:
-            part.present.append(_present(name, entry))
+            part.present.append(_present(name, entry, style))
         elif record:
             part.absent.append(name)  # absent, or not in the record
     return part
 
 
-def _present(name: str, entry: Attendance) -> str:
+def _present(name: str, entry: Attendance, style: str) -> str:
     if entry.presence == Presence.PARTIAL:
-        return f"{name}（{attendance.partial_times(entry)}）"
+        return f"{name}（{_part_attended(entry, style)}）"
     if entry.presence == Presence.PROXY:
         return _("%(name)s (proxy: %(proxy)s)", name=name, proxy=entry.proxy_name)
     return name
+
+
+def _part_attended(entry: Attendance, style: str) -> str:
+    """「14時20分から」: the times of a late arrival or early departure, as the document
+    writes times (``attendance.partial_times`` is the screen's 14:20)."""
+    arrived, left = (
+        dates.japanese_time(dates.in_tokyo(moment).time(), style) if moment else None
+        for moment in (entry.arrived_at, entry.left_at)
+    )
+    if arrived and left:
+        return _("%(start)s to %(end)s", start=arrived, end=left)
+    if arrived:
+        return _("from %(time)s", time=arrived)
+    return _("until %(time)s", time=left)
 
 
 def approvals(version: MinutesVersion, bodies: list[Body]) -> list[Approved]:

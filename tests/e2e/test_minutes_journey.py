@@ -88,7 +88,7 @@ def editor_section(page: Page, title: str) -> Locator:
 
 def document_section(page: Page, title: str) -> Locator:
     return page.locator("article.minutes-document section.minutes-section").filter(
-        has=page.locator("h2", has_text=title)
+        has=page.locator("h2, h3", has_text=title)
     )
 
 
@@ -305,7 +305,7 @@ def test_both_chairs_approve_and_the_minutes_lock(page: Page, browse, journey: J
     digest = page.locator("main dl.facts code.hash")
     expect(digest).to_have_text(SHA256)
     expect(page.locator("main dl.facts .badge.ok")).to_have_text(ui("Matches the approved content"))
-    expect(page.locator("footer.minutes-foot code.hash")).to_have_text(digest.inner_text())
+    expect(page.locator(".minutes-approval code.hash")).to_have_text(digest.inner_text())
     expect(page.locator("main a[href$='/edit']")).to_have_count(0)
     expect(page.locator("main form[action$='/withdraw']")).to_have_count(0)
     # The editor's own address sends back to the minutes, saying they are locked.
@@ -408,7 +408,7 @@ def test_the_approved_minutes_print_on_a4(page: Page, browse, journey: Journey, 
     expect(page.locator("article.minutes-document h1")).to_contain_text(TITLE)
     expect(document_section(page, SECRET_TITLE)).to_be_visible()
     expect(document_section(page, PUBLIC_TITLE)).to_be_visible()
-    expect(page.locator("footer.minutes-foot code.hash")).to_have_text(SHA256)
+    expect(page.locator(".minutes-approval code.hash")).to_have_text(SHA256)
 
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1_000
