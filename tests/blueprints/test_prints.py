@@ -306,3 +306,14 @@ def test_an_item_added_as_public_shows_to_everyone(app, world, people, joint):
     page = text(client_for(app, "member.kyogitai").get(order_path(joint)))
     assert "3" in re.findall(r'<span class="order-number">(\d+)</span>', page)
     assert "公開の報告事項" in page and mark_in(page) is None
+
+
+# --- Other printed reports ------------------------------------------------------------------
+
+
+def test_the_apportionment_report_is_headed_by_its_fiscal_year(app, world, secretary):
+    page = text(secretary.get("/apportionment/?period=2026"))
+    assert "<h2>令和8年度（令和8年4月1日から令和9年3月31日まで）</h2>" in page
+    app.config["DATE_STYLE"] = "seireki"
+    page = text(secretary.get("/apportionment/?period=2026"))
+    assert "<h2>2026年度（2026年4月1日から2027年3月31日まで）</h2>" in page
