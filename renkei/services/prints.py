@@ -174,7 +174,9 @@ class _General:
     body_id: int | None
 
 
-def _says_more(section: MinutesSection, record: dict, laid_out: dict[int, str]) -> bool:
+def _says_more(
+    section: MinutesSection, record: dict[int, Attendance], laid_out: dict[int, str]
+) -> bool:
     """The attendance section says more than the record printed above it: written in by
     hand, or the only account there is (no record yet)."""
     text = section.text.strip()
