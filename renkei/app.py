@@ -29,6 +29,7 @@ from renkei.blueprints import (
     organisations,
     people,
     polls,
+    prints,
     sessions,
     templating,
     transaction,
@@ -106,6 +107,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         attendance.bp,
         apportionment.bp,
         polls.bp,
+        prints.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -22,7 +22,8 @@ from flask_login import login_required
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from renkei.blueprints import mail_dispatch
+from renkei.blueprints import mail_dispatch, templating
+from renkei.blueprints import prints as print_views
 from renkei.blueprints.common import (
     audit_confidential,
     get_or_404,
@@ -46,7 +47,7 @@ from renkei.blueprints.once import already_saved, once, remember
 from renkei.blueprints.sessions import load_session
 from renkei.blueprints.transaction import attempt, flashed, shown_on
 from renkei.db import get_db
-from renkei.i18n import LazyText, format_tokyo
+from renkei.i18n import LazyText
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
@@ -56,7 +57,7 @@ from renkei.models import (
     SectionKind,
     Visibility,
 )
-from renkei.services import attendance, minutes, minutes_document, policy, scheduling
+from renkei.services import attendance, minutes, minutes_document, policy, prints, scheduling
 from renkei.services.policy import MinutesView
 
 bp = Blueprint("minutes", __name__)
@@ -302,6 +303,7 @@ def show(version_id: int):
         view=view,
         body=body,
         document=document,
+        **_printed(version, access, view, body, document),
         views=_views(version, access, body),
         approvals=minutes.decisions(version, access),
         to_decide=minutes.awaiting_decision(version, access),
@@ -329,7 +331,7 @@ def download(version_id: int):
     body = _extract_body(version)
     document = _document(version, access, view, body)
     _log_shown("export", version, document, view, body)
-    css = open_static("css/minutes.css") + page_rule(version.minutes.session, body)
+    css = open_static("css/minutes.css") + page_rule(version, body, document)
     html = render_template(
         "minutes/download.html",
         version=version,
@@ -338,6 +340,7 @@ def download(version_id: int):
         body=body,
         document=document,
         css=css,
+        **_printed(version, access, view, body, document),
     )
     response = make_response(html)
     response.mimetype = "text/html"
@@ -365,27 +368,29 @@ def printed(version_id: int):
 @bp.route("/minutes/<int:version_id>/page.css")
 @login_required
 def page_css(version_id: int):
-    """The running head of the printed pages: the bodies (or the extract's body) and date."""
-    version, _access = _version(version_id)
+    """The running head of the printed pages: the bodies (or the extract's body) and date,
+    and for a print holding closed content its mark, the reader and the time."""
+    version, access = _version(version_id)
     body = _extract_body(version)
-    response = make_response(page_rule(version.minutes.session, body))
-    response.mimetype = "text/css"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    document = _document(version, access, _view(), body)
+    return print_views.css_response(page_rule(version, body, document))
 
 
-def page_rule(session, body) -> str:
+def page_rule(version, body, document) -> str:
+    session = version.minutes.session
     bodies = [body] if body else session.bodies
-    head = f"{'・'.join(b.name for b in bodies)}　{format_tokyo(session.start_at, 'date')}"
-    style = "font-size: 9pt; color: #444; vertical-align: bottom; padding-bottom: 2mm;"
-    return "@page { @top-left { content: " + css_string(head) + "; " + style + " } }\n"
+    return print_views.running_head(session, bodies, prints.shown_content(document))
 
 
-def css_string(text: str) -> str:
-    """A CSS string literal: every character outside plain letters escaped, so that no name
-    can end the string or the rule."""
-    escaped = "".join(ch if ch.isalnum() or ch in " ・　" else f"\\{ord(ch):x} " for ch in text)
-    return f'"{escaped}"'
+def _printed(version, access, view, body, document) -> dict:
+    """What the 会議録 prints beside the sections: attendance, approvals, the mark."""
+    bodies = [body] if body else version.minutes.session.bodies
+    return {
+        "proceedings": prints.proceedings(
+            get_db(), version, bodies, access, view, templating.date_style()
+        ),
+        "mark": prints.mark_for(prints.shown_content(document)),
+    }
 
 
 def open_static(path: str) -> str:
@@ -631,6 +636,7 @@ def approve(version_id: int, body_id: int):
         view=MinutesView.FULL,
         decided=minutes.current_approvals(version).get(body_id),
         document=document,
+        **_printed(version, access, MinutesView.FULL, body, document),
     )
 
 

@@ -9,7 +9,6 @@ decides what is shown a silent ``False`` can open as easily as close. A misspelt
 
 from datetime import date, datetime, time
 
-from flask import current_app
 from jinja2 import Environment
 from jinja2.exceptions import UndefinedError
 
@@ -83,7 +82,7 @@ def field_attributes(field, required: bool = False) -> dict:
 
 def date_style() -> str:
     """The install's DATE_STYLE (renkei.config): 和暦 unless it chose the Western calendar."""
-    return current_app.config.get("DATE_STYLE", dates.WAREKI)
+    return dates.install_style()
 
 
 def _day(value: date | datetime) -> date:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import jpholiday
+from flask import current_app, has_app_context
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -81,6 +82,12 @@ def _year(day: date, style: str) -> str:
         return f"{day.year}年"
     name, year = era
     return f"{name}{'元' if year == 1 else year}年"
+
+
+def install_style() -> str:
+    """The install's DATE_STYLE (renkei.config), for what a service writes into a document
+    (the next session in a draft of the minutes); 和暦 outside an app."""
+    return current_app.config.get("DATE_STYLE", WAREKI) if has_app_context() else WAREKI
 
 
 def japanese_date(day: date, style: str = WAREKI, *, weekday: bool = True) -> str:

@@ -44,7 +44,7 @@ from renkei.models import (
 )
 from renkei.models.sessions import session_bodies
 from renkei.services import attendance, audit, mail, minutes_document, policy
-from renkei.services.dates import today
+from renkei.services.dates import in_tokyo, install_style, japanese_date, japanese_time, today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 MAX_TEXT = 50_000  # characters per section: a long meeting's record fits many times over
@@ -112,7 +112,7 @@ def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
     """The sections of a new draft: outline, attendance per body, one per agenda item (as
     closed as the item), decisions, next session."""
     texts = attendance.attendance_texts(db, session)
-    sections = [_section(SectionKind.HEADER, Visibility.PUBLIC, text=_outline(session))]
+    sections = [_section(SectionKind.HEADER, Visibility.PUBLIC, text=outline(session))]
     for body in session.bodies:
         sections.append(
             _section(
@@ -151,7 +151,8 @@ def _item_section(item: AgendaItem) -> MinutesSection:
     )
 
 
-def _outline(session: MeetingSession) -> str:
+def outline(session: MeetingSession) -> str:
+    """The outline section as laid out (the 会議録 prints it only if it was written in)."""
     bodies = "、".join(body.name for body in session.bodies)
     if session.is_joint:
         bodies += f"（{_('Joint session')}）"
@@ -188,7 +189,9 @@ def _next(db: Session, session: MeetingSession) -> str:
     following = next((s for s in candidates if served <= {b.id for b in s.bodies}), None)
     if following is None:
         return ""
-    text = format_tokyo(following.start_at)
+    # Written into the document as it prints: 令和8年12月10日（木）　14時00分 (DATE_STYLE).
+    start, style = in_tokyo(following.start_at), install_style()
+    text = f"{japanese_date(start.date(), style)}　{japanese_time(start.time(), style)}"
     if following.place:
         text += f"　{following.place}"
     return text

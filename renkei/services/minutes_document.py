@@ -124,6 +124,10 @@ class ShownSection:
     section: MinutesSection
     heading: str
     shown: bool
+    # An agenda item's number and title as the reader sees them (the 会議録's list of
+    # items); 0 and the heading for the other sections.
+    number: int = 0
+    title: str = ""
 
 
 def document(
@@ -138,11 +142,13 @@ def document(
             if shown and section.case_number:
                 title = _("%(title)s (case %(case)s)", title=title, case=section.case_number)
             heading = _("Item %(n)d: %(title)s", n=number, title=title)
-        elif section.kind == SectionKind.ATTENDANCE and section.body is not None:
+            result.append(ShownSection(section, heading, shown, number, title))
+            continue
+        if section.kind == SectionKind.ATTENDANCE and section.body is not None:
             heading = _("Attendance: %(body)s", body=section.body.name)
         else:
             heading = str(section.kind.label)
-        result.append(ShownSection(section, heading, shown))
+        result.append(ShownSection(section, heading, shown, title=heading))
     return result
 
 

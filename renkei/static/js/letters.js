@@ -1,5 +1,6 @@
-// The printed notices (templates/letters/index.html): the print button, shown only where
-// scripts run (no inline script: the Content-Security-Policy allows none).
+// The printed notices (templates/letters/index.html) and the 次第 (templates/prints/order.html):
+// the print button, shown only where scripts run (no inline script: the Content-Security-Policy
+// allows none).
 (function () {
   "use strict";
 
