@@ -129,7 +129,9 @@ def has_errors(form) -> bool:
 
 def own_errors(field) -> list[str]:
     """The messages said of a list of rows itself ("give at least one slot"), without
-    those of its rows, which WTForms keeps in the same list."""
+    those of its rows, which WTForms keeps in the same list (a row's own are a dict)."""
+    if isinstance(field.errors, dict):
+        return []
     return [message for message in field.errors if isinstance(message, str)]
 
 

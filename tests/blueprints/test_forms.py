@@ -5,9 +5,7 @@ only those); errors tied to their fields for screen readers; the obvious choice 
 import re
 from datetime import date
 
-from sqlalchemy import select
-
-from renkei.models import Membership, MeetingSession, Person, Poll, Role
+from renkei.models import MeetingSession, Membership, Person, Poll, Role
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import SUPPORT
@@ -31,6 +29,10 @@ def element(page: str, element_id: str) -> str:
     tags = re.findall(rf'<[a-z]+\b[^>]*\bid="{re.escape(element_id)}"[^>]*>', page)
     assert len(tags) == 1, (element_id, tags)
     return tags[0]
+
+
+def element_text(page: str, element_id: str) -> str:
+    return page.split(element(page, element_id), 1)[1].split("<", 1)[0]
 
 
 def described_by(page: str, element_id: str) -> list[str]:
@@ -188,3 +190,54 @@ def test_the_host_body_is_chosen_when_the_secretary_serves_only_one(app, world):
         r'<select[^>]*id="host_body_id".*?</select>', several.get_data(as_text=True), re.S
     )
     assert not re.search(r'<option selected value="\d|value="\d+" selected', host.group(0))
+
+
+def test_poll_slots_are_labelled_with_their_number(as_secretary, world):
+    page = as_secretary.get("/polls/new").get_data(as_text=True)
+    for number, row in ((1, 0), (2, 1), (8, 7)):
+        assert f'<label for="slots-{row}-day">候補{number} 日付</label>' in page
+        assert f'<label for="slots-{row}-start">候補{number} 開始</label>' in page
+        assert f'<label for="slots-{row}-end">候補{number} 終了</label>' in page
+    assert '<label for="slots-0-day">日付</label>' not in page
+
+
+def test_a_poll_with_several_faults_says_them_all_on_their_slots(as_secretary, world):
+    """No title, no body, the first slot ending before it starts, the third without its
+    end, the fourth with a date that is none: each said at once, on its own field."""
+    before = count(world, Poll)
+    data = {
+        "title": "",
+        "slots-0-day": "2026-12-10", "slots-0-start": "16:00", "slots-0-end": "14:00",
+        "slots-1-day": "", "slots-1-start": "", "slots-1-end": "",
+        "slots-2-day": "2026-12-11", "slots-2-start": "14:00", "slots-2-end": "",
+        "slots-3-day": "2026-02-30", "slots-3-start": "14:00", "slots-3-end": "16:00",
+    }  # fmt: skip
+    response = as_secretary.post("/polls/new", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert summary_links(page) == [
+        ("title", "件名"),
+        ("body_ids-0", "対象の会議体"),
+        ("slots-0-day", "候補1 日付"),
+        ("slots-2-end", "候補3 終了"),
+        ("slots-3-day", "候補4 日付"),
+    ]
+    for field_id in ("slots-0-day", "slots-2-end", "slots-3-day"):
+        assert 'aria-invalid="true"' in element(page, field_id)
+        assert f"{field_id}-error" in described_by(page, field_id)
+        assert element(page, f"{field_id}-error").startswith('<p class="field-error"')
+    assert "候補日時 1 の終了時刻は開始時刻より後にしてください。" in page
+    assert 'aria-invalid="true"' not in element(page, "slots-1-day")  # the empty row
+    assert count(world, Poll) == before
+
+
+def test_no_slot_at_all_is_said_on_the_group_of_slots(as_secretary, world):
+    support = body_named(world, SUPPORT)
+    page = as_secretary.post(
+        "/polls/new", data={"title": "日程", "body_ids": support.id, "host_body_id": support.id}
+    ).get_data(as_text=True)
+    assert summary_links(page) == [("slots-0-day", "候補日時")]
+    assert (
+        "slots-error" in described_by(page, "slots-hint")
+        or 'aria-describedby="slots-hint slots-error"' in page
+    )
