@@ -447,6 +447,7 @@ def link(poll_token: str):
         comment=(form.comment.data or "") if failed else row.comment,
         choices=list(Choice),
         errors=error_messages(form),
+        typed=form if failed else None,
         slot_label=polls.slot_label,
     )
     return _no_store(page), 400 if failed else 200

@@ -8,9 +8,12 @@ from datetime import date
 from renkei.models import MeetingSession, Membership, Person, Poll, Role
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
+from tests.polls_helpers import make_poll
 from tests.sessions_helpers import SUPPORT
 
-SUMMARY = re.compile(r'<div class="error-summary" role="alert" tabindex="-1">(.*?)</div>', re.S)
+SUMMARY = re.compile(
+    r'<div class="error-summary" role="alert" tabindex="-1"[^>]*>(.*?)</div>', re.S
+)
 
 
 def summary_of(page: str) -> str:
@@ -241,3 +244,23 @@ def test_no_slot_at_all_is_said_on_the_group_of_slots(as_secretary, world):
         "slots-error" in described_by(page, "slots-hint")
         or 'aria-describedby="slots-hint slots-error"' in page
     )
+
+
+def test_an_unanswered_slot_is_said_in_its_row_and_tied_to_its_buttons(client, world):
+    poll = make_poll(world, SUPPORT)
+    first, second, third = poll.slots
+    login(client, "member.both@example.jp")
+    response = client.post(
+        f"/polls/{poll.id}/answer", data={f"slot-{first.id}": "yes", f"slot-{second.id}": "no"}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "入力内容を確認してください" in summary_of(page)
+    error_id = f"slot-{third.id}-error"
+    assert element_text(page, error_id) == "すべての候補日時に回答してください。"
+    buttons = re.findall(rf'<input type="radio" name="slot-{third.id}"[^>]*>', page)
+    assert len(buttons) == 3
+    for button in buttons:
+        assert f'aria-describedby="{error_id}"' in button and 'aria-invalid="true"' in button
+    answered = re.findall(rf'<input type="radio" name="slot-{first.id}"[^>]*>', page)
+    assert not any("aria-invalid" in button for button in answered)
