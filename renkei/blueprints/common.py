@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from renkei.blueprints.templating import has_errors
 from renkei.db import get_db
 from renkei.links import Links
 from renkei.services import audit, policy
@@ -28,7 +29,7 @@ def require(allowed: bool) -> None:
 
 def render_form(template: str, form: FlaskForm, **context):
     """Render a form page; a form with errors answers 400 so scripts and tests notice."""
-    status = 400 if form.errors else 200
+    status = 400 if has_errors(form) else 200
     return render_template(template, form=form, **context), status
 
 

@@ -124,7 +124,10 @@ YEAR_MESSAGE = _l("Enter a date between %(first)d and %(last)d.", first=2000, la
 
 class Required:
     """Like DataRequired, but keeps the field's own parse error ("2026-02-30 is no date")
-    instead of replacing it with "required"."""
+    instead of replacing it with "required". Flags the field required, as DataRequired does
+    (the 必須 mark and the ``required`` attribute follow from it)."""
+
+    field_flags = {"required": True}
 
     def __init__(self, message):
         self.message = message
@@ -132,7 +135,7 @@ class Required:
     def __call__(self, form, field):
         if field.process_errors:
             raise StopValidation()
-        if field.data is None or field.data == "":
+        if field.data is None or field.data == "" or field.data == []:
             raise StopValidation(str(self.message))
 
 

@@ -3,7 +3,7 @@ the result with quorum per body, decide a slot, remind, export."""
 
 import re
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from wtforms import Form, FormField, RadioField, StringField, TextAreaField
 from wtforms.fields import FieldList
@@ -15,6 +15,7 @@ from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
     InputForm,
+    Required,
     TimeField,
     error_messages,
     none_choice,
@@ -31,7 +32,7 @@ from renkei.models import Choice, Poll, Status
 from renkei.services import policy, polls
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import tokyo_to_utc
-from renkei.services.errors import DomainError, Forbidden, NotFound
+from renkei.services.errors import Checks, DomainError, DomainErrors, Forbidden, NotFound
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
 
@@ -56,6 +57,7 @@ class PollForm(InputForm):
         _l("Bodies served"),
         coerce=optional_int,
         validate_choice=False,
+        validators=[Required(_l("Choose at least one body."))],
         description=_l("Choose several bodies to hold a joint session."),
     )
     host_body_id = IdSelectField(
@@ -73,6 +75,15 @@ class PollForm(InputForm):
         description=_l("Answers are taken until the end of this day."),
     )
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000, message=TOO_LONG)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each row's fields say which candidate they are (「候補2 開始」): a screen reader
+        # reading a field, or the error summary linking to it, names the row.
+        for number, entry in enumerate(self.slots.entries, start=1):
+            entry.form.day.label.text = _("Slot %(n)d date", n=number)
+            entry.form.start.label.text = _("Slot %(n)d start", n=number)
+            entry.form.end.label.text = _("Slot %(n)d end", n=number)
 
 
 class SlotAnswer:
@@ -147,19 +158,31 @@ def _fill_choices(form: PollForm) -> None:
     form.host_body_id.choices = [none_choice(_l("Choose the host body")), *row_choices(bodies)]
 
 
-def _data(form: PollForm) -> polls.PollData:
+def _data(form: PollForm, checks: Checks) -> polls.PollData:
+    """The poll the form describes: its rows that give a slot; a row given in part is
+    kept in ``checks``, on each field it lacks, and a row the form could not read is left
+    to the form's own error."""
     body_ids = list(form.body_ids.data or [])
     host = form.host_body_id.data
     if host is None and len(body_ids) == 1:
         host = body_ids[0]
     slots = []
     for number, entry in enumerate(form.slots.entries, start=1):
-        day, start, end = entry.form.day.data, entry.form.start.data, entry.form.end.data
-        if day is None and start is None and end is None:
+        row = entry.form
+        given = {name: row[name].data for name in ("day", "start", "end")}
+        if entry.errors or all(value is None for value in given.values()):
             continue
-        if day is None or start is None or end is None:
-            raise DomainError(_l("Slot %(n)d: give the date, start and end.", n=number), "slots")
-        slots.append(polls.SlotData(tokyo_to_utc(day, start), tokyo_to_utc(day, end)))
+        with checks:
+            _check_complete(row, given, number)
+            day = given["day"]
+            slots.append(
+                polls.SlotData(
+                    tokyo_to_utc(day, given["start"]),
+                    tokyo_to_utc(day, given["end"]),
+                    number=number,
+                    field=row.day.name,
+                )
+            )
     return polls.PollData(
         title=form.title.data or "",
         body_ids=body_ids,
@@ -168,6 +191,34 @@ def _data(form: PollForm) -> polls.PollData:
         deadline=form.deadline.data,
         comment=form.comment.data or "",
     )
+
+
+def _check_complete(row: Form, given: dict, number: int) -> None:
+    """A row with its date, start and end, or an error on each one it lacks."""
+    missing = [
+        DomainError(_l("Slot %(n)d: give the date, start and end.", n=number), row[name].name)
+        for name, value in given.items()
+        if value is None
+    ]
+    if missing:
+        raise DomainErrors(missing)
+
+
+def _checked(form: PollForm) -> polls.PollData | None:
+    """The poll when the form is sent and right. The service's rules are checked even when
+    a field is wrong, on what can be read, so that every fault is shown at once."""
+    if not form.is_submitted():
+        return None
+    fields_ok = form.validate()
+    slots_read = not any(entry.errors for entry in form.slots.entries)
+    with shown_on(form) as done:
+        checks = Checks()
+        data = _data(form, checks)
+        slots_read = slots_read and not checks.errors
+        with checks:
+            polls.validate(get_db(), data, by=me(), now=utcnow(), slots_read=slots_read)
+        checks.done()
+    return data if fields_ok and done else None
 
 
 def load_poll(poll_id: int) -> tuple[Poll, policy.PollAccess]:
@@ -199,9 +250,9 @@ def new():
     require(bool(policy.secretary_body_ids(db, me())))
     form = PollForm()
     _fill_choices(form)
-    if form.validate_on_submit():
+    if (data := _checked(form)) is not None:
         with shown_on(form):
-            poll = polls.create_poll(db, _data(form), by=me())
+            poll = polls.create_poll(db, data, by=me())
             settings = mail_dispatch.mail_settings()
             queued = polls.queue_requests(
                 db,
@@ -215,19 +266,7 @@ def new():
             flash(_("The date poll has been created."), "success")
             mail_dispatch.announce_and_deliver(queued, mail_dispatch.NOTICE)
             return redirect(shown)
-    elif request.method == "POST":
-        _move_slot_errors(form)
     return render_form("polls/new.html", form)
-
-
-def _move_slot_errors(form: PollForm) -> None:
-    """A slot row's typing error is said above the form with the row's number (the list
-    of rows has no single field to link to); the row's own field shows it too."""
-    for number, entry in enumerate(form.slots.entries, start=1):
-        for messages in entry.errors.values():
-            for message in messages:
-                form.form_errors.append(_("Slot %(n)d: %(problem)s", n=number, problem=message))
-    form.slots.errors = []
 
 
 @bp.route("/<int:poll_id>")
@@ -408,6 +447,7 @@ def link(poll_token: str):
         comment=(form.comment.data or "") if failed else row.comment,
         choices=list(Choice),
         errors=error_messages(form),
+        typed=form if failed else None,
         slot_label=polls.slot_label,
     )
     return _no_store(page), 400 if failed else 200

@@ -91,7 +91,7 @@ from renkei.services import (
 )
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, today, tokyo_date, tokyo_to_utc
-from renkei.services.errors import DomainError
+from renkei.services.errors import Checks, DomainError
 from renkei.services.scheduling import SessionData
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -138,6 +138,7 @@ class SessionForm(InputForm):
         _l("Bodies served"),
         coerce=optional_int,
         validate_choice=False,  # the service names an unknown body in Japanese
+        validators=[Required(_l("Choose at least one body."))],
         description=_l("Choose several bodies to hold a joint session."),
     )
     host_body_id = IdSelectField(
@@ -210,7 +211,9 @@ def _fill_choices(form: SessionForm, session: MeetingSession | None) -> None:
 
 
 def _data(form: SessionForm) -> SessionData:
-    start_day = form.start_date.data
+    """What the form says; a date or time it could not read stands in as today or
+    midnight, for the checks that do not need it (see _times_read)."""
+    start_day = form.start_date.data or tokyo_date(utcnow())
     end_day = form.end_date.data or start_day
     body_ids = list(form.body_ids.data or [])
     host = form.host_body_id.data
@@ -220,14 +223,41 @@ def _data(form: SessionForm) -> SessionData:
         title=form.title.data or "",
         body_ids=body_ids,
         host_body_id=host,
-        start=tokyo_to_utc(start_day, form.start_time.data),
-        end=tokyo_to_utc(end_day, form.end_time.data),
+        start=tokyo_to_utc(start_day, form.start_time.data or time(0)),
+        end=tokyo_to_utc(end_day, form.end_time.data or time(0)),
         presiding_person_id=form.presiding_person_id.data,
         place=form.place.data or "",
         online_url=(form.online_url.data or "").strip(),
         mode=form.mode.data,
         notes=form.notes.data or "",
     )
+
+
+def _times_read(form: SessionForm) -> bool:
+    """Whether the form read the date and times: the service checks them only then."""
+    fields = (form.start_date, form.start_time, form.end_time)
+    return all(f.data is not None and not f.errors for f in fields) and not form.end_date.errors
+
+
+def _checked(form: SessionForm) -> tuple[SessionData, series.RepeatRule | None] | None:
+    """The session and its repeat rule when the form is sent and right. The service's rules
+    are checked even when a field is wrong, on what can be read, so that every fault is
+    shown at once rather than one per attempt."""
+    if not form.is_submitted():
+        return None
+    fields_ok = form.validate()
+    data, rule = _data(form), None
+    with shown_on(form) as done:
+        checks = Checks()
+        with checks:
+            scheduling.validate(get_db(), data, by=me(), times=_times_read(form))
+        if form.repeat is not None and not any(getattr(form, n).errors for n in REPEAT_FIELDS):
+            rule = _rule(form)
+            if rule is not None and _times_read(form):
+                with checks:
+                    series.validate_rule(rule, data.start)
+        checks.done()
+    return (data, rule) if fields_ok and done else None
 
 
 def _rule(form: SessionForm) -> series.RepeatRule | None:
@@ -276,24 +306,29 @@ def new():
     del form.scope  # only an occurrence of a series has a scope to choose
     _fill_choices(form, None)
     if request.method == "GET":
-        body_id = query_int("body")
-        if str(body_id) in {choice.value for choice in form.body_ids.choices}:
-            form.body_ids.data = [body_id]
-            form.host_body_id.data = body_id
+        _preselect_body(form)
         form.start_time.data, form.end_time.data = time(14, 0), time(16, 0)
     found_warnings = []
-    if form.validate_on_submit():
+    if (checked := _checked(form)) is not None:
+        data, rule = checked
         with shown_on(form):
-            data = _data(form)
-            scheduling.validate(db, data, by=me())
-            rule = _rule(form)
-            if rule is not None:
-                series.validate_rule(rule, data.start)
             found_warnings = scheduling.warnings(db, data, by=me())
             if not found_warnings or form.confirmed.data == _fingerprint(found_warnings):
                 return _create(data, rule)
             form.confirmed.data = _fingerprint(found_warnings)
     return render_form("sessions/form.html", form, session=None, warnings=found_warnings)
+
+
+def _preselect_body(form: SessionForm) -> None:
+    """The body is chosen already when it is obvious: the page was opened from a body's
+    page (?body=<id>), or the secretary serves only one body."""
+    offered = [int(choice.value) for choice in form.body_ids.choices]
+    body_id = query_int("body")
+    if body_id not in offered:
+        body_id = offered[0] if len(offered) == 1 else None
+    if body_id is not None:
+        form.body_ids.data = [body_id]
+        form.host_body_id.data = body_id
 
 
 def _fingerprint(found: list[scheduling.SchedulingWarning]) -> str:
@@ -432,10 +467,9 @@ def edit(session_id: int):
     if request.method == "GET":
         _prefill(form, session)
     found_warnings = []
-    if form.validate_on_submit():
+    if (checked := _checked(form)) is not None:
+        data = checked[0]
         with shown_on(form):
-            data = _data(form)
-            scheduling.validate(db, data, by=me())
             found_warnings = scheduling.warnings(db, data, by=me(), exclude_ids={session.id})
             if not found_warnings or form.confirmed.data == _fingerprint(found_warnings):
                 if form.scope.data == "following" and session.series_id is not None:

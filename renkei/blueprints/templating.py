@@ -62,9 +62,17 @@ class StrictEnum:
         return f"StrictEnum({self._enum.__name__})"
 
 
-def field_attributes(field, required: bool = False) -> dict:
+def is_required(field) -> bool:
+    """Whether ``field`` must be filled in, as its validators say (``DataRequired``,
+    ``InputRequired`` and renkei's ``Required`` flag it): the one source for the 必須 mark
+    and the ``required`` attribute, so that the two never disagree."""
+    return bool(getattr(field.flags, "required", False))
+
+
+def field_attributes(field, required: bool | None = None) -> dict:
     """The attributes a form field is rendered with (``_forms.html``): its hint and error
-    named for screen readers, marked invalid when it has errors, and required."""
+    named for screen readers, marked invalid when it has errors, and required (as its
+    validators say, unless ``required`` says otherwise)."""
     described = []
     if field.description:
         described.append(f"{field.id}-hint")
@@ -75,9 +83,55 @@ def field_attributes(field, required: bool = False) -> dict:
         attributes["aria-describedby"] = " ".join(described)
     if field.errors:
         attributes["aria-invalid"] = "true"
-    if required:
+    if is_required(field) if required is None else required:
         attributes["required"] = True
+        attributes["aria-required"] = "true"
     return attributes
+
+
+CHOICE_GROUPS = ("CheckboxesField", "RadioField", "SelectMultipleField")
+
+
+def error_target(field) -> str:
+    """The id a link to ``field`` goes to: a group of boxes has none of its own, so its
+    first box; a list of rows, its first row's first field."""
+    if field.type == "FieldList" and field.entries:
+        return error_target(field.entries[0])
+    if field.type == "FormField":
+        return error_target(next(iter(field)))
+    return f"{field.id}-0" if field.type in CHOICE_GROUPS else field.id
+
+
+def field_errors(form) -> list[tuple]:
+    """(field, message) for every error on ``form``'s fields, a list of rows' fields
+    included (a poll's candidate slots), in the order of the form; the page-expired
+    token is left to the summary's own sentence."""
+    found = []
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue
+        if field.type in ("FieldList", "FormField"):
+            if own := own_errors(field):
+                found.append((field, " ".join(own)))
+            found.extend(field_errors(field))
+        else:
+            found.extend((field, message) for message in field.errors)
+    return found
+
+
+def has_errors(form) -> bool:
+    """Whether anything is wrong with ``form``: said above it, on a field, or on a row's
+    field (which WTForms' ``form.errors``, computed once, may not have seen yet)."""
+    csrf = getattr(form, "csrf_token", None)
+    return bool(form.form_errors or field_errors(form) or (csrf is not None and csrf.errors))
+
+
+def own_errors(field) -> list[str]:
+    """The messages said of a list of rows itself ("give at least one slot"), without
+    those of its rows, which WTForms keeps in the same list (a row's own are a dict)."""
+    if isinstance(field.errors, dict):
+        return []
+    return [message for message in field.errors if isinstance(message, str)]
 
 
 def date_style() -> str:
@@ -114,5 +168,12 @@ def install(jinja_env: Environment) -> None:
     jinja_env.filters["japanese_date"] = japanese_date
     jinja_env.filters["japanese_time"] = japanese_time
     jinja_env.filters["japanese_fiscal_year"] = japanese_fiscal_year
-    jinja_env.globals["field_attributes"] = field_attributes
+    jinja_env.globals.update(
+        field_attributes=field_attributes,
+        is_required=is_required,
+        error_target=error_target,
+        field_errors=field_errors,
+        own_errors=own_errors,
+        has_errors=has_errors,
+    )
     jinja_env.globals["pledge_text"] = pledge_text

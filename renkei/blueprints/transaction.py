@@ -22,10 +22,11 @@ from typing import Any
 
 from flask import Flask, Response, flash, g, request
 from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField
 
 from renkei.db import get_db
 from renkei.services import audit
-from renkei.services.errors import DomainError, Forbidden, NotFound
+from renkei.services.errors import DomainError, Forbidden, NotFound, each_error
 
 
 def init_app(app: Flask) -> None:
@@ -72,6 +73,9 @@ def attempt(
         raise
     except DomainError as error:
         get_db().rollback()
+        for each in each_error(error):
+            if isinstance(each, refusals):
+                raise each from None
         outcome.error = error
     else:
         outcome.ok = True
@@ -100,11 +104,32 @@ def flashed() -> Iterator[Outcome]:
 
 
 def _put_on_form(form: FlaskForm, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and not isinstance(error, Forbidden):
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
+    """Each error on the field it names (a row's field by its full name, ``slots-1-end``),
+    or above the form; a message the field or form already shows is not said twice."""
+    for each in each_error(error):
+        field = find_field(form, each.field) if each.field else None
+        message = str(each.message)
+        if field is not None and not isinstance(each, Forbidden):
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
+        elif message not in form.form_errors:
+            form.form_errors.append(message)
+
+
+def find_field(form, name: str):
+    """The field of ``form`` called ``name``: an attribute, or a field inside a list of
+    rows (``FieldList`` of ``FormField``) by the name it is posted under."""
+    found = getattr(form, name, None)
+    if found is not None:
+        return found
+    return next((field for field in _all_fields(form) if field.name == name), None)
+
+
+def _all_fields(fields) -> Iterator:
+    for field in fields:
+        yield field
+        if isinstance(field, FieldList | FormField):
+            yield from _all_fields(field)
 
 
 def _finish(response: Response) -> Response:

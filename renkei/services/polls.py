@@ -41,7 +41,7 @@ from renkei.models import (
 from renkei.models.polls import poll_bodies
 from renkei.services import mail, policy, quorum, scheduling
 from renkei.services.dates import holiday_name, today, tokyo_date, tokyo_day_bounds
-from renkei.services.errors import DomainError, Forbidden
+from renkei.services.errors import Checks, DomainError, Forbidden
 from renkei.services.logins import token_hash
 from renkei.services.scheduling import SessionData
 
@@ -56,6 +56,10 @@ REQUEST, REMINDER = "poll", "poll-reminder"  # MailMessage.kind
 class SlotData:
     start: datetime  # timezone-aware
     end: datetime
+    # The slot's number as the person sees it (a form's row, empty rows counted: None is its
+    # place among the slots), and the form field that shows what is wrong with it.
+    number: int | None = None
+    field: str = "slots"
 
 
 @dataclass
@@ -71,36 +75,53 @@ class PollData:
 # --- Making a poll ------------------------------------------------------------------------
 
 
-def validate(db: Session, data: PollData, *, by: Person, now: datetime) -> list[Body]:
-    """Raise DomainError for the first thing wrong; return the poll's bodies."""
-    if not data.slots:
-        raise DomainError(_l("Give at least one candidate slot."), "slots")
-    if len(data.slots) > MAX_SLOTS:
-        raise DomainError(_l("Give at most %(max)d candidate slots.", max=MAX_SLOTS), "slots")
+def validate(
+    db: Session, data: PollData, *, by: Person, now: datetime, slots_read: bool = True
+) -> list[Body]:
+    """Raise DomainError for what is wrong, DomainErrors for several things at once (each
+    slot's on its own field); return the poll's bodies. ``slots_read=False``: the form could
+    not read some of its slots and says so itself, so having none is not said again."""
+    checks = Checks()
+    with checks:
+        if not data.slots and slots_read:
+            raise DomainError(_l("Give at least one candidate slot."), "slots")
+        if len(data.slots) > MAX_SLOTS:
+            raise DomainError(_l("Give at most %(max)d candidate slots.", max=MAX_SLOTS), "slots")
     seen = set()
-    for number, slot in enumerate(data.slots, start=1):
-        check_slot(slot, number, now)
-        if (slot.start, slot.end) in seen:
-            raise DomainError(_l("Slot %(n)d is given twice.", n=number), "slots")
+    for place, slot in enumerate(data.slots, start=1):
+        number = slot.number or place
+        with checks:
+            check_slot(slot, number, now)
+            if (slot.start, slot.end) in seen:
+                raise DomainError(_l("Slot %(n)d is given twice.", n=number), slot.field)
         seen.add((slot.start, slot.end))
-    # The title, bodies, host and the secretary's right to schedule them are a session's.
-    bodies = scheduling.validate(db, _session_data(data, data.slots[0]), by=by)
-    if len(data.title.strip()) > TITLE_LENGTH:
-        raise DomainError(_l("Use at most %(max)d characters.", max=TITLE_LENGTH), "title")
-    if data.deadline is not None and deadline_end(data.deadline) <= now:
-        raise DomainError(_l("The deadline has already passed."), "deadline")
+    # The title, bodies, host and the secretary's right to schedule them are a session's;
+    # its times are the slots', checked above.
+    bodies: list[Body] = []
+    first = data.slots[0] if data.slots else SlotData(now, now)
+    with checks:
+        bodies = scheduling.validate(db, _session_data(data, first), by=by, times=False)
+    with checks:
+        if len(data.title.strip()) > TITLE_LENGTH:
+            raise DomainError(_l("Use at most %(max)d characters.", max=TITLE_LENGTH), "title")
+    with checks:
+        if data.deadline is not None and deadline_end(data.deadline) <= now:
+            raise DomainError(_l("The deadline has already passed."), "deadline")
+    checks.done()
     return bodies
 
 
 def check_slot(slot: SlotData, number: int, now: datetime) -> None:
     if slot.end <= slot.start:
-        raise DomainError(_l("Slot %(n)d must end after it starts.", n=number), "slots")
+        raise DomainError(_l("Slot %(n)d must end after it starts.", n=number), slot.field)
     if slot.start <= now:
-        raise DomainError(_l("Slot %(n)d is in the past.", n=number), "slots")
+        raise DomainError(_l("Slot %(n)d is in the past.", n=number), slot.field)
     try:
         scheduling.check_times(SessionData("", [], None, slot.start, slot.end))
     except DomainError as error:
-        raise DomainError(_l("Slot %(n)d: %(problem)s", n=number, problem=error.message)) from None
+        raise DomainError(
+            _l("Slot %(n)d: %(problem)s", n=number, problem=error.message), slot.field
+        ) from None
 
 
 def deadline_end(day: date) -> datetime:

@@ -39,7 +39,7 @@ from renkei.models import (
 from renkei.models.sessions import session_bodies
 from renkei.services import policy
 from renkei.services.dates import holiday_name, in_tokyo, tokyo_date, tokyo_to_utc
-from renkei.services.errors import DomainError, Forbidden
+from renkei.services.errors import Checks, DomainError, Forbidden
 
 MAX_LENGTH = timedelta(hours=24)
 ONE_DAY = timedelta(days=1)
@@ -91,11 +91,36 @@ class SchedulingWarning:
 # --- Checks -------------------------------------------------------------------------------
 
 
-def validate(db: Session, data: SessionData, *, by: Person) -> list[Body]:
-    """Raise DomainError for the first thing wrong; return the bodies served."""
-    if not data.title.strip():
-        raise DomainError(_l("Enter a title."), "title")
-    check_times(data)
+def validate(db: Session, data: SessionData, *, by: Person, times: bool = True) -> list[Body]:
+    """Raise DomainError for what is wrong, DomainErrors for several things at once (the
+    form shows them together); return the bodies served. ``times=False``: the form could
+    not read the date or times, and says so itself; the rest is still checked."""
+    checks = Checks()
+    with checks:
+        if not data.title.strip():
+            raise DomainError(_l("Enter a title."), "title")
+    if times:
+        with checks:
+            check_times(data)
+    bodies: list[Body] = []
+    with checks:
+        bodies = _served(db, data, by)
+    with checks:
+        if (
+            data.presiding_person_id is not None
+            and db.get(Person, data.presiding_person_id) is None
+        ):
+            raise DomainError(_l("The person does not exist."), "presiding_person_id")
+    with checks:
+        _check_mode(data.mode)
+    with checks:
+        _check_url(data.online_url)
+    checks.done()
+    return bodies
+
+
+def _served(db: Session, data: SessionData, by: Person) -> list[Body]:
+    """The bodies served, one of them the host, all of them the secretary's."""
     bodies = _bodies(db, data)
     if data.host_body_id not in {body.id for body in bodies}:
         raise DomainError(_l("The host body must be one of the bodies served."), "host_body_id")
@@ -104,14 +129,14 @@ def validate(db: Session, data: SessionData, *, by: Person) -> list[Body]:
         raise Forbidden(
             _l("You can only schedule sessions of bodies whose secretariat you are."), "body_ids"
         )
-    if data.presiding_person_id is not None and db.get(Person, data.presiding_person_id) is None:
-        raise DomainError(_l("The person does not exist."), "presiding_person_id")
+    return bodies
+
+
+def _check_mode(mode: str) -> None:
     try:
-        Mode(data.mode)
+        Mode(mode)
     except ValueError:
         raise DomainError(_l("Choose how the session is held."), "mode") from None
-    _check_url(data.online_url)
-    return bodies
 
 
 def check_times(data: SessionData) -> None:

@@ -29,5 +29,36 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", copyButtons);
+  // A page that comes back with errors: the focus goes to the summary of what is wrong,
+  // so that a screen reader reads it first and the keyboard starts from there.
+  function focusErrorSummary() {
+    var summary = document.querySelector(".error-summary");
+    if (summary) {
+      summary.focus();
+    }
+  }
+
+  // A link in the summary moves the focus to the field it names (following the link
+  // alone would only scroll), with the field's label or legend kept in view.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) {
+      return;
+    }
+    var field = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!field) {
+      return;
+    }
+    event.preventDefault();
+    var group = field.closest("fieldset");
+    var caption = field.labels && field.labels.length && !field.closest("label") ? field.labels[0] : null;
+    var shown = caption || (group && group.querySelector("legend")) || field;
+    shown.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    copyButtons();
+    focusErrorSummary();
+  });
 })();
