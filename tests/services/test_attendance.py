@@ -299,7 +299,7 @@ def test_the_draft_minutes_follow_the_record_unless_edited(world, secretary, hel
     world.commit()
     assert (refreshed.updated, refreshed.kept) == (1, 1)
     support = attendance_section(world, version, SUPPORT).text
-    assert "**定足数**: 委員6名のうち2名が出席（必要4名）— 不成立" in support
+    assert "**定足数**：委員6名のうち2名が出席（必要4名）— 不成立" in support
     assert "支援 一郎" in support and "**欠席**（5）" in support
     assert attendance_section(world, version, LAYER1).text == "出席者は別紙のとおり"
 
