@@ -910,7 +910,7 @@ def test_a_closed_sections_task_only_for_those_entitled(secretary, world, people
     secret = find(world, draft, SectionKind.ITEM, SUPPORT)
     for name, shown in (("member.kyogitai", "地域 さくら"), ("member.both", "兼務 三郎")):
         response = add_action(secretary, secret, "ケースの支援計画を作る", people[name])
-        assert f"{shown} {NOT_ENTITLED}" in follow(secretary, response), name
+        assert f"{shown}{NOT_ENTITLED}" in follow(secretary, response), name
     assert count(world, ActionItem) == 0
     # The pledged chair of the 支援会議 may be given it.
     response = add_action(secretary, secret, "ケースの支援計画を作る", people["chair.support"])

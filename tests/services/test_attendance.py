@@ -178,7 +178,7 @@ def test_partial_attendance_is_kept_with_its_times(world, secretary, held):
         (LineData(0, "proxy"), "proxy_name", "代理で出席した人"),
         (LineData(0, "maybe"), "presence", "選んでください"),
         (LineData(0, None), "presence", "選んでください"),
-        (LineData(0, "present", note="長" * 201), "note", "200 文字以内"),
+        (LineData(0, "present", note="長" * 201), "note", "200文字以内"),
     ],
 )
 def test_bad_lines_are_refused_and_nothing_is_written(
