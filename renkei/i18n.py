@@ -78,12 +78,23 @@ def lazy_gettext(string: str, **variables) -> LazyText:
     return LazyText(gettext, string, **variables)
 
 
+def labelled(label: str, value: str) -> str:
+    """ "Place: 役場" in English, 「場所：役場」 in Japanese (a full-width colon, no space)."""
+    return gettext("%(label)s: %(value)s", label=label, value=value)
+
+
+def colon() -> str:
+    """The colon between a label and its value, for templates that put markup around
+    either: the same message as ``labelled``, so both write it alike."""
+    return gettext("%(label)s: %(value)s", label="", value="")
+
+
 def install_in_templates(jinja_env) -> None:
     """The templates' _(), gettext() and ngettext() in place of those Flask-Babel installs:
     the same "newstyle" semantics (autoescaped, always %-formatted) without Jinja's
     wrappers, which cost more than the lookup itself."""
     jinja_env.globals.update(
-        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext, colon=colon
     )
 
 

@@ -80,8 +80,8 @@ class ItemForm(CorrectionFields):
     description = TextAreaField(
         _l("Description"),
         description=_l(
-            "Markdown: **bold**, lists starting with “- ”, links as [text](https://…). "
-            "Other HTML is removed."
+            "Formatting: **bold**, a line starting with “- ” for a bulleted list, links as "
+            "[text](https://…); other formatting is not kept."
         ),
         render_kw={"rows": 8},
     )

@@ -9,7 +9,7 @@ from renkei.blueprints.common import me
 from renkei.blueprints.fields import query_int
 from renkei.db import get_db
 from renkei.models import Body
-from renkei.services import audit
+from renkei.services import audit, audit_display
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -31,7 +31,7 @@ def index():
     bodies = db.scalars(select(Body).where(Body.id.in_(scope.body_ids)).order_by(Body.name)).all()
     return render_template(
         "audit/index.html",
-        entries=rows,
+        entries=audit_display.show(db, rows),
         total=total,
         page=page,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
@@ -39,5 +39,4 @@ def index():
         body_names={b.id: b.name for b in bodies},
         body_id=body_id,
         scope=scope,
-        actions=audit.ACTIONS,
     )

@@ -84,7 +84,9 @@ def login():
     if person is None:
         logins.refused(db, email, ip, locked=False)
         keep_writes()
-        form.form_errors.append(_("The e-mail address or password is not correct."))
+        form.form_errors.append(
+            _("The e-mail address or the password is not correct. Please check them and try again.")
+        )
         return render_form("auth/login.html", form)
     logins.succeeded(db, person, ip)
     # A fresh session on login, so an identifier planted before it is worthless.

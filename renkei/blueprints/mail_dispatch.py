@@ -81,7 +81,7 @@ def announce_and_deliver(queued: mail.QueueResult, kind: str) -> None:
     if queued.messages:
         if not settings.uses_smtp:
             flash(
-                _("No mail server is configured: the messages were saved in the outbox folder."),
+                _("No mail server is configured: the messages were kept on the server, not sent."),
                 "info",
             )
         deliver(settings, queued.ids)

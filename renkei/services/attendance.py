@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import rowcount, utcnow
-from renkei.i18n import LazyText, format_tokyo
+from renkei.i18n import LazyText, format_tokyo, labelled
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
@@ -371,7 +371,7 @@ def attendance_texts(db: Session, session: MeetingSession) -> dict[int, str]:
 
 def _listed(groups: dict[str, list[str]], labels: dict[str, str]) -> list[str]:
     return [
-        f"- **{labels[key]}**（{len(groups[key])}）: {'、'.join(groups[key])}"
+        "- " + labelled(f"**{labels[key]}**（{len(groups[key])}）", "、".join(groups[key]))
         for key in labels
         if key in groups
     ]
@@ -420,7 +420,8 @@ def _recorded(
         "absent": _("Absent"),
         "unknown": _("Not recorded"),
     }
-    return "\n".join([f"- **{_('Quorum')}**: {quorum_text(counted)}", *_listed(groups, labels)])
+    quorate = "- " + labelled(f"**{_('Quorum')}**", quorum_text(counted))
+    return "\n".join([quorate, *_listed(groups, labels)])
 
 
 def partial_times(entry: Attendance) -> str:

@@ -58,6 +58,7 @@ ACTIONS = {
     "participant_changed": _l("Changed a participant's items"),
     "participant_removed": _l("Removed a participant from a session"),
     "session_pledge": _l("Recorded a participant's confidentiality pledge for a session"),
+    "session_convened": _l("Sent the convening notice of a session"),
 }
 
 

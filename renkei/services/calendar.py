@@ -15,6 +15,7 @@ from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
+from renkei.i18n import labelled
 from renkei.links import Links
 from renkei.models import Answer, MeetingSession, Person, Status
 from renkei.services import installation, policy
@@ -103,7 +104,7 @@ def _description(session: MeetingSession, links: Links) -> str:
     if lines:
         parts.append(_("Agenda") + "\n" + "\n".join(lines))
     if session.online_url:
-        parts.append(_("Online meeting link") + ": " + session.online_url)
+        parts.append(labelled(_("Online meeting link"), session.online_url))
     parts.append(links.session(session.id))
     return "\n\n".join(parts)
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from renkei.i18n import gettext as _
+from renkei.i18n import labelled
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     Body,
@@ -300,7 +301,7 @@ def _change_notice(
             name=by.name,
             body=body.name,
         ),
-        blocks=[changes, [f"{_('Page')}: {link}"]],
+        blocks=[changes, [labelled(_("Page"), link)]],
         organizer=None,
         sender=sender,
     )

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import rowcount, utcnow
-from renkei.i18n import format_tokyo
+from renkei.i18n import format_tokyo, labelled
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.links import Links
@@ -158,15 +158,19 @@ def outline(session: MeetingSession) -> str:
         bodies += f"（{_('Joint session')}）"
     when = f"{format_tokyo(session.start_at)}–{format_tokyo(session.end_at, 'time')}"
     lines = [
-        f"- **{_('Date and time')}**: {when}",
-        f"- **{_('Bodies served')}**: {bodies}",
-        f"- **{_('How it is held')}**: {session.mode.label}",
+        _outline_line(_("Date and time"), when),
+        _outline_line(_("Bodies served"), bodies),
+        _outline_line(_("How it is held"), session.mode.label),
     ]
     if session.place:
-        lines.append(f"- **{_('Place')}**: {session.place}")
+        lines.append(_outline_line(_("Place"), session.place))
     if session.presiding_person is not None:
-        lines.append(f"- **{_('Presiding')}**: {session.presiding_person.name}")
+        lines.append(_outline_line(_("Presiding"), session.presiding_person.name))
     return "\n".join(lines)
+
+
+def _outline_line(label: str, value: str) -> str:
+    return "- " + labelled(f"**{label}**", value)
 
 
 def _next(db: Session, session: MeetingSession) -> str:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from renkei.db import rowcount, utcnow
 from renkei.errors import DomainError
-from renkei.i18n import format_tokyo
+from renkei.i18n import format_tokyo, labelled
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.links import Links
@@ -450,9 +450,9 @@ def _changes(
             lines.append(_("You are now convened to the session of %(when)s.", when=_when(now)))
             continue
         before = row.snapshot
-        prefix = f"{format_tokyo(session.start_at, 'date')}: " if several else ""
+        day = format_tokyo(session.start_at, "date")
         for line in _differences(before, now):
-            lines.append(prefix + line)
+            lines.append(labelled(day, line) if several else line)
     return lines[:MAX_CHANGE_LINES]
 
 

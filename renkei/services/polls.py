@@ -20,7 +20,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import rowcount, utcnow
-from renkei.i18n import format_tokyo
+from renkei.i18n import format_tokyo, labelled
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.links import Links
@@ -645,11 +645,11 @@ def _request_message(
 ) -> _Request:
     """Subject and text, in MAIL_LOCALE (the caller forces it)."""
     facts = [
-        f"{_('Title')}: {poll.title}",
-        f"{_('Bodies')}: {'、'.join(b.name for b in poll.bodies)}",
+        labelled(_("Title"), poll.title),
+        labelled(_("Bodies"), "、".join(b.name for b in poll.bodies)),
     ]
     if poll.deadline_at:
-        facts.append(f"{_('Deadline')}: {format_tokyo(poll.deadline_day_end, 'date')}")
+        facts.append(labelled(_("Deadline"), format_tokyo(poll.deadline_day_end, "date")))
     slots = [_("Candidate slots:")] + [f"・{slot_label(slot)}" for slot in poll.slots]
     blocks = [facts, slots]
     if poll.comment:

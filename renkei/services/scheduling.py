@@ -19,6 +19,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from renkei import textnorm
 from renkei.db import utcnow
+from renkei.i18n import labelled
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
     Answer,
@@ -408,7 +409,7 @@ def _describe(name: str, old: object, new: object) -> str:
             return f"{in_tokyo(value):%Y-%m-%d %H:%M}"
         return str(getattr(value, "label", value) or "—")
 
-    return f"{FIELD_LABELS.get(name, name)}: {shown(old)} → {shown(new)}"
+    return labelled(str(FIELD_LABELS.get(name, name)), f"{shown(old)} → {shown(new)}")
 
 
 def record(

@@ -115,7 +115,7 @@ def test_a_period_that_is_none_is_a_clear_error(client, world, hours):
     login(client, "admin@example.jp")
     response = client.get("/apportionment/?period=令和8年度")
     assert response.status_code == 400
-    assert "年度は 2026、月は 2026-05 のように" in response.get_data(as_text=True)
+    assert "年度は2026、月は2026-05のように" in response.get_data(as_text=True)
     assert client.get("/apportionment/report.csv?period=2026-13").status_code == 400
 
 
@@ -146,7 +146,7 @@ def test_an_administrator_records_posts_on_a_persons_page(client, world):
     response = client.post(f"/people/{person.id}/posts", data=form)
     assert response.status_code == 302 and count(world, Post) == 1
     for bad, message in (
-        ({**form, "start_on": "2026-04-31"}, "2026-04-01 のように"),
+        ({**form, "start_on": "2026-04-31"}, "2026-04-01のように"),
         ({**form, "end_on": "2026-03-01"}, "開始日より前"),
         ({**form, "title": ""}, "職名を入力"),
         ({**form, "programme": "lottery"}, "事業を選んで"),

@@ -87,7 +87,7 @@ def test_a_time_that_is_no_time_is_reported_on_its_row(as_secretary, world, held
     response = as_secretary.post(f"/sessions/{held.id}/attendance", data=data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "何も保存されていません" in page and "14:00 のように" in page
+    assert "何も保存されていません" in page and "14:00のように" in page
     assert count(world, Attendance) == 0
 
 
@@ -184,11 +184,11 @@ def other_sessions_item(app, world) -> int:
         ({"person": "99999999999"}, EXPIRED),  # beyond any id
         ({"presence": "maybe"}, CHOOSE),
         ({"presence": ""}, CHOOSE),
-        ({"arrived": "2時"}, "14:00 のように"),
+        ({"arrived": "2時"}, "14:00のように"),
         ({"item": "x"}, NOT_AN_ITEM),
         ({"item": "other"}, NOT_AN_ITEM),  # someone else's: another session's item
-        ({"note": "長" * 201}, "200 文字以内で入力してください。"),
-        ({"proxy": "長" * 101}, "100 文字以内で入力してください。"),  # although present
+        ({"note": "長" * 201}, "200文字以内で入力してください。"),
+        ({"proxy": "長" * 101}, "100文字以内で入力してください。"),  # although present
     ],
     ids=[
         "person-not-a-number",

@@ -7,7 +7,16 @@ import pytest
 from sqlalchemy import select
 
 from renkei.models import AuditEntry, Visibility
-from renkei.services import agenda, audit, demo, minutes, pledges
+from renkei.services import (
+    accounts,
+    agenda,
+    audit,
+    audit_display,
+    convening,
+    demo,
+    minutes,
+    pledges,
+)
 from renkei.services.agenda import ItemData
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
@@ -153,3 +162,114 @@ def test_logins_failures_and_lockouts_are_account_events(client, world):
     client.post("/logout", data={})
     login(client, "secretary@example.jp")
     assert "nobody@example.jp" not in client.get("/audit/").get_data(as_text=True)
+
+
+# --- The log in Japanese -------------------------------------------------------------------
+
+# What the services write into an entry's detail, which the page must never show as such.
+RAW = [
+    "session #",
+    "Session",
+    "view=",
+    "body=",
+    "person",
+    "role=",
+    "term=",
+    "selected:",
+    "before:",
+    "items:",
+    "minutes:",
+    "revision",
+    "version",
+    "sha256",
+    "visibility",
+    "agenda_item",
+    "minutes_section",
+    "minutes_version",
+    "membership",
+    "admin=",
+    "active=",
+    "password set",
+    "all members",
+]
+
+
+def log_text(client) -> str:
+    """The log's table as read (the page around it carries English words of its own: the
+    language switch)."""
+    page = client.get("/audit/").get_data(as_text=True)
+    return page[page.index('<table class="list audit">') : page.index("</table>")]
+
+
+def test_the_log_reads_in_japanese_field_by_field(app, client, world, joint):
+    secretary = person_by_email(world, "secretary@example.jp")
+    member = person_by_email(world, "member.both@example.jp")
+    support = body_named(world, SUPPORT)
+    with app.app_context():
+        # A selection and a participant on a coming session; an edit of the minutes.
+        coming = make_session(world, SUPPORT)
+        convening.set_selection(world, coming, support.id, [secretary.id, member.id], by=secretary)
+        version = world.scalar(select(minutes.MinutesVersion))
+        section = next(s for s in version.sections if s.agenda_item_id is not None)
+        minutes.save_section(world, section, "記録", revision=section.revision, by=secretary)
+        world.commit()
+    login(client, "secretary@example.jp")
+    client.get(f"/minutes/{version.id}/download?view=full")
+    text = log_text(client)
+    for raw in RAW:
+        assert raw not in text, raw
+    assert f"開催回 #{joint.id}" in text
+    assert "表示の種類：全文" in text  # view=full
+    assert f"選定した招集対象者：{secretary.name}、{member.name}" in text
+    assert "変更前の招集対象者：全構成員" in text
+    assert "保存回数：1" in text and "議事録の項目 #" in text
+    assert "内容：追加" in text and "議題 #" in text  # the confidential item added
+
+
+def test_account_changes_read_in_japanese(app, client, world):
+    admin = person_by_email(world, "admin@example.jp")
+    member = person_by_email(world, "member.both@example.jp")
+    with app.app_context():
+        accounts.set_account(world, member, is_admin=False, active=True, by=admin)
+        accounts.give_login(world, member, "a long enough password 1", by=admin)
+        world.commit()
+    login(client, "admin@example.jp")
+    text = log_text(client)
+    for raw in RAW:
+        assert raw not in text, raw
+    assert "管理者権限：なし" in text and "ログインの許可：あり" in text
+    assert "内容：パスワードを設定" in text and member.name in text
+
+
+@pytest.mark.parametrize(
+    ("detail", "shown"),
+    [
+        ("added", [("内容", "追加")]),
+        ("changed: title,visibility", [("変更した項目", "件名、公開範囲")]),
+        ("position 3", [("議題番号", "3")]),
+        ("visibility public", [("公開範囲", "公開")]),
+        ("CSV import: 4", [("CSVからの取込", "4人")]),
+        (
+            "selected: -; before: all members",
+            [("選定した招集対象者", "—"), ("変更前の招集対象者", "全構成員")],
+        ),
+        (
+            "person 999; items: 998; minutes: yes",
+            [("氏名", "#999"), ("出席する議題", "#998"), ("議事録の閲覧許可", "あり")],
+        ),
+        ("revision 4", [("保存回数", "4")]),
+        ("version 2 sha256=ab12", [("版", "第2版"), ("改ざん検知用の値", "ab12")]),
+        (
+            "person=999 role=member term=2026-04-01..",
+            [("氏名", "#999"), ("役割", "構成員"), ("任期", "2026-04-01〜")],
+        ),
+        ("view=member diff", [("表示の種類", "委員向け"), ("閲覧した画面", "版の比較")]),
+        ("admin=True active=False", [("管理者権限", "あり"), ("ログインの許可", "なし")]),
+        ("password set", [("内容", "パスワードを設定")]),
+    ],
+)
+def test_each_stored_detail_has_japanese_labels_and_values(app, detail, shown):
+    """Every form of detail the services write (and entries already sealed keep)."""
+    with app.test_request_context():
+        fields = audit_display.describe(detail, audit_display.Names())
+        assert [(f.label, f.value) for f in fields] == shown

@@ -1,7 +1,10 @@
 from tests.conftest import login
 from tests.helpers import person_by_email
 
-WRONG = "メールアドレスまたはパスワードが正しくありません。"
+WRONG = (
+    "メールアドレスまたはパスワードが正しくありません。"
+    "入力内容をお確かめのうえ、もう一度お試しください。"
+)
 
 
 def test_login_page_has_email_and_password_fields(client):
@@ -100,3 +103,14 @@ def test_deactivated_person_is_logged_out_and_cannot_log_in(app, as_admin, world
         "/login", data={"email": "member.both@example.jp", "password": "renkei-demo"}
     )
     assert WRONG in response.get_data(as_text=True)
+
+
+def test_a_failed_login_says_so_without_talking_of_saving(client, world):
+    """Logging in saves nothing: the summary says the login failed, not that nothing was
+    saved, and the page speaks to the reader politely."""
+    page = client.post("/login", data={"email": "admin@example.jp", "password": "bad"})
+    text = page.get_data(as_text=True)
+    assert "ログインできませんでした。" in text and WRONG in text
+    assert "保存" not in text
+    assert "パスワードをお忘れの方" in text
+    assert "アカウントをお持ちでない構成員の方には" in text

@@ -51,11 +51,11 @@ def test_secretary_convenes_selected_members(app, as_secretary, world):
     )
     assert response.status_code == 302
     page = as_secretary.get(f"/sessions/{session.id}").get_data(as_text=True)
-    assert "構成員を選んで招集（2 名）" in _section(page, "convening")
+    assert "構成員を選んで招集（2名）" in _section(page, "convening")
     invitees = _section(page, "invitees")
     assert "支援 一郎" in invitees and "兼務 三郎" not in invitees and "税務 健" not in invitees
     # Of those convened, only the chair votes: the quorum is a majority of one.
-    assert "定足数は、招集した構成員 1 名の過半数で数えます。" in page
+    assert "定足数は、招集した構成員1名の過半数で数えます。" in page
     entry = world.scalar(select(AuditEntry).where(AuditEntry.action == "convened_selected"))
     assert entry.category == "content" and entry.body_id == support.id
     assert entry.session_id == session.id and "兼務" not in entry.detail

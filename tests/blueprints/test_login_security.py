@@ -23,7 +23,7 @@ LOCKED = (
     "Too many failed logins: you cannot log in for a while. "
     "Please try again in about %(minutes)d minutes."
 )
-WRONG = "The e-mail address or password is not correct."
+WRONG = "The e-mail address or the password is not correct. Please check them and try again."
 CHECK_MAIL = (
     "If an account with a login uses this address, a link to set a new password has been "
     "sent to it. The link is valid for one hour and works only once."

@@ -41,7 +41,7 @@ def test_malformed_date_is_refused_in_japanese(as_secretary, world):
         f"/bodies/{support.id}/members/new", data=_form(person.id, term_start="2026-13-45")
     )
     assert response.status_code == 400
-    assert "日付を 2026-04-01 のように入力してください。" in response.get_data(as_text=True)
+    assert "日付を2026-04-01のように入力してください。" in response.get_data(as_text=True)
     assert count(world, Membership) == before
 
 
@@ -169,8 +169,8 @@ def test_every_change_to_a_closed_bodys_members_is_mailed_to_its_chair(as_secret
     assert len(to_chair) == 2
     first, second = (m.get_body(preferencelist=("plain",)).get_content() for m in to_chair)
     assert to_chair[0]["Subject"] == "みどり町支援会議の構成員が変更されました"
-    assert "追加: 協議 次郎（構成員、2026-04-01〜）" in first
-    assert "任期終了: 協議 次郎（構成員、2026-04-01〜2026-06-30）" in second
+    assert "追加：協議 次郎（構成員、2026-04-01〜）" in first
+    assert "任期終了：協議 次郎（構成員、2026-04-01〜2026-06-30）" in second
     assert len(smtp.messages) == 2  # nobody else: the chair alone
 
 
@@ -181,7 +181,7 @@ def test_a_csv_import_into_a_closed_body_is_mailed_to_its_chair(as_secretary, wo
 
     (notice,) = smtp.to("chair.support@example.jp")
     content = notice.get_body(preferencelist=("plain",)).get_content()
-    assert "追加: 山田 太郎" in content and "追加: 佐藤 花子" in content
+    assert "追加：山田 太郎" in content and "追加：佐藤 花子" in content
 
 
 def test_a_public_bodys_changes_are_not_mailed(as_secretary, world, smtp):

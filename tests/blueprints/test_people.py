@@ -98,4 +98,4 @@ def test_people_register_is_paginated(as_secretary, world):
     second = as_secretary.get("/people/?page=2").get_data(as_text=True)
     assert first.count('href="/people/') - second.count('href="/people/') > 50
     assert "追加 119" in second and "追加 119" not in first
-    assert "2 / 2 ページ" in second
+    assert "2 / 2ページ" in second

@@ -487,7 +487,7 @@ def test_without_a_mail_server_the_messages_go_to_the_outbox(app, as_secretary, 
     session = schedule(as_secretary, world, SUPPORT, LAYER1)
     page = convene(as_secretary, session)
     assert (
-        ja(app, "No mail server is configured: the messages were saved in the outbox folder.")
+        ja(app, "No mail server is configured: the messages were kept on the server, not sent.")
         in page
     )
     world.expire_all()

@@ -70,7 +70,7 @@ def test_a_case_discussed_again_keeps_its_number(world, secretary, ctx):
 def test_a_number_in_another_format_is_refused(world, secretary, ctx):
     error = refused(world, make_session(world, SUPPORT), secretary, case_number="8-12")
     assert error.field == "case_number"
-    assert str(error.message) == "ケース番号は R8-0012 の形式で入力してください。"
+    assert str(error.message) == "ケース番号はR8-0012の形式で入力してください。"
 
 
 def test_a_number_not_yet_issued_is_refused(world, secretary, ctx):

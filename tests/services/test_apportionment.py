@@ -213,7 +213,7 @@ def test_periods(text, first, last):
 def test_a_period_that_is_none_is_refused(text):
     with pytest.raises(DomainError) as refused:
         apportionment.parse_period(text)
-    assert "2026-05 のように" in str(refused.value.message)
+    assert "2026-05のように" in str(refused.value.message)
 
 
 def test_posts_are_checked_and_kept_to_administrators(world, secretary):

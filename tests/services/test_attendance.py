@@ -187,7 +187,7 @@ def test_partial_attendance_is_kept_with_its_times(world, secretary, held):
         (LineData(0, "proxy"), "proxy_name", "代理で出席した人"),
         (LineData(0, "maybe"), "presence", "選んでください"),
         (LineData(0, None), "presence", "選んでください"),
-        (LineData(0, "present", note="長" * 201), "note", "200 文字以内"),
+        (LineData(0, "present", note="長" * 201), "note", "200文字以内"),
     ],
 )
 def test_bad_lines_are_refused_and_nothing_is_written(
@@ -308,7 +308,7 @@ def test_the_draft_minutes_follow_the_record_unless_edited(world, secretary, hel
     world.commit()
     assert (refreshed.updated, refreshed.kept) == (1, 1)
     support = attendance_section(world, version, SUPPORT).text
-    assert "**定足数**: 委員6名のうち2名が出席（必要4名）— 不成立" in support
+    assert "**定足数**：委員6名のうち2名が出席（必要4名）— 不成立" in support
     assert "支援 一郎" in support and "**欠席**（5）" in support
     assert attendance_section(world, version, LAYER1).text == "出席者は別紙のとおり"
 

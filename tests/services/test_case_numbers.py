@@ -113,7 +113,7 @@ def test_a_typed_number_must_have_been_issued(db, ctx):
     assert "まだ採番されていません" in str(error.value.message)
     with pytest.raises(DomainError) as error:
         typed(db, "R8-12", "", day, current=None)
-    assert str(error.value.message) == "ケース番号は R8-0012 の形式で入力してください。"
+    assert str(error.value.message) == "ケース番号はR8-0012の形式で入力してください。"
 
 
 def test_an_items_own_number_stays_valid_after_the_prefix_changed(db, ctx):

@@ -15,7 +15,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from renkei import textnorm
-from renkei.i18n import format_tokyo
+from renkei.i18n import format_tokyo, labelled
 from renkei.i18n import gettext as _
 from renkei.links import Links
 from renkei.models import MeetingSession, Person, Status
@@ -82,7 +82,7 @@ def intro(kind: str, *, series: bool = False) -> str:
 
 
 def line(label: str, value: str) -> str:
-    return f"{label}: {value}"
+    return labelled(label, value)
 
 
 def facts(session: MeetingSession, *, with_time: bool = True) -> list[str]:
