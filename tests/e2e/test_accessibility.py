@@ -359,3 +359,106 @@ def test_the_attendance_record_works_on_a_phone(phone_page: Page, scene: Scene):
     choices.first.scroll_into_view_if_needed()
     box = choices.first.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+
+
+# --- Focus indicator and text size -------------------------------------------------------------
+
+# The focused element's ring (outline and box-shadow colours, outline width) and the colours
+# it meets: the background behind the element (its nearest ancestor that paints one) and the
+# element's own. Colours as [r, g, b]; a transparent background is none.
+FOCUSED = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const rgb = (text) => {
+        const m = text && text.match(
+            /rgba?\\(([\\d.]+),\\s*([\\d.]+),\\s*([\\d.]+)(?:,\\s*([\\d.]+))?/);
+        if (!m || (m[4] !== undefined && parseFloat(m[4]) === 0)) return null;
+        return [m[1], m[2], m[3]].map(Number);
+    };
+    let behind = null;
+    for (let node = el.parentElement; node && !behind; node = node.parentElement) {
+        behind = rgb(getComputedStyle(node).backgroundColor);
+    }
+    const style = getComputedStyle(el);
+    return {
+        element: el.outerHTML.slice(0, 120),
+        width: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth),
+        rings: [rgb(style.outlineColor), rgb(style.boxShadow)].filter(Boolean),
+        behind: behind || [255, 255, 255],
+        own: rgb(style.backgroundColor),
+    };
+}"""
+
+
+def luminance(rgb: list[float]) -> float:
+    def channel(value: float) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: list[float], b: list[float]) -> float:
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def weak_focus_rings(page: Page, limit: int = 60) -> list[str]:
+    """Tab through the page (up to ``limit`` stops): each focused element whose ring is
+    missing, or whose best ring colour stands out by less than 3:1 against the background
+    it meets or the element's own."""
+    weak, seen = [], set()
+    page.locator("body").focus()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None or focused["element"] in seen:
+            break
+        seen.add(focused["element"])
+        against = [focused["behind"]] + ([focused["own"]] if focused["own"] else [])
+        best = min(
+            (max((contrast(ring, colour) for ring in focused["rings"]), default=0))
+            for colour in against
+        )
+        if focused["width"] < 2 or best < 3:
+            weak.append(f"{focused['element']}: width {focused['width']}, contrast {best:.2f}")
+    return weak
+
+
+def test_the_focus_ring_stands_out_against_every_background(page: Page, scene: Scene):
+    """Through the header band, buttons, links in tables, notices and error boxes."""
+    found: dict[str, list[str]] = {}
+    page.goto("/login")
+    page.fill("main form input[name=email]", SECRETARY)
+    page.fill("main form input[name=password]", "not the password")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    expect(page.locator(".flash-error, .error-summary").first).to_be_visible()
+    found["/login (wrong password)"] = weak_focus_rings(page)
+    log_in(page, SECRETARY)
+    for url in ("/", "/bodies/", scene.session_url, scene.attendance_url):
+        page.goto(url)
+        found[url] = weak_focus_rings(page)
+    page.goto("/sessions/new")
+    submit(page)
+    expect(page.locator(".error-summary")).to_be_visible()
+    found["/sessions/new (sent empty)"] = weak_focus_rings(page)
+    found = {url: weak for url, weak in found.items() if weak}
+    assert not found, report(found)
+
+
+def test_text_follows_the_browsers_text_size(page: Page):
+    """With the browser's standard font size set to 24px instead of 16px, the page's text,
+    headings, tables and form fields grow by half."""
+    samples = ["body", "main h1", "main p", "main label", "main input[name=email]", ".site-footer"]
+    sizes = """(selectors) => selectors.map(
+        s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    page.goto("/login")
+    usual = page.evaluate(sizes, samples)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 24, "fixed": 20}})
+    page.reload()
+    larger = page.evaluate(sizes, samples)
+    ratios = {s: round(b / a, 2) for s, a, b in zip(samples, usual, larger, strict=True)}
+    assert all(r == 1.5 for r in ratios.values()), ratios
