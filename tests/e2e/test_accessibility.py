@@ -9,7 +9,6 @@ editor to check) and one date poll; the rest is the demo town's: last month's he
 session of the 支援会議 and the 協議体, with its attendance record and approved minutes.
 """
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from renkei.services import demo
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import _browser_required, screenshot
 from tests.e2e.journeys import exact, horizontal_overflow, log_in, past_working_day, submit, ui
 
 pytestmark = pytest.mark.e2e
@@ -40,19 +39,16 @@ SESSION_PATH = re.compile(r"/sessions/(\d+)$")
 EDIT_PATH = re.compile(r"/minutes/\d+/edit$")
 POLL_PATH = re.compile(r"/polls/\d+$")
 
-# Nav links followed on every role's tour; the rest are pages the nav does not lead to.
+# Main-menu links the tours do not follow: the language switch and downloads.
 SKIPPED_HREFS = ("/language/", ".csv", ".ics")
-
-
-def _axe_required() -> bool:
-    return os.environ.get("RENKEI_REQUIRE_BROWSER", "").strip().lower() not in ("", "0", "false")
 
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
+    """axe-core's script; like Chromium, required in CI, else its absence skips the tests."""
     if not AXE.exists():
         message = f"{AXE} is missing: run `npm ci` (make test does)"
-        if _axe_required():
+        if _browser_required():
             pytest.fail(f"{message} (RENKEI_REQUIRE_BROWSER is set)")
         pytest.skip(message)
     return AXE.read_text(encoding="utf-8")
@@ -151,7 +147,7 @@ def _create_poll(page: Page) -> str:
         form.locator("label.checkbox").filter(has_text=exact(body)).locator("input").check()
     form.locator("select[name=host_body_id]").select_option(label=demo.SUPPORT)
     for n, weeks in enumerate((7, 8)):
-        day = past_working_day(-weeks)  # "weeks ago" negative: a working day ahead
+        day = past_working_day(-weeks)  # -weeks ago: a working day some weeks ahead
         form.locator(f"input[name=slots-{n}-day]").fill(day.isoformat())
         form.locator(f"input[name=slots-{n}-start]").fill("14:00")
         form.locator(f"input[name=slots-{n}-end]").fill("15:00")
@@ -196,9 +192,12 @@ def scene(browser: Browser, live_server) -> Iterator[Scene]:
 
 
 def nav_links(page: Page) -> list[str]:
-    """The main menu's addresses as the logged-in person sees them."""
+    """The main menu's addresses as the logged-in person sees them, and the minutes and date
+    polls their home page leads to (a chair's minutes awaiting approval, a member's poll)."""
     page.goto("/")
-    hrefs = page.locator("header .site-nav a").evaluate_all("links => links.map(a => a.href)")
+    links = "links => links.map(a => a.href)"
+    hrefs = page.locator("header .site-nav a").evaluate_all(links)
+    hrefs += page.locator("main a[href^='/minutes/'], main a[href^='/polls/']").evaluate_all(links)
     return [h for h in hrefs if not any(s in h for s in SKIPPED_HREFS)]
 
 
@@ -212,6 +211,12 @@ def tour(page: Page, urls: list[str], axe_source: str) -> dict[str, list[str]]:
         if violations:
             found[url] = violations
     return found
+
+
+def person_link(page: Page) -> str:
+    """A person's page, the first the register lists."""
+    page.goto("/people/")
+    return page.locator("main table a[href^='/people/']").first.get_attribute("href") or ""
 
 
 def report(found: dict[str, list[str]]) -> str:
@@ -237,6 +242,7 @@ def test_the_secretarys_pages_have_no_axe_violations(page: Page, scene: Scene, a
         *common_pages(page, scene),
         "/bodies/overlap",
         "/people/",
+        person_link(page),
         "/organisations/",
         "/audit/",
         scene.attendance_url,
