@@ -10,6 +10,7 @@ export PORT
 PARALLEL ?= -n auto --dist loadfile
 FLASK := $(BIN)/flask --app renkei
 CATALOG := renkei/translations/ja/LC_MESSAGES/messages
+NPM ?= npm
 
 .PHONY: run test lint format deadcode translations messages clean constraints
 
@@ -32,6 +33,12 @@ $(TESTING): $(RUNTIME)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
+# The browser tests' accessibility checker (axe-core), at the version package-lock.json pins;
+# the app itself runs without Node.
+node_modules/.installed: package.json package-lock.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 $(CATALOG).mo: $(CATALOG).po | $(RUNTIME)
 	$(BIN)/pybabel compile --use-fuzzy -d renkei/translations -D messages --statistics
 
@@ -42,7 +49,7 @@ run: $(RUNTIME) translations
 	$(FLASK) load-demo
 	$(FLASK) serve --host 127.0.0.1 --port $(PORT)
 
-test: $(TESTING) translations
+test: $(TESTING) translations node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy renkei
@@ -68,4 +75,4 @@ constraints: $(TESTING)
 	$(BIN)/pip freeze --exclude-editable --exclude pip > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache
