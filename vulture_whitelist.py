@@ -25,6 +25,7 @@ _.validate_item_ids  # WTForms runs validate_<field> methods (renkei/blueprints/
 confirm  # a form field: templates render it, EqualTo("password") reads it
 widget  # WTForms field classes (renkei/blueprints/sessions.py)
 option_widget
+field_flags  # WTForms reads a validator's flags (renkei/blueprints/fields.py: Required)
 impl  # SQLAlchemy TypeDecorator (renkei/db.py)
 cache_ok
 _.process_bind_param

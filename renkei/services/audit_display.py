@@ -11,6 +11,7 @@ people, bodies and agenda items by what readers know them by.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,12 +114,13 @@ def parse(detail: str) -> list[tuple[str, str]]:
 
 
 def _words(tokens: list[str]) -> list[tuple[str, str]]:
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if "=" in token:
-            pairs.append(tuple(token.split("=", 1)))
+            name, value = token.split("=", 1)
+            pairs.append((name, value))
         elif token in NAMED_BY_WORD and i + 1 < len(tokens):
             pairs.append((token, tokens[i + 1]))
             i += 1
@@ -167,7 +169,7 @@ def names_for(db: Session, entries: Iterable[AuditEntry]) -> Names:
     )
 
 
-def _lookup(db: Session, key, value, ids: set[int]) -> dict:
+def _lookup(db: Session, key: Any, value: Any, ids: set[int]) -> dict[Any, Any]:
     if not ids:
         return {}
     return {k: v for k, v in db.execute(select(key, value).where(key.in_(ids)))}
@@ -239,7 +241,7 @@ def _yes_no(value: str, _names: Names) -> str:
     return gettext("Yes") if value in ("True", "yes") else gettext("No")
 
 
-def _label_of(enum) -> Callable[[str, Names], str]:
+def _label_of(enum: Any) -> Callable[[str, Names], str]:
     def shown(value: str, _names: Names) -> str:
         try:
             return str(enum(value).label)

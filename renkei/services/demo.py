@@ -395,6 +395,7 @@ def _session(
 # after the session, as the secretariat would enter it.
 ENTERED_AFTER = agenda.Correction("開催後に登録した会議の議題を入力するため")
 
+
 def _last_months_minutes(
     db: Session, bodies: Mapping[str, Body], people: Mapping[str | None, Person]
 ) -> None:

@@ -1,5 +1,7 @@
 """Errors that services raise when input breaks a rule. Views show ``message`` to the user."""
 
+from types import TracebackType
+
 
 class DomainError(Exception):
     """A rule was broken; nothing was written. ``field`` names the form field at fault."""
@@ -51,7 +53,12 @@ class Checks:
     def __enter__(self) -> "Checks":
         return self
 
-    def __exit__(self, kind, error, _traceback) -> bool:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> bool:
         if error is None or not isinstance(error, DomainError) or isinstance(error, NotFound):
             return False
         self.errors.extend(each_error(error))

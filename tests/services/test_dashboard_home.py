@@ -14,7 +14,14 @@ from renkei.services.agenda import ItemData
 from renkei.services.dates import today
 from renkei.services.errors import DomainError
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session, mark_held, record_attendance
+from tests.sessions_helpers import (
+    COORDINATION,
+    LAYER1,
+    SUPPORT,
+    make_session,
+    mark_held,
+    record_attendance,
+)
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
