@@ -76,6 +76,7 @@ from renkei.models import (
     Status,
 )
 from renkei.services import (
+    agenda,
     attendance,
     convening,
     mail,
@@ -397,6 +398,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         session=session,
         access=access,
         items=session.items,
+        agenda_corrections=agenda.corrections_of(session),
         invitees=people,
         replies={r.person_id: r for r in session.replies},
         tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
@@ -736,6 +738,7 @@ def index():
         statuses=statuses,
         years=session_list.known_fiscal_years(db, viewer, on),
         args=_kept_args(filters),
+        narrowed_to=session_list.narrowed_to(filters, bodies, by_year=view == "list"),
         **values,
     )
     return page, 400 if errors else 200

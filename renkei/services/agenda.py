@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 from renkei.db import utcnow
 from renkei.i18n import LazyText
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import AgendaItem, Body, MeetingSession, Person, Status, Visibility
+from renkei.models import (
+    AgendaItem,
+    Body,
+    MeetingSession,
+    Person,
+    SessionChange,
+    Status,
+    Visibility,
+)
 from renkei.services import audit, case_numbers, minutes, policy, scheduling
 from renkei.services.dates import tokyo_date
 from renkei.services.errors import DomainError, Forbidden
@@ -128,6 +136,11 @@ def _require_visible(access: policy.SessionAccess, item: AgendaItem) -> None:
                 "body before you edit it."
             )
         )
+
+
+def corrections_of(session: MeetingSession) -> list[SessionChange]:
+    """The corrections made to a held session's agenda after it, in the order made."""
+    return [change for change in session.changes if change.kind == CORRECTION]
 
 
 def correction_reason(session: MeetingSession, correction: Correction | None) -> str:

@@ -23,7 +23,10 @@ from renkei.services import agenda
 from renkei.services.audit import ACTIONS
 from renkei.services.policy import MinutesView
 
-# What an entry concerns (``subject_type``).
+# What an entry concerns (``subject_type``). A session's entries link to it, and the
+# attendance record is the session's own: neither needs naming further.
+SESSION_SUBJECT = "session"
+ATTENDANCE_SUBJECT = "attendance"
 SUBJECTS = {
     "session": _l("Session"),
     "agenda_item": _l("Agenda item"),
@@ -143,6 +146,7 @@ class Names:
 
 
 PEOPLE_FIELDS = {"person", "selected", "added", "removed", "before"}
+BODY_FIELD = "body"
 
 
 def _ids(value: str) -> list[int]:
@@ -158,7 +162,7 @@ def names_for(db: Session, entries: Iterable[AuditEntry]) -> Names:
         for name, value in parse(entry.detail):
             if name in PEOPLE_FIELDS and value != "all members":
                 people.update(_ids(value))
-            elif name == "body":
+            elif name == BODY_FIELD:
                 bodies.update(_ids(value))
             elif name == "items":
                 items.update(_ids(value))
@@ -191,10 +195,10 @@ def show(db: Session, entries: list[AuditEntry]) -> list[Shown]:
 def subject(entry: AuditEntry, names: Names) -> str:
     """「議題 #12」, or the person's name; the session is linked apart, the attendance record
     is the session's own."""
-    if not entry.subject_type or entry.subject_type == "session":
+    if not entry.subject_type or entry.subject_type == SESSION_SUBJECT:
         return ""
     label = str(SUBJECTS.get(entry.subject_type, entry.subject_type))
-    if entry.subject_type == "attendance":
+    if entry.subject_type == ATTENDANCE_SUBJECT:
         return label
     if entry.subject_type == "person" and entry.subject_id in names.people:
         return names.people[entry.subject_id]

@@ -22,7 +22,14 @@ from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, MeetingSession, Membership, Participant, Person, Status
 from renkei.models.sessions import session_bodies
 from renkei.services import policy
-from renkei.services.dates import fiscal_year_of, holiday_name, tokyo_date, tokyo_to_utc
+from renkei.services.dates import (
+    fiscal_year_of,
+    holiday_name,
+    install_style,
+    japanese_fiscal_year,
+    tokyo_date,
+    tokyo_to_utc,
+)
 from renkei.services.errors import DomainError
 from renkei.services.scheduling import FIRST_YEAR, LAST_YEAR, ONE_DAY, _known_to
 
@@ -40,6 +47,17 @@ class Filters:
     body_id: int | None = None
     status: Status | None = None
     fiscal_year: int | None = None
+
+
+def narrowed_to(filters: Filters, bodies: Sequence[Body], *, by_year: bool) -> list[str]:
+    """What the list was narrowed to, in words, for the printed page (where the filter form
+    is not printed). ``by_year``: the list view, the one the fiscal year narrows."""
+    chosen = [body.name for body in bodies if body.id == filters.body_id]
+    if filters.status:
+        chosen.append(str(filters.status.label))
+    if filters.fiscal_year and by_year:
+        chosen.append(japanese_fiscal_year(filters.fiscal_year, install_style()))
+    return chosen
 
 
 # --- Who may know of which sessions ---------------------------------------------------------

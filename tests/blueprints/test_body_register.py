@@ -85,7 +85,7 @@ def test_the_secretary_edits_the_register_entry(as_secretary, world):
         ),
         (demo.SUPPORT, {"layer": "second"}, "層を指定できるのは協議体だけです。"),
         (demo.KYOGITAI, {"layer": "third"}, "第1層か第2層を選んでください。"),
-        (demo.SUPPORT, {"rules_title": "要" * 201}, "200 文字以内で入力してください。"),
+        (demo.SUPPORT, {"rules_title": "要" * 201}, "200文字以内で入力してください。"),
         (demo.SUPPORT, {"rules_enacted_on": "2019-13-01"}, "日付"),
     ],
 )
@@ -170,7 +170,7 @@ def test_an_overlong_municipality_is_said_in_japanese_and_changes_nothing(as_adm
               "municipality": "町" * 51, "contact": ""},
     )  # fmt: skip
     assert response.status_code == 400
-    assert "50 文字以内で入力してください。" in response.get_data(as_text=True)
+    assert "50文字以内で入力してください。" in response.get_data(as_text=True)
     world.expire_all()
     assert world.get(Organisation, organisation.id).municipality == demo.TOWN
 

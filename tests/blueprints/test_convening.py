@@ -280,13 +280,14 @@ def test_participant_who_is_a_member_of_the_owning_body_is_refused(app, as_secre
 def test_participant_without_items_or_person_is_refused(app, as_secretary, world):
     session = case_session(app, world)
     sakura = person_by_email(world, "member.kyogitai@example.jp")
+    people_before = count(world, Person)
     no_items = _add(as_secretary, session, person_id=sakura.id)
     assert no_items.status_code == 400
     assert "議題を1つ以上選んでください" in no_items.get_data(as_text=True)
     nobody = _add(as_secretary, session, item_ids=[_item(session, 2).id])
     assert nobody.status_code == 400
     assert "人を選ぶか、新しい人の氏名を入力してください" in nobody.get_data(as_text=True)
-    assert count(world, Participant) == 0 and count(world, Person) == 13
+    assert count(world, Participant) == 0 and count(world, Person) == people_before
 
 
 def test_an_unpledged_secretary_cannot_assign_an_item_they_cannot_see(app, client, world):

@@ -198,9 +198,9 @@ def test_the_host_body_is_chosen_when_the_secretary_serves_only_one(app, world):
 def test_poll_slots_are_labelled_with_their_number(as_secretary, world):
     page = as_secretary.get("/polls/new").get_data(as_text=True)
     for number, row in ((1, 0), (2, 1), (8, 7)):
-        assert f'<label for="slots-{row}-day">候補{number} 日付</label>' in page
-        assert f'<label for="slots-{row}-start">候補{number} 開始</label>' in page
-        assert f'<label for="slots-{row}-end">候補{number} 終了</label>' in page
+        assert f'<label for="slots-{row}-day">候補{number}の日付</label>' in page
+        assert f'<label for="slots-{row}-start">候補{number}の開始時刻</label>' in page
+        assert f'<label for="slots-{row}-end">候補{number}の終了時刻</label>' in page
     assert '<label for="slots-0-day">日付</label>' not in page
 
 
@@ -221,15 +221,15 @@ def test_a_poll_with_several_faults_says_them_all_on_their_slots(as_secretary, w
     assert summary_links(page) == [
         ("title", "件名"),
         ("body_ids-0", "対象の会議体"),
-        ("slots-0-day", "候補1 日付"),
-        ("slots-2-end", "候補3 終了"),
-        ("slots-3-day", "候補4 日付"),
+        ("slots-0-day", "候補1の日付"),
+        ("slots-2-end", "候補3の終了時刻"),
+        ("slots-3-day", "候補4の日付"),
     ]
     for field_id in ("slots-0-day", "slots-2-end", "slots-3-day"):
         assert 'aria-invalid="true"' in element(page, field_id)
         assert f"{field_id}-error" in described_by(page, field_id)
         assert element(page, f"{field_id}-error").startswith('<p class="field-error"')
-    assert "候補日時 1 の終了時刻は開始時刻より後にしてください。" in page
+    assert "候補日時1の終了時刻は開始時刻より後にしてください。" in page
     assert 'aria-invalid="true"' not in element(page, "slots-1-day")  # the empty row
     assert count(world, Poll) == before
 

@@ -194,7 +194,7 @@ def test_a_print_with_confidential_content_is_marked_secret(secretary, world, pr
     assert "view=full" in page_css(page)
     right = re.search(r'@top-right \{ content: "([^"]*)"', head).group(1)
     assert right.startswith(SECRET_MARK) and f"{PRINTED_BY}事務 花子" in right
-    assert re.search(r"印刷日時：令和\d+年\d+月\d+日（.） \d+時\d\d分$", right), right
+    assert re.search(r"印刷日時：令和\d+年\d+月\d+日（.） \d+時\d\d分）$", right), right
     # The member view leaves the confidential section out: no mark, no reader.
     member = text(secretary.get(f"/minutes/{printed}?view=member"))
     assert SECRET not in member and mark_in(member) is None
@@ -301,6 +301,7 @@ def test_an_item_added_as_public_shows_to_everyone(app, world, people, joint):
                 visibility=Visibility.PUBLIC.value,
             ),
             by=people["secretary"],
+            correction=agenda.Correction("次第に載せ忘れた報告事項を補うため"),  # held already
         )
         world.commit()
     page = text(client_for(app, "member.kyogitai").get(order_path(joint)))

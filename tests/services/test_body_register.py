@@ -109,7 +109,7 @@ def test_a_new_consultative_body_records_its_layer(world):
         (demo.KYOGITAI, {"layer": "third"}, "layer", "第1層か第2層を選んで"),
         # A 協議体 made a support meeting keeps no layer: the layer must be cleared first.
         (demo.KYOGITAI, {"kind": "support_meeting"}, "layer", "層を指定できるのは協議体だけ"),
-        (demo.SUPPORT, {"rules_title": "要" * 201}, "rules_title", "200 文字以内"),
+        (demo.SUPPORT, {"rules_title": "要" * 201}, "rules_title", "200文字以内"),
         (demo.SUPPORT, {"rules_title": "設置\n要綱"}, "rules_title", "1行で入力"),
         (demo.SUPPORT, {"rules_title": "設置\x00要綱"}, "rules_title", "1行で入力"),
         (
@@ -156,7 +156,7 @@ def test_an_organisation_records_its_municipality_and_is_audited(world):
 
 @pytest.mark.parametrize(
     ("municipality", "message"),
-    [("町" * 51, "50 文字以内"), ("さくら\r\n町", "1行で入力"), ("さくら\x7f町", "1行で入力")],
+    [("町" * 51, "50文字以内"), ("さくら\r\n町", "1行で入力"), ("さくら\x7f町", "1行で入力")],
 )
 def test_a_wrong_municipality_is_refused_and_changes_nothing(app, world, municipality, message):
     admin = person_by_email(world, "admin@example.jp")

@@ -354,6 +354,7 @@ def test_bad_participants_change_nothing(world, case, ctx):
     )
     world.add(foreign)
     world.commit()
+    people_before = count(world, Person)
     attempts = [
         ParticipantData(item_ids=[foreign.id], person_id=sakura.id),
         ParticipantData(item_ids=[], person_id=sakura.id),
@@ -369,7 +370,7 @@ def test_bad_participants_change_nothing(world, case, ctx):
         with pytest.raises(DomainError):
             convening.add_participant(world, case, data, by=secretary)
         world.rollback()
-    assert count(world, Participant) == 0 and count(world, Person) == 13
+    assert count(world, Participant) == 0 and count(world, Person) == people_before
     convening.add_participant(
         world, case, ParticipantData(item_ids=[item(case, 2).id], person_id=sakura.id), by=secretary
     )
