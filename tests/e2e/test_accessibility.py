@@ -20,7 +20,16 @@ from playwright.sync_api import Browser, Page, expect
 
 from renkei.services import demo
 from tests.e2e.conftest import _browser_required, screenshot
-from tests.e2e.journeys import exact, horizontal_overflow, log_in, past_working_day, submit, ui
+from tests.e2e.journeys import (
+    add_item,
+    exact,
+    horizontal_overflow,
+    log_in,
+    past_working_day,
+    schedule_session,
+    submit,
+    ui,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -101,34 +110,12 @@ def session_link(page: Page, body_url: str, title: str) -> str:
         page.wait_for_load_state()
 
 
-def _schedule_held_session(page: Page) -> str:
-    """A past session of the 支援会議 (held at once), with one confidential item; its URL."""
-    page.goto("/sessions/new")
-    form = page.locator("main form.form")
-    form.locator("input[name=title]").fill(TITLE)
-    option = form.locator("label.checkbox").filter(has_text=exact(demo.SUPPORT))
-    option.locator("input[type=checkbox][name=body_ids]").check()
-    form.locator("select[name=host_body_id]").select_option(label=demo.SUPPORT)
-    form.locator("input[name=start_date]").fill(past_working_day(6).isoformat())
-    form.locator("input[name=start_time]").fill("10:00")
-    form.locator("input[name=end_time]").fill("11:00")
-    submit(page)
-    expect(page).to_have_url(SESSION_PATH)
-    return page.url
-
-
-def _add_item(page: Page, session_url: str) -> str:
-    page.goto(session_url)
-    page.locator("#agenda a[href$='/items/new']").click()
-    item_form_url = page.url
-    form = page.locator("main form.form")
-    form.locator("input[name=title]").fill(ITEM_TITLE)
-    form.locator("select[name=body_id]").select_option(label=demo.SUPPORT)
-    form.locator("input[name=planned_minutes]").fill("30")
-    form.locator("select[name=visibility]").select_option(value="confidential")
-    submit(page)
-    expect(page.locator(".flash.flash-success")).to_be_visible()
-    return item_form_url
+def _held_session_with_item(page: Page) -> str:
+    """A past session of the 支援会議 (held at once) with one confidential item, entered as a
+    correction after the session; the address of its item form."""
+    own = schedule_session(page, TITLE, [demo.SUPPORT], past_working_day(6), "10:00", "11:00")
+    add_item(page, ITEM_TITLE, demo.SUPPORT, "confidential", 30)
+    return f"{own}/items/new"
 
 
 def _open_minutes(page: Page, session_url: str) -> str:
@@ -173,13 +160,14 @@ def scene(browser: Browser, live_server) -> Iterator[Scene]:
         minutes_url = page.locator("section#minutes a[href^='/minutes/']").first.get_attribute(
             "href"
         )
-        own = _schedule_held_session(page)
+        item_form_url = _held_session_with_item(page)
+        own = item_form_url.removesuffix("/items/new")
         scene = Scene(
             session_url=session_url,
             held_url=held_url,
             attendance_url=f"{held_url}/attendance",
             minutes_url=minutes_url or "",
-            item_form_url=_add_item(page, own),
+            item_form_url=item_form_url,
             editor_url=_open_minutes(page, own),
             poll_url=_create_poll(page),
             body_url=body_url,

@@ -283,7 +283,8 @@ def test_secretary_records_attendance_and_the_quorum_follows_per_body(
     # 到着時刻が会議の終了（15:00）より後です。
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text(ui("Please check the marked lines. Nothing has been saved."))
-    expect(summary.locator("li")).to_have_text([f"{MEMBER_NAME}: {too_late}"])
+    said = ui("%(label)s: %(value)s", label=MEMBER_NAME, value=too_late)
+    expect(summary.locator("li")).to_have_text([said])
     row = form_row(page, MEMBER_NAME)
     expect(row).to_have_class(re.compile(r"\bhas-error\b"))
     expect(row.locator("td:has(input[name^=arrived-]) .field-error")).to_have_text(too_late)

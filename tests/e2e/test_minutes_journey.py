@@ -304,13 +304,18 @@ def test_both_chairs_approve_and_the_minutes_lock(page: Page, browse, journey: J
         chair.locator("main form button[name=decision][value=approve]").click()
         expect(chair).to_have_url(journey.version_url)
         expect(chair.locator(".flash.flash-success")).to_be_visible()
-        mine = chair.locator("main dl.facts ul.approvals li", has_text=f"{body}:")
+        mine = chair.locator(
+            "main dl.facts ul.approvals li",
+            has_text=ui("%(label)s: %(value)s", label=body, value=""),
+        )
         expect(mine.locator(".badge.decision-approved")).to_have_text(ui("Approved"))
         expect(chair.locator("main a[href*='/approve/']")).to_have_count(0)
         # The first approval leaves the other body waiting; the second completes them.
         waiting = chair.locator("main dl.facts ul.approvals li:not(:has(.badge))")
         expect(waiting).to_have_text(
-            [f"{demo.KYOGITAI}: {ui('Waiting')}"] if body == demo.SUPPORT else []
+            [ui("%(label)s: %(value)s", label=demo.KYOGITAI, value=ui("Waiting"))]
+            if body == demo.SUPPORT
+            else []
         )
     expect(chair.locator(".flash.flash-success")).to_have_text(
         ui("Every approval is in: the minutes are approved and locked.")

@@ -71,13 +71,10 @@ def test_the_minutes_print_as_a_kaigiroku_marked_secret(page: Page, console):
     assert flat(CONFIDENTIAL_TITLE) in text  # the full view, for the pledged secretary
     # Every sheet is headed 「秘」 with the reader's name and the time of printing.
     head = flat(
-        ui(
-            "%(mark)s  Printed by %(name)s on %(when)s",
-            mark=ui("Secret"),
-            name=name_of(SECRETARY),
-            when="",
-        )
+        ui("%(mark)s  Printed by %(name)s on %(when)s", mark=ui("Secret"), name="@", when="@")
     )
+    before_name, between, _after = head.split("@")
+    head = before_name + flat(name_of(SECRETARY)) + between
     for number, sheet in enumerate(sheets, start=1):
         assert head in sheet, (number, head, sheet[:300])
         printed_at = sheet[sheet.index(head) + len(head) :]
