@@ -17,7 +17,6 @@ from renkei.models import (
     MeetingSession,
     Membership,
     Minutes,
-    MinutesSection,
     MinutesStatus,
     MinutesVersion,
     Participant,
@@ -199,13 +198,7 @@ def tasks_of(db: Session, person: Person) -> list[ActionItem]:
         .where(ActionItem.owner_id == person.id, ActionItem.done_at >= utcnow() - DONE_SHOWN_FOR)
         .order_by(ActionItem.done_at.desc(), ActionItem.id)
         .limit(LISTED)
-        .options(
-            selectinload(ActionItem.section)
-            .selectinload(MinutesSection.version)
-            .selectinload(MinutesVersion.minutes)
-            .selectinload(Minutes.session)
-            .selectinload(MeetingSession.bodies)
-        )
+        .options(minutes.WITH_SESSION)
     ).all()
     readable = policy.readable_sections(db, person, [a.section for a in done]) if done else set()
     return minutes.open_actions(db, person) + [a for a in done if a.section.id in readable]

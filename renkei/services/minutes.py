@@ -750,18 +750,23 @@ def set_action_done(db: Session, action: ActionItem, *, done: bool, by: Person) 
     db.flush()
 
 
+# A task with the section, minutes and session it comes from (and the session's bodies,
+# which decide who may still read it).
+WITH_SESSION = (
+    selectinload(ActionItem.section)
+    .selectinload(MinutesSection.version)
+    .selectinload(MinutesVersion.minutes)
+    .selectinload(Minutes.session)
+    .selectinload(MeetingSession.bodies)
+)
+
+
 def open_actions(db: Session, person: Person) -> list[ActionItem]:
     """The person's tasks not yet done, that they may still read, soonest due first."""
     actions = db.scalars(
         select(ActionItem)
         .where(ActionItem.owner_id == person.id, ActionItem.done_at.is_(None))
-        .options(
-            selectinload(ActionItem.section)
-            .selectinload(MinutesSection.version)
-            .selectinload(MinutesVersion.minutes)
-            .selectinload(Minutes.session)
-            .selectinload(MeetingSession.bodies)
-        )
+        .options(WITH_SESSION)
     ).all()
     if not actions:
         return []
