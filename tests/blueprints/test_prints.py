@@ -19,6 +19,7 @@ from sqlalchemy import select
 from renkei.models import Approval, AuditEntry, SectionKind, Visibility
 from renkei.services import agenda, attendance, minutes
 from renkei.services.agenda import ItemData
+from renkei.services.dates import SEIREKI, japanese_date
 from tests.blueprints.test_minutes import (  # noqa: F401  (fixtures)
     DECISIONS,
     LAYER1_TEXT,
@@ -38,12 +39,12 @@ from tests.blueprints.test_minutes import (  # noqa: F401  (fixtures)
 )
 from tests.conftest import client_for
 from tests.helpers import body_named
-from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session
+from tests.sessions_helpers import DAY, LAYER1, LAYER2, SUPPORT, make_session
 
 SECRET_MARK = "秘"
 RESTRICTED_MARK = "取扱注意"
-WAREKI_DAY = "令和8年12月10日（木）"  # the session's day (tests.sessions_helpers.DAY)
-SEIREKI_DAY = "2026年12月10日（木）"
+WAREKI_DAY = japanese_date(DAY)  # the session's day
+SEIREKI_DAY = japanese_date(DAY, SEIREKI)
 PRINTED_BY = "印刷者："
 
 
