@@ -314,8 +314,8 @@ def test_an_item_added_as_public_shows_to_everyone(app, world, people, joint):
 
 
 def test_the_apportionment_report_is_headed_by_its_fiscal_year(app, world, secretary):
-    page = text(secretary.get("/apportionment/?period=2026"))
-    assert "<h2>令和8年度（令和8年4月1日から令和9年3月31日まで）</h2>" in page
+    page = text(secretary.get("/apportionment/?period=2025"))
+    assert "<h2>令和7年度（令和7年4月1日から令和8年3月31日まで）</h2>" in page
     app.config["DATE_STYLE"] = "seireki"
-    page = text(secretary.get("/apportionment/?period=2026"))
-    assert "<h2>2026年度（2026年4月1日から2027年3月31日まで）</h2>" in page
+    page = text(secretary.get("/apportionment/?period=2025"))
+    assert "<h2>2025年度（2025年4月1日から2026年3月31日まで）</h2>" in page
