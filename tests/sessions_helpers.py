@@ -1,10 +1,14 @@
 """Building sessions in tests."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
+from babel.dates import format_datetime
+
+from renkei.i18n import PATTERNS
 from renkei.models import Status
 from renkei.services import agenda, scheduling
-from renkei.services.dates import tokyo_to_utc
+from renkei.services.case_numbers import CaseNumber
+from renkei.services.dates import TOKYO, fiscal_year_of, holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
 from tests.helpers import body_named, person_by_email
 
@@ -13,8 +17,58 @@ COORDINATION = "みどり町支援調整会議"
 LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
 LAYER2 = "北中学校区協議体（第2層）"
 
-# A Thursday that is no public holiday, far enough ahead for terms to be current.
-DAY = date(2026, 12, 10)
+THURSDAY = 3
+
+
+def is_day_off(day: date) -> bool:
+    """A public holiday, or one of the New-Year days (29 December to 3 January) on which a
+    town hall is closed."""
+    month_day = (day.month, day.day)
+    return bool(holiday_name(day)) or month_day >= (12, 29) or month_day <= (1, 3)
+
+
+def working_thursday(on_or_after: date, *, free_days: int = 14) -> date:
+    """The first Thursday on or after ``on_or_after`` such that neither it nor any of the
+    ``free_days`` days after it is a day off (``is_day_off``)."""
+    day = on_or_after + timedelta(days=(THURSDAY - on_or_after.weekday()) % 7)
+    while any(is_day_off(day + timedelta(days=n)) for n in range(free_days + 1)):
+        day += timedelta(weeks=1)
+    return day
+
+
+# The tests' session day, from the real today (the app's clock), so the suite passes on any
+# date: a Thursday at least a week ahead, the sessions on it still to come, the demo's terms
+# current (they run from TERM_START without end). The tests also put sessions, poll slots
+# and series on the fortnight after it, so that fortnight holds no day off either.
+DAY = working_thursday(today() + timedelta(weeks=1))
+
+
+def case_number(sequence: int, day: date = DAY, prefix: str = "") -> str:
+    """The case number ``sequence`` of ``day``'s fiscal year as the app writes it (R8-0001
+    for the first of 令和8年度)."""
+    return str(CaseNumber(prefix, fiscal_year_of(day), sequence))
+
+
+def full_width(text: str) -> str:
+    """``text`` typed in full-width characters (Ｒ８－０００１), as a Japanese keyboard may."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def holiday_after(day: date) -> date:
+    """The first public holiday after ``day`` (for the warnings about holidays)."""
+    day += timedelta(days=1)
+    while not holiday_name(day):
+        day += timedelta(days=1)
+    return day
+
+
+def shown(day: date, at: time | None = None, kind: str | None = None) -> str:
+    """``day`` (at ``at``, Tokyo time) as the Japanese interface and mail write it, by the
+    app's own patterns (renkei.i18n.format_tokyo): "2025年12月11日(木) 14:00", without a
+    time "2025年12月11日(木)"; ``kind`` "day" gives "12月11日(木)", "month" "2025年12月"."""
+    kind = kind or ("datetime" if at else "date")
+    moment = tokyo_to_utc(day, at or time(0))
+    return format_datetime(moment, PATTERNS["ja"][kind], tzinfo=TOKYO, locale="ja")
 
 
 def session_data(db, *body_names, day=DAY, start=time(14), end=time(16), **extra) -> SessionData:
@@ -49,7 +103,7 @@ def session_form(db, *body_names, **extra) -> dict:
     """What the schedule-a-session form posts, for a session on DAY, 14:00-16:00."""
     bodies = [body_named(db, name) for name in body_names]
     return {
-        "title": "12月定例会",
+        "title": f"{DAY.month}月定例会",
         "body_ids": [b.id for b in bodies],
         "host_body_id": bodies[0].id,
         "start_date": DAY.isoformat(),
@@ -62,7 +116,9 @@ def session_form(db, *body_names, **extra) -> dict:
     }
 
 
-# A Thursday in the past (no public holiday), for sessions that must have taken place.
+# A Thursday in the past (no public holiday), for sessions that must have taken place. Fixed,
+# unlike DAY: a day past stays past, within the demo's terms (from TERM_START), and the
+# apportionment tests count the fiscal year it falls in (2026) with other fixed past days.
 PAST_DAY = date(2026, 11, 12)
 # A session registered after its time is held at once: its agenda goes in as a correction
 # after the session, with this reason (services.agenda).

@@ -4,7 +4,6 @@ Messages are checked in English (one switch away) so that the tests hold before 
 the Japanese catalog gains the agenda's strings.
 """
 
-from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from renkei.blueprints.agenda import PREVIEW_MAX
 from renkei.models import AgendaItem, AuditEntry, Pledge, SessionChange, Visibility
+from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session
@@ -35,7 +35,7 @@ def pledge(world, email, body=SUPPORT):
         Pledge(
             person=person_by_email(world, email),
             body=body_named(world, body),
-            pledged_on=date.today(),
+            pledged_on=today(),
         )
     )
     world.commit()

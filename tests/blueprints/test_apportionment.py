@@ -15,7 +15,14 @@ from renkei.services.attendance import LineData
 from renkei.services.posts import PostData
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, PAST_DAY, REGISTERED_AFTER, SUPPORT, make_session
+from tests.sessions_helpers import (
+    DAY,
+    LAYER1,
+    PAST_DAY,
+    REGISTERED_AFTER,
+    SUPPORT,
+    make_session,
+)
 
 
 @pytest.fixture
@@ -172,13 +179,13 @@ def test_only_administrators_change_posts(client, world):
 
 def test_the_secretarys_tile(client, world):
     secretary = person_by_email(world, "secretary@example.jp")
-    make_session(world, SUPPORT, LAYER1, day=date(2026, 12, 3), title="12月の合同会議")
+    make_session(world, SUPPORT, LAYER1, day=DAY, title="次回の合同会議")
     login(client, "secretary@example.jp")
     page = client.get("/").get_data(as_text=True)
     tile = page.split('class="tile"')[1].split("</section>")[0]
     # Invitees of the joint session: the current members of both bodies, once each.
     invited = len(scheduling.invitees(world, world.query(scheduling.MeetingSession).one()))
-    assert f"<dd>{invited}</dd>" in tile and "12月の合同会議" in tile
+    assert f"<dd>{invited}</dd>" in tile and "次回の合同会議" in tile
     assert f"未回答{invited}名" in tile
     scheduling.set_reply(world, world.query(scheduling.MeetingSession).one(), secretary, "attend")
     world.commit()

@@ -1,8 +1,6 @@
 """What reaches the audit log through the pages: views, exports and prints of confidential
 content (and nothing when none was shown), pledges, membership changes; and who may read it."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
@@ -18,6 +16,7 @@ from renkei.services import (
     pledges,
 )
 from renkei.services.agenda import ItemData
+from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held
@@ -120,7 +119,7 @@ def test_pledges_and_membership_changes_are_logged(client, world, joint):
     person = person_by_email(world, "chair.kyogitai@example.jp")
     response = client.post(
         f"/bodies/{support.id}/members/new",
-        data={"person_id": person.id, "role": "member", "term_start": date.today().isoformat()},
+        data={"person_id": person.id, "role": "member", "term_start": today().isoformat()},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     [added] = entries(world, action="membership_added")

@@ -1,14 +1,25 @@
 """Case numbers on the agenda form and pages, and the warning about people's names."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from renkei.models import AgendaItem, CaseNumberCounter, MinutesVersion, Pledge
+from renkei.services import case_numbers
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held
+from tests.sessions_helpers import (
+    DAY,
+    LAYER1,
+    SUPPORT,
+    case_number,
+    full_width,
+    make_session,
+    mark_held,
+)
+
+FIRST = case_number(1)  # the first of DAY's fiscal year: R8-0001 in 令和8年度
 
 
 def pledge(world, email, body=SUPPORT):
@@ -37,7 +48,7 @@ def form(world, body=SUPPORT, **extra) -> dict:
 
 @pytest.fixture
 def joint(world):
-    """A joint session of the 支援会議 and the public 第1層 協議体, on 2026-12-10 (令和8年度)."""
+    """A joint session of the 支援会議 and the public 第1層 協議体, on DAY."""
     return make_session(world, SUPPORT, LAYER1)
 
 
@@ -62,17 +73,17 @@ def test_the_secretary_assigns_the_next_case_number(as_secretary, world, joint):
     response = new_item(as_secretary, joint, form(world, assign_case_number="y"))
     assert response.status_code == 302
     item = world.scalar(select(AgendaItem))
-    assert item.case_number == "R8-0001"
-    assert "ケース番号R8-0001" in as_secretary.get(f"/sessions/{joint.id}").get_data(as_text=True)
+    assert item.case_number == FIRST
+    assert f"ケース番号{FIRST}" in as_secretary.get(f"/sessions/{joint.id}").get_data(as_text=True)
 
 
 def test_a_case_discussed_again_is_typed(as_secretary, world, joint):
     pledge(world, "secretary@example.jp")
     new_item(as_secretary, joint, form(world, assign_case_number="y"))
-    later = make_session(world, SUPPORT, day=date(2027, 1, 14))
-    response = new_item(as_secretary, later, form(world, case_number="Ｒ８－０００１"))
+    later = make_session(world, SUPPORT, day=DAY + timedelta(weeks=5))
+    response = new_item(as_secretary, later, form(world, case_number=full_width(FIRST)))
     assert response.status_code == 302
-    assert world.scalars(select(AgendaItem.case_number)).all() == ["R8-0001", "R8-0001"]
+    assert world.scalars(select(AgendaItem.case_number)).all() == [FIRST, FIRST]
 
 
 @pytest.mark.parametrize("typed", ["R8-12", "8-0012", "R8/0012", "ケース1"])
@@ -80,7 +91,8 @@ def test_a_case_number_in_another_format_is_refused_in_japanese(as_secretary, wo
     before = counts(world)
     response = new_item(as_secretary, joint, form(world, case_number=typed))
     assert response.status_code == 400
-    assert "ケース番号はR8-0012の形式で入力してください。" in response.get_data(as_text=True)
+    example = case_numbers.example("", DAY)  # R8-0012 in 令和8年度
+    assert f"ケース番号は{example}の形式で入力してください。" in response.get_data(as_text=True)
     nothing_written(world, before)
 
 
@@ -99,11 +111,11 @@ def test_the_case_number_is_shown_only_to_those_who_may_see_the_item(client, wor
     client.post("/logout")
     for email in ("member.kyogitai@example.jp", "member.both@example.jp", "admin@example.jp"):
         page = login(client, email).get(f"/sessions/{joint.id}").get_data(as_text=True)
-        assert "R8-0001" not in page and "非公開議題" in page
+        assert FIRST not in page and "非公開議題" in page
         client.post("/logout")
     pledge(world, "member.both@example.jp")
     page = login(client, "member.both@example.jp").get(f"/sessions/{joint.id}")
-    assert "ケース番号R8-0001" in page.get_data(as_text=True)
+    assert f"ケース番号{FIRST}" in page.get_data(as_text=True)
 
 
 def test_the_minutes_section_shows_the_case_number(as_secretary, world, joint):
@@ -112,13 +124,13 @@ def test_the_minutes_section_shows_the_case_number(as_secretary, world, joint):
     mark_held(world, joint)
     world.commit()
     edit = as_secretary.post(f"/sessions/{joint.id}/minutes", data={}, follow_redirects=True)
-    assert "個別ケース検討（ケース番号R8-0001）" in edit.get_data(as_text=True)
+    assert f"個別ケース検討（ケース番号{FIRST}）" in edit.get_data(as_text=True)
     version = world.scalar(select(MinutesVersion))
     page = as_secretary.get(f"/minutes/{version.id}?view=full").get_data(as_text=True)
-    assert "個別ケース検討（ケース番号R8-0001）" in page
+    assert f"個別ケース検討（ケース番号{FIRST}）" in page
     # The member view leaves the confidential section out, its case number with it.
     page = as_secretary.get(f"/minutes/{version.id}").get_data(as_text=True)
-    assert "R8-0001" not in page
+    assert FIRST not in page
 
 
 # --- The warning about people's names -----------------------------------------------------

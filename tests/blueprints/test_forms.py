@@ -3,13 +3,13 @@ that links to each field and on the fields themselves; required fields marked �
 only those); errors tied to their fields for screen readers; the obvious choice made."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from renkei.models import MeetingSession, Membership, Person, Poll, Role
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
 from tests.polls_helpers import make_poll
-from tests.sessions_helpers import SUPPORT
+from tests.sessions_helpers import DAY, SUPPORT
 
 SUMMARY = re.compile(
     r'<div class="error-summary" role="alert" tabindex="-1"[^>]*>(.*?)</div>', re.S
@@ -51,7 +51,7 @@ def test_a_session_form_with_several_faults_says_them_all_at_once(as_secretary, 
         "/sessions/new",
         data={
             "title": "",
-            "start_date": "2026-12-10",
+            "start_date": DAY.isoformat(),
             "start_time": "16:00",
             "end_time": "14:00",
             "mode": "in_person",
@@ -97,7 +97,7 @@ def test_a_field_error_does_not_hide_the_services_rules(as_secretary, world):
 def test_a_checkbox_groups_error_is_tied_to_each_box(as_secretary, world):
     page = as_secretary.post(
         "/sessions/new",
-        data={"title": "定例会", "start_date": "2026-12-10", "start_time": "14:00",
+        data={"title": "定例会", "start_date": DAY.isoformat(), "start_time": "14:00",
               "end_time": "16:00", "mode": "in_person"},
     ).get_data(as_text=True)  # fmt: skip
     boxes = re.findall(r'<input[^>]*name="body_ids"[^>]*>', page)
@@ -208,11 +208,12 @@ def test_a_poll_with_several_faults_says_them_all_on_their_slots(as_secretary, w
     """No title, no body, the first slot ending before it starts, the third without its
     end, the fourth with a date that is none: each said at once, on its own field."""
     before = count(world, Poll)
+    friday = (DAY + timedelta(days=1)).isoformat()
     data = {
         "title": "",
-        "slots-0-day": "2026-12-10", "slots-0-start": "16:00", "slots-0-end": "14:00",
+        "slots-0-day": DAY.isoformat(), "slots-0-start": "16:00", "slots-0-end": "14:00",
         "slots-1-day": "", "slots-1-start": "", "slots-1-end": "",
-        "slots-2-day": "2026-12-11", "slots-2-start": "14:00", "slots-2-end": "",
+        "slots-2-day": friday, "slots-2-start": "14:00", "slots-2-end": "",
         "slots-3-day": "2026-02-30", "slots-3-start": "14:00", "slots-3-end": "16:00",
     }  # fmt: skip
     response = as_secretary.post("/polls/new", data=data)

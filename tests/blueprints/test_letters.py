@@ -11,7 +11,7 @@ from renkei.services.accounts import PersonData
 from tests.conftest import login
 from tests.convening_helpers import CASE2, CASE2_TEXT, CASE3, CASE3_TEXT, OPENING, case_session
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import SUPPORT
+from tests.sessions_helpers import DAY, SUPPORT
 
 # The 支援会議's members without an e-mail address (demo town), and two with one.
 UNREACHABLE = ("民生 ふみ", "税務 健", "介護 由美", "相談 愛")
@@ -122,7 +122,7 @@ def test_the_letter_reads_as_a_municipal_notice(app, as_secretary, world):
         "下記のとおり開催しますので、御出席くださいますようお願いいたします。",
         ">記<",
         "1　日時",
-        "令和8年12月10日（木）　14時00分から16時00分まで",
+        f"{dates.japanese_date(DAY)}　14時00分から16時00分まで",
         "2　場所",
         "3　議題",
         f"1. {OPENING}",
@@ -163,14 +163,15 @@ def test_the_letters_are_japanese_in_an_english_interface(app, as_secretary, wor
     as_secretary.set_cookie("lang", "en")
     page = letters(as_secretary, session).get_data(as_text=True)
     assert "Printed notices" in page  # the screen's own text follows the interface
-    assert "（公印省略）" in letter_of(page, "民生 ふみ") and "令和8年12月10日（木）" in page
+    assert "（公印省略）" in letter_of(page, "民生 ふみ") and dates.japanese_date(DAY) in page
 
 
 def test_the_seireki_setting(app, as_secretary, world):
     app.config["DATE_STYLE"] = "seireki"
     session = case_session(app, world)
     page = letters(as_secretary, session).get_data(as_text=True)
-    assert "2026年12月10日（木）　14:00から16:00まで" in page and "令和" not in page
+    written = dates.japanese_date(DAY, dates.SEIREKI)
+    assert f"{written}　14:00から16:00まで" in page and "令和" not in page
 
 
 def test_each_letter_is_a_page_of_a4(app, as_secretary, world):

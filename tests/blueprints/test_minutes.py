@@ -6,7 +6,7 @@ with a diff, and follow-up tasks (宿題) on the owner's home page.
 Messages are asserted in Japanese, as users see them.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -31,6 +31,7 @@ from renkei.services.agenda import ItemData
 from tests.conftest import client_for, login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import (
+    DAY,
     LAYER1,
     LAYER2,
     SUPPORT,
@@ -856,8 +857,13 @@ def test_only_the_secretariat_starts_a_correction(app, world, approved):
 # --- 7. Action items ------------------------------------------------------------------------
 
 
-def action_form(section, task, owner, due_on="2026-12-24") -> dict:
+# A task's due date: a fortnight after the session.
+DUE_ON = DAY + timedelta(days=14)
+
+
+def action_form(section, task, owner, due_on: str | None = None) -> dict:
     prefix = f"a{section.id}"
+    due_on = DUE_ON.isoformat() if due_on is None else due_on
     return {f"{prefix}-text": task, f"{prefix}-owner_id": str(owner.id), f"{prefix}-due_on": due_on}
 
 
@@ -876,14 +882,14 @@ def test_a_task_reaches_its_owner_until_done(app, secretary, world, people, draf
     assert (action.text, action.owner_id, action.due_on, action.done_at) == (
         "資料を整理する-TASK-1",
         people["member.both"].id,
-        date(2026, 12, 24),
+        DUE_ON,
         None,
     )
     assert "資料を整理する-TASK-1" in text(secretary.get(f"/minutes/{draft}/edit"))
 
     owner = client_for(app, "member.both")
     home = text(owner.get("/"))
-    assert MY_TASKS in home and "資料を整理する-TASK-1" in home and "2026-12-24" in home
+    assert MY_TASKS in home and "資料を整理する-TASK-1" in home and DUE_ON.isoformat() in home
     assert f"/actions/{action.id}/done" in home
     # Not on anyone else's home page.
     assert "資料を整理する-TASK-1" not in text(client_for(app, "member.kyogitai").get("/"))

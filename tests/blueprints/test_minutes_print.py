@@ -4,10 +4,11 @@ stylesheet of its own that no name can break out of."""
 import re
 
 from renkei.services import minutes
+from renkei.services.dates import japanese_date
 from renkei.services.prints import css_string
 from tests.conftest import login
 from tests.helpers import person_by_email
-from tests.sessions_helpers import LAYER1, make_session, mark_held
+from tests.sessions_helpers import DAY, LAYER1, make_session, mark_held
 
 
 def unescape(css: str) -> str:
@@ -33,7 +34,7 @@ def test_page_css_names_the_bodies_and_date(app, client, world):
     response = client.get(f"/minutes/{version.id}/page.css")
     assert response.status_code == 200 and response.mimetype == "text/css"
     css = unescape(response.get_data(as_text=True))
-    assert "@top-left" in css and LAYER1 in css and "令和8年12月10日（木）" in css
+    assert "@top-left" in css and LAYER1 in css and japanese_date(DAY) in css
     # The page links it, so every printed page carries the head.
     page = client.get(f"/minutes/{version.id}").get_data(as_text=True)
     assert f"/minutes/{version.id}/page.css" in page

@@ -5,7 +5,7 @@ prepared, and its convening notice sends the invitations through a real SMTP ser
 reminders and the CSV."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -25,7 +25,7 @@ from renkei.services import polls
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
 from tests.polls_helpers import DAYS, answer_all, make_poll, person_named
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, shown
 
 FUMI = "民生 ふみ"  # a member of both bodies without a login
 FUMI_EMAIL = "fumi@example.jp"
@@ -99,7 +99,7 @@ def test_secretary_makes_a_joint_poll_and_invitees_are_asked_by_mail(
     assert not LINK.search(member_text)  # with a login: the poll's page, no personal link
     fumi_text = received[FUMI_EMAIL].get_body().get_content()
     token = LINK.search(fumi_text).group(1)
-    assert "2026年12月10日(木) 14:00–16:00" in fumi_text
+    assert f"{shown(DAY, time(14))}–16:00" in fumi_text
     assert token not in "".join(world.scalars(select(polls.PollLink.token_hash)))
     assert as_secretary.get(f"/polls/answer/{token}").status_code == 200
 
@@ -231,7 +231,7 @@ def test_personal_link_answers_only_its_holders_row(app, client, world):
     page = client.get(path)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert FUMI in text and poll.title in text and "2026年12月10日(木) 14:00" in text
+    assert FUMI in text and poll.title in text and shown(DAY, time(14)) in text
     # No one else's name, answer or comment; no quorum or counts.
     for shown_elsewhere in (other.name, "CANARY-兼務さんのコメント", "支援 一郎", "定足数"):
         assert shown_elsewhere not in text
@@ -394,7 +394,7 @@ def test_csv_export_has_a_bom_the_answers_and_quorum_per_body(app, as_secretary,
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("名前,会議体,2026年12月10日(木) 14:00–16:00")
+    assert lines[0].startswith(f"名前,会議体,{shown(DAY, time(14))}–16:00")
     row = next(line for line in lines if line.startswith("兼務 三郎"))
     assert row.endswith(",○,△,×,'=HYPERLINK(1)")
     assert any(line.startswith(f"定足数（○）,{SUPPORT},不成立 1/4") for line in lines)

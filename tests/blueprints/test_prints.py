@@ -19,6 +19,7 @@ from sqlalchemy import select
 from renkei.models import Approval, AuditEntry, SectionKind, Visibility
 from renkei.services import agenda, attendance, minutes
 from renkei.services.agenda import ItemData
+from renkei.services.dates import SEIREKI, japanese_date
 from tests.blueprints.test_minutes import (  # noqa: F401  (fixtures)
     DECISIONS,
     LAYER1_TEXT,
@@ -38,12 +39,12 @@ from tests.blueprints.test_minutes import (  # noqa: F401  (fixtures)
 )
 from tests.conftest import client_for
 from tests.helpers import body_named
-from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session
+from tests.sessions_helpers import DAY, LAYER1, LAYER2, SUPPORT, make_session
 
 SECRET_MARK = "秘"
 RESTRICTED_MARK = "取扱注意"
-WAREKI_DAY = "令和8年12月10日（木）"  # the session's day (tests.sessions_helpers.DAY)
-SEIREKI_DAY = "2026年12月10日（木）"
+WAREKI_DAY = japanese_date(DAY)  # the session's day
+SEIREKI_DAY = japanese_date(DAY, SEIREKI)
 PRINTED_BY = "印刷者："
 
 
@@ -313,8 +314,8 @@ def test_an_item_added_as_public_shows_to_everyone(app, world, people, joint):
 
 
 def test_the_apportionment_report_is_headed_by_its_fiscal_year(app, world, secretary):
-    page = text(secretary.get("/apportionment/?period=2026"))
-    assert "<h2>令和8年度（令和8年4月1日から令和9年3月31日まで）</h2>" in page
+    page = text(secretary.get("/apportionment/?period=2025"))
+    assert "<h2>令和7年度（令和7年4月1日から令和8年3月31日まで）</h2>" in page
     app.config["DATE_STYLE"] = "seireki"
-    page = text(secretary.get("/apportionment/?period=2026"))
-    assert "<h2>2026年度（2026年4月1日から2027年3月31日まで）</h2>" in page
+    page = text(secretary.get("/apportionment/?period=2025"))
+    assert "<h2>2025年度（2025年4月1日から2026年3月31日まで）</h2>" in page

@@ -8,6 +8,7 @@ from renkei.links import Links
 from renkei.models import MeetingSession, Membership, Person, Pledge, Post, Role
 from renkei.services import agenda, attendance, minutes, scheduling
 from renkei.services.agenda import ItemData
+from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
 from tests.sessions_helpers import PAST_DAY, make_session, mark_held, record_attendance
@@ -111,7 +112,7 @@ def minuted_session(app, db, items: int) -> tuple[int, int]:
 def test_minutes_pages_do_not_query_per_section(app, as_secretary, world, url):
     for name in ("secretary", "chair.support"):
         person = person_by_email(world, f"{name}@example.jp")
-        world.add(Pledge(person=person, body=body_named(world, SUPPORT), pledged_on=date.today()))
+        world.add(Pledge(person=person, body=body_named(world, SUPPORT), pledged_on=today()))
     world.commit()
     approved, correction = minuted_session(app, world, 2)
     small = queries_for(app, as_secretary, url.format(approved=approved, correction=correction))
@@ -243,7 +244,7 @@ def _convened_session(app, db, people: int) -> int:
 )
 def test_convened_pages_do_not_query_per_member_or_participant(app, as_secretary, world, url):
     secretary = person_by_email(world, "secretary@example.jp")
-    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
+    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=today()))
     world.commit()
     support = body_named(world, SUPPORT).id
     small = queries_for(

@@ -2,7 +2,7 @@
 know of, the filters, what a filter not understood does, and the calendar's days."""
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,14 +10,27 @@ from sqlalchemy import select
 from renkei.db import utcnow
 from renkei.models import MeetingSession, Membership, Person, Status
 from renkei.services import demo, policy, session_list
-from renkei.services.dates import today
+from renkei.services.dates import fiscal_year_of, japanese_fiscal_year, today
 from tests.conftest import client_for, login
 from tests.helpers import body_named, counting, person_by_email
-from tests.sessions_helpers import COORDINATION, LAYER1, LAYER2, SUPPORT, make_session
+from tests.sessions_helpers import (
+    COORDINATION,
+    DAY,
+    LAYER1,
+    LAYER2,
+    PAST_DAY,
+    SUPPORT,
+    make_session,
+    shown,
+)
 
-SUPPORT_TITLE = "支援会議 12月定例"
+SUPPORT_TITLE = "支援会議 定例会"
 PREPARED_TITLE = "第2層協議体（準備中）"
-KYOGITAI_TITLE = "協議体 12月定例"
+KYOGITAI_TITLE = "協議体 定例会"
+# DAY's month and week in the calendar's addresses, and its fiscal year in the filter's.
+MONTH = f"{DAY:%Y-%m}"
+WEEK = DAY.isoformat()
+YEAR = fiscal_year_of(DAY)
 
 
 def page(client, url: str, status: int = 200) -> str:
@@ -52,8 +65,8 @@ def test_a_member_sees_only_the_sessions_of_their_bodies_and_nothing_prepared(ap
     member = client_for(app, "member.kyogitai")
     for url in (
         "/sessions/",
-        "/sessions/?view=month&month=2026-12",
-        "/sessions/?view=week&week=2026-12-10",
+        f"/sessions/?view=month&month={MONTH}",
+        f"/sessions/?view=week&week={WEEK}",
     ):
         html = page(member, url)
         assert KYOGITAI_TITLE in html
@@ -63,7 +76,7 @@ def test_a_member_sees_only_the_sessions_of_their_bodies_and_nothing_prepared(ap
 
 def test_the_secretariat_sees_its_prepared_session(app, sessions):
     secretary = client_for(app, "secretary")
-    for url in ("/sessions/", "/sessions/?view=month&month=2026-12"):
+    for url in ("/sessions/", f"/sessions/?view=month&month={MONTH}"):
         html = page(secretary, url)
         assert PREPARED_TITLE in html and SUPPORT_TITLE in html and KYOGITAI_TITLE in html
 
@@ -135,7 +148,7 @@ def test_filter_by_status(app, sessions):
     secretary = client_for(app, "secretary")
     html = page(secretary, "/sessions/?status=prepared")
     assert PREPARED_TITLE in html and KYOGITAI_TITLE not in html
-    html = page(secretary, "/sessions/?status=convened&view=month&month=2026-12")
+    html = page(secretary, f"/sessions/?status=convened&view=month&month={MONTH}")
     assert PREPARED_TITLE not in html and KYOGITAI_TITLE in html
 
 
@@ -149,26 +162,27 @@ def test_the_prepared_status_is_offered_to_a_secretariat_only(app, sessions):
 
 
 def test_filter_by_fiscal_year_runs_from_april_to_march(app, world):
-    """31 March 2027 is in 令和8年度 (fiscal 2026), 1 April 2027 in 令和9年度."""
-    make_session(world, LAYER1, title="年度末の会議", day=date(2027, 3, 31))
-    make_session(world, LAYER1, title="新年度の会議", day=date(2027, 4, 1))
+    """31 March is in the fiscal year that began the April before, 1 April in the next."""
+    make_session(world, LAYER1, title="年度末の会議", day=date(YEAR + 1, 3, 31))
+    make_session(world, LAYER1, title="新年度の会議", day=date(YEAR + 1, 4, 1))
     secretary = client_for(app, "secretary")
-    html = page(secretary, "/sessions/?year=2026")
+    html = page(secretary, f"/sessions/?year={YEAR}")
     assert "年度末の会議" in html and "新年度の会議" not in html
-    html = page(secretary, "/sessions/?year=2027")
+    html = page(secretary, f"/sessions/?year={YEAR + 1}")
     assert "新年度の会議" in html and "年度末の会議" not in html
-    # The years are offered by their Japanese names.
-    assert '<option value="2027">令和9年度</option>' in page(secretary, "/sessions/")
+    # The years are offered by their Japanese names (令和9年度).
+    option = f'<option value="{YEAR + 1}">{japanese_fiscal_year(YEAR + 1)}</option>'
+    assert option in page(secretary, "/sessions/")
 
 
 def test_past_sessions_are_listed_apart_newest_first(app, world):
-    make_session(world, LAYER1, title="先月の会議", day=date(2026, 11, 12))
-    make_session(world, LAYER1, title="先々月の会議", day=date(2026, 10, 8))
-    make_session(world, LAYER1, title="来週の会議", day=date(2026, 12, 10))
+    make_session(world, LAYER1, title="前回の会議", day=PAST_DAY)
+    make_session(world, LAYER1, title="前々回の会議", day=PAST_DAY - timedelta(weeks=5))
+    make_session(world, LAYER1, title="次回の会議", day=DAY)
     html = page(client_for(app, "secretary"), "/sessions/")
     coming, past = html.split('id="past-heading"')
-    assert "来週の会議" in coming and "先月の会議" not in coming
-    assert past.index("先月の会議") < past.index("先々月の会議")
+    assert "次回の会議" in coming and "前回の会議" not in coming
+    assert past.index("前回の会議") < past.index("前々回の会議")
 
 
 # --- What is not understood -----------------------------------------------------------------
@@ -230,22 +244,15 @@ def test_the_month_starts_on_sunday_and_shows_its_neighbours_greyed(app, world):
 def test_a_session_late_on_the_last_day_stays_in_its_month(app, world):
     """23:00 on 31 December (Tokyo) is 14:00 UTC the same day; 00:30 on 1 January is still
     31 December in UTC. Each session is on its own Tokyo day, in its own month."""
-    make_session(
-        world,
-        LAYER1,
-        title="大晦日の会議",
-        day=date(2026, 12, 31),
-        start=time(23),
-        end=time(23, 30),
-    )
-    make_session(
-        world, LAYER1, title="元日の会議", day=date(2027, 1, 1), start=time(0, 30), end=time(1)
-    )
+    eve = date(DAY.year, 12, 31)  # DAY is never in the New-Year days: this lies ahead
+    new_year = eve + timedelta(days=1)
+    make_session(world, LAYER1, title="大晦日の会議", day=eve, start=time(23), end=time(23, 30))
+    make_session(world, LAYER1, title="元日の会議", day=new_year, start=time(0, 30), end=time(1))
     secretary = client_for(app, "secretary")
-    december = page(secretary, "/sessions/?view=month&month=2026-12")
+    december = page(secretary, f"/sessions/?view=month&month={eve:%Y-%m}")
     assert "大晦日の会議" in day_cell(december, 31)
     assert "元日の会議" not in december
-    january = page(secretary, "/sessions/?view=month&month=2027-01")
+    january = page(secretary, f"/sessions/?view=month&month={new_year:%Y-%m}")
     assert "元日の会議" in day_cell(january, 1)
     assert "0:30" in day_cell(january, 1)
     assert "大晦日の会議" not in january
@@ -271,27 +278,31 @@ def test_today_is_marked(app, world):
 
 def test_the_day_links_each_session_with_its_time(app, sessions):
     session = sessions.scalar(select(MeetingSession).where(MeetingSession.title == KYOGITAI_TITLE))
-    html = page(client_for(app, "secretary"), "/sessions/?view=month&month=2026-12")
-    cell = day_cell(html, 10)
+    html = page(client_for(app, "secretary"), f"/sessions/?view=month&month={MONTH}")
+    cell = day_cell(html, DAY.day)
     assert f'href="/sessions/{session.id}"' in cell
     assert "14:00" in cell and KYOGITAI_TITLE in cell
 
 
 def test_the_week_lists_seven_days_from_sunday(app, sessions):
-    html = page(client_for(app, "secretary"), "/sessions/?view=week&week=2026-12-10")
+    html = page(client_for(app, "secretary"), f"/sessions/?view=week&week={WEEK}")
     days = re.findall(r'<span class="day-date">([^<]+)</span>', html)
-    assert days[0] == "12月6日(日)" and days[-1] == "12月12日(土)" and len(days) == 7
+    sunday = DAY - timedelta(days=4)  # DAY is a Thursday
+    saturday = sunday + timedelta(days=6)
+    assert days[0] == shown(sunday, kind="day") and days[-1] == shown(saturday, kind="day")
+    assert len(days) == 7
     assert KYOGITAI_TITLE in html
-    assert 'href="/sessions/?view=week&amp;week=2026-11-29"' in html
-    assert 'href="/sessions/?view=week&amp;week=2026-12-13"' in html
+    assert f'href="/sessions/?view=week&amp;week={sunday - timedelta(weeks=1)}"' in html
+    assert f'href="/sessions/?view=week&amp;week={sunday + timedelta(weeks=1)}"' in html
 
 
 def test_the_filters_follow_the_calendar_from_page_to_page(app, sessions):
     layer1 = body_named(sessions, LAYER1)
     html = page(
-        client_for(app, "secretary"), f"/sessions/?view=month&month=2026-12&body={layer1.id}"
+        client_for(app, "secretary"), f"/sessions/?view=month&month={MONTH}&body={layer1.id}"
     )
-    assert f"month=2027-01&amp;body={layer1.id}" in html
+    following = session_list.next_month(DAY.replace(day=1))
+    assert f"month={following:%Y-%m}&amp;body={layer1.id}" in html
 
 
 # --- Where it is reached, and what it costs -------------------------------------------------
@@ -313,14 +324,15 @@ def test_a_visitor_is_sent_to_the_login(client, world):
 
 def _add_sessions(db, n: int, first: int) -> None:
     for i in range(first, first + n):
-        # Past ones in November, coming ones from DAY on: both lists are never empty.
-        day = date(2026, 11, 1 + i % 28) if i % 2 else date(2026, 12, 10 + i % 18)
+        # Past ones up to PAST_DAY, coming ones from DAY on: both lists are never empty.
+        offset = timedelta(days=i % 28)
+        day = PAST_DAY - offset if i % 2 else DAY + offset
         make_session(db, LAYER1, COORDINATION, title=f"会議{i}", day=day)
 
 
 @pytest.mark.parametrize(
     "url",
-    ["/sessions/", "/sessions/?view=month&month=2026-12", "/sessions/?view=week&week=2026-12-10"],
+    ["/sessions/", f"/sessions/?view=month&month={MONTH}", f"/sessions/?view=week&week={WEEK}"],
 )
 def test_query_count_does_not_grow_with_sessions(app, world, url):
     member = login(app.test_client(), "member.both@example.jp")
@@ -342,6 +354,6 @@ def test_on_paper_the_list_says_what_it_was_narrowed_to(app, sessions):
     """The filter form is not printed: the page names the body, status and fiscal year."""
     layer1 = body_named(sessions, LAYER1)
     html = page(
-        client_for(app, "secretary"), f"/sessions/?body={layer1.id}&status=convened&year=2026"
+        client_for(app, "secretary"), f"/sessions/?body={layer1.id}&status=convened&year={YEAR}"
     )
-    assert f'<p class="print-only">{LAYER1}、招集済、令和8年度</p>' in html
+    assert f'<p class="print-only">{LAYER1}、招集済、{japanese_fiscal_year(YEAR)}</p>' in html

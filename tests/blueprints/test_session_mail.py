@@ -24,7 +24,7 @@ from renkei.services import mail, notices
 from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, count
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, shown
 from tests.sessions_helpers import session_form as shared_session_form
 from tests.smtp import use_smtp
 
@@ -39,6 +39,7 @@ JOINT_ADDRESSES = {
 # In the order of the invitee list (by kana).
 JOINT_WITHOUT_ADDRESS = ["介護 由美", "社協 大地", "生協 実", "税務 健", "相談 愛", "民生 ふみ"]
 CANARY = "CANARY-ケース検討-0815"
+TITLE = f"{DAY.month}月合同会議"  # the session of the form, on DAY
 
 
 def ja(app, text, *plural, **variables) -> str:
@@ -50,7 +51,7 @@ def ja(app, text, *plural, **variables) -> str:
 
 
 def session_form(world, *body_names, **extra):
-    return shared_session_form(world, *body_names, **{"title": "12月合同会議", **extra})
+    return shared_session_form(world, *body_names, **{"title": TITLE, **extra})
 
 
 def edit_form(world, session, **changes):
@@ -165,7 +166,7 @@ def test_scheduling_sends_nothing_and_the_convening_notice_invites_each_address_
     letters = "No e-mail address for: %(names)s. Send them the notice by post."
     assert ja(app, letters, names=names) in recipients
     text = preview.split('id="message-heading"')[1]
-    assert "12月合同会議" in text and "役場 第1会議室" in text
+    assert TITLE in text and "役場 第1会議室" in text
     assert ja(app, "You are invited to the following session.") in text
     assert smtp.received == [] and count(world, MailMessage) == 0  # reading sends nothing
 
@@ -187,13 +188,13 @@ def test_scheduling_sends_nothing_and_the_convening_notice_invites_each_address_
     assert sorted(rcpts) == sorted(JOINT_ADDRESSES)  # 兼務 三郎 of both bodies: one message
     for received in smtp.received:
         message = received.message
-        assert "12月合同会議" in message["Subject"]
-        assert "2026年12月10日(木) 14:00" in message["Subject"]
+        assert TITLE in message["Subject"]
+        assert shown(DAY, time(14)) in message["Subject"]
         part = calendar_part(message)
         assert part.get_param("method") == "REQUEST"
         assert [p.get_filename() for p in message.iter_attachments()] == ["invite.ics"]
         event = vevent(message)
-        assert event["SUMMARY"] == "12月合同会議" and event["SEQUENCE"] == 0
+        assert event["SUMMARY"] == TITLE and event["SEQUENCE"] == 0
         (to,) = message["To"].addresses
         assert to.addr_spec in received.rcpt_tos
     session = the_session(world)
@@ -284,7 +285,7 @@ def test_change_notices_wait_for_the_delay_then_go_in_one_message_each(
     url = f"/sessions/{session.id}/edit"
     post_and_follow(as_secretary, url, edit_form(world, session, place="公民館"))
     session = the_session(world)  # as the edit left it; the services read it afresh
-    post_and_follow(as_secretary, url, edit_form(world, session, title="12月合同会議（変更）"))
+    post_and_follow(as_secretary, url, edit_form(world, session, title=f"{TITLE}（変更）"))
     world.expire_all()
     settings = mail.MailSettings.from_config(app.config, app.instance_path)
     args = {"links": Links.of(app), "sender": settings.sender}
@@ -303,7 +304,7 @@ def test_change_notices_wait_for_the_delay_then_go_in_one_message_each(
     ]
     assert runner.invoke(args=["send-mail"]).exit_code == 0
     (message,) = smtp.to("member.both@example.jp")  # both changes, one message
-    assert "公民館" in plain(message) and "12月合同会議（変更）" in plain(message)
+    assert "公民館" in plain(message) and f"{TITLE}（変更）" in plain(message)
     assert vevent(message)["SEQUENCE"] == 1
     assert send_notices(as_secretary, session) and len(smtp.received) == 2  # sent once
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.journeys import log_in, submit, ui
+from tests.sessions_helpers import DAY
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +82,7 @@ def test_several_faults_are_shown_together_and_reached_by_keyboard(
     log_in(page, SECRETARY)
     page.goto("/sessions/new")
     page.fill("main form input[name=title]", "定例会")
-    page.fill("main form input[name=start_date]", "2026-12-10")
+    page.fill("main form input[name=start_date]", DAY.isoformat())
     page.fill("main form input[name=start_time]", "16:00")
     page.fill("main form input[name=end_time]", "14:00")
     page.fill("main form input[name=online_url]", "zoom")

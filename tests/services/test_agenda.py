@@ -1,13 +1,12 @@
 """Agenda items: defaults, checks, order, and a history that never carries a title."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
 from renkei.models import AgendaItem, Pledge, SessionChange, Visibility
 from renkei.services import agenda
 from renkei.services.agenda import ItemData
+from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session
@@ -98,7 +97,7 @@ def test_the_bodys_own_rule_or_a_closer_one_needs_no_confirmation(
 def test_a_confirmed_item_is_not_asked_again_until_its_visibility_or_owner_changes(
     world, joint, secretary
 ):
-    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
+    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=today()))
     item = add(world, joint, secretary, body=SUPPORT, visibility="session", confirm_wider=True)
     agenda.update_item(world, item, data(world, title="改題", visibility="session"), by=secretary)
     assert item.title == "改題"
@@ -223,7 +222,7 @@ def test_secretary_without_a_pledge_cannot_edit_a_confidential_item(world, joint
         )
     world.rollback()
     assert world.get(AgendaItem, item.id).visibility == Visibility.CONFIDENTIAL
-    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
+    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=today()))
     world.commit()
     wider = data(world, title=CANARY, visibility="session", confirm_wider=True)
     agenda.update_item(world, item, wider, by=secretary)
@@ -283,7 +282,7 @@ def test_delete_renumbers_the_rest(world, joint, secretary):
 
 
 def test_history_names_items_by_id_never_by_content(world, joint, secretary):
-    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=date.today()))
+    world.add(Pledge(person=secretary, body=body_named(world, SUPPORT), pledged_on=today()))
     world.commit()
     item = add(world, joint, secretary, title=CANARY, presenter=CANARY, description=CANARY)
     other = add(world, joint, secretary, title="公開")

@@ -1,7 +1,7 @@
 """Selected members (選定招集) and participants (関係者): the policy, invitees, quorum, mail,
 feeds and bad input, through the service functions."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from renkei.models import (
 from renkei.services import convening, feeds, notices, policy, quorum, scheduling
 from renkei.services.accounts import PersonData
 from renkei.services.convening import ParticipantData
+from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden
 from tests.convening_helpers import CASE2, OPENING, case_session
 from tests.helpers import body_named, count, person_by_email
@@ -401,7 +402,7 @@ def test_session_pledges_are_the_participants(world, case, ctx):
     )
     with pytest.raises(DomainError):  # dated ahead
         convening.record_session_pledge(
-            world, case, case.host_body_id, sakura, by=sakura, on=date.today() + timedelta(days=3)
+            world, case, case.host_body_id, sakura, by=sakura, on=today() + timedelta(days=3)
         )
     convening.record_session_pledge(world, case, case.host_body_id, sakura, by=sakura)
     with pytest.raises(DomainError):  # twice

@@ -21,7 +21,7 @@ from renkei.services.dates import (
 @pytest.mark.parametrize(
     ("day", "written"),
     [
-        (date(2026, 12, 10), "令和8年12月10日（木）"),
+        (date(2025, 12, 11), "令和7年12月11日（木）"),
         (date(2019, 5, 1), "令和元年5月1日（水）"),
         (date(2019, 4, 30), "平成31年4月30日（火）"),
         (date(2020, 1, 1), "令和2年1月1日（水）"),
@@ -36,8 +36,8 @@ def test_a_date_in_the_era(day, written):
 
 def test_a_date_without_weekday_and_in_the_western_calendar():
     assert japanese_date(date(2019, 5, 1), weekday=False) == "令和元年5月1日"
-    assert japanese_date(date(2026, 12, 10), SEIREKI) == "2026年12月10日（木）"
-    assert japanese_date(date(2026, 12, 13), SEIREKI, weekday=False) == "2026年12月13日"
+    assert japanese_date(date(2025, 12, 11), SEIREKI) == "2025年12月11日（木）"
+    assert japanese_date(date(2025, 12, 14), SEIREKI, weekday=False) == "2025年12月14日"
 
 
 @pytest.mark.parametrize(
@@ -76,9 +76,9 @@ def test_the_install_setting(tmp_path, monkeypatch):
         renkei_config.load_config(tmp_path)
 
 
-# 2026-12-10 14:00 in Tokyo, stored in UTC: the day before in UTC until 15:00.
-MOMENT = datetime(2026, 12, 10, 5, 0, tzinfo=UTC)
-LATE = datetime(2026, 12, 9, 15, 30, tzinfo=UTC)  # 0:30 on the 10th in Tokyo
+# 2025-12-11 14:00 in Tokyo, stored in UTC: the day before in UTC until 15:00.
+MOMENT = datetime(2025, 12, 11, 5, 0, tzinfo=UTC)
+LATE = datetime(2025, 12, 10, 15, 30, tzinfo=UTC)  # 0:30 on the 11th in Tokyo
 TEMPLATE = (
     "{{ moment|japanese_date }} {{ late|japanese_date(weekday=False) }} "
     "{{ moment|japanese_time }} {{ moment|japanese_fiscal_year }} {{ 2019|japanese_fiscal_year }}"
@@ -88,11 +88,11 @@ TEMPLATE = (
 def test_the_filters_read_the_setting_and_tokyo_time(app):
     with app.test_request_context():
         shown = render_template_string(TEMPLATE, moment=MOMENT, late=LATE)
-    assert shown == "令和8年12月10日（木） 令和8年12月10日 14時00分 令和8年度 令和元年度"
+    assert shown == "令和7年12月11日（木） 令和7年12月11日 14時00分 令和7年度 令和元年度"
     app.config["DATE_STYLE"] = SEIREKI
     with app.test_request_context():
         shown = render_template_string(TEMPLATE, moment=MOMENT, late=LATE)
-    assert shown == "2026年12月10日（木） 2026年12月10日 14:00 2026年度 2019年度"
+    assert shown == "2025年12月11日（木） 2025年12月11日 14:00 2025年度 2019年度"
 
 
 def test_the_eras_are_newest_first():

@@ -119,7 +119,7 @@ def test_draft_is_laid_out_from_the_session(world, joint, people):
         (SectionKind.NEXT_SESSION, Visibility.SESSION),
     ]
     header = version.sections[0].text
-    assert SUPPORT in header and LAYER1 in header and "12月10日" in header
+    assert SUPPORT in header and LAYER1 in header and f"{DAY.month}月{DAY.day}日" in header
     # Attendance comes from the replies, per body: the shared member is in both.
     for body in (SUPPORT, LAYER1):
         assert "兼務 三郎" in section(version, SectionKind.ATTENDANCE, body, world).text

@@ -1,12 +1,13 @@
 """Date polls as a service: making one (and what is refused), invitees, answers and their
 history, the personal link's limits, quorum per body, deciding, reminders."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from renkei.db import utcnow
 from renkei.models import (
     Choice,
     MailMessage,
@@ -17,13 +18,20 @@ from renkei.models import (
     PollStatus,
 )
 from renkei.services import polls, scheduling
-from renkei.services.dates import tokyo_to_utc
+from renkei.services.dates import holiday_name, tokyo_to_utc
 from renkei.services.errors import DomainError, Forbidden
 from tests.helpers import count, person_by_email
 from tests.polls_helpers import DAYS, answer_all, make_poll, person_named, poll_data, slot
-from tests.sessions_helpers import COORDINATION, DAY, LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import (
+    COORDINATION,
+    DAY,
+    LAYER1,
+    SUPPORT,
+    holiday_after,
+    make_session,
+)
 
-NOW = datetime.now(UTC)
+NOW = utcnow()
 
 
 @pytest.fixture
@@ -216,12 +224,12 @@ def _kana(db):
 
 
 def test_slots_on_a_holiday_or_clashing_with_an_invitees_session_are_flagged(ctx, world):
-    holiday = datetime(2027, 1, 11).date()  # 成人の日
+    holiday = holiday_after(DAY)  # after DAYS[1]: DAY's fortnight holds none
     make_session(world, COORDINATION, day=DAYS[1])  # 相談 愛 sits on it and on the 支援会議
     poll = make_poll(world, SUPPORT, days=(DAYS[0], DAYS[1], holiday))
     secretary = person_by_email(world, "secretary@example.jp")
     result = polls.results(world, polls.load(world, poll.id), secretary)
-    assert [s.holiday for s in result.slots] == [None, None, "成人の日"]
+    assert [s.holiday for s in result.slots] == [None, None, holiday_name(holiday)]
     assert [len(s.clashes) for s in result.slots] == [0, 1, 0]
     clash = result.slots[1].clashes[0]
     assert clash.other.title == "定例会" and "相談 愛" in clash.people

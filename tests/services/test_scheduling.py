@@ -143,13 +143,13 @@ def test_tally_counts_a_shared_member_for_each_body(world):
 
 
 def test_upcoming_sessions_across_bodies(world):
-    make_session(world, SUPPORT, title="支援会議 12月")
-    make_session(world, LAYER1, title="協議体 12月", day=DAY + timedelta(days=1))
-    make_session(world, COORDINATION, title="調整会議 12月")
+    make_session(world, SUPPORT, title="支援会議 定例")
+    make_session(world, LAYER1, title="協議体 定例", day=DAY + timedelta(days=1))
+    make_session(world, COORDINATION, title="調整会議 定例")
     member = person_by_email(world, "member.both@example.jp")
     since = tokyo_to_utc(DAY - timedelta(days=1), time(0))
     titles = [s.title for s in scheduling.upcoming_for(world, member, since)]
-    assert titles == ["支援会議 12月", "協議体 12月"]
+    assert titles == ["支援会議 定例", "協議体 定例"]
 
 
 def test_upcoming_sessions_follow_the_terms_to_the_day_in_tokyo(world):
