@@ -134,17 +134,3 @@ def tab_to(page: Page, selector: str, limit: int = 150) -> None:
         if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
             return
     raise AssertionError(f"Tab never reached {selector}")
-
-
-def within_viewport(page: Page, locator) -> bool:
-    """Whether the element shows whole in the window, without scrolling."""
-    box = locator.bounding_box()
-    size = page.viewport_size
-    return (
-        box is not None
-        and size is not None
-        and box["y"] >= 0
-        and box["x"] >= 0
-        and box["y"] + box["height"] <= size["height"]
-        and box["x"] + box["width"] <= size["width"]
-    )

@@ -26,7 +26,6 @@ from tests.e2e.journeys import (
     submit_minutes,
     tab_to,
     ui,
-    within_viewport,
 )
 
 pytestmark = pytest.mark.e2e
@@ -133,7 +132,8 @@ def test_a_members_reply_is_confirmed_without_scrolling_on_a_phone(phone: Page):
     expect(phone).to_have_url(re.compile(r"/sessions/\d+#reply$"))
     confirmation = reply.locator(".flash.flash-success")
     expect(confirmation).to_have_text(ui("Your reply has been saved."))
-    assert within_viewport(phone, confirmation), confirmation.bounding_box()
+    # Retried: Chromium scrolls to #reply a moment after the page has loaded.
+    expect(confirmation).to_be_in_viewport(ratio=1)
     # The session shows 回答済み with the answer given, and the form to change it.
     expect(reply.locator(".reply-given")).to_contain_text(ui("Answered"))
     expect(reply.locator(".reply-given")).to_contain_text(ui("Absent"))
@@ -168,7 +168,7 @@ def test_a_member_replies_with_the_keyboard_alone(page: Page):
     reply = page.locator("section#reply")
     confirmation = reply.locator(".flash.flash-success")
     expect(confirmation).to_have_text(ui("Your reply has been saved."))
-    assert within_viewport(page, confirmation)
+    expect(confirmation).to_be_in_viewport(ratio=1)
     expect(reply.locator(".reply-given")).to_contain_text(ui("Attending"))
     # Home no longer lists it among the replies still open.
     page.goto("/")
