@@ -5,8 +5,9 @@ from datetime import date, time, timedelta
 from babel.dates import format_datetime
 
 from renkei.i18n import PATTERNS
-from renkei.models import Status
-from renkei.services import agenda, scheduling
+from renkei.models import SectionKind, Status
+from renkei.services import agenda, minutes, scheduling
+from renkei.services.agenda import ItemData
 from renkei.services.case_numbers import CaseNumber
 from renkei.services.dates import TOKYO, fiscal_year_of, holiday_name, today, tokyo_to_utc
 from renkei.services.scheduling import SessionData
@@ -142,3 +143,27 @@ def record_attendance(db, session) -> None:
     first = scheduling.invitees(db, session)[0]
     db.add(Attendance(session=session, person=first.person, presence=Presence.PRESENT))
     db.flush()
+
+
+def submitted(db, links, *body_names, title="定例会"):
+    """A held session of ``body_names`` with one public item each, its minutes written and
+    submitted to the chairs: the version."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    session = make_session(db, *body_names, title=title)
+    for name in body_names:
+        item = ItemData(
+            title=f"{name}の報告",
+            body_id=body_named(db, name).id,
+            visibility="public",
+            confirm_wider=True,
+        )
+        agenda.add_item(db, session, item, by=secretary)
+    mark_held(db, session)
+    record_attendance(db, session)
+    version = minutes.open_minutes(db, session, by=secretary)
+    for section in version.sections:
+        if section.kind == SectionKind.DECISIONS:
+            section.text = "- 次回までに確認する。"
+    minutes.submit(db, version, by=secretary, links=links, sender="renkei@localhost")
+    db.commit()
+    return version

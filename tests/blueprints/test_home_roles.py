@@ -9,16 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from renkei.links import Links
-from renkei.models import Answer, Reply, SectionKind
-from renkei.services import agenda, minutes
-from renkei.services.agenda import ItemData
+from renkei.models import Answer, Reply
 from renkei.services.dates import today
+from tests import sessions_helpers
 from tests.blueprints.test_query_counts import add_shared_members, queries_for
 from tests.conftest import login
 from tests.helpers import body_named, person_by_email
-from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held, record_attendance
+from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_held
 
-SENDER = "renkei@localhost"
 SAVED = "回答を保存しました。"
 
 
@@ -34,27 +32,9 @@ def section(page: str, section_id: str) -> str:
 
 def submitted(app, db, *bodies, title="承認待ちの会議"):
     """A held session of ``bodies``, its minutes submitted to the chairs: the version."""
-    secretary = person_by_email(db, "secretary@example.jp")
     with app.app_context():
-        session = make_session(db, *bodies, title=title)
-        for name in bodies:
-            data = ItemData(
-                title=f"{name}の報告",
-                body_id=body_named(db, name).id,
-                visibility="public",
-                confirm_wider=True,
-            )
-            agenda.add_item(db, session, data, by=secretary)
-        mark_held(db, session)
-        record_attendance(db, session)
-        version = minutes.open_minutes(db, session, by=secretary)
-        for part in version.sections:
-            if part.kind == SectionKind.DECISIONS:
-                part.text = "- 次回までに確認する。"
         links = Links(app.url_map, "http://localhost")
-        minutes.submit(db, version, by=secretary, links=links, sender=SENDER)
-        db.commit()
-    return version
+        return sessions_helpers.submitted(db, links, *bodies, title=title)
 
 
 # --- The chair ----------------------------------------------------------------------------

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from renkei.db import utcnow
 from renkei.links import Links
 from renkei.models import Membership, MinutesStatus, SectionKind
-from renkei.services import agenda, dashboard, minutes, scheduling
-from renkei.services.agenda import ItemData
+from renkei.services import dashboard, minutes, scheduling
 from renkei.services.dates import today
 from renkei.services.errors import DomainError
 from tests.helpers import body_named, person_by_email
@@ -20,7 +19,7 @@ from tests.sessions_helpers import (
     SUPPORT,
     make_session,
     mark_held,
-    record_attendance,
+    submitted,
 )
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -35,30 +34,6 @@ def links(app) -> Links:
 
 def person(db, name: str):
     return person_by_email(db, f"{name}@example.jp")
-
-
-def submitted(db, links, *bodies, title="定例会"):
-    """A held session of ``bodies`` with one public item each, its minutes written and
-    submitted to the chairs: the version."""
-    secretary = person(db, "secretary")
-    session = make_session(db, *bodies, title=title)
-    for name in bodies:
-        item = ItemData(
-            title=f"{name}の報告",
-            body_id=body_named(db, name).id,
-            visibility="public",
-            confirm_wider=True,
-        )
-        agenda.add_item(db, session, item, by=secretary)
-    mark_held(db, session)
-    record_attendance(db, session)
-    version = minutes.open_minutes(db, session, by=secretary)
-    for section in version.sections:
-        if section.kind == SectionKind.DECISIONS:
-            section.text = "- 次回までに確認する。"
-    minutes.submit(db, version, by=secretary, links=links, sender=SENDER)
-    db.commit()
-    return version
 
 
 def approve(db, links, version, body: str, chair: str, approve: bool = True):
