@@ -290,6 +290,22 @@ def _record_correction(
         )
 
 
+def _checked(
+    db: Session,
+    session: MeetingSession,
+    data: ItemData,
+    correction: Correction | None,
+    item: AgendaItem | None = None,
+) -> tuple[str, dict[str, object]]:
+    """For adding an item or changing ``item``: the correction's reason (required after the
+    session) and the form's values checked, the case number issued or checked among them."""
+    reason = correction_reason(session, correction)
+    values = validate(session, data, item)
+    current = item.case_number if item else None
+    values["case_number"] = case_number(db, session, data, values["body_id"], current=current)
+    return reason, values
+
+
 def add_item(
     db: Session,
     session: MeetingSession,
@@ -300,9 +316,7 @@ def add_item(
 ) -> AgendaItem:
     """Append an item at the end of the agenda."""
     _require_manager(db, session, by)
-    reason = correction_reason(session, correction)
-    values = validate(session, data)
-    values["case_number"] = case_number(db, session, data, values["body_id"], current=None)
+    reason, values = _checked(db, session, data, correction)
     position = max((item.position for item in session.items), default=0) + 1
     item = AgendaItem(position=position, **values)
     session.items.append(item)
@@ -326,34 +340,29 @@ def _audit(
     """A change to a confidential item (or one that was confidential until now) goes to its
     body's audit log."""
     if was_confidential or policy.is_confidential(item):
-        audit.record(
-            db,
-            by,
-            audit.CONTENT,
-            action,
-            subject_type="agenda_item",
-            subject_id=item.id,
-            body_id=item.body_id,
-            session_id=item.session_id,
-            detail=detail,
-        )
+        _log_item(db, by, action, item, detail)
 
 
 def _audit_widening(db: Session, by: Person, item: AgendaItem) -> None:
     """An item set wider than its body allows (confirmed on the form) goes to its body's
     log: a new one, or one whose visibility or owner changed."""
     if is_wider(item):
-        audit.record(
-            db,
-            by,
-            audit.CONTENT,
-            "widen",
-            subject_type="agenda_item",
-            subject_id=item.id,
-            body_id=item.body_id,
-            session_id=item.session_id,
-            detail=f"visibility {item.visibility.value}",
-        )
+        _log_item(db, by, "widen", item, f"visibility {item.visibility.value}")
+
+
+def _log_item(db: Session, by: Person, action: str, item: AgendaItem, detail: str) -> None:
+    """One line about ``item`` in its body's audit log, among the content entries."""
+    audit.record(
+        db,
+        by,
+        audit.CONTENT,
+        action,
+        subject_type="agenda_item",
+        subject_id=item.id,
+        body_id=item.body_id,
+        session_id=item.session_id,
+        detail=detail,
+    )
 
 
 def update_item(
@@ -368,11 +377,7 @@ def update_item(
     session = item.session
     access = _require_manager(db, session, by)
     _require_visible(access, item)
-    reason = correction_reason(session, correction)
-    values = validate(session, data, item)
-    values["case_number"] = case_number(
-        db, session, data, values["body_id"], current=item.case_number
-    )
+    reason, values = _checked(db, session, data, correction, item)
     changed = [name for name, value in values.items() if getattr(item, name) != value]
     if not changed:
         return []
