@@ -1,4 +1,4 @@
-// Agenda extras: drag-and-drop reordering and Markdown preview.
+// Agenda extras: drag-and-drop reordering and Markdown preview (the fetch is app.js's).
 // Everything here is progressive enhancement: the pages work without it (up/down buttons,
 // plain form posts). No inline script anywhere: the Content-Security-Policy forbids it.
 (function () {
@@ -86,33 +86,15 @@
       }
       button.hidden = false;
       button.addEventListener("click", function () {
-        var data = new FormData();
-        data.append("text", textarea.value);
-        data.append("csrf_token", token.value);
-        fetch(button.dataset.previewUrl, {
-          method: "POST",
-          body: data,
-          credentials: "same-origin",
-          headers: { "X-CSRFToken": token.value },
-        })
-          .then(function (response) {
-            return response.text().then(function (text) {
-              var type = response.headers.get("Content-Type") || "";
-              if (response.ok && type.indexOf("text/html") === 0) {
-                output.innerHTML = text; // sanitised on the server (nh3)
-              } else if (type.indexOf("text/plain") === 0) {
-                output.textContent = text;
-              } else {
-                output.textContent = button.dataset.previewError;
-              }
-            });
-          })
-          .catch(function () {
-            output.textContent = button.dataset.previewError;
-          })
-          .then(function () {
-            output.hidden = false;
-          });
+        window.Renkei.markdownPreview(
+          button.dataset.previewUrl,
+          textarea.value,
+          token.value,
+          output,
+          button.dataset.previewError
+        ).then(function () {
+          output.hidden = false;
+        });
       });
     });
   }

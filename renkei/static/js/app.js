@@ -57,6 +57,48 @@
     field.focus({ preventScroll: true });
   });
 
+  // The Markdown preview of the agenda and minutes editors: post ``text`` to ``url`` and show
+  // in ``output`` the HTML the server renders (sanitised there), its plain-text refusal as
+  // text, any other failure as ``error``. ``current``, if given, says whether the answer is
+  // still wanted (a later preview may be on its way). The promise settles once shown.
+  function markdownPreview(url, text, token, output, error, current) {
+    var wanted = current || function () {
+      return true;
+    };
+    var data = new FormData();
+    data.append("text", text);
+    data.append("csrf_token", token);
+    return fetch(url, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token },
+    })
+      .then(function (response) {
+        return response.text().then(function (answer) {
+          if (!wanted()) {
+            return;
+          }
+          var type = response.headers.get("Content-Type") || "";
+          if (response.ok && type.indexOf("text/html") === 0) {
+            output.innerHTML = answer; // sanitised on the server (nh3)
+          } else if (type.indexOf("text/plain") === 0) {
+            output.textContent = answer;
+          } else {
+            output.textContent = error;
+          }
+        });
+      })
+      .catch(function () {
+        if (wanted()) {
+          output.textContent = error;
+        }
+      });
+  }
+
+  // Shared with the page scripts (agenda.js, minutes.js), which base.html loads after this.
+  window.Renkei = { markdownPreview: markdownPreview };
+
   document.addEventListener("DOMContentLoaded", function () {
     copyButtons();
     focusErrorSummary();

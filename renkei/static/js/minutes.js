@@ -213,35 +213,16 @@
     function show() {
       timer = null;
       var number = ++asked;
-      var data = new FormData();
-      data.append("text", textarea.value);
-      data.append("csrf_token", token.value);
-      fetch(editor.dataset.previewUrl, {
-        method: "POST",
-        body: data,
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": token.value },
-      })
-        .then(function (response) {
-          return response.text().then(function (text) {
-            if (number !== asked) {
-              return; // a later preview is on its way
-            }
-            var type = response.headers.get("Content-Type") || "";
-            if (response.ok && type.indexOf("text/html") === 0) {
-              output.innerHTML = text; // sanitised on the server (nh3)
-            } else if (type.indexOf("text/plain") === 0) {
-              output.textContent = text;
-            } else {
-              output.textContent = editor.dataset.previewError;
-            }
-          });
-        })
-        .catch(function () {
-          if (number === asked) {
-            output.textContent = editor.dataset.previewError;
-          }
-        });
+      window.Renkei.markdownPreview(
+        editor.dataset.previewUrl,
+        textarea.value,
+        token.value,
+        output,
+        editor.dataset.previewError,
+        function () {
+          return number === asked; // else a later preview is on its way
+        }
+      );
     }
 
     textarea.addEventListener("input", function () {
