@@ -103,14 +103,21 @@ def schedule_session(
     return page.url
 
 
-def submit_minutes(page: Page, session_url: str, item_title: str, text: str) -> str:
-    """Lay out the minutes of a held session, write ``text`` in the section of the agenda
-    item ``item_title`` and ask the chairs for approval (saying why, if the session has no
-    attendance record); the version's address."""
+def open_minutes_editor(page: Page, session_url: str) -> str:
+    """From the page of a held session, lay out its minutes (議事録を作成する); the editor's
+    address."""
     page.goto(session_url)
     page.locator("section#minutes a[href$='/minutes']").click()
     page.locator("main form[action$='/minutes'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/minutes/\d+/edit$"))
+    return page.url
+
+
+def submit_minutes(page: Page, session_url: str, item_title: str, text: str) -> str:
+    """Lay out the minutes of a held session, write ``text`` in the section of the agenda
+    item ``item_title`` and ask the chairs for approval (saying why, if the session has no
+    attendance record); the version's address."""
+    open_minutes_editor(page, session_url)
     section = page.locator("section.minutes-edit-section").filter(
         has=page.locator("h2", has_text=item_title)
     )

@@ -25,6 +25,7 @@ from tests.e2e.journeys import (
     exact,
     horizontal_overflow,
     log_in,
+    open_minutes_editor,
     past_working_day,
     schedule_session,
     submit,
@@ -46,7 +47,6 @@ TITLE = "e2e アクセシビリティ確認"
 ITEM_TITLE = "e2e 個別ケース（アクセシビリティ）"
 POLL_TITLE = "e2e 日程調整（アクセシビリティ）"
 SESSION_PATH = re.compile(r"/sessions/(\d+)$")
-EDIT_PATH = re.compile(r"/minutes/\d+/edit$")
 POLL_PATH = re.compile(r"/polls/\d+$")
 
 # Main-menu links the tours do not follow: the language switch and downloads.
@@ -118,14 +118,6 @@ def _held_session_with_item(page: Page) -> str:
     return f"{own}/items/new"
 
 
-def _open_minutes(page: Page, session_url: str) -> str:
-    page.goto(session_url)
-    page.locator("section#minutes a[href$='/minutes']").click()
-    page.locator("main form[action$='/minutes'] button[type=submit]").click()
-    expect(page).to_have_url(EDIT_PATH)
-    return page.url
-
-
 def _create_poll(page: Page) -> str:
     """A date poll of the 支援会議 and the 協議体, so that the chair and the member see it."""
     page.goto("/polls/new")
@@ -168,7 +160,7 @@ def scene(browser: Browser, live_server) -> Iterator[Scene]:
             attendance_url=f"{held_url}/attendance",
             minutes_url=minutes_url or "",
             item_form_url=item_form_url,
-            editor_url=_open_minutes(page, own),
+            editor_url=open_minutes_editor(page, own),
             poll_url=_create_poll(page),
             body_url=body_url,
         )

@@ -41,7 +41,14 @@ from renkei.models import Programme, Role
 from renkei.services import demo
 from renkei.services.dates import fiscal_year_of
 from tests.e2e.conftest import screenshot
-from tests.e2e.journeys import add_item, exact, log_in, past_working_day, submit, ui
+from tests.e2e.journeys import (
+    add_item,
+    exact,
+    log_in,
+    past_working_day,
+    schedule_session,
+    ui,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +82,6 @@ PROGRAMMES = {
     Programme.CARE_INSURANCE: "Care insurance: community life-support system",  # 介護保険…
 }
 
-SESSION_PATH = re.compile(r"/sessions/(\d+)$")
 VOTING = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER)
 
 
@@ -177,25 +183,13 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
     page = context.new_page()
     try:
         log_in(page, SECRETARY)
-        page.goto("/sessions/new")
-        form = page.locator("main form.form")
-        form.locator("input[name=title]").fill(TITLE)
-        for body in (demo.SUPPORT, demo.KYOGITAI):
-            option = form.locator("label.checkbox").filter(has_text=exact(body))
-            option.locator("input[type=checkbox][name=body_ids]").check()
-        form.locator("select[name=host_body_id]").select_option(label=demo.SUPPORT)
         # Three weeks back: not the day of test_minutes_journey's session (two weeks back).
         day = past_working_day(3)
-        form.locator("input[name=start_date]").fill(day.isoformat())
-        form.locator("input[name=start_time]").fill(START)
-        form.locator("input[name=end_time]").fill(END)
-        submit(page)
-        expect(page).to_have_url(SESSION_PATH)
+        session_url = schedule_session(page, TITLE, [demo.SUPPORT, demo.KYOGITAI], day, START, END)
         expect(page.locator("main h1")).to_contain_text(TITLE)
         expect(page.locator(".flash.flash-success")).to_have_text(
             ui("The session has been recorded as held. No notice is sent.")
         )
-        session_url = page.url
 
         add_item(page, SECRET_TITLE, demo.SUPPORT, "confidential", minutes=60)
         add_item(page, PUBLIC_TITLE, demo.KYOGITAI, "public", minutes=60)

@@ -7,7 +7,6 @@ The journey uses a session of its own: held (registered after its time), its age
 as a correction after the session, its minutes laid out through the page.
 """
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +14,14 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from renkei.services import demo
 from tests.e2e.conftest import screenshot
-from tests.e2e.journeys import add_item, exact, log_in, past_working_day, submit, ui
+from tests.e2e.journeys import (
+    add_item,
+    log_in,
+    open_minutes_editor,
+    past_working_day,
+    schedule_session,
+    ui,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -43,22 +49,11 @@ def editor_url(browser: Browser, live_server) -> Iterator[str]:
     page = context.new_page()
     try:
         log_in(page, SECRETARY)
-        page.goto("/sessions/new")
-        form = page.locator("main form.form")
-        form.locator("input[name=title]").fill(TITLE)
-        option = form.locator("label.checkbox").filter(has_text=exact(demo.KYOGITAI))
-        option.locator("input[type=checkbox][name=body_ids]").check()
-        form.locator("select[name=host_body_id]").select_option(label=demo.KYOGITAI)
-        form.locator("input[name=start_date]").fill(past_working_day(5).isoformat())
-        form.locator("input[name=start_time]").fill("13:30")
-        form.locator("input[name=end_time]").fill("15:00")
-        submit(page)
+        day = past_working_day(5)
+        session_url = schedule_session(page, TITLE, [demo.KYOGITAI], day, "13:30", "15:00")
         expect(page.locator("main h1 .status.status-held")).to_have_text(ui("Held"))
         add_item(page, ITEM, demo.KYOGITAI, "public")
-        page.locator("section#minutes a[href$='/minutes']").click()
-        page.locator("main form[action$='/minutes'] button[type=submit]").click()
-        expect(page).to_have_url(re.compile(r"/minutes/\d+/edit$"))
-        url = page.url
+        url = open_minutes_editor(page, session_url)
     except BaseException:
         screenshot(page, "minutes-editor-setup")
         context.close()

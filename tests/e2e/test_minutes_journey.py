@@ -23,7 +23,13 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from renkei.services import demo
 from renkei.services.dates import japanese_date
 from tests.e2e.conftest import screenshot
-from tests.e2e.journeys import add_item, exact, log_in, past_working_day, submit, ui
+from tests.e2e.journeys import (
+    add_item,
+    log_in,
+    past_working_day,
+    schedule_session,
+    ui,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +55,6 @@ NO_RECORD = ui(
 )
 NO_RECORD_REASON = "出席簿は紙で保管しており、取り込みは後日行う"
 
-SESSION_PATH = re.compile(r"/sessions/(\d+)$")
 EDIT_PATH = re.compile(r"/minutes/\d+/edit$")
 EDITOR_OF = re.compile(r"^(.*/minutes/\d+)/edit\b")  # the version's own page
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -118,21 +123,9 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
     page = context.new_page()
     try:
         log_in(page, SECRETARY)
-        page.goto("/sessions/new")
-        form = page.locator("main form.form")
-        form.locator("input[name=title]").fill(TITLE)
-        for body in (demo.SUPPORT, demo.KYOGITAI):
-            option = form.locator("label.checkbox").filter(has_text=exact(body))
-            option.locator("input[type=checkbox][name=body_ids]").check()
-        form.locator("select[name=host_body_id]").select_option(label=demo.SUPPORT)
         day = past_working_day(2)
-        form.locator("input[name=start_date]").fill(day.isoformat())
-        form.locator("input[name=start_time]").fill("09:30")
-        form.locator("input[name=end_time]").fill("10:30")
-        submit(page)
-        expect(page).to_have_url(SESSION_PATH)
+        session_url = schedule_session(page, TITLE, [demo.SUPPORT, demo.KYOGITAI], day)
         expect(page.locator("main h1")).to_contain_text(TITLE)
-        session_url = page.url
 
         add_item(page, SECRET_TITLE, demo.SUPPORT, "confidential")
         add_item(page, PUBLIC_TITLE, demo.KYOGITAI, "public")
