@@ -8,6 +8,7 @@ browser tests check the pages, and the other tests check the databases.
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,22 @@ def screenshot(page: Page, name: str) -> Path:
     else:
         print(f"screenshot: {path}")
     return path
+
+
+@contextmanager
+def setup_page(browser: Browser, base_url: str, name: str) -> Iterator[Page]:
+    """A desktop tab of its own for a module's fixture that prepares its data through the
+    pages, closed when done; if preparing fails, its last view is saved as <name>.png."""
+    context = browser.new_context(base_url=base_url, viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    except BaseException:
+        screenshot(page, name)
+        raise
+    finally:
+        context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from renkei.services import demo
-from tests.e2e.conftest import _browser_required, screenshot
+from tests.e2e.conftest import _browser_required, setup_page
 from tests.e2e.journeys import (
     add_item,
     exact,
@@ -138,10 +138,7 @@ def _create_poll(page: Page) -> str:
 
 @pytest.fixture(scope="module")
 def scene(browser: Browser, live_server) -> Iterator[Scene]:
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with setup_page(browser, live_server, "accessibility-setup") as page:
         log_in(page, SECRETARY)
         page.goto("/bodies/")
         page.locator("main a", has_text=exact(demo.SUPPORT)).first.click()
@@ -164,11 +161,6 @@ def scene(browser: Browser, live_server) -> Iterator[Scene]:
             poll_url=_create_poll(page),
             body_url=body_url,
         )
-    except BaseException:
-        screenshot(page, "accessibility-setup")
-        context.close()
-        raise
-    context.close()
     yield scene
 
 

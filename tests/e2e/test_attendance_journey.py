@@ -40,7 +40,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from renkei.models import Programme, Role
 from renkei.services import demo
 from renkei.services.dates import fiscal_year_of
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import setup_page
 from tests.e2e.journeys import (
     add_item,
     exact,
@@ -178,10 +178,7 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
     """Step 1: a held joint session of the 支援会議 and the 協議体 on a past working day,
     13:00–15:00, scheduled through the UI: first a confidential item of the 支援会議, then a
     public one of the 協議体, 60 minutes each."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with setup_page(browser, live_server, "attendance-setup") as page:
         log_in(page, SECRETARY)
         # Three weeks back: not the day of test_minutes_journey's session (two weeks back).
         day = past_working_day(3)
@@ -202,11 +199,6 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
         expect(page.locator("main h1 .status.status-held")).to_have_text(ui("Held"))
         expect(page.locator(".page-head form input[name=status][value=held]")).to_have_count(0)
         expect(page.locator(".page-head form input[name=status][value=convened]")).to_have_count(1)
-    except BaseException:
-        screenshot(page, "attendance-setup")
-        context.close()
-        raise
-    context.close()
     yield Journey(session_url=session_url, day=day)
 
 

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from renkei.services import demo
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import setup_page
 from tests.e2e.journeys import (
     add_item,
     log_in,
@@ -41,19 +41,11 @@ PHONE = {"width": 390, "height": 844}
 def awaiting(browser: Browser, live_server) -> Iterator[str]:
     """The address of minutes awaiting the 協議体 chair's approval: a held session of the
     協議体 with one public item, its minutes written and submitted by the secretary."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with setup_page(browser, live_server, "home-setup") as page:
         log_in(page, SECRETARY)
         session_url = schedule_session(page, TITLE, [demo.KYOGITAI], past_working_day(1))
         add_item(page, ITEM, demo.KYOGITAI, "public")
         version_url = submit_minutes(page, session_url, ITEM, "- 通いの場が2か所増えた。")
-    except BaseException:
-        screenshot(page, "home-setup")
-        context.close()
-        raise
-    context.close()
     yield version_url
 
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from renkei.services import demo
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import setup_page
 from tests.e2e.journeys import (
     add_item,
     log_in,
@@ -44,21 +44,13 @@ def item_section(page: Page) -> Locator:
 @pytest.fixture(scope="module")
 def editor_url(browser: Browser, live_server) -> Iterator[str]:
     """The editor of the minutes of a held 協議体 session with one public item."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with setup_page(browser, live_server, "minutes-editor-setup") as page:
         log_in(page, SECRETARY)
         day = past_working_day(5)
         session_url = schedule_session(page, TITLE, [demo.KYOGITAI], day, "13:30", "15:00")
         expect(page.locator("main h1 .status.status-held")).to_have_text(ui("Held"))
         add_item(page, ITEM, demo.KYOGITAI, "public")
         url = open_minutes_editor(page, session_url)
-    except BaseException:
-        screenshot(page, "minutes-editor-setup")
-        context.close()
-        raise
-    context.close()
     yield url
 
 

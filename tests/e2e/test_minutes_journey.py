@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from renkei.services import demo
 from renkei.services.dates import japanese_date
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import setup_page
 from tests.e2e.journeys import (
     add_item,
     log_in,
@@ -118,10 +118,7 @@ def wait_for_autosave(section: Locator) -> None:
 def journey(browser: Browser, live_server) -> Iterator[Journey]:
     """A held joint session of the 支援会議 and the 協議体, scheduled through the UI, with a
     confidential item of the 支援会議 and a public one of the 協議体."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with setup_page(browser, live_server, "minutes-setup") as page:
         log_in(page, SECRETARY)
         day = past_working_day(2)
         session_url = schedule_session(page, TITLE, [demo.SUPPORT, demo.KYOGITAI], day)
@@ -142,11 +139,6 @@ def journey(browser: Browser, live_server) -> Iterator[Journey]:
         expect(page.locator("main h1 .status.status-held")).to_have_text(ui("Held"))
         expect(page.locator(".page-head form input[name=status][value=convened]")).to_have_count(1)
         expect(page.locator("section#minutes")).to_be_visible()
-    except BaseException:
-        screenshot(page, "minutes-setup")
-        context.close()
-        raise
-    context.close()
     yield Journey(session_url=session_url, day=day, body_ids=body_ids)
 
 
