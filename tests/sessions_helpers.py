@@ -19,6 +19,7 @@ LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
 LAYER2 = "北中学校区協議体（第2層）"
 
 THURSDAY = 3
+SENDER = "renkei@localhost"  # the From of the mail the minutes' workflow sends
 
 
 def is_day_off(day: date) -> bool:
@@ -164,6 +165,19 @@ def submitted(db, links, *body_names, title="定例会"):
     for section in version.sections:
         if section.kind == SectionKind.DECISIONS:
             section.text = "- 次回までに確認する。"
-    minutes.submit(db, version, by=secretary, links=links, sender="renkei@localhost")
+    minutes.submit(db, version, by=secretary, links=links, sender=SENDER)
     db.commit()
     return version
+
+
+# The demo's chairs of the bodies of the joint sessions the tests build.
+CHAIRS = {SUPPORT: "chair.support@example.jp", LAYER1: "chair.kyogitai@example.jp"}
+
+
+def approve_as_chairs(db, version, links, sender=SENDER) -> None:
+    """The chairs of the 支援会議 and the 第1層 協議体 each approve the submitted minutes
+    ``version`` (left for the caller to commit)."""
+    for name, email in CHAIRS.items():
+        chair = person_by_email(db, email)
+        body_id = body_named(db, name).id
+        minutes.decide(db, version, body_id, approve=True, by=chair, links=links, sender=sender)

@@ -35,6 +35,7 @@ from tests.sessions_helpers import (
     LAYER1,
     LAYER2,
     SUPPORT,
+    approve_as_chairs,
     make_session,
     mark_held,
     record_attendance,
@@ -235,16 +236,7 @@ def approve_all(app, world, people, version_id, links):
     with app.app_context():
         version = version_of(world, version_id)
         minutes.submit(world, version, by=people["secretary"], links=links, sender=SENDER)
-        for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
-            minutes.decide(
-                world,
-                version,
-                body_named(world, body).id,
-                approve=True,
-                by=people[chair],
-                links=links,
-                sender=SENDER,
-            )
+        approve_as_chairs(world, version, links, sender=SENDER)
         world.commit()
     assert version_of(world, version_id).status == MinutesStatus.APPROVED
 

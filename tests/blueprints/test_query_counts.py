@@ -11,7 +11,13 @@ from renkei.services.agenda import ItemData
 from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
-from tests.sessions_helpers import PAST_DAY, make_session, mark_held, record_attendance
+from tests.sessions_helpers import (
+    PAST_DAY,
+    approve_as_chairs,
+    make_session,
+    mark_held,
+    record_attendance,
+)
 
 SUPPORT = "みどり町支援会議"
 LAYER1 = "みどり町生活支援体制整備協議体（第1層）"
@@ -83,17 +89,7 @@ def minuted_session(app, db, items: int) -> tuple[int, int]:
                 db, section, text="確認", owner_id=secretary.id, due_on=None, by=secretary
             )
         minutes.submit(db, version, by=secretary, links=links, sender=sender)
-        for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
-            chair = person_by_email(db, f"{chair}@example.jp")
-            minutes.decide(
-                db,
-                version,
-                body_named(db, body).id,
-                approve=True,
-                by=chair,
-                links=links,
-                sender=sender,
-            )
+        approve_as_chairs(db, version, links)
         correction = minutes.start_correction(db, version.minutes, reason="訂正", by=secretary)
         db.commit()
         return version.id, correction.id

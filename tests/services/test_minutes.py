@@ -26,6 +26,7 @@ from tests.sessions_helpers import (
     DAY,
     LAYER1,
     SUPPORT,
+    approve_as_chairs,
     make_session,
     mark_held,
     record_attendance,
@@ -342,16 +343,7 @@ def test_minutes_approved_before_the_four_visibilities_still_match_their_hash(
 
 def approve_all(world, version, people, links):
     minutes.submit(world, version, by=people["secretary"], links=links, sender=SENDER)
-    for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
-        minutes.decide(
-            world,
-            version,
-            body_named(world, body).id,
-            approve=True,
-            by=people[chair],
-            links=links,
-            sender=SENDER,
-        )
+    approve_as_chairs(world, version, links, sender=SENDER)
     world.commit()
 
 
@@ -391,22 +383,9 @@ def test_return_with_comment_goes_back_to_draft(world, draft, people, links):
     write(world, draft, people, SectionKind.DECISIONS, "- 修正済み")
     minutes.submit(world, draft, by=people["secretary"], links=links, sender=SENDER)
     assert minutes.current_approvals(draft) == {}
-    approve_all_again(world, draft, people, links)
-    assert draft.status == MinutesStatus.APPROVED
-
-
-def approve_all_again(world, version, people, links):
-    for body, chair in ((SUPPORT, "chair.support"), (LAYER1, "chair.kyogitai")):
-        minutes.decide(
-            world,
-            version,
-            body_named(world, body).id,
-            approve=True,
-            by=people[chair],
-            links=links,
-            sender=SENDER,
-        )
+    approve_as_chairs(world, draft, links, sender=SENDER)
     world.commit()
+    assert draft.status == MinutesStatus.APPROVED
 
 
 def test_a_chair_without_a_pledge_cannot_approve_what_they_cannot_see(world, draft, people, links):
