@@ -93,15 +93,7 @@ def register(app: Flask) -> None:
 
         settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
         result = mail.send_reminders(get_db(), settings, days=days, links=Links.of(app))
-        click.echo(
-            f"sessions: {result.sessions}, reminders queued: {len(result.queued.messages)}, "
-            f"already queued earlier: {result.queued.already_queued}"
-        )
-        if result.queued.without_address:
-            click.echo("no e-mail address: " + ", ".join(result.queued.without_address))
-        _report_delivery(result.delivery, settings)
-        if result.delivery.failed:
-            raise SystemExit(1)
+        _report_reminders(f"sessions: {result.sessions}", result, settings)
 
     @app.cli.command("send-poll-reminders")
     @click.option(
@@ -119,15 +111,7 @@ def register(app: Flask) -> None:
 
         settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
         result = polls.send_reminders(get_db(), settings, days=days, links=Links.of(app))
-        click.echo(
-            f"polls: {result.polls}, reminders queued: {len(result.queued.messages)}, "
-            f"already queued earlier: {result.queued.already_queued}"
-        )
-        if result.queued.without_address:
-            click.echo("no e-mail address: " + ", ".join(result.queued.without_address))
-        _report_delivery(result.delivery, settings)
-        if result.delivery.failed:
-            raise SystemExit(1)
+        _report_reminders(f"polls: {result.polls}", result, settings)
 
     @app.cli.command("backup")
     @click.argument("destination", metavar="DEST", type=click.Path(path_type=str))
@@ -320,6 +304,20 @@ def _mail_anchor(db, settings, message_id: int) -> None:
             "on this server",
             err=True,
         )
+
+
+def _report_reminders(counted: str, result, settings) -> None:
+    """What a reminder run queued and sent; a failed delivery ends it with status 1 (for
+    cron to tell)."""
+    click.echo(
+        f"{counted}, reminders queued: {len(result.queued.messages)}, "
+        f"already queued earlier: {result.queued.already_queued}"
+    )
+    if result.queued.without_address:
+        click.echo("no e-mail address: " + ", ".join(result.queued.without_address))
+    _report_delivery(result.delivery, settings)
+    if result.delivery.failed:
+        raise SystemExit(1)
 
 
 def _report_delivery(result, settings) -> None:
