@@ -45,17 +45,21 @@ Draw = Callable[[Canvas, float, float], None]
 def watermark(source: BinaryIO, out: BinaryIO, lines: list[str]) -> None:
     """Write to ``out`` the PDF ``source`` with ``lines`` on every page: large and diagonal
     across the middle, and small in a band along the foot. Raises ``DomainError`` for a file
-    that is not a readable PDF or is encrypted; ``out`` is then to be discarded."""
-    writer = PdfWriter()
+    that is not a readable PDF or is encrypted; ``out`` is then to be discarded.
+
+    The document is copied whole (its bookmarks and links too) and written anew: an
+    incremental update would leave the original in front of it, to be had back by cutting
+    the file at its first end."""
     stamps: dict[tuple[float, float], PageObject] = {}
     with _reading(source) as reader:
-        for page in reader.pages:
+        writer = PdfWriter(clone_from=reader)
+        for page in writer.pages:
             width, height = _shown_size(page)
             key = (round(width, 2), round(height, 2))
             if key not in stamps:
                 stamps[key] = _drawn(width, height, partial(_draw_watermark, lines=lines))
-            _overlay(writer.add_page(page), stamps[key])
-    writer.write(out)
+            _overlay(page, stamps[key])
+        writer.write(out)
 
 
 def merge_numbered(

@@ -143,6 +143,22 @@ def test_the_pages_keep_their_size_turn_and_crop():
         assert list(new.cropbox) == list(old.cropbox)
 
 
+def test_the_bookmarks_of_a_long_material_are_kept():
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    for number, title in enumerate(["Plan", "Budget"]):
+        canvas.bookmarkPage(f"part{number}")
+        canvas.addOutlineEntry(title, f"part{number}")
+        canvas.drawString(72, 400, title)
+        canvas.showPage()
+    canvas.save()
+
+    marked = watermarked(buffer.getvalue())
+
+    assert [entry.title for entry in marked.outline] == ["Plan", "Budget"]
+    assert marked.get_destination_page_number(marked.outline[1]) == 1
+
+
 def test_the_original_is_left_as_it_was(tmp_path):
     path = tmp_path / "計画案.pdf"
     path.write_bytes(sample_pdf())
