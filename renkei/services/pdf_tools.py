@@ -78,13 +78,15 @@ def merge_numbered(
         for cover in _drawn_pages(*A4, partial(_draw_cover, lines=title_lines)):
             writer.add_page(cover)
     for label, source in parts:
+        stamps: dict[tuple[float, float], PageObject] = {}
         with _reading(source, label) as reader:
             for number, page in enumerate(reader.pages):
                 added = writer.add_page(page)
                 if number == 0 or every_page:
-                    width, height = _shown_size(page)
-                    stamp = _drawn(width, height, partial(_draw_label, label=label))
-                    _overlay(added, stamp)
+                    size = _shown_size(page)
+                    if size not in stamps:
+                        stamps[size] = _drawn(*size, partial(_draw_label, label=label))
+                    _overlay(added, stamps[size])
     writer.write(out)
 
 
