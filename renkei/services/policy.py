@@ -329,8 +329,10 @@ class SessionAccess:
         """A material (資料) is as closed as its agenda item, and as its own visibility when
         narrowed further: the reader must pass both. A paper of the whole session has only
         its own (public, or for those convened). A deleted material is no one's to read."""
-        if material.is_deleted:
-            return False
+        return not material.is_deleted and self.can_see_material_record(material)
+
+    def can_see_material_record(self, material: Material) -> bool:
+        """Its title and file names, deleted or not (the record a deletion leaves)."""
         item = material.agenda_item
         if item is not None:
             if not self.can_see_item(item):
