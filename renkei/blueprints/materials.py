@@ -29,7 +29,13 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
 from renkei.blueprints.common import get_or_404, me, require, session_access_or_404
-from renkei.blueprints.fields import IdSelectField, InputForm, flash_errors, none_choice
+from renkei.blueprints.fields import (
+    IdSelectField,
+    InputForm,
+    flash_errors,
+    none_choice,
+    row_choices,
+)
 from renkei.blueprints.once import once, remember
 from renkei.blueprints.sessions import load_session
 from renkei.blueprints.transaction import after_commit, attempt, flashed, shown_on
@@ -123,8 +129,9 @@ def manage(session_id: int):
     session, access = _manageable(session_id)
     form = UploadForm()
     items = [item for item in session.items if access.can_see_item(item)]
-    form.item_id.choices = [none_choice(_l("The whole session (general papers)"))] + [
-        (str(item.id), f"{item.position}. {item.title}") for item in items
+    form.item_id.choices = [
+        none_choice(_l("The whole session (general papers)")),
+        *row_choices(items, label=lambda item: f"{item.position}. {item.title}"),
     ]
     if form.is_submitted() and form.validate():
         item = next((i for i in items if i.id == form.item_id.data), None)
@@ -259,10 +266,11 @@ def download(material_id: int):
     return _send(get_or_404(Material, material_id), None)
 
 
-@bp.route("/materials/<int:material_id>/versions/<int:version_id>/download")
+@bp.route("/materials/<int:material_id>/versions/<int:material_version_id>/download")
 @login_required
-def download_version(material_id: int, version_id: int):
-    return _send(get_or_404(Material, material_id), get_or_404(MaterialVersion, version_id))
+def download_version(material_id: int, material_version_id: int):
+    version = get_or_404(MaterialVersion, material_version_id)
+    return _send(get_or_404(Material, material_id), version)
 
 
 def _send(material: Material, version: MaterialVersion | None):

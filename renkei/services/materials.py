@@ -116,6 +116,8 @@ def replace(
 def change_visibility(db: Session, material: Material, visibility: str, *, by: Person) -> None:
     """Narrow (or undo a narrowing of) a material: never wider than its item."""
     _require_manage(db, material.session, by)
+    if not visibility:  # a choice must be made: nothing is widened by an empty form
+        raise DomainError(_l("Choose who may see the material."), "visibility")
     chosen = _visibility(material.session, material.agenda_item, visibility)
     if chosen is material.visibility:
         return
