@@ -178,7 +178,7 @@ def _render_manage(session: MeetingSession, access: policy.SessionAccess, form: 
         may_delete=materials.may_delete_after_retention(session),
         held_bytes=materials.session_bytes(db, session),
         limits=_limits(),
-        megabytes=materials.megabytes,
+        size_text=materials.size_text,
         visibilities=policy.material_visibilities,
         accepted=ACCEPTED,
     )

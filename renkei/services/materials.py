@@ -48,8 +48,12 @@ class Limits:
         return cls(app.config["MATERIAL_MAX_BYTES"], app.config["MATERIALS_MAX_SESSION_BYTES"])
 
 
-def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f}"
+def size_text(size: int) -> str:
+    """A size as people read it: 20 MB, 512 KB, 900 B."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} B"
 
 
 # --- Changing ------------------------------------------------------------------------------
@@ -173,9 +177,9 @@ def _new_version(
     if held + size > limits.session_bytes:
         raise DomainError(
             _l(
-                "The session's materials would exceed %(max)s MB in all. Remove or shrink "
+                "The session's materials would exceed %(max)s in all. Remove or shrink "
                 "some files first.",
-                max=megabytes(limits.session_bytes),
+                max=size_text(limits.session_bytes),
             ),
             "file",
         )
@@ -195,7 +199,7 @@ def _new_version(
 
 
 def _too_large(limit: int) -> str:
-    return _l("The file is larger than %(max)s MB. Upload a smaller file.", max=megabytes(limit))
+    return _l("The file is larger than %(max)s. Upload a smaller file.", max=size_text(limit))
 
 
 def _size(stream: BinaryIO) -> int:
