@@ -9,7 +9,6 @@ not found (404). What may be uploaded and kept is ``services/materials.py``'s to
 import io
 import os
 import re
-import unicodedata
 from urllib.parse import quote
 
 from flask import (
@@ -295,8 +294,8 @@ def content_disposition(filename: str, material_id: int) -> str:
     """An attachment under its own name (RFC 6266; ``filename*`` in UTF-8 per RFC 5987) with
     an ASCII ``filename`` for the few programs that read no other."""
     stem, extension = os.path.splitext(filename)
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    ascii_stem = _UNSAFE.sub("_", ascii_stem).strip("._")
-    ascii_extension = _UNSAFE.sub("", extension.encode("ascii", "ignore").decode())
+    # A Japanese name stripped to its ASCII letters says nothing ("1.pdf"): named by id then.
+    ascii_stem = _UNSAFE.sub("_", stem).strip("._") if stem.isascii() else ""
+    ascii_extension = _UNSAFE.sub("", extension) if extension.isascii() else ""
     fallback = f"{ascii_stem or f'material-{material_id}'}{ascii_extension}"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
