@@ -23,6 +23,7 @@ from renkei.blueprints import (
     health,
     home,
     letters,
+    materials,
     memberships,
     minutes,
     once,
@@ -108,6 +109,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         apportionment.bp,
         polls.bp,
         prints.bp,
+        materials.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -136,6 +136,30 @@ def load_config(instance_path: Path) -> dict:
         # How letters and notices write dates: 令和8年12月10日 (wareki) or 2026年12月10日.
         "DATE_STYLE": _date_style(),
         **_mail_config(),
+        **_materials_config(instance_path),
+    }
+
+
+MEGABYTE = 1024 * 1024
+
+
+def _megabytes(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default * MEGABYTE
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of megabytes, at least 1")
+    return int(value) * MEGABYTE
+
+
+def _materials_config(instance_path: Path) -> dict:
+    """Meeting materials: where their files are kept (never under a static path), and how
+    large one file and all of a session's may be (given in megabytes)."""
+    return {
+        "MATERIALS_DIR": os.environ.get("MATERIALS_DIR", "").strip()
+        or str(instance_path / "materials"),
+        "MATERIAL_MAX_BYTES": _megabytes("MATERIAL_MAX_BYTES_MB", 20),
+        "MATERIALS_MAX_SESSION_BYTES": _megabytes("MATERIALS_MAX_SESSION_MB", 100),
     }
 
 

@@ -34,9 +34,11 @@ rule"). None of them ever reaches a calendar file or an e-mail, whoever receives
 file or e-mail until it is convened.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from renkei.links import Links
@@ -47,6 +49,8 @@ from renkei.models import (
     Guest,
     MailMessage,
     MailStatus,
+    Material,
+    MaterialVersion,
     MeetingSession,
     Membership,
     MinutesSection,
@@ -63,6 +67,7 @@ from renkei.services import (
     agenda,
     attendance,
     convening,
+    materials,
     minutes,
     notices,
     polls,
@@ -71,6 +76,7 @@ from renkei.services import (
 )
 from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
+from renkei.services.material_store import store_of
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import (
     COORDINATION,
@@ -173,7 +179,19 @@ PREPARED = (PREPARED_TITLE, PREPARED_PLACE, PREPARED_ITEM_TITLE)
 # Who may know of it: the secretariat of its bodies.
 PREPARERS = ("secretary@example.jp", UNPLEDGED_SECRETARY)
 
-CASE2 = (CASE2_TITLE, CASE2_DESCRIPTION, CASE2_PRESENTER)
+# Materials (資料): each canary is the title, in the file name and in the file's content, so
+# that a list, a Content-Disposition header or a download shows it alike. The joint
+# session's confidential item's material; its attendees' item's; the public item's, one
+# narrowed to the attendees and one public (the positive control); the 支援調整会議's plan
+# review's; and case 2's, which its participant may read.
+MATERIAL_SECRET = "CANARY-MATERIAL-SECRET-9d4e"
+MATERIAL_ATTENDEES = "SESSION-CANARY-MATERIAL-9d4e"
+MATERIAL_NARROWED = "SESSION-CANARY-MATERIAL-NARROWED-9d4e"
+MATERIAL_PUBLIC = "PUBLIC-MATERIAL-open"
+MATERIAL_BODY = "BODY-CANARY-MATERIAL-9d4e"
+CASE2_MATERIAL = "CANARY-CASE2-MATERIAL-a61b"
+
+CASE2 = (CASE2_TITLE, CASE2_DESCRIPTION, CASE2_PRESENTER, CASE2_MATERIAL)
 SELECTED_MEMBERS = (SELECTED_MEMBERS_TITLE, SELECTED_MEMBERS_DESCRIPTION)
 # Everything closed in the selected session: the member not convened reads none of it.
 SELECTED = (
@@ -206,15 +224,18 @@ CONFIDENTIAL = (
     *(canary for canary in SELECTED if canary not in SELECTED_MEMBERS),
     PREPARED_SECRET_TITLE,
     PREPARED_SECRET_DESCRIPTION,
+    MATERIAL_SECRET,
 )
 ATTENDEES_ITEM = (ATTENDEES_TITLE, ATTENDEES_DESCRIPTION, ATTENDEES_PRESENTER)
 ATTENDEES = (
     *ATTENDEES_ITEM,
     MINUTES_ATTENDEES_SECTION,
     MINUTES_DECISIONS,
+    MATERIAL_ATTENDEES,
+    MATERIAL_NARROWED,
 )
 BODY_ITEM = (BODY_TITLE, BODY_DESCRIPTION, BODY_PRESENTER)
-BODY = (*BODY_ITEM, MINUTES_BODY_SECTION)
+BODY = (*BODY_ITEM, MINUTES_BODY_SECTION, MATERIAL_BODY)
 
 
 @dataclass
@@ -253,6 +274,9 @@ class LeakWorld:
     prepared_id: int = 0
     prepared_item_ids: list[int] = field(default_factory=list)
     support_id: int = 0
+    # materials (in the order made: MATERIAL_SECRET first) and their file versions
+    material_ids: list[int] = field(default_factory=list)
+    material_version_ids: list[int] = field(default_factory=list)
 
 
 def _holder(person: Person) -> str:
@@ -274,6 +298,26 @@ def _item(db, session, body, title, visibility, *, description="", presenter="",
         ),
         by=by,
     )
+
+
+def _material(db, session, item, canary, by, visibility=None):
+    """A material of ``item`` carrying ``canary`` in its title, file name and content."""
+    file = materials.Upload(io.BytesIO(f"{canary}-CONTENT\n".encode()), f"{canary}-FILE.txt")
+    return materials.upload(
+        db,
+        session,
+        file,
+        by=by,
+        store=store_of(),
+        limits=materials.Limits.of(current_app),
+        item=item,
+        title=canary,
+        visibility=visibility.value if visibility else None,
+    )
+
+
+def _item_titled(session, title):
+    return next(item for item in session.items if item.title == title)
 
 
 def _write(db, version, kind, text, by, title=""):
@@ -336,6 +380,7 @@ def _coordination_joint(
         presenter=BODY_PRESENTER,
         by=secretary,
     )
+    _material(db, session, _item_titled(session, BODY_TITLE), MATERIAL_BODY, secretary)
     mark_held(db, session)
     _everyone_present(db, session, secretary)
     version = minutes.open_minutes(db, session, by=secretary)
@@ -490,6 +535,12 @@ def _build(db, links: Links) -> LeakWorld:
     queued.messages[0].error = "550 test failure"
     notices.convene(db, weekly.sessions[0], by=secretary, links=links, sender=SENDER)
     db.commit()
+    _material(db, joint, draft, MATERIAL_SECRET, secretary)
+    _material(db, joint, _item_titled(joint, ATTENDEES_TITLE), MATERIAL_ATTENDEES, secretary)
+    public = _item_titled(joint, PUBLIC_TITLE)
+    _material(db, joint, public, MATERIAL_NARROWED, secretary, Visibility.SESSION)
+    _material(db, joint, public, MATERIAL_PUBLIC, secretary)
+    db.commit()
 
     _minutes(db, joint, support, layer1, links)
     _attendance(db, joint)
@@ -538,6 +589,10 @@ def _build(db, links: Links) -> LeakWorld:
         prepared_id=prepared.id,
         prepared_item_ids=[i.id for i in prepared.items],
         support_id=support.id,
+        material_ids=list(db.scalars(select(Material.id).order_by(Material.id))),
+        material_version_ids=list(
+            db.scalars(select(MaterialVersion.id).order_by(MaterialVersion.id))
+        ),
     )
 
 
@@ -592,6 +647,7 @@ def _selected(db, support, secretary, links: Links) -> tuple[int, list[int]]:
     data = convening.ParticipantData(item_ids=[case2.id], person_id=outsider.id)
     participant = convening.add_participant(db, session, data, by=secretary)
     convening.record_session_pledge(db, session, support.id, outsider, by=outsider)
+    _material(db, session, case2, CASE2_MATERIAL, secretary)
     notices.convene(db, session, by=secretary, links=links, sender=SENDER)
     _selected_minutes(db, session, secretary, links)
     return session.id, [participant.id]

@@ -75,3 +75,17 @@ def test_serve_keeps_a_configured_base_url(environment, served, database_url, tm
     environment.setenv("BASE_URL", "https://renkei.town.example.jp")
     app = serve(database_url, tmp_path, "--port", "8000")
     assert served == [8000] and app.config["BASE_URL"] == "https://renkei.town.example.jp"
+
+
+def test_materials_settings_have_defaults_and_refuse_nonsense(monkeypatch, tmp_path):
+    for name in ("MATERIALS_DIR", "MATERIAL_MAX_BYTES_MB", "MATERIALS_MAX_SESSION_MB"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_config(tmp_path)
+    assert config["MATERIALS_DIR"] == str(tmp_path / "materials")
+    assert config["MATERIAL_MAX_BYTES"] == 20 * 1024 * 1024
+    assert config["MATERIALS_MAX_SESSION_BYTES"] == 100 * 1024 * 1024
+    monkeypatch.setenv("MATERIAL_MAX_BYTES_MB", "50")
+    assert load_config(tmp_path)["MATERIAL_MAX_BYTES"] == 50 * 1024 * 1024
+    monkeypatch.setenv("MATERIAL_MAX_BYTES_MB", "0")
+    with pytest.raises(ValueError, match="MATERIAL_MAX_BYTES_MB"):
+        load_config(tmp_path)

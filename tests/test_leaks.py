@@ -106,6 +106,8 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         # Its holder's link, and one nobody was given.
         "poll_token": [*world.poll_tokens, "forged-poll-token"],
         "code": ["ja"],
+        "material_id": world.material_ids,
+        "material_version_id": world.material_version_ids,
     }
 
 
@@ -143,13 +145,19 @@ OTHER_SESSIONS = (
     leak_world.COORDINATION_JOINT_TITLE,
 )
 
+# The joint session's materials for those convened to it, of either body.
+MATERIALS_ATTENDEES = (leak_world.MATERIAL_ATTENDEES, leak_world.MATERIAL_NARROWED)
+
 ROLES = {
     # The 協議体-only member of a joint 支援調整会議 + 協議体 session (no other body): the
     # public item only of the session, the 支援調整会議's plan review as 非公開議題.
     "kyogitai.only": Role(
         leak_world.KYOGITAI_ONLY,
         CONFIDENTIAL + BODY + POLLS + PREPARED + (leak_world.SERIES_SESSION_TITLE,),
-        {**COORDINATION_AS_KYOGITAI, JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED)},
+        {
+            **COORDINATION_AS_KYOGITAI,
+            JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED, *MATERIALS_ATTENDEES),
+        },
     ),
     # Member of the other body of both joint sessions (協議体 第1層, and the 第2層's chair):
     # no 支援会議 or 支援調整会議 content, and the 支援会議's own sessions do not exist for them.
@@ -185,7 +193,7 @@ ROLES = {
         "admin@example.jp",
         CONFIDENTIAL + ATTENDEES + BODY + SELECTED_MEMBERS + POLLS + PREPARED,
         {
-            JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED),
+            JOINT_PAGE: (leak_world.PUBLIC_TITLE, CLOSED, leak_world.MATERIAL_PUBLIC),
             COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
         },
     ),
@@ -239,6 +247,13 @@ ROLES = {
             PREPARED_PAGE: (*PREPARED, leak_world.PREPARED_SECRET_TITLE),
             SUPPORT_PAGE: (leak_world.PREPARED_TITLE,),
             JOINT_PAGE + "/invite.ics": (leak_world.PUBLIC_TITLE, CLOSED),
+            # Materials: listed, and downloaded (the confidential item's is the first).
+            JOINT_PAGE + "/materials": (
+                leak_world.MATERIAL_SECRET,
+                leak_world.MATERIAL_ATTENDEES,
+                leak_world.MATERIAL_NARROWED,
+            ),
+            "/materials/{w.material_ids[0]}/download": (f"{leak_world.MATERIAL_SECRET}-CONTENT",),
         },
     ),
 }

@@ -108,6 +108,15 @@ class BodyForm(InputForm):
     )
     rules_enacted_on = DateField(_l("Rules enacted on"), validators=[Optional()])
     rules_amended_on = DateField(_l("Rules last amended on"), validators=[Optional()])
+    retention_years = WholeNumberField(
+        _l("Retention period of materials (years)"),
+        description=_l(
+            "After this many years from a session's date, the secretariat may delete its "
+            "materials. Leave it empty to keep them for ever."
+        ),
+        validators=[Optional()],
+        message=_l("Enter the number of years as a whole number, such as 5."),
+    )
 
 
 def _parent_choices(exclude: Body | None) -> list[SelectChoice]:
@@ -142,6 +151,7 @@ def _data(form: BodyForm) -> BodyData:
         rules_title=form.rules_title.data or "",
         rules_enacted_on=form.rules_enacted_on.data,
         rules_amended_on=form.rules_amended_on.data,
+        retention_years=form.retention_years.data,
     )
 
 

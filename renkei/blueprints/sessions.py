@@ -80,6 +80,7 @@ from renkei.services import (
     attendance,
     convening,
     mail,
+    materials,
     minutes,
     minutes_document,
     notices,
@@ -423,6 +424,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         reckoning=quorum.of_session(session, people, record),
         present_for=attendance.present_for(access.owned_items_seen(session.items), people, record),
         partial_times=attendance.partial_times,
+        listing=materials.for_reader(db, session, access),
         **context,
     )
     if request.method == "GET":  # a refused form's page commits nothing, not even this

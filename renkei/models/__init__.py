@@ -27,6 +27,7 @@ from renkei.models.feeds import FeedCopy
 from renkei.models.installation import Installation
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
+from renkei.models.materials import Material, MaterialVersion
 from renkei.models.minutes import (
     ActionItem,
     Approval,
@@ -76,6 +77,8 @@ __all__ = [
     "participant_items",
     "FeedCopy",
     "FormSubmission",
+    "Material",
+    "MaterialVersion",
     "Attendance",
     "ItemPresence",
     "Presence",

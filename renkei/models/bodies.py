@@ -206,6 +206,8 @@ class Body(Base):
     rules_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     rules_enacted_on: Mapped[date | None] = mapped_column(Date)
     rules_amended_on: Mapped[date | None] = mapped_column(Date)
+    # 保存年限: years a session's materials are kept after its date; None: for ever.
+    retention_years: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When a session this body serves last changed (models/calendar_stamps.py).
     calendar_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

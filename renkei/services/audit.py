@@ -59,6 +59,11 @@ ACTIONS = {
     "participant_removed": _l("Removed a participant from a session"),
     "session_pledge": _l("Recorded a participant's confidentiality pledge for a session"),
     "session_convened": _l("Sent the convening notice of a session"),
+    "material_uploaded": _l("Uploaded a material"),
+    "material_replaced": _l("Replaced a material's file"),
+    "material_visibility": _l("Changed who may see a material"),
+    "material_deleted": _l("Deleted a material after its retention period"),
+    "material_downloaded": _l("Downloaded a closed material"),
 }
 
 

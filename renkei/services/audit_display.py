@@ -36,6 +36,7 @@ SUBJECTS = {
     "membership": _l("Term of office"),
     "body": _l("Body"),
     "attendance": _l("Attendance record"),
+    "material": _l("Material"),
 }
 
 # The names of the detail's fields, as the services write them.

@@ -44,6 +44,7 @@ class BodyData:
     rules_title: str = ""  # the 設置要綱
     rules_enacted_on: date | None = None
     rules_amended_on: date | None = None
+    retention_years: int | None = None  # 保存年限 of the materials; None: kept for ever
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,13 @@ REGISTER_FIELDS = (
     "rules_title",
     "rules_enacted_on",
     "rules_amended_on",
+    "retention_years",
 )
 
 
 # A body larger than this is not a meeting; a larger quorum is a typing slip.
 MAX_QUORUM = 1000
+MAX_RETENTION_YEARS = 100  # 永年 is "no period", not a hundred years
 
 
 def list_bodies(db: Session) -> list[Body]:
@@ -161,6 +164,7 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     rule = _enum(QuorumRule, data.quorum_rule, "quorum_rule", _l("Choose a quorum rule."))
     number = _quorum_number(rule, data.quorum_number)
     register = check_register(kind, data)
+    retention = _retention(data.retention_years)
 
     created = body is None
     before = _snapshot(body)
@@ -177,12 +181,26 @@ def save_body(db: Session, body: Body | None, data: BodyData, *, by: Person) -> 
     body.rules_title = register.rules_title
     body.rules_enacted_on = register.rules_enacted_on
     body.rules_amended_on = register.rules_amended_on
+    body.retention_years = retention
     db.flush()
     if created and not by.is_admin:
         db.add(Membership(person=by, body=body, role=Role.SECRETARY, term_start=today()))
         db.flush()
     _log(db, body, before, by)
     return body
+
+
+def _retention(years: int | None) -> int | None:
+    if years is not None and not 1 <= years <= MAX_RETENTION_YEARS:
+        raise DomainError(
+            _l(
+                "Enter the retention period as a number of years from 1 to %(max)d, or leave "
+                "it empty to keep the materials for ever.",
+                max=MAX_RETENTION_YEARS,
+            ),
+            "retention_years",
+        )
+    return years
 
 
 def check_register(kind: BodyKind, data: BodyData) -> Register:

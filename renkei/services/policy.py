@@ -19,6 +19,7 @@ from renkei.models import (
     Approval,
     Body,
     Confidentiality,
+    Material,
     MeetingSession,
     Membership,
     MinutesSection,
@@ -324,6 +325,22 @@ class SessionAccess:
             return entitled
         return entitled and item.body_id in self.pledged_body_ids
 
+    def can_see_material(self, material: Material) -> bool:
+        """A material (資料) is as closed as its agenda item, and as its own visibility when
+        narrowed further: the reader must pass both. A paper of the whole session has only
+        its own (public, or for those convened). A deleted material is no one's to read."""
+        return not material.is_deleted and self.can_see_material_record(material)
+
+    def can_see_material_record(self, material: Material) -> bool:
+        """Its title and file names, deleted or not (the record a deletion leaves)."""
+        item = material.agenda_item
+        if item is not None:
+            if not self.can_see_item(item):
+                return False
+            if STRICTNESS[visibility_of(material)] <= STRICTNESS[visibility_of(item)]:
+                return True  # no narrower than the item: whoever sees the item (a participant)
+        return self.can_see_item(material)
+
     def can_see_participant(self, participant: Participant) -> bool:
         """Who takes part for which items: for the secretariat, and for members convened
         who may see every item the participant is assigned to (that someone is asked about
@@ -449,6 +466,17 @@ def is_wider_than_allowed(body: Body, visibility: Visibility) -> bool:
     """Less closed than the body's confidentiality allows (a public item of a 支援会議, a
     session item of a 支援調整会議): only with an explicit confirmation, and audited."""
     return STRICTNESS[visibility] < STRICTNESS[default_visibility(body)]
+
+
+def material_visibilities(session: MeetingSession, item: AgendaItem | None) -> list[Visibility]:
+    """What a material may be set to: its item's visibility or narrower (never wider); a
+    paper of the whole session, the session's general visibility or "those convened" (it
+    has no owning body to close it to)."""
+    widest = item.visibility if item is not None else general_visibility(session.bodies)
+    allowed = [v for v in Visibility if STRICTNESS[v] >= STRICTNESS[widest]]
+    if item is None:
+        allowed = [v for v in allowed if STRICTNESS[v] <= STRICTNESS[Visibility.SESSION]]
+    return allowed
 
 
 def session_access(db: Session, person: Person | None, session: MeetingSession) -> SessionAccess:

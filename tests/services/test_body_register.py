@@ -171,3 +171,16 @@ def test_a_wrong_municipality_is_refused_and_changes_nothing(app, world, municip
         assert message in str(refused.value.message)
     world.rollback()
     assert world.get(Organisation, organisation.id).municipality == demo.TOWN
+
+
+def test_a_body_keeps_its_retention_period_of_materials(world, secretary):
+    support = body_named(world, demo.SUPPORT)
+    with pytest.raises(DomainError) as refused:
+        bodies.save_body(world, support, _data(support, retention_years=0), by=secretary)
+    assert refused.value.field == "retention_years"
+    world.rollback()
+    bodies.save_body(world, support, _data(support, retention_years=5), by=secretary)
+    world.commit()
+    assert support.retention_years == 5
+    entry = world.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.detail == "fields=retention_years"

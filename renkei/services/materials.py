@@ -1,0 +1,407 @@
+"""Meeting materials (資料): upload, replace, narrow, number, read and, after the retention
+period, delete.
+
+Who may see a material is the policy's (``SessionAccess.can_see_material``): as closed as
+its item, and narrower if the secretariat says so. The secretariat of the session uploads
+and replaces; every upload, replacement, deletion and every download of a closed material
+goes to the audit log. Files go to the material store (services/material_store.py) only
+after every check has passed, so a refused file leaves nothing behind.
+"""
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import BinaryIO
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from renkei.db import utcnow
+from renkei.i18n import lazy_gettext as _l
+from renkei.models import AgendaItem, MeetingSession, Person, Visibility
+from renkei.models.materials import MATERIAL_TITLE_LENGTH, Material, MaterialVersion
+from renkei.services import audit, policy
+from renkei.services.dates import in_tokyo, today
+from renkei.services.errors import DomainError, Forbidden, NotFound
+from renkei.services.material_store import MaterialStore, TooLarge
+from renkei.services.material_types import check_file
+from renkei.textnorm import one_line
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it came in: a seekable binary stream and the name it was sent under."""
+
+    stream: BinaryIO
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int
+    session_bytes: int
+
+    @classmethod
+    def of(cls, app: Flask) -> "Limits":
+        return cls(app.config["MATERIAL_MAX_BYTES"], app.config["MATERIALS_MAX_SESSION_BYTES"])
+
+
+def size_text(size: int) -> str:
+    """A size as people read it: 20 MB, 512 KB, 900 B."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} B"
+
+
+# --- Changing ------------------------------------------------------------------------------
+
+
+def upload(
+    db: Session,
+    session: MeetingSession,
+    file: Upload,
+    *,
+    by: Person,
+    store: MaterialStore,
+    limits: Limits,
+    item: AgendaItem | None = None,
+    title: str = "",
+    visibility: str | None = None,
+) -> Material:
+    """Add a material to ``item`` (None: to the session's general papers)."""
+    _require_manage(db, session, by)
+    if item is not None and item.session_id != session.id:
+        raise NotFound(_l("The agenda item does not exist."))
+    chosen = _visibility(session, item, visibility)
+    version = _new_version(db, session, file, by=by, store=store, limits=limits, title=title)
+    material = Material(
+        session=session,
+        agenda_item=item,
+        position=_next_position(db, session),
+        title=_title(title, version.filename),
+        visibility=chosen,
+        created_by_id=by.id,
+    )
+    version.number = 1
+    material.versions.append(version)
+    db.add(material)
+    db.flush()
+    _log(db, material, by, "material_uploaded")
+    return material
+
+
+def replace(
+    db: Session,
+    material: Material,
+    file: Upload,
+    *,
+    by: Person,
+    store: MaterialStore,
+    limits: Limits,
+) -> MaterialVersion:
+    """Replace the material's file (差し替え): a new version; the earlier ones stay."""
+    session = material.session
+    _require_manage(db, session, by)
+    if material.is_deleted:
+        raise DomainError(_l("This material has been deleted and cannot be replaced."))
+    version = _new_version(
+        db, session, file, by=by, store=store, limits=limits, replacing=material.current
+    )
+    version.number = material.current.number + 1
+    material.versions.append(version)
+    db.flush()
+    _log(db, material, by, "material_replaced", detail=f"version={version.number}")
+    return version
+
+
+def change_visibility(db: Session, material: Material, visibility: str, *, by: Person) -> None:
+    """Narrow (or undo a narrowing of) a material: never wider than its item."""
+    _require_manage(db, material.session, by)
+    if not visibility:  # a choice must be made: nothing is widened by an empty form
+        raise DomainError(_l("Choose who may see the material."), "visibility")
+    chosen = _visibility(material.session, material.agenda_item, visibility)
+    if chosen is material.visibility:
+        return
+    material.visibility = chosen
+    db.flush()
+    _log(db, material, by, "material_visibility", detail=f"visibility={chosen.value}")
+
+
+def _require_manage(db: Session, session: MeetingSession, by: Person) -> None:
+    if not policy.session_access(db, by, session).can_manage:
+        raise Forbidden(_l("Only the secretariat of the session may change its materials."))
+
+
+def _visibility(session: MeetingSession, item: AgendaItem | None, value: str | None) -> Visibility:
+    allowed = policy.material_visibilities(session, item)
+    if not value:
+        return allowed[0]
+    try:
+        chosen = Visibility(value)
+    except ValueError:
+        raise DomainError(_l("Choose who may see the material."), "visibility") from None
+    if chosen not in allowed:
+        raise DomainError(
+            _l("A material cannot be seen more widely than its agenda item."), "visibility"
+        )
+    return chosen
+
+
+def _title(title: str, filename: str) -> str:
+    title = one_line(title or "") or os.path.splitext(filename)[0] or filename
+    if len(title) > MATERIAL_TITLE_LENGTH:
+        raise DomainError(_l("Use at most %(max)d characters.", max=MATERIAL_TITLE_LENGTH), "title")
+    return title
+
+
+def _new_version(
+    db: Session,
+    session: MeetingSession,
+    file: Upload,
+    *,
+    by: Person,
+    store: MaterialStore,
+    limits: Limits,
+    title: str = "",
+    replacing: MaterialVersion | None = None,
+) -> MaterialVersion:
+    """Check the file (size, the session's total, name, type by content), then store it."""
+    size = _size(file.stream)
+    if size > limits.file_bytes:
+        raise DomainError(_too_large(limits.file_bytes), "file")
+    _title(title, "-")  # a title too long is said before the file is read
+    held = session_bytes(db, session) - (replacing.size if replacing is not None else 0)
+    if held + size > limits.session_bytes:
+        raise DomainError(
+            _l(
+                "The session's materials would exceed %(max)s in all. Remove or shrink "
+                "some files first.",
+                max=size_text(limits.session_bytes),
+            ),
+            "file",
+        )
+    checked = check_file(file.stream, file.filename)
+    try:
+        sha256, stored = store.put(file.stream, max_bytes=limits.file_bytes)
+    except TooLarge:
+        raise DomainError(_too_large(limits.file_bytes), "file") from None
+    return MaterialVersion(
+        filename=checked.filename,
+        media_type=checked.media_type,
+        size=stored,
+        sha256=sha256,
+        uploaded_by_id=by.id,
+        uploaded_at=utcnow(),
+    )
+
+
+def _too_large(limit: int) -> str:
+    return _l("The file is larger than %(max)s. Upload a smaller file.", max=size_text(limit))
+
+
+def _size(stream: BinaryIO) -> int:
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def session_bytes(db: Session, session: MeetingSession) -> int:
+    """What the session's materials take up: the current file of each one not deleted."""
+    return sum(m.current.size for m in _live(db, session))
+
+
+def _next_position(db: Session, session: MeetingSession) -> int:
+    positions = db.scalars(select(Material.position).where(Material.session_id == session.id))
+    return max(positions, default=0) + 1
+
+
+def _log(db: Session, material: Material, by: Person, action: str, detail: str = "") -> None:
+    session = material.session
+    audit.record(
+        db,
+        by,
+        audit.CONTENT,
+        action,
+        subject_type="material",
+        subject_id=material.id,
+        body_id=material.body_id or session.host_body_id,
+        session_id=session.id,
+        detail=detail,
+    )
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A material with its number in the session (資料1, 資料2, …)."""
+
+    material: Material
+    number: int
+
+
+@dataclass
+class SessionMaterials:
+    """The materials of a session a reader may see: per item, the general papers, and all
+    of them in number order (the 資料一覧)."""
+
+    by_item: dict[int, list[Listed]] = field(default_factory=dict)
+    general: list[Listed] = field(default_factory=list)
+    listed: list[Listed] = field(default_factory=list)
+
+
+def _live(db: Session, session: MeetingSession) -> list[Material]:
+    return list(
+        db.scalars(
+            select(Material)
+            .where(Material.session_id == session.id, Material.deleted_at.is_(None))
+            .options(selectinload(Material.versions))
+        )
+    )
+
+
+def numbered(db: Session, session: MeetingSession) -> list[Listed]:
+    """Every material of the session not deleted, numbered 資料1, 資料2, … in agenda order
+    (each item's in the order uploaded), then the session's general papers. The numbers
+    are the same for every reader, so that the 次第, the session page and the printed set
+    agree; a reader who may not see one sees a gap."""
+    items = {item.id: item.position for item in session.items}
+    last = len(items) + 1
+
+    def place(material: Material) -> tuple[int, int]:
+        item_id = material.agenda_item_id
+        return (items.get(item_id, last) if item_id is not None else last, material.position)
+
+    ordered = sorted(_live(db, session), key=place)
+    return [Listed(material, number) for number, material in enumerate(ordered, start=1)]
+
+
+def for_reader(
+    db: Session, session: MeetingSession, access: policy.SessionAccess
+) -> SessionMaterials:
+    found = SessionMaterials()
+    for listed in numbered(db, session):
+        if not access.can_see_material(listed.material):
+            continue
+        found.listed.append(listed)
+        item_id = listed.material.agenda_item_id
+        if item_id is None:
+            found.general.append(listed)
+        else:
+            found.by_item.setdefault(item_id, []).append(listed)
+    return found
+
+
+def deleted(db: Session, session: MeetingSession) -> list[Material]:
+    """The record of the materials deleted after the retention period (secretariat)."""
+    return list(
+        db.scalars(
+            select(Material)
+            .where(Material.session_id == session.id, Material.deleted_at.is_not(None))
+            .options(selectinload(Material.versions))
+            .order_by(Material.position)
+        )
+    )
+
+
+def is_closed(material: Material) -> bool:
+    """Not public, by its own visibility or its item's: each download is audited."""
+    item = material.agenda_item
+    return material.visibility is not Visibility.PUBLIC or (
+        item is not None and item.visibility is not Visibility.PUBLIC
+    )
+
+
+def open_for_download(
+    db: Session,
+    material: Material,
+    version: MaterialVersion | None,
+    *,
+    by: Person,
+    store: MaterialStore,
+) -> tuple[MaterialVersion, BinaryIO]:
+    """The file of the material's current version (or of ``version``: the secretariat's,
+    for earlier ones) for ``by``; NotFound for anyone the policy does not let see it."""
+    access = policy.session_access(db, by, material.session)
+    if not (access.can_view and access.can_see_material(material)):
+        raise NotFound(_l("The material does not exist."))
+    if version is None:
+        version = material.current
+    elif version.material_id != material.id or not access.can_manage:
+        raise NotFound(_l("The material does not exist."))
+    if not store.exists(version.sha256):
+        raise NotFound(_l("The material does not exist."))
+    if is_closed(material):
+        _log(db, material, by, "material_downloaded", detail=f"version={version.number}")
+    return version, store.open(version.sha256)
+
+
+# --- Retention -----------------------------------------------------------------------------
+
+
+def retention_ends(session: MeetingSession) -> date | None:
+    """The day from which the session's materials may be deleted: its date plus the longest
+    retention period (保存年限) of the bodies it served; None while any keeps them for ever."""
+    years = [body.retention_years for body in session.bodies]
+    if not years or any(y is None for y in years):
+        return None
+    day = in_tokyo(session.start_at).date()
+    added = day.year + max(y for y in years if y is not None)
+    return day.replace(year=added) if (day.month, day.day) != (2, 29) else date(added, 3, 1)
+
+
+def may_delete_after_retention(session: MeetingSession, on: date | None = None) -> bool:
+    ends = retention_ends(session)
+    return ends is not None and (on or today()) >= ends
+
+
+def delete_after_retention(
+    db: Session, session: MeetingSession, *, by: Person, on: date | None = None
+) -> list[str]:
+    """Delete the session's materials once the retention period has passed. The rows stay,
+    marked deleted, as the record of what there was; the hashes returned are the files no
+    material still held refers to, for ``forget_content`` once this is committed."""
+    _require_manage(db, session, by)
+    ends = retention_ends(session)
+    if ends is None:
+        raise DomainError(
+            _l("The bodies of this session keep their materials without a time limit.")
+        )
+    if (on or today()) < ends:
+        raise DomainError(
+            _l("The materials must be kept until %(date)s.", date=ends.strftime("%Y-%m-%d"))
+        )
+    live = _live(db, session)
+    now = utcnow()
+    for material in live:
+        material.deleted_at, material.deleted_by_id = now, by.id
+        _log(db, material, by, "material_deleted")
+    db.flush()
+    return unreferenced(db, {v.sha256 for m in live for v in m.versions})
+
+
+def unreferenced(db: Session, hashes: Iterable[str]) -> list[str]:
+    """Those of ``hashes`` no version of a material still held refers to."""
+    hashes = set(hashes)
+    if not hashes:
+        return []
+    held = set(
+        db.scalars(
+            select(MaterialVersion.sha256)
+            .join(Material)
+            .where(MaterialVersion.sha256.in_(hashes), Material.deleted_at.is_(None))
+        )
+    )
+    return sorted(hashes - held)
+
+
+def forget_content(db: Session, store: MaterialStore, hashes: Iterable[str]) -> None:
+    """Remove the files of ``hashes`` that are still unreferenced (asked again: a material
+    uploaded meanwhile may share one)."""
+    for sha256 in unreferenced(db, hashes):
+        store.delete(sha256)
