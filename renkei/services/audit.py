@@ -59,6 +59,7 @@ ACTIONS = {
     "participant_removed": _l("Removed a participant from a session"),
     "session_pledge": _l("Recorded a participant's confidentiality pledge for a session"),
     "session_convened": _l("Sent the convening notice of a session"),
+    "local_issue_raised": _l("Raised a local issue from closed content"),
 }
 
 
