@@ -14,7 +14,6 @@ from renkei.models import (
     LocalIssue,
     LocalIssueEvent,
     Pledge,
-    SessionChange,
     Visibility,
 )
 from renkei.services import agenda, local_issues, policy
