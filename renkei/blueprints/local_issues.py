@@ -26,11 +26,20 @@ from renkei.blueprints.fields import (
     row_choices,
 )
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.templating import japanese_date
 from renkei.blueprints.transaction import flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import AgendaItem, Body, BodyKind, IssueStatus, LocalIssue, MeetingSession
+from renkei.models import (
+    AgendaItem,
+    Body,
+    BodyKind,
+    IssueStatus,
+    LocalIssue,
+    LocalIssueEvent,
+    MeetingSession,
+)
 from renkei.services import local_issues, policy
 from renkei.services.local_issues import IssueData
 
@@ -149,10 +158,9 @@ def show(issue_id: int):
         issue=issue,
         source_shown=source_shown,
         sessions=sessions,
-        visible_session_ids=visible,
         can_manage=can_manage,
         status_form=StatusForm(formdata=None) if can_manage else None,
-        changed_fields=_changed_fields,
+        history_line=lambda event: _history_line(event, visible),
     )
     item = issue.source_item
     if source_shown and item is not None:
@@ -162,10 +170,33 @@ def show(issue_id: int):
     return page
 
 
-def _changed_fields(event) -> str:
-    """The fields an edit changed, named in the reader's language."""
-    labels = local_issues.FIELD_LABELS
-    return "、".join(str(labels.get(name, name)) for name in event.fields.split(",") if name)
+def _history_line(event: LocalIssueEvent, visible_session_ids: set[int]) -> str:
+    """What one history entry says, in the reader's language. A session is named only to
+    those who may know of it (one being prepared is its secretariat's alone)."""
+    day = japanese_date(event.effective_on, weekday=False)
+    moved = ""
+    if event.old_status is not None and event.new_status is not None:
+        moved = _(
+            "Status: %(old)s → %(new)s.", old=event.old_status.label, new=event.new_status.label
+        )
+    if event.kind == local_issues.RAISED:
+        return _("Raised.")
+    if event.kind == local_issues.EDITED:
+        labels = local_issues.FIELD_LABELS
+        names = "、".join(str(labels.get(n, n)) for n in event.fields.split(",") if n)
+        return _("Changed: %(fields)s.", fields=names)
+    if event.kind == local_issues.STATUS and event.old_status and event.new_status:
+        return _(
+            "Status: %(old)s → %(new)s (as of %(date)s).",
+            old=event.old_status.label,
+            new=event.new_status.label,
+            date=day,
+        )
+    if event.session is not None and event.session_id in visible_session_ids:
+        line = _("Taken onto the agenda of “%(session)s”.", session=event.session.title)
+    else:
+        line = _("Taken onto the agenda of a session.")
+    return f"{line} {moved}".strip()
 
 
 @bp.route("/bodies/<int:body_id>/local-issues/new", methods=["GET", "POST"])
