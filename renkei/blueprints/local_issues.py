@@ -7,6 +7,7 @@ came from only to those who may see that item.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
 
 from renkei.blueprints.common import (
     audit_confidential,
@@ -74,7 +75,7 @@ class StatusForm(InputForm):
         choices=IssueStatus.choices,
         validate_choice=False,  # the service names an unknown choice
     )
-    on = DateField(_l("Since"), description=_l("Left empty: today."))
+    on = DateField(_l("Since"), description=_l("Left empty: today."), validators=[Optional()])
     reason = StringField(
         _l("Reason"),
         description=_l("Needed to move the issue back, or from one outcome to another."),

@@ -4,6 +4,8 @@ the body page, status changes and 「議題に取り上げる」, through HTTP.
 Messages are checked in English (one switch away), pages' Japanese in test_wording_pages.
 """
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -282,3 +284,27 @@ def test_the_issue_page_prints_on_a4(as_secretary, world):
     issue = raise_issue(world)
     page = as_secretary.get(f"/local-issues/{issue.id}").get_data(True)
     assert 'class="noprint" id="status"' in page  # the form stays off the paper
+
+
+def test_status_form_as_a_browser_posts_it(as_secretary, world):
+    """The date left empty (posted as "") is today; a date ahead is refused."""
+    issue = raise_issue(world)
+    english(as_secretary)
+    ahead = as_secretary.post(
+        f"/local-issues/{issue.id}/status",
+        data={
+            "status": "discussing",
+            "on": (today() + timedelta(days=1)).isoformat(),
+            "reason": "",
+        },
+        follow_redirects=True,
+    )
+    assert "The date cannot be in the future." in ahead.get_data(True)
+    world.expire_all()
+    assert world.get(LocalIssue, issue.id).status == IssueStatus.RAISED
+    as_secretary.post(
+        f"/local-issues/{issue.id}/status", data={"status": "discussing", "on": "", "reason": ""}
+    )
+    world.expire_all()
+    found = world.get(LocalIssue, issue.id)
+    assert (found.status, found.status_on) == (IssueStatus.DISCUSSING, today())
