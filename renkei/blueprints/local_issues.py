@@ -200,7 +200,7 @@ def _history_line(event: LocalIssueEvent, visible_session_ids: set[int]) -> str:
     return f"{line} {moved}".strip()
 
 
-@bp.route("/bodies/<int:body_id>/local-issues/new", methods=["GET", "POST"])
+@bp.route("/local-issues/new/body/<int:body_id>", methods=["GET", "POST"])
 @login_required
 @once
 def new_for_body(body_id: int):
@@ -216,7 +216,7 @@ def new_for_body(body_id: int):
     )
 
 
-@bp.route("/items/<int:item_id>/local-issues/new", methods=["GET", "POST"])
+@bp.route("/local-issues/new/item/<int:item_id>", methods=["GET", "POST"])
 @login_required
 @once
 def new_from_item(item_id: int):
@@ -233,7 +233,7 @@ def new_from_item(item_id: int):
     )
 
 
-@bp.route("/sessions/<int:session_id>/local-issues/new", methods=["GET", "POST"])
+@bp.route("/local-issues/new/session/<int:session_id>", methods=["GET", "POST"])
 @login_required
 @once
 def new_from_session(session_id: int):

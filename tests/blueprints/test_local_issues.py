@@ -15,7 +15,7 @@ from renkei.services.dates import today
 from renkei.services.local_issues import IssueData
 from tests.conftest import login
 from tests.helpers import body_named, count, counting, person_by_email
-from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session
+from tests.sessions_helpers import LAYER1, LAYER2, SUPPORT, make_session, mark_held
 
 CASE_TITLE = "CASE-ITEM-TITLE-5e1a"
 
@@ -103,7 +103,7 @@ def test_raise_from_the_body_page(as_secretary, world):
     body = body_named(world, LAYER2)
     data = form(world)
     del data["body_id"]
-    response = as_secretary.post(f"/bodies/{body.id}/local-issues/new", data=data)
+    response = as_secretary.post(f"/local-issues/new/body/{body.id}", data=data)
     assert response.status_code == 302
     issue = world.scalar(select(LocalIssue))
     assert response.headers["Location"].endswith(f"/local-issues/{issue.id}")
@@ -112,7 +112,7 @@ def test_raise_from_the_body_page(as_secretary, world):
 
 def test_raise_from_a_body_that_is_not_a_kyogitai_is_not_found(as_secretary, world):
     support = body_named(world, SUPPORT)
-    response = as_secretary.post(f"/bodies/{support.id}/local-issues/new", data=form(world))
+    response = as_secretary.post(f"/local-issues/new/body/{support.id}", data=form(world))
     assert response.status_code == 404
     assert count(world, LocalIssue) == 0
 
@@ -121,8 +121,8 @@ def test_a_double_submission_raises_one_issue(as_secretary, world):
     body = body_named(world, LAYER2)
     data = {**form(world), "form_token": "t" * 32}
     del data["body_id"]
-    first = as_secretary.post(f"/bodies/{body.id}/local-issues/new", data=data)
-    second = as_secretary.post(f"/bodies/{body.id}/local-issues/new", data=data)
+    first = as_secretary.post(f"/local-issues/new/body/{body.id}", data=data)
+    second = as_secretary.post(f"/local-issues/new/body/{body.id}", data=data)
     assert first.status_code == second.status_code == 302
     assert first.headers["Location"] == second.headers["Location"]
     assert count(world, LocalIssue) == 1
@@ -140,7 +140,7 @@ def test_a_double_submission_raises_one_issue(as_secretary, world):
 def test_bad_input_is_said_and_nothing_is_written(as_secretary, world, extra, message):
     session = make_session(world, LAYER2)
     response = english(as_secretary).post(
-        f"/sessions/{session.id}/local-issues/new", data=form(world, **extra)
+        f"/local-issues/new/session/{session.id}", data=form(world, **extra)
     )
     assert response.status_code == 400
     assert message in response.get_data(True)
@@ -150,7 +150,7 @@ def test_bad_input_is_said_and_nothing_is_written(as_secretary, world, extra, me
 def test_the_error_is_japanese(as_secretary, world):
     session = make_session(world, LAYER2)
     response = as_secretary.post(
-        f"/sessions/{session.id}/local-issues/new", data=form(world, text="佐藤様のこと")
+        f"/local-issues/new/session/{session.id}", data=form(world, text="佐藤様のこと")
     )
     assert response.status_code == 400
     assert "個人の名前" in response.get_data(True)
@@ -161,8 +161,8 @@ def test_raise_from_a_case_item_shows_the_link_only_to_those_who_may_see_it(
 ):
     english(as_secretary)
     session_page = as_secretary.get(f"/sessions/{case_item.session_id}").get_data(True)
-    assert f"/items/{case_item.id}/local-issues/new" in session_page
-    response = as_secretary.post(f"/items/{case_item.id}/local-issues/new", data=form(world))
+    assert f"/local-issues/new/item/{case_item.id}" in session_page
+    response = as_secretary.post(f"/local-issues/new/item/{case_item.id}", data=form(world))
     assert response.status_code == 302
     issue = world.scalar(select(LocalIssue))
     assert issue.source_item_id == case_item.id
@@ -179,8 +179,8 @@ def test_raise_from_a_case_item_shows_the_link_only_to_those_who_may_see_it(
 
 def test_an_item_not_seen_offers_no_raise(client, world, case_item):
     login(client, "member.both@example.jp")  # a 支援会議 member, no pledge, not secretariat
-    assert client.get(f"/items/{case_item.id}/local-issues/new").status_code == 403
-    response = client.post(f"/items/{case_item.id}/local-issues/new", data=form(world))
+    assert client.get(f"/local-issues/new/item/{case_item.id}").status_code == 403
+    response = client.post(f"/local-issues/new/item/{case_item.id}", data=form(world))
     assert response.status_code == 403
     assert count(world, LocalIssue) == 0
 
@@ -308,3 +308,11 @@ def test_status_form_as_a_browser_posts_it(as_secretary, world):
     world.expire_all()
     found = world.get(LocalIssue, issue.id)
     assert (found.status, found.status_on) == (IssueStatus.DISCUSSING, today())
+
+
+def test_a_held_sessions_case_still_offers_the_raise(as_secretary, world, case_item):
+    """What a case revealed is raised after the meeting: the link stays on a held agenda."""
+    mark_held(world, case_item.session)
+    world.commit()
+    page = as_secretary.get(f"/sessions/{case_item.session_id}").get_data(True)
+    assert f"/local-issues/new/item/{case_item.id}" in page
