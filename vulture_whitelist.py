@@ -47,6 +47,7 @@ set_by_id  # who chose the members convened (models/convening.py), for the recor
 set_at
 added_by_id
 closed_at
+source_session_id  # the session a local issue was raised from (models/local_issues.py)
 
 # Read only by templates.
 _.sample  # Plan.sample: the convening notice's preview (convening/convene.html)

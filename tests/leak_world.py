@@ -67,6 +67,7 @@ from renkei.services import (
     agenda,
     attendance,
     convening,
+    local_issues,
     materials,
     minutes,
     notices,
@@ -176,6 +177,10 @@ PREPARED_SECRET_TITLE = "CANARY-PREPARED-SECRET-TITLE-4b7d"
 PREPARED_SECRET_DESCRIPTION = "CANARY-PREPARED-SECRET-DESCRIPTION-4b7d"
 PREPARED_GUEST_EMAIL = "guest.prepared@example.org"
 PREPARED = (PREPARED_TITLE, PREPARED_PLACE, PREPARED_ITEM_TITLE)
+# The local issues of the 協議体 (anonymised: for its members, the link to the case they
+# came from for those who may see the case alone).
+LOCAL_ISSUE_TITLE = "LOCAL-ISSUE-open-from-case"
+LOCAL_ISSUE_TAKEN = "LOCAL-ISSUE-open-taken-up"
 # Who may know of it: the secretariat of its bodies.
 PREPARERS = ("secretary@example.jp", UNPLEDGED_SECRETARY)
 
@@ -277,6 +282,9 @@ class LeakWorld:
     # materials (in the order made: MATERIAL_SECRET first) and their file versions
     material_ids: list[int] = field(default_factory=list)
     material_version_ids: list[int] = field(default_factory=list)
+    # the local issues of LAYER1: raised from the joint confidential case, and taken onto
+    # the prepared session's agenda
+    issue_ids: list[int] = field(default_factory=list)
 
 
 def _holder(person: Person) -> str:
@@ -552,6 +560,8 @@ def _build(db, links: Links) -> LeakWorld:
     db.commit()
     prepared = _prepared(db, support, layer1, secretary)
     db.commit()
+    issue_ids = _local_issues(db, joint, layer1, prepared, secretary)
+    db.commit()
 
     poll_ids, poll_tokens = _polls(db, support, layer1, secretary)
     db.commit()
@@ -593,6 +603,7 @@ def _build(db, links: Links) -> LeakWorld:
         material_version_ids=list(
             db.scalars(select(MaterialVersion.id).order_by(MaterialVersion.id))
         ),
+        issue_ids=issue_ids,
     )
 
 
@@ -684,6 +695,26 @@ def _prepared(db, support, layer1, secretary) -> MeetingSession:
     )
     assert session.is_prepared
     return session
+
+
+def _local_issues(db, joint, layer1, prepared, secretary) -> list[int]:
+    """Two local issues of LAYER1: one raised from the joint session's confidential case
+    (its link, with the item's title, for the pledged only), one taken onto the agenda of
+    the session being prepared (named on the issue's page to its secretariat only)."""
+    case = next(item for item in joint.items if item.title == JOINT_TITLE)
+    from_case = local_issues.raise_from_item(
+        db,
+        case,
+        local_issues.IssueData(LOCAL_ISSUE_TITLE, "見守りの担い手が足りない。", body_id=layer1.id),
+        by=secretary,
+    )
+    taken = local_issues.raise_directly(
+        db,
+        local_issues.IssueData(LOCAL_ISSUE_TAKEN, "移動販売がない。", body_id=layer1.id),
+        by=secretary,
+    )
+    local_issues.take_onto_agenda(db, prepared, [taken.id], by=secretary)
+    return [from_case.id, taken.id]
 
 
 def _selected_minutes(db, session, secretary, links: Links) -> None:

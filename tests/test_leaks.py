@@ -103,6 +103,7 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "token": list(world.feed_tokens),
         "poll_id": world.poll_ids,
         "participant_id": world.participant_ids,
+        "issue_id": world.issue_ids,
         # Its holder's link, and one nobody was given.
         "poll_token": [*world.poll_tokens, "forged-poll-token"],
         "code": ["ja"],
@@ -137,6 +138,11 @@ COORDINATION_AS_KYOGITAI = {
 SELECTED_PAGE = "/sessions/{w.selected_id}"
 PREPARED_PAGE = "/sessions/{w.prepared_id}"
 SUPPORT_PAGE = "/bodies/{w.support_id}"
+# The local issue raised from the joint session's confidential case, and the one taken onto
+# the prepared session's agenda: the 協議体's members read both, never the case's title nor
+# the prepared session's.
+ISSUE_FROM_CASE = "/local-issues/{w.issue_ids[0]}"
+ISSUE_TAKEN_UP = "/local-issues/{w.issue_ids[1]}"
 # Sessions a participant of the selected session may not know of, even by title.
 OTHER_SESSIONS = (
     "合同会議（漏えい試験）",
@@ -173,6 +179,8 @@ ROLES = {
             **COORDINATION_AS_KYOGITAI,
             JOINT_PAGE: (*ATTENDEES_ITEM, leak_world.PUBLIC_TITLE, CLOSED),
             APPROVED_MINUTES: MINUTES_ATTENDEES,
+            ISSUE_FROM_CASE: (leak_world.LOCAL_ISSUE_TITLE,),
+            ISSUE_TAKEN_UP: (leak_world.LOCAL_ISSUE_TAKEN,),
         },
     ),
     # Current member of the 支援会議 without a pledge, and of the 協議体 (not the 支援調整会議).
@@ -210,6 +218,9 @@ ROLES = {
             COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
             # Secretariat of the session being prepared: theirs, its confidential item closed.
             PREPARED_PAGE: (*PREPARED, CLOSED),
+            # The issue raised from the case they may not see: the issue, not the case.
+            ISSUE_FROM_CASE: (leak_world.LOCAL_ISSUE_TITLE,),
+            ISSUE_TAKEN_UP: (leak_world.PREPARED_TITLE,),
         },
     ),
     # The pledged secretary: the positive control. Pages may show every current canary (and
@@ -254,6 +265,9 @@ ROLES = {
                 leak_world.MATERIAL_NARROWED,
             ),
             "/materials/{w.material_ids[0]}/download": (f"{leak_world.MATERIAL_SECRET}-CONTENT",),
+            # Pledged: the case an issue was raised from, and the session being prepared.
+            ISSUE_FROM_CASE: (leak_world.LOCAL_ISSUE_TITLE, leak_world.JOINT_TITLE),
+            ISSUE_TAKEN_UP: (leak_world.PREPARED_TITLE,),
         },
     ),
 }

@@ -32,7 +32,15 @@ from renkei.models import (
     Programme,
     QuorumRule,
 )
-from renkei.services import bodies, memberships, overlap, policy, quorum, scheduling
+from renkei.services import (
+    bodies,
+    local_issues,
+    memberships,
+    overlap,
+    policy,
+    quorum,
+    scheduling,
+)
 from renkei.services.bodies import BodyData
 
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
@@ -184,9 +192,16 @@ def show(body_id: int):
         sessions, page, pages = scheduling.body_sessions(
             db, body, viewer=person, page=query_int("page", 1)
         )
+    # A 協議体's local issues: for its members (and administrators), as its sessions are.
+    show_issues = body.kind == BodyKind.CONSULTATIVE_BODY and policy.can_see_local_issues(
+        db, person, body
+    )
     return render_template(
         "bodies/show.html",
         body=body,
+        show_issues=show_issues,
+        issues_by_status=local_issues.by_status(db, body) if show_issues else {},
+        can_raise_issue=show_issues and policy.can_manage_local_issues(db, person, body),
         sessions=sessions,
         show_sessions=show_sessions,
         page=page,

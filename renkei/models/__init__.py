@@ -25,6 +25,12 @@ from renkei.models.convening import (
 )
 from renkei.models.feeds import FeedCopy
 from renkei.models.installation import Installation
+from renkei.models.local_issues import (
+    IssueDiscussion,
+    IssueStatus,
+    LocalIssue,
+    LocalIssueEvent,
+)
 from renkei.models.logins import LoginFailure, PasswordReset
 from renkei.models.mail import MailMessage, MailStatus
 from renkei.models.materials import Material, MaterialVersion
@@ -67,6 +73,10 @@ from renkei.models.sessions import (
 from renkei.models.submissions import FormSubmission
 
 __all__ = [
+    "IssueDiscussion",
+    "IssueStatus",
+    "LocalIssue",
+    "LocalIssueEvent",
     "CalendarCopy",
     "Installation",
     "CaseNumberCounter",

@@ -64,6 +64,7 @@ ACTIONS = {
     "material_visibility": _l("Changed who may see a material"),
     "material_deleted": _l("Deleted a material after its retention period"),
     "material_downloaded": _l("Downloaded a closed material"),
+    "local_issue_raised": _l("Raised a local issue from closed content"),
 }
 
 

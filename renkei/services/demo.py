@@ -39,6 +39,7 @@ from renkei.services import (
     agenda,
     attendance,
     convening,
+    local_issues,
     mail,
     minutes,
     notices,
@@ -799,7 +800,7 @@ def _load_sessions(db: Session) -> None:
     )
     _convene(db, regular.sessions[0], secretary)
     # Left prepared: the secretariat meets a session whose notice is still to be sent.
-    scheduling.create_session(
+    north = scheduling.create_session(
         db,
         _session(
             bodies,
@@ -813,7 +814,45 @@ def _load_sessions(db: Session) -> None:
         ),
         by=secretary,
     )
+    _local_issues(db, bodies, secretary, joint, north)
     db.flush()
+
+
+# The 第2層 協議体's local issues: (title, text, raised from the joint session's case item).
+LOCAL_ISSUES = [
+    (
+        "買い物に行けない高齢者の増加",
+        "北中学校区では路線バスの減便後、徒歩圏に店がない地区で買い物に行けない高齢者が"
+        "増えている。移動販売の巡回は週1回のみ。",
+        False,
+    ),
+    (
+        "家賃滞納が続く単身世帯への見守りの不足",
+        "支援会議の事例から、民生委員の訪問だけでは家賃滞納や受診中断に早く気づけない"
+        "ことが見えてきた。新聞販売店や配食事業者との見守り協定を検討したい。",
+        True,
+    ),
+]
+
+
+def _local_issues(
+    db: Session,
+    bodies: Mapping[str, Body],
+    secretary: Person,
+    joint: MeetingSession,
+    north: MeetingSession,
+) -> None:
+    """Two issues at the 第2層 協議体: one taken onto its next session's agenda (協議中),
+    one raised from the 支援会議's case (提起), whose link only the pledged see."""
+    case = next(item for item in joint.items if item.case_number)
+    raised = []
+    for title, text, from_case in LOCAL_ISSUES:
+        data = local_issues.IssueData(title=title, text=text, body_id=bodies[NORTH].id)
+        if from_case:
+            raised.append(local_issues.raise_from_item(db, case, data, by=secretary))
+        else:
+            raised.append(local_issues.raise_directly(db, data, by=secretary))
+    local_issues.take_onto_agenda(db, north, [raised[0].id], by=secretary)
 
 
 def _coordination_with_kyogitai(db: Session, bodies: Mapping[str, Body], secretary: Person) -> None:

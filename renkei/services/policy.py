@@ -797,3 +797,41 @@ def poll_access(db: Session, person: Person | None, poll: Poll) -> PollAccess:
     return PollAccess(
         can_manage=body_ids <= secretary_body_ids(db, person), is_invitee=invited is not None
     )
+
+
+# --- Local issues (地域課題) ----------------------------------------------------------------
+
+
+def can_see_local_issues(db: Session, person: Person, body: Body) -> bool:
+    """A 協議体's local issues are anonymised (no name, no case number): for its current
+    members of any role (its secretariat among them) and administrators, as its list of
+    sessions is."""
+    if person.is_admin:
+        return True
+    roles = _current_roles(db, person.id, today())
+    return any(body.id in ids for ids in roles.values())
+
+
+def can_see_local_issue(db: Session, person: Person, body: Body, raised_by: int | None) -> bool:
+    """One issue: as the 協議体's list, and for the person who raised it (a 支援会議's
+    secretariat follows what became of what it raised)."""
+    return raised_by == person.id or can_see_local_issues(db, person, body)
+
+
+def can_manage_local_issues(db: Session, person: Person, body: Body) -> bool:
+    """Raise directly, edit, and move the status: the 協議体's own secretariat."""
+    return body.id in secretary_body_ids(db, person)
+
+
+def can_see_issue_source(
+    db: Session, person: Person, item: AgendaItem | None, session: MeetingSession | None
+) -> bool:
+    """The agenda item (a case) or session an issue was raised from: shown only to those
+    who may see that item, or that session when it was raised from a session. For an item
+    its session alone says nothing: the link is the item's."""
+    if item is not None:
+        access = session_access(db, person, item.session)
+        return access.can_view and access.can_see_item(item)
+    if session is not None:
+        return session_access(db, person, session).can_view
+    return False

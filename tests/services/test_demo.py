@@ -240,3 +240,23 @@ def test_the_demo_has_an_open_poll_with_answers_and_letters_to_print(app, db, cl
     own = client.get(links[0])
     assert own.status_code == 200
     assert any(p.name in own.get_data(as_text=True) for p in waiting)
+
+
+def test_the_demo_has_two_local_issues_at_the_layer_2_kyogitai(app, db):
+    """One under discussion, on the 第2層's next session's agenda; one raised from the
+    支援会議's case, which copies no case number."""
+    from renkei.models import Body, IssueStatus, LocalIssue
+
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+        issues = db.scalars(select(LocalIssue).order_by(LocalIssue.id)).all()
+        north = db.scalars(select(Body).where(Body.name == demo.NORTH)).one()
+        assert [i.body_id for i in issues] == [north.id, north.id]
+        assert [i.status for i in issues] == [IssueStatus.DISCUSSING, IssueStatus.RAISED]
+        (discussion,) = issues[0].discussions
+        assert discussion.session.bodies == [north]
+        assert discussion.session.items[-1].title == issues[0].title
+        case = issues[1].source_item
+        assert case is not None and case.case_number
+        assert case.case_number not in issues[1].text
