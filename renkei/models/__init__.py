@@ -64,6 +64,7 @@ from renkei.models.sessions import (
     Visibility,
 )
 from renkei.models.submissions import FormSubmission
+from renkei.models.tasks import TaskCarry, TaskEvent
 
 __all__ = [
     "CalendarCopy",
@@ -99,6 +100,8 @@ __all__ = [
     "MinutesStatus",
     "MinutesVersion",
     "SectionKind",
+    "TaskCarry",
+    "TaskEvent",
     "AgendaItem",
     "Answer",
     "Guest",
