@@ -10,9 +10,9 @@ from flask_login import login_required
 from renkei.blueprints import templating
 from renkei.blueprints.common import audit_confidential, me, session_access_or_404
 from renkei.blueprints.sessions import load_session
-from renkei.db import utcnow
+from renkei.db import get_db, utcnow
 from renkei.models import Body, MeetingSession
-from renkei.services import prints
+from renkei.services import prints, tasks
 
 bp = Blueprint("prints", __name__, url_prefix="/sessions")
 
@@ -41,30 +41,32 @@ def css_response(rule: str):
 
 
 def _order(session_id: int):
-    """The session, the reader's access and the 次第's lines; 404 for a session the reader
-    may not know of, 403 for one they know of but do not sit in."""
+    """The session, the reader's access, the 次第's lines and its carried tasks; 404 for a
+    session the reader may not know of, 403 for one they know of but do not sit in."""
     session = load_session(session_id)
     access = session_access_or_404(session)
     if not prints.may_print_order(access):
         abort(403)
-    return session, access, prints.order_of_business(session, access)
+    carried = tasks.carried(get_db(), session, access)
+    return session, access, prints.order_of_business(session, access), carried
 
 
-def _shown(lines: list[prints.OrderItem]) -> list:
-    return [line.item for line in lines if line.shown]
+def _shown(lines: list[prints.OrderItem], carried: list[tasks.Carried]) -> list:
+    return [line.item for line in lines if line.shown] + [c.task for c in carried if c.shown]
 
 
 @bp.route("/<int:session_id>/order")
 @login_required
 def order(session_id: int):
-    session, access, lines = _order(session_id)
-    audit_confidential("view", session, _shown(lines), detail="order")
+    session, access, lines, carried = _order(session_id)
+    audit_confidential("view", session, _shown(lines, carried), detail="order")
     return render_template(
         "prints/order.html",
         session=session,
         access=access,
         lines=lines,
-        mark=prints.mark_for(_shown(lines)),
+        carried=carried,
+        mark=prints.mark_for(_shown(lines, carried)),
         head=url_for("prints.order_css", session_id=session.id),
     )
 
@@ -72,5 +74,5 @@ def order(session_id: int):
 @bp.route("/<int:session_id>/order/page.css")
 @login_required
 def order_css(session_id: int):
-    session, _access, lines = _order(session_id)
-    return css_response(running_head(session, session.bodies, _shown(lines)))
+    session, _access, lines, carried = _order(session_id)
+    return css_response(running_head(session, session.bodies, _shown(lines, carried)))

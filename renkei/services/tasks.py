@@ -178,12 +178,12 @@ def _visibility(body: Body, value: str | None) -> Visibility:
     """The visibility chosen for a task created directly: the body's default when none is
     chosen, never wider than the body allows."""
     if not value:
-        chosen = policy.default_visibility(body)
-        return chosen if chosen in DIRECT_VISIBILITIES else Visibility.BODY
+        default = policy.default_visibility(body)
+        return default if default in DIRECT_VISIBILITIES else Visibility.BODY
     try:
         chosen = Visibility(value)
     except ValueError:
-        chosen = None
+        raise DomainError(_l("Choose who may see this task."), "visibility") from None
     if chosen not in DIRECT_VISIBILITIES:
         raise DomainError(_l("Choose who may see this task."), "visibility")
     if policy.is_wider_than_allowed(body, chosen):
