@@ -68,6 +68,7 @@ from renkei.services import (
     polls,
     scheduling,
     series,
+    tasks,
 )
 from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
@@ -118,6 +119,10 @@ ATTENDEES_PRESENTER = "SESSION-CANARY-PRESENTER-b8e1"
 MINUTES_TITLE_SECTION = "CANARY-MINUTES-SECTION-c41d"
 MINUTES_CORRECTION = "CANARY-MINUTES-CORRECTION-c41d"
 MINUTES_TASK = "CANARY-MINUTES-TASK-c41d"
+# Follow-up tasks created directly: a 支援会議 one (confidential by default) and a
+# 支援調整会議 one (its members'), carried onto those bodies' sessions and their minutes.
+TASK_CONFIDENTIAL = "CANARY-TASK-CONFIDENTIAL-2a7b"
+TASK_BODY = "BODY-CANARY-TASK-6c2b"
 MINUTES_ATTENDEES_SECTION = "SESSION-CANARY-MINUTES-SECTION-e2a7"
 MINUTES_DECISIONS = "SESSION-CANARY-MINUTES-DECISIONS-e2a7"
 # The 支援調整会議 + 協議体 session: the 支援調整会議's plan review (`body`), named by a case
@@ -187,6 +192,7 @@ SELECTED = (
 )
 
 CONFIDENTIAL = (
+    TASK_CONFIDENTIAL,
     JOINT_TITLE,
     JOINT_DESCRIPTION,
     JOINT_PRESENTER,
@@ -214,7 +220,7 @@ ATTENDEES = (
     MINUTES_DECISIONS,
 )
 BODY_ITEM = (BODY_TITLE, BODY_DESCRIPTION, BODY_PRESENTER)
-BODY = (*BODY_ITEM, MINUTES_BODY_SECTION)
+BODY = (*BODY_ITEM, MINUTES_BODY_SECTION, TASK_BODY)
 
 
 @dataclass
@@ -303,6 +309,22 @@ def _minutes(db, joint, support, layer1, links: Links) -> None:
     )
     second = minutes.start_correction(db, first.minutes, reason="訂正", by=secretary)
     _write(db, second, SectionKind.ITEM, MINUTES_CORRECTION, secretary, JOINT_TITLE)
+
+
+def _tasks(db, support, secretary) -> None:
+    """A task of the 支援会議 and one of the 支援調整会議, created directly for each body
+    (each with its body's default visibility) and owned by the chair of both."""
+    chair = person_by_email(db, "chair.support@example.jp")
+    for body, text in ((support, TASK_CONFIDENTIAL), (body_named(db, COORDINATION), TASK_BODY)):
+        tasks.add_for_body(
+            db,
+            body.id,
+            text=text,
+            owner=tasks.Owner(person_id=chair.id),
+            due_on=None,
+            visibility=None,
+            by=secretary,
+        )
 
 
 def _coordination_joint(
@@ -491,6 +513,7 @@ def _build(db, links: Links) -> LeakWorld:
     notices.convene(db, weekly.sessions[0], by=secretary, links=links, sender=SENDER)
     db.commit()
 
+    _tasks(db, support, secretary)
     _minutes(db, joint, support, layer1, links)
     _attendance(db, joint)
     coordination, coordination_version = _coordination_joint(db, layer1, secretary, links)

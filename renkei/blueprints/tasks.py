@@ -5,7 +5,7 @@ reorder. Thin views over ``services/tasks.py``; what each reader sees is the pol
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
 from renkei.blueprints.common import me, render_form, require, session_access_or_404
@@ -96,7 +96,10 @@ def new():
     form.body_id.choices = [none_choice(_l("Choose a body")), *row_choices(bodies)]
     form.owner_id.choices = [
         none_choice(_l("Choose who will do it")),
-        *tasks.owner_choices(get_db(), [b.id for b in bodies]),
+        *(
+            SelectChoice(v, label)
+            for v, label in tasks.owner_choices(get_db(), [b.id for b in bodies])
+        ),
     ]
     if form.validate_on_submit():
         with shown_on(form) as done:

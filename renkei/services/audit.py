@@ -59,6 +59,11 @@ ACTIONS = {
     "participant_removed": _l("Removed a participant from a session"),
     "session_pledge": _l("Recorded a participant's confidentiality pledge for a session"),
     "session_convened": _l("Sent the convening notice of a session"),
+    "task_created": _l("Created a confidential task"),
+    "task_done": _l("Marked a confidential task as done"),
+    "task_reopened": _l("Marked a confidential task as not done"),
+    "task_deferred": _l("Deferred a confidential task to a later session"),
+    "task_reordered": _l("Reordered the carried tasks of a session"),
 }
 
 

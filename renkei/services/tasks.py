@@ -270,6 +270,7 @@ def add_for_body(
         raise DomainError(_l("The due date cannot be in the past."), "due_on")
     task = ActionItem(
         body=body,
+        body_id=body.id,
         chosen_visibility=_visibility(body, visibility),
         text=_text(text),
         due_on=due_on,
@@ -352,13 +353,25 @@ def carried_tasks(db: Session, session: MeetingSession) -> list[ActionItem]:
         c.action_id: c
         for c in db.scalars(select(TaskCarry).where(TaskCarry.session_id == session.id))
     }
-    kept = [t for t in tasks if not (t.id in carries and carries[t.id].deferred)]
+    kept = [
+        t
+        for t in tasks
+        if not (t.id in carries and carries[t.id].deferred) and _after_origin(t, session)
+    ]
 
     def place(task: ActionItem) -> tuple[bool, int, date, int]:
         position = carries[task.id].position if task.id in carries else None
         return (position is None, position or 0, task.due_on or date.max, task.id)
 
     return sorted(kept, key=place)
+
+
+def _after_origin(task: ActionItem, session: MeetingSession) -> bool:
+    """A task from minutes is carried only onto sessions after the one it was minuted in
+    (minutes written late are still after their session, not before)."""
+    if task.section is None:
+        return True
+    return task.section.version.minutes.session.start_at < session.start_at
 
 
 def carried(db: Session, session: MeetingSession, access: policy.SessionAccess) -> list[Carried]:
