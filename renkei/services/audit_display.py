@@ -36,6 +36,8 @@ SUBJECTS = {
     "membership": _l("Term of office"),
     "body": _l("Body"),
     "attendance": _l("Attendance record"),
+    "task": _l("Task"),
+    "tasks": _l("Tasks"),
 }
 
 # The names of the detail's fields, as the services write them.

@@ -229,3 +229,15 @@ def test_only_the_secretariat_changes_the_carried_tasks(app, world, people, secr
     world.expire_all()
     assert world.get(ActionItem, secret.id).done_at is None
     assert count(world, TaskCarry) == 0
+
+
+def test_the_owner_finds_a_task_of_a_body_on_the_home_page_and_closes_it(app, world, secret):
+    chair = client_for(app, "chair.support")
+    home = text(chair.get("/"))
+    assert SECRET in home and "みどり町支援会議" in home
+    other = client_for(app, "member.both")  # on the 支援会議, neither owner nor secretariat
+    assert other.post(f"/actions/{secret.id}/done", data={"next": "/"}).status_code == 404
+    response = chair.post(f"/actions/{secret.id}/done", data={"next": "/"})
+    assert response.status_code == 302
+    world.expire_all()
+    assert world.get(ActionItem, secret.id).done_at is not None
