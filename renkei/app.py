@@ -33,6 +33,7 @@ from renkei.blueprints import (
     polls,
     prints,
     sessions,
+    tasks,
     templating,
     transaction,
 )
@@ -112,6 +113,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         polls.bp,
         prints.bp,
         materials.bp,
+        tasks.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -162,6 +164,7 @@ def _navigation() -> dict:
         return {"nav_can_manage": False, "nav_audit": False, "nav_apportionment": False}
     db = get_db()
     return {
+        # A secretary manages people and follows their bodies' tasks.
         "nav_can_manage": policy.can_manage_people(db, current_user),
         "nav_audit": not audit_service.scope_for(db, current_user).empty,
         "nav_apportionment": policy.can_see_apportionment(current_user, None),

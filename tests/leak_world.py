@@ -74,6 +74,7 @@ from renkei.services import (
     polls,
     scheduling,
     series,
+    tasks,
 )
 from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
@@ -125,6 +126,10 @@ ATTENDEES_PRESENTER = "SESSION-CANARY-PRESENTER-b8e1"
 MINUTES_TITLE_SECTION = "CANARY-MINUTES-SECTION-c41d"
 MINUTES_CORRECTION = "CANARY-MINUTES-CORRECTION-c41d"
 MINUTES_TASK = "CANARY-MINUTES-TASK-c41d"
+# Follow-up tasks created directly: a 支援会議 one (confidential by default) and a
+# 支援調整会議 one (its members'), carried onto those bodies' sessions and their minutes.
+TASK_CONFIDENTIAL = "CANARY-TASK-CONFIDENTIAL-2a7b"
+TASK_BODY = "BODY-CANARY-TASK-6c2b"
 MINUTES_ATTENDEES_SECTION = "SESSION-CANARY-MINUTES-SECTION-e2a7"
 MINUTES_DECISIONS = "SESSION-CANARY-MINUTES-DECISIONS-e2a7"
 # The 支援調整会議 + 協議体 session: the 支援調整会議's plan review (`body`), named by a case
@@ -210,6 +215,7 @@ SELECTED = (
 )
 
 CONFIDENTIAL = (
+    TASK_CONFIDENTIAL,
     JOINT_TITLE,
     JOINT_DESCRIPTION,
     JOINT_PRESENTER,
@@ -240,7 +246,7 @@ ATTENDEES = (
     MATERIAL_NARROWED,
 )
 BODY_ITEM = (BODY_TITLE, BODY_DESCRIPTION, BODY_PRESENTER)
-BODY = (*BODY_ITEM, MINUTES_BODY_SECTION, MATERIAL_BODY)
+BODY = (*BODY_ITEM, MINUTES_BODY_SECTION, MATERIAL_BODY, TASK_BODY)
 
 
 @dataclass
@@ -355,6 +361,22 @@ def _minutes(db, joint, support, layer1, links: Links) -> None:
     )
     second = minutes.start_correction(db, first.minutes, reason="訂正", by=secretary)
     _write(db, second, SectionKind.ITEM, MINUTES_CORRECTION, secretary, JOINT_TITLE)
+
+
+def _tasks(db, support, secretary) -> None:
+    """A task of the 支援会議 and one of the 支援調整会議, created directly for each body
+    (each with its body's default visibility) and owned by the chair of both."""
+    chair = person_by_email(db, "chair.support@example.jp")
+    for body, text in ((support, TASK_CONFIDENTIAL), (body_named(db, COORDINATION), TASK_BODY)):
+        tasks.add_for_body(
+            db,
+            body.id,
+            text=text,
+            owner=tasks.Owner(person_id=chair.id),
+            due_on=None,
+            visibility=None,
+            by=secretary,
+        )
 
 
 def _coordination_joint(
@@ -550,6 +572,7 @@ def _build(db, links: Links) -> LeakWorld:
     _material(db, joint, public, MATERIAL_PUBLIC, secretary)
     db.commit()
 
+    _tasks(db, support, secretary)
     _minutes(db, joint, support, layer1, links)
     _attendance(db, joint)
     coordination, coordination_version = _coordination_joint(db, layer1, secretary, links)

@@ -98,6 +98,7 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "version_id": world.version_ids,
         "section_id": world.section_ids,
         "action_id": world.action_ids,
+        "task_id": world.action_ids,
         "organisation_id": world.organisation_ids,
         "post_id": world.post_ids,
         "token": list(world.feed_tokens),
@@ -213,8 +214,10 @@ ROLES = {
         CONFIDENTIAL + BODY + SELECTED_MEMBERS,
         {
             JOINT_PAGE: (*ATTENDEES_ITEM, CLOSED),
-            SOLO_PAGE: (CLOSED,),
+            SOLO_PAGE: (CLOSED, "非公開"),
             DRAFT_EDITOR: (leak_world.MINUTES_ATTENDEES_SECTION, CLOSED),
+            # The secretariat's list: the 支援会議's task listed as closed.
+            "/tasks/": ("非公開",),
             COORDINATION_PAGE: (leak_world.COORDINATION_PUBLIC_TITLE, CLOSED),
             # Secretariat of the session being prepared: theirs, its confidential item closed.
             PREPARED_PAGE: (*PREPARED, CLOSED),
@@ -241,7 +244,12 @@ ROLES = {
                 leak_world.SOLO_DESCRIPTION,
                 leak_world.SOLO_PRESENTER,
                 leak_world.SOLO_SECOND_TITLE,
+                # Carried over: the 支援会議's own task and the one from the joint minutes.
+                leak_world.TASK_CONFIDENTIAL,
+                leak_world.MINUTES_TASK,
             ),
+            SOLO_PAGE + "/order": (leak_world.TASK_CONFIDENTIAL,),
+            "/tasks/": (leak_world.TASK_CONFIDENTIAL, leak_world.TASK_BODY),
             DRAFT_EDITOR: (leak_world.MINUTES_CORRECTION, leak_world.MINUTES_ATTENDEES_SECTION),
             "/": (leak_world.MINUTES_TASK,),
             # Convened to the selected session: every item of it.

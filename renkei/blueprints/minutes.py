@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
+from sqlalchemy import select
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -40,6 +41,7 @@ from renkei.blueprints.fields import (
     InputForm,
     OneOf,
     flash_errors,
+    none_choice,
     row_choices,
     whole_number,
 )
@@ -54,10 +56,19 @@ from renkei.models import (
     ActionItem,
     MinutesSection,
     MinutesStatus,
+    Organisation,
     SectionKind,
     Visibility,
 )
-from renkei.services import attendance, minutes, minutes_document, policy, prints, scheduling
+from renkei.services import (
+    attendance,
+    minutes,
+    minutes_document,
+    policy,
+    prints,
+    scheduling,
+    tasks,
+)
 from renkei.services.policy import MinutesView
 
 bp = Blueprint("minutes", __name__)
@@ -132,6 +143,10 @@ class ActionForm(InputForm):
         render_kw={"maxlength": minutes.MAX_ACTION},
     )
     owner_id = IdSelectField(_l("Who will do it"))
+    owner_organisation_id = IdSelectField(
+        _l("Or an organisation"),
+        description=_l("Give the task to an organisation instead of a person."),
+    )
     due_on = DateField(_l("Due date"), validators=[Optional()])
 
 
@@ -198,6 +213,11 @@ def _managed_section(section_id: int):
 def _owner_choices(session) -> list[SelectChoice]:
     """Who may be given a task: the session's invitees (the service checks the section)."""
     return row_choices(i.person for i in scheduling.invitees(get_db(), session))
+
+
+def _organisation_choices() -> list[SelectChoice]:
+    rows = get_db().scalars(select(Organisation).order_by(Organisation.name))
+    return [none_choice(), *row_choices(rows)]
 
 
 def _log_shown(action: str, version, document, view, body, detail: str = "") -> None:
@@ -453,6 +473,7 @@ def edit(version_id: int):
 def _render_editor(version, access, status: int = 200, conflict=None):
     session = version.minutes.session
     owners = _owner_choices(session)
+    organisations = _organisation_choices()
     forms = {}
     for section in version.sections:
         if access.can_see_item(section):
@@ -467,6 +488,7 @@ def _render_editor(version, access, status: int = 200, conflict=None):
             )
             action = ActionForm(formdata=None, prefix=f"a{section.id}")
             action.owner_id.choices = owners
+            action.owner_organisation_id.choices = organisations
             action.text.render_kw = {**action.text.render_kw, "list": f"lines-{section.id}"}
             forms[section.id] = (form, action)
     return render_template(
@@ -651,6 +673,7 @@ def add_action(section_id: int):
     section, version, access = _managed_section(section_id)
     form = ActionForm(prefix=f"a{section.id}")
     form.owner_id.choices = _owner_choices(version.minutes.session)
+    form.owner_organisation_id.choices = _organisation_choices()
     back = url_for("minutes.edit", version_id=version.id, _anchor=f"section-{section.id}")
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -662,6 +685,7 @@ def add_action(section_id: int):
             section,
             text=form.text.data or "",
             owner_id=form.owner_id.data,
+            owner_organisation_id=form.owner_organisation_id.data,
             due_on=form.due_on.data,
             by=me(),
         )
@@ -676,11 +700,14 @@ def add_action(section_id: int):
 def action_done(action_id: int):
     db = get_db()
     action = get_or_404(ActionItem, action_id)
-    session = action.section.version.minutes.session
-    access = session_access_or_404(session)
-    readable = policy.can_read_minutes(access, action.section.version)
-    if action.owner_id != me().id and not (readable and access.can_see_item(action.section)):
-        abort(404)
+    if action.section is None:  # created directly: its owner's or its body's secretariat's
+        if not tasks.may_change(db, me(), action):
+            abort(404)
+    else:
+        access = session_access_or_404(action.section.version.minutes.session)
+        readable = policy.can_read_minutes(access, action.section.version)
+        if action.owner_id != me().id and not (readable and access.can_see_item(action.section)):
+            abort(404)
     form = ActionDoneForm()
     back = redirect(safe_next(form.next.data))
     if not form.validate_on_submit():

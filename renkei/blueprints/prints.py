@@ -12,7 +12,7 @@ from renkei.blueprints.common import audit_confidential, me, session_access_or_4
 from renkei.blueprints.sessions import load_session
 from renkei.db import get_db, utcnow
 from renkei.models import Body, MeetingSession
-from renkei.services import materials, prints
+from renkei.services import materials, prints, tasks
 
 bp = Blueprint("prints", __name__, url_prefix="/sessions")
 
@@ -41,28 +41,38 @@ def css_response(rule: str):
 
 
 def _order(session_id: int):
-    """The session, the reader's access, the 次第's lines and the materials the reader may
-    see; 404 for a session the reader may not know of, 403 for one they know of but do not
-    sit in."""
+    """The session, the reader's access, the 次第's lines, the materials the reader may see
+    and the carried tasks; 404 for a session the reader may not know of, 403 for one they
+    know of but do not sit in."""
     session = load_session(session_id)
     access = session_access_or_404(session)
     if not prints.may_print_order(access):
         abort(403)
-    listing = materials.for_reader(get_db(), session, access)
-    return session, access, prints.order_of_business(session, access), listing
+    db = get_db()
+    listing = materials.for_reader(db, session, access)
+    carried = tasks.carried(db, session, access)
+    return session, access, prints.order_of_business(session, access), listing, carried
 
 
-def _shown(lines: list[prints.OrderItem], listing: materials.SessionMaterials) -> list:
-    """What the 次第 shows the content of: the items, and the materials (a material may be
-    narrower than its item, and so mark the print)."""
-    return [line.item for line in lines if line.shown] + [e.material for e in listing.listed]
+def _shown(
+    lines: list[prints.OrderItem],
+    listing: materials.SessionMaterials,
+    carried: list[tasks.Carried],
+) -> list:
+    """What the 次第 shows the content of: the items, the materials (a material may be
+    narrower than its item, and so mark the print) and the carried tasks."""
+    return (
+        [line.item for line in lines if line.shown]
+        + [e.material for e in listing.listed]
+        + [c.task for c in carried if c.shown]
+    )
 
 
 @bp.route("/<int:session_id>/order")
 @login_required
 def order(session_id: int):
-    session, access, lines, listing = _order(session_id)
-    shown = _shown(lines, listing)
+    session, access, lines, listing, carried = _order(session_id)
+    shown = _shown(lines, listing, carried)
     audit_confidential("view", session, shown, detail="order")
     return render_template(
         "prints/order.html",
@@ -70,6 +80,7 @@ def order(session_id: int):
         access=access,
         lines=lines,
         listing=listing,
+        carried=carried,
         mark=prints.mark_for(shown),
         head=url_for("prints.order_css", session_id=session.id),
     )
@@ -78,5 +89,5 @@ def order(session_id: int):
 @bp.route("/<int:session_id>/order/page.css")
 @login_required
 def order_css(session_id: int):
-    session, _access, lines, listing = _order(session_id)
-    return css_response(running_head(session, session.bodies, _shown(lines, listing)))
+    session, _access, lines, listing, carried = _order(session_id)
+    return css_response(running_head(session, session.bodies, _shown(lines, listing, carried)))

@@ -90,6 +90,7 @@ from renkei.services import (
     scheduling,
     series,
     session_list,
+    tasks,
 )
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, today, tokyo_date, tokyo_to_utc
@@ -394,6 +395,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     }
     context.update(forms)
     record = attendance.attendances_of(db, session)
+    carried = tasks.carried(db, session, access)
     page = render_template(
         "sessions/show.html",
         session=session,
@@ -425,10 +427,12 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         present_for=attendance.present_for(access.owned_items_seen(session.items), people, record),
         partial_times=attendance.partial_times,
         listing=materials.for_reader(db, session, access),
+        carried=carried,
         **context,
     )
     if request.method == "GET":  # a refused form's page commits nothing, not even this
-        audit_confidential("view", session, [i for i in session.items if access.can_see_item(i)])
+        shown: list[policy.Closable] = [i for i in session.items if access.can_see_item(i)]
+        audit_confidential("view", session, shown + [c.task for c in carried if c.shown])
     return page, status
 
 

@@ -71,6 +71,7 @@ from renkei.models.sessions import (
     Visibility,
 )
 from renkei.models.submissions import FormSubmission
+from renkei.models.tasks import TaskCarry, TaskEvent
 
 __all__ = [
     "IssueDiscussion",
@@ -112,6 +113,8 @@ __all__ = [
     "MinutesStatus",
     "MinutesVersion",
     "SectionKind",
+    "TaskCarry",
+    "TaskEvent",
     "AgendaItem",
     "Answer",
     "Guest",

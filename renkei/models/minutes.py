@@ -11,7 +11,16 @@ agenda item, so the one policy rule decides who sees it.
 from datetime import date, datetime
 from typing import Self
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
@@ -20,6 +29,7 @@ from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.case_numbers import CASE_NUMBER_LENGTH
 from renkei.models.labels import LabelledEnum
+from renkei.models.organisations import Organisation
 from renkei.models.people import Person
 from renkei.models.sessions import AgendaItem, MeetingSession, Visibility
 
@@ -44,10 +54,12 @@ class SectionKind(LabelledEnum):
     ITEM = "item"  # one per agenda item
     DECISIONS = "decisions"
     NEXT_SESSION = "next_session"
+    CARRIED = "carried"  # 前回からの継続事項: one per body and visibility (services/tasks.py)
 
     @classmethod
     def _labels(cls) -> dict[Self, LazyText]:
         return {
+            cls.CARRIED: _l("Carried over from previous sessions"),
             cls.HEADER: _l("Outline"),
             cls.ATTENDANCE: _l("Attendance"),
             cls.ITEM: _l("Agenda item"),
@@ -187,24 +199,66 @@ class Approval(Base):
 
 
 class ActionItem(Base):
-    """A follow-up task (宿題) taken from a line of a section, with an owner and a due date.
-    It is as closed as its section: the policy asks the section."""
+    """A follow-up task (役割分担・宿題) of a body, owned by a person or an organisation.
+
+    Either taken from a line of a minutes section (``section_id``), and then as closed as
+    that section (the policy asks the section), or created directly for a body, with the
+    visibility chosen then (``chosen_visibility``, never wider than the body allows). Its
+    open tasks are carried onto the body's next sessions (services/tasks.py)."""
 
     __tablename__ = "action_items"
     __table_args__ = (
         Index("ix_action_items_owner", "owner_id", "done_at"),
         Index("ix_action_items_section", "section_id"),
+        Index("ix_action_items_body", "body_id", "done_at"),
+        CheckConstraint(
+            "(owner_id IS NULL AND owner_organisation_id IS NOT NULL)"
+            " OR (owner_id IS NOT NULL AND owner_organisation_id IS NULL)",
+            name="one_owner",
+        ),
+        CheckConstraint(
+            "(section_id IS NULL AND visibility IS NOT NULL)"
+            " OR (section_id IS NOT NULL AND visibility IS NULL)",
+            name="one_visibility",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    section_id: Mapped[int] = mapped_column(ForeignKey("minutes_sections.id", ondelete="CASCADE"))
+    section_id: Mapped[int | None] = mapped_column(
+        ForeignKey("minutes_sections.id", ondelete="CASCADE")
+    )
+    # The body whose sessions carry the task: its section's, else its session's host.
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"))
+    chosen_visibility: Mapped[Visibility | None] = mapped_column(
+        "visibility", enum_type(Visibility)
+    )
     text: Mapped[str] = mapped_column(String(500))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    owner_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
     due_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    section: Mapped[MinutesSection] = relationship(back_populates="actions")
-    owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
+    section: Mapped[MinutesSection | None] = relationship(back_populates="actions")
+    body: Mapped[Body] = relationship()
+    owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
+    owner_organisation: Mapped[Organisation | None] = relationship()
     created_by: Mapped[Person | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def visibility(self) -> Visibility:
+        """Who may see it, as an agenda item's (``policy.Closable``): its section's, or the
+        one chosen for a task created directly."""
+        if self.section is not None:
+            return self.section.visibility
+        if self.chosen_visibility is None:
+            raise ValueError(f"task {self.id} has neither a section nor a visibility")
+        return self.chosen_visibility
+
+    @property
+    def owner_name(self) -> str:
+        owner = self.owner or self.owner_organisation
+        return owner.name if owner is not None else ""

@@ -65,6 +65,11 @@ ACTIONS = {
     "material_deleted": _l("Deleted a material after its retention period"),
     "material_downloaded": _l("Downloaded a closed material"),
     "local_issue_raised": _l("Raised a local issue from closed content"),
+    "task_created": _l("Created a confidential task"),
+    "task_done": _l("Marked a confidential task as done"),
+    "task_reopened": _l("Marked a confidential task as not done"),
+    "task_deferred": _l("Deferred a confidential task to a later session"),
+    "task_reordered": _l("Reordered the carried tasks of a session"),
 }
 
 

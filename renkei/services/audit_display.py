@@ -37,6 +37,8 @@ SUBJECTS = {
     "body": _l("Body"),
     "attendance": _l("Attendance record"),
     "material": _l("Material"),
+    "task": _l("Task"),
+    "tasks": _l("Tasks"),
 }
 
 # The names of the detail's fields, as the services write them.

@@ -25,7 +25,7 @@ from renkei.models import (
     Status,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import apportionment, minutes, policy
+from renkei.services import apportionment, minutes, policy, tasks
 from renkei.services.dates import today, tokyo_day_bounds, tokyo_to_utc
 
 LISTED = 5  # sessions and minutes named in the tile; the counts cover all
@@ -198,10 +198,10 @@ def tasks_of(db: Session, person: Person) -> list[ActionItem]:
         .where(ActionItem.owner_id == person.id, ActionItem.done_at >= utcnow() - DONE_SHOWN_FOR)
         .order_by(ActionItem.done_at.desc(), ActionItem.id)
         .limit(LISTED)
-        .options(minutes.WITH_SESSION)
+        .options(*tasks.WITH_ORIGIN)
     ).all()
-    readable = policy.readable_sections(db, person, [a.section for a in done]) if done else set()
-    return minutes.open_actions(db, person) + [a for a in done if a.section.id in readable]
+    readable = policy.readable_tasks(db, person, done) if done else set()
+    return minutes.open_actions(db, person) + [a for a in done if a.id in readable]
 
 
 # --- Replies ------------------------------------------------------------------------------

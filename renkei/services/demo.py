@@ -23,6 +23,7 @@ from renkei.models import (
     Layer,
     MeetingSession,
     Membership,
+    MinutesVersion,
     Mode,
     Organisation,
     OrganisationKind,
@@ -47,6 +48,7 @@ from renkei.services import (
     polls,
     scheduling,
     series,
+    tasks,
 )
 from renkei.services.accounts import PersonData, create_person, hash_method
 from renkei.services.dates import holiday_name, today, tokyo_to_utc
@@ -485,6 +487,48 @@ def _last_months_minutes(
         )
     minutes.lock(version)
     db.flush()
+    _tasks(db, bodies, people, version)
+
+
+def _tasks(
+    db: Session,
+    bodies: Mapping[str, Body],
+    people: Mapping[str | None, Person],
+    version: MinutesVersion,
+) -> None:
+    """Follow-up tasks (役割分担) from last month's minutes and of the 支援調整会議, carried
+    onto the bodies' next sessions: one overdue, one done (by the owner), one owned by an
+    organisation."""
+    secretary = people["secretary@example.jp"]
+    by_title = {s.title: s for s in version.sections if s.title}
+    decisions = next(s for s in version.sections if s.kind == SectionKind.DECISIONS)
+    centre = db.scalar(
+        select(Organisation).where(Organisation.name == "みどり町 自立相談支援センター")
+    )
+    for section, text, owner, due in [
+        (decisions, "移動販売の事業者と対象地区を調整する", "chair.kyogitai", -1),
+        (by_title["買い物支援の取組報告"], "試行2地区の利用状況をまとめる", "member.kyogitai", 21),
+        (by_title["個別ケースの検討（B地区）"], "受診同行の日程を調整する", "chair.support", 7),
+    ]:
+        task = tasks.add_from_section(
+            db,
+            section,
+            text=text,
+            owner=tasks.Owner(person_id=people[f"{owner}@example.jp"].id),
+            due_on=today() + timedelta(days=due),
+            by=secretary,
+        )
+    tasks.set_done(db, task, done=True, by=people["chair.support@example.jp"])
+    if centre is not None:
+        tasks.add_for_body(
+            db,
+            bodies[COORDINATION].id,
+            text="プラン評価の対象ケースを整理する",
+            owner=tasks.Owner(organisation_id=centre.id),
+            due_on=today() + timedelta(days=35),
+            visibility=None,
+            by=secretary,
+        )
 
 
 # The participant (関係者) of the case review: a school's staff member, with a login.

@@ -43,14 +43,14 @@ from renkei.models import (
     Visibility,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import attendance, audit, mail, minutes_document, policy
+from renkei.services import attendance, audit, mail, minutes_document, policy, tasks
 from renkei.services.dates import in_tokyo, install_style, japanese_date, japanese_time, today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 MAX_TEXT = 50_000  # characters per section: a long meeting's record fits many times over
 MAX_COMMENT = 2_000
 MAX_REASON = 500
-MAX_ACTION = 500
+MAX_ACTION = tasks.MAX_TEXT
 # A section of no agenda item speaks to the whole session: no owning body to close it to.
 GENERAL_VISIBILITIES = (Visibility.PUBLIC, Visibility.SESSION)
 
@@ -120,6 +120,16 @@ def layout(db: Session, session: MeetingSession) -> list[MinutesSection]:
                 policy.general_visibility([body]),
                 body_id=body.id,
                 text=texts[body.id],
+            )
+        )
+    for part in tasks.minutes_parts(db, session):
+        sections.append(
+            _section(
+                SectionKind.CARRIED,
+                part.visibility,
+                body_id=part.body_id,
+                title=_("Carried over from previous sessions"),
+                text="\n".join(part.lines),
             )
         )
     for item in session.items:
@@ -371,6 +381,8 @@ def _general_visibility(section: MinutesSection, value: str) -> Visibility:
     """Only the general sections' visibility is chosen here; items follow their agenda item."""
     if section.kind == SectionKind.ITEM:
         raise DomainError(_l("An agenda item's section is as closed as the item."), "visibility")
+    if section.kind == SectionKind.CARRIED:
+        raise DomainError(_l("A carried tasks' section is as closed as its tasks."), "visibility")
     try:
         chosen = Visibility(value)
     except ValueError:
@@ -712,53 +724,22 @@ def add_action(
     section: MinutesSection,
     *,
     text: str,
-    owner_id: int | None,
+    owner_id: int | None = None,
+    owner_organisation_id: int | None = None,
     due_on: date | None,
     by: Person,
 ) -> ActionItem:
-    """Make a line of a section a follow-up task. Its owner must be allowed to read the
-    section: a task from a closed item is for those entitled to it alone."""
-    session = section.version.minutes.session
-    access = _require_manager(db, session, by)
-    if not access.can_see_item(section):
-        raise Forbidden(_l("You may not see this section."))
-    text = " ".join(text.split())
-    if not text:
-        raise DomainError(_l("Write the task."), "text")
-    if len(text) > MAX_ACTION:
-        raise DomainError(_l("Use at most %(max)d characters.", max=MAX_ACTION), "text")
-    owner = db.get(Person, owner_id) if owner_id else None
-    if owner is None:
-        raise DomainError(_l("Choose who will do it."), "owner_id")
-    if not policy.session_access(db, owner, session).can_see_item(section):
-        raise DomainError(
-            _l("%(name)s may not see this section, so cannot be given this task.", name=owner.name),
-            "owner_id",
-        )
-    action = ActionItem(section=section, text=text, owner=owner, due_on=due_on, created_by=by)
-    db.add(action)
-    db.flush()
-    return action
+    """Make a line of a section a follow-up task (``tasks.add_from_section``). Its owner
+    must be allowed to read the section: a task from a closed item is for those entitled
+    to it alone."""
+    _require_manager(db, section.version.minutes.session, by)
+    owner = tasks.Owner(owner_id, None if owner_id else owner_organisation_id)
+    return tasks.add_from_section(db, section, text=text, owner=owner, due_on=due_on, by=by)
 
 
 def set_action_done(db: Session, action: ActionItem, *, done: bool, by: Person) -> None:
     """The owner or the secretariat marks a task done (or not done after all)."""
-    session = action.section.version.minutes.session
-    if by.id != action.owner_id:
-        _require_manager(db, session, by)
-    action.done_at = utcnow() if done else None
-    db.flush()
-
-
-# A task with the section, minutes and session it comes from (and the session's bodies,
-# which decide who may still read it).
-WITH_SESSION = (
-    selectinload(ActionItem.section)
-    .selectinload(MinutesSection.version)
-    .selectinload(MinutesVersion.minutes)
-    .selectinload(Minutes.session)
-    .selectinload(MeetingSession.bodies)
-)
+    tasks.set_done(db, action, done=done, by=by)
 
 
 def open_actions(db: Session, person: Person) -> list[ActionItem]:
@@ -766,10 +747,10 @@ def open_actions(db: Session, person: Person) -> list[ActionItem]:
     actions = db.scalars(
         select(ActionItem)
         .where(ActionItem.owner_id == person.id, ActionItem.done_at.is_(None))
-        .options(WITH_SESSION)
+        .options(*tasks.WITH_ORIGIN)
     ).all()
     if not actions:
         return []
-    visible = policy.readable_sections(db, person, [a.section for a in actions])
-    shown = [a for a in actions if a.section.id in visible]
+    visible = policy.readable_tasks(db, person, actions)
+    shown = [a for a in actions if a.id in visible]
     return sorted(shown, key=lambda a: (a.due_on or date.max, a.id))

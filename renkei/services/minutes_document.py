@@ -146,6 +146,8 @@ def document(
             continue
         if section.kind == SectionKind.ATTENDANCE and section.body is not None:
             heading = _("Attendance: %(body)s", body=section.body.name)
+        elif section.kind == SectionKind.CARRIED and section.body is not None:
+            heading = _("Carried over from previous sessions: %(body)s", body=section.body.name)
         else:
             heading = str(section.kind.label)
         result.append(ShownSection(section, heading, shown, title=heading))

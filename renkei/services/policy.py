@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from renkei.models import (
+    ActionItem,
     AgendaItem,
     Approval,
     Body,
@@ -680,6 +681,8 @@ def readable_sections(db: Session, person: Person, sections: Iterable[MinutesSec
     entitled = {t.body_id for t in terms if t.role in ENTITLED_ROLES}
     pledged = pledged_body_ids(db, person, entitled)
     sections = list(sections)
+    if not sections:
+        return set()
     uncalled = _uncalled(db, person, {s.version.minutes.session_id for s in sections})
     readable = set()
     for section in sections:
@@ -695,6 +698,22 @@ def readable_sections(db: Session, person: Person, sections: Iterable[MinutesSec
         )
         if access.can_see_item(section):
             readable.add(section.id)
+    return readable
+
+
+def readable_tasks(db: Session, person: Person, tasks: Iterable[ActionItem]) -> set[int]:
+    """Ids of the follow-up tasks the person may read today, in a fixed number of queries: a
+    public one anyone; one from minutes if they may read its section (``readable_sections``);
+    one created for a body as that body's closed items (``reader_access``)."""
+    tasks = list(tasks)
+    from_minutes = [t for t in tasks if t.section is not None]
+    sections = readable_sections(db, person, [t.section for t in from_minutes if t.section])
+    direct = [t for t in tasks if t.section is None and is_owned(t)]
+    reader = reader_access(db, person) if direct else None
+    readable = {t.id for t in tasks if visibility_of(t) is Visibility.PUBLIC}
+    readable |= {t.id for t in from_minutes if t.section_id in sections}
+    if reader is not None:
+        readable |= {t.id for t in direct if reader.can_see_item(t)}
     return readable
 
 

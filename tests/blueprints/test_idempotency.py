@@ -200,6 +200,17 @@ CREATES = {
         lambda w: {"name": "NPO ひだまり", "kind": "npo"},
         Organisation,
     ),
+    "task": Create(
+        "secretary",
+        lambda w: "/tasks/new",
+        lambda w: "/tasks/new",
+        lambda w: {
+            "body_id": body_named(w, LAYER1).id,
+            "text": "通いの場の候補地を調べる",
+            "owner_id": f"p{person_by_email(w, 'chair.kyogitai@example.jp').id}",
+        },
+        ActionItem,
+    ),
     "body": Create(
         "admin",
         lambda w: "/bodies/new",

@@ -4,9 +4,19 @@ from datetime import date
 
 import pytest
 
+from renkei.db import utcnow
 from renkei.links import Links
-from renkei.models import MeetingSession, Membership, Person, Pledge, Post, Role
-from renkei.services import agenda, attendance, minutes, scheduling
+from renkei.models import (
+    MeetingSession,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Pledge,
+    Post,
+    Role,
+)
+from renkei.services import agenda, attendance, minutes, scheduling, tasks
 from renkei.services.agenda import ItemData
 from renkei.services.dates import today
 from tests.conftest import login
@@ -249,4 +259,51 @@ def test_convened_pages_do_not_query_per_member_or_participant(app, as_secretary
     large = queries_for(
         app, as_secretary, url.format(session=_convened_session(app, world, 12), support=support)
     )
+    assert small == large
+
+
+def add_tasks(db, n: int, start: int = 0) -> None:
+    """``n`` tasks of each of the 支援会議 (owned by its pledged people in turn) and the
+    協議体 (owned by an organisation each, public), one in three done."""
+    secretary = person_by_email(db, "secretary@example.jp")
+    people = [secretary, person_by_email(db, "chair.support@example.jp")]
+    for i in range(start, start + n):
+        organisation = Organisation(name=f"機関 {i}", kind=OrganisationKind.NPO)
+        db.add(organisation)
+        db.flush()
+        for body, owner in (
+            (SUPPORT, tasks.Owner(person_id=people[i % 2].id)),
+            (LAYER1, tasks.Owner(organisation_id=organisation.id)),
+        ):
+            task = tasks.add_for_body(
+                db,
+                body_named(db, body).id,
+                text=f"宿題 {i}",
+                owner=owner,
+                due_on=today(),
+                visibility=None,
+                by=secretary,
+            )
+            if i % 3 == 2:
+                task.done_at = utcnow()
+    db.commit()
+
+
+def test_task_pages_do_not_query_per_task(app, as_secretary, world):
+    """The secretariat's list, and the carried tasks on the next session's page and 次第."""
+    for email in ("secretary@example.jp", "chair.support@example.jp"):
+        person = person_by_email(world, email)
+        world.add(Pledge(person=person, body=body_named(world, SUPPORT), pledged_on=today()))
+    world.commit()
+    add_tasks(world, 2)
+    following = make_session(world, SUPPORT, LAYER1)
+    urls = [
+        "/tasks/",
+        "/tasks/?overdue=1",
+        f"/sessions/{following.id}",
+        f"/sessions/{following.id}/order",
+    ]
+    small = [queries_for(app, as_secretary, url) for url in urls]
+    add_tasks(world, 20, start=2)
+    large = [queries_for(app, as_secretary, url) for url in urls]
     assert small == large

@@ -230,6 +230,7 @@ def test_the_secretarys_pages_have_no_axe_violations(page: Page, scene: Scene, a
         "/sessions/new",
         scene.item_form_url,
         "/polls/new",
+        "/tasks/new",
     ]
     found = tour(page, urls, axe_source)
     # A form sent empty: its error summary and marked fields are checked too.

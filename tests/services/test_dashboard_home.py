@@ -10,7 +10,7 @@ from renkei.db import utcnow
 from renkei.links import Links
 from renkei.models import Membership, MinutesStatus, SectionKind
 from renkei.services import dashboard, minutes, scheduling
-from renkei.services.dates import today
+from renkei.services.dates import today, tokyo_date
 from renkei.services.errors import DomainError
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import (
@@ -121,6 +121,8 @@ def test_tasks_open_first_then_those_done_lately(world, links):
     version = submitted(world, links, LAYER1)
     secretary, owner = person(world, "secretary"), person(world, "member.kyogitai")
     decisions = next(s for s in version.sections if s.kind == SectionKind.DECISIONS)
+    # A task taken from minutes is due no earlier than its session.
+    held_on = tokyo_date(version.minutes.session.start_at)
     tasks = {}
     for text, due in (("早い宿題", 1), ("遅い宿題", 20), ("済んだ宿題", 5), ("昔の宿題", 2)):
         tasks[text] = minutes.add_action(
@@ -128,7 +130,7 @@ def test_tasks_open_first_then_those_done_lately(world, links):
             decisions,
             text=text,
             owner_id=owner.id,
-            due_on=today() + timedelta(days=due),
+            due_on=held_on + timedelta(days=due),
             by=secretary,
         )
     minutes.set_action_done(world, tasks["済んだ宿題"], done=True, by=owner)

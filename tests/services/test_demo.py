@@ -29,6 +29,7 @@ from renkei.services import (
     demo,
     minutes_document,
     polls,
+    tasks,
 )
 from renkei.services.dates import in_tokyo
 from tests.conftest import login
@@ -260,3 +261,33 @@ def test_the_demo_has_two_local_issues_at_the_layer_2_kyogitai(app, db):
         case = issues[1].source_item
         assert case is not None and case.case_number
         assert case.case_number not in issues[1].text
+
+
+def test_the_demo_carries_tasks_onto_the_next_sessions(app, db, client):
+    """Last month's tasks on this month's joint session: one overdue; one done (not carried);
+    the 支援調整会議's task, owned by an organisation, on its monthly sessions."""
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+        joint = db.scalar(
+            select(MeetingSession).where(MeetingSession.title == "支援会議・協議体 共同開催")
+        )
+        carried = tasks.carried_tasks(db, joint)
+        assert [t.text for t in carried if tasks.is_overdue(t)] == [
+            "移動販売の事業者と対象地区を調整する"
+        ]
+        assert "受診同行の日程を調整する" not in [t.text for t in carried]
+        regular = db.scalars(
+            select(MeetingSession)
+            .where(MeetingSession.title == "支援調整会議（定例）")
+            .order_by(MeetingSession.start_at)
+        ).all()
+        assert all(
+            [t.owner_name for t in tasks.carried_tasks(db, s)] == ["みどり町 自立相談支援センター"]
+            for s in regular[:2]
+        )
+    login(client, "secretary@example.jp")
+    page = client.get("/tasks/").get_data(as_text=True)
+    assert "受診同行の日程を調整する" in page and "期限超過" in page
+    page = client.get(f"/sessions/{joint.id}").get_data(as_text=True)
+    assert "前回からの継続事項" in page and "試行2地区の利用状況をまとめる" in page
