@@ -51,6 +51,7 @@ from renkei.models.polls import (
     PollStatus,
 )
 from renkei.models.posts import Post
+from renkei.models.referrals import Consent, Referral, ReferralEvent, ReferralStatus, Topic
 from renkei.models.sessions import (
     AgendaItem,
     Answer,
@@ -66,6 +67,11 @@ from renkei.models.sessions import (
 from renkei.models.submissions import FormSubmission
 
 __all__ = [
+    "Consent",
+    "Referral",
+    "ReferralEvent",
+    "ReferralStatus",
+    "Topic",
     "CalendarCopy",
     "Installation",
     "CaseNumberCounter",
