@@ -59,6 +59,12 @@ ACTIONS = {
     "participant_removed": _l("Removed a participant from a session"),
     "session_pledge": _l("Recorded a participant's confidentiality pledge for a session"),
     "session_convened": _l("Sent the convening notice of a session"),
+    "referral_created": _l("Recorded a referral"),
+    "referral_edited": _l("Changed a referral"),
+    "referral_status": _l("Changed the status of a referral"),
+    "referral_meeting": _l("Put a referred case on a support meeting's agenda"),
+    "referral_export": _l("Downloaded referrals"),
+    "referral_topic": _l("Changed the list of referral topics"),
 }
 
 
