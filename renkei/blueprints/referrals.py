@@ -18,7 +18,14 @@ from flask import (
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -59,8 +66,10 @@ class CheckboxesField(SelectMultipleField):
 
 class ReferralForm(InputForm):
     referred_on = DateField(_l("Date referred"), validators=[Required(_l("Enter the date."))])
-    from_organisation_id = IdSelectField(_l("From"), validators=[Required(_l("Choose one."))])
-    to_organisation_id = IdSelectField(_l("To"), validators=[Required(_l("Choose one."))])
+    from_organisation_id = IdSelectField(
+        _l("Referred from"), validators=[Required(_l("Choose one."))]
+    )
+    to_organisation_id = IdSelectField(_l("Referred to"), validators=[Required(_l("Choose one."))])
     responsible_id = IdSelectField(_l("Responsible staff member"))
     case_number = StringField(
         _l("Case number"),
@@ -185,7 +194,7 @@ def _fill_choices(form: ReferralForm) -> None:
     form.from_organisation_id.choices = [none_choice(_l("(choose)")), *row_choices(organisations)]
     form.to_organisation_id.choices = [none_choice(_l("(choose)")), *row_choices(organisations)]
     form.responsible_id.choices = [none_choice(), *row_choices(_staff(db), _staff_label)]
-    form.topic_ids.choices = [(t.id, t.name) for t in referrals.list_topics(db, active_only=True)]
+    form.topic_ids.choices = row_choices(referrals.list_topics(db, active_only=True))
 
 
 def _staff(db: Session) -> list[Person]:
@@ -291,8 +300,10 @@ def show(referral_id: int):
     )
 
 
-def _session_choices(sessions: list[MeetingSession]) -> list[tuple[str, str]]:
-    return [(str(s.id), f"{format_tokyo(s.start_at, 'date')} {s.title}") for s in sessions]
+def _session_choices(sessions: list[MeetingSession]) -> list[SelectChoice]:
+    return [
+        SelectChoice(str(s.id), f"{format_tokyo(s.start_at, 'date')} {s.title}") for s in sessions
+    ]
 
 
 @bp.route("/referrals/<int:referral_id>/status", methods=["POST"])

@@ -866,7 +866,8 @@ def _coordination_with_kyogitai(db: Session, bodies: Mapping[str, Body], secreta
 
 # Referrals (つなぎ), by case number: from, to, who records it, consent, topics, days ago,
 # then the status changes (status, days ago, by).
-REFERRALS = [
+DemoReferral = tuple[str, str, str, str, tuple[str, ...], int, list[tuple[str, int, str]]]
+REFERRALS: list[DemoReferral] = [
     (
         "みどり町 地域包括支援センター",
         "みどり町 自立相談支援センター",
@@ -915,7 +916,7 @@ REFERRALS = [
 ]
 # Without consent: the town's welfare section recommends the consultation agency (利用勧奨)
 # and takes the case to the 支援会議's case review, where sharing without consent is lawful.
-UNCONSENTED = (
+UNCONSENTED: DemoReferral = (
     "みどり町 福祉課",
     "みどり町 自立相談支援センター",
     "事務 花子",

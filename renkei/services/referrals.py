@@ -480,8 +480,8 @@ def csv_rows(referrals: Iterable[Referral]) -> list[list[object]]:
     header: list[object] = [
         _("Date referred"),
         _("Case number"),
-        _("From"),
-        _("To"),
+        _("Referred from"),
+        _("Referred to"),
         _("Responsible"),
         _("Topics"),
         _("Consent"),
