@@ -57,6 +57,7 @@ DEFAULT_TOPICS = (
     "債務",
     "その他",
 )
+MAX_POSITION = 9999  # a topic's place in the list
 DEFAULT_CONTACT_DAYS = 14  # REFERRAL_CONTACT_DAYS: still 受付 after this many days is overdue
 
 # Fields whose changes the history names (never their old or new text).
@@ -127,6 +128,8 @@ def save_topic(
         raise DomainError(_l("Enter a name."), "name")
     if len(name) > TOPIC_LENGTH:
         raise DomainError(_l("Use at most %(max)d characters.", max=TOPIC_LENGTH), "name")
+    if not 0 <= position <= MAX_POSITION:
+        raise DomainError(_l("Enter a number from 0 to %(max)d.", max=MAX_POSITION), "position")
     other = db.scalar(select(Topic).where(Topic.name == name))
     if other is not None and other is not topic:
         raise DomainError(_l("A topic with this name already exists."), "name")

@@ -128,6 +128,11 @@ def test_only_an_administrator_changes_topics(world):
         world, None, name="ひきこもり", position=11, active=True, by=person(world, "admin")
     )
     assert topic.name in [t.name for t in referrals.list_topics(world, active_only=True)]
+    with pytest.raises(DomainError) as caught:
+        referrals.save_topic(
+            world, topic, name="ひきこもり", position=10**20, active=True, by=person(world, "admin")
+        )
+    assert caught.value.field == "position"
 
 
 # --- Status -------------------------------------------------------------------------------
