@@ -140,10 +140,23 @@ def _filters() -> referrals.Filters:
         status=status if status in {s.value for s in ReferralStatus} else "",
         from_organisation_id=query_int("from"),
         to_organisation_id=query_int("to"),
-        fiscal_year=query_int("year"),
+        fiscal_year=_year(query_int("year")),
         overdue=request.args.get("overdue") == "1",
         contact_days=_contact_days(),
     )
+
+
+def _year(value: int | None) -> int | None:
+    """A fiscal year the list can ask for; any other number is no filter."""
+    return value if value is not None and 2000 <= value <= 2099 else None
+
+
+FILTER_ARGS = ("status", "from", "to", "year", "overdue")
+
+
+def _filter_args() -> dict[str, str]:
+    """The list's filters as sent, for the CSV links (without any other parameter)."""
+    return {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
 
 
 def _referral_or_404(referral_id: int):
@@ -169,6 +182,7 @@ def index():
         can_record=policy.can_record_referrals(me()),
         can_manage_topics=policy.can_manage_topics(me()),
         is_overdue=lambda r: referrals.is_overdue(r, filters.contact_days),
+        filter_args=_filter_args(),
     )
 
 
@@ -295,9 +309,17 @@ def show(referral_id: int):
         meeting_form=meeting_form,
         sessions=sessions,
         can_change=policy.can_change_referral(me(), referral),
+        # The session is named only to those who may know of it: a 支援会議's date alone
+        # can say who is discussed.
+        meeting_shown=_meeting_shown(referral),
         can_edit=policy.can_edit_referral(db, me(), referral),
         overdue=referrals.is_overdue(referral, _contact_days()),
     )
+
+
+def _meeting_shown(referral) -> bool:
+    item = referral.agenda_item
+    return item is not None and policy.session_access(get_db(), me(), item.session).can_view
 
 
 def _session_choices(sessions: list[MeetingSession]) -> list[SelectChoice]:

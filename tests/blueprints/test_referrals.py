@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from renkei.models import AgendaItem, Referral, ReferralStatus, Topic
+from renkei.models import AgendaItem, Person, Referral, ReferralStatus, Topic
 from renkei.services import referrals
 from renkei.services.dates import today
 from tests.conftest import client_for, login
@@ -122,6 +122,19 @@ def test_the_support_meeting_action_adds_a_confidential_item(app, as_secretary, 
     assert agency.get(f"/referrals/{referral.id}").status_code == 200
     case = agency.get(f"/cases/{referral.case_number}").get_data(as_text=True)
     assert item.title in case
+    # Another 福祉課 staff member, on no 支援会議, reads the referral without the session:
+    # even its date could say who is discussed.
+    secretary = person(world, "secretary")
+    clerk = Person(
+        name="窓口 六郎",
+        email="clerk@example.jp",
+        organisation_id=secretary.organisation_id,
+        password_hash=secretary.password_hash,
+    )
+    world.add(clerk)
+    world.commit()
+    page = client_for(app, "clerk").get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "支援会議で検討" in page and session.title not in page
 
 
 def test_csv_downloads_in_both_encodings(as_secretary, world):
@@ -134,11 +147,17 @@ def test_csv_downloads_in_both_encodings(as_secretary, world):
     assert "①?" in cp932.get_data().decode("cp932")
 
 
-def test_the_filters_reach_the_list(as_secretary, world):
+def test_the_filters_reach_the_list_and_its_csv_links(as_secretary, world):
     kept = refer(world, target=COUNCIL)
     other = refer(world)
-    page = as_secretary.get(f"/referrals/?to={org_id(world, COUNCIL)}").get_data(as_text=True)
+    council = org_id(world, COUNCIL)
+    page = as_secretary.get(f"/referrals/?to={council}&encoding=x").get_data(as_text=True)
     assert kept.case_number in page and other.case_number not in page
+    assert f'href="/referrals/export.csv?to={council}"' in page
+    csv = as_secretary.get(f"/referrals/export.csv?to={council}").get_data().decode("utf-8-sig")
+    assert kept.case_number in csv and other.case_number not in csv
+    # A year no list has is no filter, not an error.
+    assert as_secretary.get("/referrals/?year=99999").status_code == 200
 
 
 def test_the_case_view_lists_minutes_and_tasks_to_those_entitled(app, as_secretary, world):
