@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from renkei.config import load_config
 from renkei.models import AgendaItem, Person, Referral, ReferralStatus, Topic
 from renkei.services import referrals
 from renkei.services.dates import today
@@ -200,3 +202,15 @@ def test_pages_make_the_same_queries_however_many_referrals(app, world):
     for _ in range(8):
         refer(world, case_number=first.case_number, target=COUNCIL)
     assert [statements(p) for p in paths] == few
+
+
+def test_overdue_follows_referral_contact_days(app, as_secretary, world, monkeypatch, tmp_path):
+    late = refer(world, referred_on=today() - timedelta(days=20))
+    assert late.case_number in as_secretary.get("/referrals/?overdue=1").get_data(as_text=True)
+    app.config["REFERRAL_CONTACT_DAYS"] = 30
+    assert late.case_number not in as_secretary.get("/referrals/?overdue=1").get_data(as_text=True)
+    monkeypatch.setenv("REFERRAL_CONTACT_DAYS", "30")
+    assert load_config(tmp_path)["REFERRAL_CONTACT_DAYS"] == 30
+    monkeypatch.setenv("REFERRAL_CONTACT_DAYS", "0")
+    with pytest.raises(ValueError, match="REFERRAL_CONTACT_DAYS"):
+        load_config(tmp_path)
