@@ -42,7 +42,7 @@ from renkei.models import (
 )
 from renkei.models.referrals import NOTE_LENGTH, REASON_LENGTH, TOPIC_LENGTH
 from renkei.services import agenda, audit, case_numbers, policy
-from renkei.services.dates import today, tokyo_date
+from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 DEFAULT_TOPICS = (
@@ -601,7 +601,3 @@ def _sections(db: Session, viewer: Person, number: str) -> list[MinutesSection]:
     readable = policy.readable_sections(db, viewer, current)
     shown = [s for s in current if s.id in readable]
     return sorted(shown, key=lambda s: (s.version.minutes.session.start_at, s.position))
-
-
-def meeting_day(item: AgendaItem) -> date:
-    return tokyo_date(item.session.start_at)
