@@ -65,6 +65,8 @@ declined  # polls/show.html
 _.quorate
 _.quorate_likely
 _.unanswered  # polls/show.html, sessions/show.html
+_.from_status  # ReferralEvent: referrals/show.html
+_.to_status
 _.can_see_invitees  # sessions/show.html
 _.can_see_online_link  # sessions/show.html
 _.answers_online  # letters/_letters.html

@@ -32,6 +32,7 @@ from renkei.blueprints import (
     people,
     polls,
     prints,
+    referrals,
     sessions,
     tasks,
     templating,
@@ -114,6 +115,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         prints.bp,
         materials.bp,
         tasks.bp,
+        referrals.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -161,13 +163,19 @@ def _no_nul_in_path() -> None:
 def _navigation() -> dict:
     """What the menu offers: the people register and overlap view are for secretaries."""
     if not current_user.is_authenticated:
-        return {"nav_can_manage": False, "nav_audit": False, "nav_apportionment": False}
+        return {
+            "nav_can_manage": False,
+            "nav_audit": False,
+            "nav_apportionment": False,
+            "nav_referrals": False,
+        }
     db = get_db()
     return {
         # A secretary manages people and follows their bodies' tasks.
         "nav_can_manage": policy.can_manage_people(db, current_user),
         "nav_audit": not audit_service.scope_for(db, current_user).empty,
         "nav_apportionment": policy.can_see_apportionment(current_user, None),
+        "nav_referrals": policy.can_record_referrals(current_user),
     }
 
 

@@ -82,6 +82,15 @@ def _date_style() -> str:
     return style
 
 
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 365:
+        raise ValueError(f"{name} must be a number of days from 1 to 365")
+    return int(value)
+
+
 def port() -> int:
     """PORT, the port `make run` serves on (``DEFAULT_PORT`` without it)."""
     value = os.environ.get("PORT", "").strip()
@@ -135,6 +144,8 @@ def load_config(instance_path: Path) -> dict:
         "CASE_NUMBER_PREFIX": _case_number_prefix(),
         # How letters and notices write dates: 令和8年12月10日 (wareki) or 2026年12月10日.
         "DATE_STYLE": _date_style(),
+        # A referral still 受付 (no contact) after this many days is overdue (つなぎ).
+        "REFERRAL_CONTACT_DAYS": _whole_number("REFERRAL_CONTACT_DAYS", 14),
         **_mail_config(),
         **_materials_config(instance_path),
     }

@@ -26,6 +26,11 @@ items carry canary strings in every field that may be closed to a reader.
   assigned to it, a guest and the administrator — and it overlaps a slot of both polls, so
   that their pages would name it as a clash.
 
+- two referrals (つなぎ) without consent: one from the 地域包括支援センター (member.both's
+  organisation) to the 自立相談支援センター, kept by its sender alone; one from the 福祉課
+  (the secretaries' and the administrator's organisation) taken to the SUPPORT-only session,
+  whose item (renamed to a canary) its pledged members read, and through it the referral.
+
 Canaries are grouped: ``CONFIDENTIAL`` ones may reach only the pledged current members of
 SUPPORT; ``BODY`` ones only the members of COORDINATION; ``ATTENDEES`` ones only those
 convened to the SUPPORT + LAYER1 session (docs/architecture.md, "The confidentiality
@@ -59,8 +64,10 @@ from renkei.models import (
     Person,
     Pledge,
     Post,
+    Referral,
     Role,
     SectionKind,
+    Topic,
     Visibility,
 )
 from renkei.services import (
@@ -72,6 +79,7 @@ from renkei.services import (
     minutes,
     notices,
     polls,
+    referrals,
     scheduling,
     series,
     tasks,
@@ -80,6 +88,7 @@ from renkei.services.dates import today, tokyo_to_utc
 from renkei.services.demo import TERM_START
 from renkei.services.material_store import store_of
 from tests.helpers import body_named, person_by_email
+from tests.referrals_helpers import AGENCY, CENTRE, WELFARE
 from tests.sessions_helpers import (
     COORDINATION,
     DAY,
@@ -202,6 +211,13 @@ MATERIAL_BODY = "BODY-CANARY-MATERIAL-9d4e"
 CASE2_MATERIAL = "CANARY-CASE2-MATERIAL-a61b"
 
 CASE2 = (CASE2_TITLE, CASE2_DESCRIPTION, CASE2_PRESENTER, CASE2_MATERIAL)
+
+# Referrals: the note of one kept by its sender (member.both's 地域包括) alone; the note of
+# one the 福祉課 took to the 支援会議 (its staff and the pledged members convened see it),
+# and that item's title (the pledged members convened only).
+REFERRAL_SENDER_NOTE = "REFERRAL-CANARY-SENDER-NOTE-a1f0"
+REFERRAL_MEETING_NOTE = "REFERRAL-CANARY-MEETING-NOTE-a1f0"
+REFERRAL_ITEM_TITLE = "CANARY-REFERRAL-ITEM-TITLE-a1f0"
 SELECTED_MEMBERS = (SELECTED_MEMBERS_TITLE, SELECTED_MEMBERS_DESCRIPTION)
 # Everything closed in the selected session: the member not convened reads none of it.
 SELECTED = (
@@ -236,6 +252,7 @@ CONFIDENTIAL = (
     PREPARED_SECRET_TITLE,
     PREPARED_SECRET_DESCRIPTION,
     MATERIAL_SECRET,
+    REFERRAL_ITEM_TITLE,
 )
 ATTENDEES_ITEM = (ATTENDEES_TITLE, ATTENDEES_DESCRIPTION, ATTENDEES_PRESENTER)
 ATTENDEES = (
@@ -291,6 +308,10 @@ class LeakWorld:
     # the local issues of LAYER1: raised from the joint confidential case, and taken onto
     # the prepared session's agenda
     issue_ids: list[int] = field(default_factory=list)
+    # the referral kept by its sender, then the one taken to the 支援会議; their case numbers
+    referral_ids: list[int] = field(default_factory=list)
+    case_numbers: list[str] = field(default_factory=list)
+    topic_ids: list[int] = field(default_factory=list)
 
 
 def _holder(person: Person) -> str:
@@ -588,6 +609,8 @@ def _build(db, links: Links) -> LeakWorld:
 
     poll_ids, poll_tokens = _polls(db, support, layer1, secretary)
     db.commit()
+    kept, taken = _referrals(db, solo, secretary)
+    db.commit()
 
     people = db.scalars(select(Person).order_by(Person.id)).all()
     invited = {_holder(i.person) for i in scheduling.invitees(db, joint)}
@@ -627,7 +650,38 @@ def _build(db, links: Links) -> LeakWorld:
             db.scalars(select(MaterialVersion.id).order_by(MaterialVersion.id))
         ),
         issue_ids=issue_ids,
+        referral_ids=[kept.id, taken.id],
+        case_numbers=[kept.case_number, taken.case_number],
+        topic_ids=list(db.scalars(select(Topic.id).order_by(Topic.id))),
     )
+
+
+def _referrals(db, solo, secretary) -> tuple[Referral, Referral]:
+    orgs = {o.name: o.id for o in db.scalars(select(Organisation))}
+
+    def refer(by, source, target, note):
+        data = referrals.ReferralData(
+            referred_on=today() - timedelta(days=3),
+            from_organisation_id=orgs[source],
+            to_organisation_id=orgs[target],
+            assign_case_number=True,
+            consent="refused",
+            note=note,
+        )
+        return referrals.create(db, data, by=by)
+
+    centre = person_by_email(db, "member.both@example.jp")
+    kept = refer(centre, CENTRE, AGENCY, REFERRAL_SENDER_NOTE)
+    taken = refer(secretary, WELFARE, AGENCY, REFERRAL_MEETING_NOTE)
+    item = referrals.take_to_meeting(db, taken, solo, by=secretary)
+    data = agenda.ItemData(
+        title=REFERRAL_ITEM_TITLE,
+        body_id=item.body_id,
+        visibility=Visibility.CONFIDENTIAL.value,
+        case_number=taken.case_number,
+    )
+    agenda.update_item(db, item, data, by=secretary)
+    return kept, taken
 
 
 def _with_login(db, name, kana, email, like):

@@ -110,6 +110,9 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "code": ["ja"],
         "material_id": world.material_ids,
         "material_version_id": world.material_version_ids,
+        "referral_id": world.referral_ids,
+        "case_number": world.case_numbers,
+        "topic_id": world.topic_ids[:1],
     }
 
 
@@ -306,6 +309,27 @@ ROLES["participant"] = Role(
     + PREPARED,
     {SELECTED_PAGE: (*CASE2, CLOSED)},
 )
+# Referrals (つなぎ) without consent: the one kept by its sender (member.both's 地域包括) is
+# theirs alone — not the receiving agency's, not the 支援会議's; the one the 福祉課 took to
+# the 支援会議 is its staff's (both secretaries, and the administrator as 福祉課 staff) and
+# the pledged members' of the session it went to (through the item).
+KEPT = "/referrals/{w.referral_ids[0]}"
+TAKEN = "/referrals/{w.referral_ids[1]}"
+TAKEN_CASE = "/cases/{w.case_numbers[1]}"
+SENDER_ONLY = (leak_world.REFERRAL_SENDER_NOTE,)
+MEETING_NOTE = (leak_world.REFERRAL_MEETING_NOTE,)
+for _name, _role in ROLES.items():
+    if _name != "member.both":
+        _role.forbidden += SENDER_ONLY
+    if _name not in ("secretary", "secretary.unpledged", "admin", "member.uncalled"):
+        _role.forbidden += MEETING_NOTE
+ROLES["member.both"].must_see[KEPT] = SENDER_ONLY
+ROLES["secretary"].must_see[TAKEN] = MEETING_NOTE
+ROLES["secretary"].must_see[TAKEN_CASE] = (leak_world.REFERRAL_ITEM_TITLE,)
+ROLES["secretary.unpledged"].must_see[TAKEN] = MEETING_NOTE
+ROLES["member.uncalled"].must_see[TAKEN] = MEETING_NOTE
+ROLES["member.uncalled"].must_see[TAKEN_CASE] = (leak_world.REFERRAL_ITEM_TITLE,)
+
 # The secretariat of the session being prepared: the only roles that may know of it.
 PREPARERS = {"secretary", "secretary.unpledged"}
 

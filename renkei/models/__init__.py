@@ -58,6 +58,7 @@ from renkei.models.polls import (
     PollStatus,
 )
 from renkei.models.posts import Post
+from renkei.models.referrals import Consent, Referral, ReferralEvent, ReferralStatus, Topic
 from renkei.models.sessions import (
     AgendaItem,
     Answer,
@@ -78,6 +79,11 @@ __all__ = [
     "IssueStatus",
     "LocalIssue",
     "LocalIssueEvent",
+    "Consent",
+    "Referral",
+    "ReferralEvent",
+    "ReferralStatus",
+    "Topic",
     "CalendarCopy",
     "Installation",
     "CaseNumberCounter",

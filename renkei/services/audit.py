@@ -70,6 +70,12 @@ ACTIONS = {
     "task_reopened": _l("Marked a confidential task as not done"),
     "task_deferred": _l("Deferred a confidential task to a later session"),
     "task_reordered": _l("Reordered the carried tasks of a session"),
+    "referral_created": _l("Recorded a referral"),
+    "referral_edited": _l("Changed a referral"),
+    "referral_status": _l("Changed the status of a referral"),
+    "referral_meeting": _l("Put a referred case on a support meeting's agenda"),
+    "referral_export": _l("Downloaded referrals"),
+    "referral_topic": _l("Changed the list of referral topics"),
 }
 
 

@@ -46,6 +46,7 @@ from renkei.services import (
     notices,
     policy,
     polls,
+    referrals,
     scheduling,
     series,
     tasks,
@@ -339,6 +340,7 @@ def _load_register(db: Session) -> None:
                 )
             )
     db.flush()
+    referrals.seed_topics(db)
 
 
 def _next(weekday: int, weeks_ahead: int) -> date:
@@ -824,6 +826,7 @@ def _load_sessions(db: Session) -> None:
     _last_months_minutes(db, bodies, people)
     _coordination_with_kyogitai(db, bodies, secretary)
     _case_review(db, bodies, people)
+    _referrals(db)
     _minutes_awaiting_approval(db, bodies, people)
     _open_poll(db, bodies, people)
 
@@ -942,3 +945,95 @@ def _coordination_with_kyogitai(db: Session, bodies: Mapping[str, Body], secreta
             by=secretary,
         )
     _convene(db, joint, secretary)
+
+
+# Referrals (つなぎ), by case number: from, to, who records it, consent, topics, days ago,
+# then the status changes (status, days ago, by).
+DemoReferral = tuple[str, str, str, str, tuple[str, ...], int, list[tuple[str, int, str]]]
+REFERRALS: list[DemoReferral] = [
+    (
+        "みどり町 地域包括支援センター",
+        "みどり町 自立相談支援センター",
+        "兼務 三郎",
+        "given",
+        ("家計", "8050"),
+        40,
+        [("contacted", 35, "支援 一郎"), ("supporting", 20, "支援 一郎")],
+    ),
+    (
+        "みどり町 介護保険課",
+        "みどり町 地域包括支援センター",
+        "介護 由美",
+        "given",
+        ("認知症",),
+        30,
+        [],
+    ),
+    (
+        "みどり町 自立相談支援センター",
+        "みどり町 社会福祉協議会",
+        "支援 一郎",
+        "given",
+        ("就労",),
+        60,
+        [("contacted", 50, "協議 次郎"), ("closed", 10, "協議 次郎")],
+    ),
+    (
+        "みどり町 地域包括支援センター",
+        "みどり町 福祉課",
+        "兼務 三郎",
+        "asking",
+        ("健康",),
+        25,
+        [("unreached", 5, "兼務 三郎")],
+    ),
+    (
+        "みどり町 社会福祉協議会",
+        "みどり町 自立相談支援センター",
+        "協議 次郎",
+        "given",
+        ("債務",),
+        3,
+        [],
+    ),
+]
+# Without consent: the town's welfare section recommends the consultation agency (利用勧奨)
+# and takes the case to the 支援会議's case review, where sharing without consent is lawful.
+UNCONSENTED: DemoReferral = (
+    "みどり町 福祉課",
+    "みどり町 自立相談支援センター",
+    "事務 花子",
+    "refused",
+    ("住まい", "債務"),
+    5,
+    [],
+)
+
+
+def _referrals(db: Session) -> None:
+    orgs = {o.name: o.id for o in db.scalars(select(Organisation))}
+    people = {p.name: p for p in db.scalars(select(Person))}
+    topics = {t.name: t.id for t in referrals.list_topics(db)}
+    for source, target, by, consent, names, days, changes in [*REFERRALS, UNCONSENTED]:
+        referral = referrals.create(
+            db,
+            referrals.ReferralData(
+                referred_on=today() - timedelta(days=days),
+                from_organisation_id=orgs[source],
+                to_organisation_id=orgs[target],
+                assign_case_number=True,
+                responsible_id=people[by].id,
+                topic_ids=[topics[n] for n in names],
+                consent=consent,
+                note="連絡は担当者の携帯へ。",
+            ),
+            by=people[by],
+        )
+        for status, ago, person in changes:
+            on = today() - timedelta(days=ago)
+            referrals.change_status(db, referral, status, on=on, by=people[person])
+    secretary = people["事務 花子"]
+    review = next(
+        s for s in referrals.upcoming_support_sessions(db, secretary) if "個別ケース検討" in s.title
+    )
+    referrals.take_to_meeting(db, referral, review, by=secretary)

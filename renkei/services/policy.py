@@ -11,8 +11,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, event, select
-from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+from sqlalchemy import ColumnElement, event, false, or_, select
+from sqlalchemy.orm import Session, UOWTransaction, selectinload, sessionmaker
 
 from renkei.models import (
     ActionItem,
@@ -20,6 +20,7 @@ from renkei.models import (
     Approval,
     Body,
     Confidentiality,
+    Consent,
     Material,
     MeetingSession,
     Membership,
@@ -31,6 +32,7 @@ from renkei.models import (
     Pledge,
     Poll,
     PollInvitee,
+    Referral,
     Role,
     SelectedMember,
     Selection,
@@ -854,3 +856,123 @@ def can_see_issue_source(
     if session is not None:
         return session_access(db, person, session).can_view
     return False
+
+
+# --- Referrals (つなぎ) ---------------------------------------------------------------------
+#
+# A referral is its organisations' record (docs/architecture.md, "Referrals"): with the
+# person's consent the staff of both the sending and the receiving organisation see it;
+# without consent, or while it is being asked, the sending side only. Once the case is
+# taken to a 支援会議 (an agenda item by case number), whoever may see that item sees the
+# referral through it, as the 支援会議 may share without consent (法第9条). Administrators
+# see nothing by that role alone.
+
+
+def readable_items(db: Session, person: Person, items: Iterable[AgendaItem]) -> set[int]:
+    """Ids of the agenda items (of any sessions) the person may see today, worked out with
+    a fixed number of queries however many items there are (their sessions and bodies
+    loaded by the caller or here at once). Participants' items are not counted: a
+    participant is asked about one session, not given the case's record."""
+    items = list(items)
+    if not items:
+        return set()
+    terms = db.scalars(
+        select(Membership).where(
+            Membership.person_id == person.id, current_membership_filter(today())
+        )
+    ).all()
+    member = {t.body_id for t in terms}
+    entitled = {t.body_id for t in terms if t.role in ENTITLED_ROLES}
+    secretary = {t.body_id for t in terms if t.role == Role.SECRETARY}
+    pledged = pledged_body_ids(db, person, entitled)
+    uncalled = _uncalled(db, person, {item.session_id for item in items})
+    readable = set()
+    for item in items:
+        session = item.session
+        served = {body.id for body in session.bodies}
+        called = served - uncalled.get(session.id, set())
+        access = SessionAccess(
+            person=person,
+            session_body_ids=served,
+            member_body_ids=member & called,
+            entitled_body_ids=entitled & called,
+            pledged_body_ids=pledged & called,
+            secretary_body_ids=secretary & served,
+            is_prepared=session.status == Status.PREPARED,
+        )
+        if session.status != Status.CANCELLED and access.can_view and access.can_see_item(item):
+            readable.add(item.id)
+    return readable
+
+
+def _organisation_sees(person: Person) -> ColumnElement[bool]:
+    """The referrals the person's organisation holds: those it sent, and with consent those
+    it received."""
+    org = person.organisation_id
+    if org is None:
+        return false()
+    received = (Referral.to_organisation_id == org) & (Referral.consent == Consent.GIVEN)
+    return (Referral.from_organisation_id == org) | received
+
+
+def referral_ids_through_items(db: Session, person: Person) -> set[int]:
+    """The referrals taken to a 支援会議 whose item the person may see (and their
+    organisation does not already show them): three to five queries in all."""
+    rows = db.execute(
+        select(Referral.id, AgendaItem)
+        .join(AgendaItem, Referral.agenda_item_id == AgendaItem.id)
+        .where(~_organisation_sees(person))
+        .options(selectinload(AgendaItem.session).selectinload(MeetingSession.bodies))
+    ).all()
+    readable = readable_items(db, person, [item for _id, item in rows])
+    return {referral_id for referral_id, item in rows if item.id in readable}
+
+
+def referral_filter(db: Session, person: Person) -> ColumnElement[bool]:
+    """A WHERE condition for the referrals ``person`` may see: lists and counts use it, so
+    that no referral is checked row by row."""
+    through = referral_ids_through_items(db, person)
+    if through:
+        return or_(_organisation_sees(person), Referral.id.in_(through))
+    return _organisation_sees(person)
+
+
+def can_see_referral(db: Session, person: Person, referral: Referral) -> bool:
+    if _organisation_holds(person, referral):
+        return True
+    item = referral.agenda_item
+    return item is not None and item.id in readable_items(db, person, [item])
+
+
+def _organisation_holds(person: Person, referral: Referral) -> bool:
+    org = person.organisation_id
+    if org is None:
+        return False
+    if referral.from_organisation_id == org:
+        return True
+    return referral.to_organisation_id == org and referral.consent == Consent.GIVEN
+
+
+def can_change_referral(person: Person, referral: Referral) -> bool:
+    """Its facts (date, organisations, case number, consent, note): the organisations'."""
+    return _organisation_holds(person, referral)
+
+
+def can_edit_referral(db: Session, person: Person, referral: Referral) -> bool:
+    """Its status: the staff of the organisations that hold it; and the receiving side's
+    staff who see it through the 支援会議 (they are the ones who make contact). Other
+    members of the 支援会議 read it only."""
+    if _organisation_holds(person, referral):
+        return True
+    if person.organisation_id is None or referral.to_organisation_id != person.organisation_id:
+        return False
+    return can_see_referral(db, person, referral)
+
+
+def can_record_referrals(person: Person) -> bool:
+    """Staff: a person with an organisation, who records what it sends or receives."""
+    return person.organisation_id is not None
+
+
+def can_manage_topics(person: Person) -> bool:
+    return person.is_admin

@@ -143,7 +143,8 @@ def test_demo_has_a_case_review_with_selected_members_and_a_participant(app, db)
         assert before.can_view and not any(before.can_see_item(i) for i in review.items)
         convening.record_session_pledge(db, review, review.host_body_id, staff, by=staff)
         after = policy.session_access(db, staff, review)
-        assert [after.can_see_item(i) for i in review.items] == [True, False]
+        # The first case is theirs; the second, and the referral taken there, are not.
+        assert [after.can_see_item(i) for i in review.items] == [True, False, False]
         both = db.scalar(select(Person).where(Person.email == "member.both@example.jp"))
         assert not policy.session_access(db, both, review).is_member  # not chosen
 
