@@ -39,10 +39,9 @@ def _browser_required() -> bool:
     return os.environ.get("RENKEI_REQUIRE_BROWSER", "").strip().lower() not in ("", "0", "false")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The base URL of the app, serving the demo town from a fresh SQLite file."""
-    root = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def serve_demo_town(root: Path) -> Iterator[str]:
+    """Serve the app over HTTP with a fresh demo town in ``root``; its base URL."""
     url = f"sqlite:///{root / 'e2e.sqlite3'}"
     migrate.upgrade(url)
     app = create_app(
@@ -67,6 +66,15 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         thread.join(timeout=10)
         server.server_close()
         app.extensions["renkei.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """The base URL of the app, serving the demo town from a fresh SQLite file. A module
+    whose journey changes much of the town overrides it with a town of its own
+    (``serve_demo_town``, module-scoped)."""
+    with serve_demo_town(tmp_path_factory.mktemp("e2e")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
