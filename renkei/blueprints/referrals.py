@@ -30,6 +30,7 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei.blueprints.common import me, render_form, require, spreadsheet_cell
+from renkei.blueprints.templating import has_errors
 from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
@@ -51,7 +52,7 @@ from renkei.i18n import lazy_gettext as _l
 from renkei.models import Consent, MeetingSession, Organisation, Person, ReferralStatus, Topic
 from renkei.services import audit, case_numbers, policy, referrals
 from renkei.services.dates import fiscal_year_of, today
-from renkei.services.errors import NotFound
+from renkei.services.errors import Forbidden, NotFound
 from renkei.services.organisations import list_organisations
 
 bp = Blueprint("referrals", __name__)
@@ -296,13 +297,17 @@ def edit(referral_id: int):
 @bp.route("/referrals/<int:referral_id>")
 @login_required
 def show(referral_id: int):
+    return _show(_referral_or_404(referral_id), StatusForm(on=today()))
+
+
+def _show(referral, status_form: StatusForm):
+    """The referral's page, with its status form as given (one sent back with errors keeps
+    what was entered)."""
     db = get_db()
-    referral = _referral_or_404(referral_id)
-    status_form = StatusForm(on=today())
     sessions = referrals.upcoming_support_sessions(db, me()) if not referral.agenda_item else []
     meeting_form = MeetingForm()
     meeting_form.session_id.choices = [none_choice(_l("(choose)")), *_session_choices(sessions)]
-    return render_template(
+    page = render_template(
         "referrals/show.html",
         referral=referral,
         status_form=status_form,
@@ -315,6 +320,7 @@ def show(referral_id: int):
         can_edit=policy.can_edit_referral(db, me(), referral),
         overdue=referrals.is_overdue(referral, _contact_days()),
     )
+    return page, 400 if has_errors(status_form) else 200
 
 
 def _meeting_shown(referral) -> bool:
@@ -334,7 +340,8 @@ def change_status(referral_id: int):
     referral = _referral_or_404(referral_id)
     form = StatusForm()
     if form.validate_on_submit():
-        with flashed() as done:
+        # Someone without the form on their page gets its error page, not an error there.
+        with shown_on(form, refusals=(NotFound, Forbidden)) as done:
             referrals.change_status(
                 get_db(),
                 referral,
@@ -345,9 +352,8 @@ def change_status(referral_id: int):
             )
         if done:
             flash(_("The status has been changed."), "success")
-    else:
-        flash_errors(form)
-    return redirect(url_for("referrals.show", referral_id=referral.id))
+            return redirect(url_for("referrals.show", referral_id=referral.id))
+    return _show(referral, form)
 
 
 @bp.route("/referrals/<int:referral_id>/meeting", methods=["POST"])

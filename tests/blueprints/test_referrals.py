@@ -97,14 +97,30 @@ def test_the_status_form_refuses_going_back_without_a_reason(as_secretary, world
     day = today().isoformat()
     assert as_secretary.post(url, data={"status": "supporting", "on": day}).status_code == 302
     response = as_secretary.post(url, data={"status": "received", "on": day})
-    page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
-    assert "理由" in page
+    assert response.status_code == 400 and "理由" in response.get_data(as_text=True)
     world.expire_all()
     assert world.get(Referral, referral.id).status is ReferralStatus.SUPPORTING
     data = {"status": "received", "on": day, "reason": "誤入力"}
     as_secretary.post(url, data=data)
     world.expire_all()
     assert world.get(Referral, referral.id).status is ReferralStatus.RECEIVED
+
+
+def test_a_refused_status_change_keeps_what_was_entered(as_secretary, world):
+    referral = refer(world)
+    url = f"/referrals/{referral.id}/status"
+    day = today().isoformat()
+    assert as_secretary.post(url, data={"status": "supporting", "on": day}).status_code == 302
+    earlier = (today() - timedelta(days=1)).isoformat()
+    response = as_secretary.post(url, data={"status": "contacted", "on": earlier, "reason": " "})
+    # The page comes back with the form as sent and the error on its field, not emptied.
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="reason-error"' in page
+    assert f'value="{earlier}"' in page
+    assert '<option selected value="contacted">' in page
+    world.expire_all()
+    assert world.get(Referral, referral.id).status is ReferralStatus.SUPPORTING
 
 
 def test_the_support_meeting_action_adds_a_confidential_item(app, as_secretary, world):
