@@ -30,7 +30,6 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei.blueprints.common import me, render_form, require, spreadsheet_cell
-from renkei.blueprints.templating import has_errors
 from renkei.blueprints.fields import (
     DateField,
     IdSelectField,
@@ -44,6 +43,7 @@ from renkei.blueprints.fields import (
     row_choices,
 )
 from renkei.blueprints.once import once, remember
+from renkei.blueprints.templating import has_errors
 from renkei.blueprints.transaction import flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import format_tokyo
