@@ -592,6 +592,7 @@ def _sections(db: Session, viewer: Person, number: str) -> list[MinutesSection]:
             .selectinload(Minutes.session)
             .selectinload(MeetingSession.bodies),
             selectinload(MinutesSection.actions).selectinload(ActionItem.owner),
+            selectinload(MinutesSection.actions).selectinload(ActionItem.owner_organisation),
         )
     ).all()
     latest: dict[int, int] = {}

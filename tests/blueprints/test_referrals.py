@@ -1,12 +1,12 @@
 """Referral pages (つなぎ) and the case view, through HTTP."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from renkei.config import load_config
-from renkei.models import AgendaItem, Person, Referral, ReferralStatus, Topic
+from renkei.models import ActionItem, AgendaItem, Person, Referral, ReferralStatus, Topic
 from renkei.services import referrals
 from renkei.services.dates import today
 from tests.conftest import client_for, login
@@ -193,6 +193,29 @@ def test_the_case_view_lists_minutes_and_tasks_to_those_entitled(app, as_secreta
     assert referral.case_number in mine and "家計改善支援につなぐ" not in mine
     assert as_secretary.get(f"/cases/{issued(world)}").status_code == 404
     assert as_secretary.get("/cases/nonsense").status_code == 404
+
+
+def test_the_case_view_names_the_organisation_that_owns_a_task(app, world):
+    session = support_session(world)
+    pledge(world, "chair.support")
+    referral = refer(world, consent="refused")
+    item = referrals.take_to_meeting(world, referral, session, by=person(world, "secretary"))
+    world.commit()
+    section = approved_section(world, item, "家計改善支援につなぐ")
+    world.add(
+        ActionItem(
+            section=section,
+            body_id=item.body_id,
+            text="初回面談を設定する",
+            owner_organisation_id=org_id(world, AGENCY),
+            due_on=date(2026, 12, 24),
+        )
+    )
+    world.commit()
+    page = client_for(app, "chair.support").get(f"/cases/{referral.case_number}")
+    row = page.get_data(as_text=True).split("初回面談を設定する", 1)[1].split("</tr>", 1)[0]
+    assert AGENCY in row
+    assert "令和8年12月24日" in row  # dates as everywhere else, not 2026-12-24
 
 
 def test_topics_are_for_administrators(as_admin, app, world):
