@@ -150,6 +150,7 @@ def test_the_list_filters_by_body_owner_and_overdue(app, world, people, secret):
     world.commit()
     page = text(client.get("/tasks/?overdue=1"))
     assert SECRET in page and OPEN_TASK not in page and "期限超過" in page
+    assert 'class="badge warn"' in page  # styled as every other warning (app.css)
     # Nonsense in the query is no filter, not an error.
     assert client.get("/tasks/?body=x&owner=zz&overdue=maybe").status_code == 200
 
