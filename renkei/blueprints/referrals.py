@@ -371,6 +371,8 @@ def take_to_meeting(referral_id: int):
             referrals.take_to_meeting(db, referral, session, by=me(), case_prefix=_prefix())
         if done:
             flash(_("The case has been put on the support meeting's agenda."), "success")
+    else:
+        flash_errors(form)  # an expired page: said, not silently ignored
     return redirect(url_for("referrals.show", referral_id=referral.id))
 
 

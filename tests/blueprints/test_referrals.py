@@ -25,6 +25,10 @@ from tests.referrals_helpers import (
 )
 
 
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
 def form(world, **values) -> dict:
     base = {
         "referred_on": (today() - timedelta(days=2)).isoformat(),
@@ -140,6 +144,9 @@ def test_the_support_meeting_action_adds_a_confidential_item(app, as_secretary, 
     assert agency.get(f"/referrals/{referral.id}").status_code == 200
     case = agency.get(f"/cases/{referral.case_number}").get_data(as_text=True)
     assert item.title in case
+    # Both pages lead to the item itself on the session's agenda.
+    anchor = f'href="/sessions/{session.id}#item-{item.id}"'
+    assert anchor in case and anchor in text(agency.get(f"/referrals/{referral.id}"))
     # Another 福祉課 staff member, on no 支援会議, reads the referral without the session:
     # even its date could say who is discussed.
     secretary = person(world, "secretary")
