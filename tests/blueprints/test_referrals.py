@@ -195,6 +195,8 @@ def test_the_case_view_lists_minutes_and_tasks_to_those_entitled(app, as_secreta
     agency = client_for(app, "chair.support")
     page = agency.get(f"/cases/{referral.case_number}").get_data(as_text=True)
     assert "家計改善支援につなぐ" in page
+    # Tasks are 宿題 here as on every other page, and the label takes a Japanese colon.
+    assert "タスク" not in page and f"：{item.title}</li>" in page
     # The sending secretary, unpledged: the referral, not the minutes.
     mine = as_secretary.get(f"/cases/{referral.case_number}").get_data(as_text=True)
     assert referral.case_number in mine and "家計改善支援につなぐ" not in mine

@@ -265,7 +265,7 @@ def test_the_case_view_shows_an_entitled_member_everything(browse, journey: Jour
     expect(referral).to_contain_text(FROM)
     expect(referral).to_contain_text(TO)
     title = ui("Case %(number)s (referral)", number=journey.case_number)
-    expect(sections.nth(1).locator("li")).to_contain_text([f"{MEETING}: {title}"])
+    expect(sections.nth(1).locator("li")).to_contain_text([f"{MEETING}：{title}"])
     expect(sections.nth(2).locator("article.minutes-section")).to_contain_text(
         MINUTES_TEXT.removeprefix("- ")
     )
