@@ -22,13 +22,12 @@ from renkei.blueprints.fields import (
     IdSelectField,
     InputForm,
     WholeNumbersField,
-    flash_errors,
     none_choice,
     row_choices,
 )
 from renkei.blueprints.once import once, remember
-from renkei.blueprints.templating import japanese_date
-from renkei.blueprints.transaction import flashed, shown_on
+from renkei.blueprints.templating import has_errors, japanese_date
+from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -141,8 +140,15 @@ def _raise_form(template_context: dict, action, *, fixed_body: Body | None = Non
 @bp.route("/local-issues/<int:issue_id>")
 @login_required
 def show(issue_id: int):
-    db = get_db()
     issue = _load(issue_id)
+    can_manage = policy.can_manage_local_issues(get_db(), me(), issue.body)
+    return _show(issue, StatusForm(formdata=None) if can_manage else None)
+
+
+def _show(issue: LocalIssue, status_form: StatusForm | None):
+    """The issue's page, with its status form as given (one sent back with errors keeps
+    what was entered, and answers 400)."""
+    db = get_db()
     person = me()
     source_shown = policy.can_see_issue_source(db, person, issue.source_item, issue.source_session)
     # A session that discussed it, as far as the viewer may know of it (one being
@@ -153,14 +159,13 @@ def show(issue_id: int):
         if policy.session_access(db, person, d.session).can_view
     ]
     visible = {s.id for s in sessions}
-    can_manage = policy.can_manage_local_issues(db, person, issue.body)
     page = render_template(
         "local_issues/show.html",
         issue=issue,
         source_shown=source_shown,
         sessions=sessions,
-        can_manage=can_manage,
-        status_form=StatusForm(formdata=None) if can_manage else None,
+        can_manage=status_form is not None,
+        status_form=status_form,
         history_line=lambda event: _history_line(event, visible),
     )
     item = issue.source_item
@@ -168,7 +173,7 @@ def show(issue_id: int):
         audit_confidential(
             "view", item.session, [item], subject_type="agenda_item", subject_id=item.id
         )
-    return page
+    return page, 400 if status_form is not None and has_errors(status_form) else 200
 
 
 def _history_line(event: LocalIssueEvent, visible_session_ids: set[int]) -> str:
@@ -277,16 +282,15 @@ def set_status(issue_id: int):
     issue = _load(issue_id)
     require(policy.can_manage_local_issues(db, me(), issue.body))
     form = StatusForm()
-    if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(_shown(issue))
-    with flashed() as done:
-        local_issues.change_status(
-            db, issue, form.status.data, on=form.on.data, reason=form.reason.data or "", by=me()
-        )
-    if done:
-        flash(_("The status has been changed."), "success")
-    return redirect(_shown(issue))
+    if form.validate_on_submit():
+        with shown_on(form) as done:
+            local_issues.change_status(
+                db, issue, form.status.data, on=form.on.data, reason=form.reason.data or "", by=me()
+            )
+        if done:
+            flash(_("The status has been changed."), "success")
+            return redirect(_shown(issue))
+    return _show(issue, form)
 
 
 @bp.route("/sessions/<int:session_id>/local-issues/take-up", methods=["GET", "POST"])

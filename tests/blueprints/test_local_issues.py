@@ -189,10 +189,15 @@ def test_status_back_without_a_reason_is_refused(as_secretary, world):
     issue = raise_issue(world)
     english(as_secretary)
     as_secretary.post(f"/local-issues/{issue.id}/status", data={"status": "resolved"})
+    earlier = today().isoformat()
     response = as_secretary.post(
-        f"/local-issues/{issue.id}/status", data={"status": "discussing"}, follow_redirects=True
+        f"/local-issues/{issue.id}/status", data={"status": "discussing", "on": earlier}
     )
-    assert "needs a reason" in response.get_data(True)
+    # The page comes back with the form as sent and the error on its field, not emptied.
+    assert response.status_code == 400
+    page = response.get_data(True)
+    assert "needs a reason" in page and 'id="reason-error"' in page
+    assert f'value="{earlier}"' in page and '<option selected value="discussing">' in page
     world.expire_all()
     assert world.get(LocalIssue, issue.id).status == IssueStatus.RESOLVED
     as_secretary.post(
@@ -283,7 +288,7 @@ def test_the_body_page_does_not_query_per_issue(app, as_secretary, world):
 def test_the_issue_page_prints_on_a4(as_secretary, world):
     issue = raise_issue(world)
     page = as_secretary.get(f"/local-issues/{issue.id}").get_data(True)
-    assert 'class="noprint" id="status"' in page  # the form stays off the paper
+    assert 'class="noprint" id="status-change"' in page  # the form stays off the paper
 
 
 def test_status_form_as_a_browser_posts_it(as_secretary, world):
