@@ -277,6 +277,32 @@ def test_the_case_view_shows_an_entitled_member_everything(browse, journey: Jour
     assert console_errors(console) == []
 
 
+def test_the_centre_records_its_contact_through_the_meeting(browse, journey: Journey, console):
+    """The receiving centre's chair, entitled through the 支援会議, makes the contact and
+    records it; a step back without a reason is refused and keeps what was chosen."""
+    journey.require("task")
+    chair = browse(CENTRE_CHAIR)
+    chair.goto(journey.referral_url)
+    status = chair.locator("main form[action$='/status']")
+    status.locator("select[name=status]").select_option(label=ui("Contacted"))
+    status.locator("button[type=submit]").click()
+    expect(chair.locator(".flash.flash-success")).to_have_text(ui("The status has been changed."))
+    history = chair.locator("main section", has=chair.locator("h2", has_text=ui("History")))
+    expect(history.locator("tbody tr").last).to_contain_text(CENTRE_CHAIR_NAME)
+
+    status.locator("select[name=status]").select_option(label=ui("Received"))
+    day = status.locator("input[name=on]")
+    chosen = day.input_value()
+    status.locator("button[type=submit]").click()
+    expect(chair.locator(".error-summary")).to_contain_text(
+        ui("The status goes back from “%(old)s”: give the reason.", old=ui("Contacted"))
+    )
+    expect(status.locator("select[name=status] option:checked")).to_have_text(ui("Received"))
+    expect(day).to_have_value(chosen)
+    expect(chair.locator("main dl.facts")).to_contain_text(ui("Contacted"))
+    assert console_errors(console) == []
+
+
 def test_a_member_of_the_kyogitai_alone_finds_no_case(browse, journey: Journey):
     journey.require("task")
     member = browse(KYOGITAI_ONLY)
@@ -314,7 +340,8 @@ def test_the_registers_pages_pass_axe(page: Page, journey: Journey, axe_source, 
     journey.require("task")
     log_in(page, SECRETARY)
     found = {}
-    for address in ("/referrals/", "/referrals/new", "/tasks/", "/tasks/new", journey.case_url):
+    pages = ["/referrals/", "/referrals/new", journey.referral_url, "/tasks/", "/tasks/new"]
+    for address in [*pages, journey.case_url]:
         page.goto(address)
         found[address] = axe_violations(page, axe_source)
     # The referral form as it comes back with errors.
