@@ -83,7 +83,6 @@ __getitem__  # a Protocol's method: what a row mapping offers (renkei/services/a
 exdates
 overrides
 
-
 # Meeting materials' building blocks (issue 20), tested on their own; the materials routes call
 # them once wired: delete these lines then.
 merge_numbered  # renkei/services/pdf_tools.py
