@@ -93,6 +93,7 @@ def upload(
     material.versions.append(version)
     db.add(material)
     db.flush()
+    session.note_change()  # once convened: the next change notice lists it
     _log(db, material, by, "material_uploaded")
     return material
 
@@ -116,6 +117,7 @@ def replace(
     )
     version.number = material.current.number + 1
     material.versions.append(version)
+    session.note_change()
     db.flush()
     _log(db, material, by, "material_replaced", detail=f"version={version.number}")
     return version
@@ -130,6 +132,7 @@ def change_visibility(db: Session, material: Material, visibility: str, *, by: P
     if chosen is material.visibility:
         return
     material.visibility = chosen
+    material.session.note_change()  # who may see it changed: they are told
     db.flush()
     _log(db, material, by, "material_visibility", detail=f"visibility={chosen.value}")
 
