@@ -88,6 +88,4 @@ overrides
 
 # Meeting materials' building blocks (issue 20), tested on their own; the materials routes call
 # them once wired: delete these lines then.
-watermark  # renkei/services/pdf_tools.py
-merge_numbered
-stream_zip  # renkei/services/zip_stream.py
+merge_numbered  # renkei/services/pdf_tools.py

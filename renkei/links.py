@@ -32,6 +32,10 @@ class Links:
         """Where an invitee answers whether they will attend: the session page's form."""
         return self._page("sessions.show", anchor="reply", session_id=session_id)
 
+    def material(self, material_id: int) -> str:
+        """The download of a material's current file (through the policy, after login)."""
+        return self._page("materials.download", material_id=material_id)
+
     def minutes(self, version_id: int) -> str:
         return self._page("minutes.show", version_id=version_id)
 

@@ -20,6 +20,9 @@ A new route whose parameter this file does not know makes the test fail (see
 import email
 import email.policy
 import html
+import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
@@ -29,6 +32,7 @@ from sqlalchemy import select
 from renkei.db import utcnow
 from renkei.models import (
     MailMessage,
+    Material,
     MeetingSession,
     Membership,
     Person,
@@ -38,7 +42,7 @@ from renkei.models import (
     Visibility,
 )
 from renkei.models import Role as TermRole
-from renkei.services import agenda, calendar, mail, minutes, polls, scheduling
+from renkei.services import agenda, calendar, mail, minutes, policy, polls, scheduling
 from renkei.services.dates import in_tokyo, today, tokyo_to_utc
 from renkei.services.demo import TERM_START
 from tests import leak_world
@@ -784,6 +788,7 @@ def test_no_mail_carries_anything_but_public_titles(app, client, world, leaky, l
             if message.session_id == session_id and public in text and CLOSED in text:
                 controls.add((session_id, message.kind))
     assert not failures, "\n".join(failures)
+    _check_material_links(world, messages, leaky)
     assert {
         (leaky.joint_id, mail.INVITE),
         (leaky.joint_id, mail.UPDATE),
@@ -800,6 +805,80 @@ def test_no_mail_carries_anything_but_public_titles(app, client, world, leaky, l
         leak_world.PREPARED_GUEST_EMAIL,
     } <= addresses
     assert leak_world.PARTICIPANT in addresses  # the participant's invitations
+
+
+def material_links(text: str) -> set[int]:
+    pattern = re.escape(BASE_URL.rstrip("/")) + r"/materials/(\d+)/download"
+    return {int(found) for found in re.findall(pattern, text)}
+
+
+def _check_material_links(db, messages, leaky) -> None:
+    """Each message links its recipient to materials they may see and to no other (a guest
+    without a login: none); the joint session's change notice (its materials came after
+    convening) names the public material and gives the pledged chair the confidential one,
+    untitled."""
+    wrong, linked, titled = [], set(), False
+    for message in messages:
+        text = message_text(message.content)
+        found = material_links(text)
+        person = db.scalar(select(Person).where(Person.email == message.to_address))
+        for material_id in found:
+            material = db.get(Material, material_id)
+            access = policy.session_access(db, person, material.session) if person else None
+            if access is None or not access.can_see_material(material):
+                wrong.append(f"{message.kind} mail to {message.to_address}: material {material_id}")
+        linked |= {(message.to_address, material_id) for material_id in found}
+        titled |= message.session_id == leaky.joint_id and leak_world.MATERIAL_PUBLIC in text
+    assert not wrong, "\n".join(wrong)
+    secret = leaky.material_ids[0]
+    assert ("chair.support@example.jp", secret) in linked
+    # Convened to the joint session, but not entitled to its confidential item: no link.
+    assert not [a for a, m in linked if m == secret and a == "member.both@example.jp"]
+    assert any(a == "member.both@example.jp" for a, _m in linked)
+    assert titled
+
+
+@pytest.mark.parametrize("role_name", list(ROLES))
+def test_no_materials_zip_leaks_to(role_name, app, client, world, leaky):
+    """Every session's ZIP of materials for each role: the names and the content of its
+    files hold no canary the role may not read; positive controls where they may."""
+    role = ROLES[role_name]
+    if role.email:
+        login(client, role.email)
+    seen: dict[int, str] = {}
+    for session_id in leaky.session_ids:
+        response = client.get(f"/sessions/{session_id}/materials.zip")
+        assert response.status_code in (200, 302, 404), (session_id, response.status_code)
+        if response.status_code != 200:
+            continue
+        archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+        assert archive.testzip() is None
+        parts = [name for name in archive.namelist()]
+        parts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+        text = response_text(response) + "\n" + "\n".join(parts)
+        seen[session_id] = text
+        leaks = leaked(text, role.forbidden)
+        assert not leaks, f"{role_name}: ZIP of session {session_id} shows {leaks}"
+    for wanted in ZIP_CONTROLS.get(role_name, ()):
+        assert wanted in seen.get(leaky.joint_id, ""), (role_name, wanted)
+    if not role.email:
+        assert seen == {}
+
+
+# What each role's ZIP of the joint session must hold (positive controls).
+ZIP_CONTROLS = {
+    "secretary": (
+        f"{leak_world.MATERIAL_SECRET}-CONTENT",
+        f"{leak_world.MATERIAL_ATTENDEES}-CONTENT",
+        f"{leak_world.MATERIAL_PUBLIC}-CONTENT",
+        "資料1_",
+    ),
+    "kyogitai.only": (
+        f"{leak_world.MATERIAL_ATTENDEES}-CONTENT",
+        f"{leak_world.MATERIAL_NARROWED}-CONTENT",
+    ),
+    "admin": (f"{leak_world.MATERIAL_PUBLIC}-CONTENT",),
+}
 
 
 def test_the_convening_notice_preview_shows_public_titles_only(client, world, leaky):

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -37,7 +38,7 @@ from renkei.blueprints.fields import (
 )
 from renkei.blueprints.once import once, remember
 from renkei.blueprints.sessions import load_session
-from renkei.blueprints.transaction import after_commit, attempt, flashed, shown_on
+from renkei.blueprints.transaction import after_commit, flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
@@ -46,6 +47,7 @@ from renkei.models.materials import MATERIAL_TITLE_LENGTH, Material, MaterialVer
 from renkei.services import materials, policy
 from renkei.services.material_store import store_of
 from renkei.services.material_types import ACCEPTED
+from renkei.services.zip_stream import safe_name, stream_zip
 
 bp = Blueprint("materials", __name__)
 
@@ -273,29 +275,51 @@ def download_version(material_id: int, material_version_id: int):
 
 
 def _send(material: Material, version: MaterialVersion | None):
-    with attempt() as outcome:
-        version, stream = materials.open_for_download(
-            get_db(), material, version, by=me(), store=store_of()
-        )
-    if not outcome:
-        abort(404)
-    response = send_file(stream, mimetype=version.media_type, conditional=False, etag=False)
-    response.headers["Content-Disposition"] = content_disposition(version.filename, material.id)
-    response.headers["Content-Length"] = str(version.size)
+    with flashed() as done:  # not found: 404
+        delivery = materials.deliver(get_db(), material, version, by=me(), store=store_of())
+    if not done:  # a closed PDF that cannot take its watermark is not sent at all
+        return redirect(url_for("sessions.show", session_id=material.session_id))
+    version = delivery.version
+    response = send_file(
+        delivery.stream, mimetype=version.media_type, conditional=False, etag=False
+    )
+    response.headers["Content-Length"] = str(delivery.size)
+    return _attachment(response, content_disposition(version.filename, material.id))
+
+
+def _attachment(response, disposition: str):
+    response.headers["Content-Disposition"] = disposition
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.route("/sessions/<int:session_id>/materials.zip")
+@login_required
+def download_zip(session_id: int):
+    """Every material of the session the reader may see, in one ZIP written as it is sent."""
+    session = load_session(session_id)
+    session_access_or_404(session)
+    entries = materials.zip_entries(get_db(), session, by=me(), store=store_of())
+    response = Response(stream_zip(entries), mimetype="application/zip")
+    name = safe_name(f"{session.title}_{_('Material')}.zip")
+    return _attachment(response, attachment(name, f"session-{session.id}-materials"))
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def content_disposition(filename: str, material_id: int) -> str:
+    """A material's file as an attachment under its own name."""
+    return attachment(filename, f"material-{material_id}")
+
+
+def attachment(filename: str, fallback_stem: str) -> str:
     """An attachment under its own name (RFC 6266; ``filename*`` in UTF-8 per RFC 5987) with
     an ASCII ``filename`` for the few programs that read no other."""
     stem, extension = os.path.splitext(filename)
     # A Japanese name stripped to its ASCII letters says nothing ("1.pdf"): named by id then.
     ascii_stem = _UNSAFE.sub("_", stem).strip("._") if stem.isascii() else ""
     ascii_extension = _UNSAFE.sub("", extension) if extension.isascii() else ""
-    fallback = f"{ascii_stem or f'material-{material_id}'}{ascii_extension}"
+    fallback = f"{ascii_stem or fallback_stem}{ascii_extension}"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -9,24 +9,28 @@ after every check has passed, so a refused file leaves nothing behind.
 """
 
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import BinaryIO
+from datetime import date, datetime
+from typing import BinaryIO, cast
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
+from renkei.i18n import format_tokyo
+from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import AgendaItem, MeetingSession, Person, Visibility
 from renkei.models.materials import MATERIAL_TITLE_LENGTH, Material, MaterialVersion
-from renkei.services import audit, policy
+from renkei.services import audit, pdf_tools, policy, prints
 from renkei.services.dates import in_tokyo, today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 from renkei.services.material_store import MaterialStore, TooLarge
 from renkei.services.material_types import check_file
+from renkei.services.zip_stream import Opener
 from renkei.textnorm import one_line
 
 
@@ -89,6 +93,7 @@ def upload(
     material.versions.append(version)
     db.add(material)
     db.flush()
+    session.note_change()  # once convened: the next change notice lists it
     _log(db, material, by, "material_uploaded")
     return material
 
@@ -112,6 +117,7 @@ def replace(
     )
     version.number = material.current.number + 1
     material.versions.append(version)
+    session.note_change()
     db.flush()
     _log(db, material, by, "material_replaced", detail=f"version={version.number}")
     return version
@@ -126,6 +132,7 @@ def change_visibility(db: Session, material: Material, visibility: str, *, by: P
     if chosen is material.visibility:
         return
     material.visibility = chosen
+    material.session.note_change()  # who may see it changed: they are told
     db.flush()
     _log(db, material, by, "material_visibility", detail=f"visibility={chosen.value}")
 
@@ -339,6 +346,109 @@ def open_for_download(
     if is_closed(material):
         _log(db, material, by, "material_downloaded", detail=f"version={version.number}")
     return version, store.open(version.sha256)
+
+
+PDF = "application/pdf"
+# A watermarked PDF is built in memory up to this size, then in a temporary file.
+SPOOL_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a download sends: the version, its content (watermarked or the stored file)
+    and that content's size."""
+
+    version: MaterialVersion
+    stream: BinaryIO
+    size: int
+
+
+def deliver(
+    db: Session,
+    material: Material,
+    version: MaterialVersion | None,
+    *,
+    by: Person,
+    store: MaterialStore,
+    now: datetime | None = None,
+) -> Delivery:
+    """The file of ``open_for_download``, a closed PDF watermarked for ``by`` (``DomainError``
+    if it cannot be read as a PDF: a closed PDF never leaves without its watermark)."""
+    version, stream = open_for_download(db, material, version, by=by, store=store)
+    if not needs_watermark(material, version):
+        return Delivery(version, stream, version.size)
+    out = watermarked(stream, watermark_lines(material, by, now or utcnow()))
+    return Delivery(version, out, _size(out))
+
+
+def needs_watermark(material: Material, version: MaterialVersion) -> bool:
+    return is_closed(material) and version.media_type == PDF
+
+
+def watermark_lines(material: Material, reader: Person, now: datetime) -> list[str]:
+    """The reader and the time, and the prints' mark (秘, 取扱注意) for content closed to all
+    but the owning body: the material's own visibility and its item's, the stricter."""
+    shown: list[policy.Closable] = [material]
+    if material.agenda_item is not None:
+        shown.append(material.agenda_item)
+    mark = prints.mark_for(shown)
+    line = _("Downloaded by %(name)s on %(when)s", name=reader.name, when=format_tokyo(now))
+    return [str(mark.label), line] if mark is not None else [line]
+
+
+def watermarked(source: BinaryIO, lines: list[str]) -> BinaryIO:
+    """``source`` watermarked into a temporary file (in memory while small), at its start;
+    ``source`` is closed and the stored original never written."""
+    # Not a context manager: the file is handed on open, and send_file closes it when sent.
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    out = cast(BinaryIO, spool)  # the binary file it is, which typeshed does not say
+    try:
+        with source:
+            pdf_tools.watermark(source, out, lines)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+# --- The ZIP of a session's materials --------------------------------------------------------
+
+
+def zip_entries(
+    db: Session,
+    session: MeetingSession,
+    *,
+    by: Person,
+    store: MaterialStore,
+    now: datetime | None = None,
+) -> list[tuple[str, Opener]]:
+    """The current file of every material of ``session`` that ``by`` may see, as (name in
+    the ZIP, opener) pairs: 「資料1_計画.pdf」, closed PDFs watermarked as one by one. Each
+    closed material is audited as downloaded. The openers read the store only (they run
+    while the response streams, after the request's transaction). NotFound if there is
+    nothing to give."""
+    access = policy.session_access(db, by, session)
+    listed = for_reader(db, session, access).listed if access.can_view else []
+    present = [entry for entry in listed if store.exists(entry.material.current.sha256)]
+    if not present:
+        raise NotFound(_l("The material does not exist."))
+    now = now or utcnow()
+    entries = []
+    for entry in present:
+        material, version = entry.material, entry.material.current
+        if is_closed(material):
+            _log(db, material, by, "material_downloaded", detail=f"version={version.number} zip")
+        lines = watermark_lines(material, by, now) if needs_watermark(material, version) else None
+        name = f"{_('Material %(n)d', n=entry.number)}_{version.filename}"
+        entries.append((name, _opener(store, version.sha256, lines)))
+    return entries
+
+
+def _opener(store: MaterialStore, sha256: str, lines: list[str] | None) -> Opener:
+    if lines is None:
+        return lambda: store.open(sha256)
+    return lambda: watermarked(store.open(sha256), lines)
 
 
 # --- Retention -----------------------------------------------------------------------------

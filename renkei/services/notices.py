@@ -48,7 +48,7 @@ from renkei.models import (
     Status,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import audit, calendar, scheduling
+from renkei.services import audit, calendar, materials, policy, scheduling
 from renkei.services.mail import compose
 from renkei.services.mail.compose import CANCEL, INVITE, MAIL_LOCALE, UPDATE
 from renkei.services.mail.queue import Addressee, QueueResult, addressees
@@ -95,6 +95,8 @@ class Planned:
     changes: list[str] = field(default_factory=list)  # what changed, in words
     # Still convened, now under the series' UID or an occurrence's own: another message.
     moved: bool = False
+    # What the person is sent of each session (``snapshot`` and their materials), by id.
+    snapshots: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -344,6 +346,53 @@ def snapshot(session: MeetingSession, *, in_series: bool) -> dict[str, Any]:
     }
 
 
+MATERIALS = "materials"
+
+
+class MaterialsSeen:
+    """Per person, the materials of a session they may see, as a notice lists them: number,
+    version, and the title only when public (an e-mail carries public titles only, like the
+    agenda). Each session's materials are read once per round."""
+
+    def __init__(self, db: Session):
+        self.db = db
+        self.numbered: dict[int, list[materials.Listed]] = {}
+
+    def of(self, session: MeetingSession, person: Person | None) -> list[dict[str, Any]]:
+        if person is None or not person.has_login:  # no way to download: nothing to list
+            return []
+        if session.id not in self.numbered:
+            self.numbered[session.id] = materials.numbered(self.db, session)
+        listed = self.numbered[session.id]
+        if not listed:
+            return []
+        access = policy.session_access(self.db, person, session)
+        return [
+            {
+                "id": entry.material.id,
+                "number": entry.number,
+                "version": entry.material.current.number,
+                "title": None if materials.is_closed(entry.material) else entry.material.title,
+            }
+            for entry in listed
+            if access.can_see_material(entry.material)
+        ]
+
+
+def _same(before: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether a person's copy is still what they should have. Materials compare by id and
+    version (a number moved by another's material is no change); a copy sent before notices
+    listed materials had none."""
+    rest = {k: v for k, v in now.items() if k != MATERIALS}
+    if {k: v for k, v in before.items() if k != MATERIALS} != rest:
+        return False
+    return _versions(before.get(MATERIALS, [])) == _versions(now.get(MATERIALS, []))
+
+
+def _versions(listed: list[dict[str, Any]]) -> dict[int, int]:
+    return {entry["id"]: entry["version"] for entry in listed}
+
+
 def _plan(
     db: Session, uid: str, issuer: calendar.Issuer, *, as_convened: set[int] | None = None
 ) -> Plan:
@@ -375,11 +424,16 @@ def _plan(
     plan.rows = list(db.scalars(select(CalendarCopy).where(CalendarCopy.uid == uid)))
     for row in plan.rows:
         held[row.address].append(row)
+    seen = MaterialsSeen(db)
     for address in list(wanted) + [a for a in held if a not in wanted]:
         entry = wanted.get(address)
         rows = held.get(address, [])
-        planned = _decide(uid, entry[0] if entry else None, entry[1] if entry else [], rows, snaps)
+        theirs = entry[1] if entry else []
+        person = entry[0].recipient.person if entry else None
+        mine = {s.id: {**snaps[s.id], MATERIALS: seen.of(s, person)} for s in theirs}
+        planned = _decide(uid, entry[0] if entry else None, theirs, rows, mine)
         if planned is not None:
+            planned.snapshots = mine
             planned.moved = planned.kind == CANCEL and _elsewhere(
                 convened.get(address), live, in_series
             )
@@ -419,7 +473,7 @@ def _decide(
     if not rows:
         return Planned(addressee, INVITE, uid, sessions=theirs)
     now_ids = {s.id for s in theirs}
-    same = all(had[s.id].snapshot == snaps[s.id] for s in theirs if s.id in had)
+    same = all(_same(had[s.id].snapshot, snaps[s.id]) for s in theirs if s.id in had)
     if same and now_ids == set(had):
         return None
     gone = [row for row in rows if row.session_id not in now_ids]
@@ -481,7 +535,44 @@ def _differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
         lines.append(_("The bodies served have changed: %(new)s", new=now["bodies"]))
     if before["rrule"] != now["rrule"] or before["recurrence_id"] != now["recurrence_id"]:
         lines.append(_("The dates of the series have changed."))
+    if MATERIALS in now:
+        lines += _material_changes(before.get(MATERIALS, []), now[MATERIALS])
     return lines
+
+
+def _material_changes(before: list[dict[str, Any]], now: list[dict[str, Any]]) -> list[str]:
+    """Materials added, replaced (差し替え) or withdrawn, as the person may see them."""
+    had = {entry["id"]: entry for entry in before}
+    has = {entry["id"] for entry in now}
+    lines = []
+    for entry in now:
+        earlier = had.get(entry["id"])
+        if earlier is None:
+            lines.append(_("A material has been added: %(material)s", material=_named(entry)))
+        elif earlier["version"] != entry["version"]:
+            lines.append(_("A material has been replaced: %(material)s", material=_named(entry)))
+    for entry in before:
+        if entry["id"] not in has:
+            lines.append(_("A material has been withdrawn: %(material)s", material=_named(entry)))
+    return lines
+
+
+def _named(entry: dict[str, Any]) -> str:
+    """「資料2 地域資源マップ」, or 「資料3 非公開資料」 for one whose title is not public."""
+    return f"{_('Material %(n)d', n=entry['number'])} {entry['title'] or _('Closed material')}"
+
+
+def _materials_block(planned: Planned, links: Links) -> list[str]:
+    """The materials the person may see, each as the link that downloads it (never an
+    attachment), per session when they are sent several."""
+    block: list[str] = []
+    several = len(planned.sessions) > 1
+    for session in planned.sessions:
+        listed = planned.snapshots.get(session.id, {}).get(MATERIALS, [])
+        if listed and several:
+            block.append(f"  {compose.when(session)}")
+        block += [f"  {compose.line(_named(e), links.material(e['id']))}" for e in listed]
+    return [_("Materials (download after logging in)"), *block] if block else []
 
 
 def _gone_line(row: CalendarCopy) -> str:
@@ -571,7 +662,8 @@ def _record(db: Session, planned: Planned, sequence: int, now: datetime) -> None
         row = existing.get(session.id) or CalendarCopy(session_id=session.id, address=address)
         row.uid, row.snapshot, row.sequence, row.sent_at = (
             planned.uid,
-            snapshot(session, in_series=calendar.is_series_uid(planned.uid)),
+            planned.snapshots.get(session.id)
+            or snapshot(session, in_series=calendar.is_series_uid(planned.uid)),
             sequence,
             now,
         )
@@ -657,6 +749,7 @@ def _request_text(planned: Planned, issuer: calendar.Issuer) -> tuple[str, str]:
         blocks += [compose.facts(first, with_time=False), dates]
     else:
         blocks += [compose.facts(first), compose.agenda(first)]
+    blocks.append(_materials_block(planned, issuer.links))
     blocks.append(compose.page(first, recipient, issuer.links))
     body = compose.body(
         recipient.name,

@@ -1,20 +1,24 @@
 """Meeting materials on the web: the upload page, the lists on the session page and the 次第,
 downloads and their headers, and refusals that leave nothing behind."""
 
+import hashlib
 import io
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
-from renkei.models import Material, MaterialVersion, Pledge, Visibility
+from renkei.models import AuditEntry, Material, MaterialVersion, Pledge, Visibility
 from renkei.services import agenda
 from renkei.services.agenda import ItemData
 from renkei.services.dates import today
 from tests.conftest import client_for
 from tests.helpers import body_named, count, counting, person_by_email
 from tests.materials_helpers import EXE, PDF, PNG, zip_bomb
+from tests.services.test_pdf_tools import flat, sample_pdf
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session
 
 
@@ -192,3 +196,98 @@ def test_the_session_page_does_not_query_per_material(app, world, as_secretary, 
     for n in range(2, 8):
         upload(as_secretary, joint, PDF + bytes([n]), f"{n}.pdf", joint.items[n % 2])
     assert statements() == few
+
+
+# --- Watermarks and the ZIP ------------------------------------------------------------------
+
+
+def stored_hash(app, sha256: str) -> str:
+    path = next(p for p in stored(app) if p.name == sha256)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_closed_pdf_names_its_reader_on_every_page(app, world, as_secretary, joint):
+    original = sample_pdf()
+    upload(as_secretary, joint, original, "ケース記録.pdf", joint.items[1])
+    material = world.scalar(select(Material))
+    response = as_secretary.get(f"/materials/{material.id}/download")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    served = response.get_data()
+    assert response.headers["Content-Length"] == str(len(served))
+    name = flat(person_by_email(world, "secretary@example.jp").name)
+    pages = PdfReader(io.BytesIO(served)).pages
+    assert len(pages) == 6
+    for number, page in enumerate(pages, start=1):
+        text = flat(page.extract_text())
+        assert name in text and "閲覧者" in text and "秘" in text, number
+    # The stored original is as uploaded.
+    sha256 = material.current.sha256
+    assert sha256 == hashlib.sha256(original).hexdigest() == stored_hash(app, sha256)
+    audited = select(AuditEntry).where(AuditEntry.action == "material_downloaded")
+    assert len(world.scalars(audited).all()) == 1
+
+
+def test_a_body_only_pdf_is_marked_handle_with_care(app, world, as_secretary, joint):
+    upload(as_secretary, joint, sample_pdf(), "内部資料.pdf", joint.items[0], visibility="body")
+    material = world.scalar(select(Material))
+    served = as_secretary.get(f"/materials/{material.id}/download").get_data()
+    for page in PdfReader(io.BytesIO(served)).pages:
+        text = flat(page.extract_text())
+        assert "取扱注意" in text and "秘" not in text
+
+
+def test_a_closed_pdf_that_cannot_take_a_watermark_is_not_sent(app, world, as_secretary, joint):
+    upload(as_secretary, joint, PDF, "壊れた資料.pdf", joint.items[1])  # no pages
+    material = world.scalar(select(Material))
+    response = as_secretary.get(f"/materials/{material.id}/download")
+    assert response.status_code == 302
+    page = as_secretary.get(response.headers["Location"]).get_data(as_text=True)
+    assert "PDFファイルとして読み取れません" in page
+
+
+def zip_of(response) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_the_zip_holds_what_the_reader_may_see_numbered(app, world, as_secretary, joint):
+    upload(as_secretary, joint, PNG, "地域資源マップ.png", joint.items[0])
+    upload(as_secretary, joint, sample_pdf(), "ケース記録.pdf", joint.items[1])
+    page = as_secretary.get(f"/sessions/{joint.id}").get_data(as_text=True)
+    assert "資料をまとめてダウンロード (ZIP)" in page
+
+    response = as_secretary.get(f"/sessions/{joint.id}/materials.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = response.headers["Content-Disposition"]
+    assert f'filename="session-{joint.id}-materials.zip"' in disposition
+    assert quote(f"{joint.title}_資料.zip", safe="") in disposition
+    files = zip_of(response)
+    assert sorted(files) == ["資料1_地域資源マップ.png", "資料2_ケース記録.pdf"]
+    assert files["資料1_地域資源マップ.png"] == PNG
+    name = flat(person_by_email(world, "secretary@example.jp").name)
+    for page in PdfReader(io.BytesIO(files["資料2_ケース記録.pdf"])).pages:
+        assert name in flat(page.extract_text())
+    audited = select(AuditEntry).where(AuditEntry.action == "material_downloaded")
+    assert [e.detail for e in world.scalars(audited)] == ["version=1 zip"]
+
+    kyogitai = client_for(app, "member.kyogitai")
+    shown = kyogitai.get(f"/sessions/{joint.id}").get_data(as_text=True)
+    assert "資料をまとめてダウンロード" in shown
+    assert sorted(zip_of(kyogitai.get(f"/sessions/{joint.id}/materials.zip"))) == [
+        "資料1_地域資源マップ.png"
+    ]
+
+
+def test_a_reader_who_may_see_no_material_gets_no_zip(app, world, as_secretary, joint):
+    assert as_secretary.get(f"/sessions/{joint.id}/materials.zip").status_code == 404
+    upload(as_secretary, joint, PDF, "ケース記録.pdf", joint.items[1])
+    kyogitai = client_for(app, "member.kyogitai")
+    assert kyogitai.get(f"/sessions/{joint.id}/materials.zip").status_code == 404
+    assert "資料をまとめてダウンロード" not in kyogitai.get(f"/sessions/{joint.id}").get_data(
+        as_text=True
+    )
+    admin = client_for(app, "admin")
+    assert admin.get(f"/sessions/{joint.id}/materials.zip").status_code == 404
