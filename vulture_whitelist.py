@@ -14,6 +14,7 @@ parameter_storage_class  # Werkzeug: the request's form and query dicts (renkei/
 _.mimetype  # responses
 _.content_type  # responses
 _.content_encoding  # responses
+_.max_content_length  # Werkzeug: a request's size limit (renkei/blueprints/materials.py)
 _.login_view  # Flask-Login settings (renkei/blueprints/auth.py)
 _.login_message
 _.login_message_category
@@ -47,9 +48,14 @@ set_by_id  # who chose the members convened (models/convening.py), for the recor
 set_at
 added_by_id
 closed_at
+_.deleted_by_id  # the record of who deleted a material (services/materials.py)
+uploaded_by_id  # set by keyword (services/materials.py), the record of who uploaded
 source_session_id  # the session a local issue was raised from (models/local_issues.py)
 
 # Read only by templates.
+_.replaced  # Material: materials/_list.html, materials/manage.html
+_.uploaded_at  # MaterialVersion: materials/_list.html, materials/manage.html
+_.uploaded_by
 _.sample  # Plan.sample: the convening notice's preview (convening/convene.html)
 _.chosen_slot  # polls/show.html
 _.status_label  # polls/index.html, polls/show.html

@@ -9,6 +9,7 @@ not found (404). What may be uploaded and kept is ``services/materials.py``'s to
 import io
 import os
 import re
+import tempfile
 from urllib.parse import quote
 
 from flask import (
@@ -44,7 +45,7 @@ from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import MeetingSession, Visibility
 from renkei.models.materials import MATERIAL_TITLE_LENGTH, Material, MaterialVersion
-from renkei.services import materials, policy
+from renkei.services import material_set, materials, policy
 from renkei.services.material_store import store_of
 from renkei.services.material_types import ACCEPTED
 from renkei.services.zip_stream import safe_name, stream_zip
@@ -256,6 +257,34 @@ def _forget(store, hashes: list[str]) -> None:
     db = get_db()
     materials.forget_content(db, store, hashes)
     db.rollback()  # only read
+
+
+@bp.route("/sessions/<int:session_id>/materials/set.pdf")
+@login_required
+def material_set_pdf(session_id: int):
+    """The 資料一式 of the public materials, for the secretariat to print. Written to a
+    temporary file (as large as the materials) and streamed from it."""
+    db = get_db()
+    session, _access = _manageable(session_id)
+    # Not a ``with``: the response closes it once sent (and it is deleted on closing).
+    out = tempfile.TemporaryFile()  # noqa: SIM115
+    with flashed() as done:
+        material_set.write_set(db, session, out, by=me(), store=store_of())
+    if not done:
+        out.close()
+        return redirect(url_for("materials.manage", session_id=session.id))
+    out.seek(0)
+    response = send_file(out, mimetype="application/pdf", conditional=False, etag=False)
+    # What a file system refuses in a name (the browser would change it less readably).
+    title = re.sub(r'[\\/:*?"<>|]', "_", session.title)
+    name = _("Set of materials %(title)s.pdf", title=title)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="session-{session.id}-materials.pdf"; '
+        f"filename*=UTF-8''{quote(name, safe='')}"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- Download ------------------------------------------------------------------------------

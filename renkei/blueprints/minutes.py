@@ -62,6 +62,8 @@ from renkei.models import (
 )
 from renkei.services import (
     attendance,
+    material_refs,
+    materials,
     minutes,
     minutes_document,
     policy,
@@ -360,7 +362,7 @@ def download(version_id: int):
         body=body,
         document=document,
         css=css,
-        **_printed(version, access, view, body, document),
+        **_printed(version, access, view, body, document, external=True),
     )
     response = make_response(html)
     response.mimetype = "text/html"
@@ -402,15 +404,33 @@ def page_rule(version, body, document) -> str:
     return print_views.running_head(session, bodies, prints.shown_content(document))
 
 
-def _printed(version, access, view, body, document) -> dict:
-    """What the 会議録 prints beside the sections: attendance, approvals, the mark."""
+def _printed(version, access, view, body, document, external: bool = False) -> dict:
+    """What the 会議録 prints beside the sections: attendance, approvals, the mark; and
+    ``cite``, a section's text as HTML with the materials it cites as links (absolute in a
+    downloaded copy, which is read away from Renkei)."""
     bodies = [body] if body else version.minutes.session.bodies
     return {
         "proceedings": prints.proceedings(
             get_db(), version, bodies, access, view, templating.date_style()
         ),
         "mark": prints.mark_for(prints.shown_content(document)),
+        "cite": _citations(version, access, view, external),
     }
+
+
+def _citations(version, access, view, external: bool):
+    def href(entry: material_refs.Cited) -> str:
+        if entry.at_approval:  # the file kept at the approval, replaced since
+            return url_for(
+                "materials.download_version",
+                material_id=entry.material.id,
+                material_version_id=entry.version.id,
+                _external=external,
+            )
+        return url_for("materials.download", material_id=entry.material.id, _external=external)
+
+    found = material_refs.cited(get_db(), version, access, view)
+    return material_refs.renderer(found, href)
 
 
 def open_static(path: str) -> str:
@@ -503,6 +523,7 @@ def _render_editor(version, access, status: int = 200, conflict=None):
         submit_form=SubmitForm(formdata=None),
         attendance_recorded=attendance.is_recorded(get_db(), session),
         document=minutes_document.document(version.sections, access, MinutesView.FULL),
+        citable=materials.for_reader(get_db(), session, access).listed,
     ), status
 
 

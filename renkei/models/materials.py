@@ -43,7 +43,6 @@ class Material(Base):
     session: Mapped[MeetingSession] = relationship()
     agenda_item: Mapped[AgendaItem | None] = relationship()
     created_by: Mapped[Person | None] = relationship(foreign_keys=[created_by_id])
-    deleted_by: Mapped[Person | None] = relationship(foreign_keys=[deleted_by_id])
     versions: Mapped[list["MaterialVersion"]] = relationship(
         back_populates="material", order_by="MaterialVersion.number", cascade="all, delete-orphan"
     )

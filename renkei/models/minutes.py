@@ -29,6 +29,7 @@ from renkei.i18n import lazy_gettext as _l
 from renkei.models.bodies import Body
 from renkei.models.case_numbers import CASE_NUMBER_LENGTH
 from renkei.models.labels import LabelledEnum
+from renkei.models.materials import Material, MaterialVersion
 from renkei.models.organisations import Organisation
 from renkei.models.people import Person
 from renkei.models.sessions import AgendaItem, MeetingSession, Visibility
@@ -130,6 +131,10 @@ class MinutesVersion(Base):
     )
     approvals: Mapped[list["Approval"]] = relationship(
         back_populates="version", order_by="Approval.id", cascade="all, delete-orphan"
+    )
+    # The materials its text cites (「[資料2]」), as they were when it was approved.
+    material_refs: Mapped[list["MaterialRef"]] = relationship(
+        back_populates="version", order_by="MaterialRef.number", cascade="all, delete-orphan"
     )
 
     @property
@@ -262,3 +267,29 @@ class ActionItem(Base):
     def owner_name(self) -> str:
         owner = self.owner or self.owner_organisation
         return owner.name if owner is not None else ""
+
+
+class MaterialRef(Base):
+    """A material the text of an approved version cites (「[資料2]」), kept as it was at the
+    approval: the file version then current and its SHA-256. The approved minutes link to
+    that file even after a 差し替え, and the hash of what was approved covers it."""
+
+    __tablename__ = "minutes_material_refs"
+    __table_args__ = (
+        UniqueConstraint("version_id", "number"),
+        # The download of an earlier file asks whether approved minutes cite it.
+        Index("ix_minutes_material_refs_material_version", "material_version_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 資料N, as numbered at the approval
+    material_id: Mapped[int] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"))
+    material_version_id: Mapped[int] = mapped_column(
+        ForeignKey("material_versions.id", ondelete="CASCADE")
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    version: Mapped[MinutesVersion] = relationship(back_populates="material_refs")
+    material: Mapped[Material] = relationship()
+    material_version: Mapped[MaterialVersion] = relationship()

@@ -40,6 +40,7 @@ from renkei.services import (
     agenda,
     attendance,
     convening,
+    demo_materials,
     local_issues,
     mail,
     minutes,
@@ -673,8 +674,15 @@ def _minutes_awaiting_approval(
     )
     texts: dict[int | None, str] = {}  # by agenda item, as in last month's minutes
     for title, text in [
-        ("通いの場の立ち上げ支援", "- 東地区で月2回の体操教室を始める。\n- 会場は公民館を借りる。"),
-        ("買い物支援マップの作成", "- 移動販売の停留所を地図に載せ、民生委員を通じて配る。"),
+        (
+            "通いの場の立ち上げ支援",
+            "- 東地区で月2回の体操教室を始める。\n- 会場は公民館を借りる。\n"
+            "- [資料1]の修正版（開始を1月に変更）と[資料2]の予算で進める。",
+        ),
+        (
+            "買い物支援マップの作成",
+            "- 移動販売の停留所を地図に載せ、民生委員を通じて配る（[資料3]、[資料4]）。",
+        ),
     ]:
         item = agenda.add_item(
             db,
@@ -689,6 +697,7 @@ def _minutes_awaiting_approval(
             correction=ENTERED_AFTER,
         )
         texts[item.id] = text
+    _materials_of_last_week(db, held, secretary)
     # 兼務 三郎 sent his apologies: his hours to apportion stay last month's alone.
     absent = {"生協 実", "兼務 三郎"}
     lines = [
@@ -704,6 +713,53 @@ def _minutes_awaiting_approval(
     links, sender = _mail_context()
     minutes.submit(db, version, by=secretary, links=links, sender=sender)
     db.flush()
+
+
+def _materials_of_last_week(db: Session, held: MeetingSession, secretary: Person) -> None:
+    """The 計画案 (replaced once: 差し替え), the 予算表 for those convened only, and the map
+    and the list of stops of the mobile shop, public."""
+    outing, shopping = held.items
+    plan = demo_materials.upload(
+        db, held, outing, "通いの場立ち上げ計画（案）.pdf", demo_materials.plan(), by=secretary
+    )
+    demo_materials.replace(
+        db,
+        plan,
+        "通いの場立ち上げ計画（案）修正版.pdf",
+        demo_materials.plan(revised=True),
+        secretary,
+    )
+    demo_materials.upload(
+        db,
+        held,
+        outing,
+        "初年度予算表.pdf",
+        demo_materials.budget(),
+        by=secretary,
+        visibility=Visibility.SESSION,
+    )
+    demo_materials.upload(
+        db, held, shopping, "買い物支援マップ.pdf", demo_materials.area_map(), by=secretary
+    )
+    demo_materials.upload(
+        db, held, shopping, "移動販売停留所一覧.csv", demo_materials.STOPS_CSV, by=secretary
+    )
+
+
+def _materials_of_the_joint_session(db: Session, joint: MeetingSession, by: Person) -> None:
+    """The coming joint session's papers: a public plan, the 協議体's map for those
+    convened, the 支援会議's case summary (confidential, as its item) and a general paper."""
+    opening, resources, case = joint.items[:3]
+    demo_materials.upload(
+        db, joint, opening, "通いの場立ち上げ計画（案）.pdf", demo_materials.plan(True), by=by
+    )
+    demo_materials.upload(
+        db, joint, resources, "地域資源マップ.pdf", demo_materials.area_map(), by=by
+    )
+    demo_materials.upload(db, joint, case, "ケース概要.pdf", demo_materials.case_summary(), by=by)
+    demo_materials.upload(
+        db, joint, None, "移動販売停留所一覧.csv", demo_materials.STOPS_CSV, by=by
+    )
 
 
 # The open date poll: the 協議体's next meeting, answered by some (one by telephone, entered
@@ -756,6 +812,9 @@ def _load_sessions(db: Session) -> None:
     people = {p.email: p for p in db.scalars(select(Person).where(Person.email.is_not(None)))}
     bodies = {b.name: b for b in db.scalars(select(Body))}
     secretary = people["secretary@example.jp"]
+    # 保存年限: the 協議体 keeps its materials 5 years, the 支援会議 (cases) 10.
+    bodies[KYOGITAI].retention_years = 5
+    bodies[SUPPORT].retention_years = 10
     for email, body in [
         ("secretary@example.jp", SUPPORT),
         ("chair.support@example.jp", SUPPORT),
@@ -820,6 +879,7 @@ def _load_sessions(db: Session) -> None:
             ),
             by=secretary,
         )
+    _materials_of_the_joint_session(db, joint, secretary)
     _convene(db, joint, secretary)
     scheduling.set_reply(db, joint, people["member.both@example.jp"], "attend")
     scheduling.set_reply(db, joint, people["chair.kyogitai@example.jp"], "absent")

@@ -16,14 +16,22 @@ from datetime import date, datetime
 from typing import BinaryIO, cast
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
 from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
-from renkei.models import AgendaItem, MeetingSession, Person, Visibility
+from renkei.models import (
+    AgendaItem,
+    MaterialRef,
+    MeetingSession,
+    MinutesStatus,
+    MinutesVersion,
+    Person,
+    Visibility,
+)
 from renkei.models.materials import MATERIAL_TITLE_LENGTH, Material, MaterialVersion
 from renkei.services import audit, pdf_tools, policy, prints
 from renkei.services.dates import in_tokyo, today
@@ -333,13 +341,16 @@ def open_for_download(
     store: MaterialStore,
 ) -> tuple[MaterialVersion, BinaryIO]:
     """The file of the material's current version (or of ``version``: the secretariat's,
-    for earlier ones) for ``by``; NotFound for anyone the policy does not let see it."""
+    for earlier ones, and anyone's who may see the material for one that approved minutes
+    cite) for ``by``; NotFound for anyone the policy does not let see it."""
     access = policy.session_access(db, by, material.session)
     if not (access.can_view and access.can_see_material(material)):
         raise NotFound(_l("The material does not exist."))
     if version is None:
         version = material.current
-    elif version.material_id != material.id or not access.can_manage:
+    elif version.material_id != material.id or not (
+        access.can_manage or _cited_when_approved(db, version)
+    ):
         raise NotFound(_l("The material does not exist."))
     if not store.exists(version.sha256):
         raise NotFound(_l("The material does not exist."))
@@ -449,6 +460,17 @@ def _opener(store: MaterialStore, sha256: str, lines: list[str] | None) -> Opene
     if lines is None:
         return lambda: store.open(sha256)
     return lambda: watermarked(store.open(sha256), lines)
+
+
+def _cited_when_approved(db: Session, version: MaterialVersion) -> bool:
+    """Whether approved minutes cite this file (services/material_refs.py): those who may
+    see the material may then have it as it was approved, after a 差し替え too."""
+    cited = exists().where(
+        MaterialRef.material_version_id == version.id,
+        MaterialRef.version_id == MinutesVersion.id,
+        MinutesVersion.status == MinutesStatus.APPROVED,
+    )
+    return bool(db.scalar(select(cited)))
 
 
 # --- Retention -----------------------------------------------------------------------------

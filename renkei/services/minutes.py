@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from renkei.db import rowcount, utcnow
 from renkei.i18n import format_tokyo, labelled
@@ -43,7 +43,15 @@ from renkei.models import (
     Visibility,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import attendance, audit, mail, minutes_document, policy, tasks
+from renkei.services import (
+    attendance,
+    audit,
+    mail,
+    material_refs,
+    minutes_document,
+    policy,
+    tasks,
+)
 from renkei.services.dates import in_tokyo, install_style, japanese_date, japanese_time, today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
@@ -633,6 +641,10 @@ def decide(
 
 
 def lock(version: MinutesVersion) -> None:
+    """Approved: the cited materials are kept as they are now, and hashed with the text."""
+    db = object_session(version)
+    if db is not None:
+        material_refs.record(db, version)
     version.status = MinutesStatus.APPROVED
     version.approved_at = utcnow()
     version.content_hash = minutes_document.content_hash(version)

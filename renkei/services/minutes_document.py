@@ -101,6 +101,12 @@ def content_hash(version: MinutesVersion, *, before_four_visibilities: bool = Fa
             for s in version.sections
         ],
     }
+    # The cited materials only where there are some: hashes stored before minutes could
+    # cite materials must still match.
+    if version.material_refs:
+        content["materials"] = [
+            [ref.number, ref.material_id, ref.sha256] for ref in version.material_refs
+        ]
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

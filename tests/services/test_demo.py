@@ -20,6 +20,7 @@ from renkei.models import (
     Poll,
     Programme,
     Status,
+    Visibility,
 )
 from renkei.services import (
     apportionment,
@@ -27,11 +28,14 @@ from renkei.services import (
     case_numbers,
     dates,
     demo,
+    demo_materials,
+    materials,
     minutes_document,
     polls,
     tasks,
 )
 from renkei.services.dates import in_tokyo
+from renkei.services.material_store import store_of
 from tests.conftest import login
 
 
@@ -211,6 +215,8 @@ def test_the_demo_has_minutes_awaiting_the_chairs_approval(app, db, client):
     page = client.get(f"/minutes/{version.id}/approve/{session.host_body_id}")
     assert page.status_code == 200
     assert "東地区で月2回の体操教室" in page.get_data(as_text=True)
+    # The minutes cite the materials: the chair follows 「[資料1]」 to the 計画案.
+    assert "資料1「通いの場立ち上げ計画（案）」</a>" in page.get_data(as_text=True)
 
 
 def test_the_demo_has_an_open_poll_with_answers_and_letters_to_print(app, db, client):
@@ -292,3 +298,38 @@ def test_the_demo_carries_tasks_onto_the_next_sessions(app, db, client):
     assert "受診同行の日程を調整する" in page and "期限超過" in page
     page = client.get(f"/sessions/{joint.id}").get_data(as_text=True)
     assert "前回からの継続事項" in page and "試行2地区の利用状況をまとめる" in page
+
+
+def test_the_demo_sessions_have_materials_public_closed_and_replaced(app, db):
+    """Last week's minutes awaiting approval cite a replaced 計画案, a 予算表 for those
+    convened, a map and a CSV list; the coming joint session has the 支援会議's closed case
+    summary; the bodies keep their materials for a 保存年限."""
+    with app.app_context():
+        demo.load(db)
+        db.commit()
+        by_title = {s.title: s for s in db.scalars(select(MeetingSession))}
+        held = by_title[demo.AWAITING_APPROVAL]
+        listed = materials.numbered(db, held)
+        assert [(e.number, e.material.current.media_type) for e in listed] == [
+            (1, "application/pdf"),
+            (2, "application/pdf"),
+            (3, "application/pdf"),
+            (4, "text/csv"),
+        ]
+        plan, budget = listed[0].material, listed[1].material
+        assert len(plan.versions) == 2 and budget.visibility is Visibility.SESSION
+        joint = next(s for s in by_title.values() if s.title == "支援会議・協議体 共同開催")
+        assert joint.status is Status.CONVENED
+        kinds = {
+            e.material.title: materials.is_closed(e.material) for e in materials.numbered(db, joint)
+        }
+        assert kinds["ケース概要"] and not kinds["通いの場立ち上げ計画（案）"]
+        assert all(store_of(app).exists(v.sha256) for e in listed for v in e.material.versions)
+        assert {b.retention_years for s in (held, joint) for b in s.bodies} >= {5, 10}
+
+
+def test_the_demo_materials_are_the_same_on_every_load():
+    made = [demo_materials.plan(), demo_materials.budget(), demo_materials.area_map()]
+    again = [demo_materials.plan(), demo_materials.budget(), demo_materials.area_map()]
+    assert made == again
+    assert all(content.startswith(b"%PDF") and len(content) < 20_000 for content in made)
