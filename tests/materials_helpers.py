@@ -27,3 +27,16 @@ def zip_bomb() -> bytes:
     entry = package.rindex(b"PK\x01\x02")  # the last central directory entry: the part
     package[entry + 24 : entry + 28] = (0xFFFFFFF0).to_bytes(4, "little")
     return bytes(package)
+
+
+def upload_by_form(client, session, content: bytes, name: str, item=None, **fields):
+    """Upload as the secretariat's materials page does: its form token, the file, the item."""
+    page = f"/sessions/{session.id}/materials"
+    token = client.get(page).get_data(as_text=True).split('name="form_token" value="')[1]
+    data = {
+        "file": (io.BytesIO(content), name),
+        "item_id": str(item.id) if item else "",
+        "form_token": token.split('"')[0],
+        **fields,
+    }
+    return client.post(page, data=data, content_type="multipart/form-data")

@@ -136,30 +136,33 @@ def _back(session_id: int):
 @bp.route("/sessions/<int:session_id>/carried/<int:task_id>/done", methods=["POST"])
 @login_required
 def close(session_id: int, task_id: int):
-    session = _managed_session(session_id)
-    form = InputForm()
-    if not form.validate_on_submit():
-        flash_errors(form)
-        return _back(session.id)
-    with flashed() as done:
-        tasks.close_carried(get_db(), session, task_id, by=me())
-    if done:
-        flash(_("The task has been marked as done."), "success")
-    return _back(session.id)
+    return _act_on_carried(
+        session_id, task_id, tasks.close_carried, _("The task has been marked as done.")
+    )
 
 
 @bp.route("/sessions/<int:session_id>/carried/<int:task_id>/defer", methods=["POST"])
 @login_required
 def defer(session_id: int, task_id: int):
+    return _act_on_carried(
+        session_id,
+        task_id,
+        tasks.defer_carried,
+        _("The task has been deferred to the next session."),
+    )
+
+
+def _act_on_carried(session_id: int, task_id: int, action, success: str):
+    """A button on a carried task: the action, then back to the session's carried list."""
     session = _managed_session(session_id)
     form = InputForm()
     if not form.validate_on_submit():
         flash_errors(form)
         return _back(session.id)
     with flashed() as done:
-        tasks.defer_carried(get_db(), session, task_id, by=me())
+        action(get_db(), session, task_id, by=me())
     if done:
-        flash(_("The task has been deferred to the next session."), "success")
+        flash(success, "success")
     return _back(session.id)
 
 

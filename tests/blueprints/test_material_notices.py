@@ -13,7 +13,6 @@ from renkei.models import Material, Pledge, Visibility
 from renkei.services import agenda
 from renkei.services.agenda import ItemData
 from renkei.services.dates import today
-from tests.blueprints.test_materials import upload
 from tests.blueprints.test_session_mail import (
     convene,
     decoded,
@@ -23,6 +22,7 @@ from tests.blueprints.test_session_mail import (
 )
 from tests.helpers import body_named, person_by_email
 from tests.materials_helpers import PNG
+from tests.materials_helpers import upload_by_form as upload
 from tests.services.test_pdf_tools import sample_pdf
 from tests.sessions_helpers import LAYER1, SUPPORT
 

@@ -14,7 +14,7 @@ from renkei.services.agenda import ItemData
 from renkei.services.dates import today
 from tests.conftest import client_for
 from tests.helpers import body_named, person_by_email
-from tests.materials_helpers import PNG
+from tests.materials_helpers import PNG, upload_by_form
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session
 
 
@@ -52,15 +52,7 @@ def joint(app, world):
 
 
 def upload(client, session, content: bytes, name: str, item=None, **fields):
-    page = f"/sessions/{session.id}/materials"
-    token = client.get(page).get_data(as_text=True).split('name="form_token" value="')[1]
-    data = {
-        "file": (io.BytesIO(content), name),
-        "item_id": str(item.id) if item else "",
-        "form_token": token.split('"')[0],
-        **fields,
-    }
-    response = client.post(page, data=data, content_type="multipart/form-data")
+    response = upload_by_form(client, session, content, name, item, **fields)
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
 

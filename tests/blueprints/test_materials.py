@@ -18,6 +18,7 @@ from renkei.services.dates import today
 from tests.conftest import client_for
 from tests.helpers import body_named, count, counting, person_by_email
 from tests.materials_helpers import EXE, PDF, PNG, zip_bomb
+from tests.materials_helpers import upload_by_form as upload
 from tests.services.test_pdf_tools import flat, sample_pdf
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session
 
@@ -39,18 +40,6 @@ def joint(app, world):
     world.add(Pledge(person=secretary, body=support, pledged_on=today()))
     world.commit()
     return session
-
-
-def upload(client, session, content: bytes, name: str, item=None, **fields):
-    page = f"/sessions/{session.id}/materials"
-    token = client.get(page).get_data(as_text=True).split('name="form_token" value="')[1]
-    data = {
-        "file": (io.BytesIO(content), name),
-        "item_id": str(item.id) if item else "",
-        "form_token": token.split('"')[0],
-        **fields,
-    }
-    return client.post(page, data=data, content_type="multipart/form-data")
 
 
 def stored(app) -> list:
