@@ -28,6 +28,7 @@ from renkei.models import (
 )
 from renkei.services import agenda, minutes, pledges, scheduling
 from renkei.services.agenda import ItemData
+from renkei.services.dates import japanese_date
 from tests.conftest import client_for, login
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import (
@@ -881,7 +882,11 @@ def test_a_task_reaches_its_owner_until_done(app, secretary, world, people, draf
 
     owner = client_for(app, "member.both")
     home = text(owner.get("/"))
-    assert MY_TASKS in home and "資料を整理する-TASK-1" in home and DUE_ON.isoformat() in home
+    assert (
+        MY_TASKS in home
+        and "資料を整理する-TASK-1" in home
+        and japanese_date(DUE_ON, weekday=False) in home
+    )
     assert f"/actions/{action.id}/done" in home
     # Not on anyone else's home page.
     assert "資料を整理する-TASK-1" not in text(client_for(app, "member.kyogitai").get("/"))

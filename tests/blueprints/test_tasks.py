@@ -75,6 +75,9 @@ def test_the_secretariat_creates_a_task_for_a_body(app, world, people):
     assert OPEN_TASK in page and "協議 次郎" in page
     (task,) = world.scalars(select(ActionItem)).all()
     assert (task.owner_id, task.body.name) == (people["chair.kyogitai"].id, LAYER1)
+    # The due date reads as the pages' other dates do, never 2026-12-24.
+    due = task.due_on
+    assert f"{due.month}月{due.day}日" in page and due.isoformat() not in page
 
 
 @pytest.mark.parametrize(

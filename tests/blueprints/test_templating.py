@@ -2,7 +2,9 @@
 attributes for screen readers, and the enums they compare with."""
 
 import re
+from pathlib import Path
 
+import renkei
 from renkei.models import MeetingSession
 from tests.helpers import count
 from tests.sessions_helpers import SUPPORT, session_form
@@ -27,3 +29,18 @@ def test_a_refused_field_names_its_hint_and_error_and_is_marked_invalid(as_secre
     assert 'aria-describedby="host_body_id-hint"' in host and "aria-invalid" not in host
     place = tag(page, "input", "place")  # nothing to name
     assert "aria-describedby" not in place and "aria-invalid" not in place
+
+
+# A date or moment (due_on, done_at, …) written out as it is, or through |string, reads
+# 2026-04-24 or 2026-04-24 05:00:00+00:00 (UTC) among pages that say 令和8年4月24日.
+RAW_DATE = re.compile(r"\w+_(?:on|at)\s*(?:\|\s*string\b|\s*}})")
+
+
+def test_no_template_writes_a_date_out_raw():
+    templates = Path(renkei.__file__).parent / "templates"
+    raw = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in sorted(templates.rglob("*.html"))
+        for match in RAW_DATE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert raw == [], "use |japanese_date or |tokyo: " + "; ".join(raw)
