@@ -37,13 +37,14 @@ from renkei.models import (
     Organisation,
     Person,
     Role,
+    Selection,
     Status,
     TaskCarry,
     TaskEvent,
     Visibility,
 )
 from renkei.services import audit, policy
-from renkei.services.dates import in_tokyo, today
+from renkei.services.dates import in_tokyo, install_style, japanese_date, today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 MAX_TEXT = 500
@@ -481,12 +482,15 @@ def minutes_parts(db: Session, session: MeetingSession) -> list[CarriedPart]:
     for "session attendees" of another session is for this session's owning body alone
     when other bodies sit here, who were not in that room."""
     served = {b.id for b in session.bodies}
+    carried = carried_tasks(db, session)
+    narrower = _readers_narrower_elsewhere(db, session, carried)
     groups: dict[tuple[int, Visibility], list[str]] = {}
-    for task in carried_tasks(db, session):
+    for task in carried:
         visibility = task.visibility
         if visibility is Visibility.SESSION and served != {task.body_id}:
             visibility = Visibility.BODY
-        groups.setdefault((task.body_id, visibility), []).append(_line(task))
+        line = _closed_line(task) if task.id in narrower else _line(task)
+        groups.setdefault((task.body_id, visibility), []).append(line)
     order = [b.id for b in session.bodies]
     return [
         CarriedPart(body_id, visibility, lines)
@@ -496,10 +500,53 @@ def minutes_parts(db: Session, session: MeetingSession) -> list[CarriedPart]:
     ]
 
 
+def _readers_narrower_elsewhere(
+    db: Session, session: MeetingSession, carried: list[ActionItem]
+) -> set[int]:
+    """Tasks minuted in another session whose readers there may be fewer than here: those
+    for that session's attendees, and those of a body convened there with selected members
+    (who else sits here was not in that room). Their text stays out of this session's
+    minutes; the session page shows it to each reader the origin lets see it."""
+    origins = {
+        t.id: t.section.version.minutes.session_id
+        for t in carried
+        if t.section is not None and t.section.version.minutes.session_id != session.id
+    }
+    if not origins:
+        return set()
+    selected = set(
+        db.execute(
+            select(Selection.session_id, Selection.body_id).where(
+                Selection.session_id.in_(set(origins.values()))
+            )
+        ).all()
+    )
+    return {
+        t.id
+        for t in carried
+        if t.id in origins
+        and (t.visibility is Visibility.SESSION or (origins[t.id], t.body_id) in selected)
+    }
+
+
 def _line(task: ActionItem) -> str:
-    due = f"、{task.due_on.isoformat()}" if task.due_on else ""
-    done = "（済）" if task.done_at is not None else ""
-    return f"- {task.text}（{task.owner_name}{due}）{done}"
+    due = f"、{_due(task)}" if task.due_on else ""
+    return f"- {task.text}（{task.owner_name}{due}）{_done(task)}"
+
+
+def _closed_line(task: ActionItem) -> str:
+    """No text and no owner: only that a closed task is still being followed."""
+    due = f"（{_due(task)}）" if task.due_on else ""
+    return f"- 非公開の継続事項{due}{_done(task)}"
+
+
+def _due(task: ActionItem) -> str:
+    # Written into the document as it prints (DATE_STYLE), as the next session's date is.
+    return japanese_date(task.due_on, install_style(), weekday=False) if task.due_on else ""
+
+
+def _done(task: ActionItem) -> str:
+    return "（済）" if task.done_at is not None else ""
 
 
 # --- The secretariat's list ----------------------------------------------------------------

@@ -19,7 +19,7 @@ from renkei.models import (
     Visibility,
 )
 from renkei.services import minutes, pledges, policy, tasks
-from renkei.services.dates import today
+from renkei.services.dates import japanese_date, today
 from renkei.services.errors import DomainError
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import COORDINATION, DAY, LAYER1, SUPPORT, make_session, mark_held
@@ -311,6 +311,32 @@ def test_the_minutes_carry_the_tasks_in_sections_as_closed_as_the_tasks(world, p
         minutes.save_section(
             world, carried[0], "x", revision=0, by=people["secretary"], visibility="public"
         )
+
+
+def test_a_task_for_another_sessions_attendees_reaches_these_minutes_without_its_text(
+    world, people, ctx
+):
+    """Those in this room were not all in that one: the minutes say a closed task is still
+    followed, and when it is due, never what it is or who holds it."""
+    first = make_session(world, SUPPORT)
+    mark_held(world, first)
+    version = minutes.open_minutes(world, first, by=people["secretary"])
+    section = next(s for s in version.sections if s.visibility is Visibility.SESSION)
+    due = DAY + timedelta(days=3)
+    minutes.add_action(
+        world,
+        section,
+        text=TEXT,
+        owner_id=people["chair.support"].id,
+        due_on=due,
+        by=people["secretary"],
+    )
+    following = make_session(world, SUPPORT, day=DAY + timedelta(days=7))
+    mark_held(world, following)
+    later = minutes.open_minutes(world, following, by=people["secretary"])
+    (carried,) = [s for s in later.sections if s.kind == SectionKind.CARRIED]
+    assert TEXT not in carried.text and people["chair.support"].name not in carried.text
+    assert f"非公開の継続事項（{japanese_date(due, weekday=False)}）" in carried.text
 
 
 # --- The secretariat's list ----------------------------------------------------------------
