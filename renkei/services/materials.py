@@ -123,6 +123,9 @@ def replace(
     version = _new_version(
         db, session, file, by=by, store=store, limits=limits, replacing=material.current
     )
+    if version.sha256 == material.current.sha256:
+        # A second submission of the same form, or the same file chosen again: no new version.
+        raise DomainError(_l("This file is the same as the current one; nothing was replaced."))
     version.number = material.current.number + 1
     material.versions.append(version)
     session.note_change()

@@ -220,6 +220,23 @@ def test_a_replacement_adds_a_version_and_keeps_the_first(world, joint, store, s
     assert list(actions) == ["material_uploaded", "material_replaced"]
 
 
+def test_the_same_file_again_is_no_replacement(world, joint, store, secretary):
+    """A double click on 差し替え, or the current file chosen again: refused, no version."""
+    material = put(world, joint, PDF, "v1.pdf", store, secretary)
+    world.commit()
+    with pytest.raises(DomainError, match="現在の版と同じ"):
+        materials.replace(
+            world,
+            material,
+            materials.Upload(io.BytesIO(PDF), "v1-again.pdf"),
+            by=secretary,
+            store=store,
+            limits=LIMITS,
+        )
+    world.rollback()
+    assert [v.number for v in material.versions] == [1] and not material.replaced
+
+
 def test_materials_are_numbered_in_agenda_order_then_the_general_papers(
     world, joint, store, secretary
 ):
