@@ -272,6 +272,7 @@ def new():
 
 @bp.route("/referrals/<int:referral_id>/edit", methods=["GET", "POST"])
 @login_required
+@once  # posted twice with 「次の番号を付ける」, it would issue a second case number
 def edit(referral_id: int):
     referral = _referral_or_404(referral_id)
     require(policy.can_change_referral(me(), referral))
@@ -289,8 +290,10 @@ def edit(referral_id: int):
         with shown_on(form) as done:
             referrals.edit(get_db(), referral, _data(form), by=me())
         if done:
+            target = url_for("referrals.show", referral_id=referral.id)
+            remember(target)
             flash(_("The changes have been saved."), "success")
-            return redirect(url_for("referrals.show", referral_id=referral.id))
+            return redirect(target)
     return render_form("referrals/form.html", form, referral=referral, names=names)
 
 

@@ -56,6 +56,23 @@ def test_a_referral_is_recorded_through_the_form(as_secretary, world):
     assert referral.case_number in page and "住まい" in page and "本人同意" in page
 
 
+def test_an_edit_posted_twice_issues_one_case_number(as_secretary, world):
+    """A double click on 保存 with 「次の番号を付ける」 ticked: one number, not two."""
+    as_secretary.post("/referrals/new", data=form(world))
+    referral = world.scalar(select(Referral))
+    page = text(as_secretary.get(f"/referrals/{referral.id}/edit"))
+    token = page.split('name="form_token" value="')[1].split('"')[0]
+    data = form(world, case_number="", form_token=token)
+    first = as_secretary.post(f"/referrals/{referral.id}/edit", data=data)
+    world.expire_all()
+    number = world.get(Referral, referral.id).case_number
+    second = as_secretary.post(f"/referrals/{referral.id}/edit", data=data)
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    world.expire_all()
+    assert world.get(Referral, referral.id).case_number == number
+
+
 def refused(client, world, message: str, **values) -> None:
     response = client.post("/referrals/new", data=form(world, **values))
     assert response.status_code == 400
