@@ -396,6 +396,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     context.update(forms)
     record = attendance.attendances_of(db, session)
     carried = tasks.carried(db, session, access)
+    listing = materials.for_reader(db, session, access)
     page = render_template(
         "sessions/show.html",
         session=session,
@@ -426,12 +427,13 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         reckoning=quorum.of_session(session, people, record),
         present_for=attendance.present_for(access.owned_items_seen(session.items), people, record),
         partial_times=attendance.partial_times,
-        listing=materials.for_reader(db, session, access),
+        listing=listing,
         carried=carried,
         **context,
     )
     if request.method == "GET":  # a refused form's page commits nothing, not even this
         shown: list[policy.Closable] = [i for i in session.items if access.can_see_item(i)]
+        shown += [e.material for e in listing.listed]  # narrowed below their items
         audit_confidential("view", session, shown + [c.task for c in carried if c.shown])
     return page, status
 

@@ -280,3 +280,31 @@ def test_a_reader_who_may_see_no_material_gets_no_zip(app, world, as_secretary, 
     )
     admin = client_for(app, "admin")
     assert admin.get(f"/sessions/{joint.id}/materials.zip").status_code == 404
+
+
+def test_the_session_page_logs_a_closed_material_title_it_shows(app, world, as_secretary):
+    """A material narrowed below its item: its title on the session page is confidential
+    content read, logged as the item's would be."""
+    secretary = person_by_email(world, "secretary@example.jp")
+    support = body_named(world, SUPPORT)
+    with app.app_context():
+        session = make_session(world, SUPPORT)
+        data = ItemData(
+            title="運営の議題",
+            body_id=support.id,
+            visibility=Visibility.BODY.value,
+            confirm_wider=True,
+        )
+        agenda.add_item(world, session, data, by=secretary)
+    world.add(Pledge(person=secretary, body=support, pledged_on=today()))
+    world.commit()
+    response = upload(
+        as_secretary, session, PDF, "秘資料.pdf", session.items[0], visibility="confidential"
+    )
+    assert response.status_code == 302
+    views = select(AuditEntry).where(
+        AuditEntry.action == "view", AuditEntry.session_id == session.id
+    )
+    before = len(world.scalars(views).all())
+    assert "秘資料" in as_secretary.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert len(world.scalars(views).all()) == before + 1
