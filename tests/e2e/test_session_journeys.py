@@ -292,7 +292,7 @@ def test_member_without_pledge_sees_closed_items_replies_and_pledges(page: Page,
     for row in closed.all():
         expect(row.locator(".markdown")).to_have_count(0)
         expect(row.locator(".badge")).to_have_count(1)
-        expect(row.locator(".badge.visibility-confidential")).to_have_count(1)
+        expect(row.locator("td > .badge.visibility-confidential")).to_have_count(1)
     assert agenda_titles(page) == OPEN_ITEMS
     html = page.content()
     for secret in CONFIDENTIAL_ITEMS + CONFIDENTIAL_WORDS:
@@ -367,7 +367,7 @@ def test_member_without_pledge_sees_closed_items_replies_and_pledges(page: Page,
     expect(page.locator("#agenda tr.agenda-item.closed")).to_have_count(0)
     assert agenda_titles(page) == OPEN_ITEMS + CONFIDENTIAL_ITEMS
     third = agenda_rows(page).nth(2)
-    expect(third.locator(".badge.visibility-confidential")).to_have_count(1)
+    expect(third.locator("td > .badge.visibility-confidential")).to_have_count(1)
     expect(third.locator(".markdown strong")).to_have_text("60代男性、単身。")
 
     assert console.csp_violations() == []
