@@ -578,10 +578,23 @@ def case_record(db: Session, viewer: Person, text: str) -> CaseRecord:
 
 
 def _sections(db: Session, viewer: Person, number: str) -> list[MinutesSection]:
-    """The case's sections in the latest approved version of each session's minutes."""
-    sections = db.scalars(
+    """The case's sections in the latest approved version of each session's minutes. Latest
+    among all approved versions, not among those naming the case: after a correction to
+    another case number, the superseded version no longer speaks for this case."""
+    latest = (
+        select(MinutesVersion.minutes_id, func.max(MinutesVersion.number).label("number"))
+        .where(MinutesVersion.status == MinutesStatus.APPROVED)
+        .group_by(MinutesVersion.minutes_id)
+        .subquery()
+    )
+    current = db.scalars(
         select(MinutesSection)
         .join(MinutesVersion, MinutesSection.version_id == MinutesVersion.id)
+        .join(
+            latest,
+            (latest.c.minutes_id == MinutesVersion.minutes_id)
+            & (latest.c.number == MinutesVersion.number),
+        )
         .where(
             MinutesSection.case_number == number,
             MinutesVersion.status == MinutesStatus.APPROVED,
@@ -595,10 +608,6 @@ def _sections(db: Session, viewer: Person, number: str) -> list[MinutesSection]:
             selectinload(MinutesSection.actions).selectinload(ActionItem.owner_organisation),
         )
     ).all()
-    latest: dict[int, int] = {}
-    for s in sections:
-        latest[s.version.minutes_id] = max(latest.get(s.version.minutes_id, 0), s.version.number)
-    current = [s for s in sections if s.version.number == latest[s.version.minutes_id]]
     readable = policy.readable_sections(db, viewer, current)
     shown = [s for s in current if s.id in readable]
     return sorted(shown, key=lambda s: (s.version.minutes.session.start_at, s.position))

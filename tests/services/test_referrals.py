@@ -5,7 +5,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from renkei.models import AgendaItem, AuditEntry, Referral, ReferralEvent, ReferralStatus, Topic
+from renkei.models import (
+    AgendaItem,
+    AuditEntry,
+    MinutesSection,
+    MinutesStatus,
+    MinutesVersion,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+    SectionKind,
+    Topic,
+    Visibility,
+)
 from renkei.services import policy, referrals
 from renkei.services.dates import fiscal_year_of, today
 from renkei.services.errors import DomainError, Forbidden, NotFound
@@ -351,6 +363,37 @@ def test_the_case_record_shows_only_what_the_viewer_may_see(world):
     assert (mine.items, mine.sections) == ([], [])
     with pytest.raises(NotFound):
         referrals.case_record(world, person(world, "member.both"), referral.case_number)
+
+
+def test_the_case_record_follows_a_correction_of_the_case_number(world):
+    """Approved minutes corrected to another case number: the earlier, superseded version
+    no longer speaks for the first case; the corrected one speaks for the second."""
+    session = support_session(world)
+    pledge(world, "chair.support")
+    referral = refer(world, consent="refused")
+    item = referrals.take_to_meeting(world, referral, session, by=person(world, "secretary"))
+    world.commit()
+    first = approved_section(world, item, "役割分担を確認")
+    other = refer(world).case_number
+    corrected = MinutesVersion(
+        minutes=first.version.minutes, number=2, status=MinutesStatus.APPROVED
+    )
+    section = MinutesSection(
+        version=corrected,
+        position=1,
+        kind=SectionKind.ITEM,
+        agenda_item_id=item.id,
+        body_id=item.body_id,
+        visibility=Visibility.CONFIDENTIAL,
+        title=item.title,
+        case_number=other,
+        text="役割分担を確認",
+    )
+    world.add_all([corrected, section])
+    world.commit()
+    chair = person(world, "chair.support")
+    assert referrals.case_record(world, chair, referral.case_number).sections == []
+    assert [s.id for s in referrals.case_record(world, chair, other).sections] == [section.id]
 
 
 def test_editing_records_the_fields_changed_not_their_text(world):
