@@ -95,7 +95,9 @@ def test_bad_input_is_refused_in_japanese(as_secretary, world):
 
 def test_a_name_in_the_note_is_asked_about_first(as_secretary, world):
     response = as_secretary.post("/referrals/new", data=form(world, note="山田太郎さんの件"))
-    assert response.status_code == 200 and "人の名前" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "人の氏名らしき記載" in text
+    assert "「山田太郎さん」" in text and "このまま保存する" in text
     assert count(world, Referral) == 0
     data = form(world, note="山田太郎さんの件", save_anyway="y")
     assert as_secretary.post("/referrals/new", data=data).status_code == 302
