@@ -17,6 +17,7 @@ from renkei.blueprints.common import (
     session_access_or_404,
 )
 from renkei.blueprints.fields import (
+    CheckboxesField,
     IdSelectField,
     InputForm,
     flash_errors,
@@ -26,7 +27,7 @@ from renkei.blueprints.fields import (
 )
 from renkei.blueprints.mail_dispatch import mail_settings, notice_args
 from renkei.blueprints.once import once, remember
-from renkei.blueprints.sessions import CheckboxesField, load_session
+from renkei.blueprints.sessions import load_session
 from renkei.blueprints.transaction import attempt, flashed, shown_on
 from renkei.db import get_db
 from renkei.i18n import gettext as _

@@ -7,8 +7,9 @@ from operator import attrgetter
 import wtforms
 from flask import flash, request
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField
+from wtforms import SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei import textnorm
 from renkei.i18n import lazy_gettext as _l
@@ -105,6 +106,14 @@ class IdSelectField(SelectField):
         kwargs.setdefault("coerce", optional_int)
         kwargs.setdefault("validate_choice", False)
         super().__init__(label, validators, **kwargs)
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices, one checkbox each. Give ``validate_choice=False`` and let the service
+    name an unknown id: WTForms' own message for it has no Japanese translation."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def none_choice(label=None) -> SelectChoice:

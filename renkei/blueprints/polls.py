@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import csv_download, links, me, render_form, require
 from renkei.blueprints.fields import (
+    CheckboxesField,
     DateField,
     IdSelectField,
     InputForm,
@@ -23,7 +24,7 @@ from renkei.blueprints.fields import (
     row_choices,
 )
 from renkei.blueprints.once import already_saved, once, remember
-from renkei.blueprints.sessions import TOO_LONG, CheckboxesField
+from renkei.blueprints.sessions import TOO_LONG
 from renkei.blueprints.transaction import shown_on
 from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _

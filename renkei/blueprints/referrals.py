@@ -22,15 +22,14 @@ from wtforms import (
     BooleanField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei.blueprints.common import me, render_form, require, spreadsheet_cell
 from renkei.blueprints.fields import (
+    CheckboxesField,
     DateField,
     IdSelectField,
     InputForm,
@@ -58,11 +57,6 @@ from renkei.services.organisations import list_organisations
 bp = Blueprint("referrals", __name__)
 
 TOO_LONG = _l("Use at most %(max)d characters.")
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ReferralForm(InputForm):

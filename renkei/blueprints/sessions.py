@@ -22,13 +22,11 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from renkei.blueprints import mail_dispatch
 from renkei.blueprints.common import (
@@ -43,6 +41,7 @@ from renkei.blueprints.common import (
 from renkei.blueprints.fields import (
     DATE_MESSAGE,
     TIME_MESSAGE,
+    CheckboxesField,
     DateField,
     IdSelectField,
     InputForm,
@@ -125,11 +124,6 @@ MAIL_STATUSES = {
     "sent": _l("Sent"),
     "failed": _l("Not sent"),
 }
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SessionForm(InputForm):
