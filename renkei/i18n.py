@@ -124,7 +124,7 @@ def _filled_html(translated: str, variables: dict) -> Markup:
 def format_tokyo(moment, kind: str = "datetime") -> str:
     """A stored UTC time as people read it: Tokyo time, in the interface language.
 
-    ``kind``: "datetime" (2026年12月3日(木) 14:00), "date", "time", "day" (12月3日(木)) or
+    ``kind``: "datetime" (2026年12月3日（木） 14:00), "date", "time", "day" (12月3日（木）) or
     "month" (2026年12月).
     """
     if moment is None:
@@ -134,10 +134,10 @@ def format_tokyo(moment, kind: str = "datetime") -> str:
 
 PATTERNS = {
     "ja": {
-        "datetime": "y年M月d日(E) H:mm",
-        "date": "y年M月d日(E)",
+        "datetime": "y年M月d日（E） H:mm",
+        "date": "y年M月d日（E）",
         "time": "H:mm",
-        "day": "M月d日(E)",
+        "day": "M月d日（E）",
         "month": "y年M月",
     },
     "en": {

@@ -66,8 +66,8 @@ def holiday_after(day: date) -> date:
 
 def shown(day: date, at: time | None = None, kind: str | None = None) -> str:
     """``day`` (at ``at``, Tokyo time) as the Japanese interface and mail write it, by the
-    app's own patterns (renkei.i18n.format_tokyo): "2025年12月11日(木) 14:00", without a
-    time "2025年12月11日(木)"; ``kind`` "day" gives "12月11日(木)", "month" "2025年12月"."""
+    app's own patterns (renkei.i18n.format_tokyo): "2025年12月11日（木） 14:00", without a
+    time "2025年12月11日（木）"; ``kind`` "day" gives "12月11日（木）", "month" "2025年12月"."""
     kind = kind or ("datetime" if at else "date")
     moment = tokyo_to_utc(day, at or time(0))
     return format_datetime(moment, PATTERNS["ja"][kind], tzinfo=TOKYO, locale="ja")

@@ -156,7 +156,7 @@ def test_the_feed_agrees_with_what_the_session_page_shows(client, world):
     event = vobject.readOne(client.get(feed_url(world)).get_data(as_text=True)).vevent
     start = event.dtstart.value.astimezone(TOKYO)
     weekday = "月火水木金土日"[start.weekday()]
-    assert f"{start.year}年{start.month}月{start.day}日({weekday}) {start:%H:%M}" in page
+    assert f"{start.year}年{start.month}月{start.day}日（{weekday}） {start:%H:%M}" in page
     assert f"– {event.dtend.value.astimezone(TOKYO):%H:%M}" in page
     assert event.summary.value in page and event.location.value in page
     assert f"/sessions/{session.id}/invite.ics" in page

@@ -127,7 +127,7 @@ def test_every_line_of_a_message_is_short_and_ascii(ctx):
 # --- Subjects ---------------------------------------------------------------------------------
 
 SUBJECTS = [
-    "招集：第3回 地域ケア会議 ABC 部会（2025年12月11日(木) 14:00）",
+    "招集：第3回 地域ケア会議 ABC 部会（2025年12月11日（木） 14:00）",
     "日本語 English 日本語 mixed words 連携 Renkei 会議",
     "二重  スペース  と 全角　スペース",
     "ＡＢＣ 全角英字 ｶﾀｶﾅ 半角カナ ABC 半角 １２３ 123 ～ 〜 ①",
@@ -153,7 +153,7 @@ def test_a_subject_decodes_to_exactly_what_was_written(ctx, subject):
 
 def test_a_subject_made_by_compose_keeps_its_spaces(ctx):
     title = "令和8年度 第3回 みどり町 地域ケア 推進会議（ＡＢＣ 部会 / abc 分科会）" * 3
-    subject = compose.subject(mail.INVITE, title, "2025年12月11日(木) 14:00")
+    subject = compose.subject(mail.INVITE, title, "2025年12月11日（木） 14:00")
     assert parsed(compose_raw(subject))["Subject"] == subject
 
 
