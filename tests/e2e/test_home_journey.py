@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from renkei.services import demo
-from tests.e2e.conftest import setup_page
+from tests.e2e.conftest import new_context, setup_page
 from tests.e2e.journeys import (
     add_item,
     log_in,
@@ -93,8 +93,7 @@ def test_a_chair_approves_minutes_from_home_in_three_clicks_at_most(browse, awai
 
 @pytest.fixture
 def phone(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server, viewport=PHONE)
-    context.set_default_timeout(10_000)
+    context = new_context(browser, live_server, PHONE)
     page = context.new_page()
     yield page
     context.close()
