@@ -59,12 +59,18 @@ def register(app: Flask) -> None:
             click.echo("database already has data; demo not loaded")
 
     @app.cli.command("send-mail")
-    def send_mail_command():
-        """Send the queued e-mail that is pending or failed (for cron or after an outage)."""
+    @click.option(
+        "--now",
+        is_flag=True,
+        help="Try every waiting message at once, not only those due for a retry (after an outage).",
+    )
+    def send_mail_command(now: bool):
+        """Send the queued e-mail that is pending, due for a retry, or left by a process that
+        died (for cron every few minutes, or after an outage)."""
         from renkei.services import mail
 
         settings = mail.MailSettings.from_config(current_app.config, current_app.instance_path)
-        result = mail.deliver(get_db(), settings)
+        result = mail.deliver(get_db(), settings, now=now)
         _report_delivery(result, settings)
         if result.failed:
             raise SystemExit(1)
@@ -322,6 +328,9 @@ def _report_reminders(counted: str, result, settings) -> None:
 
 def _report_delivery(result, settings) -> None:
     where = f"SMTP {settings.host}:{settings.port}" if settings.uses_smtp else settings.outbox
-    click.echo(f"sent: {result.sent}, failed: {result.failed}, skipped: {result.skipped} ({where})")
+    click.echo(
+        f"sent: {result.sent}, failed: {result.failed}, skipped: {result.skipped}, "
+        f"held: {result.held} ({where})"
+    )
     for message_id, error in result.errors.items():
         click.echo(f"  message {message_id}: {error}", err=True)

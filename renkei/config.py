@@ -189,6 +189,11 @@ def _mail_config() -> dict:
         "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT") or 10),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
         "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "").strip(),
+        # A message claimed for sending by a worker that then died is taken up again after
+        # this long; well above SMTP_TIMEOUT, so a live worker's claim never expires.
+        "MAIL_LEASE_SECONDS": float(os.environ.get("MAIL_LEASE_SECONDS") or 300),
+        # send-mail tries a failed message again after this, doubling each time up to an hour.
+        "MAIL_RETRY_SECONDS": float(os.environ.get("MAIL_RETRY_SECONDS") or 60),
         # Change notices wait this long for further changes, then go in one message per
         # person; each server's timer sends them (NOTICE_TIMER=0: cron runs send-notices).
         "NOTICE_DELAY_MINUTES": os.environ.get("NOTICE_DELAY_MINUTES", "").strip(),

@@ -30,6 +30,7 @@ def index():
         can_schedule=bool(policy.secretary_body_ids(db, me())),
         actions=dashboard.tasks_of(db, me()),
         tile=dashboard.secretary_tile(db, me()),
+        mail_backlog=dashboard.mail_backlog(db, me()),
         chair=dashboard.chair_tile(db, me()),
         to_answer=dashboard.replies_open(db, me(), upcoming),
         listed=dashboard.LISTED,

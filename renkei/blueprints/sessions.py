@@ -94,6 +94,7 @@ from renkei.services import (
 from renkei.services.bodies import list_bodies
 from renkei.services.dates import holiday_name, in_tokyo, today, tokyo_date, tokyo_to_utc
 from renkei.services.errors import Checks, DomainError
+from renkei.services.mail import backlog
 from renkei.services.scheduling import SessionData
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -391,6 +392,7 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
     record = attendance.attendances_of(db, session)
     carried = tasks.carried(db, session, access)
     listing = materials.for_reader(db, session, access)
+    mail_messages = mail.session_messages(db, session) if access.can_manage else []
     page = render_template(
         "sessions/show.html",
         session=session,
@@ -412,7 +414,8 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         notices_pending=_notices_pending(session) if access.can_manage else None,
         others=_series_others(session),
         change_labels=CHANGE_LABELS,
-        mail_messages=mail.session_messages(db, session) if access.can_manage else [],
+        mail_messages=mail_messages,
+        mail_backlog=backlog.of_messages(mail_messages),
         mail_kinds=MAIL_KINDS,
         mail_statuses=MAIL_STATUSES,
         mail_to_outbox=not mail_dispatch.mail_settings().uses_smtp,

@@ -4,7 +4,7 @@ that nothing is sent twice."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
@@ -21,10 +21,20 @@ class MailStatus(StrEnum):
 
 class MailMessage(Base):
     """One message to one recipient. ``dedupe_key`` is unique: the same invitation for the
-    same version (SEQUENCE) of a session is queued once, however often it is asked for."""
+    same version (SEQUENCE) of a session is queued once, however often it is asked for.
+
+    A worker sending it holds a lease: ``claimed_at``/``claimed_by`` (host:pid) say when and
+    who; a 'sending' message whose lease has expired (MAIL_LEASE_SECONDS) was left by a
+    worker that died, and is claimed again. ``claimed_at`` stays after the attempt: it is
+    the time of the last attempt. A failed message is tried again from ``next_attempt_at``
+    (back-off); ``refused`` marks a permanent refusal (5xx) that is not retried by itself
+    and holds nothing back (see ``services.mail.delivery``)."""
 
     __tablename__ = "mail_messages"
-    __table_args__ = (Index("ix_mail_messages_session", "session_id"),)
+    __table_args__ = (
+        Index("ix_mail_messages_session", "session_id"),
+        Index("ix_mail_messages_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
@@ -41,6 +51,10 @@ class MailMessage(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
 
     session: Mapped[MeetingSession | None] = relationship()
     person: Mapped[Person | None] = relationship()

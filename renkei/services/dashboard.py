@@ -27,6 +27,7 @@ from renkei.models import (
 from renkei.models.sessions import session_bodies
 from renkei.services import apportionment, minutes, policy, tasks
 from renkei.services.dates import today, tokyo_day_bounds, tokyo_to_utc
+from renkei.services.mail import backlog
 
 LISTED = 5  # sessions and minutes named in the tile; the counts cover all
 
@@ -40,6 +41,18 @@ class SecretaryTile:
     approvals_total: int = 0
     # Coming sessions whose convening notice is still to be sent, soonest first.
     to_convene: list[MeetingSession] = field(default_factory=list)
+
+
+def mail_backlog(db: Session, person: Person) -> backlog.Backlog | None:
+    """The mail waiting to be sent about the sessions of the bodies the person runs (all
+    mail, for an administrator); None for anyone else. Two queries at most."""
+    if person.is_admin:
+        return backlog.of_sessions(db, None)
+    body_ids = policy.secretary_body_ids(db, person)
+    if not body_ids:
+        return None
+    theirs = select(session_bodies.c.session_id).where(session_bodies.c.body_id.in_(body_ids))
+    return backlog.of_sessions(db, theirs)
 
 
 def _month_bounds(on: date) -> tuple[datetime, datetime]:

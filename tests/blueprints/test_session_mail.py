@@ -540,10 +540,12 @@ def test_send_mail_command_delivers_what_failed(app, as_secretary, world, smtp):
     smtp.stop()
     convene(as_secretary, session)
     runner = app.test_cli_runner()
-    failed = runner.invoke(args=["send-mail"])
+    failed = runner.invoke(args=["send-mail", "--now"])
     assert failed.exit_code == 1 and "failed: 2" in failed.output
     smtp.start()
-    result = runner.invoke(args=["send-mail"])
+    waiting = runner.invoke(args=["send-mail"])  # the retry is not due yet
+    assert waiting.exit_code == 0 and "sent: 0" in waiting.output and not smtp.received
+    result = runner.invoke(args=["send-mail", "--now"])
     assert result.exit_code == 0 and "sent: 2" in result.output
     assert len(smtp.received) == 2
 

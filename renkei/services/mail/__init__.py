@@ -1,7 +1,7 @@
 """E-mail about sessions: invitations, change and cancellation notices, reminders, and the
 plain notices of the minutes workflow, polls, memberships and password resets.
 
-Queueing and delivering are two steps, in three modules:
+Queueing and delivering are two steps, in these modules:
 
 - ``compose``: the subjects and texts, in Japanese (``MAIL_LOCALE``) whatever language the
   secretary's browser uses, and one whole RFC 5322 message, an iMIP message (RFC 6047:
@@ -15,7 +15,9 @@ Queueing and delivering are two steps, in three modules:
 - ``delivery``: the stored messages sent afterwards over one SMTP connection, or written to
   the outbox folder when no SMTP server is configured (``deliver``, in a thread with
   ``deliver_in_thread``); a worker claims a message with a conditional UPDATE before
-  sending it, so two workers never send the same one.
+  sending it, so two workers never send the same one; a lease, retries with back-off and
+  the order per person are its docstring's;
+- ``backlog``: what waits while the mail server is out, for the secretariat's pages.
 
 No closed item goes into a message: the agenda in the body is worked out by the policy
 module exactly as for the attached calendar file (``policy.calendar_access``), which carries
@@ -24,6 +26,7 @@ Flask request is used here; gettext needs an application context, as elsewhere i
 services.
 """
 
+from renkei.services.mail.backlog import Backlog
 from renkei.services.mail.compose import (
     CANCEL,
     INVITE,
@@ -54,6 +57,7 @@ from renkei.services.mail.queue import (
 
 __all__ = [
     "Addressee",
+    "Backlog",
     "addressees",
     "CANCEL",
     "INVITE",
