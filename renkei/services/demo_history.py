@@ -51,6 +51,9 @@ KYOGITAI = "みどり町生活支援体制整備協議体（第1層）"
 NORTH = "北中学校区協議体（第2層）"
 BOTH_POSTS = "member.both@example.jp"
 
+# Session titles say the month: none is the title of a session around today (tests look
+# those up by title).
+
 # Who came to the 支援調整会議: its chair and 相談 愛 always, 社協 大地 from April to September.
 COORDINATION_ALWAYS = ("事務 花子", "支援 一郎", "相談 愛")
 COORDINATION_FIRST_HALF = ("社協 大地",)
@@ -189,7 +192,7 @@ def _coordination(h: _History) -> None:
     """The 支援調整会議, on the second Tuesday of every month: the plan review of the month."""
     for month in (*range(4, 13), 1, 2, 3):
         session = h.session(
-            "支援調整会議（定例）",
+            f"支援調整会議 {month}月定例",
             day_in(h.year, month, 1),
             (time(10), time(11, 30)),
             [COORDINATION],
@@ -215,7 +218,9 @@ def _support(h: _History) -> dict[str, str]:
         (october, ("8050", "就労")),
         (january, ("見守り",)),
     ):
-        session = h.session("支援会議 個別ケース検討", day, (time(15), time(16, 30)), [SUPPORT])
+        session = h.session(
+            f"支援会議 {day.month}月事例検討", day, (time(15), time(16, 30)), [SUPPORT]
+        )
         for name in names:
             h.item(
                 session,
@@ -252,7 +257,9 @@ def _joint(h: _History, cases: dict[str, str]) -> None:
     case (he has no pledge), which the apportionment then leaves out for him."""
     day = day_in(h.year, 9, 3)
     cases["地域"] = h.case(day)
-    joint = h.session("支援会議・協議体 共同開催", day, (time(14), time(16)), [SUPPORT, KYOGITAI])
+    joint = h.session(
+        "支援会議・協議体 9月合同会議", day, (time(14), time(16)), [SUPPORT, KYOGITAI]
+    )
     h.item(joint, "地域の見守り活動の報告", KYOGITAI, Visibility.PUBLIC, 30)
     h.item(joint, "支援会議の開催状況", SUPPORT, Visibility.SESSION, 30)
     case = h.item(
@@ -274,7 +281,7 @@ def _kyogitai(h: _History) -> None:
         (2, Mode.IN_PERSON, Status.HELD),
     ):
         session = h.session(
-            "協議体（第1層）定例会",
+            f"第1層協議体 {month}月定例会",
             day_in(h.year, month, 2, week=3),
             (time(13, 30), time(15, 30)),
             [KYOGITAI],
@@ -290,7 +297,10 @@ def _kyogitai(h: _History) -> None:
     north = {}
     for month in (7, 12):
         session = h.session(
-            "北中学校区 第2層協議体", day_in(h.year, month, 2), (time(18, 30), time(20)), [NORTH]
+            f"北中学校区 第2層 {month}月会合",
+            day_in(h.year, month, 2),
+            (time(18, 30), time(20)),
+            [NORTH],
         )
         h.item(session, "地区の困りごとの共有", NORTH, Visibility.SESSION, 60)
         north[month] = session
