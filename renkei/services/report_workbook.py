@@ -148,6 +148,8 @@ def _cover(
 
 
 def _wareki(day: date) -> str:
+    if isinstance(day, datetime):  # a moment: the day it is in Tokyo
+        day = (in_tokyo(day) if day.tzinfo else day).date()
     return japanese_date(day, WAREKI, weekday=False)
 
 
@@ -234,6 +236,9 @@ def _put(cell: Any, value: Cell, kind: Kind = Kind.TEXT) -> Any:
         cell.data_type = "s"  # openpyxl takes text starting with "=" for a formula
         if _width(value) > MAX_WIDTH:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    elif isinstance(value, datetime):  # Excel has no time zones: Tokyo time, as people read it
+        local = in_tokyo(value).replace(tzinfo=None) if value.tzinfo else value
+        cell.value, cell.number_format = local, f"{DATE_FORMAT} hh:mm"
     elif isinstance(value, date):
         cell.value, cell.number_format = value, DATE_FORMAT
     elif isinstance(value, int | float) and math.isfinite(value):

@@ -136,6 +136,14 @@ def test_dates_are_real_dates_with_the_wareki_beside_them(ctx):
     assert row_values(sheet, 5) == [None, None, None]
 
 
+def test_a_moment_is_written_in_tokyo_time(ctx):
+    table = Table(key="m", title="時刻", columns=[Column("日時", Kind.DATE)], rows=[[MADE_AT]])
+    sheet = read(build(table))["時刻"]
+    assert sheet["A3"].value == datetime(2026, 12, 3, 17, 34)
+    assert sheet["A3"].number_format == "yyyy/mm/dd hh:mm"
+    assert sheet["B3"].value == "令和8年12月3日"
+
+
 def test_text_that_looks_like_a_formula_stays_text(ctx):
     data = build(dated(), Table(key="f", title="=SUM(A1)", columns=[Column("=1+1")], rows=[]))
     book = read(data)
