@@ -48,7 +48,7 @@ def render(chart: Chart) -> Markup:
         "svg",
         {
             "xmlns": "http://www.w3.org/2000/svg",
-            "class": "report-chart",
+            "class": "chart",
             "viewBox": f"0 0 {WIDTH} {_n(height)}",
             "width": "100%",
             "role": "img",
