@@ -7,18 +7,18 @@ To anyone else a report does not exist (404), as a session closed to them does n
 
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from renkei.blueprints.common import get_or_404, me
 from renkei.blueprints.fields import whole_number
 from renkei.blueprints.templating import date_style
-from renkei.db import get_db
+from renkei.db import get_db, utcnow
 from renkei.i18n import gettext as _
 from renkei.models import Body
-from renkei.services import annual_report, policy
-from renkei.services.dates import japanese_date
+from renkei.services import annual_report, charts, policy, report_workbook
+from renkei.services.dates import japanese_date, japanese_fiscal_year
 from renkei.services.report_tables import Cell, Kind
 from renkei.services.scheduling import FIRST_YEAR, LAST_YEAR
 
@@ -80,10 +80,7 @@ def _chosen(years: list[int], bodies: list[Body], install: bool) -> str | None:
 @bp.route("/<int:year>")
 @login_required
 def install(year: int):
-    if not policy.can_see_install_report(me()):
-        abort(404)
-    report = annual_report.build(get_db(), _year_or_404(year), reader=me())
-    return _page(report)
+    return _page(_install_report(year))
 
 
 def _body_or_404(body_id: int) -> Body:
@@ -96,13 +93,93 @@ def _body_or_404(body_id: int) -> Body:
 @bp.route("/<int:year>/bodies/<int:body_id>")
 @login_required
 def body(year: int, body_id: int):
-    chosen = _body_or_404(body_id)
-    report = annual_report.build(get_db(), _year_or_404(year), reader=me(), body=chosen)
-    return _page(report)
+    return _page(_body_report(year, body_id))
 
 
 def _page(report: annual_report.AnnualReport):
-    return render_template("reports/show.html", report=report, cell=cell_text)
+    address: dict[str, int] = {"year": report.fiscal_year}
+    if report.body is not None:
+        address["body_id"] = report.body.id
+    return render_template(
+        "reports/show.html",
+        report=report,
+        cell=cell_text,
+        render_chart=charts.render,
+        address=address,
+        prefix="reports.body_" if report.body is not None else "reports.install_",
+    )
+
+
+# --- Downloads ------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _install_report(year: int) -> annual_report.AnnualReport:
+    if not policy.can_see_install_report(me()):
+        abort(404)
+    return annual_report.build(get_db(), _year_or_404(year), reader=me())
+
+
+def _body_report(year: int, body_id: int) -> annual_report.AnnualReport:
+    chosen = _body_or_404(body_id)
+    return annual_report.build(get_db(), _year_or_404(year), reader=me(), body=chosen)
+
+
+def _file(content: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _stem(report: annual_report.AnnualReport) -> str:
+    """ASCII file names: report-2025 or report-2025-body-3."""
+    scope = f"-body-{report.body.id}" if report.body is not None else ""
+    return f"report-{report.fiscal_year}{scope}"
+
+
+def _workbook(report: annual_report.AnnualReport) -> Response:
+    title = f"{japanese_fiscal_year(report.fiscal_year, date_style())} {_('Fiscal-year report')}"
+    content = report_workbook.workbook(
+        report.tables,
+        title=f"{title}（{report.scope}）",
+        period=(report.first, report.last),
+        made_at=utcnow(),
+    )
+    return _file(content, XLSX, f"{_stem(report)}.xlsx")
+
+
+def _csv(report: annual_report.AnnualReport, table_key: str) -> Response:
+    table = next((t for t in report.tables if t.key == table_key), None)
+    if table is None:
+        abort(404)
+    content = report_workbook.csv_file(table)
+    return _file(content, "text/csv", f"{_stem(report)}-{table.key}.csv")
+
+
+@bp.route("/<int:year>/report.xlsx")
+@login_required
+def install_workbook(year: int):
+    return _workbook(_install_report(year))
+
+
+@bp.route("/<int:year>/<table_key>.csv")
+@login_required
+def install_csv(year: int, table_key: str):
+    return _csv(_install_report(year), table_key)
+
+
+@bp.route("/<int:year>/bodies/<int:body_id>/report.xlsx")
+@login_required
+def body_workbook(year: int, body_id: int):
+    return _workbook(_body_report(year, body_id))
+
+
+@bp.route("/<int:year>/bodies/<int:body_id>/<table_key>.csv")
+@login_required
+def body_csv(year: int, body_id: int, table_key: str):
+    return _csv(_body_report(year, body_id), table_key)
 
 
 def cell_text(value: Cell, kind: Kind) -> str:
