@@ -12,8 +12,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from renkei.services import spreadsheets
+from renkei.models import Body, Organisation
+from renkei.services import demo_history, spreadsheets
 from tests.blueprints.test_apportionment import hours  # noqa: F401 (the fixture)
 from tests.conftest import login
 from tests.helpers import person_by_email
@@ -70,7 +72,33 @@ def apportionment_csv(app, world, person) -> bytes:
     return client.get(f"/apportionment/report.csv?period=2026&person={person.id}").get_data()
 
 
-CHECKED = {"referrals.export", "polls.export", "apportionment.download"}
+def report_csvs(app, world) -> list[bytes]:
+    """The referrals' sources in the fiscal-year report of the demo's last year, for the
+    whole install and for the 支援会議 (a referral from the 地域包括 was taken to it)."""
+    with app.app_context():
+        demo_history.load(world)
+    centre = world.scalar(
+        select(Organisation).where(Organisation.name == "みどり町 地域包括支援センター")
+    )
+    centre.name = EVIL[0]  # a name as typed into the register of organisations
+    world.commit()
+    support = world.scalar(select(Body).where(Body.name == SUPPORT))
+    year = demo_history.year()
+    client = app.test_client()
+    login(client, "admin@example.jp")
+    install = client.get(f"/reports/{year}/referrals_by_source.csv").get_data()
+    login(client, "secretary@example.jp")
+    body = client.get(f"/reports/{year}/bodies/{support.id}/referrals_by_source.csv").get_data()
+    return [install, body]
+
+
+CHECKED = {
+    "referrals.export",
+    "polls.export",
+    "apportionment.download",
+    "reports.install_csv",
+    "reports.body_csv",
+}
 
 
 def test_every_csv_route_is_checked(app):
@@ -108,3 +136,9 @@ def test_the_poll_csv_neutralises_a_comment(app, world):
 def test_the_apportionment_csv_neutralises_a_name(app, world, hours):  # noqa: F811
     shown = cells(apportionment_csv(app, world, hours))
     assert "'" + EVIL[0] in shown and EVIL[0] not in shown
+
+
+def test_the_report_csvs_neutralise_an_organisations_name(app, world):
+    for data in report_csvs(app, world):
+        shown = cells(data)
+        assert "'" + EVIL[0] in shown and EVIL[0] not in shown

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from renkei.blueprints.common import get_or_404, me
+from renkei.blueprints.common import csv_response, get_or_404, me
 from renkei.blueprints.fields import whole_number
 from renkei.blueprints.templating import date_style
 from renkei.db import get_db, utcnow
@@ -140,10 +140,10 @@ def _stem(report: annual_report.AnnualReport) -> str:
 
 
 def _workbook(report: annual_report.AnnualReport) -> Response:
-    title = f"{japanese_fiscal_year(report.fiscal_year, date_style())} {_('Fiscal-year report')}"
+    fiscal_year = japanese_fiscal_year(report.fiscal_year, date_style())
     content = report_workbook.workbook(
         report.tables,
-        title=f"{title}（{report.scope}）",
+        title=f"{_('Fiscal-year report')}（{fiscal_year}・{report.scope}）",
         period=(report.first, report.last),
         made_at=utcnow(),
     )
@@ -154,8 +154,7 @@ def _csv(report: annual_report.AnnualReport, table_key: str) -> Response:
     table = next((t for t in report.tables if t.key == table_key), None)
     if table is None:
         abort(404)
-    content = report_workbook.csv_file(table)
-    return _file(content, "text/csv", f"{_stem(report)}-{table.key}.csv")
+    return csv_response(report_workbook.csv_file(table), f"{_stem(report)}-{table.key}.csv")
 
 
 @bp.route("/<int:year>/report.xlsx")

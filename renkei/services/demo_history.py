@@ -258,7 +258,7 @@ def _joint(h: _History, cases: dict[str, str]) -> None:
     day = day_in(h.year, 9, 3)
     cases["地域"] = h.case(day)
     joint = h.session(
-        "支援会議・協議体 9月合同会議", day, (time(14), time(16)), [SUPPORT, KYOGITAI]
+        "支援会議・協議体 9月共同開催", day, (time(14), time(16)), [SUPPORT, KYOGITAI]
     )
     h.item(joint, "地域の見守り活動の報告", KYOGITAI, Visibility.PUBLIC, 30)
     h.item(joint, "支援会議の開催状況", SUPPORT, Visibility.SESSION, 30)
