@@ -365,13 +365,17 @@ def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
         .order_by(Membership.id)
     ):
         terms[body_id].append((person_id, start, end))
-    presence: dict[int, dict[int, Presence]] = defaultdict(dict)
+    # Who was there, and who sent a proxy; absences are not fetched (most lines of a large
+    # year), since only those counted as present are counted.
+    there: dict[int, set[int]] = defaultdict(set)
+    proxied: dict[int, set[int]] = defaultdict(set)
+    counted_presences = [p for p in Presence if p.attended or p == Presence.PROXY]
     for session_id, person_id, state in db.execute(
         select(Attendance.session_id, Attendance.person_id, Attendance.presence).where(
-            Attendance.session_id.in_(in_year)
+            Attendance.session_id.in_(in_year), Attendance.presence.in_(counted_presences)
         )
     ):
-        presence[session_id][person_id] = Presence(state)
+        (there if Presence(state).attended else proxied)[session_id].add(person_id)
     tallies: dict[int, _Tally] = defaultdict(_Tally)
     monthly: dict[tuple[int, int], _Tally] = defaultdict(_Tally)
     for session_id, start_at, body_id in served:
@@ -385,13 +389,13 @@ def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
             and (last is None or last >= day)
             and (selection is None or person_id in selection)
         }
-        record = presence[session_id]
-        counted = {
-            p for p in voters if p in record and _counts(record[p], body.quorum_counts_proxy)
-        }
-        needed = (
-            len(voters) // 2 + 1 if selection is not None else quorum.required(body, len(voters))
-        )
+        present = there[session_id]
+        if body.quorum_counts_proxy:
+            present = present | proxied[session_id]
+        counted = voters & present
+        # Convened with selected members: a majority of them (as quorum.reckon counts).
+        chosen_few = selection is not None
+        needed = len(voters) // 2 + 1 if chosen_few else quorum.required(body, len(voters))
         tallies[body_id].add(len(counted), len(voters), needed)
         monthly[(body_id, _month_index(year, start_at))].add(len(counted), len(voters), needed)
     columns = [
@@ -440,10 +444,6 @@ def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
 
 def _average(tally: _Tally) -> float:
     return statistics.fmean(tally.rates)
-
-
-def _counts(state: Presence, proxies: bool) -> bool:
-    return state.attended or (proxies and state == Presence.PROXY)
 
 
 def _month_index(year: Year, moment: datetime) -> int:
