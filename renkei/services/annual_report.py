@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, case, distinct, func, select, true
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
@@ -205,6 +205,11 @@ class _Scope:
     def body_ids(self) -> list[int]:
         return [self.body.id] if self.body is not None else list(self.bodies)
 
+    def of_body(self, column: Any) -> Any:
+        """``column`` is the body's, for a body's report; no condition for the install's
+        (which would lead the database to read every year's rows of every body)."""
+        return column == self.body.id if self.body is not None else true()
+
     def name(self, body_id: int) -> str:
         return self.bodies[body_id].name
 
@@ -252,7 +257,7 @@ def _session_rows(scope: _Scope, by_body: bool) -> Select[Any]:
         return (
             select(session_bodies.c.body_id, rows.c.form, rows.c.status, func.count())
             .join(session_bodies, session_bodies.c.session_id == rows.c.session_id)
-            .where(session_bodies.c.body_id.in_(scope.body_ids()))
+            .where(scope.of_body(session_bodies.c.body_id))
             .group_by(session_bodies.c.body_id, rows.c.form, rows.c.status)
         )
     return select(rows.c.month, rows.c.form, rows.c.status, func.count()).group_by(
@@ -326,15 +331,16 @@ class _Tally:
 
 def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
     year, wanted = scope.year, scope.body_ids()
-    recorded = select(Attendance.session_id)
+    # EXISTS, not IN: the index on (session, person) answers it session by session.
+    recorded = select(Attendance.id).where(Attendance.session_id == MeetingSession.id).exists()
     served = db.execute(
         select(MeetingSession.id, MeetingSession.start_at, session_bodies.c.body_id)
         .join(session_bodies, session_bodies.c.session_id == MeetingSession.id)
         .where(
             year.holds(MeetingSession.start_at),
             MeetingSession.status == Status.HELD,
-            MeetingSession.id.in_(recorded),
-            session_bodies.c.body_id.in_(wanted),
+            recorded,
+            scope.of_body(session_bodies.c.body_id),
         )
     ).all()
     in_year = select(MeetingSession.id).where(
@@ -670,7 +676,7 @@ def _referrals(db: Session, scope: _Scope, _reader: Person) -> Part:
 
 def _issues(db: Session, scope: _Scope, _reader: Person) -> Part:
     year = scope.year
-    mine = LocalIssue.body_id.in_(scope.body_ids())
+    mine = scope.of_body(LocalIssue.body_id)
     figures: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
     raised = year.holds_day(LocalIssue.raised_on)
     resolved = LocalIssue.status.in_(RESOLVED) & year.holds_day(LocalIssue.status_on)
@@ -807,7 +813,7 @@ def _tasks(db: Session, scope: _Scope, _reader: Person) -> Part:
             func.sum(case((done, 1), else_=0)),
             func.sum(case((overdue, 1), else_=0)),
         )
-        .where(ActionItem.body_id.in_(scope.body_ids()), opened | done | overdue)
+        .where(scope.of_body(ActionItem.body_id), opened | done | overdue)
         .group_by(ActionItem.body_id)
     ).all()
     figures = {body_id: [a or 0, b or 0, c or 0] for body_id, a, b, c in rows}
