@@ -228,6 +228,8 @@ def test_an_empty_table_still_makes_a_sheet(ctx):
         "空"
     ]
     assert row_values(sheet, 2) == ["a", "b"] and sheet.auto_filter.ref == "A2:B2"
+    bare = read(build(Table(key="n", title="列なし", columns=[], rows=[])))["列なし"]
+    assert bare["A1"].value == "列なし" and bare.auto_filter.ref is None
 
 
 def test_csv_has_a_bom_crlf_headings_rows_and_the_total_last(ctx):
