@@ -197,8 +197,9 @@ def _table_sheet(sheet: Worksheet, table: Table) -> None:
     for values in table.rows:
         _row(sheet, row, layout, values, widths)
         row += 1
-    last_column = get_column_letter(len(layout))
-    sheet.auto_filter.ref = f"A{HEADING_ROW}:{last_column}{max(row - 1, HEADING_ROW)}"
+    if layout:  # a table without columns has nothing to filter
+        last_column = get_column_letter(len(layout))
+        sheet.auto_filter.ref = f"A{HEADING_ROW}:{last_column}{max(row - 1, HEADING_ROW)}"
     if table.total is not None:
         for cell in _row(sheet, row, layout, table.total, widths):
             cell.font, cell.border = BOLD, RULE

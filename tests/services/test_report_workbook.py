@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from renkei.services import report_workbook
 from renkei.services.report_tables import Column, Kind, Table
 
-MADE_AT = datetime(2026, 12, 3, 8, 34, tzinfo=UTC)  # 17:34 in Tokyo
-PERIOD = (date(2026, 4, 1), date(2027, 3, 31))
+MADE_AT = datetime(2025, 12, 3, 8, 34, tzinfo=UTC)  # 17:34 in Tokyo
+PERIOD = (date(2025, 4, 1), date(2026, 3, 31))
 FORMULA = '=HYPERLINK("http://example.com","x")'
 
 
@@ -50,7 +50,7 @@ def dated() -> Table:
     )
 
 
-def build(*tables: Table, title: str = "令和8年度 年度実績", made_at=MADE_AT) -> bytes:
+def build(*tables: Table, title: str = "令和7年度 年度実績", made_at=MADE_AT) -> bytes:
     return report_workbook.workbook(list(tables), title=title, period=PERIOD, made_at=made_at)
 
 
@@ -139,9 +139,9 @@ def test_dates_are_real_dates_with_the_wareki_beside_them(ctx):
 def test_a_moment_is_written_in_tokyo_time(ctx):
     table = Table(key="m", title="時刻", columns=[Column("日時", Kind.DATE)], rows=[[MADE_AT]])
     sheet = read(build(table))["時刻"]
-    assert sheet["A3"].value == datetime(2026, 12, 3, 17, 34)
+    assert sheet["A3"].value == datetime(2025, 12, 3, 17, 34)
     assert sheet["A3"].number_format == "yyyy/mm/dd hh:mm"
-    assert sheet["B3"].value == "令和8年12月3日"
+    assert sheet["B3"].value == "令和7年12月3日"
 
 
 def test_text_that_looks_like_a_formula_stays_text(ctx):
@@ -179,10 +179,10 @@ def test_the_cover_gives_the_period_in_both_calendars_and_when_it_was_made(ctx):
     assert cover["A1"].value == FORMULA and cover["A1"].data_type == "s"
     lines = {cover.cell(r, 1).value: cover.cell(r, 2).value for r in range(3, 7)}
     assert lines == {
-        "期間（和暦）": "令和8年4月1日～令和9年3月31日",
-        "期間（西暦）": "2026年4月1日～2027年3月31日",
-        "作成日時（和暦）": "令和8年12月3日 17:34（日本時間）",
-        "作成日時（西暦）": "2026年12月3日 17:34（日本時間）",
+        "期間（和暦）": "令和7年4月1日～令和8年3月31日",
+        "期間（西暦）": "2025年4月1日～2026年3月31日",
+        "作成日時（和暦）": "令和7年12月3日 17:34（日本時間）",
+        "作成日時（西暦）": "2025年12月3日 17:34（日本時間）",
     }
     assert row_values(cover, 8) == ["シート", "備考"]
     assert row_values(cover, 9) == ["会議体別の開催回数", "書面開催を含みます。"]
@@ -191,13 +191,13 @@ def test_the_cover_gives_the_period_in_both_calendars_and_when_it_was_made(ctx):
 
 def test_the_same_report_is_the_same_file_stamped_with_when_it_was_made(ctx):
     assert build(figures(), dated()) == build(figures(), dated())
-    later = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+    later = datetime(2025, 12, 4, 1, 0, tzinfo=UTC)
     other = build(figures(), dated(), made_at=later)
     assert other != build(figures(), dated())
     properties = read(other).properties
-    assert properties.created == properties.modified == datetime(2026, 12, 4, 1, 0)
+    assert properties.created == properties.modified == datetime(2025, 12, 4, 1, 0)
     with zipfile.ZipFile(io.BytesIO(other)) as archive:
-        assert {i.date_time for i in archive.infolist()} == {(2026, 12, 4, 10, 0, 0)}  # Tokyo
+        assert {i.date_time for i in archive.infolist()} == {(2025, 12, 4, 10, 0, 0)}  # Tokyo
 
 
 def test_control_characters_are_dropped_not_fatal(ctx):
@@ -228,6 +228,8 @@ def test_an_empty_table_still_makes_a_sheet(ctx):
         "空"
     ]
     assert row_values(sheet, 2) == ["a", "b"] and sheet.auto_filter.ref == "A2:B2"
+    bare = read(build(Table(key="n", title="列なし", columns=[], rows=[])))["列なし"]
+    assert bare["A1"].value == "列なし" and bare.auto_filter.ref is None
 
 
 def test_csv_has_a_bom_crlf_headings_rows_and_the_total_last(ctx):
@@ -264,4 +266,4 @@ def test_libreoffice_opens_the_workbook(ctx, tmp_path):
         timeout=120,
         capture_output=True,
     )
-    assert "令和8年度 年度実績" in (tmp_path / "report.csv").read_text("utf-8", errors="replace")
+    assert "令和7年度 年度実績" in (tmp_path / "report.csv").read_text("utf-8", errors="replace")
