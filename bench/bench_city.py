@@ -235,7 +235,7 @@ def build(app, scale: float, feed_target: int) -> dict:
                     "online_url": "",
                     "mode": "in_person",
                     "notes": "",
-                    "status": "held" if held else "scheduled",
+                    "status": "held" if held else "convened",
                     "sequence": 0,
                     "created_at": start - timedelta(days=30),
                     "updated_at": start - timedelta(days=30),
@@ -414,7 +414,7 @@ def feed_membership(plan, body_ids, now, target: int) -> list[int]:
 def item_visibility(position: int, confidentiality) -> Visibility:
     if position % 5 == 3 and confidentiality != Confidentiality.PUBLIC:
         return Visibility.CONFIDENTIAL
-    return Visibility.MEMBERS if position % 3 == 0 else Visibility.PUBLIC
+    return Visibility.BODY if position % 3 == 0 else Visibility.PUBLIC
 
 
 def is_held(start: datetime, now: datetime) -> bool:
@@ -452,11 +452,11 @@ def bulk_minutes(
         count += 1
         host = served[0]
         public = all(confidentiality[b] == Confidentiality.PUBLIC for b in served)
-        general = Visibility.PUBLIC if public else Visibility.MEMBERS
+        general = Visibility.PUBLIC if public else Visibility.BODY
         attendance = (
             Visibility.PUBLIC
             if confidentiality[host] == Confidentiality.PUBLIC
-            else Visibility.MEMBERS
+            else Visibility.BODY
         )
         sections = [
             (SectionKind.HEADER, None, None, general, "", f"- **日時**: {start:%Y-%m-%d}"),
@@ -474,7 +474,7 @@ def bulk_minutes(
                     PARAGRAPH,
                 )
             )
-        sections.append((SectionKind.DECISIONS, None, None, Visibility.MEMBERS, "", "- 了承"))
+        sections.append((SectionKind.DECISIONS, None, None, Visibility.BODY, "", "- 了承"))
         shaped = []
         for position, (kind, item, body, visibility, title, body_text) in enumerate(sections, 1):
             shaped.append(
@@ -485,6 +485,7 @@ def bulk_minutes(
                     visibility=visibility,
                     title=title,
                     text=body_text,
+                    case_number=None,
                 )
             )
             section_rows.append(
@@ -506,7 +507,10 @@ def bulk_minutes(
             section_id += 1
         digest = minutes_document.content_hash(
             SimpleNamespace(
-                minutes=SimpleNamespace(session_id=session_id), number=1, sections=shaped
+                minutes=SimpleNamespace(session_id=session_id),
+                number=1,
+                sections=shaped,
+                material_refs=[],
             )
         )
         minutes_rows.append({"id": minutes_id, "session_id": session_id, "created_at": end})
@@ -579,8 +583,11 @@ def realistic_minutes(app, db, session_id: int) -> int:
     with app.test_request_context():
         session = db.get(MeetingSession, session_id)
         secretary = db.scalar(select(Person).where(Person.email == SECRETARY))
+        # The replies as given before the session (a held session takes no more).
         for n, invitee in enumerate(scheduling.invitees(db, session)):
-            scheduling.set_reply(db, session, invitee.person, "attend" if n % 5 else "absent")
+            answer = Answer.ATTEND if n % 5 else Answer.ABSENT
+            db.add(Reply(session=session, person=invitee.person, answer=answer))
+        db.flush()
         version = minutes.open_minutes(db, session, by=secretary)
         for section in version.sections:
             if section.kind == SectionKind.ITEM:

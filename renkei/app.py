@@ -33,6 +33,7 @@ from renkei.blueprints import (
     polls,
     prints,
     referrals,
+    reports,
     sessions,
     tasks,
     templating,
@@ -116,6 +117,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         materials.bp,
         tasks.bp,
         referrals.bp,
+        reports.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -168,6 +170,7 @@ def _navigation() -> dict:
             "nav_audit": False,
             "nav_apportionment": False,
             "nav_referrals": False,
+            "nav_reports": False,
         }
     db = get_db()
     return {
@@ -176,6 +179,7 @@ def _navigation() -> dict:
         "nav_audit": not audit_service.scope_for(db, current_user).empty,
         "nav_apportionment": policy.can_see_apportionment(current_user, None),
         "nav_referrals": policy.can_record_referrals(current_user),
+        "nav_reports": policy.can_see_some_report(db, current_user),
     }
 
 

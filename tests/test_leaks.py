@@ -43,7 +43,7 @@ from renkei.models import (
 )
 from renkei.models import Role as TermRole
 from renkei.services import agenda, calendar, mail, minutes, policy, polls, scheduling
-from renkei.services.dates import in_tokyo, today, tokyo_to_utc
+from renkei.services.dates import fiscal_year_of, in_tokyo, today, tokyo_to_utc
 from renkei.services.demo import TERM_START
 from tests import leak_world
 from tests.conftest import login
@@ -63,6 +63,8 @@ from tests.leak_world import (
 from tests.sessions_helpers import COORDINATION, DAY, LAYER1, LAYER2, SUPPORT
 
 CLOSED = "非公開議題"  # what a closed item shows instead of its title (Japanese interface)
+REPORT_TABLES = ("sessions_by_body", "cases", "items_by_topic", "referrals_by_source")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # Calendar files: public titles only, whoever fetches them.
 CALENDAR_ENDPOINTS = {"calendar.feed", "calendar.invitation"}
@@ -117,6 +119,10 @@ def parameter_values(world: leak_world.LeakWorld) -> dict[str, list]:
         "referral_id": world.referral_ids,
         "case_number": world.case_numbers,
         "topic_id": world.topic_ids[:1],
+        # The fiscal-year report (年度実績): the year of the world's sessions, and a few of
+        # its tables (every table is read by test_no_report_output_names_a_closed_item).
+        "year": sorted({fiscal_year_of(today()), fiscal_year_of(DAY)}),
+        "table_key": list(REPORT_TABLES),
     }
 
 
@@ -350,6 +356,9 @@ def readable(text: str) -> str:
 
 def response_text(response) -> str:
     body = response.get_data().decode("utf-8", "replace")
+    if response.mimetype == XLSX:  # a workbook: the text of its XML parts, not the zip
+        with zipfile.ZipFile(io.BytesIO(response.get_data())) as book:
+            body = "\n".join(book.read(n).decode("utf-8", "replace") for n in book.namelist())
     headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
     return readable(headers + "\n" + body)
 
@@ -615,6 +624,60 @@ def test_a_poll_names_no_prepared_session_but_to_its_secretariat(app, client, wo
     assert leaked(page, PREPARED) == []
     login(client, "secretary@example.jp")  # positive control: the overlap is that session
     assert leak_world.PREPARED_TITLE in response_text(client.get(f"/polls/{poll.id}"))
+
+
+# --- The fiscal-year report ------------------------------------------------------------------
+
+
+def report_paths(world: leak_world.LeakWorld, keys: list[str]) -> list[str]:
+    """Every output of every report of the world's years: the page, the workbook and the
+    CSV of each table, for the whole install and for each body."""
+    paths = []
+    for year in parameter_values(world)["year"]:
+        bases = [f"/reports/{year}", *(f"/reports/{year}/bodies/{b}" for b in world.body_ids)]
+        for base in bases:
+            paths += [base, f"{base}/report.xlsx", *(f"{base}/{key}.csv" for key in keys)]
+    return paths
+
+
+@pytest.mark.parametrize("role_name", list(ROLES))
+def test_no_report_output_names_a_closed_item(role_name, app, client, world, leaky):
+    """The report counts closed items and cases; no page, workbook cell or CSV of it, for any
+    role, shows an item's title, a case number or a participant's name."""
+    from sqlalchemy import union
+
+    from renkei.models import AgendaItem, Referral
+    from renkei.services import annual_report
+
+    role = ROLES[role_name]
+    if role.email:
+        login(client, role.email)
+    numbers = set(
+        world.scalars(
+            union(
+                select(AgendaItem.case_number).where(AgendaItem.case_number.is_not(None)),
+                select(Referral.case_number),
+            )
+        )
+    )
+    assert numbers
+    canaries = set(NOT_PUBLIC) | set(PREPARED) | set(POLLS) | numbers
+    if role.email != leak_world.PARTICIPANT:  # the menu names whoever is logged in
+        canaries.add(person_by_email(world, leak_world.PARTICIPANT).name)  # 関係 五郎
+    admin = person_by_email(world, "admin@example.jp")
+    with app.app_context():
+        keys = [t.key for t in annual_report.build(world, DAY.year, reader=admin).tables]
+    failures, read = [], 0
+    for path in report_paths(leaky, keys):
+        response = client.get(path)
+        if response.status_code >= 500:
+            failures.append(f"{path} answered {response.status_code}")
+        read += response.status_code == 200
+        text = response_text(response)
+        failures += [f"{path} shows {c}" for c in sorted(leaked(text, canaries))]
+    assert not failures, "\n".join(failures)
+    # Positive control: the administrator and the secretariat read reports at all.
+    assert read > 0 or role_name not in ("admin", "secretary", "secretary.unpledged")
 
 
 # --- Feeds --------------------------------------------------------------------------------

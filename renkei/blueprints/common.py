@@ -1,7 +1,5 @@
 """Small helpers shared by the views."""
 
-import csv
-import io
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, render_template, url_for
@@ -11,7 +9,7 @@ from flask_wtf import FlaskForm
 from renkei.blueprints.templating import has_errors
 from renkei.db import get_db
 from renkei.links import Links
-from renkei.services import audit, policy
+from renkei.services import audit, policy, spreadsheets
 
 
 def get_or_404(model, object_id: int):
@@ -77,20 +75,16 @@ def session_access_or_404(session) -> policy.SessionAccess:
     return access
 
 
-def spreadsheet_cell(value):
-    """A cell a spreadsheet will not run as a formula (a title may start with "=")."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def csv_download(rows, filename: str, encoding: str = spreadsheets.UTF8) -> Response:
+    """A CSV file for Excel (services/spreadsheets.py: no cell taken for a formula)."""
+    return csv_response(spreadsheets.encode_csv(rows, encoding), filename, encoding)
 
 
-def csv_download(rows, filename: str) -> Response:
-    """A CSV file for Excel: UTF-8 with a BOM (so Japanese Windows does not read it as
-    Shift_JIS), no cell taken for a formula, kept by no cache."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([[spreadsheet_cell(value) for value in row] for row in rows])
-    response = Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv")
+def csv_response(data: bytes, filename: str, encoding: str = spreadsheets.UTF8) -> Response:
+    """A CSV file already encoded by services/spreadsheets.py, kept by no cache."""
+    charset = "Shift_JIS" if encoding == spreadsheets.CP932 else "utf-8"
+    response = Response(data, mimetype="text/csv")
+    response.headers["Content-Type"] = f"text/csv; charset={charset}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,7 +6,6 @@ viewer may not see is not found (404), never an empty page.
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -27,7 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import Length
 
-from renkei.blueprints.common import me, render_form, require, spreadsheet_cell
+from renkei.blueprints.common import csv_download, me, render_form, require
 from renkei.blueprints.fields import (
     CheckboxesField,
     DateField,
@@ -49,7 +48,7 @@ from renkei.i18n import format_tokyo
 from renkei.i18n import gettext as _
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Consent, MeetingSession, Organisation, Person, ReferralStatus, Topic
-from renkei.services import audit, case_numbers, policy, referrals
+from renkei.services import audit, case_numbers, policy, referrals, spreadsheets
 from renkei.services.dates import fiscal_year_of, today
 from renkei.services.errors import Forbidden, NotFound
 from renkei.services.organisations import list_organisations
@@ -186,15 +185,9 @@ def index():
 def export():
     db = get_db()
     found = referrals.list_referrals(db, me(), _filters())
-    rows = [[spreadsheet_cell(v) for v in row] for row in referrals.csv_rows(found)]
-    encoding = "cp932" if request.args.get("encoding") == "cp932" else "utf-8"
+    encoding = spreadsheets.CP932 if request.args.get("encoding") == "cp932" else spreadsheets.UTF8
     referrals.record_export(db, me(), len(found))
-    response = Response(referrals.encode_csv(rows, encoding), mimetype="text/csv")
-    charset = "Shift_JIS" if encoding == "cp932" else "utf-8"
-    response.headers["Content-Type"] = f"text/csv; charset={charset}"
-    response.headers["Content-Disposition"] = 'attachment; filename="referrals.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(referrals.csv_rows(found), "referrals.csv", encoding)
 
 
 def _fill_choices(form: ReferralForm) -> None:

@@ -29,8 +29,6 @@ from renkei.models import (
     OrganisationKind,
     Person,
     Pledge,
-    Post,
-    Programme,
     Reply,
     Role,
     SectionKind,
@@ -40,6 +38,7 @@ from renkei.services import (
     agenda,
     attendance,
     convening,
+    demo_history,
     demo_materials,
     local_issues,
     mail,
@@ -294,6 +293,7 @@ def load(db: Session, *, sessions: bool = True) -> None:
     _load_register(db)
     if sessions:
         _load_sessions(db)
+        demo_history.load(db)  # last fiscal year, for the report (年度実績)
 
 
 def _load_register(db: Session) -> None:
@@ -622,13 +622,7 @@ def _attendance(db: Session, past: MeetingSession, secretary: Person) -> None:
         else:
             lines.append(attendance.LineData(line.person.id, "absent"))
     attendance.save_record(db, past, lines, by=secretary, shown=secret)
-    both = db.scalar(select(Person).where(Person.email == "member.both@example.jp"))
-    for programme, title in (
-        (Programme.LIVELIHOOD, "相談支援員"),
-        (Programme.CARE_INSURANCE, "生活支援コーディネーター"),
-    ):
-        db.add(Post(person=both, programme=programme, title=title, start_on=TERM_START))
-    db.flush()
+    demo_history.two_posts(db)
 
 
 def _mail_context() -> tuple[Links, str]:

@@ -976,3 +976,46 @@ def can_record_referrals(person: Person) -> bool:
 
 def can_manage_topics(person: Person) -> bool:
     return person.is_admin
+
+
+# --- The fiscal-year report (年度実績) --------------------------------------------------------
+
+
+def can_see_install_report(person: Person) -> bool:
+    """The whole install's figures: administrators only (closed bodies appear as counts)."""
+    return person.is_admin
+
+
+def can_see_body_report(db: Session, person: Person, body: Body) -> bool:
+    """A body's figures: its secretariat and chair; for a body without a duty of secrecy,
+    its current members too. A 支援会議's figures (how many cases, when) are the
+    secretariat's and the chair's to report, not every member's; an administrator reads
+    them only as counts in the whole install's report. Anyone else: the report does not
+    exist (404)."""
+    roles = _current_roles(db, person.id, today())
+    if body.id in roles.get(Role.SECRETARY, set()) | roles.get(Role.CHAIR, set()):
+        return True
+    if body.has_duty_of_secrecy:
+        return False
+    return any(body.id in roles.get(role, set()) for role in ENTITLED_ROLES)
+
+
+def report_body_ids(db: Session, person: Person, bodies: Iterable[Body]) -> list[int]:
+    """The bodies of ``bodies`` whose report ``person`` may read (``can_see_body_report``)."""
+    return [body.id for body in bodies if can_see_body_report(db, person, body)]
+
+
+def can_see_some_report(db: Session, person: Person) -> bool:
+    """The menu's 「年度実績」: an administrator, or someone who may read a body's report."""
+    if can_see_install_report(person):
+        return True
+    roles = _current_roles(db, person.id, today())
+    if roles.get(Role.SECRETARY) or roles.get(Role.CHAIR):
+        return True  # no query: the menu asks on every page
+    body_ids: set[int] = set()
+    for role in ENTITLED_ROLES:
+        body_ids |= roles.get(role, set())
+    if not body_ids:
+        return False
+    bodies = db.scalars(select(Body).where(Body.id.in_(body_ids)))
+    return bool(report_body_ids(db, person, bodies))

@@ -7,8 +7,6 @@ filtered in SQL. Each change is a line of the referral's history (``ReferralEven
 entry of the audit log; neither holds the note's text, only which fields changed.
 """
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -509,16 +507,6 @@ def csv_rows(referrals: Iterable[Referral]) -> list[list[object]]:
             ]
         )
     return rows
-
-
-def encode_csv(rows: Iterable[Iterable[object]], encoding: str = "utf-8") -> bytes:
-    """The CSV file: UTF-8 with a BOM (Excel then reads Japanese right), or CP932 for older
-    systems, where a character CP932 lacks becomes "?" rather than an error."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    if encoding == "cp932":
-        return buffer.getvalue().encode("cp932", errors="replace")
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 def record_export(db: Session, by: Person, count: int) -> None:

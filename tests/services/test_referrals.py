@@ -18,7 +18,7 @@ from renkei.models import (
     Topic,
     Visibility,
 )
-from renkei.services import policy, referrals
+from renkei.services import policy, referrals, spreadsheets
 from renkei.services.dates import fiscal_year_of, today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 from tests.helpers import count, counting
@@ -296,9 +296,9 @@ def test_the_list_filters(world):
 def test_csv_is_utf8_with_bom_or_cp932_with_replacements(world):
     refer(world, note="𠮷野家の近く ①")
     rows = referrals.csv_rows(referrals.list_referrals(world, person(world, "secretary")))
-    utf8 = referrals.encode_csv(rows)
+    utf8 = spreadsheets.encode_csv(rows)
     assert utf8.startswith(b"\xef\xbb\xbf") and "𠮷野家".encode() in utf8
-    cp932 = referrals.encode_csv(rows, "cp932")
+    cp932 = spreadsheets.encode_csv(rows, "cp932")
     text = cp932.decode("cp932")
     assert "?野家の近く ①" in text and "自立相談支援センター" in text
 
