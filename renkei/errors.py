@@ -6,6 +6,7 @@ from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 from renkei.i18n import gettext as _
+from renkei.services.disk import DISK_FULL, is_disk_full
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 
@@ -39,6 +40,10 @@ def _domain_error(error: DomainError):
 
 
 def _http_error(error: HTTPException):
+    if isinstance(error, exceptions.InternalServerError) and is_disk_full(error.original_exception):
+        # The database or a file could not be written: say so, rather than "try again"
+        # (503: the server, not the request, is at fault; a load balancer may act on it).
+        return _page(503, _("Nothing has been saved"), str(DISK_FULL))
     messages = {
         400: (_("Bad request"), _("The request could not be understood. Nothing has been saved.")),
         403: (_("Not allowed"), _("You do not have permission for this page or action.")),
