@@ -6,6 +6,7 @@ at the storage boundary that raises ENOSPC (or the database's "disk is full").""
 import errno
 import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import psycopg.errors
@@ -221,3 +222,27 @@ def test_a_key_that_cannot_be_written_leaves_no_key_file(tmp_path, monkeypatch):
     app = create_app({"DATABASE_URL": "sqlite://"}, instance_path=str(instance))
     assert len(app.config["SECRET_KEY"]) == 64
     assert (instance / "secret_key").read_text() == app.config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("written", [True, False], ids=["complete", "disk-full"])
+def test_the_printed_pg_dump_line_leaves_a_dump_only_when_complete(tmp_path, written):
+    """pg_dump writes its file as it goes: the line `backup` prints renames it into place only
+    when pg_dump succeeded, and removes what a failed one wrote (a fake pg_dump here)."""
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    fake = bin_folder / "pg_dump"
+    # Writes part of a dump to --file, then succeeds or fails as pg_dump does on ENOSPC.
+    fake.write_text(
+        "#!/bin/sh\nfor a; do case $a in --file=*) f=${a#--file=};; esac; done\n"
+        f'printf PGDMP > "$f"\nexit {0 if written else 1}\n'
+    )
+    fake.chmod(0o755)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    commands = backup.postgresql_commands("postgresql+psycopg://r@db/renkei", folder / "r.dump")
+    env = {**os.environ, "PATH": f"{bin_folder}:{os.environ['PATH']}"}
+
+    done = subprocess.run(["sh", "-c", commands.dump], env=env, check=False)
+
+    assert (done.returncode == 0) is written
+    assert sorted(p.name for p in folder.iterdir()) == (["r.dump"] if written else [])

@@ -208,14 +208,21 @@ def libpq_url(database_url: str) -> str:
 def postgresql_commands(
     database_url: str, destination: str | os.PathLike[str], *, now: datetime | None = None
 ) -> PostgresqlCommands:
-    """The pg_dump command that writes a backup to ``destination`` (a file, or a folder for
-    a dated ``renkei-YYYYMMDD-HHMMSS.dump``), and the pg_restore command that loads it back
-    into the same database, replacing what is there."""
+    """The pg_dump command (a shell line) that writes a backup to ``destination`` (a file,
+    or a folder for a dated ``renkei-YYYYMMDD-HHMMSS.dump``), and the pg_restore command that
+    loads it back into the same database, replacing what is there."""
     url = shlex.quote(libpq_url(database_url))
     path = destination_path(destination, now, POSTGRESQL_SUFFIX)
     file = shlex.quote(str(path))
+    # pg_dump writes its file as it goes: on a full disk it would leave a truncated dump under
+    # the backup's name. Written under a temporary name, renamed only when complete, removed
+    # when not (and the status stays a failure, for cron).
+    partial = shlex.quote(f"{path}.partial")
     return PostgresqlCommands(
         path=path,
-        dump=f"pg_dump --format=custom --file={file} {url}",
+        dump=(
+            f"pg_dump --format=custom --file={partial} {url} && mv {partial} {file} "
+            f"|| {{ rm -f {partial}; false; }}"
+        ),
         restore=f"pg_restore --clean --if-exists --no-owner --dbname={url} {file}",
     )
