@@ -33,9 +33,14 @@ def arguments(description: str, *, databases: tuple[str, ...]) -> argparse.Names
     )
     choices = (*databases, "both") if len(databases) > 1 else databases
     parser.add_argument(
-        "--database", choices=choices, default=choices[-1], help="default: %(default)s"
+        "--database",
+        choices=choices,
+        help=f"default: {choices[-1]}; with --short, {choices[0]} (CI's time budget)",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.database is None:
+        args.database = choices[0] if args.short else choices[-1]
+    return args
 
 
 def wanted(args: argparse.Namespace, database: str) -> bool:
