@@ -256,7 +256,8 @@ def first_difference(a: bytes, b: bytes) -> str:
     at = next(
         (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
     )
-    return f"    first difference at byte {at}:\n    {a[at - 80 : at + 80]!r}\n    {b[at - 80 : at + 80]!r}"
+    around = slice(max(at - 80, 0), at + 80)
+    return f"    first difference at byte {at}:\n    {a[around]!r}\n    {b[around]!r}"
 
 
 def main() -> int:

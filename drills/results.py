@@ -11,6 +11,7 @@ import argparse
 import os
 import platform
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +23,15 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _stop(_signal, _frame) -> None:
+    raise SystemExit(143)
+
+
+# A drill ended with SIGTERM (run_all's time limit, CI) unwinds: its finally blocks stop the
+# servers and clusters it started and unmount what it mounted.
+signal.signal(signal.SIGTERM, _stop)
 RESULTS_TITLE = "# Fault drills: results"
 
 
