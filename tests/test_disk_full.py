@@ -95,6 +95,41 @@ def test_a_page_whose_writes_the_database_refuses_says_the_disk_is_full(
     assert client.get("/login").status_code == 200
 
 
+def test_a_commit_the_disk_refuses_answers_503_and_the_next_request_is_served(
+    app, as_secretary, world
+):
+    """The commit itself fails (SQLite's write-ahead log cannot grow): the error page is
+    drawn for the logged-in person from a session rolled back, not from the failed one."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    session = make_session(world, LAYER1)
+    engine = app.extensions["renkei.engine"]
+
+    inserted = []
+
+    def note(_conn, _cursor, statement, *_args):
+        inserted.append(statement.startswith("INSERT INTO materials "))
+
+    def refuse(_conn):  # the commit of the upload, not of the form's page before it
+        if any(inserted):
+            if engine.dialect.name == "postgresql":
+                raise psycopg.errors.DiskFull("could not write to file: No space left on device")
+            raise sqlite3.OperationalError("database or disk is full")
+
+    event.listen(engine, "before_cursor_execute", note)
+    event.listen(engine, "commit", refuse)
+    try:
+        response = upload(as_secretary, session, PDF, "資料.pdf")
+    finally:
+        event.remove(engine, "commit", refuse)
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert response.status_code == 503
+    assert FULL in response.get_data(as_text=True)
+    world.expire_all()
+    assert count(world, Material) == 0
+    assert as_secretary.get(f"/sessions/{session.id}").status_code == 200
+
+
 # --- Stored feeds -------------------------------------------------------------------------
 
 
