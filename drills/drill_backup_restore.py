@@ -364,9 +364,10 @@ def drill(report: results.Report, database: str, short: bool) -> None:
         report.check(
             not writers.errors, f"{database}: the writers saw no error {writers.errors[:3]}"
         )
+        during = sum(1 for w in writers.writes if w.sent < ended and (w.acked or ended) >= began)
         report.say(
-            f"  {database}: {len(writers.writes)} replies posted while the backup was taken "
-            f"({ended - began:.2f} s for the backup)"
+            f"  {database}: {len(writers.writes)} replies posted in all, {during} of them while "
+            f"the backup was taken ({ended - began:.2f} s, the command's start-up included)"
         )
         check_moment(report, writers, stored, began, ended)
 
