@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app renkei
 CATALOG := renkei/translations/ja/LC_MESSAGES/messages
 NPM ?= npm
 
-.PHONY: run test lint format deadcode translations messages clean constraints
+.PHONY: run test lint format deadcode translations messages clean constraints drills
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test: $(TESTING) translations node_modules/.installed
 	$(BIN)/mypy renkei
 	$(BIN)/vulture
 	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
+
+# The fault drills' short versions (drills/README.md): a crash, a database restart, a mail
+# outage, a full disk, a restore, the clock. Some need root (a mount) or PostgreSQL's binaries.
+drills: $(TESTING) translations
+	$(BIN)/python drills/run_all.py $(DRILLS)
 
 format: $(TESTING)
 	$(BIN)/ruff check --fix .

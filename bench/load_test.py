@@ -357,6 +357,11 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
                         description=f"- 資料{n}を確認する\n- 意見交換",
                     ),
                     by=by,
+                    # A session in the past is held from its creation: its agenda is set up
+                    # as a correction (renkei.services.agenda.correction_reason).
+                    correction=agenda.Correction("負荷試験の準備")
+                    if created.status == "held"
+                    else None,
                 )
             return created
 
@@ -378,6 +383,14 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
         for n, (title, weeks, serves, host, its) in enumerate(upcoming_spec):
             day = today() + timedelta(days=7 * weeks + n)
             upcoming.append(session(title, day, serves, host, its))
+        # Members see a session once it is convened. The notices' mail is not what the load
+        # test is about: the sessions are marked convened as if their notices had been sent.
+        from renkei.db import utcnow
+        from renkei.models.sessions import Status
+
+        for created in upcoming:
+            created.status = Status.CONVENED
+            created.convened_at = utcnow()
         held_spec = [
             ("負荷試験 合同会議（前週）", [0, 2], 0, items[0] + items[2]),
             ("負荷試験 支援調整会議（前週）", [1], 1, items[1]),
@@ -438,13 +451,14 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
 
 
 class Server:
-    def __init__(self, url: str, workers: int, folder: Path):
+    def __init__(self, url: str, workers: int, folder: Path, audit_key: str | None = None):
         self.port = free_port()
         self.folder = folder
         self.log = folder / "gunicorn.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
         # Given, not generated: the check after the run verifies the audit log with it.
-        self.audit_key = secrets.token_hex(32)
+        # The dataset's entries are sealed with the setup's key (setup_audit_key).
+        self.audit_key = audit_key or secrets.token_hex(32)
         env.update(
             DATABASE_URL=url,
             SECRET_KEY=secrets.token_hex(32),

@@ -25,11 +25,14 @@ def _secret_key(instance_path: Path) -> str:
         return key
     key_file = instance_path / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_hex(32)
-    key_file.touch(mode=0o600)
-    key_file.write_text(key)
-    return key
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        # An empty file (left by a version that wrote it in place on a full disk) is no
+        # key: never sign sessions with "".
+        key_file.unlink(missing_ok=True)
+    # Written whole or not at all: a full disk must not leave an empty key behind.
+    return _generate(key_file).strip()
 
 
 def _audit_key(instance_path: Path) -> str:

@@ -1,11 +1,14 @@
 """Error pages in the reader's language, never a stack trace."""
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 from renkei.i18n import gettext as _
+from renkei.services.disk import DISK_FULL, is_disk_full
 from renkei.services.errors import DomainError, Forbidden, NotFound
 
 
@@ -39,6 +42,11 @@ def _domain_error(error: DomainError):
 
 
 def _http_error(error: HTTPException):
+    if isinstance(error, exceptions.InternalServerError) and is_disk_full(error.original_exception):
+        # The database or a file could not be written: say so, rather than "try again"
+        # (503: the server, not the request, is at fault; a load balancer may act on it).
+        _forget_writes()
+        return _page(503, _("Nothing has been saved"), str(DISK_FULL))
     messages = {
         400: (_("Bad request"), _("The request could not be understood. Nothing has been saved.")),
         403: (_("Not allowed"), _("You do not have permission for this page or action.")),
@@ -56,3 +64,16 @@ def _http_error(error: HTTPException):
     # The error's own headers (Allow on a 405, Retry-After, …) stay; the page is ours.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return page, status, headers
+
+
+def _forget_writes() -> None:
+    """Roll back the request's session before the error page reads from it (the menu asks
+    for the reader's roles): after a commit that failed it refuses every query until then.
+    If even that fails, the page is drawn for an anonymous reader, asking nothing."""
+    db = g.get("db_session")
+    if db is None:
+        return
+    try:
+        db.rollback()
+    except SQLAlchemyError:
+        g._login_user = AnonymousUserMixin()

@@ -338,7 +338,11 @@ def test_postgresql_prints_pg_dump_and_exits_2(tmp_path):
     assert result.exit_code == 2
     url = "postgresql://renkei@db.example.jp:5433/renkei"
     lines = [line.strip() for line in result.output.splitlines()]
-    assert f"pg_dump --format=custom --file={target} {url}" in lines
+    partial = f"{target}.partial"
+    assert (
+        f"pg_dump --format=custom --file={partial} {url} && mv {partial} {target} "
+        f"|| {{ rm -f {partial}; false; }}"
+    ) in lines
     assert f"pg_restore --clean --if-exists --no-owner --dbname={url} {target}" in lines
     assert "s3cret-pw" not in result.output and "backup written" not in result.output
     assert not target.exists()
@@ -346,7 +350,8 @@ def test_postgresql_prints_pg_dump_and_exits_2(tmp_path):
     into_folder = run_backup(app, tmp_path)
     assert into_folder.exit_code == 2
     assert re.search(
-        rf"pg_dump --format=custom --file={tmp_path}/renkei-\d{{8}}-\d{{6}}\.dump {url}\n",
+        rf"pg_dump --format=custom --file=(?P<file>{tmp_path}/renkei-\d{{8}}-\d{{6}}\.dump)"
+        rf"\.partial {url} && mv (?P=file)\.partial (?P=file) ",
         into_folder.output,
     )
 
@@ -357,7 +362,9 @@ def test_pg_commands_quote_the_url_and_leave_out_every_password():
         "/backups/renkei.dump",
     )
     assert commands.dump == (
-        "pg_dump --format=custom --file=/backups/renkei.dump "
-        "'postgresql://ren%20kei@db/renkei?sslmode=require'"
+        "pg_dump --format=custom --file=/backups/renkei.dump.partial "
+        "'postgresql://ren%20kei@db/renkei?sslmode=require' "
+        "&& mv /backups/renkei.dump.partial /backups/renkei.dump "
+        "|| { rm -f /backups/renkei.dump.partial; false; }"
     )
     assert "pw" not in commands.restore.replace("pg_restore", "")

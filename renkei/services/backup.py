@@ -25,7 +25,9 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy.engine import make_url
 
+from renkei.i18n import lazy_gettext as _l
 from renkei.services.dates import TOKYO
+from renkei.services.disk import is_disk_full
 
 SQLITE_SUFFIX = ".sqlite3"
 POSTGRESQL_SUFFIX = ".dump"
@@ -101,6 +103,22 @@ def backup_sqlite(
     if target.exists() and not force:
         raise BackupError(f"{target} exists; give --force to overwrite it")
 
+    try:
+        _write(source, target, force=force)
+    except (OSError, sqlite3.Error) as error:
+        if not is_disk_full(error):
+            raise
+        raise BackupError(
+            _l(
+                "The backup could not be written because the disk of %(folder)s is full. "
+                "Nothing was left behind; free some space and run it again.",
+                folder=str(target.parent),
+            )
+        ) from error
+    return Backup(target, target.stat().st_size)
+
+
+def _write(source: Path, target: Path, *, force: bool) -> None:
     handle, temporary_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
@@ -111,7 +129,6 @@ def backup_sqlite(
         _put_in_place(temporary, target, force=force)
     finally:
         temporary.unlink(missing_ok=True)
-    return Backup(target, target.stat().st_size)
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -191,14 +208,21 @@ def libpq_url(database_url: str) -> str:
 def postgresql_commands(
     database_url: str, destination: str | os.PathLike[str], *, now: datetime | None = None
 ) -> PostgresqlCommands:
-    """The pg_dump command that writes a backup to ``destination`` (a file, or a folder for
-    a dated ``renkei-YYYYMMDD-HHMMSS.dump``), and the pg_restore command that loads it back
-    into the same database, replacing what is there."""
+    """The pg_dump command (a shell line) that writes a backup to ``destination`` (a file,
+    or a folder for a dated ``renkei-YYYYMMDD-HHMMSS.dump``), and the pg_restore command that
+    loads it back into the same database, replacing what is there."""
     url = shlex.quote(libpq_url(database_url))
     path = destination_path(destination, now, POSTGRESQL_SUFFIX)
     file = shlex.quote(str(path))
+    # pg_dump writes its file as it goes: on a full disk it would leave a truncated dump under
+    # the backup's name. Written under a temporary name, renamed only when complete, removed
+    # when not (and the status stays a failure, for cron).
+    partial = shlex.quote(f"{path}.partial")
     return PostgresqlCommands(
         path=path,
-        dump=f"pg_dump --format=custom --file={file} {url}",
+        dump=(
+            f"pg_dump --format=custom --file={partial} {url} && mv {partial} {file} "
+            f"|| {{ rm -f {partial}; false; }}"
+        ),
         restore=f"pg_restore --clean --if-exists --no-owner --dbname={url} {file}",
     )

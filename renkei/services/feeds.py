@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
@@ -27,6 +27,7 @@ from renkei.models import (
 )
 from renkei.models.people import new_login_token
 from renkei.services import calendar, policy, scheduling
+from renkei.services.disk import is_disk_full
 
 # Past sessions stay in the feed for a year; every future one is in it.
 HISTORY = timedelta(days=365)
@@ -113,7 +114,8 @@ def gzipped(
     db: Session, person: Person, current: FeedVersion, *, links: Links, sender: str, name: str
 ) -> bytes:
     """The feed for ``current``, gzipped: the stored copy while the version stands, else
-    built, stored and returned. Two requests building at once both answer; one copy stays."""
+    built, stored and returned. Two requests building at once both answer; one copy stays.
+    When the copy cannot be stored (a full disk), the feed is returned all the same."""
     copy = db.get(FeedCopy, person.id)
     if copy is not None and copy.etag == current.etag:
         return copy.gzipped
@@ -127,6 +129,10 @@ def gzipped(
                 copy.etag, copy.gzipped, copy.built_at = current.etag, data, utcnow()
     except IntegrityError:
         pass  # another request stored its copy first: the same feed
+    except OperationalError as error:
+        # The copy only spares the next poll the work: on a full disk the feed still answers.
+        if not is_disk_full(error):
+            raise
     return data
 
 

@@ -35,6 +35,7 @@ from renkei.models import (
 from renkei.models.materials import MATERIAL_TITLE_LENGTH, Material, MaterialVersion
 from renkei.services import audit, pdf_tools, policy, prints
 from renkei.services.dates import in_tokyo, today
+from renkei.services.disk import refused_when_full
 from renkei.services.errors import DomainError, Forbidden, NotFound
 from renkei.services.material_store import MaterialStore, TooLarge
 from renkei.services.material_types import check_file
@@ -203,7 +204,9 @@ def _new_version(
         )
     checked = check_file(file.stream, file.filename)
     try:
-        sha256, stored = store.put(file.stream, max_bytes=limits.file_bytes)
+        # A full disk: the store has removed its temporary file; no row is written.
+        with refused_when_full("file"):
+            sha256, stored = store.put(file.stream, max_bytes=limits.file_bytes)
     except TooLarge:
         raise DomainError(_too_large(limits.file_bytes), "file") from None
     return MaterialVersion(

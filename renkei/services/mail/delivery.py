@@ -228,8 +228,12 @@ class _Transport:
         outbox.mkdir(parents=True, exist_ok=True)
         target = outbox / f"{message.id}-{message.kind}.eml"
         partial = target.with_suffix(".eml.partial")
-        partial.write_bytes(message.content)
-        os.replace(partial, target)
+        try:
+            partial.write_bytes(message.content)
+            os.replace(partial, target)
+        except OSError:
+            partial.unlink(missing_ok=True)  # a full disk: no half-written message left
+            raise
 
     def _drop(self) -> None:
         if self.smtp is not None:
