@@ -20,6 +20,7 @@ _.login_message
 _.login_message_category
 _.session_protection
 _.get_id  # Flask-Login's user protocol (renkei/models/people.py)
+_._login_user  # Flask-Login's current user on g (renkei/errors.py sets it)
 _.version_string  # Click: `renkei --version` (renkei/cli.py)
 Meta  # WTForms form options (renkei/blueprints/fields.py)
 _.validate_item_ids  # WTForms runs validate_<field> methods (renkei/blueprints/attendance.py)

@@ -55,6 +55,7 @@ from bench.common import fresh_app  # noqa: E402
 from bench.load_test import Postgres, pg_bin  # noqa: E402
 from renkei.models import Body, MailMessage, MailStatus  # noqa: E402
 from renkei.services import demo, mail  # noqa: E402
+from renkei.services.dates import today  # noqa: E402
 from renkei.services.mail import delivery  # noqa: E402
 from tests.smtp import SmtpServer  # noqa: E402
 
@@ -141,7 +142,7 @@ def session_form(app, title: str, day: date, start: str, end: str) -> dict:
 
 def outage_traffic(app, secretary, plan: Plan) -> tuple[list[int], list[int]]:
     """Schedule and convene sessions, change some, cancel others; (all ids, cancelled)."""
-    first = date.today() + timedelta(days=30)
+    first = today() + timedelta(days=30)
     sessions, forms = [], {}
     for n in range(plan.sessions):
         form = session_form(app, f"訓練 第{n + 1}回", first + timedelta(days=n), "14:00", "16:00")
@@ -439,7 +440,7 @@ def main() -> int:
         section = [
             f"## {TITLE}",
             "",
-            f"{date.today().isoformat()}, {'--short' if args.short else 'full'} run; "
+            f"{today().isoformat()}, {'--short' if args.short else 'full'} run; "
             f"{machine(databases)}.",
             "",
             "SMTP refused connections while sessions were convened, moved and cancelled "
