@@ -1,7 +1,9 @@
 """Error pages in the reader's language, never a stack trace."""
 
-from flask import Flask, render_template
+from flask import Flask, Response, current_app, g, make_response, render_template
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +18,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(NotFound, lambda _e: _http_error(exceptions.NotFound()))
     app.register_error_handler(Forbidden, lambda _e: _http_error(exceptions.Forbidden()))
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(OperationalError, database_unavailable)
 
 
 def _page(status: int, title: str, message: str):
@@ -56,3 +59,29 @@ def _http_error(error: HTTPException):
     # The error's own headers (Allow on a 405, Retry-After, …) stay; the page is ours.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return page, status, headers
+
+
+# Seconds a browser or proxy is told to wait before trying again after a 503.
+RETRY_AFTER = 10
+
+
+def database_unavailable(error: OperationalError) -> Response:
+    """The database did not answer (restarting, unreachable, SQLite locked too long): a 503
+    page that says so, a line in the log rather than a traceback (the cause is outside the
+    app), and the request's writes rolled back (status >= 400). The page asks the database
+    nothing: the visitor is drawn as anonymous, so no login is looked up."""
+    first_line = (str(error.orig).strip().splitlines() or [""])[0]
+    current_app.logger.warning("database unavailable: %s", first_line)
+    g._login_user = AnonymousUserMixin()
+    page, status = _page(
+        503,
+        _("Temporarily unavailable"),
+        _(
+            "The database is not answering at the moment. What you sent has not been saved. "
+            "Wait a little and try again."
+        ),
+    )
+    response = make_response(page, status)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response

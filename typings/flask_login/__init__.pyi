@@ -21,6 +21,10 @@ class UserMixin:
     def __eq__(self, other: object) -> bool: ...
     def __ne__(self, other: object) -> bool: ...
 
+class AnonymousUserMixin:
+    @property
+    def is_authenticated(self) -> bool: ...
+
 class LoginManager:
     login_view: str | None
     login_message: str
