@@ -357,6 +357,11 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
                         description=f"- 資料{n}を確認する\n- 意見交換",
                     ),
                     by=by,
+                    # A session in the past is held from its creation: its agenda is set up
+                    # as a correction (renkei.services.agenda.correction_reason).
+                    correction=agenda.Correction("負荷試験の準備")
+                    if created.status == "held"
+                    else None,
                 )
             return created
 
@@ -378,6 +383,14 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
         for n, (title, weeks, serves, host, its) in enumerate(upcoming_spec):
             day = today() + timedelta(days=7 * weeks + n)
             upcoming.append(session(title, day, serves, host, its))
+        # Members see a session once it is convened. The notices' mail is not what the load
+        # test is about: the sessions are marked convened as if their notices had been sent.
+        from renkei.db import utcnow
+        from renkei.models.sessions import Status
+
+        for created in upcoming:
+            created.status = Status.CONVENED
+            created.convened_at = utcnow()
         held_spec = [
             ("負荷試験 合同会議（前週）", [0, 2], 0, items[0] + items[2]),
             ("負荷試験 支援調整会議（前週）", [1], 1, items[1]),
@@ -438,13 +451,14 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
 
 
 class Server:
-    def __init__(self, url: str, workers: int, folder: Path):
+    def __init__(self, url: str, workers: int, folder: Path, audit_key: str | None = None):
         self.port = free_port()
         self.folder = folder
         self.log = folder / "gunicorn.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
         # Given, not generated: the check after the run verifies the audit log with it.
-        self.audit_key = secrets.token_hex(32)
+        # The dataset's entries are sealed with the setup's key (setup_audit_key).
+        self.audit_key = audit_key or secrets.token_hex(32)
         env.update(
             DATABASE_URL=url,
             SECRET_KEY=secrets.token_hex(32),
@@ -662,6 +676,8 @@ class Run:
     saves: int = 0
     logins: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The fault drills (drills/) give a Browser that also records what each write sent.
+    browser_class: type[Browser] = Browser
 
     def pause(self, rng: random.Random) -> bool:
         """Think; False once the time is up."""
@@ -675,7 +691,7 @@ class Run:
 def member_loop(run: Run, account: MemberAccount, index: int) -> None:
     rng = random.Random(run.seed * 100_003 + index)
     time.sleep(rng.uniform(0, run.ramp))
-    browser = Browser(run.port, run.stats)
+    browser = run.browser_class(run.port, run.stats)
     etag = None
     counter = 0
     try:
@@ -730,7 +746,7 @@ def member_loop(run: Run, account: MemberAccount, index: int) -> None:
 def secretary_loop(run: Run, account: SecretaryAccount, drafts: list[Draft], index: int) -> None:
     rng = random.Random(run.seed * 100_003 + 50_000 + index)
     time.sleep(rng.uniform(0, run.ramp))
-    browser = Browser(run.port, run.stats)
+    browser = run.browser_class(run.port, run.stats)
     counter = 0
     try:
         browser.login(account.email)
@@ -1020,7 +1036,7 @@ def main() -> int:
         dataset = build_dataset(url, args.members, args.secretaries, folder / "setup")
         print(f"setup: {time.monotonic() - started:.1f} s")
 
-        server = Server(url, args.workers, folder)
+        server = Server(url, args.workers, folder, setup_audit_key(folder / "setup"))
         server.wait_healthy()
         server.warm_up(args.workers)
         print(f"gunicorn: {args.workers} workers on 127.0.0.1:{server.port}")
@@ -1105,6 +1121,12 @@ def main() -> int:
             postgres.stop()
         shutil.rmtree(folder, ignore_errors=True)
     return status
+
+
+def setup_audit_key(instance: Path) -> str:
+    """The key ``build_dataset`` sealed the audit log with (renkei.config._audit_key): the
+    server must go on with it, or the demo's entries no longer verify and logins fail."""
+    return os.environ.get("AUDIT_KEY", "").strip() or (instance / "audit_key").read_text().strip()
 
 
 if __name__ == "__main__":
