@@ -42,9 +42,10 @@ from under_load import lt  # noqa: E402
 
 TITLE = "Database restart"
 FULL = ul.Options(members=60, secretaries=4, workers=3, seconds=75, ramp=5)
-SHORT = ul.Options(members=12, secretaries=3, workers=2, seconds=18, ramp=1, think=(0.2, 0.8))
+SHORT = ul.Options(members=8, secretaries=3, workers=2, seconds=24, ramp=1, think=(0.2, 0.8))
 STOPPED = {"full": 6.0, "short": 3.0}  # seconds PostgreSQL stays stopped
-GRACE = 2.0  # seconds after PostgreSQL is back during which a failure still counts as in it
+GRACE = 1.0  # seconds after PostgreSQL is back during which a failure still counts as in it
+SETTLE = 5.0  # seconds at least between the end of an outage and the next
 PROBE_EVERY = 0.2  # seconds between two /healthz probes
 
 
@@ -54,6 +55,10 @@ class Outage:
     began: float  # monotonic: the command was given
     down: float  # the server was stopped (= began for a restart)
     up: float  # PostgreSQL accepts connections again (pg_ctl -w returned)
+    resumed: float = 0.0  # the users went on (after a quiet restart: later than ``up``)
+    # Until when it was surely down: ``pg_ctl start`` given (a restart's moment of starting
+    # again is not known: pg_ctl -w returns a little after the server accepts connections).
+    until: float = 0.0
 
 
 @dataclass
@@ -85,17 +90,37 @@ def restart(postgres: lt.Postgres) -> Outage:
     return Outage("pg_ctl restart -m fast", began, began, time.monotonic())
 
 
+def quiet_restart(postgres: lt.Postgres, stats: ul.DrillStats) -> Outage:
+    """A restart while nobody works (a patch at night): the users hold their requests, the
+    database restarts, and they go on only after the grace. Each worker's pooled connections
+    are then stale: without pre-ping the first request on each fails, after the outage."""
+    stats.quiet()
+    try:
+        outage = restart(postgres)
+        time.sleep(GRACE + 1.0)
+    finally:
+        stats.gate.set()
+    outage.resumed = time.monotonic()
+    outage.what = "pg_ctl restart -m fast while the users pause"
+    return outage
+
+
 def stop_and_start(postgres: lt.Postgres, seconds: float) -> Outage:
     began = time.monotonic()
     pg_ctl(postgres, "-m", "fast", "stop")
     down = time.monotonic()
     time.sleep(seconds)
+    until = time.monotonic()
     pg_ctl(postgres, "start")
-    return Outage(f"pg_ctl stop -m fast, {seconds:g} s, start", began, down, time.monotonic())
+    what = f"pg_ctl stop -m fast, {seconds:g} s, start"
+    return Outage(what, began, down, time.monotonic(), until=until)
 
 
-def probe_health(port: int, probes: list[Probe], done: threading.Event) -> None:
+def probe_health(
+    port: int, probes: list[Probe], done: threading.Event, gate: threading.Event
+) -> None:
     while not done.is_set():
+        gate.wait()  # the probe pauses with the users (a quiet restart means no requests)
         started = time.monotonic()
         status = 0
         with contextlib.suppress(OSError, http.client.HTTPException):
@@ -110,16 +135,23 @@ def probe_health(port: int, probes: list[Probe], done: threading.Event) -> None:
 
 
 def outages(traffic: ul.Traffic, postgres: lt.Postgres, stopped: float) -> list[Outage]:
-    """A restart at 30 % of the run, a stop and start at 60 % (and in the full drill a
-    second restart at 80 %)."""
+    """A restart while the users pause at 20 % of the run, a stop and start under traffic at
+    55 % (and in the full drill a restart under traffic at 10 % and at 85 %), each at least
+    SETTLE seconds after the one before."""
     first = traffic.begin + traffic.options.ramp
     length = traffic.run.deadline - first
-    plan = [(0.3, lambda: restart(postgres)), (0.6, lambda: stop_and_start(postgres, stopped))]
-    if length > 30:
-        plan.append((0.8, lambda: restart(postgres)))
-    done = []
+    plan = [
+        (0.2, lambda: quiet_restart(postgres, traffic.stats)),
+        (0.55, lambda: stop_and_start(postgres, stopped)),
+    ]
+    if length > 30:  # the full drill: a restart under traffic before, and another after
+        plan.insert(0, (0.1, lambda: restart(postgres)))
+        plan.append((0.85, lambda: restart(postgres)))
+    done: list[Outage] = []
     for share, action in plan:
-        time.sleep(max(0.0, first + share * length - time.monotonic()))
+        # Apart enough that the requests held up by one are answered before the next.
+        settled = max(done[-1].up, done[-1].resumed) + SETTLE if done else 0.0
+        time.sleep(max(0.0, first + share * length - time.monotonic(), settled - time.monotonic()))
         done.append(action())
     return done
 
@@ -134,11 +166,13 @@ def drill(options: ul.Options, stopped: float) -> tuple[bool, list[str]]:
         traffic.prepare()
         workers = sorted(ul.children(traffic.server.process.pid))
         probes: list[Probe] = []
+        traffic.start()
         prober = threading.Thread(
-            target=probe_health, args=(traffic.server.port, probes, done), daemon=True
+            target=probe_health,
+            args=(traffic.server.port, probes, done, traffic.stats.gate),
+            daemon=True,
         )
         prober.start()
-        traffic.start()
         print(f"postgres: traffic on for {options.seconds:g} s, restarting the database...")
         sys.stdout.flush()
         made = outages(traffic, postgres, stopped)
@@ -168,10 +202,11 @@ def recovery(made: list[Outage], probes: list[Probe], stats: ul.DrillStats) -> t
     user's request succeeding."""
     health, users = 0.0, 0.0
     for outage in made:
-        ok = [p.ended for p in probes if p.started >= outage.up and p.status == 200]
-        answered = [end for end, status in stats.ends if end >= outage.up and 0 < status < 400]
-        health = max(health, (min(ok) - outage.up) if ok else float("inf"))
-        users = max(users, (min(answered) - outage.up) if answered else float("inf"))
+        back = max(outage.up, outage.resumed)
+        ok = [p.ended for p in probes if p.started >= back and p.status == 200]
+        answered = [end for end, status in stats.ends if end >= back and 0 < status < 400]
+        health = max(health, (min(ok) - back) if ok else float("inf"))
+        users = max(users, (min(answered) - back) if answered else float("inf"))
     return health, users
 
 
@@ -180,12 +215,12 @@ def judge(traffic, options, made, probes, same_workers, problems, counts, out):
     failures_in = [f for f in stats.failures if inside(f.started, f.ended, made)]
     failures_out = [f for f in stats.failures if not inside(f.started, f.ended, made)]
     statuses_in = sorted({f.status for f in failures_in})
-    stopped = [p for p in probes if any(p.started >= o.down and p.ended <= o.up for o in made)]
+    stopped = [p for p in probes if any(o.down <= p.started and p.ended <= o.until for o in made)]
     outside = [p for p in probes if not inside(p.started, p.ended, made)]
     health_back, users_back = recovery(made, probes, stats)
     tracebacks = ul.log_lines(traffic.server, "Traceback")
-    slowest = max((p.ended - p.started for p in probes), default=0.0)
-    sent = stats.sent
+    took = sorted(p.ended - p.started for p in probes)
+    median = took[len(took) // 2] if took else 0.0
     lines = [
         f"postgres: {options.members} members + {options.secretaries} secretaries, "
         f"{options.workers} gunicorn workers, {options.seconds:g} s after a {options.ramp:g} s "
@@ -199,13 +234,11 @@ def judge(traffic, options, made, probes, same_workers, problems, counts, out):
         f"  /healthz: {len(probes)} probes; while stopped: "
         f"{sum(p.status == 503 for p in stopped)} x 503, {sum(p.status == 200 for p in stopped)}"
         f" x 200 of {len(stopped)}; outside the outages: "
-        f"{sum(p.status == 200 for p in outside)} x 200 of {len(outside)}; slowest "
-        f"{slowest * 1000:.0f} ms",
+        f"{sum(p.status == 200 for p in outside)} x 200 of {len(outside)}; answered in "
+        f"{median * 1000:.0f} ms (median), {took[-1] * 1000 if took else 0:.0f} ms (slowest)",
         f"  recovery after PostgreSQL is back: /healthz 200 within {health_back:.1f} s, a "
         f"user's request within {users_back:.1f} s",
-        f"  writes sent: {sum(s.kind == 'reply' for s in sent)} replies, "
-        f"{sum(s.kind == 'minutes_save' for s in sent)} section saves, "
-        f"{sum(s.kind == 'login' for s in sent)} logins; {ul.lost_answers(counts)}",
+        f"  {ul.writes_sent(stats.sent)}; {ul.lost_answers(counts)}",
         f"  {out.getvalue().strip()}",
         f"  gunicorn log: {len(tracebacks)} tracebacks",
     ]

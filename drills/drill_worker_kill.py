@@ -107,7 +107,6 @@ def judge(database, traffic, options, killed, alive, problems, counts, checked):
     statuses = sorted({f.status for f in stats.failures if f.status != 0})
     wrong = [f for f in stats.failures if f.status != 0]
     tracebacks = ul.log_lines(traffic.server, "Traceback")
-    sent = stats.sent
     lines = [
         f"{database}: {options.members} members + {options.secretaries} secretaries, "
         f"{options.workers} gunicorn workers, {options.seconds:g} s after a "
@@ -117,9 +116,7 @@ def judge(database, traffic, options, killed, alive, problems, counts, checked):
         f"  requests: {traffic.requests()}; connections lost: {len(lost)} "
         f"({len(lost_writes)} of them writes) for {len(killed)} kills; error statuses: "
         f"{len(wrong)} {statuses or ''}; other errors: {traffic.other_errors()}",
-        f"  writes sent: {sum(s.kind == 'reply' for s in sent)} replies, "
-        f"{sum(s.kind == 'minutes_save' for s in sent)} section saves, "
-        f"{sum(s.kind == 'login' for s in sent)} logins; {ul.lost_answers(counts)}",
+        f"  {ul.writes_sent(stats.sent)}; {ul.lost_answers(counts)}",
         f"  {checked.strip()}",
         f"  gunicorn log: {len(tracebacks)} tracebacks, "
         f"{len(ul.log_lines(traffic.server, 'SIGKILL'))} 'worker was sent SIGKILL' lines",

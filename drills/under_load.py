@@ -114,6 +114,18 @@ class DrillStats(lt.Stats):
         self.failures: list[Failure] = []
         self.ends: list[tuple[float, int]] = []  # (monotonic end, status) of every request
         self.local = threading.local()
+        # Cleared, the users hold their next request (a quiet moment, as at night) and
+        # ``in_flight`` says how many are still being answered.
+        self.gate = threading.Event()
+        self.gate.set()
+        self.in_flight = 0
+
+    def quiet(self, seconds: float = 30.0) -> None:
+        """Hold the users' next requests and wait for those in flight to be answered."""
+        self.gate.clear()
+        deadline = time.monotonic() + seconds
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def add(self, kind: str, status: int, seconds: float) -> None:
         super().add(kind, status, seconds)
@@ -126,6 +138,9 @@ class RecordingBrowser(lt.Browser):
     stats: DrillStats
 
     def request(self, kind, method, path, *, expect, form=None, headers=None):
+        self.stats.gate.wait()
+        with self.stats.lock:
+            self.stats.in_flight += 1
         started = time.monotonic()
         try:
             response, data = super().request(
@@ -139,6 +154,9 @@ class RecordingBrowser(lt.Browser):
                 self.stats.failures.append(Failure(started, ended, kind, method, status))
             self._note(kind, method, path, form, started, status, acknowledged=False)
             raise
+        finally:
+            with self.stats.lock:
+                self.stats.in_flight -= 1
         revision = None
         if kind == "minutes_save" and response.status == 200:
             revision = int(re.search(rb'"revision":\s*(\d+)', data).group(1))
@@ -202,6 +220,7 @@ class Traffic:
         self.dataset = lt.build_dataset(
             self.url, opts.members, opts.secretaries, self.folder / "setup"
         )
+        self.poll = add_poll(self.url, self.dataset, self.folder / "setup")
         key = lt.setup_audit_key(self.folder / "setup")
         self.server = lt.Server(self.url, opts.workers, self.folder, key)
         self.server.wait_healthy()
@@ -228,6 +247,9 @@ class Traffic:
         for k, secretary in enumerate(self.dataset.secretaries):
             args = (self.run, lt.secretary_loop, secretary, self.dataset.drafts, k)
             self.threads.append(threading.Thread(target=keep_going, args=args, name=f"s{k}"))
+        for name, index, _person in self.poll.answerers:
+            args = (self.run, poll_loop, self.poll, self.dataset.members[index], index)
+            self.threads.append(threading.Thread(target=keep_going, args=args, name=name))
         for thread in self.threads:
             thread.daemon = True
             thread.start()
@@ -257,8 +279,153 @@ class Traffic:
         lost, by what became of them."""
         counts: dict[str, int] = defaultdict(int)
         problems = reconcile(self.url, self.run, self.dataset, self.stats, counts)
+        problems += check_poll(self.url, self.poll, self.stats.sent, counts)
         problems += lt.verify(self.url, self.run, self.dataset, self.server.audit_key)
         return problems, dict(counts)
+
+
+# --- Poll answers: the writes the load test's users lack ----------------------------------
+
+CHOICES = ("yes", "maybe", "no")
+
+
+@dataclass
+class PollPlan:
+    poll_id: int
+    slot_ids: list[int]
+    answerers: list[tuple[str, int, int]]  # (thread name, member index, person id)
+
+
+def add_poll(url: str, dataset, instance: Path) -> PollPlan:
+    """A date poll of the first load body, three candidate slots; its members answer it
+    (each answer writes a row per slot, a history row per change and the invitee's
+    comment: a write that can be half done)."""
+    from datetime import time as clock
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from renkei import create_app
+    from renkei.models import Body, Person
+    from renkei.services import polls
+    from renkei.services.dates import today, tokyo_to_utc
+
+    app = create_app({"DATABASE_URL": url}, instance_path=str(instance))
+    with app.app_context():
+        db = app.extensions["renkei.sessionmaker"]()
+        body = db.scalars(select(Body).where(Body.name == "負荷試験 支援会議")).one()
+        days = [today() + timedelta(days=40 + 7 * k) for k in range(3)]
+        data = polls.PollData(
+            title="負荷試験 日程調整",
+            body_ids=[body.id],
+            host_body_id=body.id,
+            slots=[
+                polls.SlotData(tokyo_to_utc(d, clock(14)), tokyo_to_utc(d, clock(16))) for d in days
+            ],
+        )
+        by = db.get(Person, dataset.secretaries[0].person_id)
+        poll = polls.create_poll(db, data, by=by)
+        db.commit()
+        asked = {invitee.person_id for invitee in poll.invitees}
+        plan = PollPlan(
+            poll.id,
+            [slot.id for slot in poll.slots],
+            [
+                (f"p{i}", i, m.person_id)
+                for i, m in enumerate(dataset.members)
+                if m.person_id in asked
+            ],
+        )
+        db.close()
+    app.extensions["renkei.engine"].dispose()
+    return plan
+
+
+def poll_loop(run: lt.Run, plan: PollPlan, account, index: int) -> None:
+    """A member opens the poll and answers it, again and again (changing their mind)."""
+    import random
+    import uuid
+
+    rng = random.Random(run.seed * 100_003 + 90_000 + index)
+    time.sleep(rng.uniform(0, run.ramp))
+    browser = run.browser_class(run.port, run.stats)
+    counter = 0
+    try:
+        browser.login(account.email)
+        with run.lock:
+            run.logins += 1
+        while run.pause(rng):
+            path = f"/polls/{plan.poll_id}"
+            _r, page = browser.request("poll", "GET", path, expect={200})
+            if not run.pause(rng):
+                break
+            counter += 1
+            form = {
+                "csrf_token": lt.csrf_of(page),
+                "comment": f"負荷試験 {index:03d} 日程{counter} {uuid.uuid4().hex[:8]}",
+            }
+            form.update({f"slot-{slot}": rng.choice(CHOICES) for slot in plan.slot_ids})
+            browser.request("poll_answer", "POST", f"{path}/answer", form=form, expect={302})
+    except Exception as error:
+        lt.stopped(run, f"poll answerer {index}", error)
+
+
+def check_poll(url: str, plan: PollPlan, sent: list[Sent], counts) -> list[str]:
+    """Each answerer's stored answer is exactly one they sent, every slot and the comment
+    together: the last acknowledged one, or one sent after it whose answer was lost; and
+    the history's last change of each slot is the choice stored."""
+    from sqlalchemy import create_engine, select
+
+    from renkei.models.polls import PollAnswer, PollAnswerChange, PollInvitee
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        choices: dict[int, dict[int, str]] = defaultdict(dict)
+        for row in connection.execute(
+            select(PollAnswer.person_id, PollAnswer.slot_id, PollAnswer.choice).where(
+                PollAnswer.poll_id == plan.poll_id
+            )
+        ):
+            choices[row.person_id][row.slot_id] = getattr(row.choice, "value", row.choice)
+        comments = dict(
+            connection.execute(
+                select(PollInvitee.person_id, PollInvitee.comment).where(
+                    PollInvitee.poll_id == plan.poll_id
+                )
+            ).all()
+        )
+        history: dict[tuple[int, int], str] = {}
+        for row in connection.execute(
+            select(PollAnswerChange.person_id, PollAnswerChange.slot_id, PollAnswerChange.new)
+            .where(PollAnswerChange.poll_id == plan.poll_id)
+            .order_by(PollAnswerChange.id)
+        ):
+            history[(row.person_id, row.slot_id)] = getattr(row.new, "value", row.new)
+    engine.dispose()
+    problems = []
+    for name, index, person in plan.answerers:
+        writes = sorted(
+            (s for s in sent if s.kind == "poll_answer" and s.user == name), key=lambda s: s.started
+        )
+        stored = (choices.get(person, {}), comments.get(person, ""))
+        last_ack = max((i for i, s in enumerate(writes) if s.acknowledged), default=-1)
+        acked = _poll_value(writes[last_ack], plan) if last_ack >= 0 else ({}, "")
+        lost = [_poll_value(s, plan) for s in writes[last_ack + 1 :] if not s.acknowledged]
+        counts["poll answers unanswered"] += sum(not s.acknowledged for s in writes)
+        counts["poll answers acknowledged"] += sum(s.acknowledged for s in writes)
+        if stored != acked:
+            if stored in lost:
+                counts["poll answers unanswered, kept"] += 1
+            else:
+                problems.append(f"poll answer of member {index}: stored {stored}, sent {acked}")
+        for slot, choice in stored[0].items():
+            if history.get((person, slot)) != choice:
+                problems.append(f"poll answer of member {index}, slot {slot}: history disagrees")
+    return problems
+
+
+def _poll_value(s: Sent, plan: PollPlan) -> tuple[dict[int, str], str]:
+    return ({slot: s.form[f"slot-{slot}"] for slot in plan.slot_ids}, s.form["comment"])
 
 
 # --- The checks ---------------------------------------------------------------------------
@@ -391,12 +558,20 @@ def _logins(connection, run, sent, counts) -> list[str]:
 
 def lost_answers(counts: dict[str, int]) -> str:
     """How many writes lost their answer, and how many of those were kept (wholly)."""
-    kinds = ("replies", "section saves", "logins")
+    kinds = ("replies", "section saves", "poll answers", "logins")
     parts = [
         f"{counts.get(f'{k} unanswered', 0)} {k} ({counts.get(f'{k} unanswered, kept', 0)} kept)"
         for k in kinds
     ]
     return "answer lost: " + ", ".join(parts)
+
+
+def writes_sent(sent: list[Sent]) -> str:
+    kinds = (("reply", "replies"), ("minutes_save", "section saves"))
+    kinds += (("poll_answer", "poll answers"), ("login", "logins"))
+    return "writes sent: " + ", ".join(
+        f"{sum(s.kind == kind for s in sent)} {name}" for kind, name in kinds
+    )
 
 
 # --- Databases and the server's log -------------------------------------------------------
