@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import under_load as ul  # noqa: E402 (drills/ is on sys.path now)
 
 TITLE = "Worker killed mid-write"
-FULL = ul.Options(members=120, secretaries=5, workers=3, seconds=90, ramp=5)
-SHORT = ul.Options(members=14, secretaries=3, workers=2, seconds=10, ramp=1, think=(0.2, 0.8))
+FULL = ul.Options(members=60, secretaries=5, workers=3, seconds=90, ramp=5)
+SHORT = ul.Options(members=10, secretaries=3, workers=2, seconds=14, ramp=1, think=(0.2, 0.8))
 KILLS = {"full": 24, "short": 3}  # per database
 MIN_GAP = 1.0  # seconds between two kills, so that gunicorn has started the last one's heir
 
