@@ -3,7 +3,7 @@
 from flask import Flask, Response, current_app, g, make_response, render_template
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
@@ -18,7 +18,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(NotFound, lambda _e: _http_error(exceptions.NotFound()))
     app.register_error_handler(Forbidden, lambda _e: _http_error(exceptions.Forbidden()))
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(OperationalError, database_unavailable)
+    for lost in UNAVAILABLE:
+        app.register_error_handler(lost, database_unavailable)
 
 
 def _page(status: int, title: str, message: str):
@@ -61,11 +62,15 @@ def _http_error(error: HTTPException):
     return page, status, headers
 
 
+# What the driver raises when the database does not answer or the connection broke (psycopg:
+# OperationalError; InterfaceError for a connection already closed on our side).
+UNAVAILABLE = (OperationalError, InterfaceError)
+
 # Seconds a browser or proxy is told to wait before trying again after a 503.
 RETRY_AFTER = 10
 
 
-def database_unavailable(error: OperationalError) -> Response:
+def database_unavailable(error: DBAPIError) -> Response:
     """The database did not answer (restarting, unreachable, SQLite locked too long): a 503
     page that says so, a line in the log rather than a traceback (the cause is outside the
     app), and the request's writes rolled back (status >= 400). The page asks the database

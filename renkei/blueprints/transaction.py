@@ -22,11 +22,10 @@ from typing import Any
 
 from flask import Flask, Response, flash, g, request
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import OperationalError
 from wtforms import FieldList, FormField
 
 from renkei.db import get_db
-from renkei.errors import database_unavailable
+from renkei.errors import UNAVAILABLE, database_unavailable
 from renkei.services import audit
 from renkei.services.errors import DomainError, Forbidden, NotFound, each_error
 
@@ -143,7 +142,7 @@ def _finish(response: Response) -> Response:
         return response
     try:
         db.commit()
-    except OperationalError as error:
+    except UNAVAILABLE as error:
         # The database went away at the commit (a restart, a killed connection): the
         # writes may not be kept, so the answer must not say they were.
         db.rollback()
