@@ -102,6 +102,7 @@ class Failure:
     kind: str
     method: str
     status: int  # 0: the connection was lost, no answer
+    timeout: bool = False  # no answer within load_test.REQUEST_TIMEOUT (not a lost connection)
 
 
 class DrillStats(lt.Stats):
@@ -150,8 +151,9 @@ class RecordingBrowser(lt.Browser):
             lost = isinstance(error.__cause__, OSError | http.client.HTTPException)
             status = 0 if lost else self.stats.local.status
             ended = time.monotonic()
+            waited = isinstance(error.__cause__, TimeoutError)
             with self.stats.lock:
-                self.stats.failures.append(Failure(started, ended, kind, method, status))
+                self.stats.failures.append(Failure(started, ended, kind, method, status, waited))
             self._note(kind, method, path, form, started, status, acknowledged=False)
             raise
         finally:
