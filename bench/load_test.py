@@ -676,6 +676,8 @@ class Run:
     saves: int = 0
     logins: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The fault drills (drills/) give a Browser that also records what each write sent.
+    browser_class: type[Browser] = Browser
 
     def pause(self, rng: random.Random) -> bool:
         """Think; False once the time is up."""
@@ -689,7 +691,7 @@ class Run:
 def member_loop(run: Run, account: MemberAccount, index: int) -> None:
     rng = random.Random(run.seed * 100_003 + index)
     time.sleep(rng.uniform(0, run.ramp))
-    browser = Browser(run.port, run.stats)
+    browser = run.browser_class(run.port, run.stats)
     etag = None
     counter = 0
     try:
@@ -744,7 +746,7 @@ def member_loop(run: Run, account: MemberAccount, index: int) -> None:
 def secretary_loop(run: Run, account: SecretaryAccount, drafts: list[Draft], index: int) -> None:
     rng = random.Random(run.seed * 100_003 + 50_000 + index)
     time.sleep(rng.uniform(0, run.ramp))
-    browser = Browser(run.port, run.stats)
+    browser = run.browser_class(run.port, run.stats)
     counter = 0
     try:
         browser.login(account.email)
@@ -1034,7 +1036,7 @@ def main() -> int:
         dataset = build_dataset(url, args.members, args.secretaries, folder / "setup")
         print(f"setup: {time.monotonic() - started:.1f} s")
 
-        server = Server(url, args.workers, folder)
+        server = Server(url, args.workers, folder, setup_audit_key(folder / "setup"))
         server.wait_healthy()
         server.warm_up(args.workers)
         print(f"gunicorn: {args.workers} workers on 127.0.0.1:{server.port}")
@@ -1119,6 +1121,12 @@ def main() -> int:
             postgres.stop()
         shutil.rmtree(folder, ignore_errors=True)
     return status
+
+
+def setup_audit_key(instance: Path) -> str:
+    """The key ``build_dataset`` sealed the audit log with (renkei.config._audit_key): the
+    server must go on with it, or the demo's entries no longer verify and logins fail."""
+    return os.environ.get("AUDIT_KEY", "").strip() or (instance / "audit_key").read_text().strip()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,17 @@ from datetime import UTC, datetime
 from functools import cache
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Enum, String, Table, Text, create_engine, event, inspect
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    make_url,
+)
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, class_mapper, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -78,7 +88,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Seconds a new PostgreSQL connection may take: a database host that drops packets makes a
+# request (and a load balancer's /healthz probe) fail in this time rather than hang.
+CONNECT_TIMEOUT = 5
+
+
 def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # pre_ping: a pooled connection that PostgreSQL closed (a restart, a terminated
+        # backend) is found out and replaced when a request takes it, instead of failing it.
+        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

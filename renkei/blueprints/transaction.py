@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
 
 from renkei.db import get_db
+from renkei.errors import UNAVAILABLE, database_unavailable
 from renkei.services import audit
 from renkei.services.errors import DomainError, Forbidden, NotFound, each_error
 
@@ -139,7 +140,14 @@ def _finish(response: Response) -> Response:
     if response.status_code >= 400 and not g.get("keep_writes"):
         db.rollback()
         return response
-    db.commit()
+    try:
+        db.commit()
+    except UNAVAILABLE as error:
+        # The database went away at the commit (a restart, a killed connection): the
+        # writes may not be kept, so the answer must not say they were.
+        db.rollback()
+        g.pop("after_commit", None)
+        return database_unavailable(error)
     for work in g.pop("after_commit", []):
         work()
     return response
