@@ -114,7 +114,5 @@ _.creator
 _.modified
 _.external_attr  # zipfile reads a ZipInfo's settings too
 
-# The fiscal-year report's outputs (issue 22), tested on their own; the report page (built
-# alongside) serves them: delete these lines once it does.
-workbook  # renkei/services/report_workbook.py
-csv_file
+# The fiscal-year report: its page's template asks for the chart beside each table.
+_.chart_for  # renkei/services/annual_report.py, in templates/reports/show.html

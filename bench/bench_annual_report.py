@@ -95,8 +95,8 @@ def add_the_year(app, scale: float) -> dict[str, int]:
              "status_on": on, "note": ""}
         )  # fmt: skip
         events.append(
-            {"referral_id": referral_id, "kind": "created", "on": on, "from_status": None, "to_status": "received",
-             "reason": "", "note": "", "at": datetime.now(UTC)}
+            {"referral_id": referral_id, "kind": "created", "on": on, "from_status": None,
+             "to_status": "received", "reason": "", "note": "", "at": datetime.now(UTC)}
         )  # fmt: skip
         if status != ReferralStatus.RECEIVED:
             events.append(

@@ -448,10 +448,6 @@ def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
     return [per_body, by_month], [chart]
 
 
-def _average(tally: _Tally) -> float:
-    return statistics.fmean(tally.rates)
-
-
 def _month_index(year: Year, moment: datetime) -> int:
     return sum(1 for bound in year.month_starts[1:] if moment >= bound)
 
