@@ -75,6 +75,7 @@ _.unanswered  # polls/show.html, sessions/show.html
 _.from_status  # ReferralEvent: referrals/show.html
 _.to_status
 _.chart_for  # AnnualReport: reports/show.html
+_.numeric  # Column: reports/show.html
 _.last_attempt  # Backlog: _mail_backlog.html
 
 # Written for operators who look into the database, read by no code.

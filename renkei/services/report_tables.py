@@ -30,6 +30,11 @@ class Column:
     heading: str
     kind: Kind = Kind.TEXT
 
+    @property
+    def numeric(self) -> bool:
+        """Set right-aligned, as figures are."""
+        return self.kind is not Kind.TEXT and self.kind is not Kind.DATE
+
 
 @dataclass(frozen=True)
 class Table:
