@@ -93,7 +93,7 @@ def build(app, bodies: int, years: int) -> None:
                     "online_url": "",
                     "mode": "in_person",
                     "notes": "",
-                    "status": "held" if start < datetime.now(UTC) else "scheduled",
+                    "status": "held" if start < datetime.now(UTC) else "convened",
                     "sequence": 0,
                     "created_at": start,
                     "updated_at": start,

@@ -37,8 +37,8 @@ What is counted, and why:
   of the year (or today, for the current year) though due before it.
 
 The number of SQL statements is fixed: every figure is a GROUP BY in SQL (months through a
-CASE over the month boundaries, the same on SQLite and PostgreSQL) or, for attendance, one
-row per person present at a held session, reckoned here.
+CASE over the month boundaries, the same on SQLite and PostgreSQL); for attendance, a count
+per held session, body and term, whose term is checked against the session's day here.
 """
 
 import statistics
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, distinct, func, select, true
+from sqlalchemy import ColumnElement, Select, case, distinct, func, select, true, union
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
@@ -371,17 +371,7 @@ def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
         .order_by(Membership.id)
     ):
         terms[body_id].append((person_id, start, end))
-    # Who was there, and who sent a proxy; absences are not fetched (most lines of a large
-    # year), since only those counted as present are counted.
-    there: dict[int, set[int]] = defaultdict(set)
-    proxied: dict[int, set[int]] = defaultdict(set)
-    counted_presences = [p for p in Presence if p.attended or p == Presence.PROXY]
-    for session_id, person_id, state in db.execute(
-        select(Attendance.session_id, Attendance.person_id, Attendance.presence).where(
-            Attendance.session_id.in_(in_year), Attendance.presence.in_(counted_presences)
-        )
-    ):
-        (there if Presence(state).attended else proxied)[session_id].add(person_id)
+    present = _present(db, scope, in_year)
     tallies: dict[int, _Tally] = defaultdict(_Tally)
     monthly: dict[tuple[int, int], _Tally] = defaultdict(_Tally)
     for session_id, start_at, body_id in served:
@@ -395,15 +385,19 @@ def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
             and (last is None or last >= day)
             and (selection is None or person_id in selection)
         }
-        present = there[session_id]
-        if body.quorum_counts_proxy:
-            present = present | proxied[session_id]
-        counted = voters & present
+        counted = present.get((session_id, body_id), {})
+        n_present = sum(
+            n
+            for (first, last, by_proxy), n in counted.items()
+            if first <= day
+            and (last is None or last >= day)
+            and (not by_proxy or body.quorum_counts_proxy)
+        )
         # Convened with selected members: a majority of them (as quorum.reckon counts).
         chosen_few = selection is not None
         needed = len(voters) // 2 + 1 if chosen_few else quorum.required(body, len(voters))
-        tallies[body_id].add(len(counted), len(voters), needed)
-        monthly[(body_id, _month_index(year, start_at))].add(len(counted), len(voters), needed)
+        tallies[body_id].add(n_present, len(voters), needed)
+        monthly[(body_id, _month_index(year, start_at))].add(n_present, len(voters), needed)
     columns = [
         Column(_("Sessions with an attendance record"), Kind.COUNT),
         Column(_("Average attendance rate"), Kind.PERCENT),
@@ -446,6 +440,65 @@ def _attendance(db: Session, scope: _Scope, _reader: Person) -> Part:
         percent=True,
     )
     return [per_body, by_month], [chart]
+
+
+# (term start, term end, by proxy) -> members counted as present, per (session, body)
+_Present = dict[tuple[int, int], dict[tuple[date, date | None, bool], int]]
+
+
+def _present(db: Session, scope: _Scope, in_year: Select[Any]) -> _Present:
+    """The voting members present (or represented by a proxy) at each held session of the
+    year, per body served, counted in SQL: one row per session, body and term, not one per
+    person. The term's dates come back so that the session's Tokyo day is checked here (a
+    UTC time and a date do not compare portably in SQL); a person has one term on a body at
+    a time (``services/memberships.py`` refuses overlaps), so no one is counted twice.
+    Absences are not counted: most lines of a large year."""
+    year, body_id = scope.year, session_bodies.c.body_id
+    counted_presences = [p for p in Presence if p.attended or p == Presence.PROXY]
+    selection = select(Selection.session_id).where(
+        Selection.session_id == Attendance.session_id, Selection.body_id == body_id
+    )
+    chosen = select(SelectedMember.person_id).where(
+        SelectedMember.session_id == Attendance.session_id,
+        SelectedMember.body_id == body_id,
+        SelectedMember.person_id == Attendance.person_id,
+    )
+    rows = db.execute(
+        select(
+            Attendance.session_id,
+            body_id,
+            Membership.term_start,
+            Membership.term_end,
+            Attendance.presence,
+            func.count(),
+        )
+        .join(session_bodies, session_bodies.c.session_id == Attendance.session_id)
+        .join(
+            Membership,
+            (Membership.body_id == body_id) & (Membership.person_id == Attendance.person_id),
+        )
+        .where(
+            Attendance.session_id.in_(in_year),
+            Attendance.presence.in_(counted_presences),
+            scope.of_body(body_id),
+            Membership.role.in_(quorum.VOTING_ROLES),
+            Membership.term_start <= year.last,
+            Membership.term_end.is_(None) | (Membership.term_end >= year.first),
+            ~selection.exists() | chosen.exists(),
+        )
+        .group_by(
+            Attendance.session_id,
+            body_id,
+            Membership.term_start,
+            Membership.term_end,
+            Attendance.presence,
+        )
+    )
+    present: _Present = defaultdict(lambda: defaultdict(int))
+    for session_id, served_body, first, last, state, n in rows:
+        by_proxy = not Presence(state).attended
+        present[(session_id, served_body)][(first, last, by_proxy)] += n
+    return present
 
 
 def _month_index(year: Year, moment: datetime) -> int:
@@ -584,29 +637,9 @@ def _referrals(db: Session, scope: _Scope, _reader: Person) -> Part:
         .group_by(Topic.id, Topic.name, Topic.position)
         .order_by(Topic.position, Topic.id)
     ).all()
-    reached: dict[ReferralStatus, set[int]] = defaultdict(set)
-    received_on: dict[int, date] = {}
-    contacted_on: dict[int, date] = {}
-    for referral_id, referred_on, now, to_status, first_on in db.execute(
-        select(
-            Referral.id,
-            Referral.referred_on,
-            Referral.status,
-            ReferralEvent.to_status,
-            func.min(ReferralEvent.on),
-        )
-        .outerjoin(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .where(condition)
-        .group_by(Referral.id, Referral.referred_on, Referral.status, ReferralEvent.to_status)
-    ):
-        received_on[referral_id] = referred_on
-        reached[ReferralStatus(now)].add(referral_id)
-        reached[ReferralStatus.RECEIVED].add(referral_id)
-        if to_status is not None:
-            reached[ReferralStatus(to_status)].add(referral_id)
-            if ReferralStatus(to_status) == ReferralStatus.CONTACTED and first_on is not None:
-                contacted_on[referral_id] = first_on
-    days = [(contacted_on[r] - received_on[r]).days for r in contacted_on]
+    reached = _reached(db, condition)
+    reached[ReferralStatus.RECEIVED] = total  # every referral was received
+    days = _days_to_contact(db, condition)
     median = statistics.median(days) if days else None
     org_columns = [Column(_("Organisation")), _count(_("Referrals"))]
 
@@ -624,7 +657,7 @@ def _referrals(db: Session, scope: _Scope, _reader: Person) -> Part:
                 _count(_("Contacted")),
                 Column(_("Median days from received to contacted"), Kind.DAYS),
             ],
-            [[total, len(contacted_on), median]],
+            [[total, len(days), median]],
             note=_("Days from the referral's date to its first change to Contacted."),
         ),
         by_org("referrals_by_source", _("Referrals by source"), source),
@@ -651,7 +684,7 @@ def _referrals(db: Session, scope: _Scope, _reader: Person) -> Part:
                 _count(_("Now at this status")),
                 _count(_("Ever reached this status")),
             ],
-            [[s.label, status[s], len(reached[s])] for s in ReferralStatus],
+            [[s.label, status[s], reached[s]] for s in ReferralStatus],
             total=[_("Total"), total, None],
         ),
     ]
@@ -661,10 +694,46 @@ def _referrals(db: Session, scope: _Scope, _reader: Person) -> Part:
         _("Referrals by status reached"),
         _("How many of the year's referrals reached each status, from received to closed."),
         [s.label for s in FUNNEL],
-        [Series(_("Referrals"), [float(len(reached[s])) for s in FUNNEL])],
+        [Series(_("Referrals"), [float(reached[s]) for s in FUNNEL])],
         table_key="referrals_by_status",
     )
     return tables, [chart]
+
+
+def _reached(db: Session, condition: ColumnElement[bool]) -> Counter[ReferralStatus]:
+    """How many referrals ever reached each status: their status now or one their history
+    moved them to, each pair once (UNION), counted in SQL."""
+    now = select(Referral.id.label("referral_id"), Referral.status.label("status")).where(condition)
+    moved = (
+        select(ReferralEvent.referral_id, ReferralEvent.to_status)
+        .join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(condition, ReferralEvent.to_status.is_not(None))
+    )
+    pairs = union(now, moved).subquery()
+    rows = db.execute(select(pairs.c.status, func.count()).group_by(pairs.c.status))
+    return Counter({ReferralStatus(status): n for status, n in rows})
+
+
+def _days_to_contact(db: Session, condition: ColumnElement[bool]) -> list[int]:
+    """Days from each referral's date to its first change to 接触済, from one row per pair of
+    dates (a date difference is not portable SQL)."""
+    first = (
+        select(ReferralEvent.referral_id, func.min(ReferralEvent.on).label("on"))
+        .where(
+            ReferralEvent.to_status == ReferralStatus.CONTACTED,
+            ReferralEvent.on.is_not(None),
+            ReferralEvent.referral_id.in_(select(Referral.id).where(condition)),
+        )
+        .group_by(ReferralEvent.referral_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(Referral.referred_on, first.c.on, func.count())
+        .join(first, first.c.referral_id == Referral.id)
+        .where(condition)
+        .group_by(Referral.referred_on, first.c.on)
+    )
+    return [(contacted - received).days for received, contacted, n in rows for _ in range(n)]
 
 
 # --- Local issues ---------------------------------------------------------------------------
