@@ -441,17 +441,7 @@ def main() -> int:
     except (PermissionError, OSError) as error:
         print(f"skipped: cannot mount a tmpfs here ({error}); run as root")
         return 0
-    report = results.Report(TITLE, postgres=results.wanted(args, "postgres"))
-    report.say(f"version: {'short' if args.short else 'full'}")
-    for database in ("sqlite", "postgres"):
-        if results.wanted(args, database):
-            try:
-                drill(report, database, args.short)
-            except Exception as error:  # the drill itself broke: say so, fail
-                report.check(
-                    False, f"{database}: the drill stopped: {type(error).__name__}: {error}"
-                )
-    return report.finish(args.record)
+    return results.run_each(TITLE, args, drill)
 
 
 if __name__ == "__main__":

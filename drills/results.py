@@ -131,3 +131,19 @@ class Report:
         if record_it:
             record(self.title, self.lines)
         return 1 if self.problems else 0
+
+
+def run_each(title: str, args: argparse.Namespace, drill) -> int:
+    """``drill(report, database, short)`` on each database asked for, then the verdict: a
+    drill that breaks on one database is a failure said in one line, and the next still runs."""
+    report = Report(title, postgres=wanted(args, "postgres"))
+    report.say(f"version: {'short' if args.short else 'full'}")
+    for database in ("sqlite", "postgres"):
+        if wanted(args, database):
+            try:
+                drill(report, database, args.short)
+            except Exception as error:  # the drill itself broke: say so, fail
+                report.check(
+                    False, f"{database}: the drill stopped: {type(error).__name__}: {error}"
+                )
+    return report.finish(args.record)
