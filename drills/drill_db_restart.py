@@ -27,7 +27,6 @@ import contextlib
 import http.client
 import io
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -37,7 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import under_load as ul  # noqa: E402 (drills/ is on sys.path now)
+import results  # noqa: E402 (drills/ is on sys.path now)
+import under_load as ul  # noqa: E402
 from under_load import lt  # noqa: E402
 
 TITLE = "Database restart"
@@ -270,22 +270,14 @@ def main() -> int:
     parser.add_argument("--database", choices=("postgres",), default="postgres")
     args = parser.parse_args()
     options = SHORT if args.short else FULL
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` cleans up
 
     started = time.monotonic()
-    header = ul.machine(ul.postgres_version())
+    header = results.machine(results.postgres_version())
     header.append(f"options: {'--short' if args.short else 'full'}")
     print("\n".join(header))
     ok, lines = drill(options, STOPPED["short" if args.short else "full"])
     print("\n".join(lines))
-    lines.append(
-        f"wall time: {time.monotonic() - started:.0f} s; load average after: {ul.load_average()}"
-    )
-    print(lines[-1])
-    print("result:", "PASS" if ok else "FAIL")
-    if args.record:
-        ul.record(TITLE, [*header, *lines, f"result: {'PASS' if ok else 'FAIL'}"])
-    return 0 if ok else 1
+    return results.conclude(TITLE, header, lines, ok, since=started, record_it=args.record)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import under_load as ul  # noqa: E402 (drills/ is on sys.path now)
+import results  # noqa: E402 (drills/ is on sys.path now)
+import under_load as ul  # noqa: E402
 
 TITLE = "Worker killed mid-write"
 FULL = ul.Options(members=20, secretaries=3, workers=3, seconds=200, ramp=5, think=(1.0, 3.0))
@@ -163,11 +164,10 @@ def main() -> int:
     if args.seconds:
         options.seconds = args.seconds
     kills = args.kills or KILLS["short" if args.short else "full"]
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` cleans up
 
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     started = time.monotonic()
-    header = ul.machine(ul.postgres_version() if "postgres" in databases else None)
+    header = results.machine(results.postgres_version() if "postgres" in databases else None)
     header.append(f"options: {'--short' if args.short else 'full'}, seed {args.seed}")
     print("\n".join(header))
     lines, ok = [], True
@@ -177,14 +177,7 @@ def main() -> int:
         print("\n".join(figures))
         lines += figures
         ok = ok and passed
-    lines.append(
-        f"wall time: {time.monotonic() - started:.0f} s; load average after: {ul.load_average()}"
-    )
-    print(lines[-1])
-    print("result:", "PASS" if ok else "FAIL")
-    if args.record:
-        ul.record(TITLE, [*header, *lines, f"result: {'PASS' if ok else 'FAIL'}"])
-    return 0 if ok else 1
+    return results.conclude(TITLE, header, lines, ok, since=started, record_it=args.record)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,9 @@
-"""What the disk, backup and clock drills share: the repository root on sys.path (to import
-bench/ and renkei/), the machine's description and the results page (drills/RESULTS.md), and
-the common command-line options (--short, --record, --database).
+"""What the drills share: the repository root on sys.path (to import bench/ and renkei/),
+clean-up on SIGTERM, the machine's description and the results page (drills/RESULTS.md:
+## <drill title>, a fenced block of figures), the verdict at the end, and the disk, backup
+and clock drills' command-line options (--short, --record, --database).
 
-Not a drill itself (run_all runs only drill_*.py). The record format is the one
-drills/under_load.py uses (## <drill title>, a fenced block of figures), so the sections
-of every drill read alike.
+Not a drill itself (run_all runs only drill_*.py).
 """
 
 import argparse
@@ -15,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,3 +147,18 @@ def run_each(title: str, args: argparse.Namespace, drill) -> int:
                     False, f"{database}: the drill stopped: {type(error).__name__}: {error}"
                 )
     return report.finish(args.record)
+
+
+def conclude(
+    title: str, header: list[str], lines: list[str], ok: bool, *, since: float, record_it: bool
+) -> int:
+    """The end of a drill that prints as it goes: wall time, load, the verdict, the figures
+    recorded when asked; the exit status."""
+    lines.append(
+        f"wall time: {time.monotonic() - since:.0f} s; load average after: {load_average()}"
+    )
+    print(lines[-1])
+    print("result:", "PASS" if ok else "FAIL")
+    if record_it:
+        record(title, [*header, *lines, f"result: {'PASS' if ok else 'FAIL'}"])
+    return 0 if ok else 1

@@ -8,18 +8,14 @@ Not a drill itself (run_all runs only drill_*.py).
 """
 
 import http.client
-import os
-import platform
 import re
 import shutil
-import sqlite3
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,52 +24,7 @@ if str(REPO) not in sys.path:
 
 from bench import load_test as lt  # noqa: E402 (the repository root is on sys.path now)
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-RESULTS_TITLE = "# Fault drills: results"
 PAUSE_AFTER_ERROR = 1.0  # seconds a user waits before starting again after an error
-
-
-# --- The machine and the results page -----------------------------------------------------
-
-
-def load_average() -> str:
-    with open("/proc/loadavg") as loadavg:
-        return " ".join(loadavg.read().split()[:3])
-
-
-def machine(postgres: str | None) -> list[str]:
-    return [
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"machine: nproc {len(os.sched_getaffinity(0))}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}, SQLite "
-        f"{sqlite3.sqlite_version}" + (f", {postgres}" if postgres else ""),
-        f"load average before: {load_average()}",
-    ]
-
-
-def postgres_version() -> str:
-    import subprocess
-
-    out = subprocess.run([lt.pg_bin("postgres"), "--version"], capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-def record(title: str, lines: list[str]) -> None:
-    """Put ``lines`` under ``## title`` in drills/RESULTS.md, in place of that heading's
-    previous section (the other drills' sections stay as they are)."""
-    text = RESULTS.read_text() if RESULTS.exists() else f"{RESULTS_TITLE}\n"
-    heading = f"## {title}"
-    section = "\n".join([heading, "", "```", *lines, "```", ""]) + "\n"
-    parts = re.split(r"(?m)^(?=## )", text)
-    kept = [part for part in parts if part.split("\n", 1)[0].strip() != heading]
-    if len(kept) == len(parts):
-        kept.append(section)
-    else:
-        at = next(i for i, part in enumerate(parts) if part.split("\n", 1)[0].strip() == heading)
-        kept.insert(at, section)
-    joined = "".join(part if part.endswith("\n\n") else part.rstrip("\n") + "\n\n" for part in kept)
-    RESULTS.write_text(joined.rstrip("\n") + "\n")
-    print(f"recorded under '{heading}' in {RESULTS.relative_to(REPO)}")
 
 
 # --- What the users sent, and what they saw -----------------------------------------------
