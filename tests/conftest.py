@@ -112,13 +112,23 @@ def app(database_url, tmp_path):
     engine.dispose()
 
 
+_RESTART_SEQUENCES = (
+    "SELECT setval(oid, 1, false) FROM pg_class"
+    " WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"
+)
+
+
 def _empty_tables(engine) -> None:
     """Leave the schema, remove every row, so the next test starts from nothing (but the
     installation's identity, which the migration makes with the schema)."""
     tables = [table.name for table in Base.metadata.sorted_tables if table.name != "installation"]
     if engine.dialect.name == "postgresql":
+        # DELETE, children first, in one round trip, and the id sequences back to 1: a
+        # TRUNCATE of every table costs PostgreSQL a new file per table (0.4–0.9 s a test on
+        # two busy cores, against 0.01–0.08 s for this), most of the suite's time there.
+        deletes = "; ".join(f"DELETE FROM {table}" for table in reversed(tables))
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            connection.exec_driver_sql(f"{deletes}; {_RESTART_SEQUENCES}")
         return
     with engine.connect() as connection:
         # Bodies refer to their parent body: switch the checks off rather than order rows.
