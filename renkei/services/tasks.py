@@ -294,10 +294,13 @@ def add_for_body(
 
 
 def may_change(db: Session, person: Person, task: ActionItem) -> bool:
-    """Its owner (a person), or the secretariat of its body who may read it."""
-    if task.owner_id == person.id:
-        return True
-    return task.body_id in policy.managed_body_ids(db, person) and may_read(db, person, task)
+    """Its owner (a person) or the secretariat of its body, either while they may still read
+    it: an owner whose term ended or whose pledge was withdrawn no longer sees a closed
+    task in their list, and may not change it by its address either."""
+    is_owner = task.owner_id == person.id
+    if not is_owner and task.body_id not in policy.managed_body_ids(db, person):
+        return False
+    return may_read(db, person, task)
 
 
 def set_done(

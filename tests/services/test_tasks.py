@@ -20,7 +20,7 @@ from renkei.models import (
 )
 from renkei.services import minutes, pledges, policy, tasks
 from renkei.services.dates import japanese_date, today
-from renkei.services.errors import DomainError
+from renkei.services.errors import DomainError, Forbidden
 from tests.helpers import body_named, count, person_by_email
 from tests.sessions_helpers import COORDINATION, DAY, LAYER1, SUPPORT, make_session, mark_held
 
@@ -293,6 +293,26 @@ def test_a_manager_who_may_not_see_a_task_cannot_close_it(world, people):
     with pytest.raises(DomainError):
         tasks.close_carried(world, session, 999_999, by=people["secretary"])
     assert task.done_at is None
+
+
+def test_an_owner_no_longer_entitled_cannot_mark_a_closed_task_done(world, people):
+    """The chair's pledge is withdrawn (as when their term ends): the confidential task they
+    own leaves their list, and marking it done by its address is refused too."""
+    task = add(world, people)
+    owner = people["chair.support"]
+    assert tasks.may_change(world, owner, task)
+    world.execute(delete(Pledge).where(Pledge.person_id == owner.id))
+    world.commit()
+    assert not tasks.may_change(world, owner, task)
+    with pytest.raises(Forbidden):
+        tasks.set_done(world, task, done=True, by=owner)
+    assert task.done_at is None
+
+
+def test_an_owner_may_still_mark_a_public_task_done(world, people):
+    task = add(world, people, body=LAYER1, owner="member.kyogitai", visibility=Visibility.PUBLIC)
+    tasks.set_done(world, task, done=True, by=people["member.kyogitai"])
+    assert task.done_at is not None
 
 
 def test_the_minutes_carry_the_tasks_in_sections_as_closed_as_the_tasks(world, people, ctx):
