@@ -17,18 +17,22 @@ Replies, minutes and attendance do not appear in feeds and stamp nothing.
 
 With several workers and app servers on one PostgreSQL, three rules keep the stamps sound:
 
-- **One stamping transaction at a time.** Each flush notes what it changes (the bodies a
-  session served are read before the flush changes them); the first flush that has anything
-  to stamp takes a transaction-scoped advisory lock (PostgreSQL; SQLite's write lock does the
-  same), before its own statements lock any row. Two transactions stamping bodies in
-  opposite order therefore never wait for each other's rows: the second waits for the lock.
-- **Stamped at commit, in id order.** The rows are stamped once, just before COMMIT, locked
-  in id order (the order in which SQLAlchemy's flushes update rows), so the stamp's time
-  is taken while no other stamping transaction can commit before this one.
+- **Noted at each flush, stamped at commit.** Each flush notes what it changes (the bodies a
+  session served are read before the flush changes them) and locks nothing for it; the rows
+  are stamped once, just before COMMIT. Two transactions that change sessions of two bodies
+  in opposite order therefore never hold one body's stamp while waiting for the other's.
+- **One stamping commit at a time, rows in id order.** Just before COMMIT a stamping
+  transaction takes a transaction-scoped advisory lock (PostgreSQL; SQLite's write lock does
+  the same), after anything else it locks (the audit log's head, which most changes take),
+  then the rows in id order (the order of SQLAlchemy's own updates). So the stamp's time is
+  read while no other stamp can commit before it.
 - **Never backwards.** The time is ``max(now, the latest stamp anywhere + 1 µs)``: a stamp
   is later than every stamp committed before it, whatever a slower clock on another app
-  server says, so a feed's Last-Modified and ETag move on with every change and never
-  return to a version already served.
+  server or a long transaction says, so a feed's Last-Modified and ETag move on with every
+  change and never return to a version already served.
+
+One wait remains possible: a transaction that itself updates a body's or person's row (a
+rename) holds that row until it commits; a stamping commit that needs the row waits for it.
 """
 
 import hashlib
@@ -59,7 +63,6 @@ class _Pending:
 
     body_ids: set[int] = field(default_factory=set)
     person_ids: set[int] = field(default_factory=set)
-    locked: bool = False
 
 
 def _pending(db: Session) -> _Pending:
@@ -78,9 +81,6 @@ def _note(db: Session, _context: UOWTransaction, _instances: object) -> None:
     if not changes:
         return
     pending = _pending(db)
-    if not pending.locked:
-        _take_turn(db)
-        pending.locked = True
     # Read now, before this flush changes which bodies serve the sessions.
     pending.body_ids |= changes.body_ids_of(db)
     pending.person_ids |= changes.person_ids
@@ -94,6 +94,7 @@ def _stamp(db: Session) -> None:
     pending = db.info.pop(_PENDING, None)
     if pending is None or not (pending.body_ids or pending.person_ids):
         return
+    _take_turn(db)
     connection = db.connection()
     bodies, people = table_of(Body), table_of(Person)
     postgresql = connection.dialect.name == "postgresql"
