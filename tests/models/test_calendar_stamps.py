@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import make_url, select
 
-from renkei.models import AgendaItem, Body, Visibility
+from renkei.models import AgendaItem, Body, Person, Visibility
 from renkei.models import calendar_stamps as stamps
-from renkei.services import feeds
+from renkei.services import audit, audit_chain, feeds
 from tests.helpers import body_named, person_by_email
 from tests.sessions_helpers import COORDINATION, LAYER1, SUPPORT, make_session
 
@@ -89,6 +89,35 @@ def test_two_transactions_stamping_bodies_in_opposite_order_do_not_deadlock(app,
     assert len(world.scalars(select(AgendaItem.id)).all()) == 4
     for name in (SUPPORT, COORDINATION):
         assert before[name] is None or stamp_of(world, name) > before[name]
+
+
+def test_a_change_audited_before_and_one_audited_after_do_not_deadlock(app, world, postgresql):
+    """Most changes write the audit log, whose head is locked to the end of the transaction:
+    one writes it before changing a session, the other after. The stamps' turn is taken at
+    commit, after the head, so the two never wait for each other."""
+    support, coordination = make_session(world, SUPPORT), make_session(world, COORDINATION)
+    secretary = person_by_email(world, "secretary@example.jp").id
+    maker = app.extensions["renkei.sessionmaker"]
+    audited, changed = threading.Event(), threading.Event()
+
+    def audit_first():
+        with maker() as db:
+            audit.record(db, db.get(Person, secretary), "session", "test_first")
+            audited.set()
+            changed.wait(WAIT)
+            add_item(db, support.id, support.host_body_id, "先に記録")
+            db.commit()
+
+    def change_first():
+        audited.wait(WAIT)
+        with maker() as db:
+            add_item(db, coordination.id, coordination.host_body_id, "後で記録")
+            changed.set()
+            audit.record(db, db.get(Person, secretary), "session", "test_second")
+            db.commit()
+
+    assert run_both(audit_first, change_first) == []
+    assert audit_chain.verify(world).ok
 
 
 def test_a_transaction_that_commits_last_stamps_last(app, world, links, postgresql):
