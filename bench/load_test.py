@@ -1447,7 +1447,9 @@ def main() -> int:
         print(
             f"CPU during the run: gunicorn {server_cpu:.0f} s, PostgreSQL "
             f"{f'{pg_cpu:.0f} s' if pg_pid else 'not measured'}, this client {client_cpu:.0f} s, "
-            f"of {cores * elapsed:.0f} s ({cores} CPUs x {elapsed:.0f} s)"
+            f"of {cores * elapsed:.0f} s ({cores} CPUs x {elapsed:.0f} s); gunicorn "
+            f"{server_cpu * 1000 / max(1, sum(map(len, stats.times.values()))):.0f} ms of CPU "
+            "per request"
         )
         later = run.feed_changes - run.feed_same_time - run.feed_backwards
         print(
