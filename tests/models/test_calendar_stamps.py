@@ -130,9 +130,10 @@ def test_a_transaction_that_commits_last_stamps_last(app, world, links, postgres
     lock = threading.Lock()
 
     def committed(db):
-        db.commit()
-        with maker() as reader, lock:
-            seen.append(version(reader, links).last_modified)
+        with lock:  # each commit and the read after it, before the other's
+            db.commit()
+            with maker() as reader:
+                seen.append(version(reader, links).last_modified)
 
     def long_one():
         with maker() as db:
