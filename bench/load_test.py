@@ -10,16 +10,26 @@ the app with gunicorn, and lets the simulated people work for ``--seconds``:
   reply to that session;
 - each secretary logs in, then loops: a held session's page, its minutes editor, and a few
   section saves through the editor's autosave route (JSON answer) with the revision last
-  seen; on a 409 conflict they reload the editor and save again.
+  seen; on a 409 conflict they reload the editor and save again; now and then (``--edits``)
+  they give their upcoming session a new place through its edit form, whose change notice
+  goes to every invitee once NOTICE_DELAY_MINUTES (``--notice-delay``) have passed;
+- meanwhile each server's cron (``send-notices``, ``send-mail``) runs every
+  ``--cron-every`` seconds beside the notice timers of the gunicorn workers.
+
+With ``--servers N`` N gunicorn processes serve the one database on their own ports, with one
+secret key, audit key and BASE_URL, and each request goes to the next in turn (a round-robin
+proxy's work, done by the client).
 
 Then it reports requests, errors (any unexpected status or exception), latency per kind of
-request and the 304 ratio of the feeds, and checks in the database that every reply and
-every section text last written is stored as sent, that the sections' revisions rose by
-exactly the number of saves, and that the audit log's hash chain is intact. Exits non-zero
-on any error or mismatch. Standard library only (plus the app's own dependencies).
+request and the 304 ratio of the feeds, and checks in the database that every reply,
+section text and place last written is stored as sent, that the sections' revisions rose by
+exactly the number of saves, that the audit log's hash chain is intact, that every e-mail
+queued was sent once (one claim, one file among the servers' outboxes), and that no feed
+answered after a change had a Last-Modified older than the one its person had. Exits
+non-zero on any error or mismatch. Standard library only (plus the app's own dependencies).
 
     .venv/bin/python bench/load_test.py [--members 200] [--secretaries 5] [--seconds 120]
-        [--workers 4] [--database-url postgresql+psycopg://...]
+        [--workers 4] [--servers 1] [--edits 0.1] [--database-url postgresql+psycopg://...]
 
 A ``--database-url`` must name an empty database (it is migrated and filled here).
 """
