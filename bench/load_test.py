@@ -10,16 +10,26 @@ the app with gunicorn, and lets the simulated people work for ``--seconds``:
   reply to that session;
 - each secretary logs in, then loops: a held session's page, its minutes editor, and a few
   section saves through the editor's autosave route (JSON answer) with the revision last
-  seen; on a 409 conflict they reload the editor and save again.
+  seen; on a 409 conflict they reload the editor and save again; now and then (``--edits``)
+  they give their upcoming session a new place through its edit form, whose change notice
+  goes to every invitee once NOTICE_DELAY_MINUTES (``--notice-delay``) have passed;
+- meanwhile each server's cron (``send-notices``, ``send-mail``) runs every
+  ``--cron-every`` seconds beside the notice timers of the gunicorn workers.
+
+With ``--servers N`` N gunicorn processes serve the one database on their own ports, with one
+secret key, audit key and BASE_URL, and each request goes to the next in turn (a round-robin
+proxy's work, done by the client).
 
 Then it reports requests, errors (any unexpected status or exception), latency per kind of
-request and the 304 ratio of the feeds, and checks in the database that every reply and
-every section text last written is stored as sent, that the sections' revisions rose by
-exactly the number of saves, and that the audit log's hash chain is intact. Exits non-zero
-on any error or mismatch. Standard library only (plus the app's own dependencies).
+request and the 304 ratio of the feeds, and checks in the database that every reply,
+section text and place last written is stored as sent, that the sections' revisions rose by
+exactly the number of saves, that the audit log's hash chain is intact, that every e-mail
+queued was sent once (one claim, one file among the servers' outboxes), and that no feed
+answered after a change had a Last-Modified older than the one its person had. Exits
+non-zero on any error or mismatch. Standard library only (plus the app's own dependencies).
 
     .venv/bin/python bench/load_test.py [--members 200] [--secretaries 5] [--seconds 120]
-        [--workers 4] [--database-url postgresql+psycopg://...]
+        [--workers 4] [--servers 1] [--edits 0.1] [--database-url postgresql+psycopg://...]
 
 A ``--database-url`` must name an empty database (it is migrated and filled here).
 """
@@ -42,11 +52,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from email.utils import parsedate_to_datetime
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -194,6 +206,7 @@ class SecretaryAccount:
     email: str
     person_id: int
     draft_index: int  # the draft they work on most
+    session_id: int = 0  # the upcoming session whose place they change now and then (--edits)
 
 
 @dataclass
@@ -211,6 +224,7 @@ class Dataset:
     initial_revisions: dict[int, int]  # section id -> revision before the run
     mail_messages: int  # rows in mail_messages before the run
     audit_entries: int
+    last_mail_id: int = 0  # the messages queued during the run come after it
 
 
 def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> Dataset:
@@ -412,8 +426,11 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
                 sid for sid, served in body_sessions.items() if served & member_bodies[person.email]
             ]
             accounts.append(MemberAccount(person.email, person.id, person.feed_token, mine))
+        # Each secretary changes one upcoming session of their own (one secretary per session
+        # while there are enough), so the place last sent is the one stored.
         secretary_accounts = [
-            SecretaryAccount(p.email, p.id, k % len(drafts)) for k, p in enumerate(secretary_people)
+            SecretaryAccount(p.email, p.id, k % len(drafts), upcoming[k % len(upcoming)].id)
+            for k, p in enumerate(secretary_people)
         ]
         version_ids = [v.id for _s, v in drafts]
         initial = dict(
@@ -431,6 +448,7 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
             initial_revisions=initial,
             mail_messages=db.scalar(select(func.count()).select_from(MailMessage)),
             audit_entries=db.scalar(select(func.count()).select_from(AuditEntry)),
+            last_mail_id=db.scalar(select(func.max(MailMessage.id))) or 0,
         )
         invitees = {
             s.title: len(scheduling.invitees(db, db.get(MeetingSession, s.id)))
@@ -451,25 +469,47 @@ def build_dataset(url: str, members: int, secretaries: int, instance: Path) -> D
 
 
 class Server:
-    def __init__(self, url: str, workers: int, folder: Path, audit_key: str | None = None):
+    """gunicorn serving the app from ``folder`` (its log, its instance folder and outbox).
+
+    Several servers on one database (``--servers``) are given the same ``secret_key`` (a
+    login on one is good on the other), the same audit key and the same ``base_url`` (the
+    address a proxy in front of them would have: feeds and e-mails carry it), and
+    ``environment`` (e.g. NOTICE_DELAY_MINUTES) as a deployment sets it on each."""
+
+    def __init__(
+        self,
+        url: str,
+        workers: int,
+        folder: Path,
+        audit_key: str | None = None,
+        *,
+        secret_key: str | None = None,
+        base_url: str | None = None,
+        environment: dict[str, str] | None = None,
+    ):
         self.port = free_port()
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.log = folder / "gunicorn.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
         # Given, not generated: the check after the run verifies the audit log with it.
         # The dataset's entries are sealed with the setup's key (setup_audit_key).
         self.audit_key = audit_key or secrets.token_hex(32)
+        self.secret_key = secret_key or secrets.token_hex(32)
+        self.base_url = base_url or f"http://127.0.0.1:{self.port}"
         env.update(
             DATABASE_URL=url,
-            SECRET_KEY=secrets.token_hex(32),
+            SECRET_KEY=self.secret_key,
             AUDIT_KEY=self.audit_key,
-            BASE_URL=f"http://127.0.0.1:{self.port}",
+            BASE_URL=self.base_url,
             # No SMTP_HOST: anything sent would land in <instance>/outbox, not in the world;
             # sync: nothing is left in a background thread when the server stops.
             MAIL_DELIVERY="sync",
+            **(environment or {}),
         )
         instance = folder / "instance"
         instance.mkdir()
+        self.instance = instance
         self.outbox = instance / "outbox"
         self.process = subprocess.Popen(
             [
@@ -575,15 +615,28 @@ class Unexpected(Exception):
 
 class Browser:
     """One simulated person: their own cookies, a new connection per request (gunicorn's
-    sync workers close every connection)."""
+    sync workers close every connection). Given several servers' ``ports``, each request
+    goes to the next of them in turn, as a round-robin proxy in front of them would send it
+    (the servers share their secret key, so the session cookie is good on each)."""
 
-    def __init__(self, port: int, stats: Stats):
+    _turn = 0  # shared by every browser: the proxy's round robin
+    _turn_lock = threading.Lock()
+
+    def __init__(self, port: int, stats: Stats, ports: tuple[int, ...] = ()):
         self.port = port
+        self.ports = ports
         self.stats = stats
         self.cookies: dict[str, str] = {}
 
+    def _next_port(self) -> None:
+        if len(self.ports) > 1:
+            with Browser._turn_lock:
+                Browser._turn += 1
+                self.port = self.ports[Browser._turn % len(self.ports)]
+
     def request(self, kind, method, path, *, expect, form=None, headers=None):
         """Send one request; an unexpected status or a failure is recorded and raised."""
+        self._next_port()
         headers = {"User-Agent": "renkei-load-test", "Accept": "text/html", **(headers or {})}
         body = None
         if form is not None:
@@ -650,6 +703,63 @@ def csrf_of(page: bytes) -> str:
     return unescape(found.group(1).decode())
 
 
+class _Forms(HTMLParser):
+    """The fields of each form on a page, as a browser would submit them unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[list[tuple[str, str]]] = []
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append([])
+        elif not self.forms or "name" not in a:
+            if tag == "option" and self._select is not None:
+                self._options.append((a.get("value", ""), "selected" in a))
+            return
+        elif tag == "input":
+            kind = a.get("type", "text").lower()
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "button", "file"):
+                default = "on" if kind == "checkbox" else ""
+                self.forms[-1].append((a["name"], a.get("value", default)))
+        elif tag == "select":
+            self._select, self._options = a["name"], []
+        elif tag == "textarea":
+            self._textarea, self._text = a["name"], []
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select is not None:
+            chosen = [v for v, selected in self._options if selected] or [
+                v for v, _s in self._options[:1]
+            ]
+            self.forms[-1] += [(self._select, v) for v in chosen]
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.forms[-1].append((self._textarea, "".join(self._text).removeprefix("\n")))
+            self._textarea = None
+
+
+def form_with(page: bytes, field_name: str) -> list[tuple[str, str]]:
+    """The fields of the page's form that has ``field_name``."""
+    parser = _Forms()
+    parser.feed(page.decode("utf-8"))
+    for form in parser.forms:
+        if any(name == field_name for name, _v in form):
+            return form
+    raise Unexpected(f"no form with {field_name} on the page")
+
+
 def editor_sections(page: bytes) -> dict[int, int]:
     """Section id -> revision, from the minutes editor's forms."""
     return {
@@ -678,6 +788,20 @@ class Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The fault drills (drills/) give a Browser that also records what each write sent.
     browser_class: type[Browser] = Browser
+    # Several servers: every request goes to the next (Browser); one: ``port`` alone.
+    ports: tuple[int, ...] = ()
+    # How often a secretary's round also changes the place of their upcoming session (its
+    # change notice goes to every invitee a few minutes later), and what they saved.
+    edit_rate: float = 0.0
+    places: dict[int, str] = field(default_factory=dict)  # session id -> place last saved
+    edits: int = 0
+    # Feeds answered in full after a change: their Last-Modified moved on (or did not).
+    feed_changes: int = 0
+    feed_backwards: int = 0  # older than one already served to the same person
+    feed_same_time: int = 0  # a new ETag with the Last-Modified already served
+
+    def browser(self) -> Browser:
+        return self.browser_class(self.port, self.stats, self.ports)
 
     def pause(self, rng: random.Random) -> bool:
         """Think; False once the time is up."""
@@ -691,8 +815,8 @@ class Run:
 def member_loop(run: Run, account: MemberAccount, index: int) -> None:
     rng = random.Random(run.seed * 100_003 + index)
     time.sleep(rng.uniform(0, run.ramp))
-    browser = run.browser_class(run.port, run.stats)
-    etag = None
+    browser = run.browser()
+    etag = last_modified = None
     counter = 0
     try:
         browser.login(account.email)
@@ -716,6 +840,12 @@ def member_loop(run: Run, account: MemberAccount, index: int) -> None:
             )
             if etag and response.status == 200:
                 run.stats.count("feed_revalidated_200")
+                served = parsedate_to_datetime(response.getheader("Last-Modified"))
+                if last_modified is not None and response.getheader("ETag") != etag:
+                    check_moved_on(run, last_modified, served, index)
+                last_modified = served
+            elif response.status == 200:
+                last_modified = parsedate_to_datetime(response.getheader("Last-Modified"))
             etag = response.getheader("ETag") or etag
             if rng.random() < 0.35:
                 if not run.pause(rng):
@@ -743,16 +873,52 @@ def member_loop(run: Run, account: MemberAccount, index: int) -> None:
         stopped(run, f"member {index}", error)
 
 
+def check_moved_on(run: Run, before: datetime, after: datetime, index: int) -> None:
+    """A feed that changed must say so in Last-Modified too (models/calendar_stamps.py):
+    never older than the one already served, and (to the second, HTTP's precision) later
+    unless the two changes fell in the same second."""
+    with run.lock:
+        run.feed_changes += 1
+        if after < before:
+            run.feed_backwards += 1
+            run.stats.error(f"member {index}: feed's Last-Modified went back: {before} -> {after}")
+        elif after == before:
+            run.feed_same_time += 1
+
+
+def edit_place(run: Run, browser: Browser, session_id: int, text: str) -> None:
+    """Change the session's place through its edit form, as a secretary would."""
+    path = f"/sessions/{session_id}/edit"
+    _r, page = browser.request("session_edit", "GET", path, expect={200})
+    for _attempt in range(2):
+        form = [(k, v) for k, v in form_with(page, "place") if k != "place"] + [("place", text)]
+        response, page = browser.request("session_save", "POST", path, form=form, expect={200, 302})
+        if response.status == 302:
+            with run.lock:
+                run.places[session_id] = text
+                run.edits += 1
+            return
+        # 200: the form again, with warnings to confirm (their fingerprint is in the form).
+    run.stats.error(f"session_save {path}: not saved after confirming the warnings")
+    raise Unexpected
+
+
 def secretary_loop(run: Run, account: SecretaryAccount, drafts: list[Draft], index: int) -> None:
     rng = random.Random(run.seed * 100_003 + 50_000 + index)
     time.sleep(rng.uniform(0, run.ramp))
-    browser = run.browser_class(run.port, run.stats)
+    browser = run.browser()
     counter = 0
     try:
         browser.login(account.email)
         with run.lock:
             run.logins += 1
         while run.pause(rng):
+            if account.session_id and rng.random() < run.edit_rate:
+                counter += 1
+                place = f"負荷試験 会議室{index}-{counter} {uuid.uuid4().hex[:6]}"
+                edit_place(run, browser, account.session_id, place)
+                if not run.pause(rng):
+                    break
             # Mostly their own draft; now and then a colleague's (edits may then collide).
             draft = drafts[
                 account.draft_index if rng.random() < 0.7 else rng.randrange(len(drafts))
@@ -896,13 +1062,17 @@ def report(run: Run, elapsed: float) -> list[str]:
     return lines
 
 
-def verify(url: str, run: Run, dataset: Dataset, audit_key: str) -> list[str]:
-    """Every write the users saw succeed is in the database, and nothing else was written."""
+def verify(
+    url: str, run: Run, dataset: Dataset, audit_key: str, *, mail_checked: bool = False
+) -> list[str]:
+    """Every write the users saw succeed is in the database, and nothing else was written.
+    ``mail_checked``: the mail queued is checked apart (verify_mail), not expected to be
+    none (the drills, whose users change nothing that notifies anyone)."""
     from sqlalchemy import create_engine, func, select
     from sqlalchemy.orm import Session
 
     from renkei.db import AUDIT_KEY_INFO
-    from renkei.models import AuditEntry, MinutesSection, Reply
+    from renkei.models import AuditEntry, MeetingSession, MinutesSection, Reply
     from renkei.models.mail import MailMessage
     from renkei.services import audit_chain
 
@@ -946,8 +1116,21 @@ def verify(url: str, run: Run, dataset: Dataset, audit_key: str) -> list[str]:
             problems.append(f"sections' revisions rose by {risen}, but {run.saves} saves succeeded")
 
         mail = db.scalar(select(func.count()).select_from(MailMessage))
-        if mail != dataset.mail_messages:
+        if mail != dataset.mail_messages and not mail_checked:
             problems.append(f"{mail - dataset.mail_messages} e-mail messages were queued")
+        stored_places = dict(
+            db.execute(
+                select(MeetingSession.id, MeetingSession.place).where(
+                    MeetingSession.id.in_(list(run.places))
+                )
+            ).all()
+        )
+        for session_id, place in sorted(run.places.items()):
+            if stored_places.get(session_id) != place:
+                problems.append(
+                    f"session {session_id}: place last saved {place!r}, stored "
+                    f"{stored_places.get(session_id)!r}"
+                )
         logins = db.scalar(
             select(func.count())
             .select_from(AuditEntry)
@@ -965,6 +1148,134 @@ def verify(url: str, run: Run, dataset: Dataset, audit_key: str) -> list[str]:
         f"{risen} revisions = {run.saves} saves, audit chain of {chain.checked} entries "
         f"({entries - dataset.audit_entries} written during the run) "
         f"{'intact' if chain.ok else 'BROKEN'}, e-mail queued: {mail - dataset.mail_messages}"
+    )
+    return problems
+
+
+class Cron:
+    """Each app server's cron jobs (``send-notices``, then ``send-mail``) every ``every``
+    seconds, all servers' at once, as the app's own CLI functions in this process with each
+    server's configuration and outbox, on top of the notice timer in every gunicorn worker:
+    several processes on several servers reach for the same due notices and messages, and
+    each must go once."""
+
+    def __init__(self, url: str, servers: list[Server], every: float, delay: str):
+        from renkei import create_app
+
+        self.every = every
+        self.apps = [
+            create_app(
+                {
+                    "DATABASE_URL": url,
+                    "SECRET_KEY": server.secret_key,
+                    "AUDIT_KEY": server.audit_key,
+                    "BASE_URL": server.base_url,
+                    "SMTP_HOST": "",
+                    "MAIL_DELIVERY": "sync",
+                    "NOTICE_DELAY_MINUTES": delay,
+                    "NOTICE_TIMER": "0",
+                },
+                instance_path=str(server.instance),
+            )
+            for server in servers
+        ]
+        self.errors: list[str] = []
+        self.rounds = 0
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._loop, args=(app,), daemon=True) for app in self.apps
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def _loop(self, app) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                self.round(app)
+            except Exception as error:  # counted; the next round tries again
+                self.errors.append(f"cron: {type(error).__name__}: {error}")
+
+    def round(self, app, *, final: bool = False) -> None:
+        from renkei import notice_timer
+        from renkei.db import get_db
+        from renkei.links import Links
+        from renkei.services import mail, notices
+
+        if final:  # after the run: what waits for its delay is due now
+            with app.app_context():
+                settings = mail.MailSettings.from_config(app.config, app.instance_path)
+                db = get_db()
+                links, sender = Links.of(app), settings.sender
+                notices.send_due(db, links=links, sender=sender, delay=timedelta(0))
+                db.commit()
+        else:
+            notice_timer.send_due(app)
+        with app.app_context():
+            settings = mail.MailSettings.from_config(app.config, app.instance_path)
+            mail.deliver(get_db(), settings, now=final)
+        self.rounds += 1
+
+    def finish(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(60)
+        for app in self.apps:
+            self.round(app, final=True)
+        for app in self.apps:
+            app.extensions["renkei.engine"].dispose()
+
+
+def verify_mail(url: str, run: Run, dataset: Dataset, outboxes: list[Path]) -> list[str]:
+    """Every message queued during the run was sent, once: one claim, one file in one
+    server's outbox (messages the demo queued before the run go out too: once each); and
+    every session whose place changed had its change notice."""
+    from sqlalchemy import create_engine, select
+
+    from renkei.models.mail import MailMessage, MailStatus
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                MailMessage.id,
+                MailMessage.kind,
+                MailMessage.status,
+                MailMessage.attempts,
+                MailMessage.session_id,
+            )
+        ).all()
+    engine.dispose()
+    # The servers' outboxes were empty when they started: every file was sent in the run.
+    files = Counter(f.name for outbox in outboxes if outbox.exists() for f in outbox.glob("*.eml"))
+    name = {r.id: f"{r.id}-{r.kind}.eml" for r in rows}
+    new = [r for r in rows if r.id > dataset.last_mail_id]
+    sent = [r for r in rows if name[r.id] in files]
+    earlier = len([r for r in sent if r.id <= dataset.last_mail_id])
+    problems = []
+    unsent = [r.id for r in new if r.status != MailStatus.SENT or name[r.id] not in files]
+    if unsent:
+        problems.append(f"{len(unsent)} messages queued in the run not sent, e.g. {unsent[:5]}")
+    claimed_again = [r.id for r in sent if r.attempts != 1]
+    if claimed_again:
+        problems.append(f"{len(claimed_again)} messages claimed twice: {claimed_again[:5]}")
+    twice = sorted(n for n, count in files.items() if count > 1)
+    if twice:
+        problems.append(f"{len(twice)} messages written by two servers: {twice[:5]}")
+    strays = set(files) - set(name.values())
+    if strays:
+        problems.append(f"outboxes hold {len(strays)} files no message explains")
+    noticed = {r.session_id for r in new}
+    for session_id in sorted(set(run.places) - noticed):
+        problems.append(f"session {session_id}: its place changed, but no notice was queued")
+    print(
+        f"mail: {len(new)} messages queued during the run (change notices of "
+        f"{len(noticed)} sessions) and {earlier} queued before it "
+        "(the demo's); "
+        f"{sum(files.values())} files in {len(outboxes)} outbox(es) for {len(sent)} messages "
+        f"sent; claimed twice: {len(claimed_again)}, sent twice: {len(twice)}, queued in the "
+        f"run and not sent: {len(unsent)}"
     )
     return problems
 
@@ -996,7 +1307,33 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--secretaries", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="app servers (gunicorn processes on their own ports) on the one database; the "
+        "users' requests go to each in turn, as a round-robin proxy would send them",
+    )
+    parser.add_argument(
+        "--edits",
+        type=float,
+        default=0.1,
+        help="share of a secretary's rounds that also change their upcoming session's place "
+        "(its change notice then goes to every invitee: mail, sent by every server's timer "
+        "and cron)",
+    )
+    parser.add_argument(
+        "--cron-every",
+        type=float,
+        default=10,
+        help="seconds between each server's send-notices and send-mail runs",
+    )
+    parser.add_argument(
+        "--notice-delay",
+        default="0.25",
+        help="NOTICE_DELAY_MINUTES of the servers: change notices wait this long",
+    )
     parser.add_argument("--ramp", type=float, default=10, help="seconds over which users start")
     parser.add_argument("--think", type=float, nargs=2, default=(0.5, 2.0), metavar=("MIN", "MAX"))
     parser.add_argument("--seed", type=int, default=1)
@@ -1007,6 +1344,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.secretaries < 1 or args.members < 1:
         parser.error("at least one member and one secretary")
+    if args.servers < 1:
+        parser.error("at least one server")
 
     uptime = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -1017,12 +1356,15 @@ def main() -> int:
     )
     print(
         f"options: --members {args.members} --secretaries {args.secretaries} "
-        f"--seconds {args.seconds:g} --workers {args.workers} --ramp {args.ramp:g} "
-        f"--think {args.think[0]:g} {args.think[1]:g} --seed {args.seed}"
+        f"--seconds {args.seconds:g} --workers {args.workers} --servers {args.servers} "
+        f"--edits {args.edits:g} --cron-every {args.cron_every:g} --notice-delay "
+        f"{args.notice_delay} --ramp {args.ramp:g} --think {args.think[0]:g} {args.think[1]:g} "
+        f"--seed {args.seed}"
     )
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    postgres = server = None
+    postgres = cron = None
+    servers: list[Server] = []
     folder = Path(tempfile.mkdtemp(prefix="renkei-load-"))
     status = 0
     try:
@@ -1036,21 +1378,44 @@ def main() -> int:
         dataset = build_dataset(url, args.members, args.secretaries, folder / "setup")
         print(f"setup: {time.monotonic() - started:.1f} s")
 
-        server = Server(url, args.workers, folder, setup_audit_key(folder / "setup"))
-        server.wait_healthy()
-        server.warm_up(args.workers)
-        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{server.port}")
+        # One secret key, audit key and address for all servers, as behind one proxy.
+        audit_key, secret_key = setup_audit_key(folder / "setup"), secrets.token_hex(32)
+        environment = {"NOTICE_DELAY_MINUTES": args.notice_delay}
+        for k in range(args.servers):
+            servers.append(
+                Server(
+                    url,
+                    args.workers,
+                    folder / f"server{k + 1}" if args.servers > 1 else folder,
+                    audit_key,
+                    secret_key=secret_key,
+                    base_url=servers[0].base_url if servers else None,
+                    environment=environment,
+                )
+            )
+        for server in servers:
+            server.wait_healthy()
+            server.warm_up(args.workers)
+        ports = tuple(s.port for s in servers)
+        print(
+            f"gunicorn: {args.servers} server(s) of {args.workers} workers on 127.0.0.1 port(s) "
+            f"{', '.join(map(str, ports))}"
+            + (", each request to the next in turn" if args.servers > 1 else "")
+        )
+        cron = Cron(url, servers, args.cron_every, args.notice_delay)
 
         stats = Stats()
         begin = time.monotonic()
         run = Run(
-            port=server.port,
+            port=ports[0],
             deadline=begin + args.ramp + args.seconds,
             ramp=args.ramp,
             think=tuple(args.think),
             stats=stats,
             seed=args.seed,
             duration=args.seconds,
+            ports=ports,
+            edit_rate=args.edits,
         )
         threads = [
             threading.Thread(target=member_loop, args=(run, m, i), daemon=True)
@@ -1066,17 +1431,22 @@ def main() -> int:
         pg_pid = postgres.pid() if postgres else None
         cpu_before = (
             time.process_time(),
-            cpu_seconds(server.process.pid),
+            [cpu_seconds(server.process.pid) for server in servers],
             cpu_seconds(pg_pid),
         )
+        cron.start()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(max(0.1, run.deadline + DRAIN - time.monotonic()))
         elapsed = time.monotonic() - begin
         client_cpu = time.process_time() - cpu_before[0]
-        server_cpu = cpu_used(cpu_before[1], cpu_seconds(server.process.pid))
+        server_cpu = sum(
+            cpu_used(before, cpu_seconds(server.process.pid))
+            for before, server in zip(cpu_before[1], servers, strict=True)
+        )
         pg_cpu = cpu_used(cpu_before[2], cpu_seconds(pg_pid))
+        cron.finish()  # the notices still waiting, and their mail
         stuck = sum(thread.is_alive() for thread in threads)
         if stuck:
             stats.error(f"{stuck} users still waiting for an answer after the drain")
@@ -1087,35 +1457,45 @@ def main() -> int:
         print(
             f"CPU during the run: gunicorn {server_cpu:.0f} s, PostgreSQL "
             f"{f'{pg_cpu:.0f} s' if pg_pid else 'not measured'}, this client {client_cpu:.0f} s, "
-            f"of {cores * elapsed:.0f} s ({cores} CPUs x {elapsed:.0f} s)"
+            f"of {cores * elapsed:.0f} s ({cores} CPUs x {elapsed:.0f} s); gunicorn "
+            f"{server_cpu * 1000 / max(1, sum(map(len, stats.times.values()))):.0f} ms of CPU "
+            "per request"
         )
+        later = run.feed_changes - run.feed_same_time - run.feed_backwards
+        print(
+            f"sessions' places changed: {run.edits}; feeds answered in full after a change: "
+            f"{run.feed_changes}, Last-Modified later in {later}, the same second in "
+            f"{run.feed_same_time}, earlier in {run.feed_backwards}; cron rounds: {cron.rounds}"
+        )
+        for message in cron.errors[:10]:
+            stats.error(message)
         if stats.errors:
             print("\nfirst errors:")
             for message in stats.errors:
                 print(f"  {message}")
             status = 1
         print()
-        problems = verify(url, run, dataset, server.audit_key)
+        problems = verify(url, run, dataset, audit_key, mail_checked=True)
+        problems += verify_mail(url, run, dataset, [s.outbox for s in servers])
         for problem in problems[:50]:
             print(f"MISMATCH: {problem}")
         if problems:
             status = 1
         for name, found in (
-            ("gunicorn", server.log_problems()),
+            ("gunicorn", [line for server in servers for line in server.log_problems()]),
             ("postgres", postgres.log_problems() if postgres else []),
         ):
             if found:
                 print(f"\n{name} log: {len(found)} problem lines, first ones:")
                 for line in found[:10]:
                     print(f"  {line}")
-        outbox = list(server.outbox.glob("*")) if server.outbox.exists() else []
-        if outbox:
-            print(f"outbox: {len(outbox)} files written")
         load = Path("/proc/loadavg").read_text().split()[:3]
         print(f"\nload average after: {' '.join(load)}")
         print("result:", "PASS" if status == 0 else "FAIL")
     finally:
-        if server is not None:
+        if cron is not None:
+            cron.stop.set()
+        for server in servers:
             server.stop()
         if postgres is not None:
             postgres.stop()
