@@ -34,6 +34,7 @@ from renkei.blueprints import (
     prints,
     referrals,
     reports,
+    search,
     sessions,
     tasks,
     templating,
@@ -119,6 +120,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         tasks.bp,
         referrals.bp,
         reports.bp,
+        search.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -49,6 +49,11 @@ class Hit:
     session: MeetingSession | None
     body: Body | None
 
+    @property
+    def in_session(self) -> bool:
+        """A thing of a session (an item, a section, a material): the page names it."""
+        return self.session is not None and self.entry.kind is not SearchKind.SESSION
+
 
 @dataclass
 class Results:
