@@ -90,7 +90,9 @@ def search_link(entry: SearchEntry) -> str:
     if kind is SearchKind.MATERIAL and entry.session_id is not None:
         return url_for("materials.manage", session_id=entry.session_id)
     if kind is SearchKind.ITEM and entry.session_id is not None:
-        return url_for("sessions.show", session_id=entry.session_id, _anchor=f"item-{entry.object_id}")
+        return url_for(
+            "sessions.show", session_id=entry.session_id, _anchor=f"item-{entry.object_id}"
+        )
     if kind is SearchKind.REFERRAL:
         return url_for("referrals.show", referral_id=entry.object_id)
     if kind is SearchKind.ISSUE:

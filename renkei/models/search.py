@@ -29,7 +29,7 @@ class SearchKind(LabelledEnum):
     REFERRAL = "referral"
     ISSUE = "issue"
     BODY = "body"
-    PERSON = "person"
+    PERSON = "persons"
 
     @classmethod
     def _labels(cls) -> dict[Self, LazyText]:
@@ -57,9 +57,7 @@ class SearchEntry(Base):
     kind: Mapped[SearchKind] = mapped_column(enum_type(SearchKind))
     object_id: Mapped[int] = mapped_column(Integer)
     # The session it belongs to (a session, an item, a minutes section, a material).
-    session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE")
-    )
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     # The owning body (an item's, a section's; a session's host; an issue's 協議体).
     body_id: Mapped[int | None] = mapped_column(Integer)
     # As closed as an agenda item: its visibility, and the item a participant may be
@@ -79,7 +77,9 @@ class SearchEntry(Base):
         return f"<SearchEntry {self.kind} {self.object_id}>"
 
 
-def in_models(obj: object, name: str | None, type_: str, _reflected: bool, _compare_to: object) -> bool:
+def in_models(
+    obj: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
     """Alembic's ``include_object``: the search index's own database objects (SQLite's FTS5
     table and its shadow tables, PostgreSQL's ``tsv`` column and its index) are made by
     migration 0026 and described by no model; comparing the schema leaves them out."""

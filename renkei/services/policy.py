@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, event, false, or_, select, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, event, false, or_, select, true
 from sqlalchemy.orm import Session, UOWTransaction, selectinload, sessionmaker
 
 from renkei.models import (
@@ -1089,7 +1089,7 @@ def _served(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def _term_on_session_day(s: _Searcher, body: ColumnElement[int]) -> ColumnElement[bool]:
+def _term_on_session_day(s: _Searcher, body: SQLColumnExpression[Any]) -> ColumnElement[bool]:
     """A term of the viewer on ``body`` current on the session's own day (``invited``)."""
     day = SearchEntry.day
     return or_(
@@ -1103,7 +1103,7 @@ def _term_on_session_day(s: _Searcher, body: ColumnElement[int]) -> ColumnElemen
     )
 
 
-def _called(s: _Searcher, body: ColumnElement[int]) -> ColumnElement[bool]:
+def _called(s: _Searcher, body: SQLColumnExpression[Any]) -> ColumnElement[bool]:
     """Convened for ``body`` in the entry's session: the body is not convened with selected
     members, or the viewer is one of them (選定招集)."""
     chosen = (
@@ -1127,7 +1127,9 @@ def _session_visible(s: _Searcher) -> ColumnElement[bool]:
     """``SessionAccess.can_view`` for the entry's session."""
     prepared = (
         select(MeetingSession.id)
-        .where(MeetingSession.id == SearchEntry.session_id, MeetingSession.status == Status.PREPARED)
+        .where(
+            MeetingSession.id == SearchEntry.session_id, MeetingSession.status == Status.PREPARED
+        )
         .exists()
     )
     body = session_bodies.c.body_id
@@ -1140,14 +1142,16 @@ def _session_visible(s: _Searcher) -> ColumnElement[bool]:
 
 
 def _sees(
-    s: _Searcher, visibility: ColumnElement, assigned: set[int] | None
+    s: _Searcher, visibility: SQLColumnExpression[Any], assigned: set[int] | None
 ) -> ColumnElement[bool]:
     """``SessionAccess.can_see_item`` for a thing of ``visibility`` owned by the entry's
     body; ``assigned``: the participant's items that count for this kind (none for a
     material's own visibility)."""
     body = SearchEntry.body_id
     served = session_bodies.c.body_id
-    convened = _served((served.in_(s.member) | _term_on_session_day(s, served)) & _called(s, served))
+    convened = _served(
+        (served.in_(s.member) | _term_on_session_day(s, served)) & _called(s, served)
+    )
     entitled = body.in_(s.entitled) & _called(s, body)
     by_rule = or_(
         visibility == Visibility.PUBLIC,
@@ -1191,12 +1195,8 @@ def search_filter(db: Session, person: Person) -> ColumnElement[bool]:
         SearchEntry.raised_by_id == person.id,
     )
     issues = (kind == SearchKind.ISSUE) & issue_readers
-    managed = (
-        true() if person.is_admin else SearchEntry.body_id.in_(s.secretary)
-    )
+    managed = true() if person.is_admin else SearchEntry.body_id.in_(s.secretary)
     bodies = (kind == SearchKind.BODY) & managed
-    people = (kind == SearchKind.PERSON) & (
-        true() if can_manage_people(db, person) else false()
-    )
+    people = (kind == SearchKind.PERSON) & (true() if can_manage_people(db, person) else false())
     session_kinds = (SearchKind.SESSION, SearchKind.ITEM, SearchKind.SECTION, SearchKind.MATERIAL)
     return or_(kind.in_(session_kinds) & in_session, referrals, issues, bodies, people)

@@ -10,6 +10,7 @@ the token string of ``search_text`` (SQLite: the FTS5 table ``search_fts``; Post
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any, TypeVarTuple
 
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, and_, column, func, literal_column, select, table
@@ -22,6 +23,8 @@ from renkei.services.errors import DomainError
 
 PER_PAGE = 20
 SNIPPET = 60  # characters shown each side of the first match
+
+Ts = TypeVarTuple("Ts")
 
 _FTS = table("search_fts", column("rowid"), column("tokens"))
 
@@ -93,7 +96,7 @@ def search(db: Session, person: Person, query: Query) -> Results:
     search_index.catch_up(db)
     results = Results(query=query, days=days)
     conditions = [policy.search_filter(db, person)]
-    rank: ColumnElement | None = None
+    rank: ColumnElement[Any] | None = None
     if terms:
         matched, rank = _match(db, terms)
         conditions.append(matched)
@@ -113,13 +116,12 @@ def search(db: Session, person: Person, query: Query) -> Results:
         )
     ]
     results.kinds.sort(key=lambda pair: list(SearchKind).index(pair[0]))
-    body_counts = dict(
-        db.execute(
-            _with(select(SearchEntry.body_id, func.count()), seen, kind)
-            .where(SearchEntry.body_id.is_not(None))
-            .group_by(SearchEntry.body_id)
-        ).all()
-    )
+    body_rows = db.execute(
+        _with(select(SearchEntry.body_id, func.count()), seen, kind)
+        .where(SearchEntry.body_id.is_not(None))
+        .group_by(SearchEntry.body_id)
+    ).tuples()
+    body_counts = {b: n for b, n in body_rows if b is not None}
     named = db.scalars(select(Body).where(Body.id.in_(body_counts)).order_by(Body.name)).all()
     results.bodies = [(b, body_counts[b.id]) for b in named]
 
@@ -127,28 +129,28 @@ def search(db: Session, person: Person, query: Query) -> Results:
     results.total = db.scalar(_with(select(func.count(SearchEntry.id)), seen, kind, body)) or 0
     results.pages = max(1, -(-results.total // PER_PAGE))
     results.page = min(max(query.page, 1), results.pages)
-    order = [SearchEntry.day.desc().nulls_last(), SearchEntry.id.desc()]
+    order: list[ColumnElement[Any]] = [SearchEntry.day.desc().nulls_last(), SearchEntry.id.desc()]
     if query.sort is Sort.RELEVANCE and rank is not None:
         order.insert(0, rank)
-    entries = db.scalars(
-        chosen.order_by(*order).limit(PER_PAGE).offset((results.page - 1) * PER_PAGE)
-    ).all()
+    entries = list(
+        db.scalars(chosen.order_by(*order).limit(PER_PAGE).offset((results.page - 1) * PER_PAGE))
+    )
     results.hits = _hits(db, entries, terms)
     return results
 
 
-def _with(statement: Select, *conditions: ColumnElement[bool] | None) -> Select:
+def _with(statement: Select[*Ts], *conditions: ColumnElement[bool] | None) -> Select[*Ts]:
     return statement.where(*(c for c in conditions if c is not None))
 
 
 def _match(
     db: Session, terms: list[search_text.Term]
-) -> tuple[ColumnElement[bool], ColumnElement]:
+) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
     """The condition that an entry matches every term (each a phrase of its tokens), and
     its rank (ascending: best first)."""
     if db.get_bind().dialect.name == "postgresql":
         tsquery = func.to_tsquery("simple", search_text.tsquery(terms))
-        tsv = literal_column("search_entries.tsv")
+        tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
         return tsv.op("@@")(tsquery), -func.ts_rank(tsv, tsquery)
     fts = (
         select(_FTS.c.rowid.label("id"), func.bm25(literal_column("search_fts")).label("rank"))
@@ -163,7 +165,8 @@ def _hits(db: Session, entries: list[SearchEntry], terms: list[search_text.Term]
     """Titles and snippets with the terms marked; the sessions and bodies in two queries."""
     session_ids = {e.session_id for e in entries if e.session_id is not None}
     sessions = {
-        s.id: s for s in db.scalars(select(MeetingSession).where(MeetingSession.id.in_(session_ids)))
+        s.id: s
+        for s in db.scalars(select(MeetingSession).where(MeetingSession.id.in_(session_ids)))
     }
     body_ids = {e.body_id for e in entries if e.body_id is not None}
     bodies = {b.id: b for b in db.scalars(select(Body).where(Body.id.in_(body_ids)))}

@@ -85,9 +85,7 @@ def _note_changes(db: Session, _context: UOWTransaction) -> None:
 def _note(seen: Pending, obj: object) -> None:  # noqa: PLR0911 (one case per model)
     if isinstance(obj, MeetingSession):
         seen.sessions.add(obj.id)
-    elif isinstance(obj, AgendaItem):
-        seen.sessions.add(obj.session_id)
-    elif isinstance(obj, Material):
+    elif isinstance(obj, (AgendaItem, Material)):
         seen.sessions.add(obj.session_id)
     elif isinstance(obj, MaterialVersion):
         seen.materials.add(obj.material_id)
@@ -136,8 +134,7 @@ def catch_up(db: Session) -> None:
                 .where(MinutesVersion.id.in_(seen.versions))
             )
         )
-    sessions.discard(None)  # type: ignore[arg-type]  # an object deleted before its flush
-    for chunk in _chunks(sorted(sessions)):
+    for chunk in _chunks(sorted(s for s in sessions if s is not None)):
         _write_sessions(db, chunk)
     for kind, ids, rows_of in (
         (SearchKind.REFERRAL, seen.referrals, _referral_rows),
@@ -147,7 +144,9 @@ def catch_up(db: Session) -> None:
     ):
         for chunk in _chunks(sorted(i for i in ids if i is not None)):
             db.execute(
-                delete(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.object_id.in_(chunk))
+                delete(SearchEntry).where(
+                    SearchEntry.kind == kind, SearchEntry.object_id.in_(chunk)
+                )
             )
             _insert(db, rows_of(db, chunk))
     db.info.pop(_PENDING, None)

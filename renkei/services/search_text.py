@@ -18,7 +18,10 @@ import unicodedata
 from dataclasses import dataclass
 
 # Kanji (with the iteration mark 々 and 〆), hiragana, katakana and the prolonged sound mark.
-_CJK = "\u3005\u3006\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK = (
+    "\u3005\u3006\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+)
 _RUN = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
 
 # PostgreSQL keeps positions up to 16383 in a tsvector: an entry's token string stops

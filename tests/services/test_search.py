@@ -105,7 +105,9 @@ def test_every_term_must_match(world, items):
 
 def test_the_terms_are_marked_in_the_title_and_the_snippet_escaped(world, items):
     hit = next(
-        h for h in find(world, "member.kyogitai@example.jp", "買い物").hits if h.entry.kind is SearchKind.ITEM
+        h
+        for h in find(world, "member.kyogitai@example.jp", "買い物").hits
+        if h.entry.kind is SearchKind.ITEM
     )
     assert str(hit.title) == "<mark>買い物</mark>支援の取組"
     assert search.marked("<b>買い物</b>", search_text.terms("買い物")) == (
@@ -150,7 +152,9 @@ def test_dates_typed_become_ranges(typed, first, last):
 
 def test_a_date_in_the_query_limits_the_results_to_it(world, items):
     typed = f"{DAY.year}-{DAY.month:02d}"
-    assert "買い物支援の取組" in titles(find(world, "member.kyogitai@example.jp", f"買い物 {typed}"))
+    assert "買い物支援の取組" in titles(
+        find(world, "member.kyogitai@example.jp", f"買い物 {typed}")
+    )
     other = f"{DAY.year - 3}-{DAY.month:02d}"
     assert find(world, "member.kyogitai@example.jp", f"買い物 {other}").total == 0
 

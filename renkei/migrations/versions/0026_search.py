@@ -47,7 +47,7 @@ def upgrade() -> None:
             'kind',
             sa.Enum(
                 'session', 'item', 'section', 'material', 'referral', 'issue', 'body',
-                'person', name='searchkind', native_enum=False, length=40,
+                'persons', name='searchkind', native_enum=False, length=40,
             ),
             nullable=False,
         ),
