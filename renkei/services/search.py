@@ -120,7 +120,7 @@ def search(db: Session, person: Person, query: Query) -> Results:
         _with(select(SearchEntry.body_id, func.count()), seen, kind)
         .where(SearchEntry.body_id.is_not(None))
         .group_by(SearchEntry.body_id)
-    ).tuples()
+    )
     body_counts = {b: n for b, n in body_rows if b is not None}
     named = db.scalars(select(Body).where(Body.id.in_(body_counts)).order_by(Body.name)).all()
     results.bodies = [(b, body_counts[b.id]) for b in named]
