@@ -257,3 +257,29 @@ def test_the_search_condition_is_the_session_pages_rule(world, bodies):
             )
         )
         assert found == expected, person.email
+
+
+def _phrase_in(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    return any(
+        tuple(tokens[i : i + len(phrase)]) == phrase for i in range(len(tokens) - len(phrase) + 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["介護", "介護予防", "予防介護", "買い物 介護", "ｶｲｺﾞ", "ＡＢＣ", "支援", "会議 みどり"]
+)
+def test_the_database_matches_as_the_tokens_say(world, items, query, monkeypatch):
+    """The database (SQLite's FTS5, or PostgreSQL's tsvector when the tests run there) finds
+    exactly the entries whose tokens hold every term as a phrase: the same on both."""
+    monkeypatch.setattr(search, "PER_PAGE", 1000)
+    secretary = person_by_email(world, "secretary@example.jp")
+    terms = search_text.terms(query)
+    seen = world.scalars(select(SearchEntry).where(policy.search_filter(world, secretary))).all()
+    expected = {
+        (e.kind, e.object_id)
+        for e in seen
+        if all(_phrase_in(e.tokens.split(), term.tokens) for term in terms)
+    }
+    found = search.search(world, secretary, search.Query(text=query))
+    assert {(h.entry.kind, h.entry.object_id) for h in found.hits} == expected
+    assert found.total == len(expected)
