@@ -1090,8 +1090,11 @@ def _served(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def _term_on_session_day(s: _Searcher, body: SQLColumnExpression[Any]) -> ColumnElement[bool]:
-    """A term of the viewer on ``body`` current on the session's own day (``invited``)."""
+    """A term of the viewer on ``body`` current on the session's own day (``invited``). Its
+    callers accept a term current today on its own (``member``), so only the terms not
+    current today are written out here: a secretary of many bodies has many terms."""
     day = SearchEntry.day
+    on = today()
     return or_(
         false(),
         *(
@@ -1099,6 +1102,7 @@ def _term_on_session_day(s: _Searcher, body: SQLColumnExpression[Any]) -> Column
             & (day >= t.term_start)
             & (true() if t.term_end is None else day <= t.term_end)
             for t in s.terms
+            if not t.is_current(on)
         ),
     )
 

@@ -13,7 +13,17 @@ from enum import StrEnum
 from typing import Any, TypeVarTuple
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Select, and_, column, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
@@ -97,8 +107,9 @@ def search(db: Session, person: Person, query: Query) -> Results:
     results = Results(query=query, days=days)
     conditions = [policy.search_filter(db, person)]
     rank: ColumnElement[Any] | None = None
+    ranked: Subquery | None = None
     if terms:
-        matched, rank = _match(db, terms)
+        matched, rank, ranked = _match(db, terms)
         conditions.append(matched)
     if days is not None:
         conditions.append(SearchEntry.day.between(days.first, days.last))
@@ -132,6 +143,8 @@ def search(db: Session, person: Person, query: Query) -> Results:
     order: list[ColumnElement[Any]] = [SearchEntry.day.desc().nulls_last(), SearchEntry.id.desc()]
     if query.sort is Sort.RELEVANCE and rank is not None:
         order.insert(0, rank)
+        if ranked is not None:  # SQLite: the rank is read from the FTS5 result, joined once
+            chosen = chosen.join(ranked, ranked.c.id == SearchEntry.id)
     entries = list(
         db.scalars(chosen.order_by(*order).limit(PER_PAGE).offset((results.page - 1) * PER_PAGE))
     )
@@ -145,20 +158,20 @@ def _with(statement: Select[*Ts], *conditions: ColumnElement[bool] | None) -> Se
 
 def _match(
     db: Session, terms: list[search_text.Term]
-) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
-    """The condition that an entry matches every term (each a phrase of its tokens), and
-    its rank (ascending: best first)."""
+) -> tuple[ColumnElement[bool], ColumnElement[Any], Subquery | None]:
+    """The condition that an entry matches every term (each a phrase of its tokens), its
+    rank (ascending: best first), and on SQLite the FTS5 result the rank is read from, to be
+    joined to the page's query (a correlated subquery would run the match once a row)."""
     if db.get_bind().dialect.name == "postgresql":
         tsquery = func.to_tsquery("simple", search_text.tsquery(terms))
         tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
-        return tsv.op("@@")(tsquery), -func.ts_rank(tsv, tsquery)
+        return tsv.op("@@")(tsquery), -func.ts_rank(tsv, tsquery), None
     fts = (
         select(_FTS.c.rowid.label("id"), func.bm25(literal_column("search_fts")).label("rank"))
         .where(literal_column("search_fts").op("MATCH")(search_text.fts5_match(terms)))
         .subquery()
     )
-    rank = select(fts.c.rank).where(fts.c.id == SearchEntry.id).scalar_subquery()
-    return SearchEntry.id.in_(select(fts.c.id)), rank
+    return SearchEntry.id.in_(select(fts.c.id)), fts.c.rank, fts
 
 
 def _hits(db: Session, entries: list[SearchEntry], terms: list[search_text.Term]) -> list[Hit]:
