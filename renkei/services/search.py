@@ -137,7 +137,8 @@ def search(db: Session, person: Person, query: Query) -> Results:
     results.bodies = [(b, body_counts[b.id]) for b in named]
 
     chosen = _with(select(SearchEntry), seen, kind, body)
-    results.total = db.scalar(_with(select(func.count(SearchEntry.id)), seen, kind, body)) or 0
+    # The kinds were counted with every filter but the kind: the total is theirs.
+    results.total = sum(n for k, n in results.kinds if query.kind is None or k is query.kind)
     results.pages = max(1, -(-results.total // PER_PAGE))
     results.page = min(max(query.page, 1), results.pages)
     order: list[ColumnElement[Any]] = [SearchEntry.day.desc().nulls_last(), SearchEntry.id.desc()]
