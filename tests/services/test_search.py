@@ -283,3 +283,15 @@ def test_the_database_matches_as_the_tokens_say(world, items, query, monkeypatch
     found = search.search(world, secretary, search.Query(text=query))
     assert {(h.entry.kind, h.entry.object_id) for h in found.hits} == expected
     assert found.total == len(expected)
+
+
+def test_the_rebuild_command_writes_the_index_again(app, world, items):
+    from sqlalchemy import delete
+
+    world.execute(delete(SearchEntry))
+    world.commit()
+    assert find(world, "member.kyogitai@example.jp", "買い物").total == 0
+    result = app.test_cli_runner().invoke(args=["search-rebuild"])
+    assert result.exit_code == 0 and "entries" in result.output
+    world.expire_all()
+    assert "買い物支援の取組" in titles(find(world, "member.kyogitai@example.jp", "買い物"))
