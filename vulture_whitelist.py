@@ -120,3 +120,7 @@ _.pageSetUpPr
 _.creator
 _.modified
 _.external_attr  # zipfile reads a ZipInfo's settings too
+
+# Search: the results and the link of each, read by templates/search/index.html.
+_.hits
+search_link

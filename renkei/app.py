@@ -34,6 +34,7 @@ from renkei.blueprints import (
     prints,
     referrals,
     reports,
+    search,
     sessions,
     tasks,
     templating,
@@ -43,7 +44,7 @@ from renkei.blueprints.fields import MAX_ID
 from renkei.config import load_config
 from renkei.db import get_db
 from renkei.i18n import babel, format_tokyo, install_in_templates, select_locale
-from renkei.services import accounts, markdown, policy
+from renkei.services import accounts, markdown, policy, search_index
 from renkei.services import audit as audit_service
 
 csrf = CSRFProtect()
@@ -84,6 +85,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     db.init_app(app)
     transaction.init_app(app)
     policy.install_role_cache(app.extensions["renkei.sessionmaker"])
+    search_index.install(app.extensions["renkei.sessionmaker"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_in_templates(app.jinja_env)
@@ -118,6 +120,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         tasks.bp,
         referrals.bp,
         reports.bp,
+        search.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -58,6 +58,16 @@ def register(app: Flask) -> None:
         else:
             click.echo("database already has data; demo not loaded")
 
+    @app.cli.command("search-rebuild")
+    def search_rebuild_command():
+        """Write the whole search index again (after a restore, or to check it)."""
+        from renkei.services import search_index
+
+        db = get_db()
+        count = search_index.rebuild(db)
+        db.commit()
+        click.echo(f"search index rebuilt: {count} entries")
+
     @app.cli.command("send-mail")
     @click.option(
         "--now",

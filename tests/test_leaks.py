@@ -998,3 +998,68 @@ def test_world_is_what_the_leak_test_assumes(world, leaky):
     assert [p.person.email for p in prepared.participants] == [leak_world.PARTICIPANT]
     assert leak_world.PREPARED_GUEST_EMAIL in {g.email for g in prepared.guests}
     assert not any(m.session_id == prepared.id for m in world.scalars(select(MailMessage)))
+
+
+# --- Search ---------------------------------------------------------------------------------
+#
+# Every canary is searched for as every role with a login. What the search page shows of
+# its results (the summary, the kinds found, the bodies offered and the results) holds no
+# canary the role may not read, and for a canary the role may not read the page's numbers
+# are those of a word nobody wrote: a closed item's existence shows in no count, facet or
+# page number. The box echoes what was typed, so only the results part of the page is read.
+
+NONSENSE = "NONSENSE-WORD-zq9x"
+SEARCHED = tuple(
+    sorted(
+        {
+            *CONFIDENTIAL,
+            *leak_world.ATTENDEES,
+            *BODY,
+            *SELECTED,
+            *SELECTED_MEMBERS,
+            *POLLS,
+            *PREPARED,
+            leak_world.REFERRAL_SENDER_NOTE,
+            leak_world.REFERRAL_MEETING_NOTE,
+            leak_world.PUBLIC_TITLE,
+        }
+    )
+)
+RESULTS_PART = re.compile(r'<p class="search-summary">.*?(?=</main>)', re.S)
+# What a role must find (positive controls: the search reaches the world at all).
+MUST_FIND = {
+    "secretary": (leak_world.JOINT_TITLE, leak_world.MATERIAL_SECRET, leak_world.CASE3_TITLE),
+    "member.kyogitai": (leak_world.ATTENDEES_TITLE, leak_world.PUBLIC_TITLE),
+    "participant": (leak_world.CASE2_TITLE,),
+    "admin": (leak_world.PUBLIC_TITLE,),
+}
+
+
+def search_results(client, text: str) -> str:
+    response = client.get("/search", query_string={"q": text})
+    assert response.status_code == 200, (text, response.status_code)
+    found = RESULTS_PART.search(response.get_data(as_text=True))
+    assert found, text
+    return readable(found.group(0))
+
+
+def numbers(results: str) -> list[str]:
+    """The page's counts, facets and page numbers, without the words searched for."""
+    return re.findall(r"\d+件|（\d+）|\d+ページ", results)
+
+
+@pytest.mark.parametrize("role_name", [name for name, role in ROLES.items() if role.email])
+def test_search_finds_only_what_the_role_may_read(role_name, app, client, world, leaky):
+    role = ROLES[role_name]
+    login(client, role.email)
+    nothing = numbers(search_results(client, NONSENSE))
+    failures = []
+    for canary in SEARCHED:
+        results = search_results(client, canary)
+        failures += [f"{canary}: shows {c}" for c in leaked(results, role.forbidden)]
+        if canary in role.forbidden and numbers(results) != nothing:
+            failures.append(f"{canary}: counts {numbers(results)} differ from {nothing}")
+    for canary in MUST_FIND.get(role_name, ()):
+        if canary not in search_results(client, canary):
+            failures.append(f"{canary}: not found (positive control)")
+    assert not failures, "\n".join(failures)

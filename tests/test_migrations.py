@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 import renkei.models  # noqa: F401  (registers every table on Base.metadata)
 from renkei.db import Base, make_engine
+from renkei.models.search import in_models
 
 
 def test_migrations_match_the_models(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(connection, opts={"include_object": in_models})
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

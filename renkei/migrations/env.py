@@ -4,6 +4,7 @@ from alembic import context
 
 import renkei.models  # noqa: F401  (registers every table on Base.metadata)
 from renkei.db import Base, UTCDateTime, make_engine
+from renkei.models.search import in_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +24,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         render_item=render_item,
+        include_object=in_models,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -43,6 +45,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             render_item=render_item,
+            include_object=in_models,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -60,6 +60,7 @@ from renkei.models.polls import (
 )
 from renkei.models.posts import Post
 from renkei.models.referrals import Consent, Referral, ReferralEvent, ReferralStatus, Topic
+from renkei.models.search import SearchEntry, SearchKind
 from renkei.models.sessions import (
     AgendaItem,
     Answer,
@@ -76,6 +77,8 @@ from renkei.models.submissions import FormSubmission
 from renkei.models.tasks import TaskCarry, TaskEvent
 
 __all__ = [
+    "SearchEntry",
+    "SearchKind",
     "IssueDiscussion",
     "IssueStatus",
     "LocalIssue",

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, event, false, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, event, false, or_, select, true
 from sqlalchemy.orm import Session, UOWTransaction, selectinload, sessionmaker
 
 from renkei.models import (
@@ -34,12 +34,16 @@ from renkei.models import (
     PollInvitee,
     Referral,
     Role,
+    SearchEntry,
+    SearchKind,
     SelectedMember,
     Selection,
     SessionPledge,
     Status,
     Visibility,
+    participant_items,
 )
+from renkei.models.sessions import session_bodies
 from renkei.services.dates import in_tokyo, today
 
 
@@ -1019,3 +1023,184 @@ def can_see_some_report(db: Session, person: Person) -> bool:
         return False
     bodies = db.scalars(select(Body).where(Body.id.in_(body_ids)))
     return bool(report_body_ids(db, person, bodies))
+
+
+# --- Search (検索) ---------------------------------------------------------------------------
+#
+# The search index holds content and its scope (search_entries); this condition says which
+# entries a viewer may find, in SQL, so that the count, the facets, the ranking, the page
+# and the snippets are all made from what the viewer may see and nothing else (an entry
+# the viewer may not see is not found at all, never shown as 非公開). It is the rule of
+# ``session_access`` and ``SessionAccess.can_see_item`` written over the entry's columns.
+
+
+@dataclass
+class _Searcher:
+    """What the search condition needs of the viewer: a fixed number of small queries."""
+
+    person: Person
+    terms: list[Membership]
+    member: set[int]
+    entitled: set[int]
+    pledged: set[int]
+    secretary: set[int]
+    participant_sessions: set[int]
+    assigned_items: set[int]  # a participant's items
+    minutes_items: set[int]  # of those, the ones whose minutes sections they may read
+    session_pledges: set[tuple[int, int]]  # (session id, body id) pledged as a participant
+
+
+def _searcher(db: Session, person: Person) -> _Searcher:
+    on = today()
+    terms = list(db.scalars(select(Membership).where(Membership.person_id == person.id)))
+    current = [t for t in terms if t.is_current(on)]
+    entitled = {t.body_id for t in current if t.role in ENTITLED_ROLES}
+    rows = db.execute(
+        select(Participant.session_id, Participant.may_read_minutes, AgendaItem.id)
+        .outerjoin(participant_items, participant_items.c.participant_id == Participant.id)
+        .outerjoin(AgendaItem, AgendaItem.id == participant_items.c.agenda_item_id)
+        .where(Participant.person_id == person.id)
+    ).all()
+    pledges = db.execute(
+        select(SessionPledge.session_id, SessionPledge.body_id).where(
+            SessionPledge.person_id == person.id, SessionPledge.pledged_on <= on
+        )
+    )
+    return _Searcher(
+        person=person,
+        terms=terms,
+        member={t.body_id for t in current},
+        entitled=entitled,
+        pledged=pledged_body_ids(db, person, entitled) if entitled else set(),
+        secretary={t.body_id for t in current if t.role == Role.SECRETARY},
+        participant_sessions={row.session_id for row in rows},
+        assigned_items={row.id for row in rows if row.id is not None},
+        minutes_items={row.id for row in rows if row.id is not None and row.may_read_minutes},
+        session_pledges={(row.session_id, row.body_id) for row in pledges},
+    )
+
+
+def _served(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Some body the entry's session serves meets ``condition`` (on session_bodies.body_id)."""
+    return (
+        select(session_bodies.c.body_id)
+        .where(session_bodies.c.session_id == SearchEntry.session_id, condition)
+        .exists()
+    )
+
+
+def _term_on_session_day(s: _Searcher, body: SQLColumnExpression[Any]) -> ColumnElement[bool]:
+    """A term of the viewer on ``body`` current on the session's own day (``invited``). Its
+    callers accept a term current today on its own (``member``), so only the terms not
+    current today are written out here: a secretary of many bodies has many terms."""
+    day = SearchEntry.day
+    on = today()
+    return or_(
+        false(),
+        *(
+            (body == t.body_id)
+            & (day >= t.term_start)
+            & (true() if t.term_end is None else day <= t.term_end)
+            for t in s.terms
+            if not t.is_current(on)
+        ),
+    )
+
+
+def _called(s: _Searcher, body: SQLColumnExpression[Any]) -> ColumnElement[bool]:
+    """Convened for ``body`` in the entry's session: the body is not convened with selected
+    members, or the viewer is one of them (選定招集)."""
+    chosen = (
+        select(SelectedMember.person_id)
+        .where(
+            SelectedMember.session_id == Selection.session_id,
+            SelectedMember.body_id == Selection.body_id,
+            SelectedMember.person_id == s.person.id,
+        )
+        .exists()
+    )
+    uncalled = (
+        select(Selection.body_id)
+        .where(Selection.session_id == SearchEntry.session_id, Selection.body_id == body, ~chosen)
+        .exists()
+    )
+    return ~uncalled
+
+
+def _session_visible(s: _Searcher) -> ColumnElement[bool]:
+    """``SessionAccess.can_view`` for the entry's session."""
+    prepared = (
+        select(MeetingSession.id)
+        .where(
+            MeetingSession.id == SearchEntry.session_id, MeetingSession.status == Status.PREPARED
+        )
+        .exists()
+    )
+    body = session_bodies.c.body_id
+    knows = or_(
+        true() if s.person.is_admin else false(),
+        _served(body.in_(s.member) | _term_on_session_day(s, body)),
+        SearchEntry.session_id.in_(s.participant_sessions),
+    )
+    return (prepared & _served(body.in_(s.secretary))) | (~prepared & knows)
+
+
+def _sees(
+    s: _Searcher, visibility: SQLColumnExpression[Any], assigned: set[int] | None
+) -> ColumnElement[bool]:
+    """``SessionAccess.can_see_item`` for a thing of ``visibility`` owned by the entry's
+    body; ``assigned``: the participant's items that count for this kind (none for a
+    material's own visibility)."""
+    body = SearchEntry.body_id
+    served = session_bodies.c.body_id
+    convened = _served(
+        (served.in_(s.member) | _term_on_session_day(s, served)) & _called(s, served)
+    )
+    entitled = body.in_(s.entitled) & _called(s, body)
+    by_rule = or_(
+        visibility == Visibility.PUBLIC,
+        (visibility == Visibility.SESSION) & convened,
+        (visibility == Visibility.BODY) & entitled,
+        (visibility == Visibility.CONFIDENTIAL) & entitled & body.in_(s.pledged),
+    )
+    if not assigned:
+        return by_rule
+    pledged_here = or_(
+        false(),
+        *((SearchEntry.session_id == sid) & (body == bid) for sid, bid in s.session_pledges),
+    )
+    is_assigned = SearchEntry.item_id.in_(assigned)
+    by_assignment = (visibility != Visibility.CONFIDENTIAL) | pledged_here
+    return (is_assigned & by_assignment) | (~is_assigned & by_rule)
+
+
+def search_filter(db: Session, person: Person) -> ColumnElement[bool]:
+    """A WHERE condition on ``SearchEntry`` for the entries ``person`` may find: a session
+    as its page would show it, an item, a minutes section (of approved minutes) or a
+    material as the session page would, a referral as ``referral_filter``, a local issue as
+    ``can_see_local_issue``, bodies and people for those who manage them. Administrators
+    find no closed item at all, as they see none."""
+    s = _searcher(db, person)
+    kind = SearchEntry.kind
+    in_session = _session_visible(s) & or_(
+        kind == SearchKind.SESSION,
+        (kind == SearchKind.ITEM) & _sees(s, SearchEntry.visibility, s.assigned_items),
+        (kind == SearchKind.SECTION) & _sees(s, SearchEntry.visibility, s.minutes_items),
+        (kind == SearchKind.MATERIAL)
+        & _sees(s, SearchEntry.visibility, s.assigned_items)
+        & (SearchEntry.narrowed_to.is_(None) | _sees(s, SearchEntry.narrowed_to, None)),
+    )
+    referrals = (kind == SearchKind.REFERRAL) & SearchEntry.object_id.in_(
+        select(Referral.id).where(referral_filter(db, person))
+    )
+    issue_readers = or_(
+        true() if person.is_admin else false(),
+        SearchEntry.body_id.in_(s.member),
+        SearchEntry.raised_by_id == person.id,
+    )
+    issues = (kind == SearchKind.ISSUE) & issue_readers
+    managed = true() if person.is_admin else SearchEntry.body_id.in_(s.secretary)
+    bodies = (kind == SearchKind.BODY) & managed
+    people = (kind == SearchKind.PERSON) & (true() if can_manage_people(db, person) else false())
+    session_kinds = (SearchKind.SESSION, SearchKind.ITEM, SearchKind.SECTION, SearchKind.MATERIAL)
+    return or_(kind.in_(session_kinds) & in_session, referrals, issues, bodies, people)

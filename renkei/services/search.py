@@ -1,0 +1,225 @@
+"""Search (検索): what a viewer may find, counted, faceted, ranked and paged.
+
+The policy's condition (``policy.search_filter``) is part of every query here: the count,
+the facets, the ranking, the page and the snippets are made from the entries the viewer may
+see and from nothing else, so a closed item's existence shows in no number. Matching is on
+the token string of ``search_text`` (SQLite: the FTS5 table ``search_fts``; PostgreSQL: the
+``tsv`` column), the same tokens on both databases.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVarTuple
+
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.orm import Session
+
+from renkei.i18n import gettext as _
+from renkei.models import Body, MeetingSession, Person, SearchEntry, SearchKind
+from renkei.services import policy, search_dates, search_index, search_text
+from renkei.services.errors import DomainError
+
+PER_PAGE = 20
+SNIPPET = 60  # characters shown each side of the first match
+
+Ts = TypeVarTuple("Ts")
+
+_FTS = table("search_fts", column("rowid"), column("tokens"))
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str = ""
+    body_id: int | None = None
+    kind: SearchKind | None = None
+    fiscal_year: int | None = None
+    sort: Sort = Sort.RELEVANCE
+    page: int = 1
+
+
+@dataclass
+class Hit:
+    entry: SearchEntry
+    title: Markup
+    snippet: Markup
+    session: MeetingSession | None
+    body: Body | None
+
+    @property
+    def in_session(self) -> bool:
+        """A thing of a session (an item, a section, a material): the page names it."""
+        return self.session is not None and self.entry.kind is not SearchKind.SESSION
+
+
+@dataclass
+class Results:
+    query: Query
+    total: int = 0
+    page: int = 1
+    pages: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    kinds: list[tuple[SearchKind, int]] = field(default_factory=list)
+    bodies: list[tuple[Body, int]] = field(default_factory=list)
+    days: search_dates.DayRange | None = None
+
+
+def check(query: Query) -> tuple[list[search_text.Term], search_dates.DayRange | None]:
+    """The query's terms and date range; a clear error for one too short, too long, with
+    a date that does not exist, or with nothing to search for."""
+    if len(query.text) > search_text.MAX_QUERY:
+        raise DomainError(
+            _("Search for %(count)s characters or fewer.", count=search_text.MAX_QUERY), "q"
+        )
+    try:
+        rest, days = search_dates.extract(query.text)
+    except search_dates.BadDate as error:
+        raise DomainError(_("There is no such date: %(date)s", date=str(error)), "q") from error
+    if search_text.too_short(rest):
+        raise DomainError(_("Search for two or more characters."), "q")
+    terms = search_text.terms(rest)
+    if not terms and days is None:
+        raise DomainError(_("Type a word or a date to search for."), "q")
+    return terms, days
+
+
+def search(db: Session, person: Person, query: Query) -> Results:
+    """The page of results ``query`` asks for, of what ``person`` may see. Raises
+    ``DomainError`` for a query that cannot be searched (``check``)."""
+    terms, days = check(query)
+    search_index.catch_up(db)
+    results = Results(query=query, days=days)
+    conditions = [policy.search_filter(db, person)]
+    rank: ColumnElement[Any] | None = None
+    ranked: Subquery | None = None
+    if terms:
+        matched, rank, ranked = _match(db, terms)
+        conditions.append(matched)
+    if days is not None:
+        conditions.append(SearchEntry.day.between(days.first, days.last))
+    if query.fiscal_year is not None:
+        first, last = search_dates.fiscal_year_range(query.fiscal_year)
+        conditions.append(SearchEntry.day.between(first, last))
+    kind = SearchEntry.kind == query.kind if query.kind is not None else None
+    body = SearchEntry.body_id == query.body_id if query.body_id is not None else None
+    seen = and_(*conditions)
+
+    results.kinds = [
+        (k, n)
+        for k, n in db.execute(
+            _with(select(SearchEntry.kind, func.count()), seen, body).group_by(SearchEntry.kind)
+        )
+    ]
+    results.kinds.sort(key=lambda pair: list(SearchKind).index(pair[0]))
+    body_rows = db.execute(
+        _with(select(SearchEntry.body_id, func.count()), seen, kind)
+        .where(SearchEntry.body_id.is_not(None))
+        .group_by(SearchEntry.body_id)
+    )
+    body_counts = {b: n for b, n in body_rows if b is not None}
+    named = db.scalars(select(Body).where(Body.id.in_(body_counts)).order_by(Body.name)).all()
+    results.bodies = [(b, body_counts[b.id]) for b in named]
+
+    chosen = _with(select(SearchEntry), seen, kind, body)
+    # The kinds were counted with every filter but the kind: the total is theirs.
+    results.total = sum(n for k, n in results.kinds if query.kind is None or k is query.kind)
+    results.pages = max(1, -(-results.total // PER_PAGE))
+    results.page = min(max(query.page, 1), results.pages)
+    order: list[ColumnElement[Any]] = [SearchEntry.day.desc().nulls_last(), SearchEntry.id.desc()]
+    if query.sort is Sort.RELEVANCE and rank is not None:
+        order.insert(0, rank)
+        if ranked is not None:  # SQLite: the rank is read from the FTS5 result, joined once
+            chosen = chosen.join(ranked, ranked.c.id == SearchEntry.id)
+    entries = list(
+        db.scalars(chosen.order_by(*order).limit(PER_PAGE).offset((results.page - 1) * PER_PAGE))
+    )
+    results.hits = _hits(db, entries, terms)
+    return results
+
+
+def _with(statement: Select[*Ts], *conditions: ColumnElement[bool] | None) -> Select[*Ts]:
+    return statement.where(*(c for c in conditions if c is not None))
+
+
+def _match(
+    db: Session, terms: list[search_text.Term]
+) -> tuple[ColumnElement[bool], ColumnElement[Any], Subquery | None]:
+    """The condition that an entry matches every term (each a phrase of its tokens), its
+    rank (ascending: best first), and on SQLite the FTS5 result the rank is read from, to be
+    joined to the page's query (a correlated subquery would run the match once a row)."""
+    if db.get_bind().dialect.name == "postgresql":
+        tsquery = func.to_tsquery("simple", search_text.tsquery(terms))
+        tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
+        return tsv.op("@@")(tsquery), -func.ts_rank(tsv, tsquery), None
+    fts = (
+        select(_FTS.c.rowid.label("id"), func.bm25(literal_column("search_fts")).label("rank"))
+        .where(literal_column("search_fts").op("MATCH")(search_text.fts5_match(terms)))
+        .subquery()
+    )
+    return SearchEntry.id.in_(select(fts.c.id)), fts.c.rank, fts
+
+
+def _hits(db: Session, entries: list[SearchEntry], terms: list[search_text.Term]) -> list[Hit]:
+    """Titles and snippets with the terms marked; the sessions and bodies in two queries."""
+    session_ids = {e.session_id for e in entries if e.session_id is not None}
+    sessions = {
+        s.id: s
+        for s in db.scalars(select(MeetingSession).where(MeetingSession.id.in_(session_ids)))
+    }
+    body_ids = {e.body_id for e in entries if e.body_id is not None}
+    bodies = {b.id: b for b in db.scalars(select(Body).where(Body.id.in_(body_ids)))}
+    return [
+        Hit(
+            entry=entry,
+            title=marked(entry.title, terms),
+            snippet=snippet(entry.text, terms),
+            session=sessions.get(entry.session_id) if entry.session_id else None,
+            body=bodies.get(entry.body_id) if entry.body_id else None,
+        )
+        for entry in entries
+    ]
+
+
+def marked(text: str, terms: list[search_text.Term]) -> Markup:
+    """``text`` escaped, with the terms in ``<mark>``."""
+    out = Markup("")
+    at = 0
+    for start, end in search_text.spans(text, terms):
+        out += escape(text[at:start]) + Markup("<mark>") + escape(text[start:end])
+        out += Markup("</mark>")
+        at = end
+    return out + escape(text[at:])
+
+
+def snippet(text: str, terms: list[search_text.Term]) -> Markup:
+    """The part of ``text`` around the first match (or its beginning), marked."""
+    text = " ".join(text.split())
+    found = search_text.spans(text, terms)
+    start = max(0, found[0][0] - SNIPPET) if found else 0
+    end = min(len(text), start + 2 * SNIPPET + (found[0][1] - found[0][0] if found else 0))
+    part = marked(text[start:end], terms)
+    before = "…" if start > 0 else ""
+    after = "…" if end < len(text) else ""
+    return Markup(before) + part + Markup(after)
+
+
+def fiscal_year_choices(today: date) -> list[int]:
+    """The fiscal years a search may be limited to: from 2019 (令和元年度) to next year."""
+    last = today.year if today.month >= 4 else today.year - 1
+    return list(range(last + 1, 2018, -1))

@@ -1,0 +1,145 @@
+"""Search tokens, the same on SQLite and PostgreSQL (docs/architecture.md, "Search").
+
+Japanese has no spaces between words, and a dictionary tokenizer would split 介護 and 認知
+differently from the way a secretariat types them. So text is cut as Lucene's CJKAnalyzer
+does: normalised (NFKC: ｶｲｺﾞ is カイゴ, ＡＢＣ is ABC; then case-folded; hiragana and katakana
+stay apart), each run of CJK characters (kanji, kana, the prolonged sound mark) into
+overlapping bigrams (介護保険 → 介護 護保 保険; a run of one character is one token), each
+run of letters and digits of other scripts into one word. A query term is the phrase of its
+tokens in order, so 介護 matches 介護保険 and 介護保険 does not match 保険介護.
+
+Every token is written in ASCII (a CJK or other non-ASCII token as ``u`` and its code
+points in hex), so that SQLite FTS5's ``unicode61`` tokenizer and PostgreSQL's ``simple``
+configuration read the token string identically, whatever the database's locale.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Kanji (with the iteration mark 々 and 〆), hiragana, katakana and the prolonged sound mark.
+_CJK = (
+    "\u3005\u3006\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+)
+_RUN = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+
+# PostgreSQL keeps positions up to 16383 in a tsvector: an entry's token string stops
+# there on both databases, so that a phrase far into a long file matches on neither.
+MAX_TOKENS = 16000
+MAX_WORD = 60  # characters of one Latin word kept as a token
+MIN_TERM = 2  # characters of a query term (one kanji says nothing: 市, 会)
+MAX_QUERY = 100  # characters of a query
+
+
+def normalise(text: str) -> str:
+    """NFKC (half-width katakana to full-width, full-width Latin to ASCII), case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _encode(token: str) -> str:
+    if token.isascii():
+        return token
+    return "u" + "".join(f"{ord(ch):x}" for ch in token)
+
+
+def _run_tokens(run: str, cjk: bool) -> list[str]:
+    if not cjk:
+        return [_encode(run[:MAX_WORD])]
+    if len(run) == 1:
+        return [_encode(run)]
+    return [_encode(run[i : i + 2]) for i in range(len(run) - 1)]
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens of ``text`` in order."""
+    found: list[str] = []
+    for match in _RUN.finditer(normalise(text)):
+        cjk, word = match.groups()
+        found += _run_tokens(cjk or word, cjk is not None)
+        if len(found) >= MAX_TOKENS:
+            return found[:MAX_TOKENS]
+    return found
+
+
+def token_string(*texts: str) -> str:
+    """What the index holds for an entry: the tokens of its texts, space-separated."""
+    found: list[str] = []
+    for text in texts:
+        found += tokens(text)
+    return " ".join(found[:MAX_TOKENS])
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a query: what was typed (normalised) and its tokens, matched as a phrase."""
+
+    text: str
+    tokens: tuple[str, ...]
+
+
+def terms(query: str) -> list[Term]:
+    """The terms of a query, split at spaces (full-width ones too); a term of one character
+    gives no token (``too_short``)."""
+    found = []
+    for part in normalise(query).split():
+        parts = tokens(part)
+        if parts:
+            found.append(Term(part, tuple(parts)))
+    return found
+
+
+def too_short(query: str) -> bool:
+    """A query with a term of fewer than two characters (letters or digits): 「市」 or 「a」
+    would match half the index."""
+    for part in normalise(query).split():
+        letters = "".join(m.group(0) for m in _RUN.finditer(part))
+        if letters and len(letters) < MIN_TERM:
+            return True
+    return False
+
+
+def fts5_match(found: list[Term]) -> str:
+    """An FTS5 MATCH expression: each term a quoted phrase (tokens are ASCII letters and
+    digits, so quoting is safe), all of them required."""
+    return " AND ".join('"' + " ".join(term.tokens) + '"' for term in found)
+
+
+def tsquery(found: list[Term]) -> str:
+    """A PostgreSQL tsquery text: each term a phrase of its tokens (``<->``), all required."""
+    return " & ".join("(" + " <-> ".join(term.tokens) + ")" for term in found)
+
+
+def spans(text: str, found: list[Term]) -> list[tuple[int, int]]:
+    """Where the terms occur in ``text`` (character offsets of the original text), for
+    marking them in a snippet: matched on the normalised text, mapped back character by
+    character (NFKC may turn one character into several)."""
+    normal: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for piece in normalise(char):
+            normal.append(piece)
+            origin.append(index)
+    flat = "".join(normal)
+    # Spaces and punctuation between words do not count: 「CANARY-TITLE」 is the phrase
+    # "canary title" as the index reads it.
+    result: list[tuple[int, int]] = []
+    for term in found:
+        words = [m.group(0) for m in _RUN.finditer(term.text)]
+        if not words:
+            continue
+        pattern = r"[\W_]*".join(re.escape(w) for w in words)
+        for match in re.finditer(pattern, flat):
+            if match.end() > match.start():
+                result.append((origin[match.start()], origin[match.end() - 1] + 1))
+    return _merged(result)
+
+
+def _merged(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
