@@ -38,7 +38,7 @@ MAX_PAGES = 300  # of a PDF
 MAX_CELLS = 500_000  # of a workbook, empty ones padded by openpyxl included
 MAX_PART_BYTES = 64 * 1024 * 1024  # decompressed, of one part of a ZIP package
 MAX_ZIP_ENTRIES = 10_000
-MAX_SECONDS = 20.0  # a PDF's pages stop being read after this
+MAX_SECONDS = 10.0  # a PDF's pages stop being read after this (an upload waits for it)
 CHUNK = 64 * 1024
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -85,7 +85,7 @@ def test_a_pdf_gives_its_japanese_text_page_by_page():
     content = pdf(["買い物支援の取組報告", "令和8年5月 第1回"], ["見守りネットワークの見直し"])
     text = extract(content, "報告.PDF")
     assert "買い物支援の取組報告" in flat(text)
-    assert "令和8年5月第1回" in flat(text)  # 月 as the ideograph, not the radical ⽉
+    assert "令和8年5月第1回" in flat(text)
     assert flat(text).index("取組報告") < flat(text).index("見守り")
 
 
@@ -247,6 +247,11 @@ def test_text_is_normalised_and_capped():
     assert len(text) == material_text.MAX_CHARS
     assert text.startswith("あい[31m\u3099う\nあい")  # controls gone; NFC left alone
     assert "\x00" not in text and "\x1b" not in text
+
+
+def test_kangxi_radicals_become_the_ideographs_they_stand_for():
+    """CJK fonts in PDFs may map 月 to the radical ⽉ (U+2F49): the search is for 月."""
+    assert extract("令和8年5\u2f49\u2f47".encode(), "a.txt") == "令和8年5月日"
 
 
 def test_undecodable_text_gives_nothing():
