@@ -32,6 +32,7 @@ Figures and what they mean: bench/RESULTS.md.
 import argparse
 import io
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -325,6 +326,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
+    # One audit key for the apps built here, the command and gunicorn: the logins in-process
+    # seal the audit log, and gunicorn's app (its own instance folder) must open it.
+    os.environ.setdefault("AUDIT_KEY", secrets.token_hex(32))
     folders: list[str] = []
     try:
         run(args, folders)
