@@ -7,8 +7,11 @@ time spent are all bounded, and a file that cannot be read (broken, encrypted, a
 XML with an entity bomb) gives "" and a warning in the log. What is returned is capped at
 ``MAX_CHARS`` characters, normalised as every text Renkei keeps (``textnorm.multi_line``).
 
-Pure functions over bytes: no request, no database, no store. The file's type was checked
-at upload (services/material_types.py: the extension agrees with the content), so the name's
+pypdf bounds what a compressed PDF stream may inflate to itself (its LimitReachedError is a
+failure like any other here).
+
+Pure functions over bytes: no request, no database, no store. The file's type was checked at
+upload (services/material_types.py: the extension agrees with the content), so the name's
 extension says which reader to use.
 """
 
@@ -53,8 +56,8 @@ class _Full(Exception):
     """Enough characters: reading stops."""
 
 
-class _TooLarge(Exception):
-    """A limit on what may be read was passed before anything useful came of it."""
+class _Unreadable(Exception):
+    """Not to be read: encrypted, undecodable, or past a limit before anything came of it."""
 
 
 def extract(data: bytes, filename: str) -> str:
@@ -108,7 +111,7 @@ def _pdf(data: bytes, text: _Text) -> None:
     # Encrypted only against changes (an empty password opens it) is common; otherwise
     # the text cannot be had and decrypt raises or returns NOT_DECRYPTED (0).
     if reader.is_encrypted and not reader.decrypt(""):
-        raise _TooLarge("encrypted")
+        raise _Unreadable("encrypted")
     deadline = time.monotonic() + MAX_SECONDS
     for number, page in enumerate(reader.pages):
         if number >= MAX_PAGES or time.monotonic() > deadline:
@@ -192,10 +195,10 @@ def _check_entries(package: zipfile.ZipFile) -> None:
     so the directory bounds what reading can produce."""
     entries = package.infolist()
     if len(entries) > MAX_ZIP_ENTRIES:
-        raise _TooLarge(f"{len(entries)} parts")
+        raise _Unreadable(f"{len(entries)} parts")
     for entry in entries:
         if entry.file_size > MAX_PART_BYTES and not entry.filename.startswith("word/"):
-            raise _TooLarge(f"{entry.filename}: {entry.file_size} bytes")
+            raise _Unreadable(f"{entry.filename}: {entry.file_size} bytes")
 
 
 # --- Plain text and CSV --------------------------------------------------------------------
@@ -212,7 +215,7 @@ def _plain(data: bytes, text: _Text) -> None:
             return
         except UnicodeDecodeError:
             continue
-    raise _TooLarge("neither UTF-8 nor CP932")
+    raise _Unreadable("neither UTF-8 nor CP932")
 
 
 _READERS: dict[str, Callable[[bytes, _Text], None]] = {
