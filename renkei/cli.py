@@ -153,6 +153,18 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(error)) from None
         click.echo(f"backup written: {made.path} ({made.size:,} bytes)")
 
+    @app.cli.command("material-text")
+    def material_text_command():
+        """Read the text of the materials' files stored before their text was read on
+        upload, for the search (run once after upgrading; again does no harm)."""
+        from renkei.services import materials
+        from renkei.services.material_store import store_of
+
+        read, missing = materials.read_missing_texts(get_db(), store_of())
+        click.echo(f"material texts read: {read}")
+        if missing:
+            click.echo(f"files missing from the material store (left unread): {missing}")
+
     _register_audit(app)
 
 

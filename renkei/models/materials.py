@@ -10,7 +10,7 @@ as the record of what there was; only the content goes.
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
@@ -88,6 +88,11 @@ class MaterialVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The file's plain text for the search (services/material_text.py), read once on upload:
+    # None while not read (files stored before it, until `flask material-text`; and again
+    # once the material is deleted after its retention period), "" for a file without text.
+    # Deferred: up to 200,000 characters that no page listing materials needs.
+    text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     material: Mapped[Material] = relationship(back_populates="versions")
     uploaded_by: Mapped[Person | None] = relationship()

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import BinaryIO, cast
 
 from flask import Flask
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
@@ -33,7 +33,7 @@ from renkei.models import (
     Visibility,
 )
 from renkei.models.materials import MATERIAL_TITLE_LENGTH, Material, MaterialVersion
-from renkei.services import audit, pdf_tools, policy, prints
+from renkei.services import audit, material_text, pdf_tools, policy, prints
 from renkei.services.dates import in_tokyo, today
 from renkei.services.disk import refused_when_full
 from renkei.services.errors import DomainError, Forbidden, NotFound
@@ -216,7 +216,24 @@ def _new_version(
         sha256=sha256,
         uploaded_by_id=by.id,
         uploaded_at=utcnow(),
+        text=_text(db, sha256, file.stream, checked.filename),
     )
+
+
+def _text(db: Session, sha256: str, stream: BinaryIO, filename: str) -> str:
+    """The file's text for the search: that of a version with the same content if one was
+    read already (a paper shared between sessions), else read from ``stream`` now."""
+    known = db.scalar(
+        select(MaterialVersion.text)
+        .where(MaterialVersion.sha256 == sha256, MaterialVersion.text.is_not(None))
+        .limit(1)
+    )
+    if known is not None:
+        return known
+    stream.seek(0)
+    # A file over the limit is not read (its size was checked against the upload limit).
+    data = stream.read(material_text.MAX_BYTES + 1)
+    return material_text.extract(data, filename)
 
 
 def _too_large(limit: int) -> str:
@@ -518,9 +535,51 @@ def delete_after_retention(
     now = utcnow()
     for material in live:
         material.deleted_at, material.deleted_by_id = now, by.id
+        for version in material.versions:
+            version.text = None  # the text is the content: it goes with it
         _log(db, material, by, "material_deleted")
     db.flush()
     return unreferenced(db, {v.sha256 for m in live for v in m.versions})
+
+
+def read_missing_texts(db: Session, store: MaterialStore, batch: int = 100) -> tuple[int, int]:
+    """Read the text of every file stored before texts were (``text`` None) of a material
+    not deleted, ``batch`` versions at a time, each batch committed (a long run can be
+    stopped and started again). Returns (versions read, versions whose file is missing from
+    the store: left None). Versions sharing a content are read once."""
+    read = missing = last = 0
+    texts: dict[str, str] = {}
+    while True:
+        rows = db.execute(
+            select(MaterialVersion.id, MaterialVersion.sha256, MaterialVersion.filename)
+            .join(Material)
+            .where(
+                MaterialVersion.id > last,
+                MaterialVersion.text.is_(None),
+                Material.deleted_at.is_(None),
+            )
+            .order_by(MaterialVersion.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return read, missing
+        found = []
+        for version_id, sha256, filename in rows:
+            last = version_id
+            if sha256 not in texts:
+                if not store.exists(sha256):
+                    missing += 1
+                    continue
+                with store.open(sha256) as file:
+                    data = file.read(material_text.MAX_BYTES + 1)
+                texts[sha256] = material_text.extract(data, filename)
+            found.append({"id": version_id, "text": texts[sha256]})
+        if found:
+            db.execute(update(MaterialVersion), found)  # by primary key, one executemany
+        db.commit()
+        read += len(found)
+        if len(texts) > 10 * batch:
+            texts.clear()  # memory stays flat over a long run
 
 
 def unreferenced(db: Session, hashes: Iterable[str]) -> list[str]:

@@ -2,10 +2,11 @@
 downloads and deletion after the retention period (services/materials.py)."""
 
 import io
+import zipfile
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from renkei.models import AuditEntry, Material, MaterialVersion, Person, Pledge, Visibility
 from renkei.services import agenda, materials, policy
@@ -315,3 +316,79 @@ def test_only_the_secretariat_deletes(world, joint, store, secretary):
     member = world.scalar(select(Person).where(Person.email == "member.both@example.jp"))
     with pytest.raises(Forbidden):
         materials.delete_after_retention(world, joint, by=member, on=date(2100, 1, 1))
+
+
+# --- The text for the search (services/material_text.py) ------------------------------------
+
+
+def _docx(text: str) -> bytes:
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    document = f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("word/document.xml", document + "</w:body></w:document>")
+    return buffer.getvalue()
+
+
+def _text_of(db, version_id: int) -> str | None:
+    return db.scalar(select(MaterialVersion.text).where(MaterialVersion.id == version_id))
+
+
+def test_the_text_of_each_file_is_kept_on_upload_and_replacement(world, joint, store, secretary):
+    material = put(world, joint, "買い物支援の報告".encode(), "報告.txt", store, secretary)
+    first = material.current
+    second = materials.replace(
+        world,
+        material,
+        materials.Upload(io.BytesIO(_docx("買い物支援の報告（修正）")), "報告.docx"),
+        by=secretary,
+        store=store,
+        limits=LIMITS,
+    )
+    image = put(world, joint, PNG, "図.png", store, secretary)
+    world.commit()
+    assert _text_of(world, first.id) == "買い物支援の報告"
+    assert _text_of(world, second.id) == "買い物支援の報告（修正）"
+    assert _text_of(world, image.current.id) == ""  # read: no text, not "to be read"
+
+
+def test_a_content_already_read_is_not_read_again(world, joint, store, secretary, monkeypatch):
+    put(world, joint, "共有の資料".encode(), "a.txt", store, secretary)
+    monkeypatch.setattr(materials.material_text, "extract", lambda *_: pytest.fail("read again"))
+    again = put(world, joint, "共有の資料".encode(), "b.txt", store, secretary)
+    assert _text_of(world, again.current.id) == "共有の資料"
+
+
+def test_a_file_that_cannot_be_read_is_kept_without_text(world, joint, store, secretary):
+    material = put(world, joint, PDF, "a.pdf", store, secretary)  # a PDF without pages
+    assert _text_of(world, material.current.id) == ""
+
+
+def test_deletion_after_retention_removes_the_text(world, joint, store, secretary):
+    _set_retention(world, 5)
+    material = put(world, joint, "保存期間のある資料".encode(), "a.txt", store, secretary)
+    materials.delete_after_retention(world, joint, by=secretary, on=materials.retention_ends(joint))
+    world.commit()
+    assert _text_of(world, material.current.id) is None
+    assert materials.read_missing_texts(world, store) == (0, 0)  # and it is not read again
+
+
+def test_files_stored_before_are_read_by_the_backfill(world, joint, store, secretary):
+    older = [
+        put(world, joint, f"以前の資料{n}".encode(), f"{n}.txt", store, secretary) for n in range(5)
+    ]
+    shared = put(world, joint, "以前の資料0".encode(), "copy.txt", store, secretary)
+    lost = put(world, joint, "消えたファイル".encode(), "lost.txt", store, secretary)
+    world.commit()
+    world.execute(update(MaterialVersion).values(text=None))
+    world.commit()
+    store.delete(lost.current.sha256)
+
+    assert materials.read_missing_texts(world, store, batch=2) == (6, 1)
+    world.expire_all()
+    for n, material in enumerate(older):
+        assert _text_of(world, material.current.id) == f"以前の資料{n}"
+    assert _text_of(world, shared.current.id) == "以前の資料0"
+    assert _text_of(world, lost.current.id) is None
+    assert materials.read_missing_texts(world, store) == (0, 1)  # again: nothing more to do
