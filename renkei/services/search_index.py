@@ -41,6 +41,7 @@ from renkei.services.policy import STRICTNESS
 
 _PENDING = "renkei.search_pending"
 BATCH = 200  # sessions (or other things) read and written at a time by ``rebuild``
+MATERIAL_TEXT_INDEXED = 20_000  # characters of a material's text in the index (see _material_text)
 Row = dict[str, Any]
 
 
@@ -254,7 +255,10 @@ def _material_rows(db: Session, days: dict[int, Any]) -> list[Row]:
     materials = db.scalars(
         select(Material)
         .where(Material.session_id.in_(days), Material.deleted_at.is_(None))
-        .options(selectinload(Material.versions), selectinload(Material.agenda_item))
+        .options(
+            selectinload(Material.versions).undefer(MaterialVersion.text),
+            selectinload(Material.agenda_item),
+        )
         .execution_options(populate_existing=True)
     ).all()
     rows = []
@@ -280,20 +284,18 @@ def _material_rows(db: Session, days: dict[int, Any]) -> list[Row]:
                 material.id,
                 material.title,
                 current.filename,
-                _material_text(material, current),
+                _material_text(current),
                 **scope,
             )
         )
     return rows
 
 
-def _material_text(material: Material, version: MaterialVersion) -> str:
-    """The text of a material's current file (PDF, Word, Excel) for the index.
-
-    At merge the lead calls ``renkei.services.material_text.extract(data, filename)`` here
-    with the file's bytes from the material store; until then, file names only."""
-    del material, version
-    return ""
+def _material_text(version: MaterialVersion) -> str:
+    """The text read from the material's current file on upload (PDF, Word, Excel: see
+    services/material_text.py), its first part only: each character costs about 14 bytes
+    of index, and a handout's opening pages are where its subject is named."""
+    return (version.text or "")[:MATERIAL_TEXT_INDEXED]
 
 
 def _section_rows(db: Session, days: dict[int, Any]) -> list[Row]:

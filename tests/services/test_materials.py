@@ -8,8 +8,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from renkei.models import AuditEntry, Material, MaterialVersion, Person, Pledge, Visibility
-from renkei.services import agenda, materials, policy
+from renkei.models import (
+    AuditEntry,
+    Material,
+    MaterialVersion,
+    Person,
+    Pledge,
+    SearchKind,
+    Visibility,
+)
+from renkei.services import agenda, materials, policy, search
 from renkei.services.agenda import ItemData
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden, NotFound
@@ -392,3 +400,34 @@ def test_files_stored_before_are_read_by_the_backfill(world, joint, store, secre
     assert _text_of(world, shared.current.id) == "以前の資料0"
     assert _text_of(world, lost.current.id) is None
     assert materials.read_missing_texts(world, store) == (0, 1)  # again: nothing more to do
+
+
+def test_the_search_finds_a_material_by_the_text_of_its_current_file(
+    world, joint, store, secretary
+):
+    """The text read on upload reaches the search index in the same transaction; a
+    replacement takes the old file's words out of it."""
+    public = joint.items[0]
+    material = put(
+        world, joint, "移動販売ゼクロスの報告".encode(), "報告.txt", store, secretary, item=public
+    )
+    world.commit()
+
+    def found(word: str) -> list[int]:
+        results = search.search(world, secretary, search.Query(text=word))
+        return [
+            hit.entry.object_id for hit in results.hits if hit.entry.kind is SearchKind.MATERIAL
+        ]
+
+    assert found("ゼクロス") == [material.id]
+    materials.replace(
+        world,
+        material,
+        materials.Upload(io.BytesIO("差し替えた資料".encode()), "報告.txt"),
+        by=secretary,
+        store=store,
+        limits=LIMITS,
+    )
+    world.commit()
+    assert found("ゼクロス") == []
+    assert found("差し替え") == [material.id]

@@ -1,7 +1,7 @@
 """materials: the plain text of each file version, for the search (issue 25)
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0026
 Create Date: 2026-12-03 12:05:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0027'
-down_revision: Union[str, Sequence[str], None] = '0024'
+down_revision: Union[str, Sequence[str], None] = '0026'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
