@@ -19,6 +19,7 @@ import argparse
 import os
 import platform
 import random
+import secrets
 import shutil
 import sqlite3
 import statistics
@@ -730,14 +731,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
+    # The audit log is sealed with this key while the city is built; gunicorn needs it too.
+    os.environ.setdefault("AUDIT_KEY", secrets.token_hex(32))
     folders = []
     try:
         run(args, folders)
     finally:
         for folder in folders if not args.keep else []:
             shutil.rmtree(folder, ignore_errors=True)
-        if args.keep:
-            print("kept: " + " ".join(folders))
+        if args.keep:  # the key opens the kept databases' audit log again
+            print(f"kept: {' '.join(folders)} (AUDIT_KEY={os.environ['AUDIT_KEY']})")
 
 
 def run(args, folders: list[str]) -> None:
