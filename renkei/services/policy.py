@@ -151,6 +151,7 @@ def _role_body_ids(db: Session, person: Person, role: Role, on: date | None) -> 
 
 
 _ROLES_KEY = "renkei.current_roles"
+_KEEPS_ROLES_KEY = "renkei.keeps_roles"
 
 
 def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]]:
@@ -190,10 +191,14 @@ def install_role_cache(maker: sessionmaker[Session]) -> None:
     event.listen(maker, "before_flush", _forget_roles_on_term_changes)
     event.listen(maker, "after_commit", _forget_roles)
     event.listen(maker, "after_rollback", _forget_roles)
+    # The mark each of its sessions carries (``info`` is copied into every new session).
+    # Asking ``event.contains(type(db), ...)`` instead found no listener: they are kept
+    # on the maker, not on the class of the sessions it makes, so nothing was ever kept.
+    maker.configure(info={**maker.kw.get("info", {}), _KEEPS_ROLES_KEY: True})
 
 
 def _keeps_roles(db: Session) -> bool:
-    return event.contains(type(db), "after_commit", _forget_roles)
+    return bool(db.info.get(_KEEPS_ROLES_KEY))
 
 
 def _forget_roles_on_term_changes(
