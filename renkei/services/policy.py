@@ -1022,5 +1022,11 @@ def can_see_some_report(db: Session, person: Person) -> bool:
         body_ids |= roles.get(role, set())
     if not body_ids:
         return False
-    bodies = db.scalars(select(Body).where(Body.id.in_(body_ids)))
-    return bool(report_body_ids(db, person, bodies))
+    # ``can_see_body_report`` for a member who is neither secretary nor chair: a body of
+    # theirs without a duty of secrecy. Asked in SQL, without loading their bodies.
+    found = db.scalar(
+        select(Body.id)
+        .where(Body.id.in_(body_ids), Body.confidentiality != Confidentiality.STATUTORY)
+        .limit(1)
+    )
+    return found is not None
