@@ -293,7 +293,9 @@ def invitees(db: Session, session: MeetingSession) -> list[Invitee]:
     that bring them in: of a body convened with selected members (選定招集), only those
     chosen. Participants (関係者) are not members and are listed apart
     (``session.participants``)."""
-    return invitees_of(db, session.bodies, tokyo_date(session.start_at), session.convenes)
+    # Without a selection of members (選定招集) every member is convened: no test per term.
+    convenes = session.convenes if session.selections else None
+    return invitees_of(db, session.bodies, tokyo_date(session.start_at), convenes)
 
 
 def invitees_of(
