@@ -732,7 +732,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
     # The audit log is sealed with this key while the city is built; gunicorn needs it too.
-    os.environ.setdefault("AUDIT_KEY", secrets.token_hex(32))
+    if not os.environ.get("AUDIT_KEY", "").strip():
+        os.environ["AUDIT_KEY"] = secrets.token_hex(32)
     folders = []
     try:
         run(args, folders)
