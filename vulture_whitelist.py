@@ -120,3 +120,4 @@ _.pageSetUpPr
 _.creator
 _.modified
 _.external_attr  # zipfile reads a ZipInfo's settings too
+_.is_last  # sessions.InviteePage, read by sessions/show.html

@@ -786,7 +786,10 @@ def upcoming_rows(
 def participating_rows(
     db: Session, person: Person, since: datetime, limit: int = 50
 ) -> list[SessionRow]:
-    """``participating_in`` as plain rows, for the home page."""
+    """Sessions ending at ``since`` or later to which the person is invited as a participant
+    (関係者), in order, as plain rows: on their home page with those they are invited to as
+    a member. A feed does not carry them: a participant is invited to one session, by its
+    message."""
     return session_rows(db, _participating_query(db, person, since).limit(limit))
 
 
@@ -808,16 +811,6 @@ def upcoming_for(
         return []
     query = query.options(selectinload(MeetingSession.bodies), *options)
     return list(db.scalars(query.limit(limit) if limit else query))
-
-
-def participating_in(
-    db: Session, person: Person, since: datetime, limit: int = 50
-) -> list[MeetingSession]:
-    """Sessions ending at ``since`` or later to which the person is invited as a participant
-    (関係者), in order: on their home page with those they are invited to as a member. A
-    feed does not carry them: a participant is invited to one session, by its message."""
-    query = _participating_query(db, person, since)
-    return list(db.scalars(query.options(selectinload(MeetingSession.bodies)).limit(limit)))
 
 
 def _participating_query(db: Session, person: Person, since: datetime) -> Select[MeetingSession]:
