@@ -124,3 +124,4 @@ _.external_attr  # zipfile reads a ZipInfo's settings too
 # Search: the results and the link of each, read by templates/search/index.html.
 _.hits
 search_link
+_.is_last  # sessions.InviteePage, read by sessions/show.html

@@ -28,7 +28,6 @@ from renkei.models import (
     BodyKind,
     Confidentiality,
     Layer,
-    MeetingSession,
     Programme,
     QuorumRule,
 )
@@ -185,7 +184,7 @@ def show(body_id: int):
     body = get_or_404(Body, body_id)
     person = me()
     current, past, future = memberships.split_current(memberships.body_memberships(db, body))
-    sessions: Sequence[MeetingSession]
+    sessions: Sequence[scheduling.SessionRow]
     sessions, page, pages = [], 1, 1
     show_sessions = policy.can_see_body_sessions(db, person, body)
     if show_sessions:

@@ -16,10 +16,12 @@ bp = Blueprint("home", __name__)
 @login_required
 def index():
     db = get_db()
-    upcoming = scheduling.upcoming_for(db, me(), since=utcnow())
+    # Plain rows, not ORM objects: the list shows dates, titles, bodies and statuses.
+    upcoming = scheduling.upcoming_rows(db, me(), since=utcnow())
     # A participant's sessions (関係者) join those they are invited to as a member.
+    listed = {s.id for s in upcoming}
     taking_part = [
-        s for s in scheduling.participating_in(db, me(), since=utcnow()) if s not in upcoming
+        s for s in scheduling.participating_rows(db, me(), since=utcnow()) if s.id not in listed
     ]
     if taking_part:
         upcoming = sorted([*upcoming, *taking_part], key=lambda s: (s.start_at, s.id))

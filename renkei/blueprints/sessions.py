@@ -1,6 +1,7 @@
 """Sessions (開催回): schedule, show, edit, cancel; guests, replies and pledges."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import (
@@ -400,8 +401,9 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         items=session.items,
         agenda_corrections=agenda.corrections_of(session),
         invitees=people,
+        invitee_page=_invitee_page(people) if access.can_see_invitees else None,
         replies={r.person_id: r for r in session.replies},
-        tally=scheduling.tally(session, people, session.replies) if access.can_manage else [],
+        tally=scheduling.tally(session, people, session.replies) if access.can_see_invitees else [],
         invited=invited,
         my_reply=my_reply,
         answerable=answerable,
@@ -433,6 +435,33 @@ def _render_show(session: MeetingSession, status: int = 200, **forms):
         shown += [e.material for e in listing.listed]  # narrowed below their items
         audit_confidential("view", session, shown + [c.task for c in carried if c.shown])
     return page, status
+
+
+INVITEES_PER_PAGE = 40
+
+
+@dataclass
+class InviteePage:
+    """The invitees the session page lists: a page of ``INVITEES_PER_PAGE`` (``?invitees=2``)
+    after the tally per body, or everyone (``?invitees=all``, for printing the list)."""
+
+    shown: list[scheduling.Invitee]
+    page: int  # 0: everyone
+    pages: int
+    total: int
+
+    @property
+    def is_last(self) -> bool:
+        return self.page in (0, self.pages)
+
+
+def _invitee_page(people: list[scheduling.Invitee]) -> InviteePage:
+    pages = max(1, -(-len(people) // INVITEES_PER_PAGE))
+    if request.args.get("invitees") == "all" or pages == 1:
+        return InviteePage(people, 0 if pages > 1 else 1, pages, len(people))
+    page = min(query_int("invitees", 1), pages)  # a page that is not one: the first
+    start = (page - 1) * INVITEES_PER_PAGE
+    return InviteePage(people[start : start + INVITEES_PER_PAGE], page, pages, len(people))
 
 
 def _notices_pending(session: MeetingSession) -> datetime | None:

@@ -351,11 +351,19 @@ def present_for(
 # --- The attendance sections of the minutes -----------------------------------------------
 
 
-def attendance_texts(db: Session, session: MeetingSession) -> dict[int, str]:
+def attendance_texts(
+    db: Session,
+    session: MeetingSession,
+    people: list[scheduling.Invitee] | None = None,
+    record: dict[int, Attendance] | None = None,
+) -> dict[int, str]:
     """Each body's attendance section as laid out: from the attendance record, with the
-    quorum, once there is one; from the replies before."""
-    people = scheduling.invitees(db, session)
-    record = attendances_of(db, session)
+    quorum, once there is one; from the replies before. ``people`` (the session's
+    invitees) and ``record`` (its attendances) when the caller has read them already."""
+    if people is None:
+        people = scheduling.invitees(db, session)
+    if record is None:
+        record = attendances_of(db, session)
     answers = {reply.person_id: reply for reply in session.replies}
     reckoning = quorum.of_session(session, people, record)
     quorums = {q.body.id: q for q in reckoning.quorums}

@@ -5,8 +5,9 @@ still owes and last month's sessions."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
@@ -25,7 +26,7 @@ from renkei.models import (
     Status,
 )
 from renkei.models.sessions import session_bodies
-from renkei.services import apportionment, minutes, policy, tasks
+from renkei.services import apportionment, minutes, policy, scheduling, tasks
 from renkei.services.dates import today, tokyo_day_bounds, tokyo_to_utc
 from renkei.services.mail import backlog
 
@@ -220,9 +221,10 @@ def tasks_of(db: Session, person: Person) -> list[ActionItem]:
 # --- Replies ------------------------------------------------------------------------------
 
 
-def replies_open(
-    db: Session, person: Person, sessions: Sequence[MeetingSession]
-) -> list[MeetingSession]:
+Listed = TypeVar("Listed", MeetingSession, "scheduling.SessionRow")
+
+
+def replies_open(db: Session, person: Person, sessions: Sequence[Listed]) -> list[Listed]:
     """Of ``sessions`` (those on the person's home page, to which they are invited), the
     convened ones yet to start that the person has not answered, soonest first. One query."""
     now = utcnow()
@@ -245,10 +247,10 @@ def replies_open(
 LAST_MONTH_LISTED = 10
 
 
-def last_month(db: Session, person: Person, on: date | None = None) -> list[MeetingSession]:
+def last_month(db: Session, person: Person, on: date | None = None) -> list[scheduling.SessionRow]:
     """The sessions held in the calendar month before ``on`` (today) that the person may
     see, in order: those of a body they sit on today, or sat on on the session's date, and
-    those they took part in (関係者). Two queries, however many there were."""
+    those they took part in (関係者), as plain rows. Three queries, however many there were."""
     first = (on or today()).replace(day=1)
     start, end = _month_bounds(first - timedelta(days=1))
     terms = db.execute(
@@ -256,36 +258,50 @@ def last_month(db: Session, person: Person, on: date | None = None) -> list[Meet
             Membership.person_id == person.id
         )
     ).all()
-    seen = [_seen_by_term(t.body_id, t.term_start, t.term_end) for t in terms]
     took_part = exists().where(
         Participant.session_id == MeetingSession.id, Participant.person_id == person.id
     )
-    sessions = db.scalars(
+    return scheduling.session_rows(
+        db,
         select(MeetingSession)
         .where(
             MeetingSession.status == Status.HELD,
             MeetingSession.start_at >= start,
             MeetingSession.start_at < end,
-            or_(took_part, *seen),
+            or_(took_part, _seen_by_terms(terms)),
         )
         .order_by(MeetingSession.start_at, MeetingSession.id)
-        .limit(LAST_MONTH_LISTED)
-        .options(selectinload(MeetingSession.bodies))
+        .limit(LAST_MONTH_LISTED),
     )
-    return list(sessions)
 
 
-def _seen_by_term(body_id: int, start: date, end: date | None) -> ColumnElement[bool]:
-    """SQL for "the session serves ``body_id``, and the term is current today or covered
-    the session's date" (``policy.SessionAccess.can_view``: a member not convened to a
-    session still sees that it was held)."""
-    served = exists().where(
-        session_bodies.c.session_id == MeetingSession.id, session_bodies.c.body_id == body_id
-    )
+def _seen_by_terms(terms: Sequence[Row[int, date, date | None]]) -> ColumnElement[bool]:
+    """SQL for "the session serves a body of ``terms`` whose term is current today, or
+    whose term covered the session's date" (``policy.SessionAccess.can_view``: a member
+    not convened to a session still sees that it was held). One EXISTS over the session's
+    one or two ``session_bodies`` rows, the bodies of today's terms in one IN list, rather
+    than an EXISTS per term (thirty of them for a member of thirty bodies)."""
     on = today()
-    if start <= on and (end is None or end >= on):
-        return served
-    within = [MeetingSession.start_at >= tokyo_to_utc(start, time(0))]
-    if end is not None:
-        within.append(MeetingSession.start_at < tokyo_to_utc(end + timedelta(days=1), time(0)))
-    return and_(served, *within)
+    current = {
+        t.body_id for t in terms if t.term_start <= on and (t.term_end is None or t.term_end >= on)
+    }
+    # "+ 0", as in scheduling._invited_clause: SQLite reads the session's rows and tests
+    # them, instead of probing the key once per body listed.
+    within: list[ColumnElement[bool]] = (
+        [(session_bodies.c.body_id + 0).in_(current)] if current else []
+    )
+    for t in terms:
+        if t.body_id in current:
+            continue
+        term = [
+            session_bodies.c.body_id == t.body_id,
+            MeetingSession.start_at >= tokyo_to_utc(t.term_start, time(0)),
+        ]
+        if t.term_end is not None:
+            term.append(
+                MeetingSession.start_at < tokyo_to_utc(t.term_end + timedelta(days=1), time(0))
+            )
+        within.append(and_(*term))
+    if not within:
+        return false()
+    return exists().where(session_bodies.c.session_id == MeetingSession.id, or_(*within))

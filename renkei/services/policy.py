@@ -155,6 +155,7 @@ def _role_body_ids(db: Session, person: Person, role: Role, on: date | None) -> 
 
 
 _ROLES_KEY = "renkei.current_roles"
+_KEEPS_ROLES_KEY = "renkei.keeps_roles"
 
 
 def _current_roles(db: Session, person_id: int, on: date) -> dict[Role, set[int]]:
@@ -194,10 +195,14 @@ def install_role_cache(maker: sessionmaker[Session]) -> None:
     event.listen(maker, "before_flush", _forget_roles_on_term_changes)
     event.listen(maker, "after_commit", _forget_roles)
     event.listen(maker, "after_rollback", _forget_roles)
+    # The mark each of its sessions carries (``info`` is copied into every new session).
+    # Asking ``event.contains(type(db), ...)`` instead found no listener: they are kept
+    # on the maker, not on the class of the sessions it makes, so nothing was ever kept.
+    maker.configure(info={**maker.kw.get("info", {}), _KEEPS_ROLES_KEY: True})
 
 
 def _keeps_roles(db: Session) -> bool:
-    return event.contains(type(db), "after_commit", _forget_roles)
+    return bool(db.info.get(_KEEPS_ROLES_KEY))
 
 
 def _forget_roles_on_term_changes(
@@ -1021,8 +1026,14 @@ def can_see_some_report(db: Session, person: Person) -> bool:
         body_ids |= roles.get(role, set())
     if not body_ids:
         return False
-    bodies = db.scalars(select(Body).where(Body.id.in_(body_ids)))
-    return bool(report_body_ids(db, person, bodies))
+    # ``can_see_body_report`` for a member who is neither secretary nor chair: a body of
+    # theirs without a duty of secrecy. Asked in SQL, without loading their bodies.
+    found = db.scalar(
+        select(Body.id)
+        .where(Body.id.in_(body_ids), Body.confidentiality != Confidentiality.STATUTORY)
+        .limit(1)
+    )
+    return found is not None
 
 
 # --- Search (検索) ---------------------------------------------------------------------------

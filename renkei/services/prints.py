@@ -140,7 +140,7 @@ def proceedings(
     session = version.minutes.session
     record = attendance.attendances_of(db, session)
     people = scheduling.invitees(db, session)
-    laid_out = attendance.attendance_texts(db, session)
+    laid_out = attendance.attendance_texts(db, session, people, record)
     sections = {s.body_id: s for s in version.sections if s.kind == SectionKind.ATTENDANCE}
     parts = []
     for body in bodies:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Exists, Row, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Row, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -271,18 +271,6 @@ def _shared_invitees(
 # --- Invitees -----------------------------------------------------------------------------
 
 
-def _current_terms(db: Session, body_ids: set[int], day: date) -> list[Membership]:
-    if not body_ids:
-        return []
-    return list(
-        db.scalars(
-            select(Membership)
-            .where(Membership.body_id.in_(body_ids), policy.current_membership_filter(day))
-            .options(joinedload(Membership.person), joinedload(Membership.body))
-        )
-    )
-
-
 def _terms_between(db: Session, body_ids: set[int], first: date, last: date) -> list[Membership]:
     """Terms on ``body_ids`` current on some day from ``first`` to ``last``."""
     if not body_ids:
@@ -305,7 +293,9 @@ def invitees(db: Session, session: MeetingSession) -> list[Invitee]:
     that bring them in: of a body convened with selected members (選定招集), only those
     chosen. Participants (関係者) are not members and are listed apart
     (``session.participants``)."""
-    return invitees_of(db, session.bodies, tokyo_date(session.start_at), session.convenes)
+    # Without a selection of members (選定招集) every member is convened: no test per term.
+    convenes = session.convenes if session.selections else None
+    return invitees_of(db, session.bodies, tokyo_date(session.start_at), convenes)
 
 
 def invitees_of(
@@ -317,14 +307,26 @@ def invitees_of(
     """Each member of ``bodies`` current on ``day`` once, with the bodies that bring them
     in: the invitees of a session, or of a date poll before there is a session.
     ``convenes(body id, person id)`` leaves out the members a session does not convene."""
+    by_id = {body.id: body for body in bodies}
+    if not by_id:
+        return []
+    # One row per current term: the person (an ORM object, as mail and letters need it)
+    # with the body and role as plain columns; the bodies are those given, not loaded again.
+    rows = db.execute(
+        select(Person, Membership.body_id, Membership.role)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.body_id.in_(by_id), policy.current_membership_filter(day))
+    )
     by_person: dict[int, Invitee] = {}
-    for term in _current_terms(db, {b.id for b in bodies}, day):
-        if convenes is not None and not convenes(term.body_id, term.person_id):
+    for person, body_id, role in rows:
+        if convenes is not None and not convenes(body_id, person.id):
             continue
-        invitee = by_person.setdefault(term.person_id, Invitee(person=term.person))
-        if term.body not in invitee.bodies:
-            invitee.bodies.append(term.body)
-        invitee.roles[term.body_id] = term.role
+        invitee = by_person.get(person.id)
+        if invitee is None:
+            invitee = by_person[person.id] = Invitee(person=person)
+        if body_id not in invitee.roles:
+            invitee.bodies.append(by_id[body_id])
+        invitee.roles[body_id] = role
     return sorted(by_person.values(), key=lambda i: (i.person.kana or i.person.name, i.person.id))
 
 
@@ -707,6 +709,90 @@ def _known_to(db: Session, person: Person) -> ColumnElement[bool]:
     return or_(convened, served)
 
 
+@dataclass(frozen=True, slots=True)
+class BodyRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """A session as the lists of sessions show it (``sessions/_list.html``): plain columns
+    and the names of the bodies it serves, read without building ORM objects, for the
+    home page, a body's page and last month's sessions."""
+
+    id: int
+    title: str
+    start_at: datetime
+    end_at: datetime
+    status: Status
+    bodies: list[BodyRef]
+
+
+_ROW_COLUMNS = (
+    MeetingSession.id,
+    MeetingSession.title,
+    MeetingSession.start_at,
+    MeetingSession.end_at,
+    MeetingSession.status,
+)
+
+
+def session_rows(db: Session, query: Select[MeetingSession]) -> list[SessionRow]:
+    """The sessions of ``query`` (a select of ``MeetingSession``, filtered, ordered and
+    limited) as ``SessionRow``; the bodies of all of them in one more query."""
+    rows = db.execute(query.with_only_columns(*_ROW_COLUMNS)).all()
+    if not rows:
+        return []
+    bodies: dict[int, list[BodyRef]] = {}
+    served = db.execute(
+        select(session_bodies.c.session_id, Body.id, Body.name)
+        .join(Body, Body.id == session_bodies.c.body_id)
+        .where(session_bodies.c.session_id.in_([row.id for row in rows]))
+        .order_by(Body.name)  # as MeetingSession.bodies
+    )
+    for session_id, body_id, name in served:
+        bodies.setdefault(session_id, []).append(BodyRef(body_id, name))
+    return [
+        SessionRow(row.id, row.title, row.start_at, row.end_at, row.status, bodies.get(row.id, []))
+        for row in rows
+    ]
+
+
+def _upcoming_query(db: Session, person: Person, since: datetime) -> Select[MeetingSession] | None:
+    terms = _terms(db, person)
+    if not terms:
+        return None
+    return (
+        select(MeetingSession)
+        .where(
+            MeetingSession.start_at >= since - MAX_LENGTH,
+            MeetingSession.end_at >= since,
+            _invited_clause(terms, since, person.id),
+            _known_to(db, person),
+        )
+        .order_by(MeetingSession.start_at, MeetingSession.id)
+    )
+
+
+def upcoming_rows(
+    db: Session, person: Person, since: datetime, limit: int = 50
+) -> list[SessionRow]:
+    """``upcoming_for`` as plain rows, for the home page."""
+    query = _upcoming_query(db, person, since)
+    return [] if query is None else session_rows(db, query.limit(limit))
+
+
+def participating_rows(
+    db: Session, person: Person, since: datetime, limit: int = 50
+) -> list[SessionRow]:
+    """Sessions ending at ``since`` or later to which the person is invited as a participant
+    (関係者), in order, as plain rows: on their home page with those they are invited to as
+    a member. A feed does not carry them: a participant is invited to one session, by its
+    message."""
+    return session_rows(db, _participating_query(db, person, since).limit(limit))
+
+
 def upcoming_for(
     db: Session,
     person: Person,
@@ -720,30 +806,15 @@ def upcoming_for(
     The terms are tested in SQL, so that only the sessions shown are loaded; the bound on
     the start lets the database walk the start index from ``since`` rather than read every
     session of the person's bodies over the years."""
-    terms = _terms(db, person)
-    if not terms:
+    query = _upcoming_query(db, person, since)
+    if query is None:
         return []
-    query = (
-        select(MeetingSession)
-        .where(
-            MeetingSession.start_at >= since - MAX_LENGTH,
-            MeetingSession.end_at >= since,
-            _invited_clause(terms, since, person.id),
-            _known_to(db, person),
-        )
-        .options(selectinload(MeetingSession.bodies), *options)
-        .order_by(MeetingSession.start_at, MeetingSession.id)
-    )
+    query = query.options(selectinload(MeetingSession.bodies), *options)
     return list(db.scalars(query.limit(limit) if limit else query))
 
 
-def participating_in(
-    db: Session, person: Person, since: datetime, limit: int = 50
-) -> list[MeetingSession]:
-    """Sessions ending at ``since`` or later to which the person is invited as a participant
-    (関係者), in order: on their home page with those they are invited to as a member. A
-    feed does not carry them: a participant is invited to one session, by its message."""
-    query = (
+def _participating_query(db: Session, person: Person, since: datetime) -> Select[MeetingSession]:
+    return (
         select(MeetingSession)
         .join(Participant, Participant.session_id == MeetingSession.id)
         .where(
@@ -751,16 +822,13 @@ def participating_in(
             MeetingSession.end_at >= since,
             _known_to(db, person),
         )
-        .options(selectinload(MeetingSession.bodies))
         .order_by(MeetingSession.start_at, MeetingSession.id)
-        .limit(limit)
     )
-    return list(db.scalars(query))
 
 
 def body_sessions(
     db: Session, body: Body, *, viewer: Person, page: int, per_page: int = 20
-) -> tuple[Sequence[MeetingSession], int, int]:
+) -> tuple[list[SessionRow], int, int]:
     """A body's sessions the viewer may know of, newest first, one page of them, and the
     number of pages."""
     base = (
@@ -771,10 +839,8 @@ def body_sessions(
     total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    sessions = db.scalars(
-        base.options(selectinload(MeetingSession.bodies))
-        .order_by(MeetingSession.start_at.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    sessions = session_rows(
+        db,
+        base.order_by(MeetingSession.start_at.desc()).offset((page - 1) * per_page).limit(per_page),
+    )
     return sessions, page, pages

@@ -307,3 +307,30 @@ def test_task_pages_do_not_query_per_task(app, as_secretary, world):
     add_tasks(world, 20, start=2)
     large = [queries_for(app, as_secretary, url) for url in urls]
     assert small == large
+
+
+def add_bodies_for(db, person: Person, start: int, n: int) -> None:
+    from renkei.models import Body, BodyKind
+
+    kind = BodyKind.OTHER
+    for i in range(start, start + n):
+        body = Body(
+            name=f"追加の会議 {i}",
+            kind=kind,
+            programme=kind.default_programme,
+            confidentiality=kind.default_confidentiality,
+        )
+        db.add(Membership(person=person, body=body, role=Role.MEMBER, term_start=date(2025, 4, 1)))
+    db.commit()
+
+
+@pytest.mark.parametrize("url", ["/", "/sessions/", "/bodies/"])
+def test_pages_read_the_viewers_roles_once_whatever_their_bodies(app, client, world, url):
+    """The viewer's current roles are read once a request (policy keeps them), not once per
+    body the page asks about."""
+    both = person_by_email(world, "member.both@example.jp")
+    login(client, "member.both@example.jp")
+    add_bodies_for(world, both, 0, 1)
+    small = queries_for(app, client, url)
+    add_bodies_for(world, both, 1, 8)
+    assert queries_for(app, client, url) == small

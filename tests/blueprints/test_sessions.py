@@ -293,3 +293,67 @@ def test_a_prepared_session_takes_no_reply_and_gives_no_calendar_file(client, wo
     response = client.post(f"/sessions/{session.id}/reply", data={"answer": "attend"})
     assert "この会議はまだ招集されていません。" in response.get_data(as_text=True)
     assert world.scalars(select(Reply).where(Reply.session_id == session.id)).all() == []
+
+
+def _many_invitees(db, n: int) -> MeetingSession:
+    """A joint session of SUPPORT and LAYER1 with ``n`` more members on SUPPORT (those
+    members named 追加 0000 and so on, after the demo's members by kana), and a guest."""
+    from renkei.models import Guest
+
+    body = body_named(db, SUPPORT)
+    for i in range(n):
+        person = Person(name=f"追加 {i:04d}", kana=f"んつい {i:04d}", email=f"many{i}@example.jp")
+        db.add(Membership(person=person, body=body, role=Role.MEMBER, term_start=date(2025, 4, 1)))
+    session = make_session(db, SUPPORT, LAYER1)
+    session.guests.append(Guest(name="来賓 花子", organisation="県庁"))
+    db.commit()
+    return session
+
+
+def _invitee_rows(page: str) -> list[str]:
+    listed = page.split('<table class="list invitees">')[1].split("</table>")[0]
+    return re.findall(r"<tr>\s*<td>([^<]+)", listed)
+
+
+def test_a_large_invitee_list_comes_page_by_page_after_the_tally(client, world):
+    from renkei.blueprints.sessions import INVITEES_PER_PAGE
+
+    session = _many_invitees(world, 60)
+    login(client, "member.both@example.jp")
+    url = f"/sessions/{session.id}"
+    first = client.get(url).get_data(as_text=True)
+    section = first.split('id="invitees"')[1]
+    # The tally per body comes first, for a member too, then the first page of the list.
+    assert section.index('class="list tally"') < section.index('class="list invitees"')
+    rows = _invitee_rows(first)
+    assert len(rows) == INVITEES_PER_PAGE
+    assert "来賓 花子" not in rows  # guests close the list, on its last page
+    assert "1 / 2ページ" in section and f"{url}?invitees=2#invitees" in section
+    assert f"{url}?invitees=all#invitees" in section
+    second = client.get(f"{url}?invitees=2").get_data(as_text=True)
+    rest = _invitee_rows(second)
+    assert rest[-1].strip() == "来賓 花子"
+    assert not set(rows) & set(rest)
+    everyone = _invitee_rows(client.get(f"{url}?invitees=all").get_data(as_text=True))
+    assert everyone == rows + rest
+    assert [r for r in everyone if r.startswith("追加")] == [f"追加 {i:04d}" for i in range(60)]
+
+
+def test_an_invitee_page_that_is_not_one_shows_the_first_or_the_last(client, world):
+    session = _many_invitees(world, 60)
+    login(client, "member.both@example.jp")
+    url = f"/sessions/{session.id}"
+    first = _invitee_rows(client.get(url).get_data(as_text=True))
+    for bad in ("0", "abc", "-1", "２", "1e3"):
+        response = client.get(f"{url}?invitees={bad}")
+        assert response.status_code == 200
+        assert _invitee_rows(response.get_data(as_text=True)) == first
+    beyond = client.get(f"{url}?invitees=99").get_data(as_text=True)
+    assert "2 / 2ページ" in beyond and _invitee_rows(beyond)[-1].strip() == "来賓 花子"
+
+
+def test_a_small_invitee_list_has_no_pages(client, world):
+    session = make_session(world, SUPPORT, LAYER1)
+    login(client, "member.both@example.jp")
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert 'class="list invitees"' in page and "invitees=all" not in page
