@@ -23,7 +23,7 @@ from renkei.models.convening import (
     SessionPledge,
     participant_items,
 )
-from renkei.models.feeds import FeedCopy
+from renkei.models.feeds import FeedCopy, FeedFragment
 from renkei.models.installation import Installation
 from renkei.models.local_issues import (
     IssueDiscussion,
@@ -94,6 +94,7 @@ __all__ = [
     "SessionPledge",
     "participant_items",
     "FeedCopy",
+    "FeedFragment",
     "FormSubmission",
     "Material",
     "MaterialVersion",

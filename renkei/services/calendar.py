@@ -10,14 +10,15 @@ entitled.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDDDTypes, vRecur, vText
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
 from renkei.i18n import labelled
 from renkei.links import Links
-from renkei.models import Answer, MeetingSession, Person, Status
+from renkei.models import Answer, MeetingSession, Person, Series, Status
 from renkei.services import installation, policy
 from renkei.services.dates import in_tokyo
 
@@ -309,28 +310,40 @@ def download(sessions: list[MeetingSession], issuer: Issuer, *, uid: str) -> byt
     return _finish(calendar)
 
 
-def feed(
-    sessions: list[MeetingSession],
-    *,
-    name: str,
-    issuer: Issuer,
-    is_invited: Callable[[MeetingSession], bool],
-) -> bytes:
-    """METHOD:PUBLISH with the person's sessions, each UID as their e-mail carries it: a
-    series they are convened to in every occurrence as its recurring event; otherwise the
-    occurrences they are convened to, each under its own UID (the rule would show them the
-    others).
+@dataclass(frozen=True)
+class FeedUnit:
+    """What a feed carries for one UID: a session under its own UID (a one-off, or an
+    occurrence for someone convened to some occurrences only), or a whole series. Its text
+    depends on the sessions it is made of and nothing of the person, so one text serves
+    every feed that carries it (services/feeds.py keeps them)."""
 
-    A cancelled session stays in the feed as STATUS:CANCELLED, a one-off and an occurrence
-    alike (an occurrence as an override with its RECURRENCE-ID): a subscribed calendar is
-    replaced whole at every poll, and a meeting that silently vanished would leave a member
-    unsure whether it was cancelled or their invitation lost."""
-    calendar = _calendar("PUBLISH")
-    calendar.add("name", name)  # RFC 7986
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Asia/Tokyo")
-    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
+    session: MeetingSession | None = None
+    series: Series | None = None
+
+    @property
+    def name(self) -> str:
+        if self.series is not None:
+            return f"series-{self.series.id}"
+        assert self.session is not None
+        return f"session-{self.session.id}"
+
+    @property
+    def sessions(self) -> list[MeetingSession]:
+        """The sessions its text is made of."""
+        if self.series is not None:
+            return list(self.series.sessions)
+        assert self.session is not None
+        return [self.session]
+
+
+def feed_units(
+    sessions: list[MeetingSession], *, is_invited: Callable[[MeetingSession], bool]
+) -> list[FeedUnit]:
+    """A person's feed, UID by UID, in order: a series they are convened to in every
+    occurrence as its recurring event; otherwise the occurrences they are convened to,
+    each under its own UID (the rule would show them the others). Only what is needed to
+    choose is read: the sessions' bodies and selections and their series' sessions."""
+    units = []
     whole: dict[int, bool] = {}
     for session in sessions:
         if session.status == Status.PREPARED:
@@ -340,16 +353,90 @@ def feed(
             live = [s for s in series.sessions if s.status != Status.PREPARED]
             whole[series.id] = all(map(is_invited, live))
             if whole[series.id]:
-                for event in series_events(
-                    series.sessions,
-                    issuer,
-                    shown=lambda s: s.status != Status.PREPARED,
-                    sequence=series.sequence,
-                    cancelled_shown=True,
-                ):
-                    calendar.add_component(event)
+                units.append(FeedUnit(series=series))
         if series is None or not whole[series.id]:
-            uid = occurrence_uid(session, issuer)
-            for event in events_for([session], issuer, uid=uid):
-                calendar.add_component(event)
+            units.append(FeedUnit(session=session))
+    return units
+
+
+def _unit_events(unit: FeedUnit, issuer: Issuer) -> list[Event]:
+    if unit.series is not None:
+        return series_events(
+            unit.series.sessions,
+            issuer,
+            shown=lambda s: s.status != Status.PREPARED,
+            sequence=unit.series.sequence,
+            cancelled_shown=True,
+        )
+    assert unit.session is not None
+    return events_for([unit.session], issuer, uid=occurrence_uid(unit.session, issuer))
+
+
+def unit_text(unit: FeedUnit, issuer: Issuer) -> bytes:
+    """The VEVENTs of ``unit`` as a feed carries them, serialised: its sessions must be
+    loaded with their items (and the items' bodies) and bodies."""
+    return b"".join(event.to_ical() for event in _unit_events(unit, issuer))
+
+
+def feed_words() -> tuple[str, ...]:
+    """The translated words a feed's events carry: with the links and the issuer, what
+    makes one install's and locale's event texts differ from another's."""
+    return (
+        _("Closed agenda item"),
+        _(" (%(n)d min)"),
+        _("Agenda"),
+        labelled(_("Online meeting link"), "-"),
+        _("%(body)s secretariat", body="-"),
+    )
+
+
+def _feed_calendar(name: str) -> Calendar:
+    calendar = _calendar("PUBLISH")
+    calendar.add("name", name)  # RFC 7986
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Asia/Tokyo")
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    return calendar
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+@cache
+def _tokyo_timezone() -> bytes:
+    """The VTIMEZONE every feed with an event carries (its events are all in Tokyo time):
+    what ``add_missing_timezones`` adds, serialised once."""
+    timezone: bytes = Timezone.from_tzid("Asia/Tokyo").to_ical()
+    return timezone
+
+
+def assemble(name: str, texts: list[bytes]) -> bytes:
+    """A feed from its units' texts (``unit_text``): byte for byte what ``feed`` makes
+    with icalendar, without serialising again what is stored."""
+    head: bytes = _feed_calendar(name).to_ical()
+    assert head.endswith(_END)
+    body = [_tokyo_timezone(), *texts] if texts else []
+    return b"".join([head[: -len(_END)], *body, _END])
+
+
+def feed(
+    sessions: list[MeetingSession],
+    *,
+    name: str,
+    issuer: Issuer,
+    is_invited: Callable[[MeetingSession], bool],
+) -> bytes:
+    """METHOD:PUBLISH with the person's sessions (``feed_units``), built and serialised
+    whole by icalendar: what ``assemble`` must reproduce from stored texts, and the floor
+    bench/bench_city.py measures it against.
+
+    A cancelled session stays in the feed as STATUS:CANCELLED, a one-off and an occurrence
+    alike (an occurrence as an override with its RECURRENCE-ID): a subscribed calendar is
+    replaced whole at every poll, and a meeting that silently vanished would leave a member
+    unsure whether it was cancelled or their invitation lost."""
+    calendar = _feed_calendar(name)
+    for unit in feed_units(sessions, is_invited=is_invited):
+        for event in _unit_events(unit, issuer):
+            calendar.add_component(event)
     return _finish(calendar)

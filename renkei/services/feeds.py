@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, delete, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,6 +19,7 @@ from renkei.models import (
     AgendaItem,
     Body,
     FeedCopy,
+    FeedFragment,
     MeetingSession,
     Membership,
     Person,
@@ -137,6 +138,9 @@ def gzipped(
 
 
 def render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -> bytes:
+    """The person's feed, assembled from the stored text of each session or series it
+    carries (``FeedFragment``): only the units changed since they were stored are built and
+    serialised again, in one batch of queries however many they are."""
     since = utcnow() - HISTORY
     sessions = scheduling.upcoming_for(
         db,
@@ -144,19 +148,96 @@ def render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -
         since,
         limit=None,
         options=(
-            selectinload(MeetingSession.items).joinedload(AgendaItem.body),
             selectinload(MeetingSession.series)
             .selectinload(Series.sessions)
             .options(
-                selectinload(MeetingSession.items).joinedload(AgendaItem.body),
                 selectinload(MeetingSession.bodies),
                 selectinload(MeetingSession.selections).selectinload(Selection.members),
             ),
         ),
     )
-    return calendar.feed(
-        sessions, name=name, issuer=issuer, is_invited=scheduling.invitation_test(db, person)
-    )
+    units = calendar.feed_units(sessions, is_invited=scheduling.invitation_test(db, person))
+    variant = _variant(issuer)
+    keys = [_key(unit, variant) for unit in units]
+    texts: dict[str, bytes] = {}
+    if keys:
+        found = select(FeedFragment.key, FeedFragment.text).where(FeedFragment.key.in_(keys))
+        texts.update((key, text) for key, text in db.execute(found))
+    missing = {key: unit for key, unit in zip(keys, units, strict=True) if key not in texts}
+    if missing:
+        texts.update(_build(db, missing, issuer, variant))
+    return calendar.assemble(name, [texts[key] for key in keys])
+
+
+def _variant(issuer: calendar.Issuer) -> str:
+    """What every event text of this install and locale shares besides the sessions: the
+    code's and translations' version, the words, the links and the issuer."""
+    parts = [FORMAT, *calendar.feed_words(), issuer.links.session(0), issuer.uid_domain]
+    parts.append(issuer.address)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _key(unit: calendar.FeedUnit, variant: str) -> str:
+    """A digest of everything the unit's text is made of: each session's row as the event
+    reads it and its ``calendar_version`` (raised by its agenda, bodies and their names,
+    models/calendar_stamps.py), and for a series its rule and sequence."""
+    parts: list[object] = [variant, unit.name]
+    if unit.series is not None:
+        parts += [unit.series.sequence, unit.series.rrule]
+    for s in unit.sessions:
+        parts.append(
+            (
+                s.id,
+                s.calendar_version,
+                s.title,
+                s.start_at,
+                s.end_at,
+                s.place,
+                s.online_url,
+                s.status.value,
+                s.sequence,
+                s.created_at,
+                s.updated_at,
+                s.original_start,
+                s.series_id,
+                s.host_body_id,
+            )
+        )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _build(
+    db: Session, missing: dict[str, calendar.FeedUnit], issuer: calendar.Issuer, variant: str
+) -> dict[str, bytes]:
+    """The texts of ``missing`` units, built with their agendas loaded in one batch, and
+    stored in place of the unit's earlier texts. Two requests storing at once both answer;
+    on a full disk the texts are returned all the same."""
+    session_ids = {u.session.id for u in missing.values() if u.session is not None}
+    series_ids = {u.series.id for u in missing.values() if u.series is not None}
+    db.scalars(
+        select(MeetingSession)
+        .where(or_(MeetingSession.id.in_(session_ids), MeetingSession.series_id.in_(series_ids)))
+        .options(selectinload(MeetingSession.items).joinedload(AgendaItem.body))
+    ).all()  # their bodies are loaded already
+    texts = {key: calendar.unit_text(unit, issuer) for key, unit in missing.items()}
+    try:
+        with db.begin_nested():
+            names = {unit.name for unit in missing.values()}
+            db.execute(
+                delete(FeedFragment).where(
+                    FeedFragment.unit.in_(names), FeedFragment.variant == variant
+                )
+            )
+            db.add_all(
+                FeedFragment(key=key, unit=unit.name, variant=variant, text=texts[key])
+                for key, unit in missing.items()
+            )
+    except IntegrityError:
+        pass  # another request stored the same texts first
+    except OperationalError as error:
+        if not is_disk_full(error):
+            raise
+    return texts
 
 
 FORMAT = _format_digest()
