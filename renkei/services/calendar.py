@@ -7,10 +7,11 @@ item appears only as 非公開議題, and the session page it links to shows the
 entitled.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Protocol
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDDDTypes, vRecur, vText
 from sqlalchemy.orm import Session
@@ -310,6 +311,17 @@ def download(sessions: list[MeetingSession], issuer: Issuer, *, uid: str) -> byt
     return _finish(calendar)
 
 
+class Listed(Protocol):
+    """A session as a feed lists it: an object or a row of the sessions table."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def series_id(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class FeedUnit:
     """What a feed carries for one UID: a session under its own UID (a one-off, or an
@@ -317,7 +329,7 @@ class FeedUnit:
     depends on the sessions it is made of and nothing of the person, so one text serves
     every feed that carries it (services/feeds.py keeps them)."""
 
-    session: MeetingSession | None = None
+    session: Listed | None = None
     series: Series | None = None
 
     @property
@@ -327,39 +339,36 @@ class FeedUnit:
         assert self.session is not None
         return f"session-{self.session.id}"
 
-    @property
-    def sessions(self) -> list[MeetingSession]:
-        """The sessions its text is made of."""
-        if self.series is not None:
-            return list(self.series.sessions)
-        assert self.session is not None
-        return [self.session]
-
 
 def feed_units(
-    sessions: list[MeetingSession], *, is_invited: Callable[[MeetingSession], bool]
+    sessions: Sequence[Listed],
+    series: Mapping[int, Series],
+    *,
+    is_invited: Callable[[MeetingSession], bool],
 ) -> list[FeedUnit]:
     """A person's feed, UID by UID, in order: a series they are convened to in every
     occurrence as its recurring event; otherwise the occurrences they are convened to,
-    each under its own UID (the rule would show them the others). Only what is needed to
-    choose is read: the sessions' bodies and selections and their series' sessions."""
+    each under its own UID (the rule would show them the others). ``series`` holds the
+    series of ``sessions``, with their sessions' bodies and selections loaded."""
     units = []
     whole: dict[int, bool] = {}
     for session in sessions:
         if session.status == Status.PREPARED:
             continue
-        series = session.series
-        if series is not None and series.id not in whole:
-            live = [s for s in series.sessions if s.status != Status.PREPARED]
-            whole[series.id] = all(map(is_invited, live))
-            if whole[series.id]:
-                units.append(FeedUnit(series=series))
-        if series is None or not whole[series.id]:
+        series_id = session.series_id
+        if series_id is not None and series_id not in whole:
+            live = [s for s in series[series_id].sessions if s.status != Status.PREPARED]
+            whole[series_id] = all(map(is_invited, live))
+            if whole[series_id]:
+                units.append(FeedUnit(series=series[series_id]))
+        if series_id is None or not whole[series_id]:
             units.append(FeedUnit(session=session))
     return units
 
 
-def _unit_events(unit: FeedUnit, issuer: Issuer) -> list[Event]:
+def _unit_events(
+    unit: FeedUnit, issuer: Issuer, sessions: Mapping[int, MeetingSession]
+) -> list[Event]:
     if unit.series is not None:
         return series_events(
             unit.series.sessions,
@@ -369,13 +378,15 @@ def _unit_events(unit: FeedUnit, issuer: Issuer) -> list[Event]:
             cancelled_shown=True,
         )
     assert unit.session is not None
-    return events_for([unit.session], issuer, uid=occurrence_uid(unit.session, issuer))
+    session = sessions[unit.session.id]
+    return events_for([session], issuer, uid=occurrence_uid(session, issuer))
 
 
-def unit_text(unit: FeedUnit, issuer: Issuer) -> bytes:
-    """The VEVENTs of ``unit`` as a feed carries them, serialised: its sessions must be
-    loaded with their items (and the items' bodies) and bodies."""
-    return b"".join(event.to_ical() for event in _unit_events(unit, issuer))
+def unit_text(unit: FeedUnit, issuer: Issuer, sessions: Mapping[int, MeetingSession]) -> bytes:
+    """The VEVENTs of ``unit`` as a feed carries them, serialised. ``sessions`` holds a
+    one-off's session by id; the sessions (a series' too) must be loaded with their items
+    (and the items' bodies) and bodies."""
+    return b"".join(event.to_ical() for event in _unit_events(unit, issuer, sessions))
 
 
 def feed_words() -> tuple[str, ...]:
@@ -436,7 +447,9 @@ def feed(
     replaced whole at every poll, and a meeting that silently vanished would leave a member
     unsure whether it was cancelled or their invitation lost."""
     calendar = _feed_calendar(name)
-    for unit in feed_units(sessions, is_invited=is_invited):
-        for event in _unit_events(unit, issuer):
+    by_id = {session.id: session for session in sessions}
+    series = {s.series.id: s.series for s in sessions if s.series is not None}
+    for unit in feed_units(sessions, series, is_invited=is_invited):
+        for event in _unit_events(unit, issuer, by_id):
             calendar.add_component(event)
     return _finish(calendar)

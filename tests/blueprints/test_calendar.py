@@ -145,7 +145,7 @@ def test_a_feed_rebuilt_after_a_change_reads_the_stored_texts_and_builds_one(
     built = []
     unit_text = calendar.unit_text
     monkeypatch.setattr(
-        calendar, "unit_text", lambda unit, i: built.append(unit) or unit_text(unit, i)
+        calendar, "unit_text", lambda unit, *args: built.append(unit) or unit_text(unit, *args)
     )
     _sessions(world, 1000, 0)
     first = client.get(url).data

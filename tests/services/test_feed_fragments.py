@@ -63,9 +63,9 @@ def built(monkeypatch):
     names: list[str] = []
     unit_text = calendar.unit_text
 
-    def counted(unit, issuer):
+    def counted(unit, issuer, sessions):
         names.append(unit.name)
-        return unit_text(unit, issuer)
+        return unit_text(unit, issuer, sessions)
 
     monkeypatch.setattr(calendar, "unit_text", counted)
     return names
