@@ -205,6 +205,7 @@ def _series(db: Session, ids: set[int]) -> dict[int, Series]:
                 selectinload(MeetingSession.selections).selectinload(Selection.members),
             )
         )
+        .execution_options(populate_existing=True)
     )
     return {series.id: series for series in db.scalars(query)}
 
@@ -246,6 +247,9 @@ def _build(
             selectinload(MeetingSession.bodies),
             joinedload(MeetingSession.host_body),
         )
+        # As the database has them now, like the rows their keys were made from, even if
+        # this database session loaded them before another request changed them.
+        .execution_options(populate_existing=True)
     )
     sessions = {session.id: session for session in loaded}
     texts = {key: calendar.unit_text(unit, issuer, sessions) for key, unit in missing.items()}
