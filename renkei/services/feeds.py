@@ -32,7 +32,6 @@ from renkei.services.disk import is_disk_full
 
 # Past sessions stay in the feed for a year; every future one is in it.
 HISTORY = timedelta(days=365)
-GZIP_LEVEL = 6
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
@@ -122,11 +121,13 @@ def gzipped(
     if copy is not None and copy.etag == current.etag:
         return copy.gzipped
     issuer = calendar.issuer(db, links, sender)
-    # Level 6 (zlib's default) rather than gzip's 9: a few per cent larger, a third of the
-    # time on a feed of a thousand sessions, which a rebuild after a change is mostly made of.
-    data = gzip.compress(render(db, person, issuer=issuer, name=name), GZIP_LEVEL, mtime=0)
+    built = _render(db, person, issuer=issuer, name=name)
+    data = gzip.compress(built.feed, mtime=0)
     try:
+        # One savepoint for the event texts and the copy: on SQLite, where no transaction
+        # has begun yet, releasing it is a commit, and one durable write costs less than two.
         with db.begin_nested():
+            _store(db, built)
             if copy is None:
                 db.add(FeedCopy(person_id=person.id, etag=current.etag, gzipped=data))
             else:
@@ -167,11 +168,25 @@ _SELECTED = [
 ]
 
 
+@dataclass
+class _Built:
+    feed: bytes
+    variant: str
+    new: dict[str, tuple[str, bytes]]  # key: the unit's name and its text, to store
+
+
 def render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -> bytes:
     """The person's feed, assembled from the stored text of each session or series it
-    carries (``FeedFragment``): the sessions are read as rows, and only the units changed
-    since their text was stored are loaded with their agendas, built and serialised again,
-    in one batch of queries however many they are."""
+    carries (``FeedFragment``); the texts built anew are stored."""
+    built = _render(db, person, issuer=issuer, name=name)
+    _store(db, built)
+    return built.feed
+
+
+def _render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -> _Built:
+    """The sessions are read as rows, and only the units changed since their text was
+    stored are loaded with their agendas, built and serialised again, in one batch of
+    queries however many they are."""
     rows = scheduling.upcoming_rows_for(db, person, utcnow() - HISTORY, _SELECTED)
     series = _series(db, {row.series_id for row in rows if row.series_id is not None})
     is_invited = scheduling.invitation_test(db, person) if series else _nobody
@@ -183,9 +198,9 @@ def render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -
         found = select(FeedFragment.key, FeedFragment.text).where(FeedFragment.key.in_(keys))
         texts.update((key, text) for key, text in db.execute(found))
     missing = {key: unit for key, unit in zip(keys, units, strict=True) if key not in texts}
-    if missing:
-        texts.update(_build(db, missing, issuer, variant))
-    return calendar.assemble(name, [texts[key] for key in keys])
+    new = _build(db, missing, issuer) if missing else {}
+    texts.update((key, text) for key, (_name, text) in new.items())
+    return _Built(calendar.assemble(name, [texts[key] for key in keys]), variant, new)
 
 
 def _nobody(_session: MeetingSession) -> bool:
@@ -225,18 +240,19 @@ def _key(unit: calendar.FeedUnit, variant: str) -> str:
     parts: list[object] = [variant, unit.name]
     if unit.series is not None:
         parts += [unit.series.sequence, unit.series.rrule]
-        parts += [tuple(getattr(s, column.key) for column in _ROW) for s in unit.series.sessions]
+        for s in unit.series.sessions:
+            parts += [getattr(s, column.key) for column in _ROW]
     else:
-        parts.append(tuple(unit.session))  # type: ignore[arg-type]  # a row of _ROW
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+        parts += unit.session  # type: ignore[arg-type]  # a row of _ROW
+    # The repr of strings (cheaper than that of enums and datetimes) keeps values apart.
+    return hashlib.sha256(repr(list(map(str, parts))).encode()).hexdigest()
 
 
 def _build(
-    db: Session, missing: dict[str, calendar.FeedUnit], issuer: calendar.Issuer, variant: str
-) -> dict[str, bytes]:
-    """The texts of ``missing`` units, built with their agendas loaded in one batch, and
-    stored in place of the unit's earlier texts. Two requests storing at once both answer;
-    on a full disk the texts are returned all the same."""
+    db: Session, missing: dict[str, calendar.FeedUnit], issuer: calendar.Issuer
+) -> dict[str, tuple[str, bytes]]:
+    """The names and texts of ``missing`` units, built with their agendas loaded in one
+    batch."""
     session_ids = {u.session.id for u in missing.values() if u.session is not None}
     series_ids = {u.series.id for u in missing.values() if u.series is not None}
     loaded = db.scalars(
@@ -252,25 +268,34 @@ def _build(
         .execution_options(populate_existing=True)
     )
     sessions = {session.id: session for session in loaded}
-    texts = {key: calendar.unit_text(unit, issuer, sessions) for key, unit in missing.items()}
+    return {
+        key: (unit.name, calendar.unit_text(unit, issuer, sessions))
+        for key, unit in missing.items()
+    }
+
+
+def _store(db: Session, built: _Built) -> None:
+    """Store the texts built anew in place of their units' earlier ones. Two requests
+    storing at once both answer; on a full disk the feed is answered all the same."""
+    if not built.new:
+        return
     try:
         with db.begin_nested():
-            names = {unit.name for unit in missing.values()}
+            names = {name for name, _text in built.new.values()}
             db.execute(
                 delete(FeedFragment).where(
-                    FeedFragment.unit.in_(names), FeedFragment.variant == variant
+                    FeedFragment.unit.in_(names), FeedFragment.variant == built.variant
                 )
             )
             db.add_all(
-                FeedFragment(key=key, unit=unit.name, variant=variant, text=texts[key])
-                for key, unit in missing.items()
+                FeedFragment(key=key, unit=name, variant=built.variant, text=text)
+                for key, (name, text) in built.new.items()
             )
     except IntegrityError:
         pass  # another request stored the same texts first
     except OperationalError as error:
         if not is_disk_full(error):
             raise
-    return texts
 
 
 FORMAT = _format_digest()
