@@ -1,6 +1,9 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
-from renkei.models import calendar_stamps  # noqa: F401  (registers the flush listener)
+from renkei.models import (
+    calendar_stamps,  # noqa: F401  (registers the flush listener)
+    calendar_versions,  # noqa: F401  (registers the flush listener)
+)
 from renkei.models.attendance import Attendance, ItemPresence, Presence
 from renkei.models.audit import AuditEntry, AuditHead
 from renkei.models.bodies import (

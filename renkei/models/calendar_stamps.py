@@ -13,10 +13,6 @@ transaction, and the feed's version is read from those stamps (``services.feeds.
   bodies the session serves: who of their members has it in their feed changed.
 
 Replies, minutes and attendance do not appear in feeds and stamp nothing.
-
-Each session's ``calendar_version`` is raised with its agenda, its bodies, its series and
-the names of its bodies (a rename raises those of the body's sessions): with the session's
-own row, it is the version of the event text feeds reuse (``services.feeds``).
 """
 
 from itertools import chain
@@ -46,7 +42,7 @@ class _Changes:
         self.session_ids: set[int] = set()
         self.series_ids: set[int] = set()
         self.person_ids: set[int] = set()
-        self.renamed_body_ids: set[int] = set()
+        self.every_body = False
 
     def note(self, db: Session, obj: object) -> None:
         if isinstance(obj, MeetingSession):
@@ -56,8 +52,7 @@ class _Changes:
         elif isinstance(obj, Series) and obj.id is not None:
             self.series_ids.add(obj.id)
         elif isinstance(obj, Body):
-            if obj.id is not None and _changed(obj, "name"):
-                self.renamed_body_ids.add(obj.id)
+            self.every_body |= obj.id is not None and _changed(obj, "name")
         elif isinstance(obj, Membership):
             person_id = obj.person_id if obj.person_id is not None else _id(obj.person)
             if person_id is not None:
@@ -104,7 +99,7 @@ class _Changes:
 
     def write(self, db: Session) -> None:
         bodies, people, now = table_of(Body), table_of(Person), utcnow()
-        if self.renamed_body_ids:
+        if self.every_body:
             db.connection().execute(update(bodies).values(calendar_changed_at=now))
         elif self.body_ids or self.session_ids or self.series_ids:
             in_series = select(MeetingSession.id).where(
@@ -127,49 +122,6 @@ class _Changes:
                 .where(people.c.id.in_(self.person_ids))
                 .values(calendar_changed_at=now)
             )
-        self._raise_versions(db)
-
-    def _raise_versions(self, db: Session) -> None:
-        """Raise the ``calendar_version`` of the sessions whose event text may have changed
-        from outside their own row, and expire it on those loaded, so that no feed built in
-        this transaction reuses the text of the version before."""
-        sessions = table_of(MeetingSession)
-        which = []
-        if self.session_ids:
-            which.append(sessions.c.id.in_(self.session_ids))
-        if self.series_ids:
-            which.append(sessions.c.series_id.in_(self.series_ids))
-        if self.renamed_body_ids:
-            served = select(session_bodies.c.session_id).where(
-                session_bodies.c.body_id.in_(self.renamed_body_ids)
-            )
-            which += [
-                sessions.c.id.in_(served),
-                sessions.c.host_body_id.in_(self.renamed_body_ids),
-            ]
-        if not which:
-            return
-        db.connection().execute(
-            update(sessions)
-            .where(or_(*which))
-            # Not updated_at (its onupdate): the events' DTSTAMP and LAST-MODIFIED stay
-            # what they were, as before versions were kept.
-            .values(
-                calendar_version=sessions.c.calendar_version + 1,
-                updated_at=sessions.c.updated_at,
-            )
-        )
-        for obj in list(db.identity_map.values()):
-            if (
-                isinstance(obj, MeetingSession)
-                and obj not in db.deleted
-                and (
-                    self.renamed_body_ids
-                    or obj.id in self.session_ids
-                    or obj.series_id in self.series_ids
-                )
-            ):
-                db.expire(obj, ["calendar_version"])
 
 
 def _changed(obj: object, attribute: str) -> bool:

@@ -170,6 +170,12 @@ def _retitle_item_alone(db, session):
     return "住まい支援".encode()
 
 
+def _drop_item_alone(db, session):
+    """An item taken off the agenda, the session's row left as it is."""
+    session.items.remove(session.items[0])
+    return None
+
+
 def _cancel(db, session):
     scheduling.cancel_session(db, session, by=secretary(db), reason="台風")
     return b"STATUS:CANCELLED"
@@ -183,6 +189,7 @@ CHANGES = [
     _close_item,
     _retitle_item,
     _retitle_item_alone,
+    _drop_item_alone,
     _cancel,
 ]
 
