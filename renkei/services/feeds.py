@@ -142,7 +142,7 @@ def gzipped(
 
 
 # A session's columns that its event text is made of, besides its agenda and its bodies
-# (whose changes raise ``calendar_version``, models/calendar_stamps.py), and those a feed
+# (whose changes raise ``calendar_version``, models/calendar_versions.py), and those a feed
 # chooses by: read as rows, not objects, a thousand of them cost a few milliseconds.
 _ROW = (
     MeetingSession.id,
