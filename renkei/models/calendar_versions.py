@@ -1,5 +1,5 @@
-"""Calendar versions: each session's ``calendar_version`` rises, in the same flush, with every
-change to what its calendar event shows from outside the session's own row:
+"""Calendar versions: each session's ``calendar_version`` rises, when the transaction commits,
+with every change to what its calendar event shows from outside the session's own row:
 
 - an agenda item added, changed or removed (its title, visibility, position, minutes);
 - the bodies it serves changed;
@@ -7,27 +7,32 @@ change to what its calendar event shows from outside the session's own row:
   secretariat).
 
 With the session's row, the version is what the event text stored for feeds is keyed by
-(``services.feeds``): a change here gives the session a new key, so its old text is never
-served again. Changes to the row itself (title, times, place, status, sequence) need no
-version: the row is part of the key. The loaded sessions' version is expired, so that a
-feed built later in the same transaction reads the new one.
+(``services.feeds``): a change gives the session a new key, so its old text is never served
+after the change commits. Changes to the row itself (title, times, place, status, sequence)
+need no version: the row is part of the key.
 
-The calendar stamps (models/calendar_stamps.py) say *whether* a person's feed changed; this
-says *which* of its sessions did.
+Like the calendar stamps (models/calendar_stamps.py, which say *whether* a person's feed
+changed; this says *which* of its sessions did), the changes are noted at each flush and
+the rows written once, just before COMMIT, in id order: a flush locks no session row for
+it, so two transactions changing the agendas of two sessions in opposite order never wait
+for each other. A feed built inside the changing transaction itself, before it commits,
+may still find the texts of the version before (a feed is built by a request of its own).
 """
 
 from itertools import chain
 
 from sqlalchemy import event, inspect, or_, select, update
-from sqlalchemy.orm import InstanceState, Session, UOWTransaction
+from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
 
 from renkei.db import table_of
 from renkei.models.bodies import Body
 from renkei.models.sessions import AgendaItem, MeetingSession, session_bodies
 
+_PENDING = "renkei.calendar_versions"  # key in Session.info: (session ids, renamed body ids)
+
 
 @event.listens_for(Session, "before_flush")
-def _raise_versions(db: Session, _context: UOWTransaction, _instances: object) -> None:
+def _note(db: Session, _context: UOWTransaction, _instances: object) -> None:
     session_ids: set[int] = set()
     renamed: set[int] = set()
     with db.no_autoflush:
@@ -42,14 +47,35 @@ def _raise_versions(db: Session, _context: UOWTransaction, _instances: object) -
                     session_ids.add(obj.id)
             elif isinstance(obj, Body) and obj.id is not None and _changed(obj, "name"):
                 renamed.add(obj.id)
-    if not (session_ids or renamed):
+    if session_ids or renamed:
+        noted_sessions, noted_renamed = db.info.setdefault(_PENDING, (set(), set()))
+        noted_sessions |= session_ids
+        noted_renamed |= renamed
+
+
+@event.listens_for(Session, "before_commit")
+def _raise(db: Session) -> None:
+    if db.get_nested_transaction() is not None:
+        return  # a savepoint released: the versions wait for the transaction's commit
+    db.flush()  # commit() would flush after this hook: its changes must be noted first
+    pending = db.info.pop(_PENDING, None)
+    if pending is None:
         return
+    session_ids, renamed = pending
     sessions = table_of(MeetingSession)
     which = [sessions.c.id.in_(session_ids)] if session_ids else []
     if renamed:
         served = select(session_bodies.c.session_id).where(session_bodies.c.body_id.in_(renamed))
         which += [sessions.c.id.in_(served), sessions.c.host_body_id.in_(renamed)]
-    db.connection().execute(
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":  # rows locked in id order
+        connection.execute(
+            select(sessions.c.id)
+            .where(or_(*which))
+            .order_by(sessions.c.id)
+            .with_for_update(key_share=True)
+        )
+    connection.execute(
         update(sessions)
         .where(or_(*which))
         # Not updated_at (its onupdate would): the events' DTSTAMP and LAST-MODIFIED stay
@@ -60,12 +86,14 @@ def _raise_versions(db: Session, _context: UOWTransaction, _instances: object) -
         )
     )
     for obj in list(db.identity_map.values()):
-        if (
-            isinstance(obj, MeetingSession)
-            and obj not in db.deleted
-            and (renamed or obj.id in session_ids)
-        ):
+        if isinstance(obj, MeetingSession) and (renamed or obj.id in session_ids):
             db.expire(obj, ["calendar_version"])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction ended (committed or rolled back)
+        db.info.pop(_PENDING, None)
 
 
 def _changed(obj: object, attribute: str) -> bool:
