@@ -48,9 +48,9 @@ def _note(db: Session, _context: UOWTransaction, _instances: object) -> None:
             elif isinstance(obj, Body) and obj.id is not None and _changed(obj, "name"):
                 renamed.add(obj.id)
     if session_ids or renamed:
-        noted_sessions, noted_renamed = db.info.setdefault(_PENDING, (set(), set()))
-        noted_sessions |= session_ids
-        noted_renamed |= renamed
+        pending = db.info.setdefault(_PENDING, (set(), set()))
+        pending[0].update(session_ids)
+        pending[1].update(renamed)
 
 
 @event.listens_for(Session, "before_commit")
