@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Exists, Row, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import QueryableAttribute, Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from renkei import textnorm
@@ -725,37 +725,17 @@ def upcoming_for(
     if not terms:
         return []
     query = (
-        _upcoming(db, person, since, terms, select(MeetingSession))
+        select(MeetingSession)
+        .where(
+            MeetingSession.start_at >= since - MAX_LENGTH,
+            MeetingSession.end_at >= since,
+            _invited_clause(terms, since, person.id),
+            _known_to(db, person),
+        )
         .options(selectinload(MeetingSession.bodies), *options)
         .order_by(MeetingSession.start_at, MeetingSession.id)
     )
     return list(db.scalars(query.limit(limit) if limit else query))
-
-
-def upcoming_rows_for(
-    db: Session,
-    person: Person,
-    since: datetime,
-    columns: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
-) -> Sequence[Row[Any]]:
-    """``upcoming_for``'s sessions, all of them, as rows of ``columns`` of the sessions table
-    rather than objects: the feed reads a thousand of them to find what it stored."""
-    terms = _terms(db, person)
-    if not terms:
-        return []
-    query = _upcoming(db, person, since, terms, select(*columns))
-    return db.execute(query.order_by(MeetingSession.start_at, MeetingSession.id)).all()
-
-
-def _upcoming(
-    db: Session, person: Person, since: datetime, terms: Sequence[_TermRow], query: Select[Any]
-) -> Select[Any]:
-    return query.where(
-        MeetingSession.start_at >= since - MAX_LENGTH,
-        MeetingSession.end_at >= since,
-        _invited_clause(terms, since, person.id),
-        _known_to(db, person),
-    )
 
 
 def participating_in(
@@ -799,3 +779,20 @@ def body_sessions(
         .limit(per_page)
     ).all()
     return sessions, page, pages
+
+
+def upcoming_rows_for(
+    db: Session, person: Person, since: datetime, columns: Sequence[Any]
+) -> Sequence[Row[Any]]:
+    """``upcoming_for``'s sessions, all of them, as rows of ``columns`` of the sessions table
+    rather than objects: the feed reads a thousand of them to find what it stored."""
+    terms = _terms(db, person)
+    if not terms:
+        return []
+    query: Select[Any] = select(*columns).where(
+        MeetingSession.start_at >= since - MAX_LENGTH,
+        MeetingSession.end_at >= since,
+        _invited_clause(terms, since, person.id),
+        _known_to(db, person),
+    )
+    return db.execute(query.order_by(MeetingSession.start_at, MeetingSession.id)).all()
