@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, select
 
 from renkei import create_app
-from renkei.models import AuditEntry, FeedCopy, Material, MaterialVersion
+from renkei.models import AuditEntry, FeedCopy, FeedFragment, Material, MaterialVersion
 from renkei.models.mail import MailMessage, MailStatus
 from renkei.services import audit_chain, backup, mail, material_store
 from tests.blueprints.test_calendar import feed_url
@@ -143,6 +143,19 @@ def test_a_feed_whose_copy_cannot_be_stored_still_answers(app, client, world, fu
     assert "全体会議" in response.get_data(as_text=True)  # sent unpacked: no Accept-Encoding
     world.expire_all()
     assert world.scalars(select(FeedCopy)).all() == []
+
+
+def test_a_feed_whose_event_texts_cannot_be_stored_still_answers(app, client, world, full_database):
+    make_session(world, LAYER1, title="全体会議")
+    full_database("feed_fragments")
+
+    response = client.get(feed_url(world))
+
+    assert response.status_code == 200
+    assert "全体会議" in response.get_data(as_text=True)
+    world.expire_all()
+    assert world.scalars(select(FeedFragment)).all() == []
+    assert len(world.scalars(select(FeedCopy)).all()) == 1  # the feed itself is kept
 
 
 def test_a_feed_copy_refused_for_another_reason_is_still_an_error(app, client, world):

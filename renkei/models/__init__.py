@@ -1,6 +1,9 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
-from renkei.models import calendar_stamps  # noqa: F401  (registers the flush listener)
+from renkei.models import (
+    calendar_stamps,  # noqa: F401  (registers the flush listener)
+    calendar_versions,  # noqa: F401  (registers the flush listener)
+)
 from renkei.models.attendance import Attendance, ItemPresence, Presence
 from renkei.models.audit import AuditEntry, AuditHead
 from renkei.models.bodies import (
@@ -23,7 +26,7 @@ from renkei.models.convening import (
     SessionPledge,
     participant_items,
 )
-from renkei.models.feeds import FeedCopy
+from renkei.models.feeds import FeedCopy, FeedFragment
 from renkei.models.installation import Installation
 from renkei.models.local_issues import (
     IssueDiscussion,
@@ -97,6 +100,7 @@ __all__ = [
     "SessionPledge",
     "participant_items",
     "FeedCopy",
+    "FeedFragment",
     "FormSubmission",
     "Material",
     "MaterialVersion",

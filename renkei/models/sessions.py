@@ -155,6 +155,10 @@ class MeetingSession(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Raised with every change to what its calendar event shows from outside this row (its
+    # agenda, its bodies and their names): with the row's own columns, the version of its
+    # stored event text (models/calendar_versions.py, services/feeds.py).
+    calendar_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     host_body: Mapped[Body] = relationship(foreign_keys=[host_body_id])
     presiding_person: Mapped[Person | None] = relationship()

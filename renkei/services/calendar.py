@@ -7,17 +7,19 @@ item appears only as 非公開議題, and the session page it links to shows the
 entitled.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Protocol
 
-from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vRecur, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDDDTypes, vRecur, vText
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
 from renkei.i18n import labelled
 from renkei.links import Links
-from renkei.models import Answer, MeetingSession, Person, Status
+from renkei.models import Answer, MeetingSession, Person, Series, Status
 from renkei.services import installation, policy
 from renkei.services.dates import in_tokyo
 
@@ -309,6 +311,126 @@ def download(sessions: list[MeetingSession], issuer: Issuer, *, uid: str) -> byt
     return _finish(calendar)
 
 
+class Listed(Protocol):
+    """A session as a feed lists it: an object or a row of the sessions table."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def series_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class FeedUnit:
+    """What a feed carries for one UID: a session under its own UID (a one-off, or an
+    occurrence for someone convened to some occurrences only), or a whole series. Its text
+    depends on the sessions it is made of and nothing of the person, so one text serves
+    every feed that carries it (services/feeds.py keeps them)."""
+
+    session: Listed | None = None
+    series: Series | None = None
+
+    @property
+    def name(self) -> str:
+        if self.series is not None:
+            return f"series-{self.series.id}"
+        assert self.session is not None
+        return f"session-{self.session.id}"
+
+
+def feed_units(
+    sessions: Sequence[Listed],
+    series: Mapping[int, Series],
+    *,
+    is_invited: Callable[[MeetingSession], bool],
+) -> list[FeedUnit]:
+    """A person's feed, UID by UID, in order: a series they are convened to in every
+    occurrence as its recurring event; otherwise the occurrences they are convened to,
+    each under its own UID (the rule would show them the others). ``series`` holds the
+    series of ``sessions``, with their sessions' bodies and selections loaded."""
+    units = []
+    whole: dict[int, bool] = {}
+    for session in sessions:
+        if session.status == Status.PREPARED:
+            continue
+        series_id = session.series_id
+        if series_id is not None and series_id not in whole:
+            live = [s for s in series[series_id].sessions if s.status != Status.PREPARED]
+            whole[series_id] = all(map(is_invited, live))
+            if whole[series_id]:
+                units.append(FeedUnit(series=series[series_id]))
+        if series_id is None or not whole[series_id]:
+            units.append(FeedUnit(session=session))
+    return units
+
+
+def _unit_events(
+    unit: FeedUnit, issuer: Issuer, sessions: Mapping[int, MeetingSession]
+) -> list[Event]:
+    if unit.series is not None:
+        return series_events(
+            unit.series.sessions,
+            issuer,
+            shown=lambda s: s.status != Status.PREPARED,
+            sequence=unit.series.sequence,
+            cancelled_shown=True,
+        )
+    assert unit.session is not None
+    session = sessions[unit.session.id]
+    return events_for([session], issuer, uid=occurrence_uid(session, issuer))
+
+
+def unit_text(unit: FeedUnit, issuer: Issuer, sessions: Mapping[int, MeetingSession]) -> bytes:
+    """The VEVENTs of ``unit`` as a feed carries them, serialised. ``sessions`` holds a
+    one-off's session by id; the sessions (a series' too) must be loaded with their items
+    (and the items' bodies) and bodies."""
+    return b"".join(event.to_ical() for event in _unit_events(unit, issuer, sessions))
+
+
+def feed_words() -> tuple[str, ...]:
+    """The translated words a feed's events carry: with the links and the issuer, what
+    makes one install's and locale's event texts differ from another's."""
+    return (
+        _("Closed agenda item"),
+        _(" (%(n)d min)"),
+        _("Agenda"),
+        labelled(_("Online meeting link"), "-"),
+        _("%(body)s secretariat", body="-"),
+    )
+
+
+def _feed_calendar(name: str) -> Calendar:
+    calendar = _calendar("PUBLISH")
+    calendar.add("name", name)  # RFC 7986
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Asia/Tokyo")
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    return calendar
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+@cache
+def _tokyo_timezone() -> bytes:
+    """The VTIMEZONE every feed with an event carries (its events are all in Tokyo time):
+    what ``add_missing_timezones`` adds, serialised once."""
+    timezone: bytes = Timezone.from_tzid("Asia/Tokyo").to_ical()
+    return timezone
+
+
+def assemble(name: str, texts: list[bytes]) -> bytes:
+    """A feed from its units' texts (``unit_text``): byte for byte what ``feed`` makes
+    with icalendar, without serialising again what is stored."""
+    head: bytes = _feed_calendar(name).to_ical()
+    assert head.endswith(_END)
+    body = [_tokyo_timezone(), *texts] if texts else []
+    return b"".join([head[: -len(_END)], *body, _END])
+
+
 def feed(
     sessions: list[MeetingSession],
     *,
@@ -316,40 +438,18 @@ def feed(
     issuer: Issuer,
     is_invited: Callable[[MeetingSession], bool],
 ) -> bytes:
-    """METHOD:PUBLISH with the person's sessions, each UID as their e-mail carries it: a
-    series they are convened to in every occurrence as its recurring event; otherwise the
-    occurrences they are convened to, each under its own UID (the rule would show them the
-    others).
+    """METHOD:PUBLISH with the person's sessions (``feed_units``), built and serialised
+    whole by icalendar: what ``assemble`` must reproduce from stored texts, and the floor
+    bench/bench_city.py measures it against.
 
     A cancelled session stays in the feed as STATUS:CANCELLED, a one-off and an occurrence
     alike (an occurrence as an override with its RECURRENCE-ID): a subscribed calendar is
     replaced whole at every poll, and a meeting that silently vanished would leave a member
     unsure whether it was cancelled or their invitation lost."""
-    calendar = _calendar("PUBLISH")
-    calendar.add("name", name)  # RFC 7986
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Asia/Tokyo")
-    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
-    whole: dict[int, bool] = {}
-    for session in sessions:
-        if session.status == Status.PREPARED:
-            continue
-        series = session.series
-        if series is not None and series.id not in whole:
-            live = [s for s in series.sessions if s.status != Status.PREPARED]
-            whole[series.id] = all(map(is_invited, live))
-            if whole[series.id]:
-                for event in series_events(
-                    series.sessions,
-                    issuer,
-                    shown=lambda s: s.status != Status.PREPARED,
-                    sequence=series.sequence,
-                    cancelled_shown=True,
-                ):
-                    calendar.add_component(event)
-        if series is None or not whole[series.id]:
-            uid = occurrence_uid(session, issuer)
-            for event in events_for([session], issuer, uid=uid):
-                calendar.add_component(event)
+    calendar = _feed_calendar(name)
+    by_id = {session.id: session for session in sessions}
+    series = {s.series.id: s.series for s in sessions if s.series is not None}
+    for unit in feed_units(sessions, series, is_invited=is_invited):
+        for event in _unit_events(unit, issuer, by_id):
+            calendar.add_component(event)
     return _finish(calendar)

@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, String, cast, delete, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from renkei.db import utcnow
+from renkei.db import UTCDateTime, utcnow
 from renkei.links import Links
 from renkei.models import (
     AgendaItem,
     Body,
     FeedCopy,
+    FeedFragment,
     MeetingSession,
     Membership,
     Person,
@@ -120,9 +121,13 @@ def gzipped(
     if copy is not None and copy.etag == current.etag:
         return copy.gzipped
     issuer = calendar.issuer(db, links, sender)
-    data = gzip.compress(render(db, person, issuer=issuer, name=name), mtime=0)
+    built = _render(db, person, issuer=issuer, name=name)
+    data = gzip.compress(built.feed, mtime=0)
     try:
+        # One savepoint for the event texts and the copy: on SQLite, where no transaction
+        # has begun yet, releasing it is a commit, and one durable write costs less than two.
         with db.begin_nested():
+            _store(db, built)
             if copy is None:
                 db.add(FeedCopy(person_id=person.id, etag=current.etag, gzipped=data))
             else:
@@ -136,27 +141,161 @@ def gzipped(
     return data
 
 
+# A session's columns that its event text is made of, besides its agenda and its bodies
+# (whose changes raise ``calendar_version``, models/calendar_versions.py), and those a feed
+# chooses by: read as rows, not objects, a thousand of them cost a few milliseconds.
+_ROW = (
+    MeetingSession.id,
+    MeetingSession.status,
+    MeetingSession.series_id,
+    MeetingSession.calendar_version,
+    MeetingSession.title,
+    MeetingSession.start_at,
+    MeetingSession.end_at,
+    MeetingSession.place,
+    MeetingSession.online_url,
+    MeetingSession.sequence,
+    MeetingSession.original_start,
+    MeetingSession.host_body_id,
+    MeetingSession.created_at,
+    MeetingSession.updated_at,
+)
+# The times as the database writes them, for the key alone: parsing four thousand of them
+# into datetimes would cost more than the rest of a rebuild's reading.
+_SELECTED = [
+    cast(column, String).label(column.key) if isinstance(column.type, UTCDateTime) else column
+    for column in _ROW
+]
+
+
+@dataclass
+class _Built:
+    feed: bytes
+    variant: str
+    new: dict[str, tuple[str, bytes]]  # key: the unit's name and its text, to store
+
+
 def render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -> bytes:
-    since = utcnow() - HISTORY
-    sessions = scheduling.upcoming_for(
-        db,
-        person,
-        since,
-        limit=None,
-        options=(
-            selectinload(MeetingSession.items).joinedload(AgendaItem.body),
-            selectinload(MeetingSession.series)
-            .selectinload(Series.sessions)
-            .options(
-                selectinload(MeetingSession.items).joinedload(AgendaItem.body),
+    """The person's feed, assembled from the stored text of each session or series it
+    carries (``FeedFragment``); the texts built anew are stored."""
+    built = _render(db, person, issuer=issuer, name=name)
+    _store(db, built)
+    return built.feed
+
+
+def _render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) -> _Built:
+    """The sessions are read as rows, and only the units changed since their text was
+    stored are loaded with their agendas, built and serialised again, in one batch of
+    queries however many they are."""
+    rows = scheduling.upcoming_rows_for(db, person, utcnow() - HISTORY, _SELECTED)
+    series = _series(db, {row.series_id for row in rows if row.series_id is not None})
+    is_invited = scheduling.invitation_test(db, person) if series else _nobody
+    units = calendar.feed_units(rows, series, is_invited=is_invited)
+    variant = _variant(issuer)
+    keys = [_key(unit, variant) for unit in units]
+    texts: dict[str, bytes] = {}
+    if keys:
+        found = select(FeedFragment.key, FeedFragment.text).where(FeedFragment.key.in_(keys))
+        texts.update((key, text) for key, text in db.execute(found))
+    missing = {key: unit for key, unit in zip(keys, units, strict=True) if key not in texts}
+    new = _build(db, missing, issuer) if missing else {}
+    texts.update((key, text) for key, (_name, text) in new.items())
+    return _Built(calendar.assemble(name, [texts[key] for key in keys]), variant, new)
+
+
+def _nobody(_session: MeetingSession) -> bool:
+    return False  # never asked: only the occurrences of a series are tested
+
+
+def _series(db: Session, ids: set[int]) -> dict[int, Series]:
+    """The series, with their sessions and what tells whom each convenes."""
+    if not ids:
+        return {}
+    query = (
+        select(Series)
+        .where(Series.id.in_(ids))
+        .options(
+            selectinload(Series.sessions).options(
                 selectinload(MeetingSession.bodies),
                 selectinload(MeetingSession.selections).selectinload(Selection.members),
-            ),
-        ),
+            )
+        )
+        .execution_options(populate_existing=True)
     )
-    return calendar.feed(
-        sessions, name=name, issuer=issuer, is_invited=scheduling.invitation_test(db, person)
+    return {series.id: series for series in db.scalars(query)}
+
+
+def _variant(issuer: calendar.Issuer) -> str:
+    """What every event text of this install and locale shares besides the sessions: the
+    code's and translations' version, the words, the links and the issuer."""
+    parts = [FORMAT, *calendar.feed_words(), issuer.links.session(0), issuer.uid_domain]
+    parts.append(issuer.address)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _key(unit: calendar.FeedUnit, variant: str) -> str:
+    """A digest of everything the unit's text is made of: each session's ``_ROW`` (its
+    ``calendar_version`` raised by its agenda, bodies and their names), and for a series
+    its rule and sequence and every occurrence's."""
+    parts: list[object] = [variant, unit.name]
+    if unit.series is not None:
+        parts += [unit.series.sequence, unit.series.rrule]
+        for s in unit.series.sessions:
+            parts += [getattr(s, column.key) for column in _ROW]
+    else:
+        parts += unit.session  # type: ignore[arg-type]  # a row of _ROW
+    # The repr of strings (cheaper than that of enums and datetimes) keeps values apart.
+    return hashlib.sha256(repr(list(map(str, parts))).encode()).hexdigest()
+
+
+def _build(
+    db: Session, missing: dict[str, calendar.FeedUnit], issuer: calendar.Issuer
+) -> dict[str, tuple[str, bytes]]:
+    """The names and texts of ``missing`` units, built with their agendas loaded in one
+    batch."""
+    session_ids = {u.session.id for u in missing.values() if u.session is not None}
+    series_ids = {u.series.id for u in missing.values() if u.series is not None}
+    loaded = db.scalars(
+        select(MeetingSession)
+        .where(or_(MeetingSession.id.in_(session_ids), MeetingSession.series_id.in_(series_ids)))
+        .options(
+            selectinload(MeetingSession.items).joinedload(AgendaItem.body),
+            selectinload(MeetingSession.bodies),
+            joinedload(MeetingSession.host_body),
+        )
+        # As the database has them now, like the rows their keys were made from, even if
+        # this database session loaded them before another request changed them.
+        .execution_options(populate_existing=True)
     )
+    sessions = {session.id: session for session in loaded}
+    return {
+        key: (unit.name, calendar.unit_text(unit, issuer, sessions))
+        for key, unit in missing.items()
+    }
+
+
+def _store(db: Session, built: _Built) -> None:
+    """Store the texts built anew in place of their units' earlier ones. Two requests
+    storing at once both answer; on a full disk the feed is answered all the same."""
+    if not built.new:
+        return
+    try:
+        with db.begin_nested():
+            names = {name for name, _text in built.new.values()}
+            db.execute(
+                delete(FeedFragment).where(
+                    FeedFragment.unit.in_(names), FeedFragment.variant == built.variant
+                )
+            )
+            db.add_all(
+                FeedFragment(key=key, unit=name, variant=built.variant, text=text)
+                for key, (name, text) in built.new.items()
+            )
+    except IntegrityError:
+        pass  # another request stored the same texts first
+    except OperationalError as error:
+        if not is_disk_full(error):
+            raise
 
 
 FORMAT = _format_digest()

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Exists, Row, Select, and_, exists, func, or_, select
@@ -844,3 +845,20 @@ def body_sessions(
         base.order_by(MeetingSession.start_at.desc()).offset((page - 1) * per_page).limit(per_page),
     )
     return sessions, page, pages
+
+
+def upcoming_rows_for(
+    db: Session, person: Person, since: datetime, columns: Sequence[Any]
+) -> Sequence[Row[Any]]:
+    """``upcoming_for``'s sessions, all of them, as rows of ``columns`` of the sessions table
+    rather than objects: the feed reads a thousand of them to find what it stored."""
+    terms = _terms(db, person)
+    if not terms:
+        return []
+    query: Select[Any] = select(*columns).where(
+        MeetingSession.start_at >= since - MAX_LENGTH,
+        MeetingSession.end_at >= since,
+        _invited_clause(terms, since, person.id),
+        _known_to(db, person),
+    )
+    return db.execute(query.order_by(MeetingSession.start_at, MeetingSession.id)).all()

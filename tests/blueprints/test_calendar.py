@@ -5,9 +5,11 @@ from dataclasses import replace
 from datetime import time, timedelta
 
 import vobject
+from sqlalchemy import select
 
+from renkei.db import utcnow
 from renkei.models import AgendaItem, MeetingSession, Status, Visibility
-from renkei.services import scheduling, series
+from renkei.services import calendar, scheduling, series
 from renkei.services.dates import TOKYO, tokyo_to_utc
 from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
@@ -126,12 +128,44 @@ def test_feed_of_a_thousand_sessions_uses_a_bounded_number_of_queries(app, clien
     assert response.status_code == 200
     assert response.data.count(b"BEGIN:VEVENT") == 1000
     # selectinload fetches in batches of 500 ids: two more statements, not one per session.
-    # (Eight to build, the bodies the person is secretary of (for sessions being prepared),
-    # the install's UID domain, the stored copy read, a savepoint around writing it.)
-    assert len(small) <= 13 and len(large) <= len(small) + 4
+    # (Eight to choose the sessions, the bodies the person is secretary of (for sessions
+    # being prepared), the install's UID domain, the stored copy read, a savepoint around
+    # writing it; the stored event texts read, the agendas of those missing loaded, and a
+    # savepoint around storing theirs: delete the old ones, insert the new.)
+    assert len(small) <= 20 and len(large) <= len(small) + 4
     with counting(app.extensions["renkei.engine"]) as again:
         assert client.get(url).data == response.data
     assert len(again) <= 3  # token, version, stored copy
+
+
+def test_a_feed_rebuilt_after_a_change_reads_the_stored_texts_and_builds_one(
+    app, client, world, monkeypatch
+):
+    url = feed_url(world)
+    built = []
+    unit_text = calendar.unit_text
+    monkeypatch.setattr(
+        calendar, "unit_text", lambda unit, *args: built.append(unit) or unit_text(unit, *args)
+    )
+    _sessions(world, 1000, 0)
+    first = client.get(url).data
+    assert len(built) == 1000
+    built.clear()
+    session = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).first()
+    session.title = "臨時会"
+    world.commit()
+    with counting(app.extensions["renkei.engine"]) as rebuilt:
+        response = client.get(url)
+    assert response.data.count(b"BEGIN:VEVENT") == 1000 and response.data != first
+    assert [unit.name for unit in built] == [f"session-{session.id}"]  # serialised again
+    assert len(rebuilt) <= 22
+    body_named(world, SUPPORT).calendar_changed_at = utcnow()  # a new version, no change
+    world.commit()
+    with counting(app.extensions["renkei.engine"]) as reused:
+        assert client.get(url).data == response.data
+    assert len(built) == 1  # nothing serialised again
+    assert not any("feed_fragments (" in s or "agenda_items" in s for s in reused)
+    assert len(reused) <= 15
 
 
 def test_the_stored_feed_is_sent_gzipped_and_replaced_when_something_changes(client, world):

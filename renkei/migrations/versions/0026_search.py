@@ -2,7 +2,7 @@
 search_fts (kept by triggers) or PostgreSQL's generated tsvector column tsv (GIN)
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-03 12:10:00
 
 The entries are filled by `flask search-rebuild` (and kept by every later change): this
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0026'
-down_revision: Union[str, Sequence[str], None] = '0024'
+down_revision: Union[str, Sequence[str], None] = '0025'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
