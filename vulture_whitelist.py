@@ -125,3 +125,7 @@ _.external_attr  # zipfile reads a ZipInfo's settings too
 _.hits
 search_link
 _.is_last  # sessions.InviteePage, read by sessions/show.html
+
+# scheduling.upcoming_for: the sessions as objects, which the tests read (the pages and the
+# feed read them as rows: upcoming_rows, upcoming_rows_for).
+upcoming_for

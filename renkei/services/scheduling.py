@@ -852,13 +852,5 @@ def upcoming_rows_for(
 ) -> Sequence[Row[Any]]:
     """``upcoming_for``'s sessions, all of them, as rows of ``columns`` of the sessions table
     rather than objects: the feed reads a thousand of them to find what it stored."""
-    terms = _terms(db, person)
-    if not terms:
-        return []
-    query: Select[Any] = select(*columns).where(
-        MeetingSession.start_at >= since - MAX_LENGTH,
-        MeetingSession.end_at >= since,
-        _invited_clause(terms, since, person.id),
-        _known_to(db, person),
-    )
-    return db.execute(query.order_by(MeetingSession.start_at, MeetingSession.id)).all()
+    query = _upcoming_query(db, person, since)
+    return [] if query is None else db.execute(query.with_only_columns(*columns)).all()
