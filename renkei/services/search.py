@@ -120,21 +120,24 @@ def search(db: Session, person: Person, query: Query) -> Results:
     body = SearchEntry.body_id == query.body_id if query.body_id is not None else None
     seen = and_(*conditions)
 
-    results.kinds = [
-        (k, n)
-        for k, n in db.execute(
-            _with(select(SearchEntry.kind, func.count()), seen, body).group_by(SearchEntry.kind)
-        )
-    ]
-    results.kinds.sort(key=lambda pair: list(SearchKind).index(pair[0]))
-    body_rows = db.execute(
-        _with(select(SearchEntry.body_id, func.count()), seen, kind)
-        .where(SearchEntry.body_id.is_not(None))
-        .group_by(SearchEntry.body_id)
-    )
-    body_counts = {b: n for b, n in body_rows if b is not None}
-    named = db.scalars(select(Body).where(Body.id.in_(body_counts)).order_by(Body.name)).all()
-    results.bodies = [(b, body_counts[b.id]) for b in named]
+    # One count by kind and body, so the match runs twice a page (counts, then the page):
+    # the kinds are counted with every filter but the kind, the bodies with every filter but
+    # the body.
+    counts = db.execute(
+        select(SearchEntry.kind, SearchEntry.body_id, func.count())
+        .where(seen)
+        .group_by(SearchEntry.kind, SearchEntry.body_id)
+    ).all()
+    by_kind: dict[SearchKind, int] = {}
+    by_body: dict[int, int] = {}
+    for k, b, n in counts:
+        if query.body_id is None or b == query.body_id:
+            by_kind[k] = by_kind.get(k, 0) + n
+        if b is not None and (query.kind is None or k is query.kind):
+            by_body[b] = by_body.get(b, 0) + n
+    results.kinds = sorted(by_kind.items(), key=lambda pair: list(SearchKind).index(pair[0]))
+    named = db.scalars(select(Body).where(Body.id.in_(by_body)).order_by(Body.name)).all()
+    results.bodies = [(b, by_body[b.id]) for b in named]
 
     chosen = _with(select(SearchEntry), seen, kind, body)
     # The kinds were counted with every filter but the kind: the total is theirs.

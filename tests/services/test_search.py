@@ -173,6 +173,34 @@ def test_filters_by_kind_body_and_fiscal_year(world, items):
     assert find(world, "member.kyogitai@example.jp", "買い物", fiscal_year=fy - 3).total == 0
 
 
+def test_the_counts_offered_agree_with_what_each_filter_finds(world, items):
+    """Each kind's count is what choosing that kind finds, and each body's count (under a
+    chosen kind too) what choosing that body finds: the filters never promise more."""
+    world.add(
+        AgendaItem(
+            session=items,
+            body=body_named(world, SUPPORT),
+            position=9,
+            title="介護の相談窓口",
+            visibility=Visibility.PUBLIC,
+        )
+    )
+    world.commit()
+    who = "secretary@example.jp"
+    everything = find(world, who, "介護")
+    assert len(everything.bodies) == 2 and everything.kinds
+    assert everything.total == sum(n for _, n in everything.kinds)
+    for kind, n in everything.kinds:
+        narrowed = find(world, who, "介護", kind=kind)
+        assert narrowed.total == n
+        for body, m in narrowed.bodies:
+            assert find(world, who, "介護", kind=kind, body_id=body.id).total == m
+    for body, n in everything.bodies:
+        by_body = find(world, who, "介護", body_id=body.id)
+        assert by_body.total == n
+        assert sum(m for _, m in by_body.kinds) == n
+
+
 def test_results_are_paged(world, items, monkeypatch):
     monkeypatch.setattr(search, "PER_PAGE", 1)
     first = find(world, "member.kyogitai@example.jp", "介護", sort=search.Sort.DATE)
