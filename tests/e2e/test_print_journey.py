@@ -39,7 +39,10 @@ def flat(text: str) -> str:
 
 
 def pdf_pages(page: Page) -> list[str]:
-    """The page printed as Chromium prints it (A4), as the text of each sheet."""
+    """The page printed as Chromium prints it (A4), as the text of each sheet. Once the page
+    has loaded: its running head is a stylesheet of its own (page.css, made for the reader),
+    which a busy server may still be writing when the page's text is already there."""
+    page.wait_for_load_state("load")
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4")
     page.emulate_media(media="screen")
