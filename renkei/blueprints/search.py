@@ -88,7 +88,11 @@ def search_link(entry: SearchEntry) -> str:
     if kind is SearchKind.SECTION and entry.session_id is not None:
         return url_for("minutes.index", session_id=entry.session_id)
     if kind is SearchKind.MATERIAL and entry.session_id is not None:
-        return url_for("materials.manage", session_id=entry.session_id)
+        # The session page lists the materials each reader may see (the secretariat's page
+        # for managing them is theirs alone).
+        return url_for(
+            "sessions.show", session_id=entry.session_id, _anchor=f"material-{entry.object_id}"
+        )
     if kind is SearchKind.ITEM and entry.session_id is not None:
         return url_for(
             "sessions.show", session_id=entry.session_id, _anchor=f"item-{entry.object_id}"

@@ -1,10 +1,13 @@
 """The search page (/search) and the box in the header."""
 
+import re
+
 import pytest
 
 from renkei.models import AgendaItem, Visibility
-from tests.conftest import login
+from tests.conftest import client_for, login
 from tests.helpers import body_named, counting
+from tests.materials_helpers import upload_by_form
 from tests.sessions_helpers import LAYER1, make_session
 
 
@@ -108,3 +111,20 @@ def test_the_query_count_does_not_grow_with_the_results(app, client, world):
     few = queries()
     add_items(world, make_session(world, LAYER1), 15)
     assert queries() == few
+
+
+def test_a_member_follows_a_material_found_to_the_session_page_that_lists_it(app, client, reported):
+    """The secretariat's page for managing materials is theirs alone: a material found
+    leads a member to the session page, where it is listed for them."""
+    secretariat = client_for(app, "secretary")
+    uploaded = upload_by_form(secretariat, reported, "移動販売ゼクロスの報告".encode(), "報告.txt")
+    assert uploaded.status_code == 302
+    login(client, "member.kyogitai@example.jp")
+    page = client.get("/search", query_string={"q": "ゼクロス"}).get_data(as_text=True)
+    link = re.search(r'<p class="search-hit-title"><a href="([^"]+)"', page)
+    assert link, page
+    path, anchor = link.group(1).split("#")
+    assert path == f"/sessions/{reported.id}" and anchor.startswith("material-")
+    shown = client.get(path)
+    assert shown.status_code == 200
+    assert f'id="{anchor}"' in shown.get_data(as_text=True)
