@@ -43,7 +43,14 @@ def register(app: Flask) -> None:
     @app.cli.command("migrate")
     def migrate_command():
         """Bring the database schema up to date."""
+        from renkei.services import search_index
+
         migrate.upgrade(current_app.config["DATABASE_URL"])
+        db = get_db()
+        written = search_index.rebuild_if_empty(db)
+        db.commit()
+        if written is not None:
+            click.echo(f"search index written: {written} entries")
         click.echo("database is up to date")
 
     @app.cli.command("load-demo")

@@ -72,6 +72,9 @@ class SearchEntry(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     tokens: Mapped[str] = mapped_column(Text, default="")
+    # Who could possibly see it and its day, as tokens the match requires (policy.py,
+    # "The search's scope tokens"; search_dates.day_tokens).
+    scope: Mapped[str] = mapped_column(Text, default="")
 
     def __repr__(self) -> str:
         return f"<SearchEntry {self.kind} {self.object_id}>"

@@ -1215,3 +1215,93 @@ def search_filter(db: Session, person: Person) -> ColumnElement[bool]:
     people = (kind == SearchKind.PERSON) & (true() if can_manage_people(db, person) else false())
     session_kinds = (SearchKind.SESSION, SearchKind.ITEM, SearchKind.SECTION, SearchKind.MATERIAL)
     return or_(kind.in_(session_kinds) & in_session, referrals, issues, bodies, people)
+
+
+# --- The search's scope tokens --------------------------------------------------------------
+#
+# ``search_filter`` alone would make a search's time grow with every match in the index,
+# visible or not (a word common in other bodies' closed minutes would be slow to search for).
+# So each entry also carries scope tokens (who could possibly see it) and the viewer holds
+# tokens (what they could possibly be shown); the match itself requires one in common, and
+# the database never reads the entries outside the viewer's scope. The tokens are a coarse,
+# necessary condition: ``search_filter`` still decides, and every entry it admits shares a
+# token with the viewer (tests/services/test_search_scope.py checks it for every person).
+# The viewer's tokens follow pledges, terms and participation at query time; the entry's
+# follow what it is written from (its session's bodies, its visibility), so no change of a
+# person's standing needs reindexing.
+
+
+def search_scope(db: Session, person: Person) -> list[str]:
+    """The scope tokens ``person`` holds (see above)."""
+    s = _searcher(db, person)
+    found = [f"s{b}" for b in sorted({t.body_id for t in s.terms})]
+    found += [f"e{b}" for b in sorted(s.entitled)]
+    found += [f"c{b}" for b in sorted(s.pledged)]
+    found += [f"t{sid}" for sid in sorted(s.participant_sessions)]
+    found.append(f"r{person.id}")
+    if person.organisation_id is not None:
+        found.append(f"o{person.organisation_id}")
+    if person.is_admin:
+        found.append("a")
+    if can_manage_people(db, person):
+        found.append("m")
+    return found
+
+
+def item_scope(
+    visibility: Visibility, body_id: int | None, served: Iterable[int], session_id: int | None
+) -> list[str]:
+    """The tokens of a thing as closed as an agenda item of ``visibility`` owned by
+    ``body_id`` in a session serving ``served`` (``_sees`` and ``_session_visible``)."""
+    found = [f"t{session_id}"] if session_id is not None else []
+    return found + _level_scope(visibility, body_id, served)
+
+
+def _level_scope(visibility: Visibility, body_id: int | None, served: Iterable[int]) -> list[str]:
+    if visibility is Visibility.PUBLIC:
+        return ["a", *(f"s{b}" for b in served)]
+    if visibility is Visibility.SESSION:
+        return [f"s{b}" for b in served]
+    if body_id is None:
+        return []
+    return [f"e{body_id}" if visibility is Visibility.BODY else f"c{body_id}"]
+
+
+def material_scope(
+    visibility: Visibility,
+    narrowed_to: Visibility | None,
+    body_id: int | None,
+    served: Iterable[int],
+    session_id: int,
+) -> list[str]:
+    """A material narrowed below its item's visibility is seen by that rule alone (being
+    assigned the item does not open it)."""
+    if narrowed_to is not None:
+        return _level_scope(narrowed_to, body_id, served)
+    return item_scope(visibility, body_id, served, session_id)
+
+
+def session_scope(served: Iterable[int], session_id: int) -> list[str]:
+    return ["a", f"t{session_id}", *(f"s{b}" for b in served)]
+
+
+def referral_scope(referral: Referral) -> list[str]:
+    """Its organisations' (consent is read at query time), and through its 支援会議 item."""
+    found = [f"o{referral.from_organisation_id}", f"o{referral.to_organisation_id}"]
+    item = referral.agenda_item
+    if item is not None:
+        served = [b.id for b in item.session.bodies]
+        found += item_scope(item.visibility, item.body_id, served, item.session_id)
+    return found
+
+
+def issue_scope(body_id: int, raised_by_id: int | None) -> list[str]:
+    found = ["a", f"s{body_id}"]
+    return found + ([f"r{raised_by_id}"] if raised_by_id is not None else [])
+
+
+def body_scope(body_id: int) -> list[str]:
+    return ["a", f"s{body_id}"]
+
+
+PERSON_SCOPE = ["m"]

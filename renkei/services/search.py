@@ -4,7 +4,9 @@ The policy's condition (``policy.search_filter``) is part of every query here: t
 the facets, the ranking, the page and the snippets are made from the entries the viewer may
 see and from nothing else, so a closed item's existence shows in no number. Matching is on
 the token string of ``search_text`` (SQLite: the FTS5 table ``search_fts``; PostgreSQL: the
-``tsv`` column), the same tokens on both databases.
+``tsv`` column), the same tokens on both databases, together with the viewer's scope tokens
+(``policy.search_scope``): the time a search takes grows with what the viewer could see, not
+with matches in closed content.
 """
 
 from dataclasses import dataclass, field
@@ -105,17 +107,20 @@ def search(db: Session, person: Person, query: Query) -> Results:
     terms, days = check(query)
     search_index.catch_up(db)
     results = Results(query=query, days=days)
+    # The match holds the viewer's scope (policy.search_scope) and the date's tokens, so the
+    # database reads only entries the viewer could possibly see; the policy's condition then
+    # decides, before anything is counted.
+    scopes = [policy.search_scope(db, person)]
     conditions = [policy.search_filter(db, person)]
-    rank: ColumnElement[Any] | None = None
-    ranked: Subquery | None = None
-    if terms:
-        matched, rank, ranked = _match(db, terms)
-        conditions.append(matched)
     if days is not None:
+        scopes.append(search_dates.range_tokens(days))
         conditions.append(SearchEntry.day.between(days.first, days.last))
     if query.fiscal_year is not None:
         first, last = search_dates.fiscal_year_range(query.fiscal_year)
+        scopes.append(search_dates.range_tokens(search_dates.DayRange(first, last, "")))
         conditions.append(SearchEntry.day.between(first, last))
+    matched, rank, ranked = _match(db, terms, scopes)
+    conditions.append(matched)
     kind = SearchEntry.kind == query.kind if query.kind is not None else None
     body = SearchEntry.body_id == query.body_id if query.body_id is not None else None
     seen = and_(*conditions)
@@ -161,21 +166,27 @@ def _with(statement: Select[*Ts], *conditions: ColumnElement[bool] | None) -> Se
 
 
 def _match(
-    db: Session, terms: list[search_text.Term]
-) -> tuple[ColumnElement[bool], ColumnElement[Any], Subquery | None]:
-    """The condition that an entry matches every term (each a phrase of its tokens), its
-    rank (ascending: best first), and on SQLite the FTS5 result the rank is read from, to be
-    joined to the page's query (a correlated subquery would run the match once a row)."""
+    db: Session, terms: list[search_text.Term], scopes: list[list[str]]
+) -> tuple[ColumnElement[bool], ColumnElement[Any] | None, Subquery | None]:
+    """The condition that an entry matches every term (each a phrase of its tokens) and a
+    token of each scope, its rank by the terms (ascending: best first; none without terms),
+    and on SQLite the FTS5 result the rank is read from, to be joined to the page's query
+    (a correlated subquery would run the match once a row)."""
     if db.get_bind().dialect.name == "postgresql":
-        tsquery = func.to_tsquery("simple", search_text.tsquery(terms))
         tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
-        return tsv.op("@@")(tsquery), -func.ts_rank(tsv, tsquery), None
+        matched = tsv.op("@@")(func.to_tsquery("simple", search_text.tsquery(terms, *scopes)))
+        if not terms:
+            return matched, None, None
+        by_terms = func.to_tsquery("simple", search_text.tsquery(terms))
+        return matched, -func.ts_rank(tsv, by_terms), None
+    # Only the text counts for the rank: the scope column weighs nothing.
+    bm25 = func.bm25(literal_column("search_fts"), 1.0, 0.0)
     fts = (
-        select(_FTS.c.rowid.label("id"), func.bm25(literal_column("search_fts")).label("rank"))
-        .where(literal_column("search_fts").op("MATCH")(search_text.fts5_match(terms)))
+        select(_FTS.c.rowid.label("id"), bm25.label("rank"))
+        .where(literal_column("search_fts").op("MATCH")(search_text.fts5_match(terms, *scopes)))
         .subquery()
     )
-    return SearchEntry.id.in_(select(fts.c.id)), fts.c.rank, fts
+    return SearchEntry.id.in_(select(fts.c.id)), (fts.c.rank if terms else None), fts
 
 
 def _hits(db: Session, entries: list[SearchEntry], terms: list[search_text.Term]) -> list[Hit]:

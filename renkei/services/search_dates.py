@@ -88,3 +88,21 @@ def extract(query: str) -> tuple[str, DayRange | None]:
         rest = (text[: match.start()] + " " + text[match.end() :]).strip()
         return rest, found
     return text, None
+
+
+def day_tokens(day: date) -> list[str]:
+    """The scope tokens of an entry's day, so that a date is matched in the index (within
+    the viewer's scope) rather than by reading every entry of the range."""
+    return [f"d{day:%Y%m%d}", f"n{day:%Y%m}"]
+
+
+def range_tokens(days: DayRange) -> list[str]:
+    """Tokens of which an entry in ``days`` has one: the day's, or each month's."""
+    if days.first == days.last:
+        return [f"d{days.first:%Y%m%d}"]
+    found = []
+    year, month = days.first.year, days.first.month
+    while (year, month) <= (days.last.year, days.last.month):
+        found.append(f"n{year}{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found

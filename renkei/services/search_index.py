@@ -35,7 +35,7 @@ from renkei.models import (
     SearchKind,
     Visibility,
 )
-from renkei.services import search_text
+from renkei.services import policy, search_dates, search_text
 from renkei.services.dates import tokyo_date
 from renkei.services.policy import STRICTNESS
 
@@ -135,10 +135,21 @@ def catch_up(db: Session) -> None:
                 .where(MinutesVersion.id.in_(seen.versions))
             )
         )
-    for chunk in _chunks(sorted(s for s in sessions if s is not None)):
+    sessions.discard(None)
+    for chunk in _chunks(sorted(sessions)):
         _write_sessions(db, chunk)
+    # A referral taken to an item carries the item's scope (policy.referral_scope).
+    referrals = set(seen.referrals)
+    for chunk in _chunks(sorted(sessions)):
+        referrals |= set(
+            db.scalars(
+                select(Referral.id)
+                .join(AgendaItem, Referral.agenda_item_id == AgendaItem.id)
+                .where(AgendaItem.session_id.in_(chunk))
+            )
+        )
     for kind, ids, rows_of in (
-        (SearchKind.REFERRAL, seen.referrals, _referral_rows),
+        (SearchKind.REFERRAL, referrals, _referral_rows),
         (SearchKind.ISSUE, seen.issues, _issue_rows),
         (SearchKind.BODY, seen.bodies, _body_rows),
         (SearchKind.PERSON, seen.people, _person_rows),
@@ -171,6 +182,19 @@ def rebuild(db: Session) -> int:
     return db.scalar(select(func.count(SearchEntry.id))) or 0
 
 
+def rebuild_if_empty(db: Session) -> int | None:
+    """Write the index if it is empty while there is something to index (a database made
+    before the search, or a migration that emptied the index); the number of entries."""
+    if db.scalar(select(SearchEntry.id).limit(1)) is not None:
+        return None
+    if (
+        db.scalar(select(Body.id).limit(1)) is None
+        and db.scalar(select(Person.id).limit(1)) is None
+    ):
+        return None
+    return rebuild(db)
+
+
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), BATCH):
         yield ids[start : start + BATCH]
@@ -181,14 +205,19 @@ def _insert(db: Session, rows: list[Row]) -> None:
         db.execute(insert(SearchEntry), rows)
 
 
-def _row(kind: SearchKind, object_id: int, title: str, *texts: str, **scope: Any) -> Row:
+def _row(
+    kind: SearchKind, object_id: int, title: str, *texts: str, reach: list[str], **scope: Any
+) -> Row:
+    """An entry; ``reach``: the policy's scope tokens of who could possibly see it."""
     text = "\n".join(t for t in texts if t)
+    day = scope.get("day")
     return {
         "kind": kind,
         "object_id": object_id,
         "title": title[:300],
         "text": text,
         "tokens": search_text.token_string(title, text),
+        "scope": " ".join(reach + (search_dates.day_tokens(day) if day else [])),
         "session_id": scope.get("session_id"),
         "body_id": scope.get("body_id"),
         "visibility": scope.get("visibility"),
@@ -207,21 +236,22 @@ def _write_sessions(db: Session, session_ids: list[int]) -> None:
     sessions = db.scalars(
         select(MeetingSession)
         .where(MeetingSession.id.in_(session_ids))
-        .options(selectinload(MeetingSession.items))
+        .options(selectinload(MeetingSession.items), selectinload(MeetingSession.bodies))
         .execution_options(populate_existing=True)
     ).all()
     if not sessions:
         return
     days = {s.id: tokyo_date(s.start_at) for s in sessions}
+    served = {s.id: [b.id for b in s.bodies] for s in sessions}
     rows: list[Row] = []
     for session in sessions:
-        rows += _session_rows(session, days[session.id])
-    rows += _material_rows(db, days)
-    rows += _section_rows(db, days)
+        rows += _session_rows(session, days[session.id], served[session.id])
+    rows += _material_rows(db, days, served)
+    rows += _section_rows(db, days, served)
     _insert(db, rows)
 
 
-def _session_rows(session: MeetingSession, day: Any) -> list[Row]:
+def _session_rows(session: MeetingSession, day: Any, served: list[int]) -> list[Row]:
     scope = {"session_id": session.id, "day": day}
     rows = [
         _row(
@@ -229,6 +259,7 @@ def _session_rows(session: MeetingSession, day: Any) -> list[Row]:
             session.id,
             session.title,
             session.place,
+            reach=policy.session_scope(served, session.id),
             body_id=session.host_body_id,
             visibility=Visibility.PUBLIC,
             **scope,
@@ -242,6 +273,7 @@ def _session_rows(session: MeetingSession, day: Any) -> list[Row]:
                 item.title,
                 item.case_number or "",
                 item.description,
+                reach=policy.item_scope(item.visibility, item.body_id, served, session.id),
                 body_id=item.body_id,
                 visibility=item.visibility,
                 item_id=item.id,
@@ -251,7 +283,7 @@ def _session_rows(session: MeetingSession, day: Any) -> list[Row]:
     return rows
 
 
-def _material_rows(db: Session, days: dict[int, Any]) -> list[Row]:
+def _material_rows(db: Session, days: dict[int, Any], served: dict[int, list[int]]) -> list[Row]:
     materials = db.scalars(
         select(Material)
         .where(Material.session_id.in_(days), Material.deleted_at.is_(None))
@@ -278,6 +310,13 @@ def _material_rows(db: Session, days: dict[int, Any]) -> list[Row]:
                 "narrowed_to": material.visibility if narrower else None,
             }
         current = material.current
+        reach = policy.material_scope(
+            scope["visibility"],
+            scope.get("narrowed_to"),
+            scope.get("body_id"),
+            served[material.session_id],
+            material.session_id,
+        )
         rows.append(
             _row(
                 SearchKind.MATERIAL,
@@ -285,6 +324,7 @@ def _material_rows(db: Session, days: dict[int, Any]) -> list[Row]:
                 material.title,
                 current.filename,
                 _material_text(current),
+                reach=reach,
                 **scope,
             )
         )
@@ -298,7 +338,7 @@ def _material_text(version: MaterialVersion) -> str:
     return (version.text or "")[:MATERIAL_TEXT_INDEXED]
 
 
-def _section_rows(db: Session, days: dict[int, Any]) -> list[Row]:
+def _section_rows(db: Session, days: dict[int, Any], served: dict[int, list[int]]) -> list[Row]:
     """The sections of each session's latest approved minutes: a draft or a submitted
     version is its secretariat's and approvers' work, not yet the record."""
     versions = db.scalars(
@@ -323,6 +363,9 @@ def _section_rows(db: Session, days: dict[int, Any]) -> list[Row]:
                     section.title,
                     section.case_number or "",
                     section.text,
+                    reach=policy.item_scope(
+                        section.visibility, section.body_id, served[session_id], session_id
+                    ),
                     session_id=session_id,
                     day=days[session_id],
                     body_id=section.body_id,
@@ -343,9 +386,18 @@ def _referral_rows(db: Session, ids: Iterable[int]) -> list[Row]:
             r.id,
             r.case_number,
             r.note,
+            reach=policy.referral_scope(r),
             day=r.referred_on,
         )
-        for r in db.scalars(select(Referral).where(Referral.id.in_(list(ids))))
+        for r in db.scalars(
+            select(Referral)
+            .where(Referral.id.in_(list(ids)))
+            .options(
+                selectinload(Referral.agenda_item)
+                .selectinload(AgendaItem.session)
+                .selectinload(MeetingSession.bodies)
+            )
+        )
     ]
 
 
@@ -357,6 +409,7 @@ def _issue_rows(db: Session, ids: Iterable[int]) -> list[Row]:
             issue.title,
             issue.area,
             issue.text,
+            reach=policy.issue_scope(issue.body_id, issue.created_by_id),
             body_id=issue.body_id,
             raised_by_id=issue.created_by_id,
             day=issue.raised_on,
@@ -367,13 +420,21 @@ def _issue_rows(db: Session, ids: Iterable[int]) -> list[Row]:
 
 def _body_rows(db: Session, ids: Iterable[int]) -> list[Row]:
     return [
-        _row(SearchKind.BODY, body.id, body.name, body.area, body.description, body_id=body.id)
+        _row(
+            SearchKind.BODY,
+            body.id,
+            body.name,
+            body.area,
+            body.description,
+            reach=policy.body_scope(body.id),
+            body_id=body.id,
+        )
         for body in db.scalars(select(Body).where(Body.id.in_(list(ids))))
     ]
 
 
 def _person_rows(db: Session, ids: Iterable[int]) -> list[Row]:
     return [
-        _row(SearchKind.PERSON, person.id, person.name, person.kana)
+        _row(SearchKind.PERSON, person.id, person.name, person.kana, reach=policy.PERSON_SCOPE)
         for person in db.scalars(select(Person).where(Person.id.in_(list(ids))))
     ]

@@ -99,15 +99,21 @@ def too_short(query: str) -> bool:
     return False
 
 
-def fts5_match(found: list[Term]) -> str:
-    """An FTS5 MATCH expression: each term a quoted phrase (tokens are ASCII letters and
-    digits, so quoting is safe), all of them required."""
-    return " AND ".join('"' + " ".join(term.tokens) + '"' for term in found)
+def fts5_match(found: list[Term], *scopes: list[str]) -> str:
+    """An FTS5 MATCH expression: each term a quoted phrase of the ``tokens`` column (tokens
+    are ASCII letters and digits, so quoting is safe), all of them required, and one token
+    of each of ``scopes`` in the ``scope`` column."""
+    parts = ['tokens : "' + " ".join(term.tokens) + '"' for term in found]
+    parts += ["scope : (" + " OR ".join(scope) + ")" for scope in scopes]
+    return " AND ".join(parts)
 
 
-def tsquery(found: list[Term]) -> str:
-    """A PostgreSQL tsquery text: each term a phrase of its tokens (``<->``), all required."""
-    return " & ".join("(" + " <-> ".join(term.tokens) + ")" for term in found)
+def tsquery(found: list[Term], *scopes: list[str]) -> str:
+    """A PostgreSQL tsquery text, as ``fts5_match``: the text's tokens have weight D in
+    ``tsv``, the scope's weight A (migration 0028), so neither matches the other."""
+    parts = ["(" + " <-> ".join(f"{t}:D" for t in term.tokens) + ")" for term in found]
+    parts += ["(" + " | ".join(f"{t}:A" for t in scope) + ")" for scope in scopes]
+    return " & ".join(parts)
 
 
 def spans(text: str, found: list[Term]) -> list[tuple[int, int]]:

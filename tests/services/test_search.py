@@ -323,3 +323,19 @@ def test_the_rebuild_command_writes_the_index_again(app, world, items):
     assert result.exit_code == 0 and "entries" in result.output
     world.expire_all()
     assert "買い物支援の取組" in titles(find(world, "member.kyogitai@example.jp", "買い物"))
+
+
+def test_migrate_writes_an_empty_index_of_a_database_with_data(app, world, items):
+    """Migration 0028 empties the index (its entries had no scope): `flask migrate` then
+    writes it, so that an upgraded town finds what it found before."""
+    from sqlalchemy import delete
+
+    world.execute(delete(SearchEntry))
+    world.commit()
+    result = app.test_cli_runner().invoke(args=["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "search index written" in result.output
+    world.expire_all()
+    assert "買い物支援の取組" in titles(find(world, "member.kyogitai@example.jp", "買い物"))
+    again = app.test_cli_runner().invoke(args=["migrate"])
+    assert "search index written" not in again.output
