@@ -56,12 +56,26 @@ from common import (  # bench/common.py
     percentile,
     statements,
 )
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 
-from renkei.models import AgendaItem, Material, MaterialVersion, MeetingSession, Status
+from renkei.models import (
+    AgendaItem,
+    Material,
+    MaterialVersion,
+    MeetingSession,
+    Membership,
+    Person,
+    Status,
+)
+from renkei.models.sessions import session_bodies
 from renkei.services import demo, material_text
 
 QUERIES = ["介護", "買い物支援", "令和8年5月"]
+# The timing channel: a word written into ``--closed`` agenda items the member may not see
+# (of bodies they are not on), against a word written nowhere. Their times must not differ
+# beyond noise (issue 25: "timing beyond noise").
+CLOSED_WORD = "閉域語"
+NONSENSE = "存在しない語"
 HEALTHZ = "/healthz"
 TARGET = 20  # × /healthz
 # Sentences a material's text is made of: the queries' words among the city's usual ones.
@@ -130,6 +144,31 @@ def material_body(n: int, chars: int) -> str:
         size += len(sentence) + 1
         k += 1
     return "\n".join(parts)[:chars]
+
+
+def plant_closed_word(app, member: str, count: int) -> int:
+    """Append CLOSED_WORD to the descriptions of ``count`` agenda items of sessions that
+    serve no body ``member`` has ever been on; returns how many."""
+    db = app.extensions["renkei.sessionmaker"]()
+    mine = select(Membership.body_id).join(Person).where(Person.email == member)
+    theirs = select(session_bodies.c.session_id).where(session_bodies.c.body_id.in_(mine))
+    ids = list(
+        db.scalars(
+            select(AgendaItem.id)
+            .where(AgendaItem.session_id.not_in(theirs))
+            .order_by(AgendaItem.id)
+            .limit(count)
+        )
+    )
+    for start in range(0, len(ids), 10_000):
+        db.execute(
+            update(AgendaItem)
+            .where(AgendaItem.id.in_(ids[start : start + 10_000]))
+            .values(description=AgendaItem.description + " " + CLOSED_WORD)
+        )
+    db.commit()
+    db.close()
+    return len(ids)
 
 
 def city(scale: float, per_session: int, chars: int, app=None) -> tuple:
@@ -257,6 +296,15 @@ def report(times, sizes, small_counts, counts) -> None:
             f"{sizes[label] / 1024:>8.1f}{small_counts.get(label, '-'):>10}"
             f"{counts.get(label, '-'):>10}  {verdict}"
         )
+    closed, nothing = f"q={CLOSED_WORD}", f"q={NONSENSE}"
+    if closed in p50 and nothing in p50:
+        noise = statistics.pstdev(times[nothing])
+        print(
+            f"timing channel: {CLOSED_WORD} (closed to the member) p50 {p50[closed]:.1f} ms, "
+            f"{NONSENSE} (nowhere) {p50[nothing]:.1f} ms: difference "
+            f"{p50[closed] - p50[nothing]:+.1f} ms, the nonsense word's own spread "
+            f"(standard deviation) {noise:.1f} ms"
+        )
 
 
 # --- What an upload pays for the text ----------------------------------------------------------
@@ -320,6 +368,7 @@ def main() -> None:
     parser.add_argument("--material-chars", type=int, default=2000)
     parser.add_argument("--member", default=MEMBER, help="who searches (a demo account)")
     parser.add_argument("--query", action="append", help=f"repeatable; default {QUERIES}")
+    parser.add_argument("--closed", type=int, default=20_000, help="items with the closed word")
     parser.add_argument("--search-path", default="/search")
     parser.add_argument("--tables", default="search", help="prefix of the search tables")
     parser.add_argument("--repeat", type=int, default=50)
@@ -341,7 +390,7 @@ def main() -> None:
 
 def run(args, folders: list[str]) -> None:
     extraction()
-    rows = paths(args.query or QUERIES, args.search_path)
+    rows = paths([*(args.query or QUERIES), CLOSED_WORD, NONSENSE], args.search_path)
     searchable = True
     small_counts: dict[str, int] = {}
     if args.small_scale:
@@ -355,6 +404,8 @@ def run(args, folders: list[str]) -> None:
 
     app, _sizes = city(args.scale, args.materials, args.material_chars)
     folders.append(app.instance_path)
+    planted = plant_closed_word(app, args.member, args.closed)
+    print(f"{CLOSED_WORD} written into {planted:,} items {args.member} may not see")
     url = app.config["DATABASE_URL"]
     before = search_bytes(url, args.tables)
     built = rebuild(url) if searchable else None

@@ -1191,7 +1191,22 @@ def search_filter(db: Session, person: Person) -> ColumnElement[bool]:
     material as the session page would, a referral as ``referral_filter``, a local issue as
     ``can_see_local_issue``, bodies and people for those who manage them. Administrators
     find no closed item at all, as they see none."""
+    return _search_condition(db, _searcher(db, person))
+
+
+def search_reach(db: Session, person: Person) -> tuple[ColumnElement[bool], list[str]]:
+    """``search_filter`` and ``search_scope`` of ``person``, their rights read once."""
     s = _searcher(db, person)
+    return _search_condition(db, s), _scope_tokens(s)
+
+
+def _manages_people(s: _Searcher) -> bool:
+    """``can_manage_people`` from what the searcher already read."""
+    return s.person.is_admin or bool(s.secretary)
+
+
+def _search_condition(db: Session, s: _Searcher) -> ColumnElement[bool]:
+    person = s.person
     kind = SearchEntry.kind
     in_session = _session_visible(s) & or_(
         kind == SearchKind.SESSION,
@@ -1212,7 +1227,7 @@ def search_filter(db: Session, person: Person) -> ColumnElement[bool]:
     issues = (kind == SearchKind.ISSUE) & issue_readers
     managed = true() if person.is_admin else SearchEntry.body_id.in_(s.secretary)
     bodies = (kind == SearchKind.BODY) & managed
-    people = (kind == SearchKind.PERSON) & (true() if can_manage_people(db, person) else false())
+    people = (kind == SearchKind.PERSON) & (true() if _manages_people(s) else false())
     session_kinds = (SearchKind.SESSION, SearchKind.ITEM, SearchKind.SECTION, SearchKind.MATERIAL)
     return or_(kind.in_(session_kinds) & in_session, referrals, issues, bodies, people)
 
@@ -1233,7 +1248,11 @@ def search_filter(db: Session, person: Person) -> ColumnElement[bool]:
 
 def search_scope(db: Session, person: Person) -> list[str]:
     """The scope tokens ``person`` holds (see above)."""
-    s = _searcher(db, person)
+    return _scope_tokens(_searcher(db, person))
+
+
+def _scope_tokens(s: _Searcher) -> list[str]:
+    person = s.person
     found = [f"s{b}" for b in sorted({t.body_id for t in s.terms})]
     found += [f"e{b}" for b in sorted(s.entitled)]
     found += [f"c{b}" for b in sorted(s.pledged)]
@@ -1243,7 +1262,7 @@ def search_scope(db: Session, person: Person) -> list[str]:
         found.append(f"o{person.organisation_id}")
     if person.is_admin:
         found.append("a")
-    if can_manage_people(db, person):
+    if _manages_people(s):
         found.append("m")
     return found
 

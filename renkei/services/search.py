@@ -110,8 +110,8 @@ def search(db: Session, person: Person, query: Query) -> Results:
     # The match holds the viewer's scope (policy.search_scope) and the date's tokens, so the
     # database reads only entries the viewer could possibly see; the policy's condition then
     # decides, before anything is counted.
-    scopes = [policy.search_scope(db, person)]
-    conditions = [policy.search_filter(db, person)]
+    condition, scope = policy.search_reach(db, person)
+    scopes, conditions = [scope], [condition]
     if days is not None:
         scopes.append(search_dates.range_tokens(days))
         conditions.append(SearchEntry.day.between(days.first, days.last))
