@@ -20,7 +20,6 @@ import itertools
 import os
 import platform
 import random
-import secrets
 import shutil
 import sqlite3
 import statistics
@@ -39,6 +38,7 @@ from common import (  # bench/common.py, beside this script
     next_id,
     percentile,
     phase,
+    shared_audit_key,
     statements,
 )
 from flask_babel import force_locale
@@ -776,9 +776,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
-    # The audit log is sealed with this key while the city is built; gunicorn needs it too.
-    if not os.environ.get("AUDIT_KEY", "").strip():
-        os.environ["AUDIT_KEY"] = secrets.token_hex(32)
+    shared_audit_key()
     folders = []
     try:
         run(args, folders)

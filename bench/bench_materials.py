@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.common import ROOT, HttpClient, free_port  # noqa: E402
+from bench.common import ROOT, HttpClient, free_port, shared_audit_key  # noqa: E402
 from renkei import create_app, migrate  # noqa: E402
 from renkei.models import MeetingSession, Person  # noqa: E402
 from renkei.services import demo, policy  # noqa: E402
@@ -145,8 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 50], help="MiB, in order")
     args = parser.parse_args()
-    # The audit log is sealed with this key while the town is built; the server needs it.
-    os.environ.setdefault("AUDIT_KEY", secrets.token_hex(32))
+    shared_audit_key()
     with tempfile.TemporaryDirectory(prefix="renkei-bench-materials-") as folder:
         url, session_id = build(folder)
         port = free_port()

@@ -32,7 +32,6 @@ Figures and what they mean: bench/RESULTS.md.
 import argparse
 import io
 import os
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -54,6 +53,7 @@ from common import (  # bench/common.py
     gunicorn,
     next_id,
     percentile,
+    shared_audit_key,
     statements,
 )
 from sqlalchemy import create_engine, select, text, update
@@ -375,9 +375,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
-    # One audit key for the apps built here, the command and gunicorn: the logins in-process
-    # seal the audit log, and gunicorn's app (its own instance folder) must open it.
-    os.environ.setdefault("AUDIT_KEY", secrets.token_hex(32))
+    shared_audit_key()
     folders: list[str] = []
     try:
         run(args, folders)

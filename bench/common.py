@@ -25,6 +25,15 @@ from renkei import create_app, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def shared_audit_key() -> str:
+    """One audit key for everything a bench starts (the apps it builds in-process, the
+    flask commands and gunicorn): the log sealed while building must open when served.
+    AUDIT_KEY from the environment if set (to reopen a kept database), else a new one."""
+    if not os.environ.get("AUDIT_KEY", "").strip():
+        os.environ["AUDIT_KEY"] = secrets.token_hex(32)
+    return os.environ["AUDIT_KEY"]
+
+
 def fresh_app(url: str | None = None):
     """An app on a new database: ``url``, else DATABASE_URL, else a temporary SQLite file."""
     folder = tempfile.mkdtemp(prefix="renkei-bench-")

@@ -11,8 +11,9 @@ The entry holds content and scope only (renkei/models/search.py): who may see it
 policy's, at query time, so pledges, terms and selections need no reindexing.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, select
@@ -83,27 +84,28 @@ def _note_changes(db: Session, _context: UOWTransaction) -> None:
         _note(seen, obj)
 
 
-def _note(seen: Pending, obj: object) -> None:  # noqa: PLR0911 (one case per model)
-    if isinstance(obj, MeetingSession):
-        seen.sessions.add(obj.id)
-    elif isinstance(obj, (AgendaItem, Material)):
-        seen.sessions.add(obj.session_id)
-    elif isinstance(obj, MaterialVersion):
-        seen.materials.add(obj.material_id)
-    elif isinstance(obj, Minutes):
-        seen.sessions.add(obj.session_id)
-    elif isinstance(obj, MinutesVersion):
-        seen.minutes.add(obj.minutes_id)
-    elif isinstance(obj, MinutesSection):
-        seen.versions.add(obj.version_id)
-    elif isinstance(obj, Referral):
-        seen.referrals.add(obj.id)
-    elif isinstance(obj, LocalIssue):
-        seen.issues.add(obj.id)
-    elif isinstance(obj, Body):
-        seen.bodies.add(obj.id)
-    elif isinstance(obj, Person):
-        seen.people.add(obj.id)
+# What a changed object asks to be written again: the set of ``Pending`` it goes in, and the
+# attribute naming what (a session's things are written with their session).
+_NOTED: dict[type, tuple[str, Callable[[Any], int | None]]] = {
+    MeetingSession: ("sessions", attrgetter("id")),
+    AgendaItem: ("sessions", attrgetter("session_id")),
+    Material: ("sessions", attrgetter("session_id")),
+    Minutes: ("sessions", attrgetter("session_id")),
+    MaterialVersion: ("materials", attrgetter("material_id")),
+    MinutesVersion: ("minutes", attrgetter("minutes_id")),
+    MinutesSection: ("versions", attrgetter("version_id")),
+    Referral: ("referrals", attrgetter("id")),
+    LocalIssue: ("issues", attrgetter("id")),
+    Body: ("bodies", attrgetter("id")),
+    Person: ("people", attrgetter("id")),
+}
+
+
+def _note(seen: Pending, obj: object) -> None:
+    found = _NOTED.get(type(obj))
+    if found is not None:
+        which, of = found
+        getattr(seen, which).add(of(obj))
 
 
 def _before_commit(db: Session) -> None:
