@@ -1,5 +1,5 @@
 """Search (検索): one box in the header, a page of results. A thin view over
-``services/search.py``; what each viewer finds is the policy's (``policy.search_filter``).
+``services/search.py``; what each viewer finds is the policy's (``policy.search_reach``).
 
 A GET form changes nothing, so it carries no CSRF token; a filter not understood is
 named on the page and narrows nothing.

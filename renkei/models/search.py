@@ -2,7 +2,7 @@
 and the scope the policy reads at query time (docs/architecture.md, "Search").
 
 The entry holds content and scope only; who may see it is decided when searching
-(``policy.search_filter``), so a pledge, a term ending or a new selection needs no
+(``policy.search_reach``), so a pledge, a term ending or a new selection needs no
 reindexing. ``tokens`` is the token string of ``services/search_text.py``; SQLite indexes
 it in the FTS5 table ``search_fts`` and PostgreSQL in the generated ``tsv`` column (both
 made by migration 0026, outside these models).

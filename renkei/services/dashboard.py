@@ -4,10 +4,10 @@ still owes and last month's sessions."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.db import utcnow
@@ -27,7 +27,7 @@ from renkei.models import (
 )
 from renkei.models.sessions import session_bodies
 from renkei.services import apportionment, minutes, policy, scheduling, tasks
-from renkei.services.dates import today, tokyo_day_bounds, tokyo_to_utc
+from renkei.services.dates import today, tokyo_day_bounds
 from renkei.services.mail import backlog
 
 LISTED = 5  # sessions and minutes named in the tile; the counts cover all
@@ -253,11 +253,7 @@ def last_month(db: Session, person: Person, on: date | None = None) -> list[sche
     those they took part in (関係者), as plain rows. Three queries, however many there were."""
     first = (on or today()).replace(day=1)
     start, end = _month_bounds(first - timedelta(days=1))
-    terms = db.execute(
-        select(Membership.body_id, Membership.term_start, Membership.term_end).where(
-            Membership.person_id == person.id
-        )
-    ).all()
+    terms = scheduling.person_terms(db, person)
     took_part = exists().where(
         Participant.session_id == MeetingSession.id, Participant.person_id == person.id
     )
@@ -268,40 +264,8 @@ def last_month(db: Session, person: Person, on: date | None = None) -> list[sche
             MeetingSession.status == Status.HELD,
             MeetingSession.start_at >= start,
             MeetingSession.start_at < end,
-            or_(took_part, _seen_by_terms(terms)),
+            or_(took_part, scheduling.served_by_terms(terms, today())),
         )
         .order_by(MeetingSession.start_at, MeetingSession.id)
         .limit(LAST_MONTH_LISTED),
     )
-
-
-def _seen_by_terms(terms: Sequence[Row[int, date, date | None]]) -> ColumnElement[bool]:
-    """SQL for "the session serves a body of ``terms`` whose term is current today, or
-    whose term covered the session's date" (``policy.SessionAccess.can_view``: a member
-    not convened to a session still sees that it was held). One EXISTS over the session's
-    one or two ``session_bodies`` rows, the bodies of today's terms in one IN list, rather
-    than an EXISTS per term (thirty of them for a member of thirty bodies)."""
-    on = today()
-    current = {
-        t.body_id for t in terms if t.term_start <= on and (t.term_end is None or t.term_end >= on)
-    }
-    # "+ 0", as in scheduling._invited_clause: SQLite reads the session's rows and tests
-    # them, instead of probing the key once per body listed.
-    within: list[ColumnElement[bool]] = (
-        [(session_bodies.c.body_id + 0).in_(current)] if current else []
-    )
-    for t in terms:
-        if t.body_id in current:
-            continue
-        term = [
-            session_bodies.c.body_id == t.body_id,
-            MeetingSession.start_at >= tokyo_to_utc(t.term_start, time(0)),
-        ]
-        if t.term_end is not None:
-            term.append(
-                MeetingSession.start_at < tokyo_to_utc(t.term_end + timedelta(days=1), time(0))
-            )
-        within.append(and_(*term))
-    if not within:
-        return false()
-    return exists().where(session_bodies.c.session_id == MeetingSession.id, or_(*within))

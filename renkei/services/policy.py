@@ -1185,17 +1185,13 @@ def _sees(
     return (is_assigned & by_assignment) | (~is_assigned & by_rule)
 
 
-def search_filter(db: Session, person: Person) -> ColumnElement[bool]:
-    """A WHERE condition on ``SearchEntry`` for the entries ``person`` may find: a session
-    as its page would show it, an item, a minutes section (of approved minutes) or a
-    material as the session page would, a referral as ``referral_filter``, a local issue as
-    ``can_see_local_issue``, bodies and people for those who manage them. Administrators
-    find no closed item at all, as they see none."""
-    return _search_condition(db, _searcher(db, person))
-
-
 def search_reach(db: Session, person: Person) -> tuple[ColumnElement[bool], list[str]]:
-    """``search_filter`` and ``search_scope`` of ``person``, their rights read once."""
+    """What ``person`` may find, their rights read once: a WHERE condition on
+    ``SearchEntry`` (a session as its page would show it, an item, a minutes section (of
+    approved minutes) or a material as the session page would, a referral as
+    ``referral_filter``, a local issue as ``can_see_local_issue``, bodies and people for
+    those who manage them; administrators find no closed item at all, as they see none),
+    and the scope tokens they hold ("The search's scope tokens" below)."""
     s = _searcher(db, person)
     return _search_condition(db, s), _scope_tokens(s)
 
@@ -1234,24 +1230,20 @@ def _search_condition(db: Session, s: _Searcher) -> ColumnElement[bool]:
 
 # --- The search's scope tokens --------------------------------------------------------------
 #
-# ``search_filter`` alone would make a search's time grow with every match in the index,
+# The search's condition alone would make a search's time grow with every match in the index,
 # visible or not (a word common in other bodies' closed minutes would be slow to search for).
 # So each entry also carries scope tokens (who could possibly see it) and the viewer holds
 # tokens (what they could possibly be shown); the match itself requires one in common, and
 # the database never reads the entries outside the viewer's scope. The tokens are a coarse,
-# necessary condition: ``search_filter`` still decides, and every entry it admits shares a
+# necessary condition: the condition still decides, and every entry it admits shares a
 # token with the viewer (tests/services/test_search_scope.py checks it for every person).
 # The viewer's tokens follow pledges, terms and participation at query time; the entry's
 # follow what it is written from (its session's bodies, its visibility), so no change of a
 # person's standing needs reindexing.
 
 
-def search_scope(db: Session, person: Person) -> list[str]:
-    """The scope tokens ``person`` holds (see above)."""
-    return _scope_tokens(_searcher(db, person))
-
-
 def _scope_tokens(s: _Searcher) -> list[str]:
+    """The scope tokens the searcher holds (see above)."""
     person = s.person
     found = [f"s{b}" for b in sorted({t.body_id for t in s.terms})]
     found += [f"e{b}" for b in sorted(s.entitled)]

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Exists, Row, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Row, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -616,7 +616,8 @@ def tally(session: MeetingSession, people: list[Invitee], replies: list[Reply]) 
 _TermRow = Row[int, date, date | None]
 
 
-def _terms(db: Session, person: Person) -> Sequence[_TermRow]:
+def person_terms(db: Session, person: Person) -> Sequence[_TermRow]:
+    """The person's terms, as rows (``_TermRow``), for the conditions below."""
     return db.execute(
         select(Membership.body_id, Membership.term_start, Membership.term_end).where(
             Membership.person_id == person.id
@@ -628,7 +629,7 @@ def invitation_test(db: Session, person: Person) -> Callable[[MeetingSession], b
     """A test, in Python, of whether the person is invited to a session already loaded with
     its bodies and selections: one of their terms covers its date in Tokyo on a body it
     serves and convenes them for."""
-    terms = _terms(db, person)
+    terms = person_terms(db, person)
 
     def is_invited(session: MeetingSession) -> bool:
         day = tokyo_date(session.start_at)
@@ -646,27 +647,42 @@ def invitation_test(db: Session, person: Person) -> Callable[[MeetingSession], b
 
 def _invited_clause(terms: Sequence[_TermRow], since: datetime, person_id: int) -> Exists:
     """SQL for "one of ``terms`` covers the session's date in Tokyo, on a body it serves
-    and convenes the person for" (a term runs from its first day's midnight to the
-    midnight after its last day; a body convened with selected members convenes only
+    and convenes the person for" (a body convened with selected members convenes only
     those chosen).
 
-    Terms open since before the window starts hold for every session in it: their bodies
-    go in one IN list, so that the usual case (a person on thirty bodies for years) is one
-    comparison, not thirty."""
+    Terms open since before the window starts hold for every session in it."""
     window_start = since - MAX_LENGTH
     always = {
         t.body_id
         for t in terms
         if t.term_end is None and tokyo_to_utc(t.term_start, time(0)) <= window_start
     }
+    return exists().where(
+        session_bodies.c.session_id == MeetingSession.id,
+        or_(*term_conditions(terms, always)),
+        _convenes_clause(person_id),
+    )
+
+
+def current_body_ids(terms: Sequence[_TermRow], on: date) -> set[int]:
+    """The bodies of ``terms`` current on ``on``."""
+    return {t.body_id for t in terms if t.term_start <= on and (t.term_end or on) >= on}
+
+
+def term_conditions(terms: Sequence[_TermRow], holding: set[int]) -> list[ColumnElement[bool]]:
+    """SQL conditions on a ``session_bodies`` row and its session, one of which holds when
+    a term of ``terms`` covers the session's date in Tokyo on that body (a term runs from
+    its first day's midnight to the midnight after its last day). The bodies ``holding``
+    (terms that hold for every session asked about) go in one IN list, so that the usual
+    case (a person on thirty bodies for years) is one comparison, not thirty."""
     # "+ 0": with a bare column, SQLite probes the (session_id, body_id) key once per body
     # listed for every session it walks; the expression makes it read the session's one or
     # two rows and test them.
     within: list[ColumnElement[bool]] = (
-        [(session_bodies.c.body_id + 0).in_(always)] if always else []
+        [(session_bodies.c.body_id + 0).in_(holding)] if holding else []
     )
     for t in terms:
-        if t.body_id in always:
+        if t.body_id in holding:
             continue
         term: list[ColumnElement[bool]] = [
             session_bodies.c.body_id == t.body_id,
@@ -675,11 +691,17 @@ def _invited_clause(terms: Sequence[_TermRow], since: datetime, person_id: int) 
         if t.term_end is not None:
             term.append(MeetingSession.start_at < tokyo_to_utc(t.term_end + ONE_DAY, time(0)))
         within.append(and_(*term))
-    return exists().where(
-        session_bodies.c.session_id == MeetingSession.id,
-        or_(*within),
-        _convenes_clause(person_id),
-    )
+    return within
+
+
+def served_by_terms(terms: Sequence[_TermRow], on: date) -> ColumnElement[bool]:
+    """SQL for "the session serves a body of ``terms`` whose term is current on ``on``, or
+    whose term covered the session's date" (``policy.SessionAccess.can_view``: a member not
+    convened to a session still knows it is held)."""
+    within = term_conditions(terms, current_body_ids(terms, on))
+    if not within:
+        return false()
+    return exists().where(session_bodies.c.session_id == MeetingSession.id, or_(*within))
 
 
 def _convenes_clause(person_id: int) -> ColumnElement[bool]:
@@ -761,7 +783,7 @@ def session_rows(db: Session, query: Select[MeetingSession]) -> list[SessionRow]
 
 
 def _upcoming_query(db: Session, person: Person, since: datetime) -> Select[MeetingSession] | None:
-    terms = _terms(db, person)
+    terms = person_terms(db, person)
     if not terms:
         return None
     return (

@@ -1,11 +1,11 @@
 """Search (検索): what a viewer may find, counted, faceted, ranked and paged.
 
-The policy's condition (``policy.search_filter``) is part of every query here: the count,
+The policy's condition (``policy.search_reach``) is part of every query here: the count,
 the facets, the ranking, the page and the snippets are made from the entries the viewer may
 see and from nothing else, so a closed item's existence shows in no number. Matching is on
 the token string of ``search_text`` (SQLite: the FTS5 table ``search_fts``; PostgreSQL: the
 ``tsv`` column), the same tokens on both databases, together with the viewer's scope tokens
-(``policy.search_scope``): the time a search takes grows with what the viewer could see, not
+(also ``policy.search_reach``'s): the time a search takes grows with what the viewer could see, not
 with matches in closed content.
 """
 
@@ -107,7 +107,7 @@ def search(db: Session, person: Person, query: Query) -> Results:
     terms, days = check(query)
     search_index.catch_up(db)
     results = Results(query=query, days=days)
-    # The match holds the viewer's scope (policy.search_scope) and the date's tokens, so the
+    # The match holds the viewer's scope tokens and the date's tokens, so the
     # database reads only entries the viewer could possibly see; the policy's condition then
     # decides, before anything is counted.
     condition, scope = policy.search_reach(db, person)

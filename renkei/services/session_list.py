@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, MeetingSession, Membership, Participant, Person, Status
 from renkei.models.sessions import session_bodies
-from renkei.services import policy
+from renkei.services import policy, scheduling
 from renkei.services.dates import (
     fiscal_year_of,
     holiday_name,
@@ -68,34 +68,13 @@ def visible_to(db: Session, person: Person, on: date) -> ColumnElement[bool]:
     known = _known_to(db, person)
     if person.is_admin:
         return known
-    return and_(known, or_(_on_served_body(db, person, on), _participant(person)))
-
-
-def _on_served_body(db: Session, person: Person, on: date) -> ColumnElement[bool]:
-    """A term of the person's on a body the session serves, current today or on the
-    session's date in Tokyo (from its first day's midnight to the midnight after its last)."""
-    terms = db.execute(
-        select(Membership.body_id, Membership.term_start, Membership.term_end).where(
-            Membership.person_id == person.id
-        )
-    ).all()
-    today_ids = {t.body_id for t in terms if t.term_start <= on and (t.term_end or on) >= on}
-    within: list[ColumnElement[bool]] = []
-    if today_ids:
-        within.append(session_bodies.c.body_id.in_(today_ids))
-    for t in terms:
-        if t.body_id in today_ids:
-            continue
-        term = [
-            session_bodies.c.body_id == t.body_id,
-            MeetingSession.start_at >= tokyo_to_utc(t.term_start, time(0)),
-        ]
-        if t.term_end is not None:
-            term.append(MeetingSession.start_at < tokyo_to_utc(t.term_end + ONE_DAY, time(0)))
-        within.append(and_(*term))
-    if not within:
-        return false()
-    return exists().where(session_bodies.c.session_id == MeetingSession.id, or_(*within))
+    return and_(
+        known,
+        or_(
+            scheduling.served_by_terms(scheduling.person_terms(db, person), on),
+            _participant(person),
+        ),
+    )
 
 
 def _participant(person: Person) -> ColumnElement[bool]:

@@ -280,7 +280,7 @@ def test_the_search_condition_is_the_session_pages_rule(world, bodies):
                 select(SearchEntry.object_id).where(
                     SearchEntry.kind == SearchKind.ITEM,
                     SearchEntry.session_id == session.id,
-                    policy.search_filter(world, person),
+                    policy.search_reach(world, person)[0],
                 )
             )
         )
@@ -302,7 +302,7 @@ def test_the_database_matches_as_the_tokens_say(world, items, query, monkeypatch
     monkeypatch.setattr(search, "PER_PAGE", 1000)
     secretary = person_by_email(world, "secretary@example.jp")
     terms = search_text.terms(query)
-    seen = world.scalars(select(SearchEntry).where(policy.search_filter(world, secretary))).all()
+    seen = world.scalars(select(SearchEntry).where(policy.search_reach(world, secretary)[0])).all()
     expected = {
         (e.kind, e.object_id)
         for e in seen

@@ -12,10 +12,10 @@ from tests.helpers import person_by_email
 
 
 def outside_scope(db, person: Person) -> list[SearchEntry]:
-    """The entries ``policy.search_filter`` admits for ``person`` that share no scope
+    """The entries ``policy.search_reach``'s condition admits for ``person`` that share no scope
     token with them (the match would never reach them)."""
-    held = set(policy.search_scope(db, person))
-    admitted = db.scalars(select(SearchEntry).where(policy.search_filter(db, person))).all()
+    held = set(policy.search_reach(db, person)[1])
+    admitted = db.scalars(select(SearchEntry).where(policy.search_reach(db, person)[0])).all()
     return [e for e in admitted if not held & set(e.scope.split())]
 
 
@@ -53,7 +53,7 @@ def test_the_scope_leaves_out_what_a_member_cannot_see(app, world):
     app.config.update(SMTP_HOST="")
     leak_world.build(app, world)
     member = person_by_email(world, "kyogitai.only@example.jp")
-    held = set(policy.search_scope(world, member))
+    held = set(policy.search_reach(world, member)[1])
     closed = world.scalars(
         select(SearchEntry).where(SearchEntry.visibility == Visibility.CONFIDENTIAL)
     ).all()
