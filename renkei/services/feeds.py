@@ -196,14 +196,29 @@ def _render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) 
     units = calendar.feed_units(rows, series, is_invited=is_invited)
     variant = _variant(issuer)
     keys = [_key(unit, variant) for unit in units]
-    texts: dict[str, bytes] = {}
-    if keys:
-        found = select(FeedFragment.key, FeedFragment.text).where(FeedFragment.key.in_(keys))
+    texts = {key: _RECENT[key] for key in keys if key in _RECENT}
+    unread = [key for key in keys if key not in texts]
+    if unread:
+        found = select(FeedFragment.key, FeedFragment.text).where(FeedFragment.key.in_(unread))
         texts.update((key, text) for key, text in db.execute(found))
     missing = {key: unit for key, unit in zip(keys, units, strict=True) if key not in texts}
     new = _build(db, missing, issuer) if missing else {}
     texts.update((key, text) for key, (_name, text) in new.items())
+    _remember(texts)
     return _Built(calendar.assemble(name, [texts[key] for key in keys]), variant, new)
+
+
+# The texts this process read or built last, by key. A key is a digest of everything its
+# text is made of, so a text found here is the stored one (or the one about to be stored),
+# never an old one: reading a thousand texts from the database was a fifth of a rebuild.
+_RECENT: dict[str, bytes] = {}
+RECENT_TEXTS = 20_000  # about 15 MB of a worker's memory at most
+
+
+def _remember(texts: dict[str, bytes]) -> None:
+    if len(_RECENT) + len(texts) > RECENT_TEXTS:
+        _RECENT.clear()  # simpler than an LRU; the next rebuilds fill it again
+    _RECENT.update(texts)
 
 
 def _nobody(_session: MeetingSession) -> bool:
@@ -247,8 +262,9 @@ def _key(unit: calendar.FeedUnit, variant: str) -> str:
             parts += [getattr(s, column.key) for column in _ROW]
     else:
         parts += unit.session  # type: ignore[arg-type]  # a row of _ROW
-    # The repr of strings (cheaper than that of enums and datetimes) keeps values apart.
-    return hashlib.sha256(repr(list(map(str, parts))).encode()).hexdigest()
+    # NUL keeps the values apart: no text can hold it (PostgreSQL refuses it, and the app
+    # strips control characters from what it stores: textnorm).
+    return hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()
 
 
 def _build(

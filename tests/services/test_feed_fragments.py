@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from renkei.models import AgendaItem, FeedFragment, MeetingSession, Selection, Series
 from renkei.services import agenda, calendar, feeds, scheduling, series
 from renkei.services.agenda import ItemData
-from tests.helpers import body_named, person_by_email
+from tests.helpers import body_named, counting, person_by_email
 from tests.sessions_helpers import LAYER1, SUPPORT, make_session, mark_convened, session_data
 
 BOTH = "member.both@example.jp"  # on the 支援会議 and the 協議体 (第1層)
@@ -282,3 +282,22 @@ def test_a_version_rises_when_the_change_commits_and_not_if_it_is_rolled_back(wo
     plain.items[0].title = "残る変更"
     world.commit()
     assert plain.calendar_version == version + 1
+
+
+def test_a_warm_process_assembles_the_feed_without_reading_the_stored_texts(
+    app, world, links, town, built
+):
+    """The texts a process read or built are kept by key: the next rebuild after a change
+    asks the database for the changed session's new text alone (another process may have
+    built it), and builds it."""
+    plain, _joint, _made = town
+    render(world, links)
+    plain.title = "題名を変えた会議"
+    world.commit()
+    built.clear()
+    with counting(app.extensions["renkei.engine"]) as statements:
+        after = render(world, links)
+    assert built == [f"session-{plain.id}"]
+    read = [s for s in statements if s.startswith("SELECT") and "FROM feed_fragments" in s]
+    assert len(read) == 1 and read[0].split(" IN (")[1].count(",") == 0, read
+    assert after == whole(world, links)
