@@ -1130,9 +1130,12 @@ def _called(s: _Searcher, body: SQLColumnExpression[Any]) -> ColumnElement[bool]
         )
         .exists()
     )
+    # Correlated by name: inside ``_served`` the entry is two queries up, where SQLAlchemy's
+    # automatic correlation does not reach, and it read the selections of every session.
     uncalled = (
         select(Selection.body_id)
         .where(Selection.session_id == SearchEntry.session_id, Selection.body_id == body, ~chosen)
+        .correlate(SearchEntry, session_bodies)
         .exists()
     )
     return ~uncalled

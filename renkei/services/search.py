@@ -17,14 +17,15 @@ from typing import Any, TypeVarTuple
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Select,
-    Subquery,
     and_,
     column,
     func,
     literal_column,
     select,
     table,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -119,7 +120,8 @@ def search(db: Session, person: Person, query: Query) -> Results:
         first, last = search_dates.fiscal_year_range(query.fiscal_year)
         scopes.append(search_dates.range_tokens(search_dates.DayRange(first, last, "")))
         conditions.append(SearchEntry.day.between(first, last))
-    matched, rank, ranked = _match(db, terms, scopes)
+    ranked = query.sort is Sort.RELEVANCE and bool(terms)
+    source, matched, rank = _match(db, terms, scopes, ranked=ranked)
     conditions.append(matched)
     kind = SearchEntry.kind == query.kind if query.kind is not None else None
     body = SearchEntry.body_id == query.body_id if query.body_id is not None else None
@@ -130,6 +132,7 @@ def search(db: Session, person: Person, query: Query) -> Results:
     # the body.
     counts = db.execute(
         select(SearchEntry.kind, SearchEntry.body_id, func.count())
+        .select_from(source)
         .where(seen)
         .group_by(SearchEntry.kind, SearchEntry.body_id)
     ).all()
@@ -144,16 +147,14 @@ def search(db: Session, person: Person, query: Query) -> Results:
     named = db.scalars(select(Body).where(Body.id.in_(by_body)).order_by(Body.name)).all()
     results.bodies = [(b, by_body[b.id]) for b in named]
 
-    chosen = _with(select(SearchEntry), seen, kind, body)
+    chosen = _with(select(SearchEntry).select_from(source), seen, kind, body)
     # The kinds were counted with every filter but the kind: the total is theirs.
     results.total = sum(n for k, n in results.kinds if query.kind is None or k is query.kind)
     results.pages = max(1, -(-results.total // PER_PAGE))
     results.page = min(max(query.page, 1), results.pages)
     order: list[ColumnElement[Any]] = [SearchEntry.day.desc().nulls_last(), SearchEntry.id.desc()]
-    if query.sort is Sort.RELEVANCE and rank is not None:
+    if rank is not None:
         order.insert(0, rank)
-        if ranked is not None:  # SQLite: the rank is read from the FTS5 result, joined once
-            chosen = chosen.join(ranked, ranked.c.id == SearchEntry.id)
     entries = list(
         db.scalars(chosen.order_by(*order).limit(PER_PAGE).offset((results.page - 1) * PER_PAGE))
     )
@@ -166,27 +167,33 @@ def _with(statement: Select[*Ts], *conditions: ColumnElement[bool] | None) -> Se
 
 
 def _match(
-    db: Session, terms: list[search_text.Term], scopes: list[list[str]]
-) -> tuple[ColumnElement[bool], ColumnElement[Any] | None, Subquery | None]:
-    """The condition that an entry matches every term (each a phrase of its tokens) and a
-    token of each scope, its rank by the terms (ascending: best first; none without terms),
-    and on SQLite the FTS5 result the rank is read from, to be joined to the page's query
-    (a correlated subquery would run the match once a row)."""
+    db: Session, terms: list[search_text.Term], scopes: list[list[str]], *, ranked: bool
+) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any] | None]:
+    """What the queries read from, the condition that an entry matches every term (each a
+    phrase of its tokens) and a token of each scope, and its rank by the terms if
+    ``ranked`` (ascending: best first).
+
+    On SQLite the queries read the FTS5 result and look each entry up by its id: read the
+    other way round, SQLite walked the whole table (or the day's index) and tested each
+    entry against the result. The rank (bm25) is asked for only when the order needs it:
+    it costs more than the match."""
     if db.get_bind().dialect.name == "postgresql":
         tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
         matched = tsv.op("@@")(func.to_tsquery("simple", search_text.tsquery(terms, *scopes)))
-        if not terms:
-            return matched, None, None
+        if not ranked:
+            return SearchEntry.__table__, matched, None
         by_terms = func.to_tsquery("simple", search_text.tsquery(terms))
-        return matched, -func.ts_rank(tsv, by_terms), None
-    # Only the text counts for the rank: the scope column weighs nothing.
-    bm25 = func.bm25(literal_column("search_fts"), 1.0, 0.0)
+        return SearchEntry.__table__, matched, -func.ts_rank(tsv, by_terms)
+    columns: list[ColumnElement[Any]] = [_FTS.c.rowid.label("id")]
+    if ranked:  # only the text counts for the rank: the scope column weighs nothing
+        columns.append(func.bm25(literal_column("search_fts"), 1.0, 0.0).label("rank"))
     fts = (
-        select(_FTS.c.rowid.label("id"), bm25.label("rank"))
+        select(*columns)
         .where(literal_column("search_fts").op("MATCH")(search_text.fts5_match(terms, *scopes)))
         .subquery()
     )
-    return SearchEntry.id.in_(select(fts.c.id)), (fts.c.rank if terms else None), fts
+    source = fts.join(SearchEntry.__table__, SearchEntry.id == fts.c.id)
+    return source, true(), (fts.c.rank if ranked else None)
 
 
 def _hits(db: Session, entries: list[SearchEntry], terms: list[search_text.Term]) -> list[Hit]:

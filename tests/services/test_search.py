@@ -339,3 +339,28 @@ def test_migrate_writes_an_empty_index_of_a_database_with_data(app, world, items
     assert "買い物支援の取組" in titles(find(world, "member.kyogitai@example.jp", "買い物"))
     again = app.test_cli_runner().invoke(args=["migrate"])
     assert "search index written" not in again.output
+
+
+def test_a_selection_in_another_session_hides_nothing_in_this_one(world):
+    """選定招集 decides for its own session only: a body convened with selected members in
+    one session still convenes all its members in the next, and an attendees' item there is
+    found by a member who was not selected before (the condition once read the selection
+    of any session of the body)."""
+    from renkei.models import SelectedMember, Selection
+
+    layer1 = body_named(world, LAYER1)
+    secretary = person_by_email(world, "secretary@example.jp")
+    chosen = make_session(world, LAYER1, title="選定招集の会")
+    world.add(Selection(session=chosen, body=layer1, members=[SelectedMember(person=secretary)]))
+    open_to_all = make_session(world, LAYER1, title="全員招集の会")
+    world.add(
+        AgendaItem(
+            session=open_to_all,
+            body=layer1,
+            position=1,
+            title="会場下見の段取り",
+            visibility=Visibility.SESSION,
+        )
+    )
+    world.commit()
+    assert "会場下見の段取り" in titles(find(world, "member.kyogitai@example.jp", "会場下見"))
