@@ -129,3 +129,4 @@ _.is_last  # sessions.InviteePage, read by sessions/show.html
 # scheduling.upcoming_for: the sessions as objects, which the tests read (the pages and the
 # feed read them as rows: upcoming_rows, upcoming_rows_for).
 upcoming_for
+_.kinds  # search.Results, read by search/index.html

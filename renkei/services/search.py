@@ -9,17 +9,19 @@ the token string of ``search_text`` (SQLite: the FTS5 table ``search_fts``; Post
 with matches in closed content.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeVarTuple
+from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
     FromClause,
-    Select,
+    String,
     and_,
+    cast,
     column,
     func,
     literal_column,
@@ -36,8 +38,6 @@ from renkei.services.errors import DomainError
 
 PER_PAGE = 20
 SNIPPET = 60  # characters shown each side of the first match
-
-Ts = TypeVarTuple("Ts")
 
 _FTS = table("search_fts", column("rowid"), column("tokens"))
 
@@ -123,47 +123,82 @@ def search(db: Session, person: Person, query: Query) -> Results:
     ranked = query.sort is Sort.RELEVANCE and bool(terms)
     source, matched, rank = _match(db, terms, scopes, ranked=ranked)
     conditions.append(matched)
-    kind = SearchEntry.kind == query.kind if query.kind is not None else None
-    body = SearchEntry.body_id == query.body_id if query.body_id is not None else None
-    seen = and_(*conditions)
-
-    # One count by kind and body, so the match runs twice a page (counts, then the page):
-    # the kinds are counted with every filter but the kind, the bodies with every filter but
-    # the body.
-    counts = db.execute(
-        select(SearchEntry.kind, SearchEntry.body_id, func.count())
-        .select_from(source)
-        .where(seen)
-        .group_by(SearchEntry.kind, SearchEntry.body_id)
-    ).all()
-    by_kind: dict[SearchKind, int] = {}
-    by_body: dict[int, int] = {}
-    for k, b, n in counts:
-        if query.body_id is None or b == query.body_id:
-            by_kind[k] = by_kind.get(k, 0) + n
-        if b is not None and (query.kind is None or k is query.kind):
-            by_body[b] = by_body.get(b, 0) + n
-    results.kinds = sorted(by_kind.items(), key=lambda pair: list(SearchKind).index(pair[0]))
-    named = db.scalars(select(Body).where(Body.id.in_(by_body)).order_by(Body.name)).all()
-    results.bodies = [(b, by_body[b.id]) for b in named]
-
-    chosen = _with(select(SearchEntry).select_from(source), seen, kind, body)
-    # The kinds were counted with every filter but the kind: the total is theirs.
-    results.total = sum(n for k, n in results.kinds if query.kind is None or k is query.kind)
+    rows = _matching(db, source, and_(*conditions), rank)
+    _facets(db, results, rows)
+    chosen = [
+        row
+        for row in rows
+        if (query.kind is None or row.kind == query.kind.value)
+        and (query.body_id is None or row.body_id == query.body_id)
+    ]
+    results.total = len(chosen)
     results.pages = max(1, -(-results.total // PER_PAGE))
     results.page = min(max(query.page, 1), results.pages)
-    order: list[ColumnElement[Any]] = [SearchEntry.day.desc().nulls_last(), SearchEntry.id.desc()]
-    if rank is not None:
-        order.insert(0, rank)
-    entries = list(
-        db.scalars(chosen.order_by(*order).limit(PER_PAGE).offset((results.page - 1) * PER_PAGE))
-    )
-    results.hits = _hits(db, entries, terms)
+    chosen = _ordered(chosen)
+    ids = [row.id for row in chosen[(results.page - 1) * PER_PAGE :][:PER_PAGE]]
+    found = {e.id: e for e in db.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))}
+    results.hits = _hits(db, [found[i] for i in ids], terms)
     return results
 
 
-def _with(statement: Select[*Ts], *conditions: ColumnElement[bool] | None) -> Select[*Ts]:
-    return statement.where(*(c for c in conditions if c is not None))
+@dataclass(frozen=True)
+class _Row:
+    """What the counts, the facets and the order need of a matching entry."""
+
+    id: int
+    kind: str  # SearchKind's value
+    body_id: int | None
+    day: str | None  # ISO, as the database writes it
+    rank: float
+
+
+def _ordered(rows: list[_Row]) -> list[_Row]:
+    """Best rank first (all 0 when ordered by date), then newest, undated last, then the
+    latest written: stable sorts, least significant first."""
+    rows = sorted(rows, key=lambda row: row.id, reverse=True)
+    rows.sort(key=lambda row: (row.day is not None, row.day or ""), reverse=True)
+    rows.sort(key=lambda row: row.rank)
+    return rows
+
+
+def _matching(
+    db: Session, source: FromClause, seen: ColumnElement[bool], rank: ColumnElement[Any] | None
+) -> list[_Row]:
+    """Every entry the viewer may see that matches, in one query: the match and the
+    policy's condition run once a search, and the counts, facets and page are made from
+    these rows (counting in SQL, then paging, ran the match twice)."""
+    score = rank if rank is not None else literal_column("0")
+    # Plain values (the kind's and the day's text), as converting 20,000 of them to enums
+    # and dates cost more than the match.
+    statement = (
+        select(
+            SearchEntry.id,
+            literal_column("search_entries.kind"),
+            SearchEntry.body_id,
+            cast(SearchEntry.day, String),
+            score,
+        )
+        .select_from(source)
+        .where(seen)
+    )
+    return [_Row(*row) for row in db.execute(statement)]
+
+
+def _facets(db: Session, results: Results, rows: list[_Row]) -> None:
+    """The kinds, counted with every filter but the kind; the bodies, with every filter
+    but the body."""
+    query = results.query
+    by_kind: Counter[str] = Counter(
+        row.kind for row in rows if query.body_id is None or row.body_id == query.body_id
+    )
+    by_body: Counter[int] = Counter(
+        row.body_id
+        for row in rows
+        if row.body_id is not None and (query.kind is None or row.kind == query.kind.value)
+    )
+    results.kinds = [(k, by_kind[k.value]) for k in SearchKind if by_kind[k.value]]
+    named = db.scalars(select(Body).where(Body.id.in_(by_body)).order_by(Body.name)).all()
+    results.bodies = [(b, by_body[b.id]) for b in named]
 
 
 def _match(
