@@ -5,8 +5,8 @@ the facets, the ranking, the page and the snippets are made from the entries the
 see and from nothing else, so a closed item's existence shows in no number. Matching is on
 the token string of ``search_text`` (SQLite: the FTS5 table ``search_fts``; PostgreSQL: the
 ``tsv`` column), the same tokens on both databases, together with the viewer's scope tokens
-(also ``policy.search_reach``'s): the time a search takes grows with what the viewer could see, not
-with matches in closed content.
+(also ``policy.search_reach``'s): the time a search takes grows with what the viewer could
+see, not with matches in closed content.
 """
 
 from collections import Counter
@@ -108,9 +108,9 @@ def search(db: Session, person: Person, query: Query) -> Results:
     terms, days = check(query)
     search_index.catch_up(db)
     results = Results(query=query, days=days)
-    # The match holds the viewer's scope tokens and the date's tokens, so the
-    # database reads only entries the viewer could possibly see; the policy's condition then
-    # decides, before anything is counted.
+    # The match holds the viewer's scope tokens and the date's tokens, so the database
+    # reads only entries the viewer could possibly see; the policy's condition then decides,
+    # before anything is counted.
     condition, scope = policy.search_reach(db, person)
     scopes, conditions = [scope], [condition]
     if days is not None:
