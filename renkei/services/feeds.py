@@ -196,7 +196,9 @@ def _render(db: Session, person: Person, *, issuer: calendar.Issuer, name: str) 
     units = calendar.feed_units(rows, series, is_invited=is_invited)
     variant = _variant(issuer)
     keys = [_key(unit, variant) for unit in units]
-    texts = {key: _RECENT[key] for key in keys if key in _RECENT}
+    # .get, not "in" then []: another thread may empty the kept texts in between.
+    kept = {key: _RECENT.get(key) for key in keys}
+    texts = {key: text for key, text in kept.items() if text is not None}
     unread = [key for key in keys if key not in texts]
     if unread:
         found = select(FeedFragment.key, FeedFragment.text).where(FeedFragment.key.in_(unread))

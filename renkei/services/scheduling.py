@@ -659,17 +659,17 @@ def _invited_clause(terms: Sequence[_TermRow], since: datetime, person_id: int) 
     }
     return exists().where(
         session_bodies.c.session_id == MeetingSession.id,
-        or_(*term_conditions(terms, always)),
+        or_(*_term_conditions(terms, always)),
         _convenes_clause(person_id),
     )
 
 
-def current_body_ids(terms: Sequence[_TermRow], on: date) -> set[int]:
+def _current_body_ids(terms: Sequence[_TermRow], on: date) -> set[int]:
     """The bodies of ``terms`` current on ``on``."""
     return {t.body_id for t in terms if t.term_start <= on and (t.term_end or on) >= on}
 
 
-def term_conditions(terms: Sequence[_TermRow], holding: set[int]) -> list[ColumnElement[bool]]:
+def _term_conditions(terms: Sequence[_TermRow], holding: set[int]) -> list[ColumnElement[bool]]:
     """SQL conditions on a ``session_bodies`` row and its session, one of which holds when
     a term of ``terms`` covers the session's date in Tokyo on that body (a term runs from
     its first day's midnight to the midnight after its last day). The bodies ``holding``
@@ -698,7 +698,7 @@ def served_by_terms(terms: Sequence[_TermRow], on: date) -> ColumnElement[bool]:
     """SQL for "the session serves a body of ``terms`` whose term is current on ``on``, or
     whose term covered the session's date" (``policy.SessionAccess.can_view``: a member not
     convened to a session still knows it is held)."""
-    within = term_conditions(terms, current_body_ids(terms, on))
+    within = _term_conditions(terms, _current_body_ids(terms, on))
     if not within:
         return false()
     return exists().where(session_bodies.c.session_id == MeetingSession.id, or_(*within))

@@ -232,7 +232,6 @@ def test_the_secretarys_pages_have_no_axe_violations(page: Page, scene: Scene, a
         scene.item_form_url,
         "/polls/new",
         "/tasks/new",
-        "/search?q=%E5%B8%82",  # 市: one character, refused with the reason
     ]
     found = tour(page, urls, axe_source)
     # A form sent empty: its error summary and marked fields are checked too.
@@ -242,6 +241,11 @@ def test_the_secretarys_pages_have_no_axe_violations(page: Page, scene: Scene, a
         expect(page.locator(".error-summary")).to_be_visible()
         if violations := axe_violations(page, axe_source):
             found[f"{form_url} (sent empty)"] = violations
+    # A search for one character (市) is refused with its reason (400).
+    response = page.goto("/search?q=%E5%B8%82")
+    assert response is not None and response.status == 400
+    if violations := axe_violations(page, axe_source):
+        found["/search?q=市 (refused)"] = violations
     assert not found, report(found)
     assert not console.csp_violations(), console
 
