@@ -3,9 +3,9 @@ and the scope the policy reads at query time (docs/architecture.md, "Search").
 
 The entry holds content and scope only; who may see it is decided when searching
 (``policy.search_reach``), so a pledge, a term ending or a new selection needs no
-reindexing. ``tokens`` is the token string of ``services/search_text.py``; SQLite indexes
-it in the FTS5 table ``search_fts`` and PostgreSQL in the generated ``tsv`` column (both
-made by migration 0026, outside these models).
+reindexing. ``tokens`` is the token string of ``services/search_text.py`` and ``scope`` the
+policy's scope tokens; SQLite indexes both in the FTS5 table ``search_fts`` and PostgreSQL
+in the generated ``tsv`` column (made by migrations 0026 and 0028, outside these models).
 """
 
 from datetime import date
@@ -85,7 +85,7 @@ def in_models(
 ) -> bool:
     """Alembic's ``include_object``: the search index's own database objects (SQLite's FTS5
     table and its shadow tables, PostgreSQL's ``tsv`` column and its index) are made by
-    migration 0026 and described by no model; comparing the schema leaves them out."""
+    migrations 0026 and 0028 and described by no model; comparing the schema leaves them out."""
     del obj
     if type_ == "table" and name is not None and name.startswith("search_fts"):
         return False
