@@ -138,11 +138,10 @@ def catch_up(db: Session) -> None:
             )
         )
     sessions.discard(None)
-    for chunk in _chunks(sorted(sessions)):
-        _write_sessions(db, chunk)
-    # A referral taken to an item carries the item's scope (policy.referral_scope).
     referrals = set(seen.referrals)
     for chunk in _chunks(sorted(sessions)):
+        _write_sessions(db, chunk)
+        # A referral taken to an item carries the item's scope (policy.referral_scope).
         referrals |= set(
             db.scalars(
                 select(Referral.id)
