@@ -4,9 +4,9 @@ The policy's condition (``policy.search_reach``) is part of every query here: th
 the facets, the ranking, the page and the snippets are made from the entries the viewer may
 see and from nothing else, so a closed item's existence shows in no number. Matching is on
 the token string of ``search_text`` (SQLite: the FTS5 table ``search_fts``; PostgreSQL: the
-``tsv`` column), the same tokens on both databases, together with the viewer's scope tokens
-(also ``policy.search_reach``'s): the time a search takes grows with what the viewer could
-see, not with matches in closed content.
+reach index of migration 0029 and the ``tsv`` column), the same tokens on both databases,
+together with the viewer's scope tokens (also ``policy.search_reach``'s): the time a search
+takes grows with what the viewer could see, not with matches in closed content.
 """
 
 from collections import Counter
@@ -24,11 +24,13 @@ from sqlalchemy import (
     cast,
     column,
     func,
+    literal,
     literal_column,
     select,
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
@@ -213,12 +215,7 @@ def _match(
     entry against the result. The rank (bm25) is asked for only when the order needs it:
     it costs more than the match."""
     if db.get_bind().dialect.name == "postgresql":
-        tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
-        matched = tsv.op("@@")(func.to_tsquery("simple", search_text.tsquery(terms, *scopes)))
-        if not ranked:
-            return SearchEntry.__table__, matched, None
-        by_terms = func.to_tsquery("simple", search_text.tsquery(terms))
-        return SearchEntry.__table__, matched, -func.ts_rank(tsv, by_terms)
+        return _postgres_match(terms, scopes, ranked=ranked)
     columns: list[ColumnElement[Any]] = [_FTS.c.rowid.label("id")]
     if ranked:  # only the text counts for the rank: the scope column weighs nothing
         columns.append(func.bm25(literal_column("search_fts"), 1.0, 0.0).label("rank"))
@@ -229,6 +226,21 @@ def _match(
     )
     source = fts.join(SearchEntry.__table__, SearchEntry.id == fts.c.id)
     return source, true(), (fts.c.rank if ranked else None)
+
+
+def _postgres_match(
+    terms: list[search_text.Term], scopes: list[list[str]], *, ranked: bool
+) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any] | None]:
+    """The reach index (migration 0029) finds the entries holding every token within the
+    scopes; ``tsv`` then tells phrases (its tokens' positions) and ranks."""
+    reach = func.renkei_search_reach(SearchEntry.tokens, SearchEntry.scope)
+    query = cast(literal(search_text.reach_query(terms, *scopes)), TSQUERY)
+    matched: ColumnElement[bool] = reach.op("@@")(query)
+    tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
+    by_terms = func.to_tsquery("simple", search_text.tsquery(terms))
+    if any(len(term.tokens) > 1 for term in terms):
+        matched = matched & tsv.op("@@")(by_terms)
+    return SearchEntry.__table__, matched, (-func.ts_rank(tsv, by_terms) if ranked else None)
 
 
 def _hits(db: Session, entries: list[SearchEntry], terms: list[search_text.Term]) -> list[Hit]:

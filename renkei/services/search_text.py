@@ -108,12 +108,36 @@ def fts5_match(found: list[Term], *scopes: list[str]) -> str:
     return " AND ".join(parts)
 
 
-def tsquery(found: list[Term], *scopes: list[str]) -> str:
-    """A PostgreSQL tsquery text, as ``fts5_match``: the text's tokens have weight D in
-    ``tsv``, the scope's weight A (migration 0028), so neither matches the other."""
-    parts = ["(" + " <-> ".join(f"{t}:D" for t in term.tokens) + ")" for term in found]
-    parts += ["(" + " | ".join(f"{t}:A" for t in scope) + ")" for scope in scopes]
-    return " & ".join(parts)
+def tsquery(found: list[Term]) -> str:
+    """A PostgreSQL tsquery text of the terms as phrases, for ``tsv`` (the text's tokens
+    have weight D there, the scope's weight A: migration 0028)."""
+    return " & ".join("(" + " <-> ".join(f"{t}:D" for t in term.tokens) + ")" for term in found)
+
+
+# A body's scope token: many entries share it (see ``reach_query``).
+_BODY_TOKEN = re.compile(r"[sec][0-9]+")
+
+
+def reach_query(found: list[Term], viewer: list[str], *days: list[str]) -> str:
+    """A tsquery (to be cast, not parsed) for PostgreSQL's reach index (migration 0029):
+    every token of the terms, a token of each of ``days``, and the viewer's scope — through
+    one of their body tokens joined to each of those (``s12|u4ecb8b77``), or one of their
+    other scope tokens (``@t345``), which few entries hold.
+
+    Asked as a word and the viewer's body tokens apart, GIN steps each body token past every
+    entry holding the word, closed ones too, and the search takes longer the more closed
+    entries hold it; the joined tokens of closed entries are not the viewer's, and are
+    never read."""
+    words = list(dict.fromkeys(t for term in found for t in term.tokens))
+
+    def all_of(word: str, day: str) -> list[str]:
+        parts = [f"'{word}{w}'" for w in words]
+        return parts + ["(" + " | ".join(f"'{day}{d}'" for d in group) + ")" for group in days]
+
+    bodies = [t for t in viewer if _BODY_TOKEN.fullmatch(t)]
+    reach = ["(" + " & ".join(all_of(f"{b}|", f"{b}|")) + ")" for b in bodies]
+    reach += [f"'@{token}'" for token in viewer if token not in bodies]
+    return " & ".join([*all_of("", "@"), "(" + " | ".join(reach) + ")"])
 
 
 def spans(text: str, found: list[Term]) -> list[tuple[int, int]]:

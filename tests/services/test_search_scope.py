@@ -3,10 +3,12 @@ the entries a viewer could possibly see, and never leaves out one the policy adm
 
 from datetime import date
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import cast, event, func, literal, select, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from renkei.models import AgendaItem, Body, MeetingSession, Person, SearchEntry, Visibility
-from renkei.services import policy, search_dates
+from renkei.services import policy, search, search_dates, search_text
 from tests import leak_world
 from tests.helpers import person_by_email
 
@@ -72,3 +74,43 @@ def test_a_date_is_matched_by_its_day_or_its_months():
     assert months[0] == "n202604" and months[-1] == "n202703" and len(months) == 12
     assert set(search_dates.day_tokens(date(2027, 3, 31))) & set(months)
     assert not set(search_dates.day_tokens(date(2027, 4, 1))) & set(months)
+
+
+def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
+    """PostgreSQL's reach index (migration 0029): for a viewer without their scope tokens,
+    a word written only in closed entries matches nothing in the index itself — before, the
+    entries were found with the word and left out by their scope, which took longer the
+    more entries held it (a timing channel) — and the search's query is answered by it."""
+    if world.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's reach index")
+    app.config.update(SMTP_HOST="")
+    leak_world.build(app, world)
+    words = search_text.terms(leak_world.JOINT_TITLE)
+    reach = func.renkei_search_reach(SearchEntry.tokens, SearchEntry.scope)
+
+    def reached(email: str) -> list[int]:
+        held = policy.search_reach(world, person_by_email(world, email))[1]
+        query = cast(literal(search_text.reach_query(words, held)), TSQUERY)
+        return world.scalars(select(SearchEntry.id).where(reach.op("@@")(query))).all()
+
+    assert reached(leak_world.KYOGITAI_ONLY) == []
+    assert reached(leak_world.PLEDGED[0])  # the index holds it for those it may reach
+
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        if "renkei_search_reach" in statement:
+            seen.append((statement, parameters))
+
+    engine = world.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        member = person_by_email(world, leak_world.KYOGITAI_ONLY)
+        search.search(world, member, search.Query(text=leak_world.JOINT_TITLE))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen
+    world.execute(text("SET LOCAL enable_seqscan = off"))
+    for statement, parameters in seen:
+        plan = world.connection().exec_driver_sql("EXPLAIN " + statement, parameters).scalars()
+        assert "ix_search_entries_reach" in "\n".join(plan)
