@@ -110,7 +110,17 @@ def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert seen
+    # On a table of a few dozen rows the planner may rightly prefer the index on kind (it
+    # did, once the suite's earlier tests had left statistics); at a city's scale it picks the
+    # reach index (bench/RESULTS.md). What this asks is whether the statement *can* be
+    # answered by it — its expression is the index's — so the other ways are taken away, in
+    # a transaction rolled back.
+    for other in ("ix_search_entries_object", "ix_search_entries_session", "ix_search_entries_day"):
+        world.execute(text(f"DROP INDEX {other}"))
     world.execute(text("SET LOCAL enable_seqscan = off"))
-    for statement, parameters in seen:
-        plan = world.connection().exec_driver_sql("EXPLAIN " + statement, parameters).scalars()
-        assert "ix_search_entries_reach" in "\n".join(plan)
+    try:
+        for statement, parameters in seen:
+            plan = world.connection().exec_driver_sql("EXPLAIN " + statement, parameters)
+            assert "ix_search_entries_reach" in "\n".join(plan.scalars())
+    finally:
+        world.rollback()
