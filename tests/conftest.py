@@ -106,9 +106,9 @@ def app(database_url, tmp_path):
         instance_path=str(tmp_path / "instance"),
     )
     app.test_client_class = CsrfClient
-    # The process's recent event texts are by digest, right for any database; each test
-    # still starts without them, so that what it counts does not depend on the one before.
-    feeds._RECENT.clear()
+    # What the process keeps to build feeds is by digest, right for any database; each
+    # test still starts without it, so that what it counts does not depend on the one before.
+    feeds.forget()
     yield app
     engine = app.extensions["renkei.engine"]
     _empty_tables(engine)

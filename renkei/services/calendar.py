@@ -425,10 +425,17 @@ def _tokyo_timezone() -> bytes:
 def assemble(name: str, texts: list[bytes]) -> bytes:
     """A feed from its units' texts (``unit_text``): byte for byte what ``feed`` makes
     with icalendar, without serialising again what is stored."""
+    head, *body, end = framed(name, texts)
+    return b"".join([head, *body, end])
+
+
+def framed(name: str, texts: list[bytes]) -> list[bytes]:
+    """The feed's parts in order: its calendar's head, the time zone and ``texts`` (none
+    without a text), and its end."""
     head: bytes = _feed_calendar(name).to_ical()
     assert head.endswith(_END)
     body = [_tokyo_timezone(), *texts] if texts else []
-    return b"".join([head[: -len(_END)], *body, _END])
+    return [head[: -len(_END)], *body, _END]
 
 
 def feed(

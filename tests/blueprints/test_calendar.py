@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from renkei.db import utcnow
 from renkei.models import AgendaItem, MeetingSession, Status, Visibility
-from renkei.services import calendar, scheduling, series
+from renkei.services import calendar, chunked_gzip, scheduling, series
 from renkei.services.dates import TOKYO, tokyo_to_utc
 from tests.conftest import login
 from tests.helpers import body_named, counting, person_by_email
@@ -147,10 +147,16 @@ def test_a_feed_rebuilt_after_a_change_reads_the_stored_texts_and_builds_one(
     monkeypatch.setattr(
         calendar, "unit_text", lambda unit, *args: built.append(unit) or unit_text(unit, *args)
     )
+    deflated = []  # the chunks of the stored gzip copy compressed anew
+    deflate = chunked_gzip._deflate
+    monkeypatch.setattr(
+        chunked_gzip, "_deflate", lambda raw, window: deflated.append(raw) or deflate(raw, window)
+    )
     _sessions(world, 1000, 0)
     first = client.get(url).data
-    assert len(built) == 1000
+    assert len(built) == 1000 and len(deflated) > 4
     built.clear()
+    deflated.clear()
     session = world.scalars(select(MeetingSession).order_by(MeetingSession.id)).first()
     session.title = "臨時会"
     world.commit()
@@ -158,6 +164,7 @@ def test_a_feed_rebuilt_after_a_change_reads_the_stored_texts_and_builds_one(
         response = client.get(url)
     assert response.data.count(b"BEGIN:VEVENT") == 1000 and response.data != first
     assert [unit.name for unit in built] == [f"session-{session.id}"]  # serialised again
+    assert 1 <= len(deflated) <= 2 and "臨時会".encode() in deflated[0]  # its chunk
     assert len(rebuilt) <= 22
     body_named(world, SUPPORT).calendar_changed_at = utcnow()  # a new version, no change
     world.commit()
