@@ -20,6 +20,7 @@ from sqlalchemy import (
     inspect,
     make_url,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, class_mapper, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -82,6 +83,16 @@ def rowcount(result: object) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"{type(result).__name__} has no row count")
     return result.rowcount
+
+
+def insert_new(db: Session, model: type[Base], rows: list[dict[str, object]]) -> None:
+    """Insert ``rows``, leaving out any whose key another request has just inserted (two
+    requests storing the same thing at once): no error, so the transaction goes on and
+    PostgreSQL's log shows none."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(postgresql.insert(table_of(model)).on_conflict_do_nothing(), rows)
+    else:
+        db.execute(sqlite.insert(table_of(model)).on_conflict_do_nothing(), rows)
 
 
 def utcnow() -> datetime:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row, String, cast, delete, or_, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from renkei.db import UTCDateTime, utcnow
+from renkei.db import UTCDateTime, insert_new, utcnow
 from renkei.links import Links
 from renkei.models import (
     AgendaItem,
@@ -133,11 +133,11 @@ def gzipped(
         with db.begin_nested():
             _store(db, built)
             if copy is None:
-                db.add(FeedCopy(person_id=person.id, etag=current.etag, gzipped=data))
+                insert_new(
+                    db, FeedCopy, [{"person_id": person.id, "etag": current.etag, "gzipped": data}]
+                )
             else:
                 copy.etag, copy.gzipped, copy.built_at = current.etag, data, utcnow()
-    except IntegrityError:
-        pass  # another request stored its copy first: the same feed
     except OperationalError as error:
         # The copy only spares the next poll the work: on a full disk the feed still answers.
         if not is_disk_full(error):
@@ -326,7 +326,8 @@ def _build(
 
 def _store(db: Session, built: _Built) -> None:
     """Store the texts built anew in place of their units' earlier ones. Two requests
-    storing at once both answer; on a full disk the feed is answered all the same."""
+    storing the same text at once both answer (``insert_new``: one row stays); on a full
+    disk the feed is answered all the same."""
     if not built.new:
         return
     try:
@@ -337,12 +338,11 @@ def _store(db: Session, built: _Built) -> None:
                     FeedFragment.unit.in_(names), FeedFragment.variant == built.variant
                 )
             )
-            db.add_all(
-                FeedFragment(key=key, unit=name, variant=built.variant, text=text)
+            rows: list[dict[str, object]] = [
+                {"key": key, "unit": name, "variant": built.variant, "text": text}
                 for key, (name, text) in built.new.items()
-            )
-    except IntegrityError:
-        pass  # another request stored the same texts first
+            ]
+            insert_new(db, FeedFragment, rows)
     except OperationalError as error:
         if not is_disk_full(error):
             raise
