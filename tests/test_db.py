@@ -1,8 +1,9 @@
 """renkei/db.py's helpers."""
 
-from sqlalchemy import select
+from sqlalchemy import Integer, column, select, table
+from sqlalchemy.dialects import postgresql, sqlite
 
-from renkei.db import insert_new
+from renkei.db import insert_new, unindexed_on_sqlite
 from renkei.models import FeedFragment
 
 
@@ -20,3 +21,17 @@ def test_insert_new_leaves_out_a_row_already_there_without_an_error(db):
     stored = {key: text for key, text in db.execute(select(FeedFragment.key, FeedFragment.text))}
     assert stored == {"a": b"first", "b": b"other"}
     assert db.scalar(select(FeedFragment.built_at).where(FeedFragment.key == "b")) is not None
+
+
+def test_a_column_hidden_from_sqlites_index_is_bare_elsewhere():
+    """SQLite gets ``column + 0`` (so it tests the rows it reads instead of probing the
+    index once per listed value); PostgreSQL the bare column, so its index may serve."""
+    bodies = table("session_bodies", column("body_id", Integer))
+    query = select(bodies).where(unindexed_on_sqlite(bodies.c.body_id).in_([1, 2]))
+
+    def where(dialect) -> str:
+        compiled = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        return str(compiled).split("WHERE ")[1]
+
+    assert where(sqlite.dialect()) == "(session_bodies.body_id + 0) IN (1, 2)"
+    assert where(postgresql.dialect()) == "session_bodies.body_id IN (1, 2)"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from renkei import textnorm
-from renkei.db import utcnow
+from renkei.db import unindexed_on_sqlite, utcnow
 from renkei.i18n import labelled
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import (
@@ -675,11 +675,12 @@ def _term_conditions(terms: Sequence[_TermRow], holding: set[int]) -> list[Colum
     its first day's midnight to the midnight after its last day). The bodies ``holding``
     (terms that hold for every session asked about) go in one IN list, so that the usual
     case (a person on thirty bodies for years) is one comparison, not thirty."""
-    # "+ 0": with a bare column, SQLite probes the (session_id, body_id) key once per body
-    # listed for every session it walks; the expression makes it read the session's one or
-    # two rows and test them.
+    # With a bare column, SQLite probes the (session_id, body_id) key once per body listed
+    # for every session it walks; "+ 0" makes it read the session's one or two rows and
+    # test them. PostgreSQL, given the bare column, reads the bodies' rows from their index
+    # instead of testing every session's (a city member's feed: 15 ms against 40).
     within: list[ColumnElement[bool]] = (
-        [(session_bodies.c.body_id + 0).in_(holding)] if holding else []
+        [unindexed_on_sqlite(session_bodies.c.body_id).in_(holding)] if holding else []
     )
     for t in terms:
         if t.body_id in holding:
