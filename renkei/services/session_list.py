@@ -196,13 +196,13 @@ def _query(db: Session, person: Person, filters: Filters, on: date) -> Select[Me
         first = tokyo_to_utc(date(filters.fiscal_year, 4, 1), time(0))
         last = tokyo_to_utc(date(filters.fiscal_year + 1, 4, 1), time(0))
         query = query.where(MeetingSession.start_at >= first, MeetingSession.start_at < last)
-    return query.options(selectinload(MeetingSession.bodies))
+    return query
 
 
 @dataclass
 class Listing:
-    coming: list[MeetingSession]
-    past: list[MeetingSession]
+    coming: list[scheduling.SessionRow]
+    past: list[scheduling.SessionRow]
     page: int
     pages: int
 
@@ -212,33 +212,35 @@ def listing(
 ) -> Listing:
     """Sessions not yet ended, soonest first; and one page of those ended, newest first."""
     query = _query(db, person, filters, on)
-    coming = list(
-        db.scalars(
-            query.where(MeetingSession.end_at >= now).order_by(
-                MeetingSession.start_at, MeetingSession.id
-            )
-        )
+    # The bound on the start (no session lasts longer) lets the database walk the start
+    # index from now, rather than from a town's first session ten years ago.
+    not_ended = (MeetingSession.end_at >= now) & (
+        MeetingSession.start_at >= now - scheduling.MAX_LENGTH
+    )
+    coming = scheduling.session_rows(
+        db, query.where(not_ended).order_by(MeetingSession.start_at, MeetingSession.id)
     )
     past_query = query.where(MeetingSession.end_at < now)
     total = db.scalar(select(func.count()).select_from(past_query.subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(page, 1), pages)
-    past = db.scalars(
+    past = scheduling.session_rows(
+        db,
         past_query.order_by(MeetingSession.start_at.desc(), MeetingSession.id.desc())
         .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
-    return Listing(coming=coming, past=list(past), page=page, pages=pages)
+        .limit(PER_PAGE),
+    )
+    return Listing(coming=coming, past=past, page=page, pages=pages)
 
 
 def known_fiscal_years(db: Session, person: Person, on: date) -> list[int]:
     """Fiscal years offered in the filter: from that of the person's first session to that
     of their last, and always this one."""
-    first, last = db.execute(
-        select(func.min(MeetingSession.start_at), func.max(MeetingSession.start_at)).where(
-            visible_to(db, person, on)
-        )
-    ).one()
+    # The first and the last by the start index, each stopping at the first session visible:
+    # min() and max() tested every session of the town.
+    visible = select(MeetingSession.start_at).where(visible_to(db, person, on)).limit(1)
+    first = db.scalar(visible.order_by(MeetingSession.start_at))
+    last = db.scalar(visible.order_by(MeetingSession.start_at.desc()))
     years = {fiscal_year_of(on)}
     if first is not None and last is not None:
         years |= {fiscal_year_of(tokyo_date(first)), fiscal_year_of(tokyo_date(last))}
@@ -278,6 +280,7 @@ def _sessions_between(
         MeetingSession.start_at >= tokyo_to_utc(first, time(0)),
         MeetingSession.start_at < tokyo_to_utc(last + ONE_DAY, time(0)),
     )
+    query = query.options(selectinload(MeetingSession.bodies))
     return list(db.scalars(query.order_by(MeetingSession.start_at, MeetingSession.id)))
 
 

@@ -185,6 +185,26 @@ def test_past_sessions_are_listed_apart_newest_first(app, world):
     assert past.index("前回の会議") < past.index("前々回の会議")
 
 
+def test_a_session_under_way_is_still_coming(app, world):
+    """The coming list walks the start index from a day before now (no session lasts
+    longer): one that began hours ago and has not ended is still in it."""
+    session = make_session(world, LAYER1, title="開催中の会議")
+    session.start_at, session.end_at = utcnow() - timedelta(hours=23), utcnow() + timedelta(hours=1)
+    world.commit()
+    coming, _past = page(client_for(app, "secretary"), "/sessions/").split('id="past-heading"')
+    assert "開催中の会議" in coming
+
+
+def test_the_years_offered_run_from_the_viewers_first_session_to_their_last(app, world):
+    """A session the viewer may not know of widens nothing."""
+    make_session(world, LAYER1, title="三年前", day=date(YEAR - 3, 6, 1))
+    make_session(world, LAYER1, title="来年度", day=date(YEAR + 1, 6, 1))
+    make_session(world, SUPPORT, title="支援会議だけの昔", day=date(YEAR - 6, 6, 1))
+    member = client_for(app, "member.kyogitai")
+    offered = re.findall(r'<option value="(\d{4})">', page(member, "/sessions/"))
+    assert sorted(int(y) for y in offered) == list(range(YEAR - 3, YEAR + 2))
+
+
 # --- What is not understood -----------------------------------------------------------------
 
 
