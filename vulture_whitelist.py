@@ -2,8 +2,8 @@
 that are used where it does not look. Add a name here only when it is used like these;
 code nothing uses is deleted instead.
 
-Routes, CLI commands, SQLAlchemy event listeners and the Flask-Login user loader are
-registered by their decorators (``ignore_decorators`` in pyproject.toml)."""
+Routes, CLI commands, SQLAlchemy event listeners and compilers and the Flask-Login user
+loader are registered by their decorators (``ignore_decorators`` in pyproject.toml)."""
 
 # ruff: noqa
 _ = object()
@@ -29,6 +29,7 @@ widget  # WTForms field classes (renkei/blueprints/sessions.py)
 option_widget
 field_flags  # WTForms reads a validator's flags (renkei/blueprints/fields.py: Required)
 impl  # SQLAlchemy TypeDecorator (renkei/db.py)
+inherit_cache  # SQLAlchemy: a construct's SQL may be cached (renkei/db.py)
 cache_ok
 _.process_bind_param
 _.process_result_value

@@ -422,16 +422,10 @@ def _tokyo_timezone() -> bytes:
     return timezone
 
 
-def assemble(name: str, texts: list[bytes]) -> bytes:
-    """A feed from its units' texts (``unit_text``): byte for byte what ``feed`` makes
-    with icalendar, without serialising again what is stored."""
-    head, *body, end = framed(name, texts)
-    return b"".join([head, *body, end])
-
-
 def framed(name: str, texts: list[bytes]) -> list[bytes]:
-    """The feed's parts in order: its calendar's head, the time zone and ``texts`` (none
-    without a text), and its end."""
+    """A feed's parts from its units' texts (``unit_text``): its calendar's head, the time
+    zone and ``texts`` (none without a text), and its end. Joined, byte for byte what
+    ``feed`` makes with icalendar, without serialising again what is stored."""
     head: bytes = _feed_calendar(name).to_ical()
     assert head.endswith(_END)
     body = [_tokyo_timezone(), *texts] if texts else []
@@ -446,8 +440,8 @@ def feed(
     is_invited: Callable[[MeetingSession], bool],
 ) -> bytes:
     """METHOD:PUBLISH with the person's sessions (``feed_units``), built and serialised
-    whole by icalendar: what ``assemble`` must reproduce from stored texts, and the floor
-    bench/bench_city.py measures it against.
+    whole by icalendar: what ``framed``, joined, must reproduce from stored texts, and the
+    floor bench/bench_city.py measures it against.
 
     A cancelled session stays in the feed as STATUS:CANCELLED, a one-off and an occurrence
     alike (an occurrence as an override with its RECURRENCE-ID): a subscribed calendar is
