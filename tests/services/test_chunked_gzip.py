@@ -11,7 +11,7 @@ from renkei.services import chunked_gzip
 
 
 def _part(i: int, version: int = 0) -> tuple[str, bytes]:
-    """An event text of about 900 bytes, alike but not equal to its neighbours, as in a
+    """An event text of about 800 bytes, alike but not equal to its neighbours, as in a
     feed; its key a digest of what it is made of."""
     text = (
         f"BEGIN:VEVENT\r\nSUMMARY:第{i}回 支援調整会議（版{version}）\r\nDTSTART;TZID=Asia/Tokyo:"
