@@ -20,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    literal_column,
     make_url,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,10 +95,22 @@ def insert_new(db: Session, model: type[Base], rows: list[dict[str, object]]) ->
     """Insert ``rows``, leaving out any whose key another request has just inserted (two
     requests storing the same thing at once): no error, so the transaction goes on and
     PostgreSQL's log shows none."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(postgresql.insert(table_of(model)).on_conflict_do_nothing(), rows)
-    else:
-        db.execute(sqlite.insert(table_of(model)).on_conflict_do_nothing(), rows)
+    db.execute(_insert_or_nothing(db, model), rows)
+
+
+def insert_if_absent(db: Session, model: type[Base], **values: object) -> bool:
+    """Insert one row unless a row with its key is there (or is being inserted by another
+    transaction, which this one waits for): whether this one inserted it. The loser of a
+    race to make a row once (a counter, a head, the installation's) reads the winner's,
+    with no error, no savepoint and nothing in PostgreSQL's log."""
+    # RETURNING, as psycopg's row count for an INSERT … ON CONFLICT is not to be relied on.
+    statement = _insert_or_nothing(db, model).values(**values).returning(literal_column("1"))
+    return db.execute(statement).first() is not None
+
+
+def _insert_or_nothing(db: Session, model: type[Base]) -> Any:
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table_of(model)).on_conflict_do_nothing()
 
 
 class unindexed_on_sqlite(FunctionElement[int]):  # noqa: N801  (used as a function)

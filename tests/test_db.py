@@ -3,8 +3,8 @@
 from sqlalchemy import Integer, column, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from renkei.db import insert_new, unindexed_on_sqlite
-from renkei.models import FeedFragment
+from renkei.db import insert_if_absent, insert_new, unindexed_on_sqlite
+from renkei.models import CaseNumberCounter, FeedFragment
 
 
 def _row(key: str, text: bytes) -> dict[str, object]:
@@ -22,6 +22,14 @@ def test_insert_new_leaves_out_a_row_already_there_without_an_error(db):
     assert stored == {"a": b"first", "b": b"other"}
     assert db.scalar(select(FeedFragment.built_at).where(FeedFragment.key == "b")) is not None
 
+
+
+def test_insert_if_absent_says_whether_it_made_the_row_and_keeps_the_first(db):
+    made = insert_if_absent(db, CaseNumberCounter, prefix="", fiscal_year=2026, last=1)
+    again = insert_if_absent(db, CaseNumberCounter, prefix="", fiscal_year=2026, last=9)
+    db.commit()  # the transaction went on after the second: no error, nothing rolled back
+    assert (made, again) == (True, False)
+    assert db.scalar(select(CaseNumberCounter.last)) == 1
 
 def test_a_column_hidden_from_sqlites_index_is_bare_elsewhere():
     """SQLite gets ``column + 0`` (so it tests the rows it reads instead of probing the

@@ -27,10 +27,9 @@ from typing import Any, Protocol
 
 from flask_babel import force_locale
 from sqlalchemy import RowMapping, bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renkei.db import AUDIT_KEY_INFO, rowcount, table_of
+from renkei.db import AUDIT_KEY_INFO, insert_if_absent, rowcount, table_of
 from renkei.i18n import gettext as _
 from renkei.models import AuditEntry, AuditHead, MailMessage
 from renkei.models.audit import GENESIS
@@ -100,15 +99,11 @@ def take_head(db: Session) -> tuple[AuditHead, bytes]:
     key = audit_key(db)
     head = _locked_head(db)
     if head is None:
-        try:
-            with db.begin_nested():  # the log's first entry: make its head
-                head = AuditHead(id=1, last_hash=GENESIS, length=0)
-                db.add(head)
-        except IntegrityError:
-            # Another first entry made it meanwhile (its insert waited for that one to
-            # commit): take that head, after it.
-            head = _locked_head(db)
-            assert head is not None
+        # The log's first entry: make its head, unless another first entry just made it
+        # (our insert waits for its commit): then take that one, after it.
+        insert_if_absent(db, AuditHead, id=1, last_hash=GENESIS, length=0)
+        head = _locked_head(db)
+        assert head is not None
     if head.key_id is None:
         head.key_id = key_id(key)
     elif head.key_id != key_id(key):

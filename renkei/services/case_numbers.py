@@ -17,11 +17,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from renkei.db import rowcount, table_of
+from renkei.db import insert_if_absent, rowcount, table_of
 from renkei.i18n import lazy_gettext as _l
 from renkei.models import Body, CaseNumberCounter, Confidentiality
 from renkei.services.dates import fiscal_year_of
@@ -79,18 +78,11 @@ def issue(db: Session, prefix: str, day: date) -> CaseNumber:
     year = fiscal_year_of(day)
     sequence = _raise_counter(db, prefix, year)
     if sequence is None:
-        try:
-            with db.begin_nested():  # the year's first number: make its counter
-                db.execute(
-                    insert(table_of(CaseNumberCounter)).values(
-                        prefix=prefix, fiscal_year=year, last=1
-                    )
-                )
-            sequence = 1
-        except IntegrityError:
-            # Another request made it meanwhile (our insert waited for its commit).
-            sequence = _raise_counter(db, prefix, year)
-            assert sequence is not None
+        # The year's first number: make its counter, unless another request just made it
+        # (our insert waits for its commit), whose counter is then raised after its number.
+        made = insert_if_absent(db, CaseNumberCounter, prefix=prefix, fiscal_year=year, last=1)
+        sequence = 1 if made else _raise_counter(db, prefix, year)
+        assert sequence is not None
     return CaseNumber(prefix, year, sequence)
 
 

@@ -3,9 +3,9 @@
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from renkei.db import insert_if_absent
 from renkei.models import Installation
 
 
@@ -23,12 +23,8 @@ def uid_domain(db: Session) -> str:
 
 def _make(db: Session) -> str:
     """The row, if no migration made it (a database built from the models in tests)."""
-    made = f"{secrets.token_hex(8)}.renkei"
-    try:
-        with db.begin_nested():
-            db.add(Installation(id=1, uid_domain=made))
-    except IntegrityError:  # another process made it first: theirs stands
-        found = db.scalar(select(Installation.uid_domain).where(Installation.id == 1))
-        assert found is not None
-        return found
-    return made
+    insert_if_absent(db, Installation, id=1, uid_domain=f"{secrets.token_hex(8)}.renkei")
+    # Ours, or another process's made first, which stands.
+    found = db.scalar(select(Installation.uid_domain).where(Installation.id == 1))
+    assert found is not None
+    return found
