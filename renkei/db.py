@@ -148,11 +148,22 @@ def make_engine(url: str) -> Engine:
         # pre_ping: a pooled connection that PostgreSQL closed (a restart, a terminated
         # backend) is found out and replaced when a request takes it, instead of failing it.
         timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
-        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=timeout)
+        event.listen(engine, "connect", _postgresql_settings)
+        return engine
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _postgresql_settings(dbapi_connection, _record):
+    # No JIT compilation: it pays for queries that run for seconds, and Renkei's run for
+    # milliseconds, but a search at city scale is estimated dear enough to trigger it and
+    # spent 110 of its 250 ms compiling (bench/RESULTS.md, "PostgreSQL's JIT").
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()  # a SET rolled back with its transaction would not hold
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

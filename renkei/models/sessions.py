@@ -9,7 +9,17 @@ that one occurrence can be moved or cancelled without touching the rest.
 from datetime import datetime
 from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from renkei.db import Base, UTCDateTime, enum_type, utcnow
@@ -128,6 +138,14 @@ class MeetingSession(Base):
     __table_args__ = (
         Index("ix_sessions_start", "start_at"),
         Index("ix_sessions_series", "series_id", "original_start"),
+        # The few sessions being prepared, which the search's policy and the dashboard ask
+        # for: without it, both databases read all the town's sessions to find them.
+        Index(
+            "ix_sessions_prepared",
+            "id",
+            sqlite_where=text("status = 'prepared'"),
+            postgresql_where=text("status = 'prepared'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

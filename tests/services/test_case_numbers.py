@@ -64,7 +64,6 @@ def test_a_second_request_waits_for_the_first_and_gets_the_next_number(db, app):
     assert got == [3]
 
 
-
 def test_two_requests_making_the_years_first_number_get_one_and_two(db, app):
     """The year's counter does not exist yet and two requests issue its first number at
     once: the second's insert waits for the first's commit, finds its counter and counts
@@ -88,6 +87,7 @@ def test_two_requests_making_the_years_first_number_get_one_and_two(db, app):
     thread.join(10)
     assert got == [2]
     assert count(db, CaseNumberCounter) == 1
+
 
 def test_a_prefix_counts_apart_and_comes_first(db):
     day = date(2026, 12, 10)
