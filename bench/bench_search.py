@@ -24,7 +24,10 @@ Before it all, it times ``material_text.extract`` on files made here (a PDF, a .
         [--repeat 50] [--member member.both@example.jp] [--query 介護 --query …]
 
 Run it with ``PYTHONPATH=.`` from the checkout's root, so that the code measured is this
-checkout's. With DATABASE_URL (an empty database) the large city goes there. Without the
+checkout's. With DATABASE_URL (an empty database) the large city goes there. ``--keep``
+keeps the city (and the key of its audit log); ``--reuse FOLDER`` times the queries on it
+again without building anything (with DATABASE_URL for a kept PostgreSQL database, whose
+server must still run). Without the
 search (no ``search-rebuild`` command), the index and query parts are skipped and said so.
 Figures and what they mean: bench/RESULTS.md.
 """
@@ -58,6 +61,7 @@ from common import (  # bench/common.py
 )
 from sqlalchemy import create_engine, select, text, update
 
+from renkei import create_app, migrate
 from renkei.models import (
     AgendaItem,
     Material,
@@ -77,6 +81,7 @@ QUERIES = ["介護", "買い物支援", "令和8年5月"]
 CLOSED_WORD = "閉域語"
 NONSENSE = "存在しない語"
 HEALTHZ = "/healthz"
+AUDIT_KEY_FILE = "audit_key"  # beside a kept city: the key its audit log is sealed with
 TARGET = 20  # × /healthz
 # Sentences a material's text is made of: the queries' words among the city's usual ones.
 SENTENCES = [
@@ -387,10 +392,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument(
+        "--reuse",
+        metavar="FOLDER",
+        help="time the queries on the city a --keep run left in FOLDER (its SQLite file, or"
+        " DATABASE_URL's database): no build, no rebuild",
+    )
     args = parser.parse_args()
+    if args.reuse:  # the kept city's audit log is sealed with its run's key
+        os.environ["AUDIT_KEY"] = (Path(args.reuse) / AUDIT_KEY_FILE).read_text().strip()
     shared_audit_key()
     folders: list[str] = []
     try:
+        if args.reuse:
+            reuse(args)
+            return
         run(args, folders)
     finally:
         for folder in folders if not args.keep else []:
@@ -415,6 +431,8 @@ def run(args, folders: list[str]) -> None:
 
     app, _sizes = city(args.scale, args.materials, args.material_chars)
     folders.append(app.instance_path)
+    # For --reuse: the key that opens the city's audit log (it holds no one's data).
+    (Path(app.instance_path) / AUDIT_KEY_FILE).write_text(os.environ["AUDIT_KEY"])
     planted = plant_closed_word(app, args.member, args.closed)
     print(f"{CLOSED_WORD} written into {planted:,} items {args.member} may not see")
     url = app.config["DATABASE_URL"]
@@ -439,6 +457,24 @@ def run(args, folders: list[str]) -> None:
     app.extensions["renkei.engine"].dispose()
     print("load after: " + subprocess.run(["uptime"], capture_output=True, text=True).stdout)
     report(times, sizes, small_counts, counts)
+
+
+def reuse(args) -> None:
+    """The queries timed again on a kept city (an index at scale 1.0 takes 7 minutes to
+    build on SQLite and 20 on PostgreSQL): the code measured is this checkout's, its
+    migrations applied first."""
+    folder = Path(args.reuse)
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False}, instance_path=str(folder))
+    rows = paths([*(args.query or QUERIES), CLOSED_WORD, NONSENSE], args.search_path)
+    settle(app)
+    counts = query_counts(app, args.member, rows)
+    print("\n".join(machine(app)))
+    times, sizes = over_http(url, args.member, rows, args.repeat, args.warmup, str(folder))
+    app.extensions["renkei.engine"].dispose()
+    print("load after: " + subprocess.run(["uptime"], capture_output=True, text=True).stdout)
+    report(times, sizes, {}, counts)
 
 
 if __name__ == "__main__":

@@ -158,10 +158,16 @@ def make_engine(url: str) -> Engine:
 
 
 def _postgresql_settings(dbapi_connection, _record):
-    # No JIT compilation: it pays for queries that run for seconds, and Renkei's run for
-    # milliseconds, but a search at city scale is estimated dear enough to trigger it and
-    # spent 110 of its 250 ms compiling (bench/RESULTS.md, "PostgreSQL's JIT").
+    """Each PostgreSQL connection plans with the values it is given, and compiles nothing.
+
+    psycopg prepares a statement run five times on a connection, and after five more
+    PostgreSQL may plan it once for any values (a generic plan): one plan for every
+    viewer's bodies and every searched word, which made a search four times slower from its
+    eleventh run in a worker on. JIT compilation pays for queries that run for seconds;
+    Renkei's run for milliseconds, but a city search was estimated dear enough to be
+    compiled, 110 of its 250 ms (bench/RESULTS.md, "Search: PostgreSQL's plans")."""
     with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
         cursor.execute("SET jit = off")
     dbapi_connection.commit()  # a SET rolled back with its transaction would not hold
 
