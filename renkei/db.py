@@ -165,7 +165,7 @@ def _postgresql_settings(dbapi_connection, _record):
     viewer's bodies and every searched word, which made a search four times slower from its
     eleventh run in a worker on. JIT compilation pays for queries that run for seconds;
     Renkei's run for milliseconds, but a city search was estimated dear enough to be
-    compiled, 110 of its 250 ms (bench/RESULTS.md, "Search: PostgreSQL's plans")."""
+    compiled, 110 of its 250 ms (bench/RESULTS.md, "Search: where the time goes")."""
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET plan_cache_mode = force_custom_plan")
         cursor.execute("SET jit = off")
