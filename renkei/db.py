@@ -103,7 +103,8 @@ def insert_if_absent(db: Session, model: type[Base], **values: object) -> bool:
     transaction, which this one waits for): whether this one inserted it. The loser of a
     race to make a row once (a counter, a head, the installation's) reads the winner's,
     with no error, no savepoint and nothing in PostgreSQL's log."""
-    # RETURNING, as psycopg's row count for an INSERT … ON CONFLICT is not to be relied on.
+    # RETURNING tells on both databases alike (the row count of this INSERT said 0 on
+    # PostgreSQL for a row it had made).
     statement = _insert_or_nothing(db, model).values(**values).returning(literal_column("1"))
     return db.execute(statement).first() is not None
 
