@@ -27,9 +27,8 @@ Run it with ``PYTHONPATH=.`` from the checkout's root, so that the code measured
 checkout's. With DATABASE_URL (an empty database) the large city goes there. ``--keep``
 keeps the city (and the key of its audit log); ``--reuse FOLDER`` times the queries on it
 again without building anything (with DATABASE_URL for a kept PostgreSQL database, whose
-server must still run). Without the
-search (no ``search-rebuild`` command), the index and query parts are skipped and said so.
-Figures and what they mean: bench/RESULTS.md.
+server must still run). Without the search (no ``search-rebuild`` command), the index and
+query parts are skipped and said so. Figures and what they mean: bench/RESULTS.md.
 """
 
 import argparse
@@ -431,7 +430,7 @@ def run(args, folders: list[str]) -> None:
 
     app, _sizes = city(args.scale, args.materials, args.material_chars)
     folders.append(app.instance_path)
-    # For --reuse: the key that opens the city's audit log (it holds no one's data).
+    # For --reuse: the key that opens the city's audit log (a made-up city: no one's data).
     (Path(app.instance_path) / AUDIT_KEY_FILE).write_text(os.environ["AUDIT_KEY"])
     planted = plant_closed_word(app, args.member, args.closed)
     print(f"{CLOSED_WORD} written into {planted:,} items {args.member} may not see")
