@@ -39,13 +39,9 @@ def test_two_numbers_in_a_row_differ_across_transactions(db, app):
     assert first != second and {first.sequence, second.sequence} == {1, 2}
 
 
-def test_a_second_request_waits_for_the_first_and_gets_the_next_number(db, app):
-    """The counter's UPDATE holds its lock to the end of the transaction: a request that
-    asks meanwhile waits, then counts on from the first one's number."""
-    day = date(2026, 12, 10)
-    issue(db, "", day)
-    db.commit()
-    assert issue(db, "", day).sequence == 2  # not committed yet: the lock is held
+def _number_asked_meanwhile(db, app, day: date) -> list[int]:
+    """Another request issues a number of ``day``'s year while ``db``'s transaction is
+    open; ``db`` commits a moment later. The number the other one got."""
     got = []
 
     def second_request():
@@ -61,7 +57,17 @@ def test_a_second_request_waits_for_the_first_and_gets_the_next_number(db, app):
     thread.join(0.3)
     db.commit()
     thread.join(10)
-    assert got == [3]
+    return got
+
+
+def test_a_second_request_waits_for_the_first_and_gets_the_next_number(db, app):
+    """The counter's UPDATE holds its lock to the end of the transaction: a request that
+    asks meanwhile waits, then counts on from the first one's number."""
+    day = date(2026, 12, 10)
+    issue(db, "", day)
+    db.commit()
+    assert issue(db, "", day).sequence == 2  # not committed yet: the lock is held
+    assert _number_asked_meanwhile(db, app, day) == [3]
 
 
 def test_two_requests_making_the_years_first_number_get_one_and_two(db, app):
@@ -70,22 +76,7 @@ def test_two_requests_making_the_years_first_number_get_one_and_two(db, app):
     on from it (no error, no second counter)."""
     day = date(2026, 12, 10)
     assert issue(db, "", day).sequence == 1  # the counter made, not committed yet
-    got = []
-
-    def second_request():
-        other = app.extensions["renkei.sessionmaker"]()
-        try:
-            got.append(issue(other, "", day).sequence)
-            other.commit()
-        finally:
-            other.close()
-
-    thread = threading.Thread(target=second_request)
-    thread.start()
-    thread.join(0.3)
-    db.commit()
-    thread.join(10)
-    assert got == [2]
+    assert _number_asked_meanwhile(db, app, day) == [2]
     assert count(db, CaseNumberCounter) == 1
 
 
