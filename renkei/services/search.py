@@ -40,6 +40,12 @@ from renkei.services.errors import DomainError
 
 PER_PAGE = 20
 SNIPPET = 60  # characters shown each side of the first match
+# The most entries one search reads, the latest written first: a common word (介護 in ten
+# years of a city's minutes) matches tens of thousands, and reading, ranking and counting
+# them all made a city's search 3 to 10 times slower than reading a thousand (bench/
+# RESULTS.md). Beyond it the page says so and asks for another word or a filter, which
+# search all the matches again.
+CAP = 1000
 
 _FTS = table("search_fts", column("rowid"), column("tokens"))
 
@@ -83,6 +89,8 @@ class Results:
     kinds: list[tuple[SearchKind, int]] = field(default_factory=list)
     bodies: list[tuple[Body, int]] = field(default_factory=list)
     days: search_dates.DayRange | None = None
+    capped: bool = False  # more than CAP matched: ``total`` is CAP, the latest written
+    counted: bool = True  # the facets' counts are whole (false when more than CAP matched)
 
 
 def check(query: Query) -> tuple[list[search_text.Term], search_dates.DayRange | None]:
@@ -122,21 +130,23 @@ def search(db: Session, person: Person, query: Query) -> Results:
         first, last = search_dates.fiscal_year_range(query.fiscal_year)
         scopes.append(search_dates.range_tokens(search_dates.DayRange(first, last, "")))
         conditions.append(SearchEntry.day.between(first, last))
+    source, matched, newest_first = _match(db, terms, scopes)
+    seen = and_(*conditions, matched)
     ranked = query.sort is Sort.RELEVANCE and bool(terms)
-    source, matched, rank = _match(db, terms, scopes, ranked=ranked)
-    conditions.append(matched)
-    rows = _matching(db, source, and_(*conditions), rank)
-    _facets(db, results, rows)
-    chosen = [
-        row
-        for row in rows
-        if (query.kind is None or row.kind == query.kind.value)
-        and (query.body_id is None or row.body_id == query.body_id)
-    ]
+    rows = _matching(db, source, seen, newest_first, ranked=ranked)
+    chosen = [row for row in rows if _chosen(query, row)]
+    filters = _filters(query)
+    results.counted = len(rows) <= CAP
+    if not results.counted and filters:  # the filter's matches may lie beyond those read
+        chosen = _matching(db, source, and_(seen, *filters), newest_first, ranked=ranked)
+    # Uncounted, the facets offer what was read, and what the filters chose.
+    offered = rows if results.counted else {r.id: r for r in rows[:CAP] + chosen[:CAP]}.values()
+    _facets(db, results, list(offered))
+    results.capped = len(chosen) > CAP
+    chosen = _ordered(chosen[:CAP], terms if ranked else [])
     results.total = len(chosen)
     results.pages = max(1, -(-results.total // PER_PAGE))
     results.page = min(max(query.page, 1), results.pages)
-    chosen = _ordered(chosen)
     ids = [row.id for row in chosen[(results.page - 1) * PER_PAGE :][:PER_PAGE]]
     found = {e.id: e for e in db.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))}
     results.hits = _hits(db, [found[i] for i in ids], terms)
@@ -151,37 +161,68 @@ class _Row:
     kind: str  # SearchKind's value
     body_id: int | None
     day: str | None  # ISO, as the database writes it
-    rank: float
+    # Only when ranked by relevance: the title, the text's beginning and its length.
+    title: str = ""
+    text: str = ""
+    length: int = 0
 
 
-def _ordered(rows: list[_Row]) -> list[_Row]:
-    """Best rank first (all 0 when ordered by date), then newest, undated last, then the
-    latest written: stable sorts, least significant first."""
+def _chosen(query: Query, row: _Row) -> bool:
+    """The row passes the query's filters (``_filters``, read in Python)."""
+    return (query.kind is None or row.kind == query.kind.value) and (
+        query.body_id is None or row.body_id == query.body_id
+    )
+
+
+def _filters(query: Query) -> list[ColumnElement[bool]]:
+    """The query's filters as SQL conditions (``_chosen``)."""
+    found = []
+    if query.kind is not None:
+        found.append(SearchEntry.kind == query.kind)
+    if query.body_id is not None:
+        found.append(SearchEntry.body_id == query.body_id)
+    return found
+
+
+def _ordered(rows: list[_Row], terms: list[search_text.Term]) -> list[_Row]:
+    """Most relevant to ``terms`` first (none: by date), then newest, undated last, then
+    the latest written: stable sorts, least significant first. The relevance is reckoned
+    here, the same on both databases, from the entries' own text."""
     rows = sorted(rows, key=lambda row: row.id, reverse=True)
     rows.sort(key=lambda row: (row.day is not None, row.day or ""), reverse=True)
-    rows.sort(key=lambda row: row.rank)
+    if terms:
+        score = {
+            row.id: search_text.relevance(row.title, row.text, row.length, terms) for row in rows
+        }
+        rows.sort(key=lambda row: score[row.id], reverse=True)
     return rows
 
 
 def _matching(
-    db: Session, source: FromClause, seen: ColumnElement[bool], rank: ColumnElement[Any] | None
+    db: Session,
+    source: FromClause,
+    seen: ColumnElement[bool],
+    newest_first: ColumnElement[Any],
+    *,
+    ranked: bool,
 ) -> list[_Row]:
-    """Every entry the viewer may see that matches, in one query: the match and the
-    policy's condition run once a search, and the counts, facets and page are made from
-    these rows (counting in SQL, then paging, ran the match twice)."""
-    score = rank if rank is not None else literal_column("0")
-    # Plain values (the kind's and the day's text), as converting 20,000 of them to enums
-    # and dates cost more than the match.
+    """The entries the viewer may see that match, the latest written first, CAP and one
+    more (to tell that there are more), in one query: the counts, the facets and the page
+    are made from these rows."""
+    # Plain values (the kind's and the day's text): converting them to enums and dates
+    # cost more than the match.
+    entries = SearchEntry.__table__.c
+    columns: list[ColumnElement[Any]] = [
+        entries.id,
+        literal_column("search_entries.kind"),
+        entries.body_id,
+        cast(entries.day, String),
+    ]
+    if ranked:
+        text = entries.text
+        columns += [entries.title, func.substr(text, 1, search_text.RANK_CHARS), func.length(text)]
     statement = (
-        select(
-            SearchEntry.id,
-            literal_column("search_entries.kind"),
-            SearchEntry.body_id,
-            cast(SearchEntry.day, String),
-            score,
-        )
-        .select_from(source)
-        .where(seen)
+        select(*columns).select_from(source).where(seen).order_by(newest_first).limit(CAP + 1)
     )
     return [_Row(*row) for row in db.execute(statement)]
 
@@ -204,43 +245,43 @@ def _facets(db: Session, results: Results, rows: list[_Row]) -> None:
 
 
 def _match(
-    db: Session, terms: list[search_text.Term], scopes: list[list[str]], *, ranked: bool
-) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any] | None]:
+    db: Session, terms: list[search_text.Term], scopes: list[list[str]]
+) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]]:
     """What the queries read from, the condition that an entry matches every term (each a
-    phrase of its tokens) and a token of each scope, and its rank by the terms if
-    ``ranked`` (ascending: best first).
+    phrase of its tokens) and a token of each scope, and the order of the latest written
+    first.
 
-    On SQLite the queries read the FTS5 result and look each entry up by its id: read the
-    other way round, SQLite walked the whole table (or the day's index) and tested each
-    entry against the result. The rank (bm25) is asked for only when the order needs it:
-    it costs more than the match."""
+    On SQLite the queries read the FTS5 result by its rowids (the entries' ids, the latest
+    first), and look each entry up by its id: read the other way round, SQLite walked the
+    whole table (or the day's index) and tested each entry against the result; ordered by
+    anything else, it read every match before the first row."""
     if db.get_bind().dialect.name == "postgresql":
-        return _postgres_match(terms, scopes, ranked=ranked)
-    columns: list[ColumnElement[Any]] = [_FTS.c.rowid.label("id")]
-    if ranked:  # only the text counts for the rank: the scope column weighs nothing
-        columns.append(func.bm25(literal_column("search_fts"), 1.0, 0.0).label("rank"))
+        return _postgres_match(terms, scopes)
     fts = (
-        select(*columns)
+        select(_FTS.c.rowid.label("id"))
         .where(literal_column("search_fts").op("MATCH")(search_text.fts5_match(terms, *scopes)))
         .subquery()
     )
     source = fts.join(SearchEntry.__table__, SearchEntry.id == fts.c.id)
-    return source, true(), (fts.c.rank if ranked else None)
+    return source, true(), fts.c.id.desc()
 
 
 def _postgres_match(
-    terms: list[search_text.Term], scopes: list[list[str]], *, ranked: bool
-) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any] | None]:
+    terms: list[search_text.Term], scopes: list[list[str]]
+) -> tuple[FromClause, ColumnElement[bool], ColumnElement[Any]]:
     """The reach index (migration 0029) finds the entries holding every token within the
-    scopes; ``tsv`` then tells phrases (its tokens' positions) and ranks."""
+    scopes; ``tsv`` then tells phrases (its tokens' positions)."""
     reach = func.renkei_search_reach(SearchEntry.tokens, SearchEntry.scope)
     query = cast(literal(search_text.reach_query(terms, *scopes)), TSQUERY)
     matched: ColumnElement[bool] = reach.op("@@")(query)
-    tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
-    by_terms = func.to_tsquery("simple", search_text.tsquery(terms))
     if any(len(term.tokens) > 1 for term in terms):
-        matched = matched & tsv.op("@@")(by_terms)
-    return SearchEntry.__table__, matched, (-func.ts_rank(tsv, by_terms) if ranked else None)
+        tsv: ColumnElement[Any] = literal_column("search_entries.tsv")
+        matched = matched & tsv.op("@@")(func.to_tsquery("simple", search_text.tsquery(terms)))
+    # Ordered by an expression, not by the id itself: with the limit, PostgreSQL would
+    # walk the primary key backwards testing each entry, through every closed one (as slow
+    # for a word held by none as its table is long), instead of reading the reach index.
+    newest_first = (SearchEntry.__table__.c.id + 0).desc()
+    return SearchEntry.__table__, matched, newest_first
 
 
 def _hits(db: Session, entries: list[SearchEntry], terms: list[search_text.Term]) -> list[Hit]:

@@ -13,8 +13,10 @@ points in hex), so that SQLite FTS5's ``unicode61`` tokenizer and PostgreSQL's `
 configuration read the token string identically, whatever the database's locale.
 """
 
+import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Kanji (with the iteration mark 々 and 〆), hiragana, katakana and the prolonged sound mark.
@@ -144,25 +146,86 @@ def spans(text: str, found: list[Term]) -> list[tuple[int, int]]:
     """Where the terms occur in ``text`` (character offsets of the original text), for
     marking them in a snippet: matched on the normalised text, mapped back character by
     character (NFKC may turn one character into several)."""
-    normal: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        for piece in normalise(char):
-            normal.append(piece)
-            origin.append(index)
-    flat = "".join(normal)
-    # Spaces and punctuation between words do not count: 「CANARY-TITLE」 is the phrase
-    # "canary title" as the index reads it.
+    flat, starts, ends = _normalised(text)
     result: list[tuple[int, int]] = []
     for term in found:
-        words = [m.group(0) for m in _RUN.finditer(term.text)]
-        if not words:
-            continue
-        pattern = r"[\W_]*".join(re.escape(w) for w in words)
-        for match in re.finditer(pattern, flat):
+        for match in _pattern(term.text).finditer(flat):
             if match.end() > match.start():
-                result.append((origin[match.start()], origin[match.end() - 1] + 1))
+                result.append((starts[match.start()], ends[match.end() - 1]))
     return _merged(result)
+
+
+# BM25's constants (as SQLite FTS5 and Lucene use them), and the length of a typical entry
+# in characters (a minutes section, an item's description).
+_K1, _B, _TYPICAL_LENGTH = 1.2, 0.75, 500
+_TITLE_WEIGHT = 3  # a term in the title counts as three in the text
+# The characters of an entry's text its terms are counted in: BM25's weight saturates by
+# the third occurrence, and the first ones say what an entry is about; reading whole
+# materials (a search's thousand entries can hold 2 MB) cost more than the match.
+RANK_CHARS = 1000
+
+
+def relevance(title: str, text: str, length: int, found: list[Term]) -> float:
+    """How well an entry that holds every term answers them: BM25's weight of each term's
+    occurrences in the title and the text's first ``RANK_CHARS`` characters (saturating,
+    and less the longer the entry: ``length`` is the text's), the title's counting more.
+    BM25's other factor, each term's rarity in the whole index, is left out: every result
+    holds every term, and counting a term's entries would read every entry that holds it,
+    closed ones too (slow for a common word, and a measure of what the viewer may not see)."""
+    # Folding case matters only to a term with letters that have a case (ABC, not 介護).
+    fold = normalise if any(t.text != t.text.upper() for t in found) else _nfkc
+    title, text = fold(title), fold(text[:RANK_CHARS])
+    norm = 1 - _B + _B * (len(title) + length) / _TYPICAL_LENGTH
+    score = 0.0
+    for term in found:
+        pattern = _pattern(term.text)
+        count = _TITLE_WEIGHT * len(pattern.findall(title)) + len(pattern.findall(text))
+        score += count * (_K1 + 1) / (count + _K1 * norm)
+    return score
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(term: str) -> re.Pattern[str]:
+    """A term's words (as ``_RUN`` cuts them) in normalised text, with spaces and
+    punctuation between them not counting: 「CANARY-TITLE」 is the phrase "canary title" as
+    the index reads it. A term with no words (only punctuation) matches nothing."""
+    words = [m.group(0) for m in _RUN.finditer(term)]
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile(r"[\W_]*".join(re.escape(w) for w in words))
+
+
+def _normalised(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
+    """``text`` normalised, and for each of its characters where in ``text`` the
+    characters it comes from start and end. Most text (kanji, kana, lower-case letters) is
+    its own normal form, and is checked whole: normalising a long minutes section character
+    by character cost more than the search's query. Otherwise each character is normalised
+    with the marks that join it (half-width ｺﾞ is one ゴ, as NFKC reads the whole text)."""
+    if normalise(text) == text:
+        return text, range(len(text)), range(1, len(text) + 1)
+    normal: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    at = 0
+    while at < len(text):
+        end = at + 1
+        while end < len(text) and unicodedata.combining(_normal_char(text[end])[:1] or "a"):
+            end += 1
+        piece = normalise(text[at:end])
+        normal.append(piece)
+        starts += [at] * len(piece)
+        ends += [end] * len(piece)
+        at = end
+    return "".join(normal), starts, ends
+
+
+@functools.cache
+def _normal_char(char: str) -> str:
+    return normalise(char)
 
 
 def _merged(found: list[tuple[int, int]]) -> list[tuple[int, int]]:

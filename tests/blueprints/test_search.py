@@ -5,6 +5,7 @@ import re
 import pytest
 
 from renkei.models import AgendaItem, Visibility
+from renkei.services import search
 from tests.conftest import client_for, login
 from tests.helpers import body_named, counting
 from tests.materials_helpers import upload_by_form
@@ -54,6 +55,18 @@ def test_results_show_kind_body_and_marked_escaped_snippets(client, reported):
     assert "&lt;script&gt;<mark>買い物</mark>" in page and "<script>買い物" not in page
     assert "議題" in page and LAYER1 in page
     assert "3件見つかりました" in page
+
+
+def test_beyond_the_cap_the_page_says_how_many_are_shown_and_counts_no_facet(
+    client, reported, monkeypatch
+):
+    monkeypatch.setattr(search, "CAP", 2)
+    login(client, "member.kyogitai@example.jp")
+    page = client.get("/search", query_string={"q": "買い物"}).get_data(as_text=True)
+    assert "2件を超えて見つかりました。新しく書かれた（変更された）2件を表示しています" in page
+    assert "件見つかりました。" not in page
+    assert "議題（" not in page and ">議題</a>" in page  # the kind offered, not counted
+    assert page.count('class="search-hit"') == 2
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from renkei.models import AgendaItem, Person, SearchEntry, SearchKind, Visibility
 from renkei.services import policy, search, search_dates, search_index, search_text
@@ -211,6 +211,120 @@ def test_results_are_paged(world, items, monkeypatch):
     assert beyond.page == beyond.pages
 
 
+def _add_items(world, session, body, *rows: tuple[str, str]) -> None:
+    """Public items of ``body`` in ``session``, written in the order given."""
+    start = len(session.items)
+    for offset, (title, text) in enumerate(rows):
+        world.add(
+            AgendaItem(
+                session=session,
+                body=body,
+                position=start + offset,
+                title=title,
+                description=text,
+                visibility=Visibility.PUBLIC,
+            )
+        )
+        world.commit()
+
+
+def test_beyond_the_cap_the_latest_written_are_read_and_the_page_says_so(world, items, monkeypatch):
+    who = "member.kyogitai@example.jp"
+    _add_items(world, items, body_named(world, LAYER1), ("介護の集い", ""), ("介護の講座", ""))
+    everything = find(world, who, "介護")
+    assert everything.total == 4 and not everything.capped and everything.counted
+    monkeypatch.setattr(search, "CAP", 2)
+    capped = find(world, who, "介護")
+    assert (capped.total, capped.pages, capped.capped, capped.counted) == (2, 1, True, False)
+    assert sorted(titles(capped)) == ["介護の講座", "介護の集い"]
+    assert capped.kinds == [(SearchKind.ITEM, 2)]
+
+
+def test_a_filter_beyond_the_cap_searches_all_the_matches_again(world, items, monkeypatch):
+    """The 協議体's items were written before the 支援会議's: with the 支援会議's read first
+    and the cap reached, choosing the 協議体 still finds its items, all of them."""
+    who = "secretary@example.jp"
+    layer1, support = body_named(world, LAYER1), body_named(world, SUPPORT)
+    _add_items(world, items, support, *[(f"介護の相談{n}", "") for n in range(3)])
+    whole = find(world, who, "介護", body_id=layer1.id)
+    assert whole.total >= 2
+    monkeypatch.setattr(search, "CAP", 2)
+    assert find(world, who, "介護").capped
+    narrowed = find(world, who, "介護", body_id=layer1.id)
+    assert not narrowed.capped and narrowed.total == whole.total
+    assert {h.entry.body_id for h in narrowed.hits} == {layer1.id}
+    assert layer1 in [body for body, _ in narrowed.bodies]
+    assert titles(find(world, who, "保険介護", body_id=layer1.id)) == ["保険介護の順"]
+
+
+def test_sqlite_reads_the_latest_matches_in_the_index_order(world, items):
+    """The cap is what makes a common word quick: FTS5 hands over its matches newest first
+    and the query stops at the cap, with no sort of every match before the first row."""
+    if world.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's FTS5 plan")
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        if "MATCH" in statement:
+            seen.append((statement, parameters))
+
+    engine = world.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        find(world, "member.kyogitai@example.jp", "介護")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = seen[0]
+    plan = world.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    steps = [row[3] for row in plan]
+    assert steps[0].startswith("SCAN search_fts VIRTUAL TABLE")
+    assert not any("TEMP B-TREE" in step for step in steps)
+
+
+def test_the_most_relevant_come_first(world, items):
+    """A term in the title, or said often, comes before a term said once in passing in a
+    long text; written later or not, on both databases alike."""
+    layer1 = body_named(world, LAYER1)
+    _add_items(
+        world,
+        items,
+        layer1,
+        ("報告", "認知症サポーター養成講座の報告と、" + "地域の見守りについて。" * 40),
+        ("認知症カフェ", "月に一度の集い"),
+        ("意見交換", "認知症の方の認知機能と認知症カフェ、認知症の家族会"),
+    )
+    found = titles(find(world, "member.kyogitai@example.jp", "認知症"))
+    assert found == ["認知症カフェ", "意見交換", "報告"]
+    by_date = titles(find(world, "member.kyogitai@example.jp", "認知症", sort=search.Sort.DATE))
+    assert by_date == ["意見交換", "認知症カフェ", "報告"]  # the same day: the latest written
+
+
+def test_relevance_counts_occurrences_weighs_the_title_and_the_length():
+    term = search_text.terms("介護")
+    once = search_text.relevance("", "介護", 2, term)
+    assert search_text.relevance("", "介護と介護", 5, term) > once
+    assert search_text.relevance("介護", "", 0, term) > search_text.relevance("", "介護", 2, term)
+    assert search_text.relevance("", "介護" + "あ" * 2000, 2002, term) < once
+    # Half-width forms count as their full-width ones; past RANK_CHARS nothing is counted.
+    assert search_text.relevance("", "ｶｲｺﾞ", 4, search_text.terms("カイゴ")) > 0
+    late = "あ" * search_text.RANK_CHARS + "介護"
+    assert search_text.relevance("", late, len(late), term) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "typed", "marked"),
+    [
+        ("ｶｲｺﾞ予防教室", "カイゴ", "<mark>ｶｲｺﾞ</mark>予防教室"),
+        ("ｹｱﾌﾟﾗﾝの作成", "ケアプラン", "<mark>ｹｱﾌﾟﾗﾝ</mark>の作成"),
+        ("介護ＡＢＣ体操", "abc", "介護<mark>ＡＢＣ</mark>体操"),
+        ("介護予防と介護", "介護", "<mark>介護</mark>予防と<mark>介護</mark>"),
+    ],
+)
+def test_the_marks_cover_the_characters_typed_in_any_form(text, typed, marked):
+    """A voiced mark typed apart (half-width ﾞ) belongs to its character, as NFKC reads it."""
+    assert str(search.marked(text, search_text.terms(typed))) == marked
+
+
 # --- Only what the viewer may see ----------------------------------------------------------
 
 
@@ -262,6 +376,24 @@ def test_rebuild_writes_the_same_entries(world, items):
     search_index.rebuild(world)
     world.commit()
     assert rows() == kept
+
+
+def test_rebuild_writes_the_latest_sessions_last(world):
+    """After a rebuild the latest written entries (what a search beyond the cap reads) are
+    the latest sessions', whatever order the sessions were made in."""
+    later = make_session(world, LAYER1, title="後の回", day=DAY.replace(year=DAY.year + 1))
+    earlier = make_session(world, LAYER1, title="先の回", day=DAY.replace(year=DAY.year - 1))
+    search_index.rebuild(world)
+    world.commit()
+
+    def written(session) -> int:
+        return world.scalar(
+            select(SearchEntry.id).where(
+                SearchEntry.kind == SearchKind.SESSION, SearchEntry.object_id == session.id
+            )
+        )
+
+    assert written(later) > written(earlier)
 
 
 @pytest.mark.parametrize("bodies", [(SUPPORT, LAYER1), (LAYER1,), (SUPPORT,)])
