@@ -131,3 +131,4 @@ _.is_last  # sessions.InviteePage, read by sessions/show.html
 # feed read them as rows: upcoming_rows, upcoming_rows_for).
 upcoming_for
 _.kinds  # search.Results, read by search/index.html
+_.capped  # search.Results, read by search/index.html
