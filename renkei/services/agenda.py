@@ -26,7 +26,7 @@ from renkei.models import (
     Status,
     Visibility,
 )
-from renkei.services import audit, case_numbers, minutes, policy, scheduling
+from renkei.services import audit, case_numbers, materials, minutes, policy, scheduling
 from renkei.services.dates import tokyo_date
 from renkei.services.errors import DomainError, Forbidden
 
@@ -473,12 +473,24 @@ def reorder(
 def delete_item(
     db: Session, item: AgendaItem, *, by: Person, correction: Correction | None = None
 ) -> None:
-    """Remove the item and close the gap it leaves."""
+    """Remove the item and close the gap it leaves. Refused while the item has materials
+    still held: they are kept until the retention period ends, and would be lost with it."""
     session = item.session
     _require_manager(db, session, by)
+    if materials.held_for(db, item):
+        raise DomainError(
+            _l(
+                "Agenda item %(n)d has materials, so it cannot be deleted: materials are kept "
+                "until the retention period of the session's bodies ends, and deleting the "
+                "item would lose them. It can be deleted once they have been deleted after "
+                "the retention period.",
+                n=item.position,
+            )
+        )
     reason = correction_reason(session, correction)
     position = item.position
     _audit(db, by, "delete", item, f"position {position}")
+    materials.keep_records(db, item, by=by)  # those deleted after the retention period
     session.items.remove(item)  # delete-orphan: the row goes at the flush
     _renumber(list(session.items))
     _record(db, session, by, str(_l("Item No.%(n)d deleted.", n=position)), reason)

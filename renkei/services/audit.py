@@ -63,6 +63,9 @@ ACTIONS = {
     "material_replaced": _l("Replaced a material's file"),
     "material_visibility": _l("Changed who may see a material"),
     "material_deleted": _l("Deleted a material after its retention period"),
+    "material_detached": _l(
+        "Kept a deleted material's record as a paper of the whole session (its item deleted)"
+    ),
     "material_downloaded": _l("Downloaded a closed material"),
     "local_issue_raised": _l("Raised a local issue from closed content"),
     "task_created": _l("Created a confidential task"),

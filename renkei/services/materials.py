@@ -496,6 +496,43 @@ def _cited_when_approved(db: Session, version: MaterialVersion) -> bool:
     return bool(db.scalar(select(cited)))
 
 
+# --- An agenda item deleted -----------------------------------------------------------------
+#
+# A material's row goes with its item in the database (``ON DELETE CASCADE``), and with it
+# its versions and the approved minutes' references to them, while its file stays in the
+# store. So an item is deleted only once none of its materials is held any more, and the
+# record of those deleted after the retention period is kept first (services/agenda.py).
+
+
+def held_for(db: Session, item: AgendaItem) -> bool:
+    """Whether a material of ``item`` is still held (not deleted after the retention period):
+    the item may not be deleted then, or the material would be lost with it."""
+    held = exists().where(Material.agenda_item_id == item.id, Material.deleted_at.is_(None))
+    return bool(db.scalar(select(held)))
+
+
+def keep_records(db: Session, item: AgendaItem, *, by: Person) -> None:
+    """Before ``item`` is deleted: the records of its materials deleted after the retention
+    period become papers of the whole session, so that they outlive it. Each is narrowed to
+    its item's visibility when it was wider (``policy.visibility_without_item``: no one
+    reads the record who could not before), and the move goes to the item's body's log,
+    where the material's uploads and its deletion are."""
+    records = db.scalars(
+        select(Material).where(Material.agenda_item_id == item.id, Material.deleted_at.is_not(None))
+    ).all()  # read before the audit log's own statements run
+    for material in records:
+        visibility = policy.visibility_without_item(material)
+        _log(
+            db,
+            material,
+            by,
+            "material_detached",
+            detail=f"position {item.position} visibility {visibility.value}",
+        )
+        material.visibility, material.agenda_item = visibility, None
+    db.flush()
+
+
 # --- Retention -----------------------------------------------------------------------------
 
 

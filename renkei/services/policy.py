@@ -491,6 +491,18 @@ def material_visibilities(session: MeetingSession, item: AgendaItem | None) -> l
     return allowed
 
 
+def visibility_without_item(material: Material) -> Visibility:
+    """What a material of an agenda item must be set to when it becomes a paper of the
+    whole session (its item deleted): a paper of no item is read by its own visibility
+    alone (``SessionAccess.can_see_material_record``), so it takes the stricter of its own
+    and its item's, and no one reads it who could not before. A ``body`` or
+    ``confidential`` one has no owning body left to be read by: it is no one's to read."""
+    item = material.agenda_item
+    if item is None or STRICTNESS[visibility_of(material)] >= STRICTNESS[visibility_of(item)]:
+        return material.visibility
+    return item.visibility
+
+
 def session_access(db: Session, person: Person | None, session: MeetingSession) -> SessionAccess:
     body_ids = {body.id for body in session.bodies}
     access = SessionAccess(

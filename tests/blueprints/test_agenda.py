@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from renkei.blueprints.agenda import PREVIEW_MAX
-from renkei.models import AgendaItem, AuditEntry, Pledge, SessionChange, Visibility
+from renkei.models import (
+    AgendaItem,
+    AuditEntry,
+    Material,
+    MaterialVersion,
+    Pledge,
+    SessionChange,
+    Visibility,
+)
 from renkei.services.dates import today
 from tests.conftest import login
 from tests.helpers import body_named, count, person_by_email
@@ -328,6 +336,31 @@ def test_delete_renumbers(client, world, joint):
     response = client.post(f"/items/{members.id}/delete", data={})
     assert response.status_code == 302 and path(response) == f"/sessions/{joint.id}"
     assert titles(world, joint) == [CANARY, PUBLIC]
+
+
+def test_an_item_with_materials_is_not_deleted_and_the_page_says_why(client, world, joint):
+    secret = joint.items[0]  # closed to the secretary, who has not pledged
+    paper = Material(
+        session=joint, agenda_item=secret, position=1, title="資料", visibility=secret.visibility
+    )
+    paper.versions.append(
+        MaterialVersion(
+            number=1, filename="資料.pdf", media_type="application/pdf", size=1, sha256="0" * 64
+        )
+    )
+    world.add(paper)
+    world.commit()
+    client = login(client, "secretary@example.jp")  # the page in Japanese, as secretaries read it
+    before = count(world, AuditEntry), count(world, SessionChange)
+    response = client.post(f"/items/{secret.id}/delete", data={})
+    assert response.status_code == 302 and path(response) == f"/sessions/{joint.id}"
+    assert (count(world, AuditEntry), count(world, SessionChange)) == before
+    assert titles(world, joint) == [CANARY, SESSION_ONLY, PUBLIC]
+    assert world.get(Material, paper.id).agenda_item_id == secret.id
+    text = client.get(f"/sessions/{joint.id}").get_data(as_text=True)
+    assert "議題1には資料があるため、削除できません。" in text
+    assert "保存年限の経過後に資料を削除すれば、議題を削除できます。" in text
+    assert CANARY not in text  # the message names the item by its number only
 
 
 def test_planned_total_against_the_length_of_the_session(client, world, joint):

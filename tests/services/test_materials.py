@@ -9,22 +9,24 @@ import pytest
 from sqlalchemy import select, update
 
 from renkei.models import (
+    AgendaItem,
     AuditEntry,
     Material,
     MaterialVersion,
     Person,
     Pledge,
     SearchKind,
+    SessionChange,
     Visibility,
 )
 from renkei.services import agenda, materials, policy, search
-from renkei.services.agenda import ItemData
+from renkei.services.agenda import Correction, ItemData
 from renkei.services.dates import today
 from renkei.services.errors import DomainError, Forbidden, NotFound
 from renkei.services.material_store import DiskStore
 from tests.helpers import body_named, count, person_by_email
 from tests.materials_helpers import EXE, HTML, OLE2, PDF, PNG, ooxml, zip_bomb
-from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
+from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session, mark_held
 
 LIMITS = materials.Limits(file_bytes=1000, session_bytes=3000)
 
@@ -324,6 +326,91 @@ def test_only_the_secretariat_deletes(world, joint, store, secretary):
     member = world.scalar(select(Person).where(Person.email == "member.both@example.jp"))
     with pytest.raises(Forbidden):
         materials.delete_after_retention(world, joint, by=member, on=date(2100, 1, 1))
+
+
+# --- An agenda item deleted (services/agenda.py) ----------------------------------------------
+
+HAS_MATERIALS = "議題2には資料があるため、削除できません。"
+
+
+def _stored_state(world, session) -> tuple:
+    """The items, the materials and their item, the history and the audit log, as stored."""
+    world.expire_all()
+    items = world.scalars(
+        select(AgendaItem.id).where(AgendaItem.session_id == session.id).order_by(AgendaItem.id)
+    ).all()
+    rows = world.execute(
+        select(Material.id, Material.agenda_item_id, Material.deleted_at).order_by(Material.id)
+    ).all()
+    return items, rows, count(world, SessionChange), count(world, AuditEntry)
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_an_item_with_materials_is_not_deleted(world, joint, store, secretary, held):
+    item = joint.items[1]
+    material = put(world, joint, PDF, "ケース概要.pdf", store, secretary, item=item)
+    correction = None
+    if held:  # after the session too, asked for as a correction
+        mark_held(world, joint)
+        correction = Correction("誤って登録した議題のため")
+    world.commit()
+    before = _stored_state(world, joint)
+    with pytest.raises(DomainError) as refused:
+        agenda.delete_item(world, item, by=secretary, correction=correction)
+    assert HAS_MATERIALS in str(refused.value.message)
+    world.rollback()
+    assert _stored_state(world, joint) == before
+    assert world.get(AgendaItem, item.id) is not None
+    assert world.get(Material, material.id).agenda_item_id == item.id
+    assert store.exists(material.current.sha256)
+
+
+def test_an_item_whose_materials_were_deleted_keeps_their_record(world, joint, store, secretary):
+    _set_retention(world, 5)
+    public, case = joint.items
+    paper = put(world, joint, PDF, "ケース概要.pdf", store, secretary, item=case)
+    # Narrowed from public when its material was already uploaded: the material itself
+    # stayed public, which the item's visibility closed while it had one.
+    plan = put(world, joint, PNG, "計画.png", store, secretary, item=public)
+    public.visibility = Visibility.BODY
+    ends = materials.retention_ends(joint)
+    hashes = materials.delete_after_retention(world, joint, by=secretary, on=ends)
+    world.commit()
+    materials.forget_content(world, store, hashes)
+    deleted_at = paper.deleted_at
+
+    agenda.delete_item(world, case, by=secretary)
+    agenda.delete_item(world, public, by=secretary)
+    world.commit()
+    world.expire_all()
+
+    assert joint.items == []
+    paper, plan = world.get(Material, paper.id), world.get(Material, plan.id)
+    assert materials.deleted(world, joint) == [paper, plan]  # the record of what there was
+    assert (paper.agenda_item_id, paper.deleted_at) == (None, deleted_at)
+    assert (paper.visibility, plan.visibility) == (Visibility.CONFIDENTIAL, Visibility.BODY)
+    assert count(world, MaterialVersion) == 2
+    moved = world.scalars(
+        select(AuditEntry).where(AuditEntry.action == "material_detached").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.subject_id, e.body_id) for e in moved] == [
+        (paper.id, body_named(world, SUPPORT).id),
+        (plan.id, body_named(world, LAYER1).id),
+    ]
+    assert [e.detail for e in moved] == [
+        "position 2 visibility confidential",
+        "position 1 visibility body",
+    ]
+    # No one reads the record who could not before: the 協議体's item was for its members,
+    # so neither an administrator nor a member of the 支援会議 alone reads it now.
+    for email in ("admin@example.jp", "chair.support@example.jp"):
+        access = policy.session_access(world, person_by_email(world, email), joint)
+        assert not access.can_see_material_record(plan)
+    # Still deleted: no number, no download, no file; a later run has nothing more to delete.
+    assert materials.numbered(world, joint) == []
+    assert not store.exists(paper.current.sha256)
+    assert materials.delete_after_retention(world, joint, by=secretary, on=ends) == []
+    assert paper.deleted_at == deleted_at
 
 
 # --- The text for the search (services/material_text.py) ------------------------------------
