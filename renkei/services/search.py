@@ -42,10 +42,10 @@ PER_PAGE = 20
 SNIPPET = 60  # characters shown each side of the first match
 # The most entries one search reads, the latest written first: a common word (介護 in ten
 # years of a city's minutes) matches tens of thousands, and reading, ranking and counting
-# them all made a city's search 3 to 10 times slower than reading a thousand (bench/
-# RESULTS.md). Beyond it the page says so and asks for another word or a filter, which
-# search all the matches again.
-CAP = 1000
+# them all made a city's search 3 to 12 times slower than reading 500, more than anyone
+# pages through (bench/RESULTS.md). Beyond it the page says so and asks for another word,
+# a year or a filter, which search all the matches again.
+CAP = 500
 
 _FTS = table("search_fts", column("rowid"), column("tokens"))
 
@@ -212,19 +212,35 @@ def _matching(
     # Plain values (the kind's and the day's text): converting them to enums and dates
     # cost more than the match.
     entries = SearchEntry.__table__.c
-    columns: list[ColumnElement[Any]] = [
-        entries.id,
-        literal_column("search_entries.kind"),
-        entries.body_id,
-        cast(entries.day, String),
-    ]
-    if ranked:
-        text = entries.text
-        columns += [entries.title, func.substr(text, 1, search_text.RANK_CHARS), func.length(text)]
-    statement = (
-        select(*columns).select_from(source).where(seen).order_by(newest_first).limit(CAP + 1)
+    found = (
+        select(
+            entries.id,
+            literal_column("search_entries.kind").label("kind"),
+            entries.body_id,
+            cast(entries.day, String).label("day"),
+        )
+        .select_from(source)
+        .where(seen)
+        .order_by(newest_first)
+        .limit(CAP + 1)
     )
-    return [_Row(*row) for row in db.execute(statement)]
+    if ranked:
+        # The text only of the entries read: PostgreSQL computes what a query selects
+        # before it sorts and limits, and read every match's text (100 of 190 ms for 介護).
+        capped = found.subquery()
+        entry = SearchEntry.__table__.alias("entry")
+        text = entry.c.text
+        found = (
+            select(
+                *capped.c,
+                entry.c.title,
+                func.substr(text, 1, search_text.RANK_CHARS),
+                func.length(text),
+            )
+            .join_from(capped, entry, entry.c.id == capped.c.id)
+            .order_by(capped.c.id.desc())
+        )
+    return [_Row(*row) for row in db.execute(found)]
 
 
 def _facets(db: Session, results: Results, rows: list[_Row]) -> None:

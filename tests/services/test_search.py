@@ -259,7 +259,8 @@ def test_a_filter_beyond_the_cap_searches_all_the_matches_again(world, items, mo
 
 def test_sqlite_reads_the_latest_matches_in_the_index_order(world, items):
     """The cap is what makes a common word quick: FTS5 hands over its matches newest first
-    and the query stops at the cap, with no sort of every match before the first row."""
+    and the query stops at the cap, with no sort of every match before the first row (by
+    date, the query is that alone; by relevance, it is the subquery whose rows are ranked)."""
     if world.get_bind().dialect.name != "sqlite":
         pytest.skip("SQLite's FTS5 plan")
     seen: list[tuple[str, object]] = []
@@ -271,7 +272,7 @@ def test_sqlite_reads_the_latest_matches_in_the_index_order(world, items):
     engine = world.get_bind()
     event.listen(engine, "before_cursor_execute", record)
     try:
-        find(world, "member.kyogitai@example.jp", "介護")
+        find(world, "member.kyogitai@example.jp", "介護", sort=search.Sort.DATE)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     statement, parameters = seen[0]
