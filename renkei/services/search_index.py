@@ -185,7 +185,7 @@ def rebuild(db: Session) -> int:
             _insert(db, rows_of(db, chunk))
     if db.get_bind().dialect.name == "sqlite":
         # FTS5 merges the segments its inserts wrote: a match then reads one list per
-        # token (a city's search read several, 2 to 8 times slower).
+        # token (a city's match read several, 2 to 9 times slower).
         db.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
     return db.scalar(select(func.count(SearchEntry.id))) or 0
 

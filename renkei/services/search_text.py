@@ -161,7 +161,7 @@ _K1, _B, _TYPICAL_LENGTH = 1.2, 0.75, 500
 _TITLE_WEIGHT = 3  # a term in the title counts as three in the text
 # The characters of an entry's text its terms are counted in: BM25's weight saturates by
 # the third occurrence, and the first ones say what an entry is about; reading whole
-# materials (a search's thousand entries can hold 2 MB) cost more than the match.
+# materials (a search's 500 entries can hold 1 MB) cost more than the match.
 RANK_CHARS = 1000
 
 
