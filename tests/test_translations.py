@@ -52,6 +52,18 @@ def test_every_interface_string_has_a_japanese_translation():
     assert not missing, "run `make messages` and translate in messages.po:\n" + "\n".join(missing)
 
 
+def test_make_messages_finds_every_string_the_code_uses():
+    """`make messages` extracts with Babel, which does not look into f-strings: a string
+    translated only there would be dropped from messages.po, its Japanese with it."""
+    extracted = {
+        message if isinstance(message, str) else message[0]
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / "renkei", METHODS, keywords=KEYWORDS
+        )
+    }
+    assert not sorted(called_in_python() - extracted)
+
+
 def test_joint_sessions_are_kyodo_kaisai_never_godo():
     """The notice's word for bodies meeting together is 共同開催; 「合同」 appears nowhere in
     the interface, the demo town or the documentation (GLOSSARY: joint session)."""

@@ -137,5 +137,6 @@ def _replaced(match: re.Match[str], found: dict[int, Cited], href: Callable[[Cit
     text = _("%(label)s “%(title)s”", label=label, title=entry.material.title)
     link = f'<a class="material-ref" href="{escape(href(entry))}">{escape(text)}</a>'
     if entry.at_approval:
-        link += f'<span class="badge">{escape(_("Version at approval"))}</span>'
+        badge = _("Version at approval")
+        link += f'<span class="badge">{escape(badge)}</span>'
     return link

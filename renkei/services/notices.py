@@ -559,7 +559,9 @@ def _material_changes(before: list[dict[str, Any]], now: list[dict[str, Any]]) -
 
 def _named(entry: dict[str, Any]) -> str:
     """「資料2 地域資源マップ」, or 「資料3 非公開資料」 for one whose title is not public."""
-    return f"{_('Material %(n)d', n=entry['number'])} {entry['title'] or _('Closed material')}"
+    # Outside an f-string, where `make messages` (pybabel extract) finds them.
+    label, title = _("Material %(n)d", n=entry["number"]), entry["title"] or _("Closed material")
+    return f"{label} {title}"
 
 
 def _materials_block(planned: Planned, links: Links) -> list[str]:
