@@ -32,3 +32,20 @@ def counting(engine):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def statements_with(engine, part: str):
+    """Collect the statements holding ``part`` that the engine runs inside the block, each
+    with its parameters (to be explained again)."""
+    found: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        if part in statement:
+            found.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

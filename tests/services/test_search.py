@@ -3,12 +3,12 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from renkei.models import AgendaItem, Person, SearchEntry, SearchKind, Visibility
 from renkei.services import policy, search, search_dates, search_index, search_text
 from renkei.services.errors import DomainError
-from tests.helpers import body_named, person_by_email
+from tests.helpers import body_named, person_by_email, statements_with
 from tests.services.test_policy import joint_of, pledge
 from tests.sessions_helpers import DAY, LAYER1, SUPPORT, make_session
 
@@ -263,18 +263,8 @@ def test_sqlite_reads_the_latest_matches_in_the_index_order(world, items):
     date, the query is that alone; by relevance, it is the subquery whose rows are ranked)."""
     if world.get_bind().dialect.name != "sqlite":
         pytest.skip("SQLite's FTS5 plan")
-    seen: list[tuple[str, object]] = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many):
-        if "MATCH" in statement:
-            seen.append((statement, parameters))
-
-    engine = world.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_with(world.get_bind(), "MATCH") as seen:
         find(world, "member.kyogitai@example.jp", "介護", sort=search.Sort.DATE)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     statement, parameters = seen[0]
     plan = world.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
     steps = [row[3] for row in plan]

@@ -4,13 +4,13 @@ the entries a viewer could possibly see, and never leaves out one the policy adm
 from datetime import date
 
 import pytest
-from sqlalchemy import cast, event, func, literal, select, text
+from sqlalchemy import cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from renkei.models import AgendaItem, Body, MeetingSession, Person, SearchEntry, Visibility
 from renkei.services import policy, search, search_dates, search_text
 from tests import leak_world
-from tests.helpers import person_by_email
+from tests.helpers import person_by_email, statements_with
 
 
 def outside_scope(db, person: Person) -> list[SearchEntry]:
@@ -96,19 +96,9 @@ def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
     assert reached(leak_world.KYOGITAI_ONLY) == []
     assert reached(leak_world.PLEDGED[0])  # the index holds it for those it may reach
 
-    seen: list[tuple[str, object]] = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many):
-        if "renkei_search_reach" in statement:
-            seen.append((statement, parameters))
-
-    engine = world.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        member = person_by_email(world, leak_world.KYOGITAI_ONLY)
+    member = person_by_email(world, leak_world.KYOGITAI_ONLY)
+    with statements_with(world.get_bind(), "renkei_search_reach") as seen:
         search.search(world, member, search.Query(text=leak_world.JOINT_TITLE))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert seen
     # On a table of a few dozen rows the planner may rightly prefer the index on kind (it
     # did, once the suite's earlier tests had left statistics); at a city's scale it picks the
