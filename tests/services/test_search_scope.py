@@ -1,6 +1,7 @@
 """The search's scope tokens (policy.py, "The search's scope tokens"): the match reads only
 the entries a viewer could possibly see, and never leaves out one the policy admits."""
 
+import re
 from datetime import date
 
 import pytest
@@ -114,3 +115,60 @@ def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
             assert "ix_search_entries_reach" in "\n".join(plan.scalars())
     finally:
         world.rollback()
+
+
+def _plan_nodes(plan: dict) -> list[tuple[dict, list[str]]]:
+    """Each node of a JSON plan with the node types above it."""
+    found = []
+
+    def walk(node: dict, above: list[str]) -> None:
+        found.append((node, above))
+        for child in node.get("Plans", []):
+            walk(child, [*above, node["Node Type"]])
+
+    walk(plan["Plan"], [])
+    return found
+
+
+def test_postgres_sorts_the_reach_before_testing_phrases_and_the_policy(app, world):
+    """PostgreSQL: the reach index's matches are sorted the latest written first before the
+    phrases (``tsv``) and the policy are tested, so those tests stop at the cap instead of
+    running on every match (a city's 買い物支援: 20,577 entries tested, 136 ms)."""
+    if world.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan")
+    app.config.update(SMTP_HOST="")
+    leak_world.build(app, world)
+    reader = person_by_email(world, leak_world.PLEDGED[0])
+    with statements_with(world.get_bind(), "renkei_search_reach") as seen:
+        found = search.search(world, reader, search.Query(text="支援会議"))
+    assert found.total and seen
+    for statement, parameters in seen:
+        explained = world.connection().exec_driver_sql(
+            "EXPLAIN (FORMAT JSON) " + statement, parameters
+        )
+        nodes = _plan_nodes(explained.scalar()[0])
+        tests = ("Filter", "Recheck Cond", "Index Cond", "Join Filter")
+        reaching = [
+            (node, above)
+            for node, above in nodes
+            if any("renkei_search_reach" in node.get(k, "") for k in tests)
+        ]
+        assert reaching
+        for node, above in reaching:
+            assert not any("tsv" in node.get(k, "") for k in tests)
+            assert not any("kind" in node.get(k, "") for k in tests)
+            assert "Sort" in above
+        assert any("tsv @@" in node.get(k, "") for node, _ in nodes for k in tests)
+
+
+def test_the_reach_query_joins_one_token_of_the_terms_to_each_body_token():
+    """One joined token a body is enough, and GIN's time grew with each one more; the
+    middle token of the longest term (物支 of 買い物支援) is the likeliest to be rare."""
+    terms = search_text.terms("会議 買い物支援")
+    query = search_text.reach_query(terms, ["s1", "e2", "c2", "t7", "r3"])
+    joined = re.findall(r"'(\w+)\|(\w+)'", query)
+    assert sorted(joined) == [(b, search_text.tokens("物支")[0]) for b in ("c2", "e2", "s1")]
+    assert "'@t7'" in query and "'@r3'" in query
+    assert all(f"'{t}'" in query for term in terms for t in term.tokens)
+    dated = search_text.reach_query([], ["s1", "t7"], ["n202605"], ["n202604", "n202605"])
+    assert re.findall(r"'(\w+)\|(\w+)'", dated) == [("s1", "n202605")]
