@@ -267,3 +267,39 @@ def test_a_kyogitai_keeps_the_layer_its_name_gave_and_the_register_goes_back(emp
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM bodies")).scalar() == 4
     engine.dispose()
+
+
+def test_the_fts_reach_column_is_filled_for_the_entries_already_indexed(tmp_path):
+    """Migration 0031 (SQLite) remakes the FTS5 table with the reach column: the entries
+    written before are matched through it at once, later writes and deletions follow it,
+    and going back leaves the text matched as before."""
+    from renkei import migrate
+
+    url = f"sqlite:///{tmp_path / 'search.sqlite3'}"
+    migrate.upgrade(url, "0030")
+    engine = make_engine(url)
+    insert = text(
+        "INSERT INTO search_entries (id, kind, object_id, title, text, tokens, scope) "
+        "VALUES (:id, 'body', :id, '介護', '介護', 'u4ecb8b77', :scope)"
+    )
+    with engine.begin() as connection:
+        connection.execute(insert, {"id": 1, "scope": "a s7"})
+    migrate.upgrade(url)
+
+    def found(match: str) -> list[int]:
+        with engine.connect() as connection:
+            query = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :m ORDER BY rowid")
+            return list(connection.execute(query, {"m": match}).scalars())
+
+    assert found("reach : s7xu4ecb8b77") == [1]
+    assert found("reach : s8xu4ecb8b77") == []
+    assert found("reach : axu4ecb8b77") == []  # only body tokens are joined
+    with engine.begin() as connection:
+        connection.execute(insert, {"id": 2, "scope": "c8"})
+        connection.execute(text("DELETE FROM search_entries WHERE id = 1"))
+    assert found("reach : s7xu4ecb8b77") == []
+    assert found("reach : c8xu4ecb8b77") == [2]
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))
+    command.downgrade(migrate.alembic_config(url), "0030")
+    assert found("tokens : u4ecb8b77") == [2]

@@ -101,23 +101,44 @@ def too_short(query: str) -> bool:
     return False
 
 
-def fts5_match(found: list[Term], *scopes: list[str]) -> str:
+# A body's scope token: many entries share it (see ``fts5_match`` and ``reach_query``).
+_BODY_TOKEN = re.compile(r"[sec][0-9]+")
+
+
+def _rarest(found: list[Term]) -> str:
+    """The token of the terms likely held by the fewest entries: the middle one of the
+    longest term (a bigram across two words, 物支 in 買い物支援, is rarer than the words';
+    of its four tokens it searched fastest)."""
+    longest = max(found, key=lambda term: len(term.tokens))
+    return longest.tokens[len(longest.tokens) // 2]
+
+
+def fts5_match(found: list[Term], viewer: list[str], *days: list[str]) -> str:
     """An FTS5 MATCH expression: each term a quoted phrase of the ``tokens`` column (tokens
-    are ASCII letters and digits, so quoting is safe), all of them required, and one token
-    of each of ``scopes`` in the ``scope`` column."""
+    are ASCII letters and digits, so quoting is safe), all of them required, a token of
+    each of ``days`` in the ``scope`` column, and the viewer's scope: a token of the terms
+    joined to one of their body tokens in the ``reach`` column (migration 0031:
+    ``s12xu4ecb8b77``), which closed entries do not hold, or one of their other scope
+    tokens (few entries hold each). Asked for the word and the viewer's body tokens apart,
+    FTS5 stepped each body token's list to the word's entries, closed ones too: a word held
+    only by closed entries took longer than a word held nowhere. Without terms, the
+    viewer's tokens in the ``scope`` column."""
     parts = ['tokens : "' + " ".join(term.tokens) + '"' for term in found]
-    parts += ["scope : (" + " OR ".join(scope) + ")" for scope in scopes]
-    return " AND ".join(parts)
+    parts += ["scope : (" + " OR ".join(group) + ")" for group in days]
+    if not found:
+        return " AND ".join([*parts, "scope : (" + " OR ".join(viewer) + ")"])
+    bodies = [t for t in viewer if _BODY_TOKEN.fullmatch(t)]
+    others = [t for t in viewer if t not in bodies]
+    word = _rarest(found)
+    reach = ["reach : (" + " OR ".join(f"{b}x{word}" for b in bodies) + ")"] if bodies else []
+    reach += ["scope : (" + " OR ".join(others) + ")"] if others else []
+    return " AND ".join([*parts, "(" + " OR ".join(reach) + ")"])
 
 
 def tsquery(found: list[Term]) -> str:
     """A PostgreSQL tsquery text of the terms as phrases, for ``tsv`` (the text's tokens
     have weight D there, the scope's weight A: migration 0028)."""
     return " & ".join("(" + " <-> ".join(f"{t}:D" for t in term.tokens) + ")" for term in found)
-
-
-# A body's scope token: many entries share it (see ``reach_query``).
-_BODY_TOKEN = re.compile(r"[sec][0-9]+")
 
 
 def reach_query(found: list[Term], viewer: list[str], *days: list[str]) -> str:
@@ -143,14 +164,6 @@ def reach_query(found: list[Term], viewer: list[str], *days: list[str]) -> str:
         reach = [f"'{b}|{d}'" for b in bodies for d in days[0]]
     reach += [f"'@{token}'" for token in viewer if token not in bodies]
     return " & ".join([*plain, "(" + " | ".join(reach) + ")"])
-
-
-def _rarest(found: list[Term]) -> str:
-    """The token of the terms likely held by the fewest entries: the middle one of the
-    longest term (a bigram across two words, 物支 in 買い物支援, is rarer than the words';
-    of its four tokens it searched fastest)."""
-    longest = max(found, key=lambda term: len(term.tokens))
-    return longest.tokens[len(longest.tokens) // 2]
 
 
 def spans(text: str, found: list[Term]) -> list[tuple[int, int]]:
