@@ -196,8 +196,19 @@ def _ordered(rows: list[_Row], terms: list[search_text.Term]) -> list[_Row]:
     return rows
 
 
+@dataclass(frozen=True)
+class _Source:
+    """Where a search reads its matches: the FROM, the condition that an entry matches
+    every term (each a phrase of its tokens) and a token of each scope, the order of the
+    latest written first."""
+
+    read: FromClause
+    matched: ColumnElement[bool]
+    newest_first: ColumnElement[Any]
+
+
 def _matching(
-    db: Session, source: "_Source", conditions: list[ColumnElement[bool]], *, ranked: bool
+    db: Session, source: _Source, conditions: list[ColumnElement[bool]], *, ranked: bool
 ) -> list[_Row]:
     """The entries the viewer may see that match, the latest written first, CAP and one
     more (to tell that there are more), in one query: the counts, the facets and the page
@@ -251,17 +262,6 @@ def _facets(db: Session, results: Results, rows: list[_Row]) -> None:
     results.kinds = [(k, by_kind[k.value]) for k in SearchKind if by_kind[k.value]]
     named = db.scalars(select(Body).where(Body.id.in_(by_body)).order_by(Body.name)).all()
     results.bodies = [(b, by_body[b.id]) for b in named]
-
-
-@dataclass(frozen=True)
-class _Source:
-    """Where a search reads its matches: the FROM, the condition that an entry matches
-    every term (each a phrase of its tokens) and a token of each scope, the order of the
-    latest written first."""
-
-    read: FromClause
-    matched: ColumnElement[bool]
-    newest_first: ColumnElement[Any]
 
 
 def _match(db: Session, terms: list[search_text.Term], scopes: list[list[str]]) -> _Source:
