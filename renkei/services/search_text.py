@@ -113,6 +113,12 @@ def _rarest(found: list[Term]) -> str:
     return longest.tokens[len(longest.tokens) // 2]
 
 
+def _split(viewer: list[str]) -> tuple[list[str], list[str]]:
+    """The viewer's body tokens (asked joined to a word) and their other tokens."""
+    bodies = [t for t in viewer if _BODY_TOKEN.fullmatch(t)]
+    return bodies, [t for t in viewer if t not in bodies]
+
+
 def fts5_match(found: list[Term], viewer: list[str], *days: list[str]) -> str:
     """An FTS5 MATCH expression: each term a quoted phrase of the ``tokens`` column (tokens
     are ASCII letters and digits, so quoting is safe), all of them required, a token of
@@ -127,8 +133,7 @@ def fts5_match(found: list[Term], viewer: list[str], *days: list[str]) -> str:
     parts += ["scope : (" + " OR ".join(group) + ")" for group in days]
     if not found:
         return " AND ".join([*parts, "scope : (" + " OR ".join(viewer) + ")"])
-    bodies = [t for t in viewer if _BODY_TOKEN.fullmatch(t)]
-    others = [t for t in viewer if t not in bodies]
+    bodies, others = _split(viewer)
     word = _rarest(found)
     reach = ["reach : (" + " OR ".join(f"{b}x{word}" for b in bodies) + ")"] if bodies else []
     reach += ["scope : (" + " OR ".join(others) + ")"] if others else []
@@ -157,12 +162,10 @@ def reach_query(found: list[Term], viewer: list[str], *days: list[str]) -> str:
     words = list(dict.fromkeys(t for term in found for t in term.tokens))
     plain = [f"'{w}'" for w in words]
     plain += ["(" + " | ".join(f"'@{d}'" for d in group) + ")" for group in days]
-    bodies = [t for t in viewer if _BODY_TOKEN.fullmatch(t)]
-    if found:
-        reach = [f"'{b}|{_rarest(found)}'" for b in bodies]
-    else:
-        reach = [f"'{b}|{d}'" for b in bodies for d in days[0]]
-    reach += [f"'@{token}'" for token in viewer if token not in bodies]
+    bodies, others = _split(viewer)
+    joined = [_rarest(found)] if found else days[0]
+    reach = [f"'{b}|{w}'" for b in bodies for w in joined]
+    reach += [f"'@{token}'" for token in others]
     return " & ".join([*plain, "(" + " | ".join(reach) + ")"])
 
 

@@ -49,8 +49,10 @@ def _reach(row: str) -> str:
 def _sqlite_fts(reach: bool) -> list[str]:
     columns = ['tokens', 'scope'] + (['reach'] if reach else [])
     names = ", ".join(columns)
-    new = ", ".join(_reach("new") if c == 'reach' else f"new.{c}" for c in columns)
-    old = ", ".join(_reach("old") if c == 'reach' else f"old.{c}" for c in columns)
+    new, old = (
+        ", ".join(_reach(row) if c == 'reach' else f"{row}.{c}" for c in columns)
+        for row in ("new", "old")
+    )
     delete = f"INSERT INTO search_fts(search_fts, rowid, {names}) VALUES ('delete', old.id, {old});"
     insert = f"INSERT INTO search_fts(rowid, {names}) VALUES (new.id, {new});"
     content = 'search_entries'
