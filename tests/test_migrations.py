@@ -270,9 +270,10 @@ def test_a_kyogitai_keeps_the_layer_its_name_gave_and_the_register_goes_back(emp
 
 
 def test_the_fts_reach_column_is_filled_for_the_entries_already_indexed(tmp_path):
-    """Migration 0031 (SQLite) remakes the FTS5 table with the reach column: the entries
-    written before are matched through it at once, later writes and deletions follow it,
-    and going back leaves the text matched as before."""
+    """Migration 0031 (SQLite) remakes the FTS5 table with the reach column, 0032 joins the
+    day and month tokens too: the entries written before are matched through it at once,
+    later writes and deletions follow it, and going back leaves the text matched as
+    before."""
     from renkei import migrate
 
     url = f"sqlite:///{tmp_path / 'search.sqlite3'}"
@@ -283,7 +284,7 @@ def test_the_fts_reach_column_is_filled_for_the_entries_already_indexed(tmp_path
         "VALUES (:id, 'body', :id, '介護', '介護', 'u4ecb8b77', :scope)"
     )
     with engine.begin() as connection:
-        connection.execute(insert, {"id": 1, "scope": "a s7"})
+        connection.execute(insert, {"id": 1, "scope": "a s7 d20260512 n202605"})
     migrate.upgrade(url)
 
     def found(match: str) -> list[int]:
@@ -294,6 +295,8 @@ def test_the_fts_reach_column_is_filled_for_the_entries_already_indexed(tmp_path
     assert found("reach : s7xu4ecb8b77") == [1]
     assert found("reach : s8xu4ecb8b77") == []
     assert found("reach : axu4ecb8b77") == []  # only body tokens are joined
+    assert found("reach : s7xn202605") == found("reach : s7xd20260512") == [1]
+    assert found("reach : s7xa") == []  # to words, days and months
     with engine.begin() as connection:
         connection.execute(insert, {"id": 2, "scope": "c8"})
         connection.execute(text("DELETE FROM search_entries WHERE id = 1"))
@@ -301,5 +304,11 @@ def test_the_fts_reach_column_is_filled_for_the_entries_already_indexed(tmp_path
     assert found("reach : c8xu4ecb8b77") == [2]
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))
+    command.downgrade(migrate.alembic_config(url), "0031")
+    assert found("reach : c8xu4ecb8b77") == [2]
+    with engine.begin() as connection:
+        connection.execute(insert, {"id": 3, "scope": "s9 n202605"})
+    assert found("reach : s9xu4ecb8b77") == [3]
+    assert found("reach : s9xn202605") == []
     command.downgrade(migrate.alembic_config(url), "0030")
-    assert found("tokens : u4ecb8b77") == [2]
+    assert found("tokens : u4ecb8b77") == [2, 3]

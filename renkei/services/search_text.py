@@ -123,21 +123,20 @@ def fts5_match(found: list[Term], viewer: list[str], *days: list[str]) -> str:
     """An FTS5 MATCH expression: each term a quoted phrase of the ``tokens`` column (tokens
     are ASCII letters and digits, so quoting is safe), all of them required, a token of
     each of ``days`` in the ``scope`` column, and the viewer's scope: a token of the terms
-    joined to one of their body tokens in the ``reach`` column (migration 0031:
-    ``s12xu4ecb8b77``), which closed entries do not hold, or one of their other scope
-    tokens (few entries hold each). Asked for the word and the viewer's body tokens apart,
-    FTS5 stepped each body token's list to the word's entries, closed ones too: a word held
-    only by closed entries took longer than a word held nowhere. Without terms, the
-    viewer's tokens in the ``scope`` column."""
+    (without terms, of the first date's) joined to one of their body tokens in the ``reach``
+    column (migrations 0031 and 0032: ``s12xu4ecb8b77``, ``s12xn202605``), which closed
+    entries do not hold, or one of their other scope tokens (few entries hold each). Asked
+    for the word and the viewer's body tokens apart, FTS5 stepped each body token's list to
+    the word's entries, closed ones too: a word held only by closed entries took longer
+    than a word held nowhere."""
     parts = ['tokens : "' + " ".join(term.tokens) + '"' for term in found]
     parts += ["scope : (" + " OR ".join(group) + ")" for group in days]
-    if not found:
-        return " AND ".join([*parts, "scope : (" + " OR ".join(viewer) + ")"])
     bodies, others = _split(viewer)
-    word = _rarest(found)
-    reach = ["reach : (" + " OR ".join(f"{b}x{word}" for b in bodies) + ")"] if bodies else []
-    reach += ["scope : (" + " OR ".join(others) + ")"] if others else []
-    return " AND ".join([*parts, "(" + " OR ".join(reach) + ")"])
+    joined = [_rarest(found)] if found else days[0]
+    reach = [f"{b}x{w}" for b in bodies for w in joined]
+    either = ["reach : (" + " OR ".join(reach) + ")"] if reach else []
+    either += ["scope : (" + " OR ".join(others) + ")"] if others else []
+    return " AND ".join([*parts, "(" + " OR ".join(either) + ")"])
 
 
 def tsquery(found: list[Term]) -> str:

@@ -175,14 +175,17 @@ def test_the_reach_query_joins_one_token_of_the_terms_to_each_body_token():
 
 
 def test_the_fts5_match_asks_for_the_viewer_s_bodies_through_the_reach_column():
-    """SQLite (migration 0031): the viewer's body tokens are asked joined to a token of the
-    terms, never alone beside the word (FTS5 then stepped each to the word's closed
-    entries); their other tokens, and the dates, in the scope column."""
+    """SQLite (migrations 0031 and 0032): the viewer's body tokens are asked joined to a
+    token of the terms (without terms, to the date's), never alone beside the word (FTS5
+    then stepped each to the word's closed entries); their other tokens, and the dates, in
+    the scope column."""
     terms = search_text.terms("会議 買い物支援")
     word = search_text.tokens("物支")[0]
     match = search_text.fts5_match(terms, ["s1", "e2", "t7", "r3"], ["d20260512"])
     assert f"reach : (s1x{word} OR e2x{word})" in match
     assert "scope : (t7 OR r3)" in match and "scope : (d20260512)" in match
     assert not re.search(r"scope : \([^)]*\b(s1|e2)\b", match)
-    dated = search_text.fts5_match([], ["s1", "t7"], ["n202605"])
-    assert "reach" not in dated and "scope : (s1 OR t7)" in dated
+    dated = search_text.fts5_match([], ["s1", "e2", "t7"], ["n202604", "n202605"], ["n202605"])
+    assert "reach : (s1xn202604 OR s1xn202605 OR e2xn202604 OR e2xn202605)" in dated
+    assert "scope : (t7)" in dated and "scope : (n202605)" in dated
+    assert not re.search(r"scope : \([^)]*\b(s1|e2)\b", dated)
