@@ -80,15 +80,20 @@ class SearchEntry(Base):
         return f"<SearchEntry {self.kind} {self.object_id}>"
 
 
-_OUTSIDE_MODEL = ("tsv", "ix_search_entries_tsv", "ix_search_entries_reach")
+_OUTSIDE_MODEL = (
+    "tsv",
+    "ix_search_entries_tsv",
+    "ix_search_entries_reach",
+    "ix_search_entries_terms",
+)
 
 
 def in_models(
     obj: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
 ) -> bool:
     """Alembic's ``include_object``: the search index's own database objects (SQLite's FTS5
-    table and its shadow tables, PostgreSQL's ``tsv`` column and its reach index) are made by
-    migrations 0026, 0028 and 0029 and described by no model; comparing the schema leaves
+    table and its shadow tables, PostgreSQL's ``tsv`` column and its terms index) are made by
+    migrations 0026, 0028, 0029 and 0033 and described by no model; comparing the schema leaves
     them out."""
     del obj
     if type_ == "table" and name is not None and name.startswith("search_fts"):

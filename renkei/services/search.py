@@ -20,16 +20,16 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     String,
+    Text,
     cast,
     column,
     func,
-    literal,
     literal_column,
     select,
     table,
     true,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from renkei.i18n import gettext as _
@@ -47,6 +47,14 @@ SNIPPET = 60  # characters shown each side of the first match
 CAP = 500
 
 _FTS = table("search_fts", column("rowid"), column("tokens"))
+# PostgreSQL's terms index (migration 0033) holds each entry's window of ids: ``@w`` and the
+# id's bits above the lowest WINDOW_BITS. A search asks first for the latest FIRST_WINDOWS
+# windows, and for all only when they hold CAP or fewer of its matches: GIN finds every
+# match before any is ordered, and each match's page is read to sort them (a city's
+# 買い物支援, 20,578 matches: 120 ms, 15 ms within the latest windows).
+WINDOW_BITS = 16
+FIRST_WINDOWS = 4
+_TERMS = ARRAY(Text)
 
 
 class Sort(StrEnum):
@@ -129,14 +137,14 @@ def search(db: Session, person: Person, query: Query) -> Results:
         first, last = search_dates.fiscal_year_range(query.fiscal_year)
         scopes.append(search_dates.range_tokens(search_dates.DayRange(first, last, "")))
         conditions.append(SearchEntry.day.between(first, last))
-    source = _match(db, terms, scopes)
+    sources = _match(db, terms, scopes)
     ranked = query.sort is Sort.RELEVANCE and bool(terms)
-    rows = _matching(db, source, conditions, ranked=ranked)
+    rows = _matching(db, sources, conditions, ranked=ranked)
     chosen = [row for row in rows if _chosen(query, row)]
     filters = _filters(query)
     results.counted = len(rows) <= CAP
     if not results.counted and filters:  # the filter's matches may lie beyond those read
-        chosen = _matching(db, source, conditions + filters, ranked=ranked)
+        chosen = _matching(db, sources, conditions + filters, ranked=ranked)
     # Uncounted, the facets offer what was read, and what the filters chose.
     offered = rows if results.counted else {r.id: r for r in rows[:CAP] + chosen[:CAP]}.values()
     _facets(db, results, list(offered))
@@ -159,10 +167,9 @@ class _Row:
     kind: str  # SearchKind's value
     body_id: int | None
     day: str | None  # ISO, as the database writes it
-    # Only when ranked by relevance: the title, the text's beginning and its length.
+    # Only when ranked by relevance: the title and the text's beginning.
     title: str = ""
     text: str = ""
-    length: int = 0
 
 
 def _chosen(query: Query, row: _Row) -> bool:
@@ -189,9 +196,7 @@ def _ordered(rows: list[_Row], terms: list[search_text.Term]) -> list[_Row]:
     rows = sorted(rows, key=lambda row: row.id, reverse=True)
     rows.sort(key=lambda row: (row.day is not None, row.day or ""), reverse=True)
     if terms:
-        score = {
-            row.id: search_text.relevance(row.title, row.text, row.length, terms) for row in rows
-        }
+        score = {row.id: search_text.relevance(row.title, row.text, terms) for row in rows}
         rows.sort(key=lambda row: score[row.id], reverse=True)
     return rows
 
@@ -208,11 +213,23 @@ class _Source:
 
 
 def _matching(
-    db: Session, source: _Source, conditions: list[ColumnElement[bool]], *, ranked: bool
+    db: Session, sources: list[_Source], conditions: list[ColumnElement[bool]], *, ranked: bool
 ) -> list[_Row]:
     """The entries the viewer may see that match, the latest written first, CAP and one
-    more (to tell that there are more), in one query: the counts, the facets and the page
-    are made from these rows."""
+    more (to tell that there are more), in one query a source, the sources read in turn
+    until one finds more than CAP (each finds the latest of the one after it): the counts,
+    the facets and the page are made from these rows."""
+    rows: list[_Row] = []
+    for source in sources:
+        rows = _matching_in(db, source, conditions, ranked=ranked)
+        if len(rows) > CAP:
+            break
+    return rows
+
+
+def _matching_in(
+    db: Session, source: _Source, conditions: list[ColumnElement[bool]], *, ranked: bool
+) -> list[_Row]:
     entries = SearchEntry.__table__.c
     # Plain values (the kind's and the day's text): converting them to enums and dates
     # cost more than the match.
@@ -239,7 +256,6 @@ def _matching(
                 *capped.c,
                 entry.c.title,
                 func.substr(text, 1, search_text.RANK_CHARS),
-                func.length(text),
             )
             .join_from(capped, entry, entry.c.id == capped.c.id)
             .order_by(capped.c.id.desc())
@@ -264,39 +280,47 @@ def _facets(db: Session, results: Results, rows: list[_Row]) -> None:
     results.bodies = [(b, by_body[b.id]) for b in named]
 
 
-def _match(db: Session, terms: list[search_text.Term], scopes: list[list[str]]) -> _Source:
-    """On SQLite the queries read the FTS5 result by its rowids (the entries' ids, the
-    latest first), and look each entry up by its id: read the other way round, SQLite
-    walked the whole table (or the day's index) and tested each entry against the result;
-    ordered by anything else, it read every match before the first row."""
+def _match(db: Session, terms: list[search_text.Term], scopes: list[list[str]]) -> list[_Source]:
+    """Where the matches are read, in turn (``_matching``). On SQLite the queries read the
+    FTS5 result by its rowids (the entries' ids, the latest first), and look each entry up
+    by its id: read the other way round, SQLite walked the whole table (or the day's index)
+    and tested each entry against the result; ordered by anything else, it read every match
+    before the first row. On PostgreSQL, the latest windows first (WINDOW_BITS)."""
     if db.get_bind().dialect.name == "postgresql":
-        return _postgres_match(terms, scopes)
+        latest = (db.scalar(select(func.max(SearchEntry.id))) or 0) >> WINDOW_BITS
+        everywhere = _postgres_match(terms, scopes)
+        if latest < FIRST_WINDOWS:
+            return [everywhere]
+        windows = [f"w{w}" for w in range(latest, latest - FIRST_WINDOWS, -1)]
+        return [_postgres_match(terms, [*scopes, windows]), everywhere]
     fts = (
         select(_FTS.c.rowid.label("id"))
         .where(literal_column("search_fts").op("MATCH")(search_text.fts5_match(terms, *scopes)))
         .subquery()
     )
     source = fts.join(SearchEntry.__table__, SearchEntry.id == fts.c.id)
-    return _Source(source, true(), fts.c.id.desc())
+    return [_Source(source, true(), fts.c.id.desc())]
 
 
 def _postgres_match(terms: list[search_text.Term], scopes: list[list[str]]) -> _Source:
-    """The reach index (migration 0029) finds the entries holding every token within the
-    scopes, in a subquery of its own that sorts their ids the latest written first; the
-    query around it looks each up in that order, tests it by the policy and for the
+    """The terms index (migration 0033) finds the entries holding every token and a token
+    of each scope, in a subquery of its own that sorts their ids the latest written first;
+    the query around it looks each up in that order, tests it by the policy and for the
     phrases (``tsv``: its tokens' positions) and stops at the cap. Tested in the index's
     scan, they were tested on every entry found (20,577 for 買い物支援 in a city, 136 ms)
     before the first was kept."""
     entries = SearchEntry.__table__
-    reach = func.renkei_search_reach(entries.c.tokens, entries.c.scope)
-    query = cast(literal(search_text.reach_query(terms, *scopes)), TSQUERY)
+    held = func.renkei_search_terms(entries.c.id, entries.c.tokens, entries.c.scope, type_=_TERMS)
+    words, groups = search_text.reach_terms(terms, *scopes)
+    asked = [held.contains(words)] if words else []
+    asked += [held.overlap(group) for group in groups]
     # Ordered by an expression, not by the id itself: PostgreSQL would walk the primary
     # key backwards testing each entry, through every closed one (as slow for a word held
-    # by none as its table is long), instead of reading the reach index.
+    # by none as its table is long), instead of reading the terms index.
     written = (entries.c.id + 0).label("written")
     found = (
         select(written)
-        .where(reach.op("@@")(query))
+        .where(*asked)
         .order_by(written.desc())
         .offset(0)  # a fence: the conditions outside are not tested in the index's scan
         .subquery("found")

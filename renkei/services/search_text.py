@@ -101,7 +101,7 @@ def too_short(query: str) -> bool:
     return False
 
 
-# A body's scope token: many entries share it (see ``fts5_match`` and ``reach_query``).
+# A body's scope token: many entries share it (see ``fts5_match`` and ``reach_terms``).
 _BODY_TOKEN = re.compile(r"[sec][0-9]+")
 
 
@@ -145,11 +145,14 @@ def tsquery(found: list[Term]) -> str:
     return " & ".join("(" + " <-> ".join(f"{t}:D" for t in term.tokens) + ")" for term in found)
 
 
-def reach_query(found: list[Term], viewer: list[str], *days: list[str]) -> str:
-    """A tsquery (to be cast, not parsed) for PostgreSQL's reach index (migration 0029):
-    every token of the terms, a token of each of ``days``, and the viewer's scope — through
-    one of their body tokens joined to a token of the terms (``s12|u4ecb8b77``), or one of
-    their other scope tokens (``@t345``), which few entries hold.
+def reach_terms(
+    found: list[Term], viewer: list[str], *days: list[str]
+) -> tuple[list[str], list[list[str]]]:
+    """What PostgreSQL's terms index (migration 0033) is asked of an entry's terms: all of
+    the first list (every token of the terms), and one of each of the others (a token of
+    each of ``days``, ``@`` before it; the viewer's scope — one of their body tokens joined
+    to a token of the terms, ``s12|u4ecb8b77``, or one of their other scope tokens,
+    ``@t345``, which few entries hold).
 
     Asked as a word and the viewer's body tokens apart, GIN steps each body token past every
     entry holding the word, closed ones too, and the search takes longer the more closed
@@ -159,13 +162,11 @@ def reach_query(found: list[Term], viewer: list[str], *days: list[str]) -> str:
     advanced every joined token to each entry it found (a city's 買い物支援 searched in
     163 ms, with one 105 ms). Without terms, a token of the first date's is joined."""
     words = list(dict.fromkeys(t for term in found for t in term.tokens))
-    plain = [f"'{w}'" for w in words]
-    plain += ["(" + " | ".join(f"'@{d}'" for d in group) + ")" for group in days]
+    groups = [[f"@{d}" for d in group] for group in days]
     bodies, others = _split(viewer)
     joined = [_rarest(found)] if found else days[0]
-    reach = [f"'{b}|{w}'" for b in bodies for w in joined]
-    reach += [f"'@{token}'" for token in others]
-    return " & ".join([*plain, "(" + " | ".join(reach) + ")"])
+    groups.append([f"{b}|{w}" for b in bodies for w in joined] + [f"@{t}" for t in others])
+    return words, groups
 
 
 def spans(text: str, found: list[Term]) -> list[tuple[int, int]]:
@@ -187,21 +188,22 @@ _K1, _B, _TYPICAL_LENGTH = 1.2, 0.75, 500
 _TITLE_WEIGHT = 3  # a term in the title counts as three in the text
 # The characters of an entry's text its terms are counted in: BM25's weight saturates by
 # the third occurrence, and the first ones say what an entry is about; reading whole
-# materials (a search's 500 entries can hold 1 MB) cost more than the match.
+# materials (a search's 500 entries can hold 1 MB) cost more than the match, and so did
+# their length (PostgreSQL unpacked each long text to count its characters).
 RANK_CHARS = 1000
 
 
-def relevance(title: str, text: str, length: int, found: list[Term]) -> float:
+def relevance(title: str, text: str, found: list[Term]) -> float:
     """How well an entry that holds every term answers them: BM25's weight of each term's
     occurrences in the title and the text's first ``RANK_CHARS`` characters (saturating,
-    and less the longer the entry: ``length`` is the text's), the title's counting more.
+    and less the longer the title and the text read), the title's counting more.
     BM25's other factor, each term's rarity in the whole index, is left out: every result
     holds every term, and counting a term's entries would read every entry that holds it,
     closed ones too (slow for a common word, and a measure of what the viewer may not see)."""
     # Folding case matters only to a term with letters that have a case (ABC, not 介護).
     fold = normalise if any(t.text != t.text.upper() for t in found) else _nfkc
     title, text = fold(title), fold(text[:RANK_CHARS])
-    norm = 1 - _B + _B * (len(title) + length) / _TYPICAL_LENGTH
+    norm = 1 - _B + _B * (len(title) + len(text)) / _TYPICAL_LENGTH
     score = 0.0
     for term in found:
         pattern = _pattern(term.text)

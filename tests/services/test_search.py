@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from renkei.models import AgendaItem, Person, SearchEntry, SearchKind, Visibility
 from renkei.services import policy, search, search_dates, search_index, search_text
@@ -292,14 +293,17 @@ def test_the_most_relevant_come_first(world, items):
 
 def test_relevance_counts_occurrences_weighs_the_title_and_the_length():
     term = search_text.terms("介護")
-    once = search_text.relevance("", "介護", 2, term)
-    assert search_text.relevance("", "介護と介護", 5, term) > once
-    assert search_text.relevance("介護", "", 0, term) > search_text.relevance("", "介護", 2, term)
-    assert search_text.relevance("", "介護" + "あ" * 2000, 2002, term) < once
+    once = search_text.relevance("", "介護", term)
+    assert search_text.relevance("", "介護と介護", term) > once
+    assert search_text.relevance("介護", "", term) > search_text.relevance("", "介護", term)
+    assert search_text.relevance("", "介護" + "あ" * 2000, term) < once
+    # The length is the text's read: what lies past RANK_CHARS neither counts nor weighs.
+    long = "介護" + "あ" * search_text.RANK_CHARS
+    assert search_text.relevance("", long, term) == search_text.relevance("", long * 5, term)
     # Half-width forms count as their full-width ones; past RANK_CHARS nothing is counted.
-    assert search_text.relevance("", "ｶｲｺﾞ", 4, search_text.terms("カイゴ")) > 0
+    assert search_text.relevance("", "ｶｲｺﾞ", search_text.terms("カイゴ")) > 0
     late = "あ" * search_text.RANK_CHARS + "介護"
-    assert search_text.relevance("", late, len(late), term) == 0
+    assert search_text.relevance("", late, term) == 0
 
 
 @pytest.mark.parametrize(
@@ -487,3 +491,36 @@ def test_a_selection_in_another_session_hides_nothing_in_this_one(world):
     )
     world.commit()
     assert "会場下見の段取り" in titles(find(world, "member.kyogitai@example.jp", "会場下見"))
+
+
+def test_postgres_reads_the_latest_windows_first_and_every_window_when_they_hold_too_few(
+    world, items, monkeypatch
+):
+    """PostgreSQL (``search.WINDOW_BITS``): a search asks the terms index for the latest
+    windows of ids first, and for every window only when those hold CAP or fewer matches;
+    either way it finds what asking every window finds. Windows of two ids here: the
+    index's function is remade with them in the test's transaction, rolled back after."""
+    if world.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's terms index")
+    layer1 = body_named(world, LAYER1)
+    # 予防 (the fixture's items) lies beyond the latest four ids, 窓辺 within them
+    _add_items(world, items, layer1, *[(f"埋め草{n}", "") for n in range(4)])
+    _add_items(world, items, layer1, *[(f"窓辺の報告{n}", "") for n in range(3)])
+    definition = world.scalar(sql("SELECT pg_get_functiondef('renkei_search_terms'::regproc)"))
+    assert "(id >> 16)" in definition
+    world.execute(sql(definition.replace("(id >> 16)", "(id >> 1)")))
+    world.execute(sql("REINDEX INDEX ix_search_entries_terms"))
+    monkeypatch.setattr(search, "WINDOW_BITS", 1)
+    monkeypatch.setattr(search, "CAP", 1)
+
+    def searched(word: str, windows: int) -> tuple[list[int], bool, int]:
+        monkeypatch.setattr(search, "FIRST_WINDOWS", windows)
+        with statements_with(world.get_bind(), "renkei_search_terms") as seen:
+            found = find(world, "member.kyogitai@example.jp", word, sort=search.Sort.DATE)
+        return [hit.entry.id for hit in found.hits], found.capped, len(seen)
+
+    for word, statements in (("窓辺", 1), ("予防", 2)):
+        everywhere = searched(word, 10**6)
+        assert everywhere[1] and everywhere[2] == 1  # two matches or more, the cap of one
+        assert searched(word, 2) == (everywhere[0], True, statements)
+    world.rollback()

@@ -5,8 +5,8 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import cast, func, literal, select, text
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy import Text, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from renkei.models import AgendaItem, Body, MeetingSession, Person, SearchEntry, Visibility
 from renkei.services import policy, search, search_dates, search_text
@@ -78,7 +78,7 @@ def test_a_date_is_matched_by_its_day_or_its_months():
 
 
 def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
-    """PostgreSQL's reach index (migration 0029): for a viewer without their scope tokens,
+    """PostgreSQL's terms index (migration 0033): for a viewer without their scope tokens,
     a word written only in closed entries matches nothing in the index itself — before, the
     entries were found with the word and left out by their scope, which took longer the
     more entries held it (a timing channel) — and the search's query is answered by it."""
@@ -87,18 +87,20 @@ def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
     app.config.update(SMTP_HOST="")
     leak_world.build(app, world)
     words = search_text.terms(leak_world.JOINT_TITLE)
-    reach = func.renkei_search_reach(SearchEntry.tokens, SearchEntry.scope)
+    entries = SearchEntry.__table__.c
+    held = func.renkei_search_terms(entries.id, entries.tokens, entries.scope, type_=ARRAY(Text))
 
     def reached(email: str) -> list[int]:
-        held = policy.search_reach(world, person_by_email(world, email))[1]
-        query = cast(literal(search_text.reach_query(words, held)), TSQUERY)
-        return world.scalars(select(SearchEntry.id).where(reach.op("@@")(query))).all()
+        viewer = policy.search_reach(world, person_by_email(world, email))[1]
+        asked, groups = search_text.reach_terms(words, viewer)
+        each = [held.overlap(group) for group in groups]
+        return world.scalars(select(entries.id).where(held.contains(asked), *each)).all()
 
     assert reached(leak_world.KYOGITAI_ONLY) == []
     assert reached(leak_world.PLEDGED[0])  # the index holds it for those it may reach
 
     member = person_by_email(world, leak_world.KYOGITAI_ONLY)
-    with statements_with(world.get_bind(), "renkei_search_reach") as seen:
+    with statements_with(world.get_bind(), "renkei_search_terms") as seen:
         search.search(world, member, search.Query(text=leak_world.JOINT_TITLE))
     assert seen
     # On a table of a few dozen rows the planner may rightly prefer the index on kind (it
@@ -112,7 +114,7 @@ def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
     try:
         for statement, parameters in seen:
             plan = world.connection().exec_driver_sql("EXPLAIN " + statement, parameters)
-            assert "ix_search_entries_reach" in "\n".join(plan.scalars())
+            assert "ix_search_entries_terms" in "\n".join(plan.scalars())
     finally:
         world.rollback()
 
@@ -139,7 +141,7 @@ def test_postgres_sorts_the_reach_before_testing_phrases_and_the_policy(app, wor
     app.config.update(SMTP_HOST="")
     leak_world.build(app, world)
     reader = person_by_email(world, leak_world.PLEDGED[0])
-    with statements_with(world.get_bind(), "renkei_search_reach") as seen:
+    with statements_with(world.get_bind(), "renkei_search_terms") as seen:
         found = search.search(world, reader, search.Query(text="支援会議"))
     assert found.total and seen
     for statement, parameters in seen:
@@ -151,7 +153,7 @@ def test_postgres_sorts_the_reach_before_testing_phrases_and_the_policy(app, wor
         reaching = [
             (node, above)
             for node, above in nodes
-            if any("renkei_search_reach" in node.get(k, "") for k in tests)
+            if any("renkei_search_terms" in node.get(k, "") for k in tests)
         ]
         assert reaching
         for node, above in reaching:
@@ -161,17 +163,17 @@ def test_postgres_sorts_the_reach_before_testing_phrases_and_the_policy(app, wor
         assert any("tsv @@" in node.get(k, "") for node, _ in nodes for k in tests)
 
 
-def test_the_reach_query_joins_one_token_of_the_terms_to_each_body_token():
+def test_the_reach_terms_join_one_token_of_the_terms_to_each_body_token():
     """One joined token a body is enough, and GIN's time grew with each one more; the
-    middle token of the longest term (物支 of 買い物支援) is the likeliest to be rare."""
+    middle token of the longest term (物支 of 買い物支援) is the likeliest to be rare. Every
+    token is asked for alone, the dates' and the viewer's scope one of each group."""
     terms = search_text.terms("会議 買い物支援")
-    query = search_text.reach_query(terms, ["s1", "e2", "c2", "t7", "r3"])
-    joined = re.findall(r"'(\w+)\|(\w+)'", query)
-    assert sorted(joined) == [(b, search_text.tokens("物支")[0]) for b in ("c2", "e2", "s1")]
-    assert "'@t7'" in query and "'@r3'" in query
-    assert all(f"'{t}'" in query for term in terms for t in term.tokens)
-    dated = search_text.reach_query([], ["s1", "t7"], ["n202605"], ["n202604", "n202605"])
-    assert re.findall(r"'(\w+)\|(\w+)'", dated) == [("s1", "n202605")]
+    words, groups = search_text.reach_terms(terms, ["s1", "e2", "c2", "t7", "r3"], ["d20260512"])
+    assert words == [t for term in terms for t in term.tokens]
+    word = search_text.tokens("物支")[0]
+    assert groups == [["@d20260512"], [f"s1|{word}", f"e2|{word}", f"c2|{word}", "@t7", "@r3"]]
+    dated = search_text.reach_terms([], ["s1", "t7"], ["n202605"], ["n202604", "n202605"])
+    assert dated == ([], [["@n202605"], ["@n202604", "@n202605"], ["s1|n202605", "@t7"]])
 
 
 def test_the_fts5_match_asks_for_the_viewer_s_bodies_through_the_reach_column():
