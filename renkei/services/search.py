@@ -30,7 +30,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from renkei.i18n import gettext as _
 from renkei.models import Body, MeetingSession, Person, SearchEntry, SearchKind
@@ -154,7 +154,10 @@ def search(db: Session, person: Person, query: Query) -> Results:
     results.pages = max(1, -(-results.total // PER_PAGE))
     results.page = min(max(query.page, 1), results.pages)
     ids = [row.id for row in chosen[(results.page - 1) * PER_PAGE :][:PER_PAGE]]
-    found = {e.id: e for e in db.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))}
+    # Not their tokens and scope (a long material's tokens are several times its text).
+    page = select(SearchEntry).where(SearchEntry.id.in_(ids))
+    page = page.options(defer(SearchEntry.tokens), defer(SearchEntry.scope))
+    found = {e.id: e for e in db.scalars(page)}
     results.hits = _hits(db, [found[i] for i in ids], terms)
     return results
 
