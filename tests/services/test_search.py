@@ -507,8 +507,9 @@ def test_postgres_reads_the_latest_windows_first_and_every_window_when_they_hold
     _add_items(world, items, layer1, *[(f"埋め草{n}", "") for n in range(4)])
     _add_items(world, items, layer1, *[(f"窓辺の報告{n}", "") for n in range(3)])
     definition = world.scalar(sql("SELECT pg_get_functiondef('renkei_search_terms'::regproc)"))
-    assert "(id >> 16)" in definition
-    world.execute(sql(definition.replace("(id >> 16)", "(id >> 1)")))
+    shift = f"(id >> {search.WINDOW_BITS})"  # the index's windows are the search's
+    assert shift in definition
+    world.execute(sql(definition.replace(shift, "(id >> 1)")))
     world.execute(sql("REINDEX INDEX ix_search_entries_terms"))
     monkeypatch.setattr(search, "WINDOW_BITS", 1)
     monkeypatch.setattr(search, "CAP", 1)
