@@ -520,8 +520,10 @@ def test_postgres_reads_the_latest_windows_first_and_every_window_when_they_hold
             found = find(world, "member.kyogitai@example.jp", word, sort=search.Sort.DATE)
         return [hit.entry.id for hit in found.hits], found.capped, len(seen)
 
-    for word, statements in (("窓辺", 1), ("予防", 2)):
-        everywhere = searched(word, 10**6)
-        assert everywhere[1] and everywhere[2] == 1  # two matches or more, the cap of one
-        assert searched(word, 2) == (everywhere[0], True, statements)
-    world.rollback()
+    try:
+        for word, statements in (("窓辺", 1), ("予防", 2)):
+            everywhere = searched(word, 10**6)
+            assert everywhere[1] and everywhere[2] == 1  # two matches or more, the cap of one
+            assert searched(word, 2) == (everywhere[0], True, statements)
+    finally:
+        world.rollback()
