@@ -83,7 +83,7 @@ def test_postgresql_reads_no_closed_entry_for_a_word_only_they_hold(app, world):
     entries were found with the word and left out by their scope, which took longer the
     more entries held it (a timing channel) — and the search's query is answered by it."""
     if world.get_bind().dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's reach index")
+        pytest.skip("PostgreSQL's terms index")
     app.config.update(SMTP_HOST="")
     leak_world.build(app, world)
     words = search_text.terms(leak_world.JOINT_TITLE)

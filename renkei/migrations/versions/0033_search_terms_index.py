@@ -28,43 +28,38 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 # Its body tokens (s, e, c: many entries share each) are joined to its text and date tokens;
-# the other scope tokens are few entries' each and are held alone. The window's 16 bits are
-# search.WINDOW_BITS.
-TERMS = r"""
-CREATE OR REPLACE FUNCTION renkei_search_terms(id integer, tokens text, scope text)
-RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+# the other scope tokens are few entries' each and are held alone. The same terms in both
+# functions: this migration's (with the window) and 0029's (for going back).
+_TERMS_OF = r"""
   WITH words AS (
          SELECT DISTINCT w FROM unnest(string_to_array(tokens, ' ')) AS w WHERE w <> ''),
        scopes AS (
          SELECT DISTINCT s FROM unnest(string_to_array(scope, ' ')) AS s WHERE s <> ''),
        joined AS (
          SELECT w FROM words UNION ALL SELECT s FROM scopes WHERE s ~ '^[dn][0-9]+$')
-  SELECT ARRAY(
+  SELECT %s(ARRAY(
     SELECT w FROM words
     UNION ALL SELECT '@' || s FROM scopes
     UNION ALL SELECT b.s || '|' || j.w FROM scopes AS b, joined AS j WHERE b.s ~ '^[sec][0-9]+$'
-    UNION ALL SELECT '@w' || (id >> 16)
-  )
-$$
+    %s
+  ))
 """
 
+# The window's 16 bits are search.WINDOW_BITS.
+TERMS = (
+    "CREATE OR REPLACE FUNCTION renkei_search_terms(id integer, tokens text, scope text) "
+    "RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$"
+    + _TERMS_OF % ("", "UNION ALL SELECT '@w' || (id >> 16)")
+    + "$$"
+)
+
 # Migration 0029's reach index, for going back.
-REACH_0029 = r"""
-CREATE OR REPLACE FUNCTION renkei_search_reach(tokens text, scope text) RETURNS tsvector
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  WITH words AS (
-         SELECT DISTINCT w FROM unnest(string_to_array(tokens, ' ')) AS w WHERE w <> ''),
-       scopes AS (
-         SELECT DISTINCT s FROM unnest(string_to_array(scope, ' ')) AS s WHERE s <> ''),
-       joined AS (
-         SELECT w FROM words UNION ALL SELECT s FROM scopes WHERE s ~ '^[dn][0-9]+$')
-  SELECT array_to_tsvector(ARRAY(
-    SELECT w FROM words
-    UNION ALL SELECT '@' || s FROM scopes
-    UNION ALL SELECT b.s || '|' || j.w FROM scopes AS b, joined AS j WHERE b.s ~ '^[sec][0-9]+$'
-  ))
-$$
-"""
+REACH_0029 = (
+    "CREATE OR REPLACE FUNCTION renkei_search_reach(tokens text, scope text) "
+    "RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$"
+    + _TERMS_OF % ("array_to_tsvector", "")
+    + "$$"
+)
 
 
 def upgrade() -> None:
